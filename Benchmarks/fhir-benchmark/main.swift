@@ -1,0 +1,2 @@
+import FHIR
+print("placeholder")

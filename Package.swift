@@ -1,0 +1,38 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "rpl-adapter",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "rpl-adapter", targets: ["rpl-adapter"]),
+        .library(name: "FHIR", targets: ["FHIR"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // libxml2, the XML parser behind the FHIR XML reader.
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        // The FHIR R4 layer: element model, JSON and XML reading and writing. Knows nothing of
+        // the guideline.
+        .target(name: "FHIR", dependencies: ["CLibXML2"]),
+        // The command line, thin.
+        .executableTarget(
+            name: "rpl-adapter",
+            dependencies: [
+                "FHIR",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Reader throughput and scaling, printed as numbers (not a test).
+        .executableTarget(name: "fhir-benchmark", dependencies: ["FHIR"], path: "Benchmarks/fhir-benchmark"),
+        .testTarget(name: "FHIRTests", dependencies: ["FHIR", "CLibXML2"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FHIR", "rpl-adapter"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,592 @@
+/// Reads FHIR JSON (RFC 8259 plus FHIR's rules) from bytes into the element model.
+///
+/// A hand-written scanner over the input buffer: strings are validated as UTF-8 and made once,
+/// numbers are kept as their source text. Refused: invalid UTF-8, lone surrogate escapes,
+/// duplicate keys, `null` outside `_element` padding, empty objects and arrays, nesting beyond
+/// `maxDepth`, content after the root object.
+public enum JSONReader {
+    /// Deep enough for any real resource (Questionnaire items nest a few dozen levels).
+    public static let maxDepth = 512
+
+    public static func read(_ bytes: [UInt8]) throws(FHIRFormatError) -> Element {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(FHIRFormatError) -> Element in
+            var scanner = JSONScanner(buffer)
+            return try scanner.readDocument()
+        }
+    }
+
+    public static func read(_ text: String) throws(FHIRFormatError) -> Element {
+        try read(Array(text.utf8))
+    }
+}
+
+struct JSONScanner {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var pos = 0
+    var depth = 0
+    var path = PathTracker()
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    // MARK: errors
+
+    func error(_ type: FHIRFormatError.IssueType, _ message: String, at offset: Int? = nil) -> FHIRFormatError {
+        let (line, column) = lineAndColumn(of: offset ?? pos)
+        let location = path.path
+        return FHIRFormatError(type, message, location: location.isEmpty ? nil : location, line: line, column: column)
+    }
+
+    func lineAndColumn(of offset: Int) -> (Int, Int) {
+        var line = 1
+        var lineStart = 0
+        let end = min(offset, bytes.count)
+        var i = 0
+        while i < end {
+            if bytes[i] == 0x0A { line += 1; lineStart = i + 1 }
+            i += 1
+        }
+        // Column in characters: count UTF-8 lead bytes.
+        var column = 1
+        i = lineStart
+        while i < end {
+            if bytes[i] & 0xC0 != 0x80 { column += 1 }
+            i += 1
+        }
+        return (line, column)
+    }
+
+    func describe(_ byte: UInt8) -> String {
+        if byte >= 0x20 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
+        return "byte 0x" + String(byte, radix: 16, uppercase: true)
+    }
+
+    // MARK: document
+
+    mutating func readDocument() throws(FHIRFormatError) -> Element {
+        // A UTF-8 byte order mark is tolerated at the start.
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { pos = 3 }
+        skipWhitespace()
+        guard pos < bytes.count else { throw error(.structure, "empty input: expected a JSON object") }
+        guard bytes[pos] == UInt8(ascii: "{") else {
+            throw error(.structure, "expected a JSON object ('{') at the start, found \(describe(bytes[pos]))")
+        }
+        let root = try readObject(name: "", resourcePosition: .required)
+        skipWhitespace()
+        if pos < bytes.count {
+            throw error(.structure, "unexpected \(describe(bytes[pos])) after the end of the resource")
+        }
+        return root
+    }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while pos < bytes.count {
+            switch bytes[pos] {
+            case 0x20, 0x0A, 0x0D, 0x09: pos += 1
+            default: return
+            }
+        }
+    }
+
+    enum ResourcePosition { case required, allowed, no }
+
+    // MARK: objects
+
+    /// Reads an object into a node. With `resourcePosition` `.required` the object must carry
+    /// `resourceType` (the root); with `.allowed` (`contained`, `resource`, `outcome`) it is a
+    /// resource when it does.
+    mutating func readObject(name: String, resourcePosition: ResourcePosition) throws(FHIRFormatError) -> Element {
+        let objectStart = pos
+        pos += 1  // {
+        depth += 1
+        if depth > JSONReader.maxDepth {
+            throw error(.tooLong, "nesting deeper than \(JSONReader.maxDepth) levels")
+        }
+        var node = Element(name: name)
+        var keys = KeySet()
+        var resourceType: String?
+        var pendingPadding = false
+        skipWhitespace()
+        if pos < bytes.count && bytes[pos] == UInt8(ascii: "}") {
+            throw error(.invalid, "empty object: FHIR JSON has no empty objects", at: objectStart)
+        }
+        while true {
+            skipWhitespace()
+            guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an object") }
+            guard bytes[pos] == UInt8(ascii: "\"") else {
+                throw error(.structure, "expected a property name in quotes, found \(describe(bytes[pos]))")
+            }
+            let keyStart = pos
+            let key = try readString()
+            if !keys.insert(key) {
+                throw error(.invalid, "duplicate property \"\(key)\"", at: keyStart)
+            }
+            skipWhitespace()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else {
+                throw error(.structure, "expected ':' after the property name \"\(key)\"")
+            }
+            pos += 1
+            skipWhitespace()
+            guard pos < bytes.count else { throw error(.structure, "unexpected end of input after \"\(key)\":") }
+
+            if key == "resourceType" && resourcePosition != .no {
+                guard bytes[pos] == UInt8(ascii: "\"") else {
+                    throw error(.invalid, "resourceType must be a string")
+                }
+                let type = try readString()
+                guard isResourceTypeName(type) else {
+                    throw error(.invalid, "\"\(type)\" is not a resource type name")
+                }
+                resourceType = type
+                path.setResourceType(type)
+            } else if key.utf8.count > 1 && key.utf8.first == UInt8(ascii: "_") {
+                let baseName = String(key.dropFirst())
+                path.push(key)
+                try readPrimitiveExtras(into: &node, name: baseName, after: keys.contains(baseName))
+                path.pop()
+                pendingPadding = true
+            } else {
+                path.push(key)
+                try readProperty(into: &node, name: key, after: keys.contains("_" + key))
+                path.pop()
+            }
+
+            skipWhitespace()
+            guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an object") }
+            if bytes[pos] == UInt8(ascii: ",") {
+                pos += 1
+                continue
+            }
+            if bytes[pos] == UInt8(ascii: "}") {
+                pos += 1
+                break
+            }
+            throw error(.structure, "expected ',' or '}' after the value of \"\(key)\", found \(describe(bytes[pos]))")
+        }
+        depth -= 1
+        if pendingPadding || node.children.contains(where: { $0.value == nil && $0.children.isEmpty && !$0.isResource }) {
+            try checkNulls(node)
+        }
+        if let resourceType {
+            node.name = resourceType
+            node.isResource = true
+        } else if resourcePosition == .required {
+            throw error(.invalid, "the root object has no resourceType", at: objectStart)
+        }
+        return node
+    }
+
+    /// A `null` is allowed only where the parallel `_name` array has something at that index.
+    func checkNulls(_ node: Element) throws(FHIRFormatError) {
+        for (i, child) in node.children.enumerated() where child.value == nil && child.children.isEmpty && !child.isResource {
+            var index = 0
+            for sibling in node.children[..<i] where sibling.name == child.name { index += 1 }
+            throw FHIRFormatError(
+                .invalid, "null in \"\(child.name)\" without a value or extension in \"_\(child.name)\" at the same index",
+                location: (path.path.isEmpty ? "" : path.path + ".") + child.name + (child.wasArray ? "[\(index)]" : ""))
+        }
+    }
+
+    func isResourceTypeName(_ s: String) -> Bool {
+        guard let first = s.utf8.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z") else { return false }
+        return s.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }
+    }
+
+    /// A property `name` (not `_name`): a primitive, an object, or an array of either.
+    /// `after`: the parallel `_name` came earlier in this object.
+    mutating func readProperty(into node: inout Element, name: String, after: Bool) throws(FHIRFormatError) {
+        let byte = bytes[pos]
+        if byte == UInt8(ascii: "[") {
+            let arrayStart = pos
+            pos += 1
+            depth += 1
+            if depth > JSONReader.maxDepth {
+                throw error(.tooLong, "nesting deeper than \(JSONReader.maxDepth) levels")
+            }
+            skipWhitespace()
+            if pos < bytes.count && bytes[pos] == UInt8(ascii: "]") {
+                throw error(.invalid, "empty array: FHIR JSON has no empty arrays", at: arrayStart)
+            }
+            // Values may already exist from an earlier `_name` array.
+            let existing = after ? firstIndex(of: name, in: node) : nil
+            var index = 0
+            while true {
+                skipWhitespace()
+                guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an array") }
+                path.setIndex(index)
+                var item: Element
+                if bytes[pos] == UInt8(ascii: "n") {
+                    try expectLiteral("null")
+                    item = Element(name: name)
+                } else if bytes[pos] == UInt8(ascii: "[") {
+                    throw error(.invalid, "arrays of arrays are not FHIR")
+                } else {
+                    item = try readValue(name: name)
+                }
+                item.wasArray = true
+                if let existing {
+                    let target = existing + index
+                    guard target < node.children.count, node.children[target].name == name,
+                          node.children[target].wasArray, node.children[target].value == nil
+                    else {
+                        throw error(.invalid, "\"\(name)\" and \"_\(name)\" have different lengths")
+                    }
+                    if item.value == nil && !item.children.isEmpty {
+                        throw error(.invalid, "\"\(name)\" mixes objects with primitive extensions")
+                    }
+                    node.children[target].value = item.value
+                    node.children[target].valueKind = item.valueKind
+                } else {
+                    node.children.append(item)
+                }
+                index += 1
+                skipWhitespace()
+                guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an array") }
+                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                if bytes[pos] == UInt8(ascii: "]") { pos += 1; break }
+                throw error(.structure, "expected ',' or ']' in the array \"\(name)\", found \(describe(bytes[pos]))")
+            }
+            if let existing {
+                let count = countRun(of: name, from: existing, in: node)
+                if count != index {
+                    throw error(.invalid, "\"\(name)\" has \(index) items but \"_\(name)\" has \(count)")
+                }
+            }
+            depth -= 1
+            return
+        }
+        if byte == UInt8(ascii: "n") {
+            throw error(.invalid, "null is not allowed here (FHIR JSON omits absent elements)")
+        }
+        var item = try readValue(name: name)
+        if after, let existing = firstIndex(of: name, in: node) {
+            // `_name` came first: fill in its value.
+            guard !node.children[existing].wasArray, item.value != nil else {
+                throw error(.invalid, "\"\(name)\" and \"_\(name)\" do not match (one is an array)")
+            }
+            node.children[existing].value = item.value
+            node.children[existing].valueKind = item.valueKind
+            return
+        }
+        item.wasArray = false
+        node.children.append(item)
+    }
+
+    /// `_name`: the id and extensions of a primitive (an object, or an array of objects and nulls
+    /// parallel to the `name` array).
+    mutating func readPrimitiveExtras(into node: inout Element, name: String, after: Bool) throws(FHIRFormatError) {
+        let existing = after ? firstIndex(of: name, in: node) : nil
+        if bytes[pos] == UInt8(ascii: "[") {
+            let arrayStart = pos
+            pos += 1
+            depth += 1
+            if depth > JSONReader.maxDepth {
+                throw error(.tooLong, "nesting deeper than \(JSONReader.maxDepth) levels")
+            }
+            skipWhitespace()
+            if pos < bytes.count && bytes[pos] == UInt8(ascii: "]") {
+                throw error(.invalid, "empty array: FHIR JSON has no empty arrays", at: arrayStart)
+            }
+            var index = 0
+            while true {
+                skipWhitespace()
+                guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an array") }
+                path.setIndex(index)
+                var extras: [Element] = []
+                if bytes[pos] == UInt8(ascii: "n") {
+                    try expectLiteral("null")
+                } else if bytes[pos] == UInt8(ascii: "{") {
+                    extras = try readObject(name: name, resourcePosition: .no).children
+                } else {
+                    throw error(.invalid, "\"_\(name)\" items must be objects or null")
+                }
+                if let existing {
+                    let target = existing + index
+                    guard target < node.children.count, node.children[target].name == name, node.children[target].wasArray else {
+                        throw error(.invalid, "\"\(name)\" and \"_\(name)\" have different lengths")
+                    }
+                    if node.children[target].value == nil && !node.children[target].children.isEmpty {
+                        throw error(.invalid, "\"_\(name)\" given for an element that is not a primitive")
+                    }
+                    node.children[target].children = extras
+                } else {
+                    node.children.append(Element(name: name, wasArray: true, children: extras))
+                }
+                index += 1
+                skipWhitespace()
+                guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an array") }
+                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                if bytes[pos] == UInt8(ascii: "]") { pos += 1; break }
+                throw error(.structure, "expected ',' or ']' in the array \"_\(name)\", found \(describe(bytes[pos]))")
+            }
+            if let existing {
+                let count = countRun(of: name, from: existing, in: node)
+                if count != index {
+                    throw error(.invalid, "\"\(name)\" has \(count) items but \"_\(name)\" has \(index)")
+                }
+            }
+            depth -= 1
+            return
+        }
+        guard bytes[pos] == UInt8(ascii: "{") else {
+            throw error(.invalid, "\"_\(name)\" must be an object (the primitive's id and extensions)")
+        }
+        let extras = try readObject(name: name, resourcePosition: .no).children
+        if let existing {
+            guard !node.children[existing].wasArray, node.children[existing].value != nil else {
+                throw error(.invalid, "\"_\(name)\" does not match \"\(name)\"")
+            }
+            node.children[existing].children = extras
+        } else {
+            node.children.append(Element(name: name, wasArray: false, children: extras))
+        }
+    }
+
+    func firstIndex(of name: String, in node: Element) -> Int? {
+        // Objects are small; the key set already refused duplicates, so a run is contiguous.
+        var i = node.children.count - 1
+        var found: Int?
+        while i >= 0 {
+            if node.children[i].name == name { found = i } else if found != nil { break }
+            i -= 1
+        }
+        return found
+    }
+
+    func countRun(of name: String, from start: Int, in node: Element) -> Int {
+        var i = start
+        while i < node.children.count && node.children[i].name == name { i += 1 }
+        return i - start
+    }
+
+    /// One value: string, number, boolean or object.
+    mutating func readValue(name: String) throws(FHIRFormatError) -> Element {
+        let byte = bytes[pos]
+        switch byte {
+        case UInt8(ascii: "\""):
+            let start = pos
+            let text = try readString()
+            if text.isEmpty {
+                throw error(.invalid, "empty string: FHIR primitives are never empty", at: start)
+            }
+            return Element(name: name, value: text, valueKind: .string)
+        case UInt8(ascii: "{"):
+            let position: ResourcePosition = TypeTable.resourceContainerNames.contains(name) ? .allowed : .no
+            let object = try readObject(name: name, resourcePosition: position)
+            if object.isResource { return Element(name: name, children: [object]) }
+            return object
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return Element(name: name, value: "true", valueKind: .boolean)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return Element(name: name, value: "false", valueKind: .boolean)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return Element(name: name, value: try readNumber(), valueKind: .number)
+        default:
+            throw error(.structure, "unexpected \(describe(byte)) where a value was expected")
+        }
+    }
+
+    mutating func expectLiteral(_ literal: StaticString) throws(FHIRFormatError) {
+        let count = literal.utf8CodeUnitCount
+        let start = literal.utf8Start
+        guard pos + count <= bytes.count else { throw error(.structure, "unexpected end of input") }
+        for i in 0..<count where bytes[pos + i] != start[i] {
+            throw error(.structure, "invalid literal (expected \(literal))")
+        }
+        pos += count
+    }
+
+    // MARK: numbers
+
+    /// A JSON number, kept as its exact text.
+    mutating func readNumber() throws(FHIRFormatError) -> String {
+        let start = pos
+        if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+        guard pos < bytes.count, isDigit(bytes[pos]) else { throw error(.structure, "invalid number") }
+        if bytes[pos] == UInt8(ascii: "0") {
+            pos += 1
+            if pos < bytes.count && isDigit(bytes[pos]) {
+                throw error(.structure, "invalid number: leading zero", at: start)
+            }
+        } else {
+            while pos < bytes.count && isDigit(bytes[pos]) { pos += 1 }
+        }
+        if pos < bytes.count && bytes[pos] == UInt8(ascii: ".") {
+            pos += 1
+            guard pos < bytes.count, isDigit(bytes[pos]) else { throw error(.structure, "invalid number: no digits after '.'") }
+            while pos < bytes.count && isDigit(bytes[pos]) { pos += 1 }
+        }
+        if pos < bytes.count && (bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E")) {
+            pos += 1
+            if pos < bytes.count && (bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-")) { pos += 1 }
+            guard pos < bytes.count, isDigit(bytes[pos]) else { throw error(.structure, "invalid number: no digits in the exponent") }
+            while pos < bytes.count && isDigit(bytes[pos]) { pos += 1 }
+        }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+    }
+
+    @inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+    // MARK: strings
+
+    /// A string (at `"`), unescaped and validated as UTF-8.
+    mutating func readString() throws(FHIRFormatError) -> String {
+        pos += 1
+        let start = pos
+        var ascii = true
+        while pos < bytes.count {
+            let b = bytes[pos]
+            if b == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<pos])
+                if !ascii { try validateUTF8(slice, offset: start) }
+                pos += 1
+                return String(decoding: slice, as: UTF8.self)
+            }
+            if b == UInt8(ascii: "\\") { return try readEscapedString(from: start) }
+            if b < 0x20 { throw error(.structure, "control character \(describe(b)) in a string (must be escaped)") }
+            if b >= 0x80 { ascii = false }
+            pos += 1
+        }
+        throw error(.structure, "unterminated string", at: start - 1)
+    }
+
+    mutating func readEscapedString(from start: Int) throws(FHIRFormatError) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(pos - start + 16)
+        var runStart = start
+        while pos < bytes.count {
+            let b = bytes[pos]
+            if b == UInt8(ascii: "\"") {
+                let run = UnsafeBufferPointer(rebasing: bytes[runStart..<pos])
+                try validateUTF8(run, offset: runStart)
+                out.append(contentsOf: run)
+                pos += 1
+                return String(decoding: out, as: UTF8.self)
+            }
+            if b < 0x20 { throw error(.structure, "control character \(describe(b)) in a string (must be escaped)") }
+            if b != UInt8(ascii: "\\") { pos += 1; continue }
+            let run = UnsafeBufferPointer(rebasing: bytes[runStart..<pos])
+            try validateUTF8(run, offset: runStart)
+            out.append(contentsOf: run)
+            pos += 1
+            guard pos < bytes.count else { break }
+            let escape = bytes[pos]
+            pos += 1
+            switch escape {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try readHex4()
+                if scalar >= 0xD800 && scalar <= 0xDBFF {
+                    guard pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") else {
+                        throw error(.structure, "lone surrogate escape \\u\(String(scalar, radix: 16, uppercase: true))")
+                    }
+                    pos += 2
+                    let low = try readHex4()
+                    guard low >= 0xDC00 && low <= 0xDFFF else {
+                        throw error(.structure, "high surrogate not followed by a low surrogate")
+                    }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if scalar >= 0xDC00 && scalar <= 0xDFFF {
+                    throw error(.structure, "lone surrogate escape \\u\(String(scalar, radix: 16, uppercase: true))")
+                }
+                appendUTF8(scalar, to: &out)
+            default:
+                throw error(.structure, "invalid escape \\\(Character(Unicode.Scalar(escape)))", at: pos - 2)
+            }
+            runStart = pos
+        }
+        throw error(.structure, "unterminated string", at: start - 1)
+    }
+
+    mutating func readHex4() throws(FHIRFormatError) -> UInt32 {
+        guard pos + 4 <= bytes.count else { throw error(.structure, "truncated \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let b = bytes[pos]
+            let digit: UInt32
+            switch b {
+            case 0x30...0x39: digit = UInt32(b - 0x30)
+            case 0x41...0x46: digit = UInt32(b - 0x41 + 10)
+            case 0x61...0x66: digit = UInt32(b - 0x61 + 10)
+            default: throw error(.structure, "invalid hex digit in a \\u escape")
+            }
+            value = value << 4 | digit
+            pos += 1
+        }
+        return value
+    }
+
+    func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
+        switch scalar {
+        case 0..<0x80:
+            out.append(UInt8(scalar))
+        case 0x80..<0x800:
+            out.append(UInt8(0xC0 | (scalar >> 6)))
+            out.append(UInt8(0x80 | (scalar & 0x3F)))
+        case 0x800..<0x10000:
+            out.append(UInt8(0xE0 | (scalar >> 12)))
+            out.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
+            out.append(UInt8(0x80 | (scalar & 0x3F)))
+        default:
+            out.append(UInt8(0xF0 | (scalar >> 18)))
+            out.append(UInt8(0x80 | ((scalar >> 12) & 0x3F)))
+            out.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
+            out.append(UInt8(0x80 | (scalar & 0x3F)))
+        }
+    }
+
+    /// Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
+    func validateUTF8(_ s: UnsafeBufferPointer<UInt8>, offset: Int) throws(FHIRFormatError) {
+        var i = 0
+        let n = s.count
+        while i < n {
+            let b0 = s[i]
+            if b0 < 0x80 { i += 1; continue }
+            var need = 0
+            var min: UInt32 = 0
+            var scalar: UInt32 = 0
+            if b0 & 0xE0 == 0xC0 { need = 1; min = 0x80; scalar = UInt32(b0 & 0x1F) }
+            else if b0 & 0xF0 == 0xE0 { need = 2; min = 0x800; scalar = UInt32(b0 & 0x0F) }
+            else if b0 & 0xF8 == 0xF0 { need = 3; min = 0x10000; scalar = UInt32(b0 & 0x07) }
+            else { throw error(.structure, "invalid UTF-8", at: offset + i) }
+            guard i + need < n else { throw error(.structure, "invalid UTF-8 (truncated sequence)", at: offset + i) }
+            for k in 1...need {
+                let b = s[i + k]
+                guard b & 0xC0 == 0x80 else { throw error(.structure, "invalid UTF-8", at: offset + i) }
+                scalar = scalar << 6 | UInt32(b & 0x3F)
+            }
+            if scalar < min || scalar > 0x10FFFF || (scalar >= 0xD800 && scalar <= 0xDFFF) {
+                throw error(.structure, "invalid UTF-8", at: offset + i)
+            }
+            i += need + 1
+        }
+    }
+}
+
+/// Property names seen in one object: a linear scan while small, a hash set beyond.
+struct KeySet {
+    private var small: [String] = []
+    private var large: Set<String>?
+
+    func contains(_ key: String) -> Bool {
+        if let large { return large.contains(key) }
+        return small.contains(key)
+    }
+
+    mutating func insert(_ key: String) -> Bool {
+        if large != nil { return large!.insert(key).inserted }
+        if small.contains(key) { return false }
+        small.append(key)
+        if small.count > 24 { large = Set(small); small = [] }
+        return true
+    }
+}

@@ -1,0 +1,65 @@
+/// The output of the writers: bytes appended straight into one growing array.
+struct ByteBuffer {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
+
+    @inline(__always) mutating func append(_ byte: UInt8) { bytes.append(byte) }
+
+    @inline(__always) mutating func append(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    @inline(__always) mutating func append(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func newline(indent: Int) {
+        bytes.append(0x0A)
+        for _ in 0..<indent { bytes.append(0x20); bytes.append(0x20) }
+    }
+}
+
+/// Children grouped by name (first appearance), ordered by the R4 definition of their parent's
+/// type; names the definition does not know keep their input order after the known ones.
+struct ElementGroups {
+    struct Group {
+        var name: String
+        var info: TypeTable.ElementInfo?
+        var members: [Element]
+    }
+
+    static func make(_ children: [Element], in type: TypeTable.TypeInfo?) -> [Group] {
+        var groups: [Group] = []
+        groups.reserveCapacity(children.count)
+        for child in children {
+            // Siblings of one name are almost always adjacent: look at the last group first.
+            if let last = groups.indices.last, groups[last].name == child.name {
+                groups[last].members.append(child)
+            } else if let i = groups.firstIndex(where: { $0.name == child.name }) {
+                groups[i].members.append(child)
+            } else {
+                groups.append(Group(name: child.name, info: type?.elements[child.name], members: [child]))
+            }
+        }
+        if type != nil {
+            var sorted = true
+            var previous = -1
+            for g in groups {
+                let index = g.info?.index ?? Int.max
+                if index < previous { sorted = false; break }
+                previous = index
+            }
+            if !sorted {
+                // Stable: unknown names (Int.max) keep their relative order.
+                groups = groups.enumerated().sorted { a, b in
+                    let ia = a.element.info?.index ?? Int.max
+                    let ib = b.element.info?.index ?? Int.max
+                    return ia != ib ? ia < ib : a.offset < b.offset
+                }.map(\.element)
+            }
+        }
+        return groups
+    }
+}

@@ -1,0 +1,103 @@
+/// One node of a FHIR resource, in a form shared by JSON and XML: the element model.
+///
+/// Everything the input had is kept, in order: known and unknown elements, extensions and
+/// modifierExtensions, element ids (as a child named `id`), `Extension.url` (a child named `url`),
+/// primitive values as their exact source text (a decimal `1.50` stays `1.50`), contained resources
+/// and the XHTML narrative (the `div` element's XML as its value).
+///
+/// A primitive is a node with a `value` whose children are its `id` and `extension`s, so
+/// `"birthDate": "1970"` with `"_birthDate": {"extension": [...]}` is one node, as in XML.
+/// A repeating element is several sibling nodes with the same name, as in XML. A resource is a node
+/// named after its type with `isResource` set; where one sits inside another (`contained`,
+/// `Bundle.entry.resource`) it is the only child of the node of that name, as in XML.
+public struct Element: Sendable, Hashable {
+    /// How JSON spelled a primitive. The writers take the kind from the R4 type table and use this
+    /// only for elements the table does not know.
+    public enum ValueKind: UInt8, Sendable, Hashable {
+        case string, number, boolean
+    }
+
+    public var name: String
+    /// The primitive value as source text; `nil` for complex elements, resources, and primitives
+    /// that carry only extensions.
+    public var value: String?
+    public var valueKind: ValueKind
+    public var isResource: Bool
+    /// The JSON input gave this element inside an array (kept for elements the table does not know).
+    public var wasArray: Bool
+    public var children: [Element]
+
+    public init(
+        name: String, value: String? = nil, valueKind: ValueKind = .string,
+        isResource: Bool = false, wasArray: Bool = false, children: [Element] = []
+    ) {
+        self.name = name
+        self.value = value
+        self.valueKind = valueKind
+        self.isResource = isResource
+        self.wasArray = wasArray
+        self.children = children
+    }
+
+    /// A resource node.
+    public static func resource(_ type: String, _ children: [Element]) -> Element {
+        Element(name: type, isResource: true, children: children)
+    }
+
+    /// A primitive node.
+    public static func primitive(
+        _ name: String, _ value: String, kind: ValueKind = .string, children: [Element] = []
+    ) -> Element {
+        Element(name: name, value: value, valueKind: kind, children: children)
+    }
+
+    /// A complex node.
+    public static func complex(_ name: String, _ children: [Element]) -> Element {
+        Element(name: name, children: children)
+    }
+
+    /// A node holding a resource (`contained`, `resource`, `outcome`).
+    public static func wrapping(_ name: String, _ resource: Element) -> Element {
+        Element(name: name, children: [resource])
+    }
+}
+
+extension Element {
+    /// The first child with this name.
+    public func child(_ name: String) -> Element? {
+        children.first { $0.name == name }
+    }
+
+    /// All children with this name, in order.
+    public func children(_ name: String) -> [Element] {
+        children.filter { $0.name == name }
+    }
+
+    /// The value of the first child with this name.
+    public func string(_ name: String) -> String? {
+        child(name)?.value
+    }
+
+    /// Follows a dotted path of child names (`"code.coding"`), collecting every match.
+    public func all(_ path: String) -> [Element] {
+        var current = [self]
+        for step in path.split(separator: ".") {
+            let name = String(step)
+            current = current.flatMap { $0.children(name) }
+        }
+        return current
+    }
+
+    /// The resource held by a `contained` / `resource` / `outcome` node, or this node if it is one.
+    public var resource: Element? {
+        if isResource { return self }
+        if let only = children.first, only.isResource, children.count == 1 { return only }
+        return nil
+    }
+
+    /// The resource's type when this node is a resource.
+    public var resourceType: String? { isResource ? name : nil }
+
+    /// Appends a child.
+    public mutating func append(_ child: Element) { children.append(child) }
+}

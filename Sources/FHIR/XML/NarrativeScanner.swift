@@ -1,0 +1,99 @@
+/// Finds the exact source text of each narrative `<div>` in an XML document, so that a narrative
+/// read from XML is the same text that was written (libxml2 would re-serialise it: `&quot;`
+/// becomes `"`, and a JSON → XML → JSON round trip would not give back the same string).
+///
+/// A light tokenizer: comments, CDATA, processing instructions, start and end tags (quoted
+/// attribute values may hold `>`). It reports each outermost element whose local name is `div`
+/// and whose start tag declares the XHTML namespace; the XML reader takes them in document order
+/// and checks each against what libxml2 parsed (falling back to libxml2's serialisation).
+enum NarrativeScanner {
+    static func divs(in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var found: [Range<Int>] = []
+        var i = 0
+        let n = bytes.count
+        var divStart = -1
+        var divDepth = 0
+        let xmlns = Array("xmlns=\"http://www.w3.org/1999/xhtml\"".utf8)
+        let xmlnsSingle = Array("xmlns='http://www.w3.org/1999/xhtml'".utf8)
+
+        func starts(_ pattern: [UInt8], at j: Int) -> Bool {
+            guard j + pattern.count <= n else { return false }
+            for k in 0..<pattern.count where bytes[j + k] != pattern[k] { return false }
+            return true
+        }
+        func skip(past pattern: [UInt8], from j: Int) -> Int {
+            var j = j
+            while j < n {
+                if starts(pattern, at: j) { return j + pattern.count }
+                j += 1
+            }
+            return n
+        }
+        let commentEnd = Array("-->".utf8), cdataEnd = Array("]]>".utf8), piEnd = Array("?>".utf8)
+
+        while i < n {
+            guard bytes[i] == UInt8(ascii: "<") else { i += 1; continue }
+            if starts(Array("<!--".utf8), at: i) { i = skip(past: commentEnd, from: i + 4); continue }
+            if starts(Array("<![CDATA[".utf8), at: i) { i = skip(past: cdataEnd, from: i + 9); continue }
+            if starts(Array("<?".utf8), at: i) { i = skip(past: piEnd, from: i + 2); continue }
+            if starts(Array("<!".utf8), at: i) { return [] }  // DOCTYPE: refused by the reader anyway
+            let tagStart = i
+            let isEnd = i + 1 < n && bytes[i + 1] == UInt8(ascii: "/")
+            var j = i + (isEnd ? 2 : 1)
+            let nameStart = j
+            while j < n, !isSpace(bytes[j]), bytes[j] != UInt8(ascii: ">"), bytes[j] != UInt8(ascii: "/") { j += 1 }
+            let name = UnsafeBufferPointer(rebasing: bytes[nameStart..<j])
+            // Find the tag's end, honouring quotes.
+            var quote: UInt8 = 0
+            var declaresXHTML = false
+            while j < n {
+                let b = bytes[j]
+                if quote != 0 {
+                    if b == quote { quote = 0 }
+                } else if b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") {
+                    quote = b
+                } else if b == UInt8(ascii: ">") {
+                    break
+                } else if b == UInt8(ascii: "x") && (starts(xmlns, at: j) || starts(xmlnsSingle, at: j)) {
+                    declaresXHTML = true
+                }
+                j += 1
+            }
+            guard j < n else { return found }
+            let selfClosing = bytes[j - 1] == UInt8(ascii: "/")
+            let tagEnd = j + 1
+            let isDiv = localNameIsDiv(name)
+            if divStart < 0 {
+                if !isEnd && isDiv && declaresXHTML {
+                    if selfClosing {
+                        found.append(tagStart..<tagEnd)
+                    } else {
+                        divStart = tagStart
+                        divDepth = 1
+                    }
+                }
+            } else if isDiv {
+                if isEnd {
+                    divDepth -= 1
+                    if divDepth == 0 {
+                        found.append(divStart..<tagEnd)
+                        divStart = -1
+                    }
+                } else if !selfClosing {
+                    divDepth += 1
+                }
+            }
+            i = tagEnd
+        }
+        return found
+    }
+
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+
+    static func localNameIsDiv(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = 0
+        if let colon = name.lastIndex(of: UInt8(ascii: ":")) { start = colon + 1 }
+        return name.count - start == 3 && name[start] == UInt8(ascii: "d") && name[start + 1] == UInt8(ascii: "i")
+            && name[start + 2] == UInt8(ascii: "v")
+    }
+}

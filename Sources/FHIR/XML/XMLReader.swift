@@ -1,0 +1,263 @@
+import CLibXML2
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads FHIR XML into the element model through libxml2's streaming reader.
+///
+/// Namespace `http://hl7.org/fhir`; `value`, `id` and `url` attributes become the value and the
+/// `id` / `url` children; the XHTML `div` is kept as its XML text; comments are ignored.
+/// Refused: any DOCTYPE (so no entities, internal or external), text content in FHIR elements,
+/// unknown attributes, elements outside the FHIR namespace, nesting beyond `maxDepth`.
+public enum XMLReader {
+    public static let maxDepth = 512
+
+    public static func read(_ bytes: [UInt8]) throws(FHIRFormatError) -> Element {
+        LibXML.setUp()
+        guard bytes.count <= Int(Int32.max) else { throw FHIRFormatError(.tooLong, "XML input larger than 2 GB") }
+        var parser = XMLTreeBuilder()
+        return try bytes.withUnsafeBufferPointer { (buffer) throws(FHIRFormatError) -> Element in
+            try parser.parse(buffer)
+        }
+    }
+
+    public static func read(_ text: String) throws(FHIRFormatError) -> Element {
+        try read(Array(text.utf8))
+    }
+}
+
+struct XMLTreeBuilder {
+    /// Open elements, innermost last; the root ends up alone.
+    var stack: [Element] = []
+    /// Names as libxml2 interns them: the same pointer is the same name, so each is made once.
+    var names: [UnsafePointer<xmlChar>: String] = [:]
+
+    mutating func name(_ pointer: UnsafePointer<xmlChar>) -> String {
+        if let known = names[pointer] { return known }
+        let s = String(cString: pointer)
+        names[pointer] = s
+        return s
+    }
+
+    mutating func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(FHIRFormatError) -> Element {
+        let sink = LibXMLErrorSink()
+        guard let base = buffer.baseAddress,
+              let reader = xmlReaderForMemory(
+                UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(buffer.count), nil, nil,
+                LibXML.parseOptions)
+        else { throw FHIRFormatError(.structure, "empty input: expected an XML document") }
+        defer { xmlFreeTextReader(reader) }
+        xmlTextReaderSetStructuredErrorHandler(reader, { ctx, error in
+            guard let ctx, let error else { return }
+            Unmanaged<LibXMLErrorSink>.fromOpaque(ctx).takeUnretainedValue().record(error)
+        }, Unmanaged.passUnretained(sink).toOpaque())
+
+        func fail(_ type: FHIRFormatError.IssueType, _ message: String) -> FHIRFormatError {
+            failure(reader, type, message)
+        }
+
+        let divs = NarrativeScanner.divs(in: buffer)
+        var nextDiv = 0
+        var root: Element?
+        while true {
+            let status = xmlTextReaderRead(reader)
+            if status == 0 { break }
+            if status < 0 {
+                let message = sink.message ?? "the XML is not well-formed"
+                var error = fail(.structure, "XML: " + message)
+                if let line = sink.line { error.line = line; error.column = sink.column }
+                if message.contains("Excessive depth") || message.contains("depth") { error.type = .tooLong }
+                if message.contains("ntity") { error.type = .security }
+                throw error
+            }
+            let type = xmlTextReaderNodeType(reader)
+            switch type {
+            case Int32(XML_READER_TYPE_ELEMENT.rawValue):
+                if root != nil { throw fail(.structure, "content after the root element") }
+                guard let localPointer = xmlTextReaderConstLocalName(reader) else { throw fail(.structure, "element without a name") }
+                let local = name(localPointer)
+                let namespace = xmlTextReaderConstNamespaceUri(reader).map { name($0) }
+                if local == "div" && namespace == LibXML.xhtmlNamespace && !stack.isEmpty {
+                    // The narrative: keep its XML as the value, skip its subtree.
+                    guard let outer = xmlTextReaderReadOuterXml(reader) else {
+                        throw fail(.structure, "XML: " + (sink.message ?? "cannot read the narrative"))
+                    }
+                    var xhtml = String(cString: outer)
+                    free(outer)
+                    // Prefer the exact source text when it is the same XHTML.
+                    if nextDiv < divs.count {
+                        let range = divs[nextDiv]
+                        nextDiv += 1
+                        if let source = String(validating: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self),
+                           sameXHTML(source, xhtml) {
+                            xhtml = source
+                        }
+                    }
+                    stack[stack.count - 1].children.append(Element(name: "div", value: xhtml))
+                    if xmlTextReaderNext(reader) < 0 {
+                        throw fail(.structure, "XML: " + (sink.message ?? "the narrative is not well-formed"))
+                    }
+                    // Next() has moved to the node after the div: handle it on the next loop turn
+                    // by stepping back is impossible, so process it here.
+                    try handleAfterSkip(reader, root: &root)
+                    continue
+                }
+                guard namespace == LibXML.fhirNamespace else {
+                    throw fail(.invalid, "element <\(local)> is not in the FHIR namespace (\(LibXML.fhirNamespace))")
+                }
+                try openElement(reader, local: local, root: &root)
+            case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
+                closeElement(root: &root)
+            case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue):
+                throw fail(.invalid, "text content is not allowed in FHIR elements (values go in the value attribute)")
+            case Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue):
+                throw fail(.security, "DOCTYPE declarations are not allowed in FHIR XML")
+            case Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue), Int32(XML_READER_TYPE_ENTITY.rawValue):
+                throw fail(.security, "entities are not allowed in FHIR XML")
+            default:
+                // Comments, processing instructions, whitespace: not content.
+                continue
+            }
+        }
+        guard let root else { throw FHIRFormatError(.structure, "no root element") }
+        return root
+    }
+
+    func failure(_ reader: xmlTextReaderPtr, _ type: FHIRFormatError.IssueType, _ message: String) -> FHIRFormatError {
+        FHIRFormatError(
+            type, message, location: location(of: stack),
+            line: Int(xmlTextReaderGetParserLineNumber(reader)),
+            column: Int(xmlTextReaderGetParserColumnNumber(reader)))
+    }
+
+    /// After `xmlTextReaderNext` skipped a narrative, the reader sits on the following node.
+    mutating func handleAfterSkip(
+        _ reader: xmlTextReaderPtr, root: inout Element?
+    ) throws(FHIRFormatError) {
+        func fail(_ type: FHIRFormatError.IssueType, _ message: String) -> FHIRFormatError { failure(reader, type, message) }
+        let type = xmlTextReaderNodeType(reader)
+        switch type {
+        case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
+            closeElement(root: &root)
+        case Int32(XML_READER_TYPE_ELEMENT.rawValue):
+            throw fail(.invalid, "the narrative div must be the last element of <text>")
+        case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue):
+            throw fail(.invalid, "text content is not allowed in FHIR elements")
+        default:
+            return
+        }
+    }
+
+    mutating func openElement(
+        _ reader: xmlTextReaderPtr, local: String, root: inout Element?
+    ) throws(FHIRFormatError) {
+        func fail(_ type: FHIRFormatError.IssueType, _ message: String) -> FHIRFormatError { failure(reader, type, message) }
+        if stack.count >= XMLReader.maxDepth { throw fail(.tooLong, "nesting deeper than \(XMLReader.maxDepth) levels") }
+        let first = local.utf8.first ?? 0
+        let isResource = first >= UInt8(ascii: "A") && first <= UInt8(ascii: "Z")
+        if isResource {
+            if let parent = stack.last, !parent.children.isEmpty {
+                throw fail(.invalid, "<\(parent.name)> holds more than one resource")
+            }
+        } else if stack.isEmpty {
+            throw fail(.invalid, "the root element <\(local)> is not a resource")
+        }
+        var element = Element(name: local, isResource: isResource)
+        var attributes: [Element] = []
+        if xmlTextReaderHasAttributes(reader) == 1 {
+            while xmlTextReaderMoveToNextAttribute(reader) == 1 {
+                if xmlTextReaderIsNamespaceDecl(reader) == 1 { continue }
+                guard let attrPointer = xmlTextReaderConstLocalName(reader) else { continue }
+                let attr = name(attrPointer)
+                let attrNamespace = xmlTextReaderConstNamespaceUri(reader).map { name($0) }
+                let value = xmlTextReaderConstValue(reader).map { String(cString: $0) } ?? ""
+                if attrNamespace == "http://www.w3.org/2001/XMLSchema-instance" { continue }
+                if attrNamespace != nil {
+                    throw fail(.invalid, "unknown attribute \(attr) on <\(local)>")
+                }
+                switch attr {
+                case "value" where !isResource:
+                    if value.isEmpty { throw fail(.invalid, "empty value attribute: FHIR primitives are never empty") }
+                    element.value = value
+                case "id" where !isResource:
+                    attributes.insert(Element(name: "id", value: value), at: 0)
+                case "url" where local == "extension" || local == "modifierExtension":
+                    attributes.append(Element(name: "url", value: value))
+                default:
+                    throw fail(.invalid, "unknown attribute \(attr) on <\(local)>")
+                }
+            }
+            xmlTextReaderMoveToElement(reader)
+        }
+        element.children = attributes
+        let empty = xmlTextReaderIsEmptyElement(reader) == 1
+        stack.append(element)
+        if empty { closeElement(root: &root) }
+    }
+
+    mutating func closeElement(root: inout Element?) {
+        let done = stack.removeLast()
+        if stack.isEmpty {
+            root = done
+        } else {
+            stack[stack.count - 1].children.append(done)
+        }
+    }
+}
+
+/// The FHIRPath-like location of the innermost open element, e.g.
+/// `Bundle.entry[3].resource.ofType(Patient).birthDate` (indices where the element repeats).
+func location(of stack: [Element], table: TypeTable = .r4) -> String? {
+    guard let root = stack.first else { return nil }
+    var out = root.name
+    var type = table.type(root.name)
+    for level in 1..<max(stack.count, 1) {
+        let element = stack[level]
+        if element.isResource {
+            out += ".ofType(\(element.name))"
+            type = table.type(element.name)
+            continue
+        }
+        let parent = stack[level - 1]
+        let index = parent.children.reduce(0) { $1.name == element.name ? $0 + 1 : $0 }
+        let info = type?.elements[element.name]
+        out += "." + element.name
+        if info?.repeats ?? (index > 0) { out += "[\(index)]" }
+        type = info.flatMap { table.type($0.typeName) }
+    }
+    return out
+}
+
+/// Whether libxml2's serialisation of a div and its source text are the same XHTML, judged
+/// cheaply: the same tags in the same order and the same ASCII letters and digits in the text
+/// (entities and escaping legitimately differ). Strict enough that a scanner mismatch (a div
+/// from elsewhere) falls back to libxml2's text.
+func sameXHTML(_ source: String, _ serialised: String) -> Bool {
+    skeleton(source) == skeleton(serialised)
+}
+
+private func skeleton(_ s: String) -> [UInt8] {
+    var out: [UInt8] = []
+    var inTag = false
+    var inName = false
+    var inEntity = false
+    for b in s.utf8 {
+        if inTag {
+            if b == UInt8(ascii: ">") { inTag = false; inName = false; out.append(b) }
+            else if inName {
+                if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D || b == UInt8(ascii: "/") { inName = false } else { out.append(b) }
+            }
+            continue
+        }
+        if b == UInt8(ascii: "<") { inTag = true; inName = true; out.append(b); continue }
+        if b == UInt8(ascii: "&") { inEntity = true; continue }
+        if inEntity { if b == UInt8(ascii: ";") { inEntity = false }; continue }
+        if (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) { out.append(b) }
+    }
+    return out
+}

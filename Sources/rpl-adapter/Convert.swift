@@ -1,0 +1,47 @@
+import ArgumentParser
+import FHIR
+
+/// `rpl-adapter convert`: any R4 resource or Bundle, JSON to XML or back, losslessly.
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert a FHIR R4 resource or Bundle between JSON and XML.",
+        discussion: """
+            The input format is sniffed (first non-blank byte: '{' JSON, '<' XML). Without --to, \
+            JSON becomes XML and XML becomes JSON. Exit 65 with an OperationOutcome on standard \
+            output for input that is not well-formed or not FHIR; 74 when the file cannot be read.
+            """
+    )
+
+    @Option(name: .long, help: "Output format: json or xml (default: the other one).")
+    var to: OutputFormat?
+
+    @Flag(name: .long, help: "Indented output.")
+    var pretty = false
+
+    @Argument(help: "Input file, or - for standard input (the default).")
+    var file: String = "-"
+
+    func run() throws {
+        var outputFormat = to?.format ?? .json
+        do {
+            let bytes = try InputFile.read(file)
+            guard let inputFormat = FHIRFormat.sniff(bytes) else {
+                throw FHIRFormatError(.structure, "input is neither JSON nor XML (expected '{' or '<' first)", line: 1, column: 1)
+            }
+            outputFormat = to?.format ?? (inputFormat == .json ? .xml : .json)
+            let resource = try inputFormat.read(bytes)
+            Terminal.output(try outputFormat.write(resource, pretty: pretty))
+        } catch let error as InputFile.ReadError {
+            Terminal.error("rpl-adapter: \(error.message)")
+            throw ExitCode(74)
+        } catch let error as FHIRFormatError {
+            Terminal.report(error, source: file, as: outputFormat, pretty: pretty)
+            throw ExitCode(65)
+        }
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case json, xml
+    var format: FHIRFormat { self == .json ? .json : .xml }
+}
