@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate Sources/FHIR/TypeTable.generated.swift from the official R4 (4.0.1) definitions.
+"""Generate Sources/FHIR/Model/TypeTable.generated.swift from the official R4 (4.0.1) definitions.
 
 The JSON schema gives, for every type, its elements in definition order, each element's type and
 whether it repeats (choice types arrive expanded: valueQuantity, valueString, ...; content
@@ -145,7 +145,7 @@ def render(primitives, types, resources, checked):
 // ({len(types)} types, {len(primitives)} primitive types; order and cardinality of {checked} types
 // cross-checked between the two; {len(tolerated)} types have a modifierExtension in the JSON schema
 // only: {', '.join(tolerated)}). Do not edit: run `python3 scripts/generate-type-table.py >
-// Sources/FHIR/TypeTable.generated.swift`. A test fails when this file and the generator drift apart.
+// Sources/FHIR/Model/TypeTable.generated.swift`. A test fails when this file and the generator drift apart.
 //
 // One line per type: `P name kind` for primitives (s string, n number, b boolean, x xhtml);
 // `R name elements` for resources, `T name elements` for other types; an element is

@@ -5,8 +5,8 @@
 /// duplicate keys, `null` outside `_element` padding, empty objects and arrays, nesting beyond
 /// `maxDepth`, content after the root object.
 public enum JSONReader {
-    /// Deep enough for any real resource (Questionnaire items nest a few dozen levels).
-    public static let maxDepth = 512
+    /// Objects and arrays nested: the deepest file in the HL7 examples and Synthea has 16.
+    public static let maxDepth = 100
 
     public static func read(_ bytes: [UInt8]) throws(FHIRFormatError) -> Element {
         try bytes.withUnsafeBufferPointer { (buffer) throws(FHIRFormatError) -> Element in

@@ -15,11 +15,15 @@ import Darwin
 /// Refused: any DOCTYPE (so no entities, internal or external), text content in FHIR elements,
 /// unknown attributes, elements outside the FHIR namespace, nesting beyond `maxDepth`.
 public enum XMLReader {
-    public static let maxDepth = 512
+    /// Elements nested: several times what real resources need (the JSON bound is the same).
+    public static let maxDepth = 100
 
     public static func read(_ bytes: [UInt8]) throws(FHIRFormatError) -> Element {
         LibXML.setUp()
         guard bytes.count <= Int(Int32.max) else { throw FHIRFormatError(.tooLong, "XML input larger than 2 GB") }
+        if !bytes.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {
+            throw FHIRFormatError(.structure, "empty input: expected an XML document")
+        }
         var parser = XMLTreeBuilder()
         return try bytes.withUnsafeBufferPointer { (buffer) throws(FHIRFormatError) -> Element in
             try parser.parse(buffer)
@@ -131,8 +135,17 @@ struct XMLTreeBuilder {
     func failure(_ reader: xmlTextReaderPtr, _ type: FHIRFormatError.IssueType, _ message: String) -> FHIRFormatError {
         FHIRFormatError(
             type, message, location: location(of: stack),
-            line: Int(xmlTextReaderGetParserLineNumber(reader)),
-            column: Int(xmlTextReaderGetParserColumnNumber(reader)))
+            line: currentLine(reader), column: nil)
+    }
+
+    /// The line of the node the reader is on (the parser itself may have read ahead).
+    func currentLine(_ reader: xmlTextReaderPtr) -> Int? {
+        if let node = xmlTextReaderCurrentNode(reader) {
+            let line = xmlGetLineNo(node)
+            if line > 0 { return Int(line) }
+        }
+        let line = xmlTextReaderGetParserLineNumber(reader)
+        return line > 0 ? Int(line) : nil
     }
 
     /// After `xmlTextReaderNext` skipped a narrative, the reader sits on the following node.
@@ -167,6 +180,7 @@ struct XMLTreeBuilder {
         } else if stack.isEmpty {
             throw fail(.invalid, "the root element <\(local)> is not a resource")
         }
+        stack.append(Element(name: local, isResource: isResource))
         var element = Element(name: local, isResource: isResource)
         var attributes: [Element] = []
         if xmlTextReaderHasAttributes(reader) == 1 {
@@ -196,7 +210,7 @@ struct XMLTreeBuilder {
         }
         element.children = attributes
         let empty = xmlTextReaderIsEmptyElement(reader) == 1
-        stack.append(element)
+        stack[stack.count - 1] = element
         if empty { closeElement(root: &root) }
     }
 

@@ -2,7 +2,7 @@
 // (659 types, 20 primitive types; order and cardinality of 656 types
 // cross-checked between the two; 3 types have a modifierExtension in the JSON schema
 // only: DataRequirement_CodeFilter, DataRequirement_DateFilter, DataRequirement_Sort). Do not edit: run `python3 scripts/generate-type-table.py >
-// Sources/FHIR/TypeTable.generated.swift`. A test fails when this file and the generator drift apart.
+// Sources/FHIR/Model/TypeTable.generated.swift`. A test fails when this file and the generator drift apart.
 //
 // One line per type: `P name kind` for primitives (s string, n number, b boolean, x xhtml);
 // `R name elements` for resources, `T name elements` for other types; an element is

@@ -1,0 +1,161 @@
+import Testing
+@testable import FHIR
+
+@Suite struct JSONReaderTests {
+    func read(_ s: String) throws -> Element { try JSONReader.read(s) }
+
+    func error(_ s: String) -> FHIRFormatError? {
+        do { _ = try JSONReader.read(s); return nil } catch { return error }
+    }
+
+    @Test func decimalsKeepTheirExactText() throws {
+        let json = #"{"resourceType":"Observation","valueQuantity":{"value":1.50},"component":[{"valueQuantity":{"value":1e2}},{"valueQuantity":{"value":-0.000}}]}"#
+        let obs = try read(json)
+        #expect(obs.child("valueQuantity")?.string("value") == "1.50")
+        #expect(obs.all("component.valueQuantity").map { $0.string("value") } == ["1e2", "-0.000"])
+        let out = try JSONWriter().string(obs)
+        #expect(out.contains(#""value":1.50"#))
+        #expect(out.contains(#""value":1e2"#))
+        #expect(out.contains(#""value":-0.000"#))
+        let xml = try XMLWriter().string(obs)
+        #expect(xml.contains(#"<value value="1.50"/>"#))
+        #expect(try JSONWriter().string(XMLReader.read(xml)) == out)
+    }
+
+    @Test func aTenThousandDigitNumberIsKeptExactly() throws {
+        let digits = String(repeating: "7", count: 10_000)
+        let obs = try read(#"{"resourceType":"Observation","valueQuantity":{"value":\#(digits).5}}"#)
+        #expect(obs.child("valueQuantity")?.string("value") == digits + ".5")
+        #expect(try JSONWriter().string(obs).contains(digits + ".5"))
+    }
+
+    @Test func primitiveExtensionsMergeWithTheirValue() throws {
+        let json = #"{"resourceType":"Patient","birthDate":"1970-03-30","_birthDate":{"id":"b1","extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthTime","valueDateTime":"1970-03-30T14:35:45-05:00"}]}}"#
+        let patient = try read(json)
+        let birthDate = try #require(patient.child("birthDate"))
+        #expect(birthDate.value == "1970-03-30")
+        #expect(birthDate.string("id") == "b1")
+        #expect(birthDate.child("extension")?.string("url") == "http://hl7.org/fhir/StructureDefinition/patient-birthTime")
+        #expect(try JSONWriter().string(patient) == json)
+        let xml = try XMLWriter().string(patient)
+        #expect(xml.contains(#"<birthDate id="b1" value="1970-03-30"><extension url="http://hl7.org/fhir/StructureDefinition/patient-birthTime"><valueDateTime value="1970-03-30T14:35:45-05:00"/></extension></birthDate>"#))
+    }
+
+    @Test func underscoreBeforeValueWorksToo() throws {
+        let json = #"{"resourceType":"Patient","_gender":{"id":"g"},"gender":"female"}"#
+        let patient = try read(json)
+        #expect(patient.children.count == 1)
+        #expect(patient.child("gender")?.value == "female")
+        #expect(try JSONWriter().string(patient) == #"{"resourceType":"Patient","gender":"female","_gender":{"id":"g"}}"#)
+    }
+
+    @Test func repeatingPrimitivesArePaddedWithNull() throws {
+        // The second given name has an extension and no value; the first has a value only.
+        let json = #"{"resourceType":"Patient","name":[{"given":["Jim",null,"Pete"],"_given":[null,{"extension":[{"url":"http://example.org/x","valueString":"y"}]},{"id":"p"}]}]}"#
+        let patient = try read(json)
+        let given = patient.all("name.given")
+        #expect(given.map(\.value) == ["Jim", nil, "Pete"])
+        #expect(given[1].child("extension")?.string("url") == "http://example.org/x")
+        #expect(given[2].string("id") == "p")
+        #expect(try JSONWriter().string(patient) == json)
+        let back = try XMLReader.read(XMLWriter().write(patient))
+        #expect(try JSONWriter().string(back) == json)
+    }
+
+    @Test func unknownElementsAreKept() throws {
+        let json = #"{"resourceType":"Observation","status":"final","madeUp":[{"deeper":true}],"alsoMadeUp":1.0}"#
+        let obs = try read(json)
+        #expect(try JSONWriter().string(obs) == json)
+    }
+
+    @Test func containedAndEntryResources() throws {
+        let json = #"{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Observation","contained":[{"resourceType":"Patient","id":"p"}],"status":"final"}}]}"#
+        let bundle = try read(json)
+        let obs = try #require(Bundle(bundle)?.entries.first?.resource)
+        #expect(obs.name == "Observation")
+        #expect(Observation(obs)?.contained.first?.name == "Patient")
+        #expect(try JSONWriter().string(bundle) == json)
+    }
+
+    @Test func resourceTypeIsWrittenFirstAndElementsInDefinitionOrder() throws {
+        let patient = try read(#"{"gender":"male","id":"x","resourceType":"Patient"}"#)
+        #expect(try JSONWriter().string(patient) == #"{"resourceType":"Patient","id":"x","gender":"male"}"#)
+    }
+
+    @Test func escapesRoundTrip() throws {
+        let json = #"{"resourceType":"Patient","id":"a","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">\u00e9 \ud83d\ude00 \"q\" \\ /</div>"}}"#
+        let patient = try read(json)
+        #expect(patient.child("text")?.string("div") == "<div xmlns=\"http://www.w3.org/1999/xhtml\">é 😀 \"q\" \\ /</div>")
+    }
+
+    @Test func syntaxErrorsSayWhereTheyAre() throws {
+        let e = try #require(error("{\n  \"resourceType\": \"Patient\",\n  \"gender\": male\n}"))
+        #expect(e.type == .structure)
+        #expect(e.line == 3)
+        #expect(e.column == 13)
+        #expect(e.location == "gender")
+    }
+
+    @Test func locationsAreFHIRPaths() throws {
+        let e = try #require(error(#"{"resourceType":"Bundle","entry":[{"fullUrl":"a"},{"resource":{"resourceType":"Patient","name":[{"given":[null]}]}}]}"#))
+        #expect(e.location == "entry[1].resource.ofType(Patient).name[0].given[0]")
+    }
+
+    @Test(arguments: [
+        (#"{"resourceType":"Patient","id":"a","id":"b"}"#, "duplicate property"),
+        (#"{"resourceType":"Patient","gender":null}"#, "null is not allowed"),
+        (#"{"resourceType":"Patient","name":[]}"#, "empty array"),
+        (#"{"resourceType":"Patient","meta":{}}"#, "empty object"),
+        (#"{"resourceType":"Patient","id":""}"#, "empty string"),
+        (#"{"resourceType":"Patient","id":"\ud800"}"#, "lone surrogate"),
+        (#"{"resourceType":"Patient","id":"\udc00x"}"#, "lone surrogate"),
+        (#"{"resourceType":"Patient","id":"\ud800\u0041"}"#, "low surrogate"),
+        (#"{"resourceType":"Patient","id":"a"} x"#, "after the end"),
+        (#"{"resourceType":"Patient","id":"a""#, "end of input"),
+        (#"{"resourceType":"Patient","id":"a"#, "unterminated string"),
+        (#"{"resourceType":"Patient","multipleBirthInteger":01}"#, "leading zero"),
+        (#"{"resourceType":"Patient","multipleBirthInteger":1.}"#, "no digits"),
+        (#"{"resourceType":"Patient","active":tru}"#, "invalid literal"),
+        (#"{"id":"a"}"#, "no resourceType"),
+        (#"{"resourceType":"patient"}"#, "not a resource type"),
+        (#"[1]"#, "expected a JSON object"),
+        (#""#, "empty input"),
+        (#"{"resourceType":"Patient","name":[{"given":["a"],"_given":[{"id":"x"},{"id":"y"}]}]}"#, "different lengths"),
+        (#"{"resourceType":"Patient","name":[{"given":["a"]}],"_name":[{"id":"x"}]}"#, "not a primitive"),
+        (#"{"resourceType":"Patient","name":[[1]]}"#, "arrays of arrays"),
+        ("{\"resourceType\":\"Patient\",\"id\":\"a\tb\"}", "control character"),
+    ])
+    func refused(json: String, message: String) throws {
+        let e = try #require(error(json), "accepted: \(json)")
+        #expect(e.message.contains(message), "\(e.message)")
+    }
+
+    @Test(arguments: [
+        [0xC0, 0xAF],  // overlong '/'
+        [0xED, 0xA0, 0x80],  // encoded surrogate
+        [0xF5, 0x80, 0x80, 0x80],  // above U+10FFFF
+        [0xE2, 0x82],  // truncated
+        [0xFF],
+    ] as [[UInt8]])
+    func invalidUTF8IsRefused(bytes: [UInt8]) throws {
+        let input = Array(#"{"resourceType":"Patient","id":""#.utf8) + bytes + Array(#""}"#.utf8)
+        #expect(throws: FHIRFormatError.self) { try JSONReader.read(input) }
+        do { _ = try JSONReader.read(input) } catch { #expect(error.message.contains("UTF-8")) }
+    }
+
+    @Test func deepNestingIsRefusedWithoutCrashing() throws {
+        for opener in ["[", "{\"a\":"] {
+            let json = "{\"resourceType\":\"Basic\",\"x\":" + String(repeating: opener, count: 200_000)
+            let e = try #require(error(json))
+            #expect(e.type == .tooLong || e.type == .invalid)
+        }
+    }
+
+    @Test func truncatedInputIsRefusedAtEveryLength() throws {
+        let json = Array(#"{"resourceType":"Patient","name":[{"given":["a","b"]}],"_active":{"id":"x"},"active":true,"multipleBirthInteger":12}"#.utf8)
+        for length in 0..<json.count {
+            #expect(throws: FHIRFormatError.self) { try JSONReader.read(Array(json[..<length])) }
+        }
+        #expect(throws: Never.self) { try JSONReader.read(json) }
+    }
+}

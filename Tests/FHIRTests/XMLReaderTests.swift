@@ -1,0 +1,151 @@
+import Testing
+@testable import FHIR
+
+@Suite struct XMLReaderTests {
+    func error(_ s: String) -> FHIRFormatError? {
+        do { _ = try XMLReader.read(s); return nil } catch { return error }
+    }
+
+    @Test func readsValuesIdsExtensionsAndComments() throws {
+        let xml = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <!-- a comment -->
+            <Patient xmlns="http://hl7.org/fhir">
+              <id value="p1"/>
+              <!-- another -->
+              <name id="n1">
+                <given value="Jim"/>
+                <given>
+                  <extension url="http://example.org/x"><valueString value="y"/></extension>
+                </given>
+              </name>
+              <birthDate value="1970-03-30"/>
+            </Patient>
+            """
+        let p = try XMLReader.read(xml)
+        #expect(p.isResource && p.name == "Patient")
+        #expect(p.string("id") == "p1")
+        #expect(p.child("name")?.string("id") == "n1")
+        #expect(p.all("name.given").map(\.value) == ["Jim", nil])
+        #expect(try JSONWriter().string(p) == #"{"resourceType":"Patient","id":"p1","name":[{"id":"n1","given":["Jim",null],"_given":[null,{"extension":[{"url":"http://example.org/x","valueString":"y"}]}]}],"birthDate":"1970-03-30"}"#)
+    }
+
+    @Test func newlinesInAttributesSurviveTheRoundTrip() throws {
+        let json = #"{"resourceType":"Observation","status":"final","note":[{"text":"line 1\nline 2\ttab \"q\" <&>"}]}"#
+        let obs = try JSONReader.read(json)
+        let xml = try XMLWriter().string(obs)
+        #expect(xml.contains("line 1&#10;line 2&#9;tab &quot;q&quot; &lt;&amp;&gt;"))
+        #expect(try JSONWriter().string(XMLReader.read(xml)) == json)
+    }
+
+    @Test func controlCharactersCannotBeWrittenAsXML() throws {
+        let obs = try JSONReader.read(#"{"resourceType":"Observation","status":"final","note":[{"text":"bell \u0007"}]}"#)
+        #expect(throws: FHIRFormatError.self) { try XMLWriter().write(obs) }
+    }
+
+    @Test func invalidNumbersFromXMLAreRefusedWhenWritingJSON() throws {
+        let obs = try XMLReader.read(#"<Observation xmlns="http://hl7.org/fhir"><valueQuantity><value value="1,5"/></valueQuantity></Observation>"#)
+        do {
+            _ = try JSONWriter().write(obs)
+            Issue.record("accepted 1,5")
+        } catch {
+            #expect(error.location == "Observation.valueQuantity.value")
+        }
+    }
+
+    @Test func xxeIsRefused() throws {
+        let e = try #require(error("""
+            <?xml version="1.0"?>
+            <!DOCTYPE Patient [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+            <Patient xmlns="http://hl7.org/fhir"><id value="&xxe;"/></Patient>
+            """))
+        #expect(e.type == .security)
+    }
+
+    @Test func billionLaughsIsRefused() throws {
+        var dtd = "<!ENTITY lol0 \"lol\">"
+        for i in 1...9 { dtd += "<!ENTITY lol\(i) \"" + String(repeating: "&lol\(i - 1);", count: 10) + "\">" }
+        let e = try #require(error("<?xml version=\"1.0\"?><!DOCTYPE Patient [\(dtd)]><Patient xmlns=\"http://hl7.org/fhir\"><id value=\"&lol9;\"/></Patient>"))
+        #expect(e.type == .security)
+    }
+
+    @Test func anyDoctypeIsRefused() throws {
+        let e = try #require(error(#"<!DOCTYPE Patient><Patient xmlns="http://hl7.org/fhir"/>"#))
+        #expect(e.type == .security)
+        #expect(e.message.contains("DOCTYPE"))
+    }
+
+    @Test func deepNestingIsRefused() throws {
+        let xml = "<Basic xmlns=\"http://hl7.org/fhir\">" + String(repeating: "<a>", count: 200_000)
+        let e = try #require(error(xml))
+        #expect(e.type == .tooLong || e.type == .structure)
+    }
+
+    @Test(arguments: [
+        (#"<Patient xmlns="http://hl7.org/fhir"><id value="a"/>"#, "XML"),
+        (#"<Patient xmlns="http://hl7.org/fhir"><gender>female</gender></Patient>"#, "text content"),
+        (#"<Patient><id value="a"/></Patient>"#, "namespace"),
+        (#"<Patient xmlns="http://hl7.org/fhir"><id value="a" extra="b"/></Patient>"#, "unknown attribute"),
+        (#"<name xmlns="http://hl7.org/fhir"/>"#, "not a resource"),
+        (#"<Patient xmlns="http://hl7.org/fhir"><id value=""/></Patient>"#, "empty value"),
+        ("", "empty input"),
+    ])
+    func refused(xml: String, message: String) throws {
+        let e = try #require(error(xml), "accepted: \(xml)")
+        #expect(e.message.contains(message), "\(e.message)")
+    }
+
+    @Test func errorsHaveLineAndLocation() throws {
+        let e = try #require(error("""
+            <Bundle xmlns="http://hl7.org/fhir">
+              <entry><fullUrl value="a"/></entry>
+              <entry>
+                <resource>
+                  <Patient>
+                    <birthDate value="1970" bogus="x"/>
+                  </Patient>
+                </resource>
+              </entry>
+            </Bundle>
+            """))
+        #expect(e.line == 6)
+        #expect(e.location == "Bundle.entry[1].resource.ofType(Patient).birthDate")
+    }
+
+    @Test func narrativeKeepsItsSourceText() throws {
+        let div = #"<div xmlns="http://www.w3.org/1999/xhtml"><p>&quot;x&quot; &amp; <br/><!-- c --></p></div>"#
+        let xml = #"<Patient xmlns="http://hl7.org/fhir"><text><status value="generated"/>"# + div + "</text></Patient>"
+        let p = try XMLReader.read(xml)
+        #expect(p.child("text")?.string("div") == div)
+        #expect(try XMLWriter().string(p).contains(div))
+    }
+
+    @Test func aBrokenNarrativeFromJSONIsNotWrittenAsXML() throws {
+        let p = try JSONReader.read(#"{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>unclosed</div>"}}"#)
+        #expect(throws: FHIRFormatError.self) { try XMLWriter().write(p) }
+    }
+}
+
+@Suite struct TypeTableTests {
+    @Test func knowsRepeatsTypesAndOrder() throws {
+        let obs = try #require(TypeTable.r4.type("Observation"))
+        #expect(obs.isResource)
+        #expect(obs.elements["component"]?.repeats == true)
+        #expect(obs.elements["component"]?.typeName == "Observation_Component")
+        #expect(obs.elements["valueQuantity"]?.typeName == "Quantity")
+        #expect(obs.elements["status"]!.index < obs.elements["code"]!.index)
+        #expect(TypeTable.r4.type("Questionnaire_Item")?.elements["item"]?.typeName == "Questionnaire_Item")
+        #expect(TypeTable.r4.primitiveKind("decimal") == .number)
+        #expect(TypeTable.r4.primitiveKind("xhtml") == .xhtml)
+        #expect(TypeTable.r4.type("Extension")?.elements["valueBase64Binary"]?.typeName == "base64Binary")
+    }
+
+    /// The committed table is exactly what the generator makes from ../shared/corpus/schemas.
+    @Test func generatedTableMatchesTheGenerator() throws {
+        let root = Corpus.projectRoot.path
+        let status = try Shell.run(
+            "/usr/bin/env", ["python3", root + "/scripts/generate-type-table.py",
+                             "--check", root + "/Sources/FHIR/Model/TypeTable.generated.swift"])
+        #expect(status.code == 0, "\(status.output)")
+    }
+}
