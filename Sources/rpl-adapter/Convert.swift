@@ -24,12 +24,12 @@ struct Convert: ParsableCommand {
     func run() throws {
         var outputFormat = to?.format ?? .json
         do {
-            let bytes = try InputFile.read(file)
-            guard let inputFormat = FHIRFormat.sniff(bytes) else {
+            let input = try InputFile.read(file)
+            guard let inputFormat = input.withBytes({ FHIRFormat.sniff($0) }) else {
                 throw FHIRFormatError(.structure, "input is neither JSON nor XML (expected '{' or '<' first)", line: 1, column: 1)
             }
             outputFormat = to?.format ?? (inputFormat == .json ? .xml : .json)
-            let resource = try inputFormat.read(bytes)
+            let resource = try input.withBytes { try inputFormat.read($0) }
             Terminal.output(try outputFormat.write(resource, pretty: pretty))
         } catch let error as InputFile.ReadError {
             Terminal.error("rpl-adapter: \(error.message)")

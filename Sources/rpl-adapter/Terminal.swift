@@ -40,8 +40,10 @@ enum Terminal {
     }
 }
 
-/// Reads a whole input (file or standard input), bounded in size.
-enum InputFile {
+/// A whole input (file or standard input) in one malloc'd block, bounded in size. Grown with
+/// realloc, which moves large blocks by remapping pages rather than copying them, so reading
+/// never needs twice the input's size.
+final class InputFile {
     /// Larger inputs are refused rather than read: no single patient's record comes near it.
     static let maxBytes = 256 << 20
 
@@ -49,8 +51,19 @@ enum InputFile {
         let message: String
     }
 
+    private var base: UnsafeMutableRawPointer?
+    private(set) var count = 0
+    private var capacity = 0
 
-    static func read(_ path: String) throws -> [UInt8] {
+    private init() {}
+
+    deinit { free(base) }
+
+    func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: base?.assumingMemoryBound(to: UInt8.self), count: count))
+    }
+
+    static func read(_ path: String) throws -> InputFile {
         let fd: Int32
         if path == "-" {
             fd = 0
@@ -60,28 +73,42 @@ enum InputFile {
         }
         defer { if fd != 0 { close(fd) } }
         var st = stat()
+        let isFile = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
         if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
             throw ReadError(message: "cannot read \(path): it is a directory")
         }
-        if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && Int(st.st_size) > maxBytes {
+        if isFile && Int(st.st_size) > maxBytes {
             throw FHIRFormatError(.tooLong, "input is \(st.st_size) bytes; the limit is \(maxBytes) bytes")
         }
-        var bytes: [UInt8] = []
-        if (st.st_mode & S_IFMT) == S_IFREG { bytes.reserveCapacity(Int(st.st_size) + 1) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        let input = InputFile()
+        try input.grow(to: isFile ? Int(st.st_size) + 1 : 1 << 16)
         while true {
-            let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
+            if input.count == input.capacity {
+                if input.capacity >= maxBytes + 1 {
+                    throw FHIRFormatError(.tooLong, "input is larger than the limit of \(maxBytes) bytes")
+                }
+                try input.grow(to: min(input.capacity * 2, maxBytes + 1))
+            }
+            let n = systemRead(fd, input.base! + input.count, input.capacity - input.count)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ReadError(message: "cannot read \(path == "-" ? "standard input" : path): \(String(cString: strerror(errno)))")
             }
             if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > maxBytes {
+            input.count += n
+            if input.count > maxBytes {
                 throw FHIRFormatError(.tooLong, "input is larger than the limit of \(maxBytes) bytes")
             }
         }
-        return bytes
+        return input
+    }
+
+    private func grow(to newCapacity: Int) throws {
+        guard let grown = realloc(base, max(newCapacity, 1)) else {
+            throw ReadError(message: "out of memory reading \(newCapacity) bytes")
+        }
+        base = grown
+        capacity = newCapacity
     }
 }
 

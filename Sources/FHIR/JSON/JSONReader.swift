@@ -15,6 +15,11 @@ public enum JSONReader {
         }
     }
 
+    public static func read(_ buffer: UnsafeBufferPointer<UInt8>) throws(FHIRFormatError) -> Element {
+        var scanner = JSONScanner(buffer)
+        return try scanner.readDocument()
+    }
+
     public static func read(_ text: String) throws(FHIRFormatError) -> Element {
         try read(Array(text.utf8))
     }

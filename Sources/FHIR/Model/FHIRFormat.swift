@@ -4,6 +4,10 @@ public enum FHIRFormat: String, Sendable, CaseIterable {
 
     /// From the first non-blank byte (after a UTF-8 byte order mark): `{` JSON, `<` XML.
     public static func sniff(_ bytes: [UInt8]) -> FHIRFormat? {
+        bytes.withUnsafeBufferPointer { sniff($0) }
+    }
+
+    public static func sniff(_ bytes: UnsafeBufferPointer<UInt8>) -> FHIRFormat? {
         var i = 0
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
         while i < bytes.count {
@@ -18,6 +22,13 @@ public enum FHIRFormat: String, Sendable, CaseIterable {
     }
 
     public func read(_ bytes: [UInt8]) throws(FHIRFormatError) -> Element {
+        switch self {
+        case .json: return try JSONReader.read(bytes)
+        case .xml: return try XMLReader.read(bytes)
+        }
+    }
+
+    public func read(_ bytes: UnsafeBufferPointer<UInt8>) throws(FHIRFormatError) -> Element {
         switch self {
         case .json: return try JSONReader.read(bytes)
         case .xml: return try XMLReader.read(bytes)

@@ -19,15 +19,17 @@ public enum XMLReader {
     public static let maxDepth = 100
 
     public static func read(_ bytes: [UInt8]) throws(FHIRFormatError) -> Element {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(FHIRFormatError) -> Element in try read(buffer) }
+    }
+
+    public static func read(_ buffer: UnsafeBufferPointer<UInt8>) throws(FHIRFormatError) -> Element {
         LibXML.setUp()
-        guard bytes.count <= Int(Int32.max) else { throw FHIRFormatError(.tooLong, "XML input larger than 2 GB") }
-        if !bytes.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {
+        guard buffer.count <= Int(Int32.max) else { throw FHIRFormatError(.tooLong, "XML input larger than 2 GB") }
+        if !buffer.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {
             throw FHIRFormatError(.structure, "empty input: expected an XML document")
         }
         var parser = XMLTreeBuilder()
-        return try bytes.withUnsafeBufferPointer { (buffer) throws(FHIRFormatError) -> Element in
-            try parser.parse(buffer)
-        }
+        return try parser.parse(buffer)
     }
 
     public static func read(_ text: String) throws(FHIRFormatError) -> Element {
