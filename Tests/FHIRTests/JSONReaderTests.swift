@@ -151,6 +151,16 @@ import Testing
         }
     }
 
+    /// 100,000 distinct unknown keys in one object: kept, in order, both ways (the duplicate-key
+    /// check and the writer's grouping switch to hashing, so this stays linear).
+    @Test func wideObjectsAreKept() throws {
+        let keys = (0..<100_000).map { "k\($0)" }
+        let json = #"{"resourceType":"Basic","# + keys.map { #""\#($0)":"v""# }.joined(separator: ",") + "}"
+        let basic = try read(json)
+        #expect(basic.children.count == keys.count)
+        #expect(try JSONWriter().string(basic) == json)
+    }
+
     @Test func truncatedInputIsRefusedAtEveryLength() throws {
         let json = Array(#"{"resourceType":"Patient","name":[{"given":["a","b"]}],"_active":{"id":"x"},"active":true,"multipleBirthInteger":12}"#.utf8)
         for length in 0..<json.count {

@@ -33,14 +33,24 @@ struct ElementGroups {
     static func make(_ children: [Element], in type: TypeTable.TypeInfo?) -> [Group] {
         var groups: [Group] = []
         groups.reserveCapacity(children.count)
+        // Beyond a few names, a hash index keeps wide (hostile) objects linear.
+        var index: [String: Int]?
         for child in children {
             // Siblings of one name are almost always adjacent: look at the last group first.
             if let last = groups.indices.last, groups[last].name == child.name {
                 groups[last].members.append(child)
-            } else if let i = groups.firstIndex(where: { $0.name == child.name }) {
+                continue
+            }
+            let existing = index.map { $0[child.name] } ?? groups.firstIndex(where: { $0.name == child.name })
+            if let i = existing {
                 groups[i].members.append(child)
             } else {
                 groups.append(Group(name: child.name, info: type?.elements[child.name], members: [child]))
+                if index != nil {
+                    index![child.name] = groups.count - 1
+                } else if groups.count > 32 {
+                    index = Dictionary(uniqueKeysWithValues: groups.enumerated().map { ($1.name, $0) })
+                }
             }
         }
         if type != nil {
