@@ -108,8 +108,7 @@ struct XMLTreeBuilder {
                     if xmlTextReaderNext(reader) < 0 {
                         throw fail(.structure, "XML: " + (sink.message ?? "the narrative is not well-formed"))
                     }
-                    // Next() has moved to the node after the div: handle it on the next loop turn
-                    // by stepping back is impossible, so process it here.
+                    // Next() has already moved to the node after the div: handle that node here.
                     try handleAfterSkip(reader, root: &root)
                     continue
                 }
