@@ -73,8 +73,9 @@ final class InputFile {
         }
         defer { if fd != 0 { close(fd) } }
         var st = stat()
-        let isFile = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
-        if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+        let known = fstat(fd, &st) == 0
+        let isFile = known && (st.st_mode & S_IFMT) == S_IFREG
+        if known && (st.st_mode & S_IFMT) == S_IFDIR {
             throw ReadError(message: "cannot read \(path): it is a directory")
         }
         if isFile && Int(st.st_size) > maxBytes {

@@ -9,10 +9,7 @@ public enum JSONReader {
     public static let maxDepth = 100
 
     public static func read(_ bytes: [UInt8]) throws(FHIRFormatError) -> Element {
-        try bytes.withUnsafeBufferPointer { (buffer) throws(FHIRFormatError) -> Element in
-            var scanner = JSONScanner(buffer)
-            return try scanner.readDocument()
-        }
+        try bytes.withUnsafeBufferPointer { (buffer) throws(FHIRFormatError) -> Element in try read(buffer) }
     }
 
     public static func read(_ buffer: UnsafeBufferPointer<UInt8>) throws(FHIRFormatError) -> Element {
