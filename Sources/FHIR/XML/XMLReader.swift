@@ -181,8 +181,9 @@ struct XMLTreeBuilder {
         } else if stack.isEmpty {
             throw fail(.invalid, "the root element <\(local)> is not a resource")
         }
+        // On the stack before its attributes are read, so an error names this element.
         stack.append(Element(name: local, isResource: isResource))
-        var element = Element(name: local, isResource: isResource)
+        var valueAttribute: String?
         var attributes: [Element] = []
         if xmlTextReaderHasAttributes(reader) == 1 {
             while xmlTextReaderMoveToNextAttribute(reader) == 1 {
@@ -198,7 +199,7 @@ struct XMLTreeBuilder {
                 switch attr {
                 case "value" where !isResource:
                     if value.isEmpty { throw fail(.invalid, "empty value attribute: FHIR primitives are never empty") }
-                    element.value = value
+                    valueAttribute = value
                 case "id" where !isResource:
                     attributes.insert(Element(name: "id", value: value), at: 0)
                 case "url" where local == "extension" || local == "modifierExtension":
@@ -209,10 +210,9 @@ struct XMLTreeBuilder {
             }
             xmlTextReaderMoveToElement(reader)
         }
-        element.children = attributes
-        let empty = xmlTextReaderIsEmptyElement(reader) == 1
-        stack[stack.count - 1] = element
-        if empty { closeElement(root: &root) }
+        stack[stack.count - 1].value = valueAttribute
+        stack[stack.count - 1].children = attributes
+        if xmlTextReaderIsEmptyElement(reader) == 1 { closeElement(root: &root) }
     }
 
     mutating func closeElement(root: inout Element?) {

@@ -102,11 +102,11 @@ public struct XMLWriter {
             for child in element.children {
                 if child.name == "id", let id = child.value, child.children.isEmpty {
                     out.append(" id=\"")
-                    try escape(id, attribute: true)
+                    try escape(id)
                     out.append(UInt8(ascii: "\""))
                 } else if isExtension, child.name == "url", let url = child.value, child.children.isEmpty {
                     out.append(" url=\"")
-                    try escape(url, attribute: true)
+                    try escape(url)
                     out.append(UInt8(ascii: "\""))
                 } else {
                     rest.append(child)
@@ -116,7 +116,7 @@ public struct XMLWriter {
                 if kind == .boolean, value != "true" && value != "false" { throw fail("\"\(value)\" is not a boolean") }
                 if kind == .number, !isJSONNumber(value) { throw fail("\"\(value)\" is not a number") }
                 out.append(" value=\"")
-                try escape(value, attribute: true)
+                try escape(value)
                 out.append(UInt8(ascii: "\""))
             } else if kind != nil && rest.isEmpty && element.children.isEmpty {
                 throw fail("\(element.name) has neither a value nor extensions")
@@ -135,10 +135,11 @@ public struct XMLWriter {
             out.append(UInt8(ascii: ">"))
         }
 
-        /// XML escaping; whitespace in attributes as character references so that attribute
+        /// Escaping for attribute values (the only text the writer produces; the narrative is
+        /// written as it is); whitespace as character references so that attribute
         /// normalisation on reading gives back the same text. Characters XML 1.0 cannot carry
         /// (most controls, U+FFFE, U+FFFF) are refused.
-        mutating func escape(_ text: String, attribute: Bool) throws(FHIRFormatError) {
+        mutating func escape(_ text: String) throws(FHIRFormatError) {
             var text = text
             var bad: UInt8?
             text.withUTF8 { utf8 in
@@ -151,10 +152,10 @@ public struct XMLWriter {
                     case 0x26: replacement = "&amp;"
                     case 0x3C: replacement = "&lt;"
                     case 0x3E: replacement = "&gt;"
-                    case 0x22: replacement = attribute ? "&quot;" : nil
-                    case 0x0A: replacement = attribute ? "&#10;" : nil
+                    case 0x22: replacement = "&quot;"
+                    case 0x0A: replacement = "&#10;"
                     case 0x0D: replacement = "&#13;"
-                    case 0x09: replacement = attribute ? "&#9;" : nil
+                    case 0x09: replacement = "&#9;"
                     case 0..<0x20:
                         bad = b
                         return

@@ -1,0 +1,86 @@
+import FHIR
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A whole input (file or standard input) in one malloc'd block, bounded in size. Grown with
+/// realloc, which moves large blocks by remapping pages rather than copying them, so reading
+/// never needs twice the input's size.
+final class InputFile {
+    /// Larger inputs are refused rather than read: no single patient's record comes near it.
+    static let maxBytes = 256 << 20
+
+    struct ReadError: Error {
+        let message: String
+    }
+
+    private var base: UnsafeMutableRawPointer?
+    private(set) var count = 0
+    private var capacity = 0
+
+    private init() {}
+
+    deinit { free(base) }
+
+    func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: base?.assumingMemoryBound(to: UInt8.self), count: count))
+    }
+
+    static func read(_ path: String) throws -> InputFile {
+        let fd: Int32
+        if path == "-" {
+            fd = 0
+        } else {
+            fd = open(path, O_RDONLY)
+            if fd < 0 { throw ReadError(message: "cannot read \(path): \(String(cString: strerror(errno)))") }
+        }
+        defer { if fd != 0 { close(fd) } }
+        var st = stat()
+        let known = fstat(fd, &st) == 0
+        let isFile = known && (st.st_mode & S_IFMT) == S_IFREG
+        if known && (st.st_mode & S_IFMT) == S_IFDIR {
+            throw ReadError(message: "cannot read \(path): it is a directory")
+        }
+        if isFile && Int(st.st_size) > maxBytes {
+            throw FHIRFormatError(.tooLong, "input is \(st.st_size) bytes; the limit is \(maxBytes) bytes")
+        }
+        let input = InputFile()
+        try input.grow(to: isFile ? Int(st.st_size) + 1 : 1 << 16)
+        while true {
+            if input.count == input.capacity {
+                if input.capacity >= maxBytes + 1 {
+                    throw FHIRFormatError(.tooLong, "input is larger than the limit of \(maxBytes) bytes")
+                }
+                try input.grow(to: min(input.capacity * 2, maxBytes + 1))
+            }
+            let n = systemRead(fd, input.base! + input.count, input.capacity - input.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ReadError(message: "cannot read \(path == "-" ? "standard input" : path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            input.count += n
+            if input.count > maxBytes {
+                throw FHIRFormatError(.tooLong, "input is larger than the limit of \(maxBytes) bytes")
+            }
+        }
+        return input
+    }
+
+    private func grow(to newCapacity: Int) throws {
+        guard let grown = realloc(base, max(newCapacity, 1)) else {
+            throw ReadError(message: "out of memory reading \(newCapacity) bytes")
+        }
+        base = grown
+        capacity = newCapacity
+    }
+}
+
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(fd, buffer, count)
+}
