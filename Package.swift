@@ -21,17 +21,22 @@ let package = Package(
         // The FHIR R4 layer: element model, JSON and XML reading and writing. Knows nothing of
         // the guideline.
         .target(name: "FHIR", dependencies: ["CLibXML2"]),
+        // The rules of the card over plain Swift facts (no FHIR).
+        .target(name: "RPLGuideline"),
+        // Mapping: FHIR → facts (terminology, units) and recommendations → FHIR; Profiles/ compiled in.
+        .target(name: "RPLAdapter", dependencies: ["FHIR", "RPLGuideline"]),
         // The command line, thin.
         .executableTarget(
             name: "rpl-adapter",
             dependencies: [
-                "FHIR",
+                "FHIR", "RPLAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Reader throughput and scaling, printed as numbers (not a test).
         .executableTarget(name: "fhir-benchmark", dependencies: ["FHIR"], path: "Benchmarks/fhir-benchmark"),
         .testTarget(name: "FHIRTests", dependencies: ["FHIR", "CLibXML2"]),
+        .testTarget(name: "RPLGuidelineTests", dependencies: ["RPLGuideline"]),
         .testTarget(name: "EndToEndTests", dependencies: ["FHIR", "rpl-adapter"]),
     ],
     swiftLanguageModes: [.v6]

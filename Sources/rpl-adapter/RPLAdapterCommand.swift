@@ -1,14 +1,13 @@
 import ArgumentParser
 import FHIR
+import RPLAdapter
 
 @main
-struct RPLAdapter: ParsableCommand {
-    static let version = "0.1.0"
-
+struct RPLAdapterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpl-adapter",
         abstract: "FHIR R4 adapter for the Dutch ESHRE guideline Recurrent Pregnancy Loss.",
-        version: version,
-        subcommands: [Convert.self]
+        version: Adapter.version,
+        subcommands: [Apply.self, Convert.self]
     )
 }

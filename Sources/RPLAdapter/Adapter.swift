@@ -1,0 +1,58 @@
+import FHIR
+import RPLGuideline
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The whole job for one input Bundle: FHIR → facts → rules → plan → FHIR.
+public struct Adapter: Sendable {
+    public static let version = "0.1.0"
+
+    public let profiles: Profiles
+
+    public init(profiles: Profiles) { self.profiles = profiles }
+
+    public struct Result: Sendable {
+        /// The transaction Bundle (empty when not indicated).
+        public var output: Element
+        public var warnings: [String]
+        /// When no plan was made: why (a line for standard error).
+        public var notIndicated: String?
+        public var plan: Plan?
+    }
+
+    /// `asOf`: the evaluation date; without it the Bundle's timestamp, else today (UTC).
+    public func apply(_ bundle: Element, asOf: CalendarDate?) throws(FHIRFormatError) -> Result {
+        guard bundle.isResource, bundle.name == "Bundle" else {
+            throw FHIRFormatError(.invalid, "expected a Bundle, got \(bundle.name)", location: bundle.name)
+        }
+        let date = asOf ?? bundle.string("timestamp").flatMap { CalendarDate(fhir: $0) } ?? Adapter.today()
+        let input = InputBundle(bundle)
+        let extractor: FactExtractor
+        do {
+            extractor = try FactExtractor(input: input, profiles: profiles, evaluationDate: date)
+        } catch let e as FactExtractor.Failure {
+            throw FHIRFormatError(.invalid, e.message, location: "Bundle")
+        } catch {
+            throw FHIRFormatError(.invalid, "\(error)", location: "Bundle")
+        }
+        var settings = GuidelineSettings()
+        settings.antiphospholipidRepeatDays = profiles.defaults.antiphospholipidRepeatDays
+        let plan = Guideline.evaluate(extractor.facts, settings: settings)
+        let warnings = extractor.warnings.map(rplTerm)
+        guard plan.indicated else {
+            return Result(output: .resource("Bundle", [.primitive("type", "transaction")]), warnings: warnings,
+                          notIndicated: rplTerm(plan.indication), plan: plan)
+        }
+        let emitter = PlanEmitter(input: input, profiles: profiles, patient: extractor.patient, date: date, version: Adapter.version)
+        return Result(output: emitter.emit(plan, warnings: warnings), warnings: warnings, notIndicated: nil, plan: plan)
+    }
+
+    static func today() -> CalendarDate {
+        var t = time(nil)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        return CalendarDate(year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday))!
+    }
+}

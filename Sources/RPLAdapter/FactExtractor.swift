@@ -1,0 +1,603 @@
+import FHIR
+import RPLGuideline
+
+/// FHIR → facts (guideline.md §0). Data that is present but unusable (no unit, unknown unit,
+/// unparseable value, unresolved reference, a date after the evaluation date) is never dropped
+/// silently: it becomes a warning, and the rule that needed it sees it as missing.
+public struct FactExtractor {
+    public struct Failure: Error {
+        public let message: String
+    }
+
+    let input: InputBundle
+    let profiles: Profiles
+    let date: CalendarDate
+    var terminology: Terminology { profiles.terminology }
+    var defaults: Profiles.Defaults { profiles.defaults }
+
+    public private(set) var patient = 0
+    public private(set) var partners: Set<Int> = []
+    public private(set) var warnings: [String] = []
+    /// Input resources each Source stands for.
+    public private(set) var facts: Facts
+
+    public init(input: InputBundle, profiles: Profiles, evaluationDate: CalendarDate) throws {
+        self.input = input
+        self.profiles = profiles
+        self.date = evaluationDate
+        self.facts = Facts(evaluationDate: evaluationDate)
+        try findPeople()
+        extract()
+    }
+
+    // MARK: people
+
+    /// The patient is the one woman; a partner is a RelatedPerson, or a second (non-female)
+    /// Patient. No Patient, or two women, is not usable input.
+    mutating func findPeople() throws {
+        let patients = input.items.indices.filter { input.items[$0].type == "Patient" && input.items[$0].container == nil }
+        guard !patients.isEmpty else { throw Failure(message: "the Bundle has no Patient") }
+        if patients.count == 1 {
+            patient = patients[0]
+            if let g = input.items[patient].resource.string("gender"), g != "female" {
+                warnings.append("\(input.name(patient)): gender is \(g); the card is about women")
+            }
+        } else {
+            let women = patients.filter { input.items[$0].resource.string("gender") == "female" }
+            guard women.count == 1 else {
+                throw Failure(message: women.isEmpty
+                    ? "the Bundle has \(patients.count) Patients and none is female: cannot tell who the patient is"
+                    : "the Bundle has \(women.count) female Patients: one Bundle holds one patient")
+            }
+            patient = women[0]
+            partners.formUnion(patients.filter { $0 != patient })
+        }
+        partners.formUnion(input.items.indices.filter { input.items[$0].type == "RelatedPerson" })
+    }
+
+    enum Person { case patient, partner, other }
+
+    /// Whose data a resource is, by its subject / patient reference.
+    mutating func person(_ index: Int, _ field: String = "subject") -> Person {
+        let resource = input.items[index].resource
+        guard let ref = resource.child(field) ?? resource.child("patient") ?? resource.child("individual") else { return .patient }
+        if let r = ref.string("reference") {
+            guard let target = input.resolve(r, from: index) else {
+                warnings.append("\(input.name(index)): \(field) \(r) does not resolve; treated as missing")
+                return .other
+            }
+            if target == patient { return .patient }
+            if partners.contains(target) { return .partner }
+            return .other
+        }
+        if let id = ref.child("identifier"), let v = id.string("value") {
+            let mine = input.items[patient].resource.children("identifier").contains { $0.string("value") == v && $0.string("system") == id.string("system") }
+            return mine ? .patient : .other
+        }
+        return .patient
+    }
+
+    // MARK: dates
+
+    /// The clinically relevant date of a resource, warning when it is after the evaluation date.
+    mutating func dated(_ index: Int, _ text: String?, what: String) -> CalendarDate? {
+        guard let text else { return nil }
+        guard let d = CalendarDate(fhir: text) else {
+            warnings.append("\(input.name(index)): \(what) \(text) is not a full date; treated as missing")
+            return nil
+        }
+        if d > date {
+            warnings.append("\(input.name(index)): \(what) \(text) is after the evaluation date \(date); treated as missing")
+            return nil
+        }
+        return d
+    }
+
+    func observationDateText(_ r: Element) -> String? {
+        r.string("effectiveDateTime") ?? r.string("effectiveInstant") ?? r.child("effectivePeriod")?.string("start") ?? r.string("issued")
+    }
+
+    func conditionDateText(_ r: Element) -> String? {
+        r.string("onsetDateTime") ?? r.child("onsetPeriod")?.string("start") ?? r.string("recordedDate")
+    }
+
+    func refutedOrError(_ r: Element) -> Bool {
+        let codes = terminology.codes(of: r.child("verificationStatus")).map(\.code)
+        return codes.contains("refuted") || codes.contains("entered-in-error")
+    }
+
+    func activeCondition(_ r: Element) -> Bool {
+        guard !refutedOrError(r) else { return false }
+        let status = terminology.codes(of: r.child("clinicalStatus")).map(\.code)
+        if status.isEmpty { return r.child("abatementDateTime") == nil && r.child("abatementPeriod") == nil && r.child("abatementString") == nil }
+        return status.contains { ["active", "recurrence", "relapse"].contains($0) }
+    }
+
+    func text(_ concept: Element?) -> String {
+        guard let concept else { return "?" }
+        if let t = concept.string("text") { return rplTerm(t) }
+        if let c = concept.children("coding").first {
+            return rplTerm(c.string("display") ?? "\(c.string("system") ?? "") \(c.string("code") ?? "")")
+        }
+        return "?"
+    }
+
+    // MARK: extraction
+
+    mutating func extract() {
+        facts.ageYears = age()
+        var lossCandidates: [(date: CalendarDate?, index: Int, second: Bool)] = []
+        var notLossDates: [CalendarDate] = []
+        var pregnancyConditions: [Int] = []
+        var bleeding: [(Int, CalendarDate?)] = []
+        var tshResults: [(ThyroidResult)] = []
+        var ft4Results: [(ThyroidResult)] = []
+        var bmi: [(CalendarDate, Int, Double, Person)] = []
+        var gestationalDatings: [(CalendarDate, Int, GestationalAge)] = []
+        var pregnantObservations: [Int] = []
+
+        for index in input.items.indices {
+            let r = input.items[index].resource
+            switch r.name {
+            case "Condition":
+                let who = person(index)
+                guard who == .patient, !refutedOrError(r) else { continue }
+                let code = r.child("code")
+                if terminology.matches(code, "rpl-not-a-loss") {
+                    if let d = dated(index, conditionDateText(r), what: "onset") { notLossDates.append(d) }
+                } else if terminology.matches(code, "rpl-pregnancy-loss") {
+                    let text = conditionDateText(r)
+                    let d = dated(index, text, what: "onset")
+                    if text != nil && d == nil { continue }  // unusable date: warned, not counted
+                    lossCandidates.append((d, index, terminology.matches(code, "rpl-second-trimester-loss") || secondTrimesterByGestationalAge(index)))
+                } else if terminology.matchesCodeOrKeyword(code, "rpl-recurrent-miscarriage") {
+                    let current = facts.statedLossCount
+                    facts.statedLossCount = (max(current?.count ?? 0, 2), (current?.sources ?? []) + [Source(index)])
+                }
+                if terminology.matches(code, "rpl-hypothyroidism") && activeCondition(r) {
+                    facts.hypothyroidismConditions.append(Finding(text(code), Source(index)))
+                }
+                if terminology.matches(code, "rpl-subclinical-hypothyroidism") && activeCondition(r) {
+                    facts.subclinicalHypothyroidismConditions.append(Finding(text(code), Source(index)))
+                }
+                if terminology.matches(code, "rpl-uterine-anomaly") { facts.uterineMalformations.append(Finding(text(code), Source(index))) }
+                if terminology.matches(code, "rpl-adenomyosis") { facts.adenomyosis.append(Finding(text(code), Source(index))) }
+                if terminology.matches(code, "rpl-substance-misuse") && activeCondition(r) {
+                    facts.lifestyleRisks.append(Finding(text(code), Source(index)))
+                }
+                if terminology.matches(code, "rpl-cervical-insufficiency") {
+                    facts.cervicalInsufficiencySuspected.append(Finding(text(code), Source(index)))
+                }
+                if terminology.matches(code, "rpl-pregnant-now") && activeCondition(r) { pregnancyConditions.append(index) }
+                if terminology.matches(code, "rpl-early-pregnancy-bleeding") {
+                    bleeding.append((index, dated(index, conditionDateText(r), what: "onset")))
+                }
+                if terminology.matchesCodeOrKeyword(code, "rpl-fetal-structural-anomaly") {
+                    facts.structuralAnomaliesInPregnancy.append(Finding(text(code), Source(index)))
+                }
+                if terminology.matches(code, "rpl-autoimmune-disease") { facts.autoimmuneSymptoms.append(Finding(text(code), Source(index))) }
+                if terminology.matchesCodeOrKeyword(code, "rpl-amenorrhoea") { facts.oligoOrAmenorrhoea.append(Finding(text(code), Source(index))) }
+                if terminology.matchesCodeOrKeyword(code, "rpl-cycle-disorder") { facts.cycleDisorder.append(Finding(text(code), Source(index))) }
+
+            case "Observation":
+                guard ["final", "amended", "corrected", "preliminary"].contains(r.string("status") ?? "") else { continue }
+                let who = person(index)
+                guard who != .other else { continue }
+                let code = r.child("code")
+                if who == .patient {
+                    if terminology.matches(code, "rpl-tsh"), let t = thyroid(index, table: Units.tsh, unit: "mU/L", range: defaults.tshRange, what: "TSH") {
+                        tshResults.append(t)
+                    }
+                    if terminology.matches(code, "rpl-free-t4"), let t = thyroid(index, table: Units.freeT4, unit: "pmol/L", range: defaults.freeT4Range, what: "free T4") {
+                        ft4Results.append(t)
+                    }
+                    antiphospholipid(index)
+                    if terminology.matches(code, "rpl-miscarriage-count") {
+                        let text = r.child("valueQuantity")?.string("value") ?? r.string("valueInteger")
+                        if let text, let n = Double(text) {
+                            let current = facts.statedLossCount
+                            facts.statedLossCount = (max(current?.count ?? 0, Int(n)), (current?.sources ?? []) + [Source(index)])
+                        } else {
+                            warnings.append("\(input.name(index)): number of previous miscarriages has no usable value; treated as missing")
+                        }
+                    }
+                    if terminology.matches(code, "rpl-pregnancy-status"), terminology.matches(r.child("valueCodeableConcept"), "rpl-pregnant-now"),
+                       dated(index, observationDateText(r), what: "date") != nil {
+                        pregnantObservations.append(index)
+                    }
+                    if let dating = gestationalDating(index) { gestationalDatings.append(dating) }
+                }
+                if terminology.matches(code, "rpl-karyotype") { karyotype(index) }
+                if terminology.matches(code, "rpl-smoking-status"), terminology.matches(r.child("valueCodeableConcept"), "rpl-current-smoker") {
+                    facts.lifestyleRisks.append(Finding(who == .partner ? "partner smokes" : "smokes", Source(index)))
+                }
+                if terminology.matches(code, "rpl-bmi"), let d = dated(index, observationDateText(r), what: "date") {
+                    if let v = r.child("valueQuantity")?.string("value").flatMap(Double.init) {
+                        bmi.append((d, index, v, who))
+                    } else {
+                        warnings.append("\(input.name(index)): BMI has no usable value; treated as missing")
+                    }
+                }
+
+            case "FamilyMemberHistory":
+                guard r.string("status") != "entered-in-error", person(index, "patient") != .other else { continue }
+                familyHistory(index)
+
+            case "DiagnosticReport", "ImagingStudy", "Procedure":
+                let status = r.string("status") ?? ""
+                guard !["cancelled", "entered-in-error", "not-done", "registered"].contains(status), person(index) == .patient else { continue }
+                let codes = [r.child("code")] + r.children("procedureCode").map { Optional($0) }
+                if codes.contains(where: { terminology.matches($0, "rpl-uterine-imaging") }) { facts.uterineImaging.append(Source(index)) }
+
+            case "MedicationRequest", "MedicationStatement":
+                guard person(index) != .other else { continue }
+                let status = r.string("status") ?? ""
+                let medication = medicationCode(index)
+                if status == "active" && terminology.matches(medication, "rpl-levothyroxine") && person(index) == .patient {
+                    facts.levothyroxineAlreadyActive.append(Source(index))
+                }
+                if r.name == "MedicationRequest" && ["draft", "active", "on-hold"].contains(status) {
+                    inputRequest(index, code: medication, type: "MedicationRequest")
+                }
+
+            case "ServiceRequest":
+                guard person(index) != .other, ["draft", "active", "on-hold"].contains(r.string("status") ?? "") else { continue }
+                inputRequest(index, code: r.child("code"), type: "ServiceRequest")
+
+            case "ResearchSubject":
+                let status = r.string("status") ?? ""
+                if ["candidate", "eligible", "on-study", "on-study-intervention", "on-study-observation", "follow-up"].contains(status),
+                   person(index, "individual") == .patient {
+                    facts.onStudy.append(Source(index))
+                }
+
+            default:
+                continue
+            }
+        }
+
+        losses(lossCandidates, notLossDates: notLossDates)
+        facts.tsh = newest(tshResults)
+        facts.freeT4 = newest(ft4Results)
+        for who in [Person.patient, .partner] {
+            if let latest = bmi.filter({ $0.3 == who }).max(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
+                let v = latest.2
+                let whose = who == .partner ? "partner's " : ""
+                if v >= defaults.bmiHigh { facts.lifestyleRisks.append(Finding("\(whose)BMI \(formatNumber(v)) (≥ \(formatNumber(defaults.bmiHigh)))", Source(latest.1))) }
+                if v < defaults.bmiLow { facts.lifestyleRisks.append(Finding("\(whose)BMI \(formatNumber(v)) (< \(formatNumber(defaults.bmiLow)))", Source(latest.1))) }
+            }
+        }
+        pregnancy(conditions: pregnancyConditions, observations: pregnantObservations, datings: gestationalDatings, bleeding: bleeding)
+    }
+
+    func age() -> Int? {
+        guard let text = input.items[patient].resource.string("birthDate"), let birth = CalendarDate(fhir: text) else { return nil }
+        return birth.wholeYears(until: date)
+    }
+
+    // MARK: losses
+
+    mutating func secondTrimesterByGestationalAge(_ index: Int) -> Bool {
+        let r = input.items[index].resource
+        for detail in r.all("evidence.detail") {
+            guard let target = input.resolve(detail, from: index) else { continue }
+            let obs = input.items[target].resource
+            guard obs.name == "Observation", terminology.matches(obs.child("code"), "rpl-gestational-age"),
+                  let ga = gestationalAge(obs.child("valueQuantity")) else { continue }
+            return ga.days >= defaults.secondTrimesterFromDays && ga.days < defaults.secondTrimesterBeforeDays
+        }
+        return false
+    }
+
+    /// One loss per Condition; the same onset date counts once; a miscarriage followed within 14
+    /// days by an ectopic or molar pregnancy is that pregnancy, not a loss (terminology.md).
+    mutating func losses(_ candidates: [(date: CalendarDate?, index: Int, second: Bool)], notLossDates: [CalendarDate]) {
+        var byDate: [CalendarDate: Int] = [:]
+        for c in candidates {
+            if let d = c.date, notLossDates.contains(where: { d.days(until: $0) >= 0 && d.days(until: $0) <= defaults.ectopicAfterMiscarriageDays }) {
+                continue
+            }
+            if let d = c.date, let existing = byDate[d] {
+                facts.losses[existing].sources.append(Source(c.index))
+                facts.losses[existing].secondTrimester = facts.losses[existing].secondTrimester || c.second
+                continue
+            }
+            if let d = c.date { byDate[d] = facts.losses.count }
+            facts.losses.append(PregnancyLoss(date: c.date, secondTrimester: c.second, sources: [Source(c.index)]))
+        }
+    }
+
+    // MARK: thyroid
+
+    mutating func thyroid(_ index: Int, table: [String: Double], unit: String, range: (low: Double, high: Double), what: String) -> ThyroidResult? {
+        let r = input.items[index].resource
+        guard let d = dated(index, observationDateText(r), what: "date") else {
+            if observationDateText(r) == nil { warnings.append("\(input.name(index)): \(what) has no date; treated as missing") }
+            return nil
+        }
+        // Outside the lookback window: not a current result (not a warning).
+        guard months(from: d, to: date) < defaults.lookbackMonths else { return nil }
+        let value: Double
+        do {
+            value = try Units.convert(r.child("valueQuantity"), table: table)
+        } catch {
+            switch error {
+            case .missing: warnings.append("\(input.name(index)): \(what) has no unit; treated as missing")
+            case .unknown(let u): warnings.append("\(input.name(index)): \(what) has an unknown unit \(u); treated as missing")
+            case .noValue: warnings.append("\(input.name(index)): \(what) has no usable value; treated as missing")
+            }
+            return nil
+        }
+        let quantity = r.child("valueQuantity")!
+        let factor = (try? Units.factor(quantity, table: table)) ?? 1
+        // The Observation's own reference range, in the result's own unit unless it gives one.
+        for rr in r.children("referenceRange") {
+            func limit(_ name: String) -> Double? {
+                guard let q = rr.child(name), let v = q.string("value").flatMap(Double.init) else { return nil }
+                if q.string("code") != nil || q.string("unit") != nil, let f = try? Units.factor(q, table: table) { return v * f }
+                return v * factor
+            }
+            let low = limit("low"), high = limit("high")
+            guard low != nil || high != nil else { continue }
+            let c: LabClassification = high.map { value > $0 } == true ? .high : low.map { value < $0 } == true ? .low : .normal
+            return ThyroidResult(value: value, unit: unit, date: d, classification: c, basis: "reference range of the result", source: Source(index))
+        }
+        let interpretation = r.children("interpretation").flatMap { terminology.codes(of: $0) }
+            .filter { $0.system == "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation" }.map(\.code)
+        if interpretation.contains(where: { ["H", "HH", "HU"].contains($0) }) {
+            return ThyroidResult(value: value, unit: unit, date: d, classification: .high, basis: "interpretation", source: Source(index))
+        }
+        if interpretation.contains(where: { ["L", "LL", "LU"].contains($0) }) {
+            return ThyroidResult(value: value, unit: unit, date: d, classification: .low, basis: "interpretation", source: Source(index))
+        }
+        if interpretation.contains("N") {
+            return ThyroidResult(value: value, unit: unit, date: d, classification: .normal, basis: "interpretation", source: Source(index))
+        }
+        let c: LabClassification = value > range.high ? .high : value < range.low ? .low : .normal
+        if interpretation.contains("A") && c == .normal {
+            // Abnormal without a direction, inside the default range: the direction is the nearer limit.
+            let dir: LabClassification = value - range.low < range.high - value ? .low : .high
+            return ThyroidResult(value: value, unit: unit, date: d, classification: dir, basis: "interpretation A", source: Source(index))
+        }
+        return ThyroidResult(value: value, unit: unit, date: d, classification: c,
+                             basis: "default range \(formatNumber(range.low))–\(formatNumber(range.high)) \(unit)", source: Source(index))
+    }
+
+    func newest(_ results: [ThyroidResult]) -> ThyroidResult? {
+        results.max { ($0.date, $0.source) < ($1.date, $1.source) }
+    }
+
+    /// Whole months between two dates (the lookback window is in calendar months).
+    func months(from a: CalendarDate, to b: CalendarDate) -> Int {
+        var m = (b.year - a.year) * 12 + (b.month - a.month)
+        if b.day < a.day { m -= 1 }
+        return m
+    }
+
+    // MARK: antiphospholipid
+
+    static let tests: [(AntiphospholipidTest, String)] = [
+        (.anticardiolipinIgG, "rpl-anticardiolipin-igg"), (.anticardiolipinIgM, "rpl-anticardiolipin-igm"),
+        (.antiB2GPIIgG, "rpl-anti-b2gpi-igg"), (.antiB2GPIIgM, "rpl-anti-b2gpi-igm"),
+    ]
+
+    mutating func antiphospholipid(_ index: Int) {
+        let r = input.items[index].resource
+        let code = r.child("code")
+        var test: AntiphospholipidTest?
+        var isRatio = false
+        if terminology.matches(code, "rpl-lupus-anticoagulant") { test = .lupusAnticoagulant }
+        if terminology.matches(code, "rpl-lupus-anticoagulant-ratio") { test = .lupusAnticoagulant; isRatio = true }
+        for (t, vs) in Self.tests where terminology.matches(code, vs) { test = t }
+        if terminology.matches(code, "rpl-lupus-anticoagulant-panel") {
+            // A panel: its components are the results (members elsewhere in the Bundle are read on their own).
+            guard let d = dated(index, observationDateText(r), what: "date") else { return }
+            for component in r.children("component") {
+                let ccode = component.child("code")
+                let ratio = terminology.matches(ccode, "rpl-lupus-anticoagulant-ratio")
+                guard ratio || terminology.matches(ccode, "rpl-lupus-anticoagulant") else { continue }
+                if let p = positivity(component, antibody: false, ratio: ratio) {
+                    facts.antiphospholipid[.lupusAnticoagulant, default: []].append(AntiphospholipidResult(date: d, positive: p, source: Source(index)))
+                }
+            }
+            return
+        }
+        guard let test else { return }
+        guard let d = dated(index, observationDateText(r), what: "date") else {
+            if observationDateText(r) == nil { warnings.append("\(input.name(index)): \(test.display) has no date; treated as missing") }
+            return
+        }
+        guard let p = positivity(r, antibody: test != .lupusAnticoagulant, ratio: isRatio) else {
+            warnings.append("\(input.name(index)): \(test.display) result cannot be read as positive or negative; treated as missing")
+            return
+        }
+        facts.antiphospholipid[test, default: []].append(AntiphospholipidResult(date: d, positive: p, source: Source(index)))
+    }
+
+    /// Positive, negative, or unreadable (nil): interpretation, else a coded answer, else a quantity
+    /// against the result's reference range, else the project default (40 units for antibodies,
+    /// ratio 1.2 for lupus anticoagulant).
+    func positivity(_ r: Element, antibody: Bool, ratio: Bool) -> Bool? {
+        for i in r.children("interpretation") {
+            if terminology.matches(i, "rpl-positive") { return true }
+            if terminology.matches(i, "rpl-negative") { return false }
+        }
+        if let v = r.child("valueCodeableConcept") {
+            if terminology.matches(v, "rpl-positive") { return true }
+            if terminology.matches(v, "rpl-negative") { return false }
+        }
+        guard let q = r.child("valueQuantity"), let value = q.string("value").flatMap(Double.init) else { return nil }
+        if let high = r.children("referenceRange").compactMap({ $0.child("high")?.string("value").flatMap(Double.init) }).first {
+            return value > high
+        }
+        if ratio { return value > defaults.lupusAnticoagulantRatioCutoff }
+        if antibody { return value > defaults.antibodyPositiveAbove }
+        return nil
+    }
+
+    // MARK: genetics
+
+    mutating func karyotype(_ index: Int) {
+        let r = input.items[index].resource
+        var pregnancyTissue = false
+        if let s = input.resolve(r.child("specimen"), from: index) {
+            pregnancyTissue = terminology.matches(input.items[s].resource.child("type"), "rpl-products-of-conception")
+        } else if let ref = r.child("specimen")?.string("reference") {
+            warnings.append("\(input.name(index)): specimen \(ref) does not resolve; karyotype taken as parental")
+        }
+        let value = [r.string("valueString"), r.child("valueCodeableConcept").map { text($0) }].compactMap { $0 }.joined(separator: " ")
+        if pregnancyTissue {
+            let v = Terminology.normalise(value)
+            if v.contains("translocat") || v.contains("t(") {
+                facts.geneticsReferralReasons.append(Finding("translocation in pregnancy tissue (\(value))", Source(index)))
+            }
+            return
+        }
+        let abnormal = r.children("interpretation").contains { terminology.matches($0, "rpl-abnormal") }
+            || terminology.matches(r.child("valueCodeableConcept"), "rpl-abnormal")
+        if abnormal {
+            facts.parentalKaryotypeAbnormal.append(Finding("abnormal karyotype\(value.isEmpty ? "" : " (\(value))")", Source(index)))
+        }
+    }
+
+    mutating func familyHistory(_ index: Int) {
+        let r = input.items[index].resource
+        let relationship = r.child("relationship")
+        let who = text(relationship)
+        let conditions = r.children("condition").map { $0.child("code") }
+        if terminology.matches(relationship, "rpl-family-relationship") {
+            let rpl = conditions.contains { terminology.matchesCodeOrKeyword($0, "rpl-recurrent-miscarriage") }
+            let lossEntries = conditions.filter { terminology.matches($0, "rpl-pregnancy-loss") }.count
+            if rpl || lossEntries >= 2 {
+                facts.familyHistoryRPL.append(Finding("recurrent miscarriage in \(who)", Source(index)))
+            }
+        }
+        for c in conditions {
+            if terminology.matchesCodeOrKeyword(c, "rpl-congenital-malformation") {
+                facts.geneticsReferralReasons.append(Finding("\(text(c)) in \(who)", Source(index)))
+            } else if terminology.matchesCodeOrKeyword(c, "rpl-chromosomal-abnormality") {
+                facts.geneticsReferralReasons.append(Finding("\(text(c)) in \(who)", Source(index)))
+            }
+        }
+    }
+
+    // MARK: pregnancy
+
+    /// A gestational age from a Quantity in weeks or days.
+    func gestationalAge(_ q: Element?) -> GestationalAge? {
+        guard let q, let v = q.string("value").flatMap(Double.init) else { return nil }
+        let unit = (q.string("code") ?? q.string("unit") ?? "").lowercased()
+        if ["wk", "w", "week", "weeks", "wks"].contains(unit) { return GestationalAge(days: Int((v * 7).rounded())) }
+        if ["d", "day", "days"].contains(unit) { return GestationalAge(days: Int(v.rounded())) }
+        return nil
+    }
+
+    /// The gestational age an Observation implies for the evaluation date (gestational age,
+    /// estimated delivery date or last menstrual period), projected forward.
+    mutating func gestationalDating(_ index: Int) -> (CalendarDate, Int, GestationalAge)? {
+        let r = input.items[index].resource
+        let code = r.child("code")
+        if terminology.matches(code, "rpl-gestational-age") {
+            guard let d = dated(index, observationDateText(r), what: "date") else { return nil }
+            guard let ga = gestationalAge(r.child("valueQuantity")) else {
+                warnings.append("\(input.name(index)): gestational age has no value in weeks or days; treated as missing")
+                return nil
+            }
+            return (d, index, GestationalAge(days: ga.days + d.days(until: date)))
+        }
+        if terminology.matches(code, "rpl-estimated-delivery-date") {
+            guard let text = r.string("valueDateTime"), let edd = CalendarDate(fhir: text) else {
+                warnings.append("\(input.name(index)): estimated delivery date has no usable value; treated as missing")
+                return nil
+            }
+            let recorded = dated(index, observationDateText(r), what: "date") ?? date
+            return (recorded, index, GestationalAge(days: 280 - date.days(until: edd)))
+        }
+        if terminology.matches(code, "rpl-last-menstrual-period") {
+            guard let text = r.string("valueDateTime"), let lmp = dated(index, text, what: "last menstrual period") else { return nil }
+            return (lmp, index, GestationalAge(days: lmp.days(until: date)))
+        }
+        return nil
+    }
+
+    mutating func pregnancy(conditions: [Int], observations: [Int], datings: [(CalendarDate, Int, GestationalAge)], bleeding: [(Int, CalendarDate?)]) {
+        guard !conditions.isEmpty || !observations.isEmpty else { return }
+        // The newest dating wins; one implying more than 44 weeks is not this pregnancy.
+        var ga: GestationalAge?
+        var sources = (conditions + observations).map(Source.init)
+        if let newest = datings.max(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
+            if newest.2.days >= 0 && newest.2.days <= 44 * 7 {
+                ga = newest.2
+                sources.append(Source(newest.1))
+            } else {
+                warnings.append("\(input.name(newest.1)): implies a gestational age of \(newest.2) on \(date); not used")
+            }
+        }
+        facts.currentPregnancy = CurrentPregnancy(gestationalAge: ga, sources: sources)
+        for (index, onset) in bleeding {
+            let r = input.items[index].resource
+            var atOnset: GestationalAge?
+            if let ga, let onset {
+                let days = ga.days - onset.days(until: date)
+                if days < 0 { continue }  // before this pregnancy
+                atOnset = GestationalAge(days: days)
+            }
+            facts.bleedingInCurrentPregnancy.append((atOnset, Finding(text(r.child("code")), Source(index))))
+        }
+    }
+
+    // MARK: requests
+
+    mutating func medicationCode(_ index: Int) -> Element? {
+        let r = input.items[index].resource
+        if let c = r.child("medicationCodeableConcept") { return c }
+        if let ref = r.child("medicationReference") {
+            if let m = input.resolve(ref, from: index) { return input.items[m].resource.child("code") }
+            if let s = ref.string("reference") { warnings.append("\(input.name(index)): medication \(s) does not resolve; treated as missing") }
+        }
+        return nil
+    }
+
+    mutating func inputRequest(_ index: Int, code: Element?, type: String) {
+        let r = input.items[index].resource
+        if r.children("basedOn").contains(where: { ($0.string("reference") ?? "").hasPrefix("ResearchStudy/") || $0.string("type") == "ResearchStudy" })
+            || r.children("extension").contains(where: { ($0.string("url") ?? "").hasSuffix("workflow-researchStudy") }) {
+            facts.onStudy.append(Source(index))
+        }
+        let codes = Set(terminology.codes(of: code))
+        var matches: [InputRequest.Match] = []
+        for item in profiles.notRecommended where item.appliesTo == type {
+            if !item.codes.isDisjoint(with: codes) {
+                matches.append(InputRequest.Match(ruleId: item.ruleId, item: item.item, byKeyword: false))
+            }
+        }
+        if matches.isEmpty {
+            let texts = Terminology.texts(of: code)
+            for item in profiles.notRecommended where item.appliesTo == type {
+                if texts.contains(where: { t in item.keywords.contains { Terminology.containsWord(t, $0) } }) {
+                    matches.append(InputRequest.Match(ruleId: item.ruleId, item: item.item, byKeyword: true))
+                }
+            }
+        }
+        // A karyotype on pregnancy tissue is NR-TISSUE-GENETICS, not NR-KARYOTYPE.
+        if matches.contains(where: { $0.ruleId == "NR-KARYOTYPE" }), let s = input.resolve(r.child("specimen"), from: index),
+           terminology.matches(input.items[s].resource.child("type"), "rpl-products-of-conception") {
+            matches.append(InputRequest.Match(ruleId: "NR-TISSUE-GENETICS", item: "pregnancy tissue genetics", byKeyword: false))
+        }
+        guard !matches.isEmpty else { return }
+        facts.inputRequests.append(InputRequest(source: Source(index), description: "\(type) \(text(code))", matches: matches))
+    }
+}
+
+/// A number for text: up to 2 decimals, no trailing zeros.
+func formatNumber(_ value: Double) -> String {
+    let scaled = Int((value * 100).rounded())
+    var s = (scaled < 0 ? "-" : "") + String(abs(scaled) / 100)
+    let frac = abs(scaled) % 100
+    if frac != 0 {
+        var f = frac < 10 ? "0\(frac)" : String(frac)
+        while f.hasSuffix("0") { f.removeLast() }
+        s += "." + f
+    }
+    return s
+}

@@ -1,0 +1,133 @@
+import FHIR
+
+/// The input Bundle, indexed: every resource (entries and their contained resources) by its
+/// place, with references resolved the way the Bundle's type implies (`urn:uuid` full URLs,
+/// relative `Type/id` against the entry's base, absolute URLs, `#contained`).
+public struct InputBundle: Sendable {
+    public struct Item: Sendable {
+        public let resource: Element
+        public let fullUrl: String?
+        /// For a contained resource: the index of the resource holding it.
+        public let container: Int?
+        public var type: String { resource.name }
+        public var id: String? { resource.string("id") }
+    }
+
+    public let bundle: Element
+    public let items: [Item]
+    private var byFullUrl: [String: Int] = [:]
+    private var byTypeAndId: [String: Int] = [:]
+    private var contained: [String: Int] = [:]
+
+    public init(_ bundle: Element) {
+        self.bundle = bundle
+        var items: [Item] = []
+        var byFullUrl: [String: Int] = [:]
+        var byTypeAndId: [String: Int] = [:]
+        var contained: [String: Int] = [:]
+        for entry in bundle.children("entry") {
+            guard let resource = entry.child("resource")?.resource else { continue }
+            let fullUrl = entry.string("fullUrl")
+            let index = items.count
+            items.append(Item(resource: resource, fullUrl: fullUrl, container: nil))
+            if let fullUrl { byFullUrl[fullUrl] = byFullUrl[fullUrl] ?? index }
+            if let id = resource.string("id") {
+                let key = resource.name + "/" + id
+                byTypeAndId[key] = byTypeAndId[key] ?? index
+            }
+            for c in resource.children("contained") {
+                guard let inner = c.resource else { continue }
+                let innerIndex = items.count
+                items.append(Item(resource: inner, fullUrl: nil, container: index))
+                if let id = inner.string("id") { contained["\(index)#\(id)"] = innerIndex }
+            }
+        }
+        self.items = items
+        self.byFullUrl = byFullUrl
+        self.byTypeAndId = byTypeAndId
+        self.contained = contained
+    }
+
+    public var type: String? { bundle.string("type") }
+
+    /// The resource a reference string points to, seen from the resource at `from`.
+    public func resolve(_ reference: String, from: Int?) -> Int? {
+        if reference.hasPrefix("#") {
+            guard let from else { return nil }
+            let holder = items[from].container ?? from
+            if reference == "#" { return holder }
+            return contained["\(holder)\(reference)"]
+        }
+        if let i = byFullUrl[reference] { return i }
+        if reference.hasPrefix("urn:") { return nil }
+        var parts = reference.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count >= 2, parts[parts.count - 2] == "_history" { parts.removeLast(2) }
+        let path = parts.joined(separator: "/")
+        guard parts.count >= 2 else { return nil }
+        let relative = parts[parts.count - 2] + "/" + parts[parts.count - 1]
+        if !reference.contains("://"), let from, let base = serverBase(of: items[items[from].container ?? from].fullUrl) {
+            if let i = byFullUrl[base + relative] { return i }
+        }
+        if let i = byFullUrl[String(path)] { return i }
+        return byTypeAndId[String(relative)]
+    }
+
+    /// Resolves the `reference` of a Reference element.
+    public func resolve(_ reference: Element?, from: Int?) -> Int? {
+        guard let r = reference?.string("reference") else { return nil }
+        return resolve(r, from: from)
+    }
+
+    /// `http://server/fhir/` from `http://server/fhir/Patient/1`.
+    func serverBase(of fullUrl: String?) -> String? {
+        guard let fullUrl, fullUrl.hasPrefix("http") else { return nil }
+        var parts = fullUrl.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 4 else { return nil }
+        parts.removeLast(2)
+        return parts.joined(separator: "/") + "/"
+    }
+
+    /// The server id of a resource: what `Type/id` a server that holds it knows it by. A
+    /// `urn:uuid` full URL (a transaction to be posted) gives none.
+    public func serverId(_ index: Int) -> String? {
+        let item = items[index]
+        guard item.container == nil, let id = item.id else { return nil }
+        if let fullUrl = item.fullUrl {
+            if fullUrl.hasPrefix("urn:") { return nil }
+            if fullUrl.hasPrefix("http") {
+                let parts = fullUrl.split(separator: "/")
+                if parts.count >= 2 { return parts[parts.count - 2] + "/" + parts[parts.count - 1] }
+            }
+        }
+        return item.type + "/" + id
+    }
+
+    /// How to name this input resource in output, so that the receiving server can resolve it:
+    /// `Type/id` where it has a server id, else a logical reference by identifier, else a
+    /// display naming it.
+    public func outputReference(_ index: Int) -> Element {
+        let item = items[index]
+        if let container = item.container {
+            var r = outputReference(container)
+            r.children.removeAll { $0.name == "display" }
+            r.append(.primitive("display", "\(item.type)\(item.id.map { " #" + $0 } ?? "") contained in \(items[container].type)"))
+            return r
+        }
+        if let server = serverId(index) { return .complex("Reference", [.primitive("reference", server)]) }
+        if let identifier = item.resource.children("identifier").first(where: { $0.string("system") != nil && $0.string("value") != nil }) {
+            return .complex("Reference", [
+                .primitive("type", item.type),
+                .complex("identifier", [.primitive("system", identifier.string("system")!), .primitive("value", identifier.string("value")!)]),
+            ])
+        }
+        return .complex("Reference", [.primitive("display", "\(item.type) \(item.id ?? item.fullUrl ?? "#\(index)") in the input Bundle")])
+    }
+
+    /// A short name for warnings: `Observation/tsh-1` or the full URL.
+    public func name(_ index: Int) -> String {
+        let item = items[index]
+        if let container = item.container { return name(container) + "#" + (item.id ?? "?") }
+        if let id = item.id { return item.type + "/" + id }
+        return item.fullUrl ?? "\(item.type) (entry \(index))"
+    }
+}

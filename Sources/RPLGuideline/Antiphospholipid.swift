@@ -1,0 +1,81 @@
+// Card, antiphospholipid antibodies ("Stollingsafwijkingen").
+
+/// RPL-APL — "Antifosfolipidenantistoffen (Lupus Anticoagulans, anticardiolipine IgG en IgM, β2
+/// glycoproteïne IgG en IgM)": each of the five tests with no result → order it (the emitter puts
+/// the orders of one run under one requisition).
+func rplAPL(_ f: Facts) -> [Recommendation] {
+    AntiphospholipidTest.allCases.compactMap { test in
+        guard (f.antiphospholipid[test] ?? []).isEmpty else { return nil }
+        return Recommendation(ruleId: "RPL-APL", activityId: "apl-testing", kind: .order, sources: [],
+                              reason: "No \(test.display) result.", item: test.rawValue)
+    }
+}
+
+/// Persistence of one test: two positive results at least `days` apart (the earliest such pair).
+func persistence(_ results: [AntiphospholipidResult], days: Int) -> (AntiphospholipidResult, AntiphospholipidResult)? {
+    let positives = results.filter(\.positive).sorted { $0.date < $1.date }
+    for (i, first) in positives.enumerated() {
+        if let later = positives[(i + 1)...].first(where: { first.date.days(until: $0.date) >= days }) {
+            return (first, later)
+        }
+    }
+    return nil
+}
+
+/// RPL-APL-REPEAT — "Indien verhoogd: herhalen na 12 weken": a positive result with no later
+/// result of the same test at least 84 days after it → order the test again, not before that
+/// positive + 84 days (or the evaluation date if later).
+/// Where the spec is silent: the positive judged is the most recent one (for a single positive
+/// this is the spec's "first positive"); a test whose persistence is already confirmed is not
+/// repeated.
+func rplAPLRepeat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
+    let days = settings.antiphospholipidRepeatDays
+    return AntiphospholipidTest.allCases.compactMap { test in
+        let results = f.antiphospholipid[test] ?? []
+        guard persistence(results, days: days) == nil,
+              let positive = results.filter(\.positive).max(by: { $0.date < $1.date })
+        else { return nil }
+        if results.contains(where: { positive.date.days(until: $0.date) >= days }) { return nil }
+        let due = max(positive.date.adding(days: days), f.evaluationDate)
+        return Recommendation(ruleId: "RPL-APL-REPEAT", activityId: "apl-repeat", kind: .order, sources: [positive.source],
+                              reason: "\(test.display) positive on \(positive.date); repeat no earlier than \(due) (12 weeks).",
+                              item: test.rawValue, date: due)
+    }
+}
+
+/// RPL-APL-TREAT — "Indien persisterend verhoogd: lage dosis aspirine i.c.m. LMWH": the same test
+/// positive twice at least 84 days apart → propose low-dose aspirin and LMWH for the next
+/// pregnancy. A later negative does not undo confirmed persistence; a negative at least 84 days
+/// after a single positive means transient: no treatment, and the plan says so.
+func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
+    let days = settings.antiphospholipidRepeatDays
+    var persistent: [(AntiphospholipidTest, AntiphospholipidResult, AntiphospholipidResult)] = []
+    var transient: [Recommendation] = []
+    for test in AntiphospholipidTest.allCases {
+        let results = f.antiphospholipid[test] ?? []
+        if let (a, b) = persistence(results, days: days) {
+            persistent.append((test, a, b))
+        } else if let positive = results.filter(\.positive).max(by: { $0.date < $1.date }),
+                  let negative = results.first(where: { !$0.positive && positive.date.days(until: $0.date) >= days }) {
+            transient.append(Recommendation(
+                ruleId: "RPL-APL-TREAT", activityId: nil, kind: .note, sources: [positive.source, negative.source],
+                reason: "\(test.display) positive on \(positive.date) and negative on \(negative.date): transient, no antiphospholipid treatment.",
+                item: test.rawValue))
+        }
+    }
+    guard !persistent.isEmpty else { return transient }
+    let sources = persistent.flatMap { [$0.1.source, $0.2.source] }
+    let why = persistent.map { "\($0.0.display) positive on \($0.1.date) and \($0.2.date)" }.joined(separator: "; ")
+    return [
+        Recommendation(ruleId: "RPL-APL-TREAT", activityId: "aspirin-low-dose", kind: .medication, sources: sources,
+                       reason: "Persistent antiphospholipid antibodies (\(why)): low-dose aspirin with LMWH in the next pregnancy."),
+        Recommendation(ruleId: "RPL-APL-TREAT", activityId: "lmwh", kind: .medication, sources: sources,
+                       reason: "Persistent antiphospholipid antibodies (\(why)): LMWH with low-dose aspirin in the next pregnancy."),
+    ]
+}
+
+/// Persistent antiphospholipid antibodies (the exception of NR-LMWH-THROMBOPHILIA and of heparin
+/// under NR-DRUGS).
+func persistentAntiphospholipid(_ f: Facts, settings: GuidelineSettings) -> Bool {
+    AntiphospholipidTest.allCases.contains { persistence(f.antiphospholipid[$0] ?? [], days: settings.antiphospholipidRepeatDays) != nil }
+}

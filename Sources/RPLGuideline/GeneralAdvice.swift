@@ -1,0 +1,65 @@
+// Card, general advice: always part of the plan (guideline.md §2).
+
+/// RPL-PRECONCEPTION — "Verricht een preconceptioneel advies consult o.b.v. aanbevelingen, aandacht
+/// voor zowel mannelijke als vrouwelijke factoren."
+func rplPreconception(_ f: Facts) -> Recommendation {
+    Recommendation(ruleId: "RPL-PRECONCEPTION", activityId: "preconception-consult", kind: .advice, sources: [],
+                   reason: "Preconception advice consultation, attending to male and female factors.")
+}
+
+/// RPL-SUPPLEMENTS — "Adviseer standaard vitamine D en foliumzuur.": advice, not a prescription.
+func rplSupplements(_ f: Facts) -> Recommendation {
+    Recommendation(ruleId: "RPL-SUPPLEMENTS", activityId: "supplements-advice", kind: .advice, sources: [],
+                   reason: "Advise vitamin D and folic acid (advice, not a prescription).")
+}
+
+/// RPL-EXPERT-CENTRE — "Overweeg verwijzing naar centrum met expertise in herhaalde miskramen."
+func rplExpertCentre(_ f: Facts) -> Recommendation {
+    Recommendation(ruleId: "RPL-EXPERT-CENTRE", activityId: "expert-centre-referral", kind: .advice, sources: [],
+                   reason: "Consider referral to a centre with expertise in recurrent pregnancy loss.")
+}
+
+/// RPL-SUPPORTIVE-CARE — "Bied bij nieuwe zwangerschap ondersteunende zorg aan, met vroege
+/// vitaliteitecho's."
+func rplSupportiveCare(_ f: Facts) -> Recommendation {
+    Recommendation(ruleId: "RPL-SUPPORTIVE-CARE", activityId: "supportive-care-next-pregnancy", kind: .advice, sources: [],
+                   reason: "In the next pregnancy: supportive care with early viability ultrasounds.")
+}
+
+/// RPL-FREYA — "Wijs op informatie van patiëntenvereniging Freya."
+func rplFreya(_ f: Facts) -> Recommendation {
+    Recommendation(ruleId: "RPL-FREYA", activityId: "patient-association-info", kind: .advice, sources: [],
+                   reason: "Point to the information of the patient association Freya.")
+}
+
+/// RPL-HISTORY — "(Obstetrische) anamnese afnemen"
+func rplHistory(_ f: Facts) -> Recommendation {
+    Recommendation(ruleId: "RPL-HISTORY", activityId: "obstetric-history", kind: .advice, sources: f.lossSources,
+                   reason: "Take the (obstetric) history.")
+}
+
+/// RPL-LIFESTYLE-HISTORY — "Leefstijl anamnese man en vrouw"
+func rplLifestyleHistory(_ f: Facts) -> Recommendation {
+    Recommendation(ruleId: "RPL-LIFESTYLE-HISTORY", activityId: "lifestyle-history", kind: .advice, sources: [],
+                   reason: "Take the lifestyle history of both partners.")
+}
+
+/// RPL-PROGNOSIS — "Schets prognose o.b.v. anamnese en leeftijd"; patient page: after two
+/// miscarriages the chance of another is about 25%, after three about 35%. Four or more: the
+/// sources give no figure, so none is invented. Age is always named as part of the prognosis.
+func rplPrognosis(_ f: Facts) -> Recommendation {
+    let n = f.lossCount
+    let age = f.ageYears.map { "She is \($0) years old; age is part of the prognosis." }
+        ?? "Age is part of the prognosis but is not known here."
+    switch n {
+    case 2:
+        return Recommendation(ruleId: "RPL-PROGNOSIS", activityId: nil, kind: .prognosis, sources: f.lossSources,
+                              reason: "After 2 miscarriages the chance of a further miscarriage is about 25%. " + age, probability: "0.25")
+    case 3:
+        return Recommendation(ruleId: "RPL-PROGNOSIS", activityId: nil, kind: .prognosis, sources: f.lossSources,
+                              reason: "After 3 miscarriages the chance of a further miscarriage is about 35%. " + age, probability: "0.35")
+    default:
+        return Recommendation(ruleId: "RPL-PROGNOSIS", activityId: nil, kind: .prognosis, sources: f.lossSources,
+                              reason: "After \(n) miscarriages the chance of a further miscarriage is higher than about 35% and individual; the sources give no figure. " + age)
+    }
+}

@@ -1,0 +1,58 @@
+/// The card as a function: facts in, plan out. Each rule is a function named by its rule id in
+/// the file of its area of the card; this runs them in the order of guideline.md.
+public enum Guideline {
+    public static func evaluate(_ facts: Facts, settings: GuidelineSettings = GuidelineSettings()) -> Plan {
+        let indication = rplIndication(facts)
+        guard indication.holds else {
+            return Plan(indicated: false, indication: indication.reason, recommendations: [], notes: [])
+        }
+        var notes: [String] = []
+        if facts.ageYears == nil {
+            notes.append("Age is missing (no Patient.birthDate): the prognosis and RPL-KARYOTYPE could not take it into account.")
+        }
+        var out: [Recommendation] = []
+        out += generalAdvice(facts)
+        out += thyroid(facts)
+        out += antiphospholipid(facts, settings: settings)
+        out += genetics(facts)
+        out += uterus(facts)
+        out += lifestyle(facts)
+        out += pregnancy(facts, settings: settings)
+        out += notRecommended(facts, settings: settings)
+        // Stable: the order of guideline.md, then the order each rule gave.
+        let ordered = out.enumerated().sorted { a, b in
+            let oa = Card.order(a.element.ruleId), ob = Card.order(b.element.ruleId)
+            return oa != ob ? oa < ob : a.offset < b.offset
+        }.map(\.element)
+        return Plan(indicated: true, indication: indication.reason, recommendations: ordered, notes: notes)
+    }
+
+    static func generalAdvice(_ f: Facts) -> [Recommendation] {
+        [rplPreconception(f), rplSupplements(f), rplExpertCentre(f), rplSupportiveCare(f), rplFreya(f),
+         rplHistory(f), rplLifestyleHistory(f), rplPrognosis(f)]
+    }
+
+    static func thyroid(_ f: Facts) -> [Recommendation] {
+        [rplTSH(f), rplFT4(f), rplLevothyroxine(f), rplSubclinical(f)].compactMap { $0 }
+    }
+
+    static func antiphospholipid(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
+        rplAPL(f) + rplAPLRepeat(f, settings: settings) + rplAPLTreat(f, settings: settings)
+    }
+
+    static func genetics(_ f: Facts) -> [Recommendation] {
+        [rplKaryotype(f), rplGeneticCounseling(f), rplClinicalGenetics(f)].compactMap { $0 }
+    }
+
+    static func uterus(_ f: Facts) -> [Recommendation] {
+        [rplUterus(f), rplUrogenital(f)].compactMap { $0 }
+    }
+
+    static func lifestyle(_ f: Facts) -> [Recommendation] {
+        [rplLifestyle(f)].compactMap { $0 }
+    }
+
+    static func pregnancy(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
+        [rplProgesterone(f, settings: settings), rplCervix(f)].compactMap { $0 }
+    }
+}

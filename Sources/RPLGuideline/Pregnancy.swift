@@ -1,0 +1,57 @@
+// Card, a new pregnancy: progesterone with bleeding after ≥ 3 miscarriages; the cervix.
+
+/// The bleeding episodes of the current pregnancy that began at or before `limit` (12w0d).
+func earlyBleeding(_ f: Facts, limit: GestationalAge) -> [Finding] {
+    f.bleedingInCurrentPregnancy.compactMap { episode in
+        guard let ga = episode.gestationalAgeAtOnset, ga <= limit else { return nil }
+        return episode.finding
+    }
+}
+
+/// When RPL-PROGESTERONE holds: the date gestational age reaches 16w0d.
+func progesteroneEndDate(_ f: Facts, settings: GuidelineSettings) -> CalendarDate? {
+    guard f.lossCount >= 3, let pregnancy = f.currentPregnancy, let ga = pregnancy.gestationalAge,
+          ga < settings.progesteroneUntil, !earlyBleeding(f, limit: settings.earlyBleedingUntil).isEmpty
+    else { return nil }
+    return f.evaluationDate.adding(days: settings.progesteroneUntil.days - ga.days)
+}
+
+/// RPL-PROGESTERONE — "Bij ≥3 miskramen + bloedverlies ≤ AD 12 weken" → "2dd 400mg progesteron
+/// vaginaal tot AD 16wk": ≥ 3 losses, pregnant now, bleeding that began at gestational age ≤ 12w0d
+/// → propose progesterone 400 mg vaginally twice daily until the day gestational age reaches
+/// 16w0d. Where the spec is silent: a pregnancy already at or past 16w0d gets no proposal (and a
+/// note), and a bleeding whose gestational age cannot be computed does not count (and is noted).
+func rplProgesterone(_ f: Facts, settings: GuidelineSettings) -> Recommendation? {
+    guard f.lossCount >= 3, let pregnancy = f.currentPregnancy else { return nil }
+    let early = earlyBleeding(f, limit: settings.earlyBleedingUntil)
+    if early.isEmpty {
+        let undated = f.bleedingInCurrentPregnancy.filter { $0.gestationalAgeAtOnset == nil }
+        guard !undated.isEmpty else { return nil }
+        return Recommendation(ruleId: "RPL-PROGESTERONE", activityId: nil, kind: .note, sources: undated.map(\.finding.source),
+                              reason: "Bleeding in the current pregnancy is recorded but its gestational age cannot be computed: progesterone could not be decided.")
+    }
+    guard let ga = pregnancy.gestationalAge else {
+        return Recommendation(ruleId: "RPL-PROGESTERONE", activityId: nil, kind: .note, sources: pregnancy.sources + early.map(\.source),
+                              reason: "Early bleeding with 3 or more miscarriages, but the current gestational age is unknown: the end date of progesterone (16w0d) cannot be computed.")
+    }
+    guard let end = progesteroneEndDate(f, settings: settings) else {
+        return Recommendation(ruleId: "RPL-PROGESTERONE", activityId: nil, kind: .note, sources: pregnancy.sources + early.map(\.source),
+                              reason: "Gestational age is \(ga), at or past \(settings.progesteroneUntil): no progesterone proposed.")
+    }
+    return Recommendation(ruleId: "RPL-PROGESTERONE", activityId: "progesterone-vaginal", kind: .medication,
+                          sources: f.lossSources + pregnancy.sources + early.map(\.source),
+                          reason: "\(f.lossCount) miscarriages, pregnant at \(ga) on \(f.evaluationDate), bleeding at or before \(settings.earlyBleedingUntil): progesterone 400 mg vaginally twice daily until \(end) (\(settings.progesteroneUntil)).",
+                          date: end)
+}
+
+/// RPL-CERVIX — "Bij tweede trimester miskramen en verdenking op een cervixinsufficiëntie" →
+/// "Herhaalde echoscopische follow-up van de cervix; Cerclage alleen in selecte casus": a
+/// second-trimester loss and suspected cervical insufficiency → serial ultrasound of the cervix,
+/// with the note that cerclage is for selected cases only.
+func rplCervix(_ f: Facts) -> Recommendation? {
+    let second = f.losses.filter(\.secondTrimester)
+    guard !second.isEmpty, !f.cervicalInsufficiencySuspected.isEmpty else { return nil }
+    return Recommendation(ruleId: "RPL-CERVIX", activityId: "cervix-ultrasound-followup", kind: .order,
+                          sources: second.flatMap(\.sources) + f.cervicalInsufficiencySuspected.map(\.source),
+                          reason: "Second-trimester loss and suspected cervical insufficiency: serial ultrasound follow-up of the cervix; cerclage only in selected cases.")
+}

@@ -1,0 +1,61 @@
+/// One output of a rule: an order, a medication proposal, advice, a flag on an input request, or
+/// the prognosis. It carries the rule id, the activity id of the order catalogue, the facts it
+/// used, and any date it computed.
+public struct Recommendation: Sendable, Hashable {
+    public enum Kind: String, Sendable {
+        /// A ServiceRequest.
+        case order
+        /// A MedicationRequest with intent proposal.
+        case medication
+        /// A CarePlan activity with a detail, no request.
+        case advice
+        /// A DetectedIssue on a request already in the input.
+        case flag
+        /// The prognosis (RiskAssessment, or a CarePlan note where no figure exists).
+        case prognosis
+        /// Something the plan should say that is not an activity (a CarePlan note).
+        case note
+    }
+
+    public var ruleId: String
+    public var activityId: String?
+    public var kind: Kind
+    /// The input resources behind it (for `reasonReference`, `implicated`, `basis`).
+    public var sources: [Source]
+    /// What the rule found, in English, for the note next to the card line.
+    public var reason: String
+    /// Distinguishes several recommendations of one rule (the antiphospholipid test).
+    public var item: String?
+    /// RPL-APL-REPEAT: not before this date. RPL-PROGESTERONE: the day gestational age reaches 16w0d.
+    public var date: CalendarDate?
+    /// RPL-PROGNOSIS: chance of a further miscarriage, as a decimal text ("0.25"); nil: no figure.
+    public var probability: String?
+
+    public init(
+        ruleId: String, activityId: String?, kind: Kind, sources: [Source], reason: String,
+        item: String? = nil, date: CalendarDate? = nil, probability: String? = nil
+    ) {
+        self.ruleId = ruleId
+        self.activityId = activityId
+        self.kind = kind
+        self.sources = sources.uniqueSorted()
+        self.reason = reason
+        self.item = item
+        self.date = date
+        self.probability = probability
+    }
+
+    public var cardLine: CardLine { Card.line(ruleId) }
+}
+
+/// The outcome of one evaluation.
+public struct Plan: Sendable {
+    /// RPL-INDICATION: whether there is a plan at all.
+    public var indicated: Bool
+    /// Why (or why not), in one sentence.
+    public var indication: String
+    /// In the order of guideline.md.
+    public var recommendations: [Recommendation]
+    /// Things the rules could not decide for lack of data (e.g. age missing).
+    public var notes: [String]
+}

@@ -1,0 +1,72 @@
+// Card, thyroid ("Schildklier"): TSH, free T4 on abnormal values, levothyroxine in hypothyroidism.
+
+/// RPL-TSH — "TSH waarde": no TSH result in the lookback window (the adapter applies the window)
+/// → order TSH.
+func rplTSH(_ f: Facts) -> Recommendation? {
+    guard f.tsh == nil else { return nil }
+    return Recommendation(ruleId: "RPL-TSH", activityId: "thyroid-tsh", kind: .order, sources: [],
+                          reason: "No TSH result in the lookback window before \(f.evaluationDate).")
+}
+
+/// RPL-FT4 — "Bij abnormale waarden: vrijT4 bepalen": newest TSH high or low and no free T4 dated
+/// on or after it → order free T4.
+func rplFT4(_ f: Facts) -> Recommendation? {
+    guard let tsh = f.tsh, tsh.classification != .normal else { return nil }
+    if let ft4 = f.freeT4, ft4.date >= tsh.date { return nil }
+    return Recommendation(ruleId: "RPL-FT4", activityId: "thyroid-ft4", kind: .order, sources: [tsh.source],
+                          reason: "TSH \(format(tsh.value)) \(tsh.unit) on \(tsh.date) is \(tsh.classification.rawValue) (\(tsh.basis)); no free T4 on or after it.")
+}
+
+/// Overt hypothyroidism: newest TSH high and a free T4 on or after it low.
+func overtHypothyroidism(_ f: Facts) -> Bool {
+    guard let tsh = f.tsh, tsh.classification == .high, let ft4 = f.freeT4, ft4.date >= tsh.date else { return false }
+    return ft4.classification == .low
+}
+
+/// Subclinical hypothyroidism: newest TSH high and a free T4 on or after it normal.
+func subclinicalHypothyroidism(_ f: Facts) -> Bool {
+    guard let tsh = f.tsh, tsh.classification == .high, let ft4 = f.freeT4, ft4.date >= tsh.date else { return false }
+    return ft4.classification == .normal
+}
+
+/// RPL-LEVOTHYROXINE — "Indien sprake is van hypothyreoïdie: behandel met levothyroxine":
+/// overt hypothyroidism, or an active hypothyroidism Condition, and no levothyroxine already
+/// active → propose levothyroxine.
+func rplLevothyroxine(_ f: Facts) -> Recommendation? {
+    let overt = overtHypothyroidism(f)
+    guard overt || !f.hypothyroidismConditions.isEmpty else { return nil }
+    guard f.levothyroxineAlreadyActive.isEmpty else { return nil }
+    var sources = f.hypothyroidismConditions.map(\.source)
+    var why: [String] = []
+    if overt, let tsh = f.tsh, let ft4 = f.freeT4 {
+        sources += [tsh.source, ft4.source]
+        why.append("TSH \(format(tsh.value)) \(tsh.unit) high and free T4 \(format(ft4.value)) \(ft4.unit) low (overt hypothyroidism)")
+    }
+    why += f.hypothyroidismConditions.map { "recorded: \($0.text)" }
+    return Recommendation(ruleId: "RPL-LEVOTHYROXINE", activityId: "levothyroxine", kind: .medication, sources: sources,
+                          reason: "Hypothyroidism: " + why.joined(separator: "; ") + ".")
+}
+
+/// RPL-SUBCLINICAL — same card line; ESHRE: the evidence on subclinical hypothyroidism is
+/// conflicting. TSH high with a normal free T4 → discuss levothyroxine (a clinician's decision),
+/// no medication proposal.
+func rplSubclinical(_ f: Facts) -> Recommendation? {
+    guard subclinicalHypothyroidism(f), let tsh = f.tsh, let ft4 = f.freeT4 else { return nil }
+    return Recommendation(ruleId: "RPL-SUBCLINICAL", activityId: "subclinical-hypothyroidism-discussion", kind: .advice,
+                          sources: [tsh.source, ft4.source],
+                          reason: "TSH \(format(tsh.value)) \(tsh.unit) high with free T4 \(format(ft4.value)) \(ft4.unit) normal: subclinical hypothyroidism; discuss levothyroxine (evidence conflicting, clinician's decision).")
+}
+
+/// A number for the plan text: up to 2 decimals, no trailing zeros.
+func format(_ value: Double) -> String {
+    let scaled = (value * 100).rounded()
+    let whole = Int(scaled) / 100
+    let frac = abs(Int(scaled)) % 100
+    var s = (scaled < 0 && whole == 0 ? "-" : "") + String(whole)
+    if frac != 0 {
+        var f = frac < 10 ? "0\(frac)" : String(frac)
+        while f.hasSuffix("0") { f.removeLast() }
+        s += "." + f
+    }
+    return s
+}

@@ -1,0 +1,21 @@
+// Card, uterus: anatomy by transvaginal ultrasound; urogenital tract with a malformation.
+
+/// RPL-UTERUS — "Onderzoek anatomie van de uterus, bij voorkeur TVE: 3D-echo (congenitale uterine
+/// afwijkingen) en 2D-echo (adenomyosis)": no uterine imaging in the input → order it. Recorded
+/// adenomyosis only informs the text (guideline.md §0).
+func rplUterus(_ f: Facts) -> Recommendation? {
+    guard f.uterineImaging.isEmpty else { return nil }
+    var reason = "No transvaginal ultrasound of the uterus in the record."
+    if !f.adenomyosis.isEmpty { reason += " Adenomyosis is recorded (\(f.adenomyosis.map(\.text).joined(separator: "; ")))." }
+    return Recommendation(ruleId: "RPL-UTERUS", activityId: "uterine-ultrasound", kind: .order,
+                          sources: f.adenomyosis.map(\.source), reason: reason)
+}
+
+/// RPL-UROGENITAL — "Bij uterine vormafwijking: diagnostiek naar afwijkingen in de tractus
+/// urogenitalis": a congenital uterine anomaly → imaging of the urinary tract.
+func rplUrogenital(_ f: Facts) -> Recommendation? {
+    guard !f.uterineMalformations.isEmpty else { return nil }
+    return Recommendation(ruleId: "RPL-UROGENITAL", activityId: "urinary-tract-imaging", kind: .order,
+                          sources: f.uterineMalformations.map(\.source),
+                          reason: "Uterine malformation: \(f.uterineMalformations.map(\.text).joined(separator: "; ")); look for urinary tract anomalies.")
+}

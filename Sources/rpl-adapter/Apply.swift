@@ -1,0 +1,206 @@
+import ArgumentParser
+import FHIR
+import RPLAdapter
+import RPLGuideline
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `rpl-adapter apply`: a patient's Bundle in, the RPL work-up and treatment plan out.
+struct Apply: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make the recurrent pregnancy loss plan for each input Bundle.",
+        discussion: """
+            Output: one transaction Bundle per input Bundle (CarePlan, ServiceRequests, \
+            MedicationRequest proposals, DetectedIssues, RiskAssessment, Provenance). Fewer than 2 \
+            losses: an empty transaction Bundle and a line on standard error (exit 0). Exit 65 \
+            with an OperationOutcome for unusable input, 74 when a file cannot be read.
+            """
+    )
+
+    @Option(name: .long, help: "Evaluation date YYYY-MM-DD (default: Bundle.timestamp, else today).")
+    var asOf: String?
+
+    @Option(name: .long, help: "auto, json, xml or ndjson (one Bundle per line). Default auto.")
+    var inputFormat: InputFormat = .auto
+
+    @Option(name: .long, help: "json or xml (default: the input's format).")
+    var outputFormat: OutputFormat?
+
+    @Flag(name: .long, help: "Indented output (ndjson output stays one line per Bundle).")
+    var pretty = false
+
+    @Option(name: .long, help: "Load Profiles (terminology, defaults, order catalogue) from this folder instead of the built-in copy.")
+    var profiles: String?
+
+    @Argument(help: "Input files, or - for standard input (the default).")
+    var files: [String] = []
+
+    enum InputFormat: String, ExpressibleByArgument, CaseIterable {
+        case auto, json, xml, ndjson
+    }
+
+    func validate() throws {
+        if let asOf, CalendarDate(fhir: asOf) == nil || asOf.count != 10 {
+            throw ValidationError("--as-of must be a date YYYY-MM-DD, got \(asOf)")
+        }
+    }
+
+    func run() throws {
+        let loaded: Profiles
+        do {
+            loaded = try profiles.map { try Profiles.load(directory: $0) } ?? Profiles.builtIn()
+        } catch {
+            Terminal.error("rpl-adapter: \(error)")
+            throw ExitCode(74)
+        }
+        let adapter = Adapter(profiles: loaded)
+        let date = asOf.flatMap { CalendarDate(fhir: $0) }
+        var failed = false
+        for file in files.isEmpty ? ["-"] : files {
+            if inputFormat == .ndjson {
+                failed = try streamNDJSON(file, adapter: adapter, date: date) || failed
+                continue
+            }
+            var format = outputFormat?.format ?? (inputFormat == .xml ? .xml : .json)
+            do {
+                let input = try InputFile.read(file)
+                let sniffed: FHIRFormat? = inputFormat == .json ? .json : inputFormat == .xml ? .xml : input.withBytes { FHIRFormat.sniff($0) }
+                guard let sniffed else {
+                    throw FHIRFormatError(.structure, "input is neither JSON nor XML (expected '{' or '<' first)", line: 1, column: 1)
+                }
+                format = outputFormat?.format ?? sniffed
+                let bundle = try input.withBytes { try sniffed.read($0) }
+                let result = try adapter.apply(bundle, asOf: date)
+                report(result, source: file)
+                var bytes = try format.write(result.output, pretty: pretty)
+                if format == .json && !pretty { bytes.append(0x0A) }
+                Terminal.output(bytes)
+            } catch let error as InputFile.ReadError {
+                Terminal.error("rpl-adapter: \(error.message)")
+                throw ExitCode(74)
+            } catch let error as FHIRFormatError {
+                Terminal.report(error, source: file, as: format, pretty: pretty)
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(65) }
+    }
+
+    func report(_ result: Adapter.Result, source: String) {
+        let name = source == "-" ? "<stdin>" : source
+        for w in result.warnings { Terminal.error("rpl-adapter: \(name): warning: \(w)") }
+        if let why = result.notIndicated { Terminal.error("rpl-adapter: \(name): no plan: \(why)") }
+    }
+
+    /// One Bundle per line in, one line out per Bundle (or OperationOutcome), in order, as each
+    /// line arrives; a bad line does not stop the rest. Returns whether any line failed.
+    func streamNDJSON(_ file: String, adapter: Adapter, date: CalendarDate?) throws -> Bool {
+        let format = outputFormat?.format ?? .json
+        var failed = false
+        let lines: LineReader
+        do {
+            lines = try LineReader(path: file, maxLine: InputFile.maxBytes)
+        } catch let error as InputFile.ReadError {
+            Terminal.error("rpl-adapter: \(error.message)")
+            throw ExitCode(74)
+        }
+        var number = 0
+        while true {
+            let line: LineReader.Line?
+            do {
+                line = try lines.next()
+            } catch let error as InputFile.ReadError {
+                Terminal.error("rpl-adapter: \(error.message)")
+                throw ExitCode(74)
+            }
+            guard let line else { break }
+            number += 1
+            let name = "\(file == "-" ? "<stdin>" : file) line \(number)"
+            do {
+                if case .tooLong = line { throw FHIRFormatError(.tooLong, "line longer than \(InputFile.maxBytes) bytes") }
+                guard case .text(let bytes) = line else { continue }
+                // Blank lines carry no Bundle: nothing to answer.
+                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                let bundle = try JSONReader.read(bytes)
+                let result = try adapter.apply(bundle, asOf: date)
+                report(result, source: name)
+                var out = try format.write(result.output, pretty: false)
+                if format == .xml { out = out.filter { $0 != 0x0A } }
+                out.append(0x0A)
+                Terminal.output(out)
+            } catch let error as FHIRFormatError {
+                var e = error
+                if e.line == nil || e.line == 1 { e.line = number }
+                var out = (try? format.write(OperationOutcome.make([e]), pretty: false)) ?? []
+                if format == .xml { out = out.filter { $0 != 0x0A } }
+                out.append(0x0A)
+                Terminal.output(out)
+                Terminal.error("rpl-adapter: \(name): \(e)")
+                failed = true
+            }
+        }
+        return failed
+    }
+}
+
+/// Lines of a file or standard input, read in chunks as they arrive.
+final class LineReader {
+    enum Line { case text([UInt8]), tooLong }
+
+    private let fd: Int32
+    private let path: String
+    private let maxLine: Int
+    private var buffer: [UInt8] = []
+    private var start = 0
+    /// Where the search for the next newline resumes (so a long line is scanned once).
+    private var scanned = 0
+    private var eof = false
+    private var skipping = false
+
+    init(path: String, maxLine: Int) throws {
+        self.path = path
+        self.maxLine = maxLine
+        if path == "-" {
+            fd = 0
+        } else {
+            fd = open(path, O_RDONLY)
+            if fd < 0 { throw InputFile.ReadError(message: "cannot read \(path): \(String(cString: strerror(errno)))") }
+        }
+    }
+
+    deinit { if fd != 0 { close(fd) } }
+
+    func next() throws -> Line? {
+        while true {
+            if let nl = buffer[max(start, scanned)...].firstIndex(of: 0x0A) {
+                let line = Array(buffer[start..<nl])
+                start = nl + 1
+                scanned = start
+                if start > 1 << 20 { buffer.removeFirst(start); start = 0; scanned = 0 }
+                if skipping { skipping = false; return .tooLong }
+                return .text(line)
+            }
+            scanned = buffer.count
+            if eof {
+                guard start < buffer.count || skipping else { return nil }
+                let line = Array(buffer[start...])
+                buffer = []; start = 0; scanned = 0
+                if skipping { skipping = false; return .tooLong }
+                return .text(line)
+            }
+            if buffer.count - start > maxLine {
+                // Too long: drop what we have and skip to the end of the line.
+                buffer = []; start = 0; scanned = 0; skipping = true
+            }
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw InputFile.ReadError(message: "cannot read \(path == "-" ? "standard input" : path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { eof = true } else { buffer.append(contentsOf: chunk[0..<n]) }
+        }
+    }
+}
