@@ -316,7 +316,7 @@ public struct FactExtractor {
             return nil
         }
         // Outside the lookback window: not a current result (not a warning).
-        guard months(from: d, to: date) < defaults.lookbackMonths else { return nil }
+        guard d >= lookbackStart else { return nil }
         let value: Double
         do {
             value = try Units.convert(r.child("valueQuantity"), table: table)
@@ -367,11 +367,14 @@ public struct FactExtractor {
         results.max { ($0.date, $0.source) < ($1.date, $1.source) }
     }
 
-    /// Whole months between two dates (the lookback window is in calendar months).
-    func months(from a: CalendarDate, to b: CalendarDate) -> Int {
-        var m = (b.year - a.year) * 12 + (b.month - a.month)
-        if b.day < a.day { m -= 1 }
-        return m
+    /// The first day of the lookback window: the evaluation date minus the lookback in calendar
+    /// months (the same day of the month, or the month's last day), included.
+    var lookbackStart: CalendarDate {
+        let total = date.year * 12 + (date.month - 1) - defaults.lookbackMonths
+        let year = total / 12, month = total % 12 + 1
+        var day = date.day
+        while CalendarDate(year: year, month: month, day: day) == nil { day -= 1 }
+        return CalendarDate(year: year, month: month, day: day)!
     }
 
     // MARK: antiphospholipid

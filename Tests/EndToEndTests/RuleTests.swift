@@ -1,0 +1,486 @@
+import FHIR
+import Foundation
+import Testing
+
+typealias S = Scenario
+
+/// Every rule id of guideline.md through the built executable: an input where it fires and one
+/// where it must not, at its boundaries. Evaluation date 2026-11-02 unless said.
+@Suite(.serialized) struct IndicationAndAdviceTests {
+    static let advice = ["RPL-PRECONCEPTION", "RPL-SUPPLEMENTS", "RPL-EXPERT-CENTRE", "RPL-SUPPORTIVE-CARE", "RPL-FREYA",
+                         "RPL-HISTORY", "RPL-LIFESTYLE-HISTORY", "RPL-PROGNOSIS"]
+
+    @Test func twoLossesMakeAPlanWithAllGeneralAdvice() throws {
+        let out = try Runner.apply(S())
+        #expect(out.status == 0)
+        #expect(out.resources("CarePlan").count == 1)
+        for id in Self.advice { #expect(out.fired.contains(id), "\(id) missing") }
+        let plan = try #require(out.resources("CarePlan").first)
+        #expect(plan.string("status") == "active" && plan.string("intent") == "plan")
+        #expect(plan.children("addresses").count == 2)
+    }
+
+    @Test func oneLossMakesNoPlan() throws {
+        let out = try Runner.apply(S(losses: ["2025-03-10"]))
+        #expect(out.status == 0)
+        #expect(out.bundle?.string("type") == "transaction")
+        #expect(out.bundle?.children("entry").isEmpty == true)
+        #expect(out.stderr.contains("no plan: 1 pregnancy loss counted"))
+    }
+
+    @Test func aRefutedOrEnteredInErrorLossDoesNotCount() throws {
+        for status in ["refuted", "entered-in-error"] {
+            var s = S(losses: ["2025-03-10"])
+            s.add(S.condition("loss-x", S.sct, "19169002", onset: "2026-02-01", verification: status))
+            let out = try Runner.apply(s)
+            #expect(out.bundle?.children("entry").isEmpty == true, "\(status) counted")
+        }
+        var s = S(losses: ["2025-03-10"])
+        s.add(S.condition("loss-x", S.sct, "19169002", onset: "2026-02-01", verification: "provisional"))
+        #expect(try Runner.apply(s).resources("CarePlan").count == 1)
+    }
+
+    @Test func anEctopicRightAfterAMiscarriageCodeIsThatEctopic() throws {
+        var s = S(losses: ["2025-03-10"])
+        s.add(S.condition("mc", S.sct, "19169002", onset: "2026-02-01"))
+        s.add(S.condition("ectopic", S.sct, "79586000", onset: "2026-02-15"))  // 14 days later
+        #expect(try Runner.apply(s).bundle?.children("entry").isEmpty == true)
+        var t = S(losses: ["2025-03-10"])
+        t.add(S.condition("mc", S.sct, "19169002", onset: "2026-02-01"))
+        t.add(S.condition("ectopic", S.sct, "79586000", onset: "2026-02-16"))  // 15 days: a separate pregnancy
+        #expect(try Runner.apply(t).resources("CarePlan").count == 1)
+    }
+
+    @Test func twoConditionsOnOneDateCountOnce() throws {
+        var s = S(losses: ["2025-03-10"])
+        s.add(S.condition("blighted", S.sct, "35999006", onset: "2025-03-10T10:00:00+01:00"))
+        #expect(try Runner.apply(s).bundle?.children("entry").isEmpty == true)
+    }
+
+    @Test func recurrentMiscarriageConditionOrCountSaysMore() throws {
+        var s = S(losses: [])
+        s.add(S.condition("rm", S.sct, "102878001", onset: "2025-01-01"))
+        let out = try Runner.apply(s)
+        #expect(out.resources("CarePlan").count == 1)
+        var t = S(losses: ["2025-03-10"])
+        t.add(S.observation("count", S.loinc, "11614-5", date: "2026-01-01", value: .primitive("valueInteger", "3", kind: .number)))
+        let three = try Runner.apply(t)
+        #expect(three.resources("RiskAssessment").first?.child("prediction")?.string("probabilityDecimal") == "0.35")
+    }
+
+    @Test func prognosisFigures() throws {
+        let two = try Runner.apply(S())
+        #expect(two.resources("RiskAssessment").first?.child("prediction")?.string("probabilityDecimal") == "0.25")
+        let three = try Runner.apply(S(losses: ["2024-01-10", "2025-03-10", "2026-01-22"]))
+        #expect(three.resources("RiskAssessment").first?.child("prediction")?.string("probabilityDecimal") == "0.35")
+        let four = try Runner.apply(S(losses: ["2023-01-10", "2024-01-10", "2025-03-10", "2026-01-22"]))
+        #expect(four.resources("RiskAssessment").isEmpty)
+        #expect(four.notes.contains { $0.hasPrefix("RPL-PROGNOSIS") && $0.contains("no figure") && $0.contains("age") })
+        #expect(two.resources("RiskAssessment").first?.child("prediction")?.string("rationale")?.contains("33 years") == true)
+    }
+
+    @Test func missingBirthDateIsSaid() throws {
+        let out = try Runner.apply(S(birthDate: nil))
+        #expect(out.notes.contains { $0.contains("Age is missing") })
+    }
+
+    /// RPL-TERM: never the rejected words, even when the input's displays use them.
+    @Test func theRejectedTermIsNeverWritten() throws {
+        var s = S(losses: [])
+        s.add(.resource("Condition", [.primitive("id", "ha"), .complex("code", [S.coding(S.sct, "102878001", "Habitual aborter"), .primitive("text", "Habituele abortus")]), S.subject]))
+        let out = try Runner.apply(s)
+        #expect(out.resources("CarePlan").count == 1)
+        let text = String(decoding: out.stdout, as: UTF8.self).lowercased()
+        for term in ["habitual abortion", "habitual aborter", "habituele abortus"] { #expect(!text.contains(term)) }
+        #expect(out.fired.contains("RPL-HISTORY"))
+    }
+}
+
+@Suite(.serialized) struct ThyroidRuleTests {
+    @Test func tshIsOrderedWithoutARecentResult() throws {
+        #expect(try Runner.apply(S()).activities.contains("thyroid-tsh"))
+        var s = S(); s.add(S.tsh("2.1"))
+        let out = try Runner.apply(s)
+        #expect(!out.fired.contains("RPL-TSH"))
+        var old = S(); old.add(S.tsh("2.1", date: "2025-11-01"))  // 12 months and a day before: outside the window
+        #expect(try Runner.apply(old).fired.contains("RPL-TSH"))
+        var inside = S(); inside.add(S.tsh("2.1", date: "2025-11-02"))  // exactly 12 months
+        #expect(!(try Runner.apply(inside).fired.contains("RPL-TSH")))
+    }
+
+    @Test func freeT4WhenTSHIsAbnormalBoundaryOnTheLimitIsNormal() throws {
+        var onLimit = S(); onLimit.add(S.tsh("4.0", range: ("0.4", "4.0")))
+        #expect(!(try Runner.apply(onLimit).fired.contains("RPL-FT4")))
+        var above = S(); above.add(S.tsh("4.01", range: ("0.4", "4.0")))
+        #expect(try Runner.apply(above).fired.contains("RPL-FT4"))
+        var low = S(); low.add(S.tsh("0.39", range: ("0.4", "4.0")))
+        #expect(try Runner.apply(low).fired.contains("RPL-FT4"))
+        var lowLimit = S(); lowLimit.add(S.tsh("0.4", range: ("0.4", "4.0")))
+        #expect(!(try Runner.apply(lowLimit).fired.contains("RPL-FT4")))
+        // Default range without the result's own: 4.6 is high.
+        var def = S(); def.add(S.tsh("4.6"))
+        #expect(try Runner.apply(def).fired.contains("RPL-FT4"))
+        // Interpretation H without a range.
+        var interp = S(); interp.add(S.tsh("3.0", interpretation: "H"))
+        #expect(try Runner.apply(interp).fired.contains("RPL-FT4"))
+        // A free T4 on the same day answers it.
+        var answered = S(); answered.add(S.tsh("4.6", date: "2026-10-20")); answered.add(S.freeT4("15", date: "2026-10-20"))
+        #expect(!(try Runner.apply(answered).fired.contains("RPL-FT4")))
+        // A free T4 before the TSH does not.
+        var before = S(); before.add(S.tsh("4.6", date: "2026-10-20")); before.add(S.freeT4("15", date: "2026-10-19"))
+        #expect(try Runner.apply(before).fired.contains("RPL-FT4"))
+    }
+
+    @Test func unitsAreConverted() throws {
+        // TSH 4600 µIU/L? No: µIU/mL equals mU/L. 4.6 µIU/mL is high, 0.0046 mIU/mL is 4.6 mU/L.
+        var micro = S(); micro.add(S.tsh("4.6", unit: "µIU/mL"))
+        #expect(try Runner.apply(micro).fired.contains("RPL-FT4"))
+        var ucum = S(); ucum.add(S.observation("tsh", S.loinc, "3016-3", date: "2026-10-20", value: S.quantity("3.9", "mIU/L", code: "m[IU]/L")))
+        #expect(!(try Runner.apply(ucum).fired.contains("RPL-FT4")))
+        // Free T4 0.7 ng/dL = 9.0 pmol/L: low → overt hypothyroidism with a high TSH.
+        var ngdl = S(); ngdl.add(S.tsh("6.0")); ngdl.add(S.freeT4("0.7", unit: "ng/dL", code: "3024-7"))
+        #expect(try Runner.apply(ngdl).fired.contains("RPL-LEVOTHYROXINE"))
+        // 0.8 ng/dL = 10.3 pmol/L: normal → subclinical.
+        var ngdl2 = S(); ngdl2.add(S.tsh("6.0")); ngdl2.add(S.freeT4("0.8", unit: "ng/dL", code: "3024-7"))
+        let sub = try Runner.apply(ngdl2)
+        #expect(sub.fired.contains("RPL-SUBCLINICAL") && !sub.fired.contains("RPL-LEVOTHYROXINE"))
+    }
+
+    @Test func unusableTSHIsWarnedAndTreatedAsMissing() throws {
+        var noUnit = S(); noUnit.add(S.tsh("4.6", unit: nil))
+        let out = try Runner.apply(noUnit)
+        #expect(out.stderr.contains("TSH has no unit; treated as missing"))
+        #expect(out.notes.contains { $0.contains("TSH has no unit") })
+        #expect(out.fired.contains("RPL-TSH"))
+        var unknown = S(); unknown.add(S.tsh("4.6", unit: "furlongs"))
+        #expect(try Runner.apply(unknown).stderr.contains("unknown unit furlongs"))
+        var future = S(); future.add(S.tsh("4.6", date: "2026-12-01"))
+        let f = try Runner.apply(future)
+        #expect(f.stderr.contains("after the evaluation date"))
+        #expect(f.fired.contains("RPL-TSH"))
+    }
+
+    @Test func levothyroxineForOvertHypothyroidismOrACondition() throws {
+        var overt = S(); overt.add(S.tsh("8.0")); overt.add(S.freeT4("8"))
+        let out = try Runner.apply(overt)
+        #expect(out.fired.contains("RPL-LEVOTHYROXINE"))
+        let med = try #require(out.requests("levothyroxine").first)
+        #expect(med.string("intent") == "proposal")
+        var condition = S(); condition.add(S.tsh("2.0")); condition.add(S.condition("hypo", S.sct, "40930008", onset: "2020-01-01"))
+        #expect(try Runner.apply(condition).fired.contains("RPL-LEVOTHYROXINE"))
+        var already = S(); already.add(S.tsh("8.0")); already.add(S.freeT4("8"))
+        already.add(.resource("MedicationStatement", [.primitive("id", "ms"), .primitive("status", "active"),
+                                                      S.concept("medicationCodeableConcept", S.atc, "H03AA01"), S.subject]))
+        #expect(!(try Runner.apply(already).fired.contains("RPL-LEVOTHYROXINE")))
+        var normal = S(); normal.add(S.tsh("8.0")); normal.add(S.freeT4("15"))
+        #expect(!(try Runner.apply(normal).fired.contains("RPL-LEVOTHYROXINE")))
+    }
+
+    @Test func subclinicalIsADiscussionNotAProposal() throws {
+        var s = S(); s.add(S.tsh("6.0")); s.add(S.freeT4("15"))
+        let out = try Runner.apply(s)
+        #expect(out.fired.contains("RPL-SUBCLINICAL"))
+        #expect(out.requests("levothyroxine").isEmpty)
+        var normal = S(); normal.add(S.tsh("3.0")); normal.add(S.freeT4("15"))
+        #expect(!(try Runner.apply(normal).fired.contains("RPL-SUBCLINICAL")))
+    }
+}
+
+@Suite(.serialized) struct AntiphospholipidRuleTests {
+    @Test func eachMissingTestIsOrderedUnderOneRequisition() throws {
+        let out = try Runner.apply(S())
+        let orders = out.requests("apl-testing")
+        #expect(orders.count == 5)
+        #expect(Set(orders.compactMap { $0.child("requisition")?.string("value") }).count == 1)
+        #expect(Set(orders.flatMap { $0.all("code.coding").compactMap { $0.string("code") } }).isSuperset(of: ["75515-7", "3181-5", "3182-3", "44448-9", "44449-7"]))
+        var s = S(); for r in S.allAPLNegative() { s.add(r) }
+        #expect(!(try Runner.apply(s).fired.contains("RPL-APL")))
+        var four = S(); for r in S.allAPLNegative().dropFirst() { four.add(r) }
+        let one = try Runner.apply(four)
+        #expect(one.requests("apl-testing").count == 1)
+    }
+
+    func scenario(first: String, second: String?, secondPositive: Bool) -> S {
+        var s = S()
+        for r in S.allAPLNegative(date: "2026-01-01").filter({ $0.string("id") != "aclg-neg" }) { s.add(r) }
+        s.add(S.apl("aclg-1", "3181-5", date: first, positive: true))
+        if let second { s.add(S.apl("aclg-2", "3181-5", date: second, positive: secondPositive)) }
+        return s
+    }
+
+    @Test func repeatAfter84DaysBoundary() throws {
+        // A single positive: repeat, not before positive + 84 days.
+        let single = try Runner.apply(scenario(first: "2026-09-01", second: nil, secondPositive: false))
+        let order = try #require(single.requests("apl-repeat").first)
+        #expect(order.child("occurrencePeriod")?.string("start") == "2026-11-24")
+        // Repeat done 83 days later: too early, still to repeat.
+        let early = try Runner.apply(scenario(first: "2026-06-01", second: "2026-08-23", secondPositive: true))
+        #expect(early.fired.contains("RPL-APL-REPEAT"))
+        #expect(!early.fired.contains("RPL-APL-TREAT"))
+        // 84 days later and positive: persistent → treatment, no repeat.
+        let persistent = try Runner.apply(scenario(first: "2026-06-01", second: "2026-08-24", secondPositive: true))
+        #expect(!persistent.fired.contains("RPL-APL-REPEAT"))
+        #expect(persistent.requests("aspirin-low-dose").count == 1 && persistent.requests("lmwh").count == 1)
+        // 84 days later and negative: transient → no treatment, said.
+        let transient = try Runner.apply(scenario(first: "2026-06-01", second: "2026-08-24", secondPositive: false))
+        #expect(!transient.fired.contains("RPL-APL-REPEAT"))
+        #expect(transient.requests("aspirin-low-dose").isEmpty)
+        #expect(transient.notes.contains { $0.hasPrefix("RPL-APL-TREAT") && $0.contains("transient") })
+        // Old positive: the repeat date is the evaluation date.
+        let old = try Runner.apply(scenario(first: "2026-01-05", second: nil, secondPositive: false))
+        #expect(old.requests("apl-repeat").first?.child("occurrencePeriod")?.string("start") == "2026-11-02")
+    }
+
+    @Test func laFromRatioAndQuantityAgainstDefaults() throws {
+        var s = S()
+        for r in S.allAPLNegative(date: "2026-01-01").filter({ $0.string("id") != "la-neg" && $0.string("id") != "aclm-neg" }) { s.add(r) }
+        s.add(S.observation("drvvt", S.loinc, "50410-0", date: "2026-09-01", value: S.quantity("1.3", "{ratio}")))
+        s.add(S.observation("aclm", S.loinc, "3182-3", date: "2026-09-01", value: S.quantity("40", "[MPL'U]/mL")))
+        let out = try Runner.apply(s)
+        let repeats = out.requests("apl-repeat")
+        #expect(repeats.count == 1)  // LA ratio 1.3 > 1.2; aCL IgM 40 is not above 40
+        #expect(repeats.first?.all("code.coding").contains { $0.string("code") == "75515-7" } == true)
+    }
+}
+
+@Suite(.serialized) struct GeneticsRuleTests {
+    func family(_ relationship: String = "SIS") -> Element {
+        .resource("FamilyMemberHistory", [
+            .primitive("id", "fmh"), .primitive("status", "completed"), .complex("patient", [.primitive("reference", "PATIENT")]),
+            S.concept("relationship", "http://terminology.hl7.org/CodeSystem/v3-RoleCode", relationship),
+            .complex("condition", [S.concept("code", S.sct, "102878001")]),
+        ])
+    }
+
+    @Test func karyotypingOnlyWithAllRiskFactors() throws {
+        let threeLosses = ["2024-01-10", "2025-03-10", "2026-01-22"]
+        // Age 34 at 2026-11-02 (born 1991-11-03), 3 losses, sister with RPL: karyotyping.
+        var yes = S(birthDate: "1991-11-03", losses: threeLosses); yes.add(family())
+        #expect(try Runner.apply(yes).requests("parental-karyotyping").count == 1)
+        // Age 35 (born 1991-11-02): no.
+        var age35 = S(birthDate: "1991-11-02", losses: threeLosses); age35.add(family())
+        #expect(!(try Runner.apply(age35).fired.contains("RPL-KARYOTYPE")))
+        // 2 losses: no.
+        var two = S(birthDate: "1991-11-03"); two.add(family())
+        #expect(!(try Runner.apply(two).fired.contains("RPL-KARYOTYPE")))
+        // No family history: no. Mother-in-law: yes.
+        #expect(!(try Runner.apply(S(birthDate: "1991-11-03", losses: threeLosses)).fired.contains("RPL-KARYOTYPE")))
+        var inLaw = S(birthDate: "1991-11-03", losses: threeLosses); inLaw.add(family("MTHINLAW"))
+        #expect(try Runner.apply(inLaw).fired.contains("RPL-KARYOTYPE"))
+        // A cousin does not count.
+        var cousin = S(birthDate: "1991-11-03", losses: threeLosses); cousin.add(family("COUSN"))
+        #expect(!(try Runner.apply(cousin).fired.contains("RPL-KARYOTYPE")))
+    }
+
+    @Test func counsellingAfterAnAbnormalParentalKaryotype() throws {
+        var s = S()
+        s.add(S.observation("kt", S.loinc, "29770-5", date: "2026-05-01", value: .primitive("valueString", "46,XX,t(11;22)(q23;q11)"), interpretation: "A"))
+        #expect(try Runner.apply(s).requests("genetic-counseling").count == 1)
+        var normal = S()
+        normal.add(S.observation("kt", S.loinc, "29770-5", date: "2026-05-01", value: .primitive("valueString", "46,XX"), interpretation: "N"))
+        #expect(!(try Runner.apply(normal).fired.contains("RPL-GENETIC-COUNSELING")))
+    }
+
+    @Test func clinicalGeneticsForFamilyAnomaliesOrTissueTranslocation() throws {
+        var s = S()
+        s.add(.resource("FamilyMemberHistory", [
+            .primitive("id", "fmh"), .primitive("status", "completed"), .complex("patient", [.primitive("reference", "PATIENT")]),
+            S.concept("relationship", "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "BRO"),
+            .complex("condition", [.complex("code", [.primitive("text", "gebalanceerde translocatie")])]),
+        ]))
+        #expect(try Runner.apply(s).requests("clinical-genetics-referral").count == 1)
+        var tissue = S()
+        tissue.add(.resource("Specimen", [.primitive("id", "poc"), S.concept("type", S.sct, "440473005")]))
+        tissue.add(S.observation("kt", S.loinc, "29770-5", date: "2026-05-01", value: .primitive("valueString", "47,XX,+der(22)t(11;22)"),
+                                 extra: [.complex("specimen", [.primitive("reference", "Specimen/poc")])]))
+        let out = try Runner.apply(tissue)
+        #expect(out.fired.contains("RPL-CLINICAL-GENETICS"))
+        #expect(!out.fired.contains("RPL-GENETIC-COUNSELING"))
+        #expect(!(try Runner.apply(S()).fired.contains("RPL-CLINICAL-GENETICS")))
+    }
+}
+
+@Suite(.serialized) struct UterusLifestyleRuleTests {
+    @Test func uterineUltrasoundUnlessDone() throws {
+        #expect(try Runner.apply(S()).requests("uterine-ultrasound").count == 1)
+        var done = S()
+        done.add(.resource("DiagnosticReport", [.primitive("id", "tve"), .primitive("status", "final"),
+                                                S.concept("code", "http://rpl-adapter.org/fhir/CodeSystem/rpl-activity", "uterine-ultrasound"), S.subject]))
+        #expect(!(try Runner.apply(done).fired.contains("RPL-UTERUS")))
+    }
+
+    @Test func urogenitalImagingWithAUterineMalformation() throws {
+        var s = S(); s.add(S.condition("septum", S.sct, "37849005", onset: "2020-01-01"))
+        #expect(try Runner.apply(s).requests("urinary-tract-imaging").count == 1)
+        #expect(!(try Runner.apply(S()).fired.contains("RPL-UROGENITAL")))
+    }
+
+    @Test func lifestyleReferralNamesTheRisks() throws {
+        var s = S()
+        s.add(S.observation("smoke", S.loinc, "72166-2", date: "2026-09-01", value: S.concept("valueCodeableConcept", S.sct, "77176002")))
+        s.add(S.observation("bmi", S.loinc, "39156-5", date: "2026-09-01", value: S.quantity("30", "kg/m2", code: "kg/m2")))
+        let out = try Runner.apply(s)
+        let note = try #require(out.requests("lifestyle-counseling").first?.child("note")?.string("text"))
+        #expect(note.contains("smokes") && note.contains("BMI 30"))
+        var ok = S(); ok.add(S.observation("bmi", S.loinc, "39156-5", date: "2026-09-01", value: S.quantity("29.9", "kg/m2")))
+        #expect(!(try Runner.apply(ok).fired.contains("RPL-LIFESTYLE")))
+        var thin = S(); thin.add(S.observation("bmi", S.loinc, "39156-5", date: "2026-09-01", value: S.quantity("18.4", "kg/m2")))
+        #expect(try Runner.apply(thin).fired.contains("RPL-LIFESTYLE"))
+        var lowLimit = S(); lowLimit.add(S.observation("bmi", S.loinc, "39156-5", date: "2026-09-01", value: S.quantity("18.5", "kg/m2")))
+        #expect(!(try Runner.apply(lowLimit).fired.contains("RPL-LIFESTYLE")))
+    }
+}
+
+@Suite(.serialized) struct PregnancyRuleTests {
+    /// Pregnant with gestational age 10w0d on 2026-11-02 (dated that day), bleeding `bleedingDaysAgo` days before.
+    func pregnant(losses: Int = 3, gestationalWeeks: String = "10", bleedingOn: String?) -> S {
+        var s = S(losses: Array(["2023-01-10", "2024-01-10", "2025-03-10", "2026-01-22"].suffix(losses)))
+        s.add(S.condition("preg", S.sct, "77386006", onset: "2026-08-24"))
+        s.add(S.observation("ga", S.loinc, "49051-6", date: "2026-11-02", value: S.quantity(gestationalWeeks, "wk", code: "wk")))
+        if let bleedingOn { s.add(S.condition("bleed", S.sct, "54048003", onset: bleedingOn)) }
+        return s
+    }
+
+    @Test func progesteroneWithThreeLossesAndEarlyBleeding() throws {
+        // GA 13w1d (92 days) today; bleeding 8 days ago was at 12w0d → until 16w0d (112 days) = 2026-11-02 + 20 days.
+        let atLimit = try Runner.apply(pregnant(gestationalWeeks: "13.142857", bleedingOn: "2026-10-25"))
+        let med = try #require(atLimit.requests("progesterone-vaginal").first)
+        #expect(med.child("dosageInstruction")?.child("timing")?.child("repeat")?.child("boundsPeriod")?.string("end") == "2026-11-22")
+        #expect(med.child("dosageInstruction")?.child("doseAndRate")?.child("doseQuantity")?.string("value") == "400")
+        // Bleeding a day later was at 12w1d: no.
+        let late = try Runner.apply(pregnant(gestationalWeeks: "13.142857", bleedingOn: "2026-10-26"))
+        #expect(late.requests("progesterone-vaginal").isEmpty)
+        // Two losses: no.
+        #expect(try Runner.apply(pregnant(losses: 2, bleedingOn: "2026-10-30")).requests("progesterone-vaginal").isEmpty)
+        // No bleeding: no.
+        #expect(!(try Runner.apply(pregnant(bleedingOn: nil)).fired.contains("RPL-PROGESTERONE")))
+    }
+
+    @Test func cervixFollowUpAfterASecondTrimesterLossWithSuspicion() throws {
+        var s = S(losses: ["2025-03-10"])
+        s.add(S.condition("second", S.sct, "85116003", onset: "2026-01-22"))
+        s.add(S.condition("ci", S.sct, "17382005", onset: "2026-01-22", verification: "provisional"))
+        let out = try Runner.apply(s)
+        #expect(out.requests("cervix-ultrasound-followup").count == 1)
+        #expect(out.requests("cervix-ultrasound-followup").first?.child("note")?.string("text")?.contains("cerclage only in selected cases") == true)
+        var firstTrimester = S()
+        firstTrimester.add(S.condition("ci", S.sct, "17382005", onset: "2026-01-22"))
+        #expect(!(try Runner.apply(firstTrimester).fired.contains("RPL-CERVIX")))
+        var refuted = S(losses: ["2025-03-10"])
+        refuted.add(S.condition("second", S.sct, "85116003", onset: "2026-01-22"))
+        refuted.add(S.condition("ci", S.sct, "17382005", onset: "2026-01-22", verification: "refuted"))
+        #expect(!(try Runner.apply(refuted).fired.contains("RPL-CERVIX")))
+    }
+
+    @Test func secondTrimesterByGestationalAgeEvidence() throws {
+        var s = S(losses: ["2025-03-10"])
+        s.add(S.observation("ga-loss", S.loinc, "49051-6", date: "2026-01-22", value: S.quantity("12", "wk", code: "wk")))
+        s.add(S.condition("mc", S.sct, "17369002", onset: "2026-01-22",
+                          extra: [.complex("evidence", [.complex("detail", [.primitive("reference", "Observation/ga-loss")])])]))
+        s.add(S.condition("ci", S.sct, "17382005", onset: "2026-01-22"))
+        s.fullUrls = "server"
+        #expect(try Runner.apply(s).fired.contains("RPL-CERVIX"))
+    }
+}
+
+@Suite(.serialized) struct NotRecommendedRuleTests {
+    func flagged(_ request: Element, in scenario: S = S()) throws -> Outcome {
+        var s = scenario
+        s.add(request)
+        return try Runner.apply(s)
+    }
+
+    @Test(arguments: [
+        ("NR-TISSUE-GENETICS", S.serviceRequest("sr", S.sct, "312948004")),
+        ("NR-KARYOTYPE", S.serviceRequest("sr", S.sct, "444309000")),
+        ("NR-THROMBOPHILIA", S.serviceRequest("sr", nil, nil, text: "Factor V Leiden mutatie")),
+        ("NR-IMMUNOLOGY", S.serviceRequest("sr", nil, nil, text: "NK-cel activiteit")),
+        ("NR-HORMONES", S.serviceRequest("sr", nil, nil, text: "Hormoonprofiel")),
+        ("NR-PROLACTIN", S.serviceRequest("sr", S.loinc, "2842-3")),
+        ("NR-OVARIAN-ENDOCRINE", S.serviceRequest("sr", S.loinc, "62292-8")),
+        ("NR-HOMOCYSTEINE", S.serviceRequest("sr", nil, nil, text: "Homocysteïne")),
+        ("NR-LEVOTHYROXINE-EUTHYROID", S.medicationRequest("mr", S.atc, "H03AA01")),
+        ("NR-LMWH-THROMBOPHILIA", S.medicationRequest("mr", nil, nil, text: "Fraxiparine 2850 IE")),
+        ("NR-UTERINE-SURGERY", S.serviceRequest("sr", nil, nil, text: "Hysteroscopische septumresectie")),
+        ("NR-POLYP-MYOMA-ADHESION", S.serviceRequest("sr", nil, nil, text: "Adhesiolyse")),
+        ("NR-SCRATCHING", S.serviceRequest("sr", nil, nil, text: "Endometrium scratching")),
+        ("NR-SPERM-SELECTION", S.serviceRequest("sr", nil, nil, text: "IMSI")),
+        ("NR-DRUGS", S.medicationRequest("mr", S.atc, "A10BA02")),
+        ("NR-PREDNISONE", S.medicationRequest("mr", S.atc, "H02AB07")),
+    ])
+    func eachLineFlagsItsRequest(rule: String, request: Element) throws {
+        let out = try flagged(request)
+        #expect(out.flags == [rule], "\(out.flags)")
+        let issue = try #require(out.resources("DetectedIssue").first)
+        #expect(issue.string("severity") == "moderate")
+        #expect(issue.child("implicated") != nil)
+        #expect(issue.string("detail")?.contains("NIET AANBEVOLEN") == true)
+    }
+
+    @Test func nothingIsFlaggedThatIsNotInTheInput() throws {
+        #expect(try Runner.apply(S()).flags.isEmpty)
+        // A completed or revoked request is not an open request.
+        #expect(try flagged(S.serviceRequest("sr", S.loinc, "2842-3", status: "completed")).flags.isEmpty)
+        // Nor one the card does not mention.
+        #expect(try flagged(S.serviceRequest("sr", S.loinc, "3016-3")).flags.isEmpty)
+        // "ANA" matches as a word, not inside "banana".
+        #expect(try flagged(S.serviceRequest("sr", nil, nil, text: "banana split")).flags.isEmpty)
+    }
+
+    @Test func keywordMatchesAreSaid() throws {
+        let out = try flagged(S.serviceRequest("sr", nil, nil, text: "Prolactine"))
+        #expect(out.resources("DetectedIssue").first?.string("detail")?.contains("recognised by keyword") == true)
+    }
+
+    @Test func exceptionsHold() throws {
+        // NR-TISSUE-GENETICS: structural anomalies recorded.
+        var anomaly = S(); anomaly.add(.resource("Condition", [.primitive("id", "sa"), .complex("code", [.primitive("text", "Structurele afwijking bij echo")]), S.subject]))
+        #expect(try flagged(S.serviceRequest("sr", S.sct, "312948004"), in: anomaly).flags.isEmpty)
+        // NR-KARYOTYPE: the criteria of RPL-KARYOTYPE.
+        var criteria = S(birthDate: "1995-01-01", losses: ["2024-01-10", "2025-03-10", "2026-01-22"])
+        criteria.add(.resource("FamilyMemberHistory", [.primitive("id", "f"), .primitive("status", "completed"),
+                                                       .complex("patient", [.primitive("reference", "PATIENT")]),
+                                                       S.concept("relationship", "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "MTH"),
+                                                       .complex("condition", [S.concept("code", S.sct, "102878001")])]))
+        #expect(try flagged(S.serviceRequest("sr", S.sct, "444309000"), in: criteria).flags.isEmpty)
+        // NR-IMMUNOLOGY: ANA with symptoms of autoimmune disease; HLA is flagged regardless.
+        var lupus = S(); lupus.add(S.condition("sle", S.sct, "200936003", onset: "2020-01-01"))
+        #expect(try flagged(S.serviceRequest("sr", nil, nil, text: "ANA"), in: lupus).flags.isEmpty)
+        #expect(try flagged(S.serviceRequest("sr", nil, nil, text: "ANA")).flags == ["NR-IMMUNOLOGY"])
+        #expect(try flagged(S.serviceRequest("sr", nil, nil, text: "HLA typering"), in: lupus).flags == ["NR-IMMUNOLOGY"])
+        // NR-HORMONES / NR-PROLACTIN: a cycle disorder, amenorrhoea.
+        var amen = S(); amen.add(S.condition("am", S.sct, "14302001", onset: "2026-01-01"))
+        #expect(try flagged(S.serviceRequest("sr", S.loinc, "2842-3"), in: amen).flags.isEmpty)
+        #expect(try flagged(S.serviceRequest("sr", nil, nil, text: "Hormoonprofiel"), in: amen).flags.isEmpty)
+        var cycle = S(); cycle.add(.resource("Condition", [.primitive("id", "c"), .complex("code", [.primitive("text", "Cyclusstoornis")]), S.subject]))
+        #expect(try flagged(S.serviceRequest("sr", nil, nil, text: "Hormoonprofiel"), in: cycle).flags.isEmpty)
+        #expect(try flagged(S.serviceRequest("sr", S.loinc, "2842-3"), in: cycle).flags == ["NR-PROLACTIN"])
+        // NR-LEVOTHYROXINE-EUTHYROID: hypothyroidism established (subclinical counts).
+        var sub = S(); sub.add(S.tsh("6.0")); sub.add(S.freeT4("15"))
+        #expect(try flagged(S.medicationRequest("mr", S.atc, "H03AA01"), in: sub).flags.isEmpty)
+        // NR-LMWH-THROMBOPHILIA and heparin: persistent antiphospholipid antibodies.
+        var aps = S(); aps.add(S.apl("a1", "3181-5", date: "2026-03-01", positive: true)); aps.add(S.apl("a2", "3181-5", date: "2026-06-01", positive: true))
+        #expect(try flagged(S.medicationRequest("mr", S.atc, "B01AB05"), in: aps).flags.isEmpty)
+        #expect(try flagged(S.medicationRequest("mr", S.atc, "B01AB05")).flags == ["NR-LMWH-THROMBOPHILIA"])
+        // NR-DRUGS progesterone: RPL-PROGESTERONE holds.
+        var preg = S(losses: ["2024-01-10", "2025-03-10", "2026-01-22"])
+        preg.add(S.condition("preg", S.sct, "77386006", onset: "2026-08-24"))
+        preg.add(S.observation("ga", S.loinc, "49051-6", date: "2026-11-02", value: S.quantity("10", "wk", code: "wk")))
+        preg.add(S.condition("bleed", S.sct, "54048003", onset: "2026-10-30"))
+        #expect(try flagged(S.medicationRequest("mr", S.atc, "G03DA04"), in: preg).flags.isEmpty)
+        #expect(try flagged(S.medicationRequest("mr", S.atc, "G03DA04")).flags == ["NR-DRUGS"])
+        // NR-PREDNISONE: in a study; judged by its own line, not as a steroid.
+        var study = S(); study.add(.resource("ResearchSubject", [.primitive("id", "rs"), .primitive("status", "on-study"),
+                                                                 .complex("study", [.primitive("display", "trial")]),
+                                                                 .complex("individual", [.primitive("reference", "PATIENT")])]))
+        #expect(try flagged(S.medicationRequest("mr", S.atc, "H02AB07"), in: study).flags.isEmpty)
+        #expect(try flagged(S.medicationRequest("mr", nil, nil, text: "Prednisolon 5 mg")).flags == ["NR-PREDNISONE"])
+    }
+
+    @Test func oneFlagPerRequestTheMostSpecificLine() throws {
+        // Enoxaparin is LMWH and heparin: NR-LMWH-THROMBOPHILIA decides.
+        let out = try flagged(S.medicationRequest("mr", S.atc, "B01AB05"))
+        #expect(out.resources("DetectedIssue").count == 1)
+        #expect(out.flags == ["NR-LMWH-THROMBOPHILIA"])
+    }
+}
