@@ -37,6 +37,7 @@ let package = Package(
         .executableTarget(name: "fhir-benchmark", dependencies: ["FHIR"], path: "Benchmarks/fhir-benchmark"),
         .testTarget(name: "FHIRTests", dependencies: ["FHIR", "CLibXML2"]),
         .testTarget(name: "RPLGuidelineTests", dependencies: ["RPLGuideline"]),
+        .testTarget(name: "RPLAdapterTests", dependencies: ["RPLAdapter", "RPLGuideline", "FHIR"]),
         .testTarget(name: "EndToEndTests", dependencies: ["FHIR", "rpl-adapter"]),
     ],
     swiftLanguageModes: [.v6]

@@ -20,11 +20,27 @@ for f in "$corpus"/hl7-examples/json/*-*.json "$corpus"/hl7-examples/xml/*.xml \
   "$bin" convert --to json "$f" > "$out/json/$src-$base.json"
   n=$((n + 1))
 done
+# What `apply` wrote in the end-to-end tests (kept by the tests in .build/test-outputs), in both
+# formats, and apply on the bundled example.
+for f in "$here"/.build/test-outputs/*.json; do
+  [ -e "$f" ] || continue
+  base=$(basename "$f" .json)
+  cp "$f" "$out/json/$base.json"
+  "$bin" convert --to xml "$f" > "$out/xml/$base.xml"
+  n=$((n + 1))
+done
+"$bin" apply --as-of 2026-11-02 "$here/Fixtures/examples/two-losses-tsh.json" > "$out/json/apply-example.json"
+"$bin" apply --as-of 2026-11-02 --output-format xml "$here/Fixtures/examples/two-losses-tsh.json" > "$out/xml/apply-example.xml"
+# Profiles/ are FHIR too.
+for f in "$here"/Profiles/*.json; do
+  cp "$f" "$out/json/profile-$(basename "$f")"
+  "$bin" convert --to xml "$f" > "$out/xml/profile-$(basename "$f" .json).xml"
+done
 # Error outputs are FHIR too.
 printf '{"resourceType":"Patient",\n"gender": male}' | "$bin" convert --to xml - > "$out/xml/error-1.xml" || true
 printf '{"resourceType":"Patient",\n"gender": male}' | "$bin" convert --to json - > "$out/json/error-1.json" || true
 printf '<!DOCTYPE x><Patient xmlns="http://hl7.org/fhir"/>' | "$bin" convert --to xml - > "$out/xml/error-2.xml" || true
-echo "converted $n inputs to both formats"
+echo "converted $n inputs (corpus and apply outputs of the tests) to both formats"
 
 xmllint --noout --schema "$corpus/schemas/xsd/fhir-single.xsd" "$out"/xml/*.xml 2> "$out/xmllint.log" || {
   grep -v ' validates$' "$out/xmllint.log" | head -20; echo "XML output does not validate"; exit 1; }

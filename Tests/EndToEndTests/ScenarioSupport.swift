@@ -67,7 +67,7 @@ struct Scenario {
     static func replaceSubject(_ e: Element, with ref: String) -> Element {
         var e = e
         if e.name == "reference" && e.value == "PATIENT" { e.value = ref }
-        e.children = e.children.map { $0.isResource ? $0 : replaceSubject($0, with: ref) }
+        e.children = e.children.map { replaceSubject($0, with: ref) }
         return e
     }
 

@@ -1,0 +1,77 @@
+import FHIR
+import Foundation
+import RPLGuideline
+import Testing
+@testable import RPLAdapter
+
+@Suite struct AdapterTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Expected values from Python's uuid.uuid5 (an independent implementation).
+    @Test func nameBasedUUIDsFollowRFC4122() {
+        #expect(DeterministicID.format(DeterministicID.namespace) == "cf4fb6d1-bc9a-5406-bdae-cf0a98e44e6d")
+        #expect(DeterministicID.uuid("hello") == "aeafd43b-2a91-5d5f-9800-43a7150afb4a")
+        #expect(SHA1.hash(Array("abc".utf8)).map { String(format: "%02x", $0) }.joined() == "a9993e364706816aba3e25717850c26c9cd0d89d")
+        #expect(SHA1.hash([]).map { String(format: "%02x", $0) }.joined() == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+    }
+
+    /// The binary's built-in Profiles are exactly Profiles/.
+    @Test func embeddedProfilesMatchTheFolder() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", Self.root.appendingPathComponent("scripts/embed-profiles.py").path,
+                       "--check", Self.root.appendingPathComponent("Sources/RPLAdapter/Profiles.generated.swift").path]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+    }
+
+    @Test func profilesHaveEveryActivityAndRuleOfTheSpec() throws {
+        let profiles = try Profiles.builtIn()
+        let activities = ["thyroid-tsh", "thyroid-ft4", "levothyroxine", "apl-testing", "apl-repeat", "aspirin-low-dose", "lmwh",
+                          "parental-karyotyping", "genetic-counseling", "clinical-genetics-referral", "uterine-ultrasound",
+                          "urinary-tract-imaging", "lifestyle-counseling", "progesterone-vaginal", "cervix-ultrasound-followup",
+                          "subclinical-hypothyroidism-discussion", "preconception-consult", "supplements-advice", "expert-centre-referral",
+                          "supportive-care-next-pregnancy", "patient-association-info", "obstetric-history", "lifestyle-history"]
+        for a in activities { #expect(profiles.activityDefinition(a) != nil, "\(a)") }
+        // The PlanDefinition quotes the same card lines as the rules.
+        let plan = try #require(profiles.resources["PlanDefinition/rpl-guideline"])
+        let actions = plan.children("action")
+        #expect(actions.count == 41)
+        for line in Card.lines {
+            let action = try #require(actions.first { $0.string("id") == line.ruleId })
+            #expect(action.child("documentation")?.string("display") == line.dutch, "\(line.ruleId)")
+        }
+        // Every rule of §4 has recognition data.
+        let nrRules = Set(profiles.notRecommended.map(\.ruleId))
+        for line in Card.lines where line.ruleId.hasPrefix("NR-") { #expect(nrRules.contains(line.ruleId), "\(line.ruleId)") }
+        #expect(profiles.defaults.tshRange.high == 4.0 && profiles.defaults.lookbackMonths == 12)
+    }
+
+    @Test func keywordsMatchWholeWordsWithoutAccents() {
+        #expect(Terminology.containsWord(Terminology.normalise("Homocysteïne bepaling"), "homocysteine"))
+        #expect(Terminology.containsWord("ana screening", "ana"))
+        #expect(!Terminology.containsWord("banana", "ana"))
+        #expect(!Terminology.containsWord("anamnese", "ana"))
+        #expect(Terminology.containsWord("cytokines", "cytokine"))
+    }
+
+    @Test func referencesResolveEveryWay() throws {
+        let bundle = try JSONReader.read("""
+            {"resourceType":"Bundle","type":"searchset","entry":[
+             {"fullUrl":"http://s/fhir/Patient/1","resource":{"resourceType":"Patient","id":"1"}},
+             {"fullUrl":"urn:uuid:0d2a6f00-0000-4000-8000-000000000001","resource":{"resourceType":"Observation","id":"o","status":"final",
+               "contained":[{"resourceType":"Specimen","id":"s"}],"code":{"text":"x"}}},
+             {"fullUrl":"http://s/fhir/Condition/2","resource":{"resourceType":"Condition","id":"2","subject":{"reference":"Patient/1"}}}]}
+            """)
+        let input = InputBundle(bundle)
+        #expect(input.resolve("Patient/1", from: 2) == 0)
+        #expect(input.resolve("http://s/fhir/Patient/1", from: nil) == 0)
+        #expect(input.resolve("Patient/1/_history/3", from: 2) == 0)
+        #expect(input.resolve("urn:uuid:0d2a6f00-0000-4000-8000-000000000001", from: nil) == 1)
+        #expect(input.resolve("#s", from: 1) == 2)
+        #expect(input.resolve("Patient/9", from: 2) == nil)
+        #expect(input.serverId(0) == "Patient/1")
+        #expect(input.serverId(1) == nil)
+    }
+}

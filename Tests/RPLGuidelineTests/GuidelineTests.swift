@@ -1,0 +1,77 @@
+import Testing
+@testable import RPLGuideline
+
+/// The rules over plain facts, without FHIR.
+@Suite struct GuidelineTests {
+    let date = CalendarDate(year: 2026, month: 11, day: 2)!
+
+    func facts(losses: Int = 2) -> Facts {
+        var f = Facts(evaluationDate: date)
+        f.ageYears = 33
+        f.losses = (0..<losses).map { PregnancyLoss(date: date.adding(days: -100 * ($0 + 1)), secondTrimester: false, sources: [Source($0)]) }
+        return f
+    }
+
+    @Test func theCardHas41RulesWithUniqueIds() {
+        #expect(Card.lines.count == 41)
+        #expect(Set(Card.lines.map(\.ruleId)).count == 41)
+        #expect(Card.lines.filter { $0.ruleId.hasPrefix("NR-") }.count == 16)
+    }
+
+    @Test func calendarArithmetic() {
+        let d = CalendarDate(fhir: "2024-02-28T23:00:00+01:00")!
+        #expect(d.adding(days: 1).description == "2024-02-29")
+        #expect(d.adding(days: 2).description == "2024-03-01")
+        #expect(CalendarDate(fhir: "2026-06-01")!.days(until: CalendarDate(fhir: "2026-08-24")!) == 84)
+        #expect(CalendarDate(fhir: "1991-11-03")!.wholeYears(until: date) == 34)
+        #expect(CalendarDate(fhir: "1991-11-02")!.wholeYears(until: date) == 35)
+        #expect(CalendarDate(fhir: "2026-02") == nil)
+        #expect(CalendarDate(fhir: "2026-02-30") == nil)
+        #expect(CalendarDate(dayNumber: 0).description == "1970-01-01")
+        #expect(GestationalAge(weeks: 12).description == "12w0d")
+    }
+
+    @Test func noPlanBelowTwoLosses() {
+        let plan = Guideline.evaluate(facts(losses: 1))
+        #expect(!plan.indicated && plan.recommendations.isEmpty)
+        #expect(Guideline.evaluate(facts(losses: 2)).indicated)
+    }
+
+    @Test func recommendationsFollowTheOrderOfTheCard() {
+        var f = facts()
+        f.tsh = ThyroidResult(value: 5, unit: "mU/L", date: date, classification: .high, basis: "test", source: Source(9))
+        let ids = Guideline.evaluate(f).recommendations.map(\.ruleId)
+        let order = ids.map(Card.order)
+        #expect(order == order.sorted())
+        #expect(ids.contains("RPL-FT4") && !ids.contains("RPL-TSH"))
+    }
+
+    @Test func rejectedTermIsReplacedInAnyCase() {
+        #expect(rplTerm("Habituele Abortus bij patiënte") == "herhaalde miskraam bij patiënte")
+        #expect(rplTerm("HABITUAL ABORTION") == "recurrent pregnancy loss")
+        #expect(rplTerm("no change") == "no change")
+    }
+
+    @Test func persistenceNeedsTwoPositivesAtLeast84DaysApart() {
+        let a = AntiphospholipidResult(date: date.adding(days: -200), positive: true, source: Source(1))
+        let b83 = AntiphospholipidResult(date: date.adding(days: -117), positive: true, source: Source(2))
+        let b84 = AntiphospholipidResult(date: date.adding(days: -116), positive: true, source: Source(3))
+        #expect(persistence([a, b83], days: 84) == nil)
+        #expect(persistence([a, b84], days: 84) != nil)
+        // A later negative does not undo it.
+        var f = facts()
+        f.antiphospholipid[.antiB2GPIIgM] = [a, b84, AntiphospholipidResult(date: date, positive: false, source: Source(4))]
+        #expect(rplAPLTreat(f, settings: GuidelineSettings()).map(\.activityId) == ["aspirin-low-dose", "lmwh"])
+    }
+
+    @Test func progesteroneEndDateIsWhenGestationalAgeReaches16Weeks() {
+        var f = facts(losses: 3)
+        f.currentPregnancy = CurrentPregnancy(gestationalAge: GestationalAge(weeks: 9, days: 3), sources: [Source(7)])
+        f.bleedingInCurrentPregnancy = [(GestationalAge(weeks: 9), Finding("bleeding", Source(8)))]
+        let rec = rplProgesterone(f, settings: GuidelineSettings())
+        // 16w0d − 9w3d = 46 days after 2026-11-02.
+        #expect(rec?.date?.description == "2026-12-18")
+        f.currentPregnancy = CurrentPregnancy(gestationalAge: GestationalAge(weeks: 16), sources: [Source(7)])
+        #expect(rplProgesterone(f, settings: GuidelineSettings())?.kind == .note)
+    }
+}
