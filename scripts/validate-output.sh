@@ -31,6 +31,12 @@ for f in "$here"/.build/test-outputs/*.json; do
 done
 "$bin" apply --as-of 2026-11-02 "$here/Fixtures/examples/two-losses-tsh.json" > "$out/json/apply-example.json"
 "$bin" apply --as-of 2026-11-02 --output-format xml "$here/Fixtures/examples/two-losses-tsh.json" > "$out/xml/apply-example.xml"
+# The expected outputs of Fixtures/.
+for f in "$here"/Fixtures/*/expected.json; do
+  s=$(basename "$(dirname "$f")")
+  cp "$f" "$out/json/fixture-$s.json"
+  "$bin" convert --to xml "$f" > "$out/xml/fixture-$s.xml"
+done
 # Profiles/ are FHIR too.
 for f in "$here"/Profiles/*.json; do
   cp "$f" "$out/json/profile-$(basename "$f")"

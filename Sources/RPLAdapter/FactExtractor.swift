@@ -117,7 +117,10 @@ public struct FactExtractor {
         guard let concept else { return "?" }
         if let t = concept.string("text") { return rplTerm(t) }
         if let c = concept.children("coding").first {
-            return rplTerm(c.string("display") ?? "\(c.string("system") ?? "") \(c.string("code") ?? "")")
+            if let d = c.string("display") { return rplTerm(d) }
+            let system = c.string("system") ?? ""
+            let short = ["http://loinc.org": "LOINC", "http://snomed.info/sct": "SNOMED", "http://www.whocc.no/atc": "ATC"][system] ?? system
+            return "\(short) \(c.string("code") ?? "?")"
         }
         return "?"
     }

@@ -7,6 +7,12 @@ public enum ElementDiff {
         public var expected: String?
         public var actual: String?
 
+        public init(path: String, expected: String?, actual: String?) {
+            self.path = path
+            self.expected = expected
+            self.actual = actual
+        }
+
         public var description: String {
             "\(path): expected \(expected.map { "\"\($0)\"" } ?? "nothing"), got \(actual.map { "\"\($0)\"" } ?? "nothing")"
         }

@@ -1,0 +1,168 @@
+import FHIR
+import Foundation
+import Testing
+
+/// Fixtures/: every expected output fires exactly what its README declares (the README is written
+/// by hand from the spec; the expected output is the program's, so this is the check that it was
+/// not taken blindly), and `replay` behaves as the interface says.
+@Suite(.serialized) struct FixtureTests {
+    static let fixtures = Runner.projectRoot.appendingPathComponent("Fixtures")
+
+    static let scenarios: [String] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: fixtures.path)) ?? []
+        return names.filter { FileManager.default.fileExists(atPath: fixtures.appendingPathComponent($0 + "/README.md").path) }.sorted()
+    }()
+
+    static func declared(_ scenario: String) throws -> (fires: Set<String>, quiet: Set<String>) {
+        let text = try String(contentsOf: fixtures.appendingPathComponent(scenario + "/README.md"), encoding: .utf8)
+        func list(_ label: String) -> Set<String> {
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(label) }) else { return [] }
+            return Set(line.dropFirst(label.count).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("RPL-") || $0.hasPrefix("NR-") })
+        }
+        return (list("Fires:"), list("Quiet:"))
+    }
+
+    /// The rules an output shows: requests, advice and flags by their rule id; the prognosis; a
+    /// plan at all (RPL-INDICATION); none of the rejected words (RPL-TERM, when declared).
+    static func fired(_ bundle: Element, raw: String) -> Set<String> {
+        var out = Set<String>()
+        for entry in bundle.children("entry") {
+            guard let r = entry.child("resource")?.resource else { continue }
+            switch r.name {
+            case "CarePlan":
+                out.insert("RPL-INDICATION")
+                for a in r.children("activity") {
+                    if let d = a.child("detail")?.string("description") { out.insert(Runner.ruleId(d)) }
+                }
+                for n in r.children("note") where (n.string("text") ?? "").hasPrefix("RPL-PROGNOSIS") { out.insert("RPL-PROGNOSIS") }
+            case "ServiceRequest", "MedicationRequest":
+                if let t = r.child("note")?.string("text") { out.insert(Runner.ruleId(t)) }
+            case "RiskAssessment": out.insert("RPL-PROGNOSIS")
+            case "DetectedIssue":
+                if let c = r.child("code")?.child("coding")?.string("code") { out.insert(c) }
+            default: break
+            }
+        }
+        let lower = raw.lowercased()
+        if !["habitual abortion", "habitual aborter", "habituele abortus"].contains(where: lower.contains) { out.insert("RPL-TERM") }
+        return out
+    }
+
+    @Test func thereAreAtLeast40Scenarios() {
+        #expect(Self.scenarios.count >= 40)
+    }
+
+    @Test(arguments: scenarios)
+    func expectedOutputFiresWhatTheREADMEDeclares(scenario: String) throws {
+        let (fires, quiet) = try Self.declared(scenario)
+        let url = Self.fixtures.appendingPathComponent(scenario + "/expected.json")
+        let raw = try String(contentsOf: url, encoding: .utf8)
+        let bundle = try JSONReader.read(raw)
+        let fired = Self.fired(bundle, raw: raw)
+        #expect(fires.isSubset(of: fired), "\(scenario): declared to fire but did not: \(fires.subtracting(fired).sorted())")
+        #expect(quiet.isDisjoint(with: fired), "\(scenario): declared quiet but fired: \(quiet.intersection(fired).sorted())")
+    }
+
+    /// Every rule id fires in some scenario and stays quiet in another (the table in Fixtures/README.md).
+    @Test func everyRuleIdFiresAndStaysQuietSomewhere() throws {
+        var fires = Set<String>(), quiet = Set<String>()
+        for s in Self.scenarios {
+            let d = try Self.declared(s)
+            fires.formUnion(d.fires)
+            quiet.formUnion(d.quiet)
+        }
+        let readme = try String(contentsOf: Self.fixtures.appendingPathComponent("README.md"), encoding: .utf8)
+        for id in Self.ruleIds {
+            let row = readme.split(separator: "\n").first { $0.hasPrefix("| \(id) |") }
+            #expect(row != nil, "\(id) missing from the table in Fixtures/README.md")
+            #expect(fires.contains(id), "\(id) never fires")
+            #expect(quiet.contains(id) || row?.contains("(reason)") == true, "\(id) never declared quiet, and no reason given")
+        }
+    }
+
+    static let ruleIds = ["RPL-INDICATION", "RPL-TERM", "RPL-PRECONCEPTION", "RPL-SUPPLEMENTS", "RPL-EXPERT-CENTRE", "RPL-SUPPORTIVE-CARE",
+                          "RPL-FREYA", "RPL-HISTORY", "RPL-LIFESTYLE-HISTORY", "RPL-PROGNOSIS", "RPL-TSH", "RPL-FT4", "RPL-LEVOTHYROXINE",
+                          "RPL-SUBCLINICAL", "RPL-APL", "RPL-APL-REPEAT", "RPL-APL-TREAT", "RPL-KARYOTYPE", "RPL-GENETIC-COUNSELING",
+                          "RPL-CLINICAL-GENETICS", "RPL-UTERUS", "RPL-UROGENITAL", "RPL-LIFESTYLE", "RPL-PROGESTERONE", "RPL-CERVIX",
+                          "NR-TISSUE-GENETICS", "NR-KARYOTYPE", "NR-THROMBOPHILIA", "NR-IMMUNOLOGY", "NR-HORMONES", "NR-PROLACTIN",
+                          "NR-OVARIAN-ENDOCRINE", "NR-HOMOCYSTEINE", "NR-LEVOTHYROXINE-EUTHYROID", "NR-LMWH-THROMBOPHILIA",
+                          "NR-UTERINE-SURGERY", "NR-POLYP-MYOMA-ADHESION", "NR-SCRATCHING", "NR-SPERM-SELECTION", "NR-DRUGS", "NR-PREDNISONE"]
+
+    // MARK: replay itself
+
+    /// A copy of some scenarios in a temporary folder to change.
+    func workspace(_ names: [String]) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for n in names { try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent(n), to: dir.appendingPathComponent(n)) }
+        return dir
+    }
+
+    func replay(_ args: [String]) throws -> (Int32, String) {
+        let r = try ConvertCommandTests.run(["replay"] + args)
+        return (r.status, String(decoding: r.stdout, as: UTF8.self))
+    }
+
+    @Test func replayOverFixturesPasses() throws {
+        let (status, out) = try replay([Self.fixtures.path])
+        #expect(status == 0)
+        #expect(out.hasSuffix("\(Self.scenarios.count) passed, 0 failed\n"))
+    }
+
+    @Test func aChangedExpectedValueFailsWithItsFHIRPath() throws {
+        let dir = try workspace(["thyroid-tsh-above-limit"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("thyroid-tsh-above-limit/expected.json")
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "\"intent\": \"order\"", with: "\"intent\": \"plan\"")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let (status, out) = try replay([dir.path])
+        #expect(status == 1)
+        #expect(out.contains("✘ thyroid-tsh-above-limit"))
+        #expect(out.contains(".resource.ofType(ServiceRequest).intent: expected \"plan\", got \"order\""))
+        #expect(out.hasSuffix("0 passed, 1 failed\n"))
+        // --update rewrites it, says what changed, and then replay passes.
+        let (u, changed) = try replay(["--update", dir.path])
+        #expect(u == 0 && changed.contains("updated thyroid-tsh-above-limit"))
+        #expect(try replay([dir.path]).0 == 0)
+    }
+
+    @Test func aReorderedButEqualOutputPasses() throws {
+        let dir = try workspace(["apl-one-missing"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("apl-one-missing/expected.json")
+        var bundle = try JSONReader.read(Array(Data(contentsOf: file)))
+        let entries = bundle.children("entry")
+        bundle.children.removeAll { $0.name == "entry" }
+        bundle.children += entries.reversed()
+        try Data(JSONWriter(pretty: true).write(bundle)).write(to: file)
+        #expect(try replay([dir.path]).0 == 0)
+    }
+
+    @Test func brokenScenarioExits65AndFilterAndJUnitWork() throws {
+        let dir = try workspace(["apl-one-missing", "thyroid-tsh-low"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "{ not json".write(to: dir.appendingPathComponent("thyroid-tsh-low/parameters.json"), atomically: true, encoding: .utf8)
+        let (status, out) = try replay([dir.path])
+        #expect(status == 65)
+        #expect(out.contains("broken thyroid-tsh-low"))
+        let (filtered, fout) = try replay(["--filter", "apl", dir.path])
+        #expect(filtered == 0 && fout.hasSuffix("1 passed, 0 failed\n"))
+        let junit = dir.appendingPathComponent("report.xml")
+        _ = try replay(["--junit", junit.path, dir.path])
+        // Well-formed XML (xmllint parses it) with one testcase per scenario.
+        func xpath(_ expr: String) throws -> String {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["xmllint", "--xpath", expr, junit.path]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try p.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try xpath("count(//testcase)") == "2")
+        #expect(try xpath("count(//testcase/error)") == "1")
+    }
+}
