@@ -6,7 +6,7 @@ embedded as text (and parsed by the FHIR layer when first needed). `--check FILE
 FILE differs from what would be generated (a test runs it, so Profiles/ and the binary cannot
 drift apart).
 """
-import argparse, os, sys
+import argparse, json, os, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -19,7 +19,8 @@ def render(profiles_dir):
            '/// The built-in Profiles: file name and JSON text.',
            'let embeddedProfiles: [(name: String, json: String)] = [']
     for n in names:
-        text = open(os.path.join(profiles_dir, n), encoding='utf-8').read()
+        # Compact: the reader at start-up skips no whitespace (the files stay readable in Profiles/).
+        text = json.dumps(json.load(open(os.path.join(profiles_dir, n), encoding='utf-8')), separators=(',', ':'), ensure_ascii=False) + '\n'
         if '"####' in text:
             raise SystemExit(f'{n}: contains a raw-string delimiter')
         out.append(f'    ("{n}", ####"""\n{text}"""####),')

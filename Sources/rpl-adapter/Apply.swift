@@ -174,7 +174,12 @@ final class LineReader {
 
     func next() throws -> Line? {
         while true {
-            if let nl = buffer[max(start, scanned)...].firstIndex(of: 0x0A) {
+            let from = max(start, scanned)
+            let found: Int? = buffer.withUnsafeBufferPointer { b in
+                guard from < b.count, let p = memchr(b.baseAddress! + from, 0x0A, b.count - from) else { return nil }
+                return b.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
+            }
+            if let nl = found {
                 let line = Array(buffer[start..<nl])
                 start = nl + 1
                 scanned = start

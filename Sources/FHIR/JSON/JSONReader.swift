@@ -26,7 +26,8 @@ struct JSONScanner {
     let bytes: UnsafeBufferPointer<UInt8>
     var pos = 0
     var depth = 0
-    var path = PathTracker()
+    /// The location while descending, as byte ranges of the keys: names are made only for an error.
+    var path = ByteRangePath()
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -34,7 +35,7 @@ struct JSONScanner {
 
     func error(_ type: FHIRFormatError.IssueType, _ message: String, at offset: Int? = nil) -> FHIRFormatError {
         let (line, column) = lineAndColumn(of: offset ?? pos)
-        let location = path.path
+        let location = path.render(bytes)
         return FHIRFormatError(type, message, location: location.isEmpty ? nil : location, line: line, column: column)
     }
 
@@ -120,6 +121,7 @@ struct JSONScanner {
             }
             let keyStart = pos
             let key = try readString()
+            let keyRange = (keyStart + 1)..<(pos - 1)
             if !keys.insert(key) {
                 throw error(.invalid, "duplicate property \"\(key)\"", at: keyStart)
             }
@@ -140,16 +142,17 @@ struct JSONScanner {
                     throw error(.invalid, "\"\(type)\" is not a resource type name")
                 }
                 resourceType = type
-                path.setResourceType(type)
+                path.setResourceType((pos - 1 - type.utf8.count)..<(pos - 1))
             } else if key.utf8.count > 1 && key.utf8.first == UInt8(ascii: "_") {
                 let baseName = String(key.dropFirst())
-                path.push(key)
+                path.push(keyRange)
                 try readPrimitiveExtras(into: &node, name: baseName, after: keys.contains(baseName))
                 path.pop()
                 pendingPadding = true
             } else {
-                path.push(key)
-                try readProperty(into: &node, name: key, after: keys.contains("_" + key))
+                path.push(keyRange)
+                // Most objects have no `_name` keys: only then is "_" + name looked up.
+                try readProperty(into: &node, name: key, after: pendingPadding && keys.contains("_" + key))
                 path.pop()
             }
 
@@ -185,7 +188,7 @@ struct JSONScanner {
             for sibling in node.children[..<i] where sibling.name == child.name { index += 1 }
             throw FHIRFormatError(
                 .invalid, "null in \"\(child.name)\" without a value or extension in \"_\(child.name)\" at the same index",
-                location: (path.path.isEmpty ? "" : path.path + ".") + child.name + (child.wasArray ? "[\(index)]" : ""))
+                location: { let p = path.render(bytes); return (p.isEmpty ? "" : p + ".") + child.name + (child.wasArray ? "[\(index)]" : "") }())
         }
     }
 
@@ -590,5 +593,33 @@ struct KeySet {
         small.append(key)
         if small.count > 24 { large = Set(small); small = [] }
         return true
+    }
+}
+
+/// The JSON reader's location: key byte ranges, an index for array items, a resource type range.
+struct ByteRangePath {
+    private struct Step {
+        var key: Range<Int>
+        var index = -1
+        var resourceType: Range<Int>?
+    }
+
+    private var steps: [Step] = []
+
+    mutating func push(_ key: Range<Int>) { steps.append(Step(key: key)) }
+    mutating func pop() { steps.removeLast() }
+    mutating func setIndex(_ i: Int) { if !steps.isEmpty { steps[steps.count - 1].index = i } }
+    mutating func setResourceType(_ r: Range<Int>) { if !steps.isEmpty { steps[steps.count - 1].resourceType = r } }
+
+    func render(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self) }
+        var out = ""
+        for (i, step) in steps.enumerated() {
+            if i > 0 { out += "." }
+            out += text(step.key)
+            if step.index >= 0 { out += "[\(step.index)]" }
+            if let t = step.resourceType { out += ".ofType(\(text(t)))" }
+        }
+        return out
     }
 }

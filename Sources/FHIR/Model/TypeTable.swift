@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The R4 definitions the writers need: for every type, its elements in definition order, each
 /// element's type and whether it repeats. Generated from HL7's JSON schema and XSDs
 /// (TypeTable.generated.swift, scripts/generate-type-table.py).
@@ -32,41 +34,73 @@ public final class TypeTable: Sendable {
     public static let resourceContainerNames = generatedResourceContainerNames
 
     public let primitives: [String: PrimitiveKind]
-    public let types: [String: TypeInfo]
+    /// Each type's line of the table; parsed on first use (a run touches a few dozen of 659 types,
+    /// and start-up time matters to an engine that starts the program per message).
+    private let lines: [String: (isResource: Bool, line: Range<Int>)]
+    private let source: String
+    private let cache = Mutex<[String: TypeInfo]>([:])
 
+    /// Scans the table's bytes once for the type names; a type's elements are parsed on first use.
     init(source: String) {
         var primitives: [String: PrimitiveKind] = [:]
-        var types: [String: TypeInfo] = [:]
-        for line in source.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count >= 2 else { continue }
-            let name = String(fields[1])
-            switch fields[0] {
-            case "P":
-                switch fields[2] {
-                case "n": primitives[name] = .number
-                case "b": primitives[name] = .boolean
-                case "x": primitives[name] = .xhtml
-                default: primitives[name] = .string
+        var lines: [String: (Bool, Range<Int>)] = [:]
+        lines.reserveCapacity(700)
+        var text = source
+        text.withUTF8 { b in
+            var i = 0
+            while i < b.count {
+                var end = i
+                while end < b.count && b[end] != 0x0A { end += 1 }
+                // "K name rest": kind, space, name, space.
+                if end - i > 2 {
+                    var nameEnd = i + 2
+                    while nameEnd < end && b[nameEnd] != 0x20 { nameEnd += 1 }
+                    let name = String(decoding: UnsafeBufferPointer(rebasing: b[(i + 2)..<nameEnd]), as: UTF8.self)
+                    if b[i] == UInt8(ascii: "P") {
+                        switch b[end - 1] {
+                        case UInt8(ascii: "n"): primitives[name] = .number
+                        case UInt8(ascii: "b"): primitives[name] = .boolean
+                        case UInt8(ascii: "x"): primitives[name] = .xhtml
+                        default: primitives[name] = .string
+                        }
+                    } else {
+                        lines[name] = (b[i] == UInt8(ascii: "R"), min(nameEnd + 1, end)..<end)
+                    }
                 }
-            default:
-                var elements: [String: ElementInfo] = [:]
-                for (i, field) in fields.dropFirst(2).enumerated() {
-                    let parts = field.split(separator: ":")
-                    let repeats = parts[1].hasSuffix("*")
-                    let typeName = repeats ? String(parts[1].dropLast()) : String(parts[1])
-                    elements[String(parts[0])] = ElementInfo(index: i, typeName: typeName, repeats: repeats)
-                }
-                types[name] = TypeInfo(name: name, isResource: fields[0] == "R", elements: elements)
+                i = end + 1
             }
         }
         self.primitives = primitives
-        self.types = types
+        self.lines = lines
+        self.source = text
     }
 
-    public func type(_ name: String) -> TypeInfo? { types[name] }
+    func parse(_ name: String, isResource: Bool, _ range: Range<Int>) -> TypeInfo {
+        var text = source
+        let line = text.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+        var elements: [String: ElementInfo] = [:]
+        for (i, field) in line.utf8.split(separator: 0x20).enumerated() {
+            guard let colon = field.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            var typeBytes = field[field.index(after: colon)...]
+            let repeats = typeBytes.last == UInt8(ascii: "*")
+            if repeats { typeBytes = typeBytes.dropLast() }
+            elements[String(Substring(field[..<colon]))] = ElementInfo(index: i, typeName: String(Substring(typeBytes)), repeats: repeats)
+        }
+        return TypeInfo(name: name, isResource: isResource, elements: elements)
+    }
+
+    /// All type names of the table.
+    public var typeNames: [String] { Array(lines.keys) }
+
+    public func type(_ name: String) -> TypeInfo? {
+        if let known = cache.withLock({ $0[name] }) { return known }
+        guard let entry = lines[name] else { return nil }
+        let info = parse(name, isResource: entry.isResource, entry.line)
+        cache.withLock { $0[name] = info }
+        return info
+    }
 
     public func primitiveKind(_ typeName: String) -> PrimitiveKind? { primitives[typeName] }
 
-    public func isResourceType(_ name: String) -> Bool { types[name]?.isResource ?? false }
+    public func isResourceType(_ name: String) -> Bool { lines[name]?.isResource ?? false }
 }
