@@ -13,6 +13,18 @@ public struct Adapter: Sendable {
 
     public init(profiles: Profiles) { self.profiles = profiles }
 
+    /// The resource types the facts are made of; readers need not build the others (Encounters,
+    /// Claims, … are most of a real record).
+    public static let resourceTypesRead: Set<String> = [
+        "Patient", "RelatedPerson", "Condition", "Observation", "FamilyMemberHistory", "DiagnosticReport", "ImagingStudy",
+        "Procedure", "MedicationRequest", "MedicationStatement", "Medication", "ServiceRequest", "ResearchSubject", "Specimen",
+    ]
+
+    /// Reads an input Bundle for `apply`, building only the resources the facts are made of.
+    public static func read(_ bytes: UnsafeBufferPointer<UInt8>, as format: FHIRFormat) throws(FHIRFormatError) -> Element {
+        try format.read(bytes, materialise: { resourceTypesRead.contains($0) })
+    }
+
     public struct Result: Sendable {
         /// The transaction Bundle (empty when not indicated).
         public var output: Element

@@ -105,7 +105,8 @@ struct PlanEmitter {
         let authored = date.description
 
         for rec in plan.recommendations {
-            let key = [rec.ruleId, rec.activityId ?? "", rec.item ?? "", rec.sources.map { String($0.index) }.joined(separator: ",")]
+            // Identity from the input's own names for the resources (not their place in the Bundle).
+            let key = [rec.ruleId, rec.activityId ?? "", rec.item ?? "", rec.sources.map { input.identity($0.index) }.joined(separator: ",")]
             let id = uuid(key.joined(separator: "|"))
             switch rec.kind {
             case .order:

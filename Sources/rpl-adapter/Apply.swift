@@ -71,7 +71,7 @@ struct Apply: ParsableCommand {
                     throw FHIRFormatError(.structure, "input is neither JSON nor XML (expected '{' or '<' first)", line: 1, column: 1)
                 }
                 format = outputFormat?.format ?? sniffed
-                let bundle = try input.withBytes { try sniffed.read($0) }
+                let bundle = try input.withBytes { try Adapter.read($0, as: sniffed) }
                 let result = try adapter.apply(bundle, asOf: date)
                 report(result, source: file)
                 var bytes = try format.write(result.output, pretty: pretty)
@@ -123,7 +123,7 @@ struct Apply: ParsableCommand {
                 guard case .text(let bytes) = line else { continue }
                 // Blank lines carry no Bundle: nothing to answer.
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                let bundle = try JSONReader.read(bytes)
+                let bundle = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: .json) }
                 let result = try adapter.apply(bundle, asOf: date)
                 report(result, source: name)
                 var out = try format.write(result.output, pretty: false)

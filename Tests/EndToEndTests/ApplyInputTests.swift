@@ -140,6 +140,38 @@ import Testing
         #expect(try Runner.apply(bytes: [], arguments: ["apply", "/nonexistent.json"]).status == 74)
     }
 
+    /// Resources the rules do not read are not built, but still checked as strictly.
+    @Test func resourcesNotReadAreStillChecked() throws {
+        let good = String(decoding: try JSONWriter().write(typical().bundle()), as: UTF8.self)
+        func withEncounter(_ encounter: String) -> [UInt8] {
+            Array(good.replacingOccurrences(of: "\"entry\":[", with: "\"entry\":[{\"resource\":\(encounter)},").utf8)
+        }
+        let fine = try Runner.apply(bytes: withEncounter(#"{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"period":{"start":"2026-01-01"},"x":[1,2.5e3,null,true]}"#), arguments: ["apply", "--as-of", "2026-11-02"])
+        #expect(fine.status == 0)
+        #expect(decisions(fine) == decisions(try Runner.apply(typical())))
+        for bad in [#"{"resourceType":"Encounter","id":"e","id":"f"}"#,
+                    #"{"resourceType":"Encounter","status":"finished","class":{}}"#,
+                    #"{"resourceType":"Encounter","status":"\ud800"}"#,
+                    #"{"resourceType":"Encounter","status":""}"#,
+                    #"{"resourceType":"Encounter","status":null}"#,
+                    #"{"resourceType":"Encounter","period":{"start":01}}"#,
+                    #"{"resourceType":"Encounter","a":"# + String(repeating: "[", count: 500) + "1" + String(repeating: "]", count: 500) + "}"] {
+            let out = try Runner.apply(bytes: withEncounter(bad), arguments: ["apply", "--as-of", "2026-11-02"])
+            #expect(out.status == 65, "accepted \(bad.prefix(80))")
+        }
+        var invalidUTF8 = withEncounter(#"{"resourceType":"Encounter","status":"fXnished"}"#)
+        let i = invalidUTF8.firstIndex(of: UInt8(ascii: "X"))!
+        invalidUTF8[i] = 0xC3
+        #expect(try Runner.apply(bytes: invalidUTF8, arguments: ["apply", "--as-of", "2026-11-02"]).status == 65)
+        // XML: a resource that is not read must still be well-formed.
+        let xml = String(decoding: try XMLWriter().write(typical().bundle()), as: UTF8.self)
+        let brokenXML = xml.replacingOccurrences(of: "<entry>", with: "<entry><resource><Encounter><status value=\"x\"></Encounter></resource></entry><entry>")
+        #expect(try Runner.apply(bytes: Array(brokenXML.utf8), arguments: ["apply", "--as-of", "2026-11-02"]).status == 65)
+        let fineXML = xml.replacingOccurrences(of: "<entry>", with: "<entry><resource><Encounter><status value=\"finished\"/></Encounter></resource></entry><entry>")
+        let okXML = try Runner.apply(bytes: Array(fineXML.utf8), arguments: ["apply", "--as-of", "2026-11-02"])
+        #expect(okXML.status == 0)
+    }
+
     @Test func ndjsonOneLineOutPerLineInABadLineDoesNotStopTheRest() throws {
         let good = try JSONWriter().write(typical().bundle())
         let oneLoss = try JSONWriter().write(S(losses: ["2025-01-01"]).bundle())

@@ -17,6 +17,16 @@ public enum JSONReader {
         return try scanner.readDocument()
     }
 
+    /// Reads a Bundle building only the nested resources whose type `materialise` accepts; the
+    /// others are checked just as strictly for syntax (UTF-8, escapes, numbers, duplicate keys,
+    /// nesting) but kept only as an empty node of their type. For a program that reads a few
+    /// resource types out of large Bundles. Needs `resourceType` first in a resource to skip it.
+    public static func read(_ buffer: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool) throws(FHIRFormatError) -> Element {
+        var scanner = JSONScanner(buffer)
+        scanner.materialise = materialise
+        return try scanner.readDocument()
+    }
+
     public static func read(_ text: String) throws(FHIRFormatError) -> Element {
         try read(Array(text.utf8))
     }
@@ -28,6 +38,8 @@ struct JSONScanner {
     var depth = 0
     /// The location while descending, as byte ranges of the keys: names are made only for an error.
     var path = ByteRangePath()
+    /// Which nested resources to build (nil: all).
+    var materialise: ((String) -> Bool)?
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -143,6 +155,11 @@ struct JSONScanner {
                 }
                 resourceType = type
                 path.setResourceType((pos - 1 - type.utf8.count)..<(pos - 1))
+                if resourcePosition == .allowed, node.children.isEmpty, let materialise, !materialise(type) {
+                    try skipRestOfObject(&keys)
+                    depth -= 1
+                    return Element(name: type, isResource: true)
+                }
             } else if key.utf8.count > 1 && key.utf8.first == UInt8(ascii: "_") {
                 let baseName = String(key.dropFirst())
                 path.push(keyRange)
@@ -403,10 +420,120 @@ struct JSONScanner {
         pos += count
     }
 
+    // MARK: skipping
+
+    /// After a member of an object: the remaining members, checked but not built.
+    mutating func skipRestOfObject(_ keys: inout KeySet) throws(FHIRFormatError) {
+        while true {
+            skipWhitespace()
+            guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an object") }
+            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return }
+            guard bytes[pos] == UInt8(ascii: ",") else { throw error(.structure, "expected ',' or '}', found \(describe(bytes[pos]))") }
+            pos += 1
+            try skipMember(&keys)
+        }
+    }
+
+    /// `"key": value`, checked but not built.
+    mutating func skipMember(_ keys: inout KeySet) throws(FHIRFormatError) {
+        skipWhitespace()
+        guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
+            throw error(.structure, "expected a property name in quotes")
+        }
+        let keyStart = pos
+        let key = try readString()
+        if !keys.insert(key) { throw error(.invalid, "duplicate property \"\(key)\"", at: keyStart) }
+        skipWhitespace()
+        guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error(.structure, "expected ':' after the property name \"\(key)\"") }
+        pos += 1
+        skipWhitespace()
+        guard pos < bytes.count else { throw error(.structure, "unexpected end of input") }
+        if bytes[pos] == UInt8(ascii: "n") { throw error(.invalid, "null is not allowed here (FHIR JSON omits absent elements)") }
+        try skipValue()
+    }
+
+    /// Any value, checked but not built (`null` only inside arrays: the `_element` padding).
+    mutating func skipValue() throws(FHIRFormatError) {
+        switch bytes[pos] {
+        case UInt8(ascii: "\""):
+            let start = pos
+            if try skipString() == 0 { throw error(.invalid, "empty string: FHIR primitives are never empty", at: start) }
+        case UInt8(ascii: "{"):
+            let start = pos
+            pos += 1
+            depth += 1
+            if depth > JSONReader.maxDepth { throw error(.tooLong, "nesting deeper than \(JSONReader.maxDepth) levels") }
+            skipWhitespace()
+            if pos < bytes.count && bytes[pos] == UInt8(ascii: "}") { throw error(.invalid, "empty object: FHIR JSON has no empty objects", at: start) }
+            var keys = KeySet()
+            try skipMember(&keys)
+            try skipRestOfObject(&keys)
+            depth -= 1
+        case UInt8(ascii: "["):
+            let start = pos
+            pos += 1
+            depth += 1
+            if depth > JSONReader.maxDepth { throw error(.tooLong, "nesting deeper than \(JSONReader.maxDepth) levels") }
+            skipWhitespace()
+            if pos < bytes.count && bytes[pos] == UInt8(ascii: "]") { throw error(.invalid, "empty array: FHIR JSON has no empty arrays", at: start) }
+            while true {
+                skipWhitespace()
+                guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an array") }
+                if bytes[pos] == UInt8(ascii: "n") {
+                    try expectLiteral("null")
+                } else if bytes[pos] == UInt8(ascii: "[") {
+                    throw error(.invalid, "arrays of arrays are not FHIR")
+                } else {
+                    try skipValue()
+                }
+                skipWhitespace()
+                guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an array") }
+                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                if bytes[pos] == UInt8(ascii: "]") { pos += 1; break }
+                throw error(.structure, "expected ',' or ']' in an array, found \(describe(bytes[pos]))")
+            }
+            depth -= 1
+        case UInt8(ascii: "t"): try expectLiteral("true")
+        case UInt8(ascii: "f"): try expectLiteral("false")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber()
+        default:
+            throw error(.structure, "unexpected \(describe(bytes[pos])) where a value was expected")
+        }
+    }
+
+    /// A string (at `"`), validated like `readString` but not made; returns its length in bytes.
+    mutating func skipString() throws(FHIRFormatError) -> Int {
+        pos += 1
+        let start = pos
+        var ascii = true
+        while pos < bytes.count {
+            let b = bytes[pos]
+            if b == UInt8(ascii: "\"") {
+                if !ascii { try validateUTF8(UnsafeBufferPointer(rebasing: bytes[start..<pos]), offset: start) }
+                pos += 1
+                return pos - 1 - start
+            }
+            if b == UInt8(ascii: "\\") {
+                pos = start - 1
+                return try readString().utf8.count
+            }
+            if b < 0x20 { throw error(.structure, "control character \(describe(b)) in a string (must be escaped)") }
+            if b >= 0x80 { ascii = false }
+            pos += 1
+        }
+        throw error(.structure, "unterminated string", at: start - 1)
+    }
+
     // MARK: numbers
 
     /// A JSON number, kept as its exact text.
     mutating func readNumber() throws(FHIRFormatError) -> String {
+        let range = try scanNumber()
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    /// The bytes of a JSON number (RFC 8259 grammar).
+    mutating func scanNumber() throws(FHIRFormatError) -> Range<Int> {
         let start = pos
         if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
         guard pos < bytes.count, isDigit(bytes[pos]) else { throw error(.structure, "invalid number") }
@@ -429,7 +556,7 @@ struct JSONScanner {
             guard pos < bytes.count, isDigit(bytes[pos]) else { throw error(.structure, "invalid number: no digits in the exponent") }
             while pos < bytes.count && isDigit(bytes[pos]) { pos += 1 }
         }
-        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+        return start..<pos
     }
 
     @inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

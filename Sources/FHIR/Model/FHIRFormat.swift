@@ -35,6 +35,14 @@ public enum FHIRFormat: String, Sendable, CaseIterable {
         }
     }
 
+    /// Building only the nested resources whose type `materialise` accepts (see `JSONReader`).
+    public func read(_ bytes: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool) throws(FHIRFormatError) -> Element {
+        switch self {
+        case .json: return try JSONReader.read(bytes, materialise: materialise)
+        case .xml: return try XMLReader.read(bytes, materialise: materialise)
+        }
+    }
+
     public func write(_ resource: Element, pretty: Bool = false) throws(FHIRFormatError) -> [UInt8] {
         switch self {
         case .json: return try JSONWriter(pretty: pretty).write(resource)

@@ -32,6 +32,20 @@ public enum XMLReader {
         return try parser.parse(buffer)
     }
 
+    /// Reads a Bundle building only the nested resources whose type `materialise` accepts (the
+    /// others are still parsed by libxml2 for well-formedness, and kept as an empty node of their
+    /// type). See `JSONReader.read(_:materialise:)`.
+    public static func read(_ buffer: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool) throws(FHIRFormatError) -> Element {
+        LibXML.setUp()
+        guard buffer.count <= Int(Int32.max) else { throw FHIRFormatError(.tooLong, "XML input larger than 2 GB") }
+        if !buffer.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {
+            throw FHIRFormatError(.structure, "empty input: expected an XML document")
+        }
+        var parser = XMLTreeBuilder()
+        parser.materialise = materialise
+        return try parser.parse(buffer)
+    }
+
     public static func read(_ text: String) throws(FHIRFormatError) -> Element {
         try read(Array(text.utf8))
     }
@@ -40,6 +54,8 @@ public enum XMLReader {
 struct XMLTreeBuilder {
     /// Open elements, innermost last; the root ends up alone.
     var stack: [Element] = []
+    /// Which nested resources to build (nil: all).
+    var materialise: ((String) -> Bool)?
     /// Names as libxml2 interns them: the same pointer is the same name, so each is made once.
     var names: [UnsafePointer<xmlChar>: String] = [:]
 
@@ -112,6 +128,17 @@ struct XMLTreeBuilder {
                     try handleAfterSkip(reader, root: &root)
                     continue
                 }
+                if let materialise, stack.count >= 2, let first = local.utf8.first, first >= 0x41, first <= 0x5A,
+                   namespace == LibXML.fhirNamespace, !materialise(local) {
+                    // A resource the caller does not read: libxml2 still parses it; nothing is built.
+                    if !stack[stack.count - 1].children.isEmpty { throw fail(.invalid, "<\(stack[stack.count - 1].name)> holds more than one resource") }
+                    stack[stack.count - 1].children.append(Element(name: local, isResource: true))
+                    if xmlTextReaderNext(reader) < 0 {
+                        throw fail(.structure, "XML: " + (sink.message ?? "the XML is not well-formed"))
+                    }
+                    try handleAfterSkip(reader, root: &root)
+                    continue
+                }
                 guard namespace == LibXML.fhirNamespace else {
                     throw fail(.invalid, "element <\(local)> is not in the FHIR namespace (\(LibXML.fhirNamespace))")
                 }
@@ -159,7 +186,7 @@ struct XMLTreeBuilder {
         case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
             closeElement(root: &root)
         case Int32(XML_READER_TYPE_ELEMENT.rawValue):
-            throw fail(.invalid, "the narrative div must be the last element of <text>")
+            throw fail(.invalid, "unexpected element after a narrative or a resource")
         case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue):
             throw fail(.invalid, "text content is not allowed in FHIR elements")
         default:
