@@ -594,16 +594,3 @@ public struct FactExtractor {
         facts.inputRequests.append(InputRequest(source: Source(index), description: "\(type) \(text(code))", matches: matches))
     }
 }
-
-/// A number for text: up to 2 decimals, no trailing zeros.
-func formatNumber(_ value: Double) -> String {
-    let scaled = Int((value * 100).rounded())
-    var s = (scaled < 0 ? "-" : "") + String(abs(scaled) / 100)
-    let frac = abs(scaled) % 100
-    if frac != 0 {
-        var f = frac < 10 ? "0\(frac)" : String(frac)
-        while f.hasSuffix("0") { f.removeLast() }
-        s += "." + f
-    }
-    return s
-}

@@ -52,12 +52,8 @@ public final class Profiles: Sendable {
     /// A site's own copy: every `*.json` in the folder.
     public static func load(directory: String) throws -> Profiles {
         guard let dir = opendir(directory) else { throw LoadError(description: "cannot read the Profiles folder \(directory)") }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-            if name.hasSuffix(".json") { names.append(name) }
-        }
+        closedir(dir)
+        let names = listDirectory(directory).filter { $0.hasSuffix(".json") }
         var files: [(String, [UInt8])] = []
         for name in names.sorted() {
             guard let bytes = readFile(directory + "/" + name) else { throw LoadError(description: "cannot read \(directory)/\(name)") }

@@ -89,9 +89,6 @@ public final class TypeTable: Sendable {
         return TypeInfo(name: name, isResource: isResource, elements: elements)
     }
 
-    /// All type names of the table.
-    public var typeNames: [String] { Array(lines.keys) }
-
     public func type(_ name: String) -> TypeInfo? {
         if let known = cache.withLock({ $0[name] }) { return known }
         guard let entry = lines[name] else { return nil }
