@@ -6,6 +6,12 @@
 /// attribute values may hold `>`). It reports each outermost element whose local name is `div`
 /// and whose start tag declares the XHTML namespace; the XML reader takes them in document order
 /// and checks each against what libxml2 parsed (falling back to libxml2's serialisation).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 enum NarrativeScanner {
     static func divs(in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         var found: [Range<Int>] = []
@@ -13,8 +19,6 @@ enum NarrativeScanner {
         let n = bytes.count
         var divStart = -1
         var divDepth = 0
-        let xmlns = Array("xmlns=\"http://www.w3.org/1999/xhtml\"".utf8)
-        let xmlnsSingle = Array("xmlns='http://www.w3.org/1999/xhtml'".utf8)
 
         func starts(_ pattern: [UInt8], at j: Int) -> Bool {
             guard j + pattern.count <= n else { return false }
@@ -29,14 +33,14 @@ enum NarrativeScanner {
             }
             return n
         }
-        let commentEnd = Array("-->".utf8), cdataEnd = Array("]]>".utf8), piEnd = Array("?>".utf8)
-
         while i < n {
-            guard bytes[i] == UInt8(ascii: "<") else { i += 1; continue }
-            if starts(Array("<!--".utf8), at: i) { i = skip(past: commentEnd, from: i + 4); continue }
-            if starts(Array("<![CDATA[".utf8), at: i) { i = skip(past: cdataEnd, from: i + 9); continue }
-            if starts(Array("<?".utf8), at: i) { i = skip(past: piEnd, from: i + 2); continue }
-            if starts(Array("<!".utf8), at: i) { return [] }  // DOCTYPE: refused by the reader anyway
+            // Next '<' (memchr: the scanner runs over whole documents).
+            guard let p = memchr(bytes.baseAddress! + i, 0x3C, n - i) else { break }
+            i = bytes.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
+            if starts(commentOpen, at: i) { i = skip(past: commentEnd, from: i + 4); continue }
+            if starts(cdataOpen, at: i) { i = skip(past: cdataEnd, from: i + 9); continue }
+            if starts(piOpen, at: i) { i = skip(past: piEnd, from: i + 2); continue }
+            if starts(declarationOpen, at: i) { return [] }  // DOCTYPE: refused by the reader anyway
             let tagStart = i
             let isEnd = i + 1 < n && bytes[i + 1] == UInt8(ascii: "/")
             var j = i + (isEnd ? 2 : 1)
@@ -87,6 +91,13 @@ enum NarrativeScanner {
         }
         return found
     }
+
+    static let xmlns = Array("xmlns=\"http://www.w3.org/1999/xhtml\"".utf8)
+    static let xmlnsSingle = Array("xmlns='http://www.w3.org/1999/xhtml'".utf8)
+    static let commentOpen = Array("<!--".utf8), commentEnd = Array("-->".utf8)
+    static let cdataOpen = Array("<![CDATA[".utf8), cdataEnd = Array("]]>".utf8)
+    static let piOpen = Array("<?".utf8), piEnd = Array("?>".utf8)
+    static let declarationOpen = Array("<!".utf8)
 
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
 

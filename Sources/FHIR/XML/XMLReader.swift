@@ -83,7 +83,8 @@ struct XMLTreeBuilder {
             failure(reader, type, message)
         }
 
-        let divs = NarrativeScanner.divs(in: buffer)
+        // Found on the first narrative (most Bundles a program reads have none it keeps).
+        var divs: [Range<Int>]?
         var nextDiv = 0
         var root: Element?
         while true {
@@ -112,8 +113,9 @@ struct XMLTreeBuilder {
                     var xhtml = String(cString: outer)
                     free(outer)
                     // Prefer the exact source text when it is the same XHTML.
-                    if nextDiv < divs.count {
-                        let range = divs[nextDiv]
+                    if divs == nil { divs = NarrativeScanner.divs(in: buffer) }
+                    if let found = divs, nextDiv < found.count {
+                        let range = found[nextDiv]
                         nextDiv += 1
                         if let source = String(validating: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self),
                            sameXHTML(source, xhtml) {
