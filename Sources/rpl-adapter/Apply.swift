@@ -65,13 +65,9 @@ struct Apply: ParsableCommand {
             }
             var format = outputFormat?.format ?? (inputFormat == .xml ? .xml : .json)
             do {
-                let input = try InputFile.read(file)
-                let sniffed: FHIRFormat? = inputFormat == .json ? .json : inputFormat == .xml ? .xml : input.withBytes { FHIRFormat.sniff($0) }
-                guard let sniffed else {
-                    throw FHIRFormatError(.structure, "input is neither JSON nor XML (expected '{' or '<' first)", line: 1, column: 1)
-                }
+                // The input bytes are freed once read: only the tree lives on.
+                let (bundle, sniffed) = try readBundle(file)
                 format = outputFormat?.format ?? sniffed
-                let bundle = try input.withBytes { try Adapter.read($0, as: sniffed) }
                 let result = try adapter.apply(bundle, asOf: date)
                 report(result, source: file)
                 var bytes = try format.write(result.output, pretty: pretty)
@@ -86,6 +82,15 @@ struct Apply: ParsableCommand {
             }
         }
         if failed { throw ExitCode(65) }
+    }
+
+    func readBundle(_ file: String) throws -> (Element, FHIRFormat) {
+        let input = try InputFile.read(file)
+        let sniffed: FHIRFormat? = inputFormat == .json ? .json : inputFormat == .xml ? .xml : input.withBytes { FHIRFormat.sniff($0) }
+        guard let sniffed else {
+            throw FHIRFormatError(.structure, "input is neither JSON nor XML (expected '{' or '<' first)", line: 1, column: 1)
+        }
+        return (try input.withBytes { try Adapter.read($0, as: sniffed) }, sniffed)
     }
 
     func report(_ result: Adapter.Result, source: String) {
