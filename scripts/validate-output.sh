@@ -103,3 +103,45 @@ for path in sys.argv[2:]:
 print(f"{len(sys.argv) - 2 - bad} of {len(sys.argv) - 2} JSON outputs validate against fhir.schema.json")
 sys.exit(1 if bad else 0)
 PY
+
+# A second, independent R4 model: fhir.resources 6.4.0 (the last R4 release; pydantic < 2) must
+# accept every JSON output too. Installed once into .venv-check/.
+venv="$here/.venv-check"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import fhir.resources' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q 'fhir.resources==6.4.0' 'pydantic<2'
+fi
+"$venv/bin/python" - "$corpus" "$out"/json/*.json <<'PY'
+import json, os, sys
+from fhir.resources import construct_fhir_element
+corpus = sys.argv[1]
+
+def problem(d):
+    try:
+        construct_fhir_element(d['resourceType'], d)
+        return None
+    except Exception as e:
+        return str(e)
+
+# HL7 examples that fhir.resources itself rejects (relative URLs in Patient.photo.url and
+# Endpoint.address; a U+00A0 in a string): our output must fail exactly as the official file does.
+official = {
+    'Patient-f201': 'Patient-f201.json', 'patient-example-f201-roel': 'Patient-f201.json',
+    'Bundle-b0a5e4277-83c4-4adb-87e2-e3efe3369b6f': 'Bundle-b0a5e4277-83c4-4adb-87e2-e3efe3369b6f.json',
+    'endpoint-examples-general-template': 'Bundle-b0a5e4277-83c4-4adb-87e2-e3efe3369b6f.json',
+    'DiagnosticReport-gingival-mass': 'DiagnosticReport-gingival-mass.json',
+    'diagnosticreport-example-gingival-mass': 'DiagnosticReport-gingival-mass.json',
+}
+bad = 0
+for path in sys.argv[2:]:
+    found = problem(json.load(open(path)))
+    if found is None:
+        continue
+    stem = os.path.basename(path).split('-', 1)[-1].rsplit('.', 1)[0]
+    if stem in official and problem(json.load(open(os.path.join(corpus, 'hl7-examples/json', official[stem])))) == found:
+        continue
+    bad += 1
+    print(path, found[:300])
+print(f"{len(sys.argv) - 2 - bad} of {len(sys.argv) - 2} JSON outputs accepted by fhir.resources 6.4.0 (or rejected exactly as HL7's own file)")
+sys.exit(1 if bad else 0)
+PY
