@@ -48,13 +48,7 @@ struct Apply: ParsableCommand {
     }
 
     func run() throws {
-        let loaded: Profiles
-        do {
-            loaded = try profiles.map { try Profiles.load(directory: $0) } ?? Profiles.builtIn()
-        } catch {
-            Terminal.error("rpl-adapter: \(error)")
-            throw ExitCode(74)
-        }
+        let loaded = try Terminal.loadProfiles(profiles)
         let adapter = Adapter(profiles: loaded)
         let date = asOf.flatMap { CalendarDate(fhir: $0) }
         var failed = false

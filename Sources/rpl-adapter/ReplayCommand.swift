@@ -34,13 +34,7 @@ struct ReplayCommand: ParsableCommand {
     var profiles: String?
 
     func run() throws {
-        let loaded: Profiles
-        do {
-            loaded = try profiles.map { try Profiles.load(directory: $0) } ?? Profiles.builtIn()
-        } catch {
-            Terminal.error("rpl-adapter: \(error)")
-            throw ExitCode(74)
-        }
+        let loaded = try Terminal.loadProfiles(profiles)
         let replay = Replay(adapter: Adapter(profiles: loaded))
         let scenarios = Replay.discover(folders.isEmpty ? ["Fixtures"] : folders, filter: filter)
         let colour = isatty(1) == 1

@@ -1,4 +1,6 @@
+import ArgumentParser
 import FHIR
+import RPLAdapter
 
 #if canImport(Glibc)
 import Glibc
@@ -27,6 +29,16 @@ enum Terminal {
     static func error(_ line: String) {
         let bytes = Array((line + "\n").utf8)
         bytes.withUnsafeBufferPointer { _ = write(2, $0.baseAddress!, $0.count) }
+    }
+
+    /// The built-in Profiles, or a site's folder (`--profiles`); exit 74 when it cannot be read.
+    static func loadProfiles(_ directory: String?) throws -> Profiles {
+        do {
+            return try directory.map { try Profiles.load(directory: $0) } ?? Profiles.builtIn()
+        } catch {
+            Terminal.error("rpl-adapter: \(error)")
+            throw ExitCode(74)
+        }
     }
 
     /// Bad input: an OperationOutcome on standard output, one line on standard error.
