@@ -188,18 +188,23 @@ public struct FactExtractor {
                 guard who != .other else { continue }
                 let code = r.child("code")
                 if who == .patient {
-                    if terminology.matches(code, "rpl-tsh"), let t = thyroid(index, table: Units.tsh, unit: "mU/L", range: defaults.tshRange, what: "TSH") {
+                    if terminology.matches(code, "rpl-tsh"), let t = thyroid(index, table: Units.tsh, unit: "mU/L", range: defaults.tshRange, plausible: defaults.plausibleTSH, what: "TSH") {
                         tshResults.append(t)
                     }
-                    if terminology.matches(code, "rpl-free-t4"), let t = thyroid(index, table: Units.freeT4, unit: "pmol/L", range: defaults.freeT4Range, what: "free T4") {
+                    if terminology.matches(code, "rpl-free-t4"), let t = thyroid(index, table: Units.freeT4, unit: "pmol/L", range: defaults.freeT4Range, plausible: defaults.plausibleFreeT4, what: "free T4") {
                         ft4Results.append(t)
                     }
                     antiphospholipid(index)
                     if terminology.matches(code, "rpl-miscarriage-count") {
                         let text = r.child("valueQuantity")?.string("value") ?? r.string("valueInteger")
                         if let text, let n = Double(text) {
-                            let current = facts.statedLossCount
-                            facts.statedLossCount = (max(current?.count ?? 0, Int(n)), (current?.sources ?? []) + [Source(index)])
+                            if let n = plausible(index, n, defaults.plausibleMiscarriageCount, what: "number of previous miscarriages", text: text, unit: ""),
+                               n == n.rounded() {
+                                let current = facts.statedLossCount
+                                facts.statedLossCount = (max(current?.count ?? 0, Int(n)), (current?.sources ?? []) + [Source(index)])
+                            } else if n.isFinite && defaults.plausibleMiscarriageCount.contains(n) {
+                                warnings.append("\(input.name(index)): number of previous miscarriages \(text) is not a whole number; not used")
+                            }
                         } else {
                             warnings.append("\(input.name(index)): number of previous miscarriages has no usable value; treated as missing")
                         }
@@ -215,8 +220,8 @@ public struct FactExtractor {
                     facts.lifestyleRisks.append(Finding(who == .partner ? "partner smokes" : "smokes", Source(index)))
                 }
                 if terminology.matches(code, "rpl-bmi"), let d = dated(index, observationDateText(r), what: "date") {
-                    if let v = r.child("valueQuantity")?.string("value").flatMap(Double.init) {
-                        bmi.append((d, index, v, who))
+                    if let text = r.child("valueQuantity")?.string("value"), let v = Double(text) {
+                        if let v = plausible(index, v, defaults.plausibleBMI, what: "BMI", text: text, unit: "kg/m2") { bmi.append((d, index, v, who)) }
                     } else {
                         warnings.append("\(input.name(index)): BMI has no usable value; treated as missing")
                     }
@@ -312,7 +317,8 @@ public struct FactExtractor {
 
     // MARK: thyroid
 
-    mutating func thyroid(_ index: Int, table: [String: Double], unit: String, range: (low: Double, high: Double), what: String) -> ThyroidResult? {
+    mutating func thyroid(_ index: Int, table: [String: Double], unit: String, range: (low: Double, high: Double),
+                          plausible: ClosedRange<Double>, what: String) -> ThyroidResult? {
         let r = input.items[index].resource
         guard let d = dated(index, observationDateText(r), what: "date") else {
             if observationDateText(r) == nil { warnings.append("\(input.name(index)): \(what) has no date; treated as missing") }
@@ -320,9 +326,9 @@ public struct FactExtractor {
         }
         // Outside the lookback window: not a current result (not a warning).
         guard d >= lookbackStart else { return nil }
-        let value: Double
+        let converted: Double
         do {
-            value = try Units.convert(r.child("valueQuantity"), table: table)
+            converted = try Units.convert(r.child("valueQuantity"), table: table)
         } catch {
             switch error {
             case .missing: warnings.append("\(input.name(index)): \(what) has no unit; treated as missing")
@@ -332,38 +338,56 @@ public struct FactExtractor {
             return nil
         }
         let quantity = r.child("valueQuantity")!
+        guard let value = self.plausible(index, converted, plausible, what: what, text: quantity.string("value") ?? "", unit: unit) else { return nil }
+        let bound = Bound(quantity.string("comparator"))
+        func result(_ c: LabClassification?, basis: String) -> ThyroidResult? {
+            guard let c else {
+                warnings.append("\(input.name(index)): \(what) \(bound.text)\(formatNumber(value)) \(unit) cannot be classified against \(basis): the bound straddles a limit; treated as missing")
+                return nil
+            }
+            var t = ThyroidResult(value: value, unit: unit, date: d, classification: c, basis: basis, source: Source(index))
+            t.comparator = bound.text
+            return t
+        }
         let factor = (try? Units.factor(quantity, table: table)) ?? 1
         // The Observation's own reference range, in the result's own unit unless it gives one.
         for rr in r.children("referenceRange") {
             func limit(_ name: String) -> Double? {
-                guard let q = rr.child(name), let v = q.string("value").flatMap(Double.init) else { return nil }
+                guard let q = rr.child(name), let v = q.string("value").flatMap(Double.init), v.isFinite else { return nil }
                 if q.string("code") != nil || q.string("unit") != nil, let f = try? Units.factor(q, table: table) { return v * f }
                 return v * factor
             }
             let low = limit("low"), high = limit("high")
             guard low != nil || high != nil else { continue }
-            let c: LabClassification = high.map { value > $0 } == true ? .high : low.map { value < $0 } == true ? .low : .normal
-            return ThyroidResult(value: value, unit: unit, date: d, classification: c, basis: "reference range of the result", source: Source(index))
+            return result(bound.classify(value, low: low, high: high), basis: "reference range of the result")
         }
         let interpretation = r.children("interpretation").flatMap { terminology.codes(of: $0) }
             .filter { $0.system == "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation" }.map(\.code)
         if interpretation.contains(where: { ["H", "HH", "HU"].contains($0) }) {
-            return ThyroidResult(value: value, unit: unit, date: d, classification: .high, basis: "interpretation", source: Source(index))
+            return result(.high, basis: "interpretation")
         }
         if interpretation.contains(where: { ["L", "LL", "LU"].contains($0) }) {
-            return ThyroidResult(value: value, unit: unit, date: d, classification: .low, basis: "interpretation", source: Source(index))
+            return result(.low, basis: "interpretation")
         }
         if interpretation.contains("N") {
-            return ThyroidResult(value: value, unit: unit, date: d, classification: .normal, basis: "interpretation", source: Source(index))
+            return result(.normal, basis: "interpretation")
         }
-        let c: LabClassification = value > range.high ? .high : value < range.low ? .low : .normal
+        let basis = "default range \(formatNumber(range.low))–\(formatNumber(range.high)) \(unit)"
+        let c = bound.classify(value, low: range.low, high: range.high)
         if interpretation.contains("A") && c == .normal {
             // Abnormal without a direction, inside the default range: the direction is the nearer limit.
-            let dir: LabClassification = value - range.low < range.high - value ? .low : .high
-            return ThyroidResult(value: value, unit: unit, date: d, classification: dir, basis: "interpretation A", source: Source(index))
+            return result(value - range.low < range.high - value ? .low : .high, basis: "interpretation A")
         }
-        return ThyroidResult(value: value, unit: unit, date: d, classification: c,
-                             basis: "default range \(formatNumber(range.low))–\(formatNumber(range.high)) \(unit)", source: Source(index))
+        return result(c, basis: basis)
+    }
+
+    /// A number a rule reads: finite and inside its plausible range (Profiles), else a warning and nil.
+    mutating func plausible(_ index: Int, _ value: Double, _ range: ClosedRange<Double>, what: String, text: String, unit: String) -> Double? {
+        guard value.isFinite, range.contains(value) else {
+            warnings.append("\(input.name(index)): \(what) \(text) is implausible (plausible range \(formatNumber(range.lowerBound))–\(formatNumber(range.upperBound)) \(unit)); not used")
+            return nil
+        }
+        return value
     }
 
     func newest(_ results: [ThyroidResult]) -> ThyroidResult? {
@@ -402,7 +426,7 @@ public struct FactExtractor {
                 let ccode = component.child("code")
                 let ratio = terminology.matches(ccode, "rpl-lupus-anticoagulant-ratio")
                 guard ratio || terminology.matches(ccode, "rpl-lupus-anticoagulant") else { continue }
-                if let p = positivity(component, antibody: false, ratio: ratio) {
+                if let p = positivity(index, component, antibody: false, ratio: ratio) {
                     facts.antiphospholipid[.lupusAnticoagulant, default: []].append(AntiphospholipidResult(date: d, positive: p, source: Source(index)))
                 }
             }
@@ -413,7 +437,7 @@ public struct FactExtractor {
             if observationDateText(r) == nil { warnings.append("\(input.name(index)): \(test.display) has no date; treated as missing") }
             return
         }
-        guard let p = positivity(r, antibody: test != .lupusAnticoagulant, ratio: isRatio) else {
+        guard let p = positivity(index, r, antibody: test != .lupusAnticoagulant, ratio: isRatio) else {
             warnings.append("\(input.name(index)): \(test.display) result cannot be read as positive or negative; treated as missing")
             return
         }
@@ -422,8 +446,9 @@ public struct FactExtractor {
 
     /// Positive, negative, or unreadable (nil): interpretation, else a coded answer, else a quantity
     /// against the result's reference range, else the project default (40 units for antibodies,
-    /// ratio 1.2 for lupus anticoagulant).
-    func positivity(_ r: Element, antibody: Bool, ratio: Bool) -> Bool? {
+    /// ratio 1.2 for lupus anticoagulant). A quantity with a comparator is a bound: positive or
+    /// negative only when the whole bound is; an implausible quantity is a warning and unreadable.
+    mutating func positivity(_ index: Int, _ r: Element, antibody: Bool, ratio: Bool) -> Bool? {
         for i in r.children("interpretation") {
             if terminology.matches(i, "rpl-positive") { return true }
             if terminology.matches(i, "rpl-negative") { return false }
@@ -432,12 +457,17 @@ public struct FactExtractor {
             if terminology.matches(v, "rpl-positive") { return true }
             if terminology.matches(v, "rpl-negative") { return false }
         }
-        guard let q = r.child("valueQuantity"), let value = q.string("value").flatMap(Double.init) else { return nil }
-        if let high = r.children("referenceRange").compactMap({ $0.child("high")?.string("value").flatMap(Double.init) }).first {
-            return value > high
+        guard let q = r.child("valueQuantity"), let text = q.string("value"), let parsed = Double(text) else { return nil }
+        let range = ratio ? defaults.plausibleLupusAnticoagulantRatio : defaults.plausibleAntibody
+        guard let value = plausible(index, parsed, range, what: antibody ? "antibody level" : "lupus anticoagulant ratio", text: text, unit: q.string("unit") ?? q.string("code") ?? "") else {
+            return nil
         }
-        if ratio { return value > defaults.lupusAnticoagulantRatioCutoff }
-        if antibody { return value > defaults.antibodyPositiveAbove }
+        let bound = Bound(q.string("comparator"))
+        if let high = r.children("referenceRange").compactMap({ $0.child("high")?.string("value").flatMap(Double.init) }).first(where: { $0.isFinite }) {
+            return bound.above(value, limit: high)
+        }
+        if ratio { return bound.above(value, limit: defaults.lupusAnticoagulantRatioCutoff) }
+        if antibody { return bound.above(value, limit: defaults.antibodyPositiveAbove) }
         return nil
     }
 
@@ -490,12 +520,16 @@ public struct FactExtractor {
     // MARK: pregnancy
 
     /// A gestational age from a Quantity in weeks or days.
+    /// nil when the value is not a number of weeks or days inside the plausible range (Profiles).
     func gestationalAge(_ q: Element?) -> GestationalAge? {
         guard let q, let v = q.string("value").flatMap(Double.init) else { return nil }
         let unit = (q.string("code") ?? q.string("unit") ?? "").lowercased()
-        if ["wk", "w", "week", "weeks", "wks"].contains(unit) { return GestationalAge(days: Int((v * 7).rounded())) }
-        if ["d", "day", "days"].contains(unit) { return GestationalAge(days: Int(v.rounded())) }
-        return nil
+        let days: Double
+        if ["wk", "w", "week", "weeks", "wks"].contains(unit) { days = (v * 7).rounded() }
+        else if ["d", "day", "days"].contains(unit) { days = v.rounded() }
+        else { return nil }
+        guard days.isFinite, defaults.plausibleGestationalAgeDays.contains(days) else { return nil }
+        return GestationalAge(days: Int(days))
     }
 
     /// The gestational age an Observation implies for the evaluation date (gestational age,
@@ -506,7 +540,7 @@ public struct FactExtractor {
         if terminology.matches(code, "rpl-gestational-age") {
             guard let d = dated(index, observationDateText(r), what: "date") else { return nil }
             guard let ga = gestationalAge(r.child("valueQuantity")) else {
-                warnings.append("\(input.name(index)): gestational age has no value in weeks or days; treated as missing")
+                warnings.append("\(input.name(index)): gestational age has no plausible value in weeks or days (\(formatNumber(defaults.plausibleGestationalAgeDays.lowerBound))–\(formatNumber(defaults.plausibleGestationalAgeDays.upperBound)) days); treated as missing")
                 return nil
             }
             return (d, index, GestationalAge(days: ga.days + d.days(until: date)))
@@ -592,5 +626,54 @@ public struct FactExtractor {
         }
         guard !matches.isEmpty else { return }
         facts.inputRequests.append(InputRequest(source: Source(index), description: "\(type) \(text(code))", matches: matches))
+    }
+}
+
+/// A Quantity's comparator: the value is then a bound, and a classification holds only when it
+/// holds for every value the bound allows (guideline.md v2: `>3.0` against a limit of 4.0 is
+/// indeterminate).
+struct Bound {
+    enum Kind { case exact, below, atMost, atLeast, above }
+    let kind: Kind
+    let text: String
+
+    init(_ comparator: String?) {
+        text = comparator ?? ""
+        switch comparator {
+        case "<": kind = .below
+        case "<=": kind = .atMost
+        case ">=": kind = .atLeast
+        case ">": kind = .above
+        default: kind = .exact
+        }
+    }
+
+    /// Low, normal or high against the limits a range gives; nil when the bound straddles a limit.
+    func classify(_ v: Double, low: Double?, high: Double?) -> LabClassification? {
+        switch kind {
+        case .exact:
+            if let high, v > high { return .high }
+            if let low, v < low { return .low }
+            return .normal
+        case .below, .atMost:
+            // Every allowed value is below (or at) v.
+            if let low, kind == .below ? v <= low : v < low { return .low }
+            if low == nil, high.map({ v <= $0 }) ?? true { return .normal }
+            return nil
+        case .above, .atLeast:
+            if let high, kind == .above ? v >= high : v > high { return .high }
+            if high == nil, low.map({ v >= $0 }) ?? true { return .normal }
+            return nil
+        }
+    }
+
+    /// Above the limit (positive), not above it (negative), or nil when the bound straddles it.
+    func above(_ v: Double, limit: Double) -> Bool? {
+        switch kind {
+        case .exact: return v > limit
+        case .below, .atMost: return v <= limit ? false : nil
+        case .above: return v >= limit ? true : nil
+        case .atLeast: return v > limit ? true : nil
+        }
     }
 }

@@ -31,6 +31,14 @@ public final class Profiles: Sendable {
         public var secondTrimesterBeforeDays = 168
         public var antiphospholipidRepeatDays = 84
         public var ectopicAfterMiscarriageDays = 14
+        /// Values outside these are implausible: a warning, and the value is not used.
+        public var plausibleTSH: ClosedRange<Double> = 0...1000
+        public var plausibleFreeT4: ClosedRange<Double> = 0...200
+        public var plausibleBMI: ClosedRange<Double> = 10...150
+        public var plausibleAntibody: ClosedRange<Double> = 0...10000
+        public var plausibleLupusAnticoagulantRatio: ClosedRange<Double> = 0...20
+        public var plausibleMiscarriageCount: ClosedRange<Double> = 0...30
+        public var plausibleGestationalAgeDays: ClosedRange<Double> = 0...308
     }
 
     /// One item of a not-recommended line (Parameters rpl-not-recommended).
@@ -76,31 +84,58 @@ public final class Profiles: Sendable {
         self.resources = resources
         var d = Defaults()
         var base = "http://rpl-adapter.org/fhir"
-        if let p = resources["Parameters/rpl-defaults"] {
-            for param in p.children("parameter") {
-                guard let name = param.string("name") else { continue }
-                let text = param.children.first { $0.name.hasPrefix("value") }?.value ?? ""
-                let number = Double(text)
-                switch name {
-                case "canonicalBase": base = text
-                case "lookbackMonths": d.lookbackMonths = Int(text) ?? d.lookbackMonths
-                case "tshLow": d.tshRange.low = number ?? d.tshRange.low
-                case "tshHigh": d.tshRange.high = number ?? d.tshRange.high
-                case "freeT4Low": d.freeT4Range.low = number ?? d.freeT4Range.low
-                case "freeT4High": d.freeT4Range.high = number ?? d.freeT4Range.high
-                case "lupusAnticoagulantRatioCutoff": d.lupusAnticoagulantRatioCutoff = number ?? d.lupusAnticoagulantRatioCutoff
-                case "antibodyPositiveAbove": d.antibodyPositiveAbove = number ?? d.antibodyPositiveAbove
-                case "bmiHigh": d.bmiHigh = number ?? d.bmiHigh
-                case "bmiLow": d.bmiLow = number ?? d.bmiLow
-                case "secondTrimesterFromDays": d.secondTrimesterFromDays = Int(text) ?? d.secondTrimesterFromDays
-                case "secondTrimesterBeforeDays": d.secondTrimesterBeforeDays = Int(text) ?? d.secondTrimesterBeforeDays
-                case "antiphospholipidRepeatDays": d.antiphospholipidRepeatDays = Int(text) ?? d.antiphospholipidRepeatDays
-                case "ectopicAfterMiscarriageDays": d.ectopicAfterMiscarriageDays = Int(text) ?? d.ectopicAfterMiscarriageDays
-                default: break
-                }
-            }
-        } else {
+        guard let p = resources["Parameters/rpl-defaults"] else {
             throw LoadError(description: "Profiles: Parameters/rpl-defaults is missing")
+        }
+        for param in p.children("parameter") {
+            guard let name = param.string("name") else { continue }
+            let value = param.children.first { $0.name.hasPrefix("value") }
+            let text = value?.value ?? ""
+            /// A setting must be a number in a sane range: a site's typo must not reach the rules
+            /// (a lookback of 10^18 months would overflow the date arithmetic).
+            func number(_ allowed: ClosedRange<Double>) throws -> Double {
+                guard let n = Double(text), n.isFinite, allowed.contains(n) else {
+                    throw LoadError(description: "Profiles: Parameters/rpl-defaults \(name) is \(text.isEmpty ? "missing" : text); expected a number in \(allowed.lowerBound)...\(allowed.upperBound)")
+                }
+                return n
+            }
+            func whole(_ allowed: ClosedRange<Int>) throws -> Int {
+                guard let n = Int(text), allowed.contains(n) else {
+                    throw LoadError(description: "Profiles: Parameters/rpl-defaults \(name) is \(text.isEmpty ? "missing" : text); expected a whole number in \(allowed.lowerBound)...\(allowed.upperBound)")
+                }
+                return n
+            }
+            func range() throws -> ClosedRange<Double> {
+                let low = value?.child("low")?.string("value").flatMap(Double.init), high = value?.child("high")?.string("value").flatMap(Double.init)
+                guard value?.name == "valueRange", let low, let high, low.isFinite, high.isFinite, low <= high else {
+                    throw LoadError(description: "Profiles: Parameters/rpl-defaults \(name) must be a valueRange with finite low <= high")
+                }
+                return low...high
+            }
+            switch name {
+            case "canonicalBase": base = text
+            case "lookbackMonths": d.lookbackMonths = try whole(1...1200)
+            case "tshLow": d.tshRange.low = try number(0...1000)
+            case "tshHigh": d.tshRange.high = try number(0...1000)
+            case "freeT4Low": d.freeT4Range.low = try number(0...1000)
+            case "freeT4High": d.freeT4Range.high = try number(0...1000)
+            case "lupusAnticoagulantRatioCutoff": d.lupusAnticoagulantRatioCutoff = try number(0...100)
+            case "antibodyPositiveAbove": d.antibodyPositiveAbove = try number(0...100000)
+            case "bmiHigh": d.bmiHigh = try number(0...1000)
+            case "bmiLow": d.bmiLow = try number(0...1000)
+            case "secondTrimesterFromDays": d.secondTrimesterFromDays = try whole(0...400)
+            case "secondTrimesterBeforeDays": d.secondTrimesterBeforeDays = try whole(0...400)
+            case "antiphospholipidRepeatDays": d.antiphospholipidRepeatDays = try whole(0...3650)
+            case "ectopicAfterMiscarriageDays": d.ectopicAfterMiscarriageDays = try whole(0...365)
+            case "plausibleTSH": d.plausibleTSH = try range()
+            case "plausibleFreeT4": d.plausibleFreeT4 = try range()
+            case "plausibleBMI": d.plausibleBMI = try range()
+            case "plausibleAntibody": d.plausibleAntibody = try range()
+            case "plausibleLupusAnticoagulantRatio": d.plausibleLupusAnticoagulantRatio = try range()
+            case "plausibleMiscarriageCount": d.plausibleMiscarriageCount = try range()
+            case "plausibleGestationalAgeDays": d.plausibleGestationalAgeDays = try range()
+            default: break
+            }
         }
         self.defaults = d
         self.canonicalBase = base

@@ -32,10 +32,21 @@ public struct Replay {
 
     public init(adapter: Adapter) { self.adapter = adapter }
 
+    /// Why a replay ran nothing: a run that checks nothing must never look green.
+    public struct NothingToRun: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     /// Scenario folders under `roots` (a folder that has an input or parameters file), sorted.
-    public static func discover(_ roots: [String], filter: String?) -> [Scenario] {
+    /// A root that is not a folder, a root with no scenario, or a filter that matches none is an
+    /// error: a mistyped path in CI must not pass.
+    public static func discover(_ roots: [String], filter: String?) throws(NothingToRun) -> [Scenario] {
         var found: [Scenario] = []
         for root in roots {
+            guard directoryExists(root) else {
+                throw NothingToRun(description: "\(root) is not a folder of scenarios (no such folder)")
+            }
+            let before = found.count
             if isScenario(root) {
                 found.append(Scenario(name: lastComponent(root), folder: root))
                 continue
@@ -44,8 +55,14 @@ public struct Replay {
                 let folder = root + "/" + name
                 if isScenario(folder) { found.append(Scenario(name: name, folder: folder)) }
             }
+            if found.count == before {
+                throw NothingToRun(description: "\(root) holds no scenario (a folder with input.json or input.xml and parameters.json)")
+            }
         }
-        if let filter, !filter.isEmpty { found = found.filter { $0.name.contains(filter) } }
+        if let filter, !filter.isEmpty {
+            found = found.filter { $0.name.contains(filter) }
+            if found.isEmpty { throw NothingToRun(description: "no scenario name contains \"\(filter)\"") }
+        }
         return found
     }
 
@@ -78,7 +95,9 @@ public struct Replay {
             // Bad input is a legitimate scenario: its expected output is the OperationOutcome.
             actual = OperationOutcome.make([error])
         }
-        guard let expectedPath = expectedPath(f) else { return done(.failed([.init(resource: "expected.json", differences: [.init(path: "expected.json", expected: nil, actual: "output")])]), actual) }
+        guard let expectedPath = expectedPath(f) else {
+            return done(.broken("no expected.json or expected.xml (replay --update writes it from this output)"), actual)
+        }
         guard let expectedBytes = readFile(expectedPath), let expected = try? FHIRFormat.sniff(expectedBytes)?.read(expectedBytes) else {
             return done(.broken("\(lastComponent(expectedPath)) is not readable FHIR"), actual)
         }
@@ -148,6 +167,11 @@ func monotonicSeconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
+func directoryExists(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+}
+
 func fileExists(_ path: String) -> Bool {
     var st = stat()
     return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
@@ -168,8 +192,12 @@ func listDirectory(_ path: String) -> [String] {
     return names
 }
 
+/// Writes a whole file; false when any part of it could not be written (a full disk shows up
+/// only when the buffer is flushed, so the close is checked too).
 public func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
     guard let f = fopen(path, "wb") else { return false }
-    defer { fclose(f) }
-    return fwrite(bytes, 1, bytes.count, f) == bytes.count
+    let written = fwrite(bytes, 1, bytes.count, f) == bytes.count
+    let flushed = fflush(f) == 0
+    let closed = fclose(f) == 0
+    return written && flushed && closed
 }

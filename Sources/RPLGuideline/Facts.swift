@@ -25,6 +25,8 @@ public enum LabClassification: String, Sendable {
 /// A thyroid result converted to the unit the card's defaults use (TSH mU/L, free T4 pmol/L).
 public struct ThyroidResult: Sendable, Hashable {
     public var value: Double
+    /// The Quantity's comparator ("<", "<=", ">=", ">") when the value is a bound, else "".
+    public var comparator = ""
     public var unit: String
     public var date: CalendarDate
     public var classification: LabClassification
@@ -39,6 +41,9 @@ public struct ThyroidResult: Sendable, Hashable {
         self.basis = basis
         self.source = source
     }
+
+    /// The value as the plan text shows it, with its comparator (`<0.1`).
+    public var valueText: String { comparator + formatNumber(value) }
 }
 
 /// The five antiphospholipid tests of the card.

@@ -14,7 +14,7 @@ func rplFT4(_ f: Facts) -> Recommendation? {
     guard let tsh = f.tsh, tsh.classification != .normal else { return nil }
     if let ft4 = f.freeT4, ft4.date >= tsh.date { return nil }
     return Recommendation(ruleId: "RPL-FT4", activityId: "thyroid-ft4", kind: .order, sources: [tsh.source],
-                          reason: "TSH \(formatNumber(tsh.value)) \(tsh.unit) on \(tsh.date) is \(tsh.classification.rawValue) (\(tsh.basis)); no free T4 on or after it.")
+                          reason: "TSH \(tsh.valueText) \(tsh.unit) on \(tsh.date) is \(tsh.classification.rawValue) (\(tsh.basis)); no free T4 on or after it.")
 }
 
 /// Overt hypothyroidism: newest TSH high and a free T4 on or after it low.
@@ -40,7 +40,7 @@ func rplLevothyroxine(_ f: Facts) -> Recommendation? {
     var why: [String] = []
     if overt, let tsh = f.tsh, let ft4 = f.freeT4 {
         sources += [tsh.source, ft4.source]
-        why.append("TSH \(formatNumber(tsh.value)) \(tsh.unit) high and free T4 \(formatNumber(ft4.value)) \(ft4.unit) low (overt hypothyroidism)")
+        why.append("TSH \(tsh.valueText) \(tsh.unit) high and free T4 \(ft4.valueText) \(ft4.unit) low (overt hypothyroidism)")
     }
     why += f.hypothyroidismConditions.map { "recorded: \($0.text)" }
     return Recommendation(ruleId: "RPL-LEVOTHYROXINE", activityId: "levothyroxine", kind: .medication, sources: sources,
@@ -54,12 +54,17 @@ func rplSubclinical(_ f: Facts) -> Recommendation? {
     guard subclinicalHypothyroidism(f), let tsh = f.tsh, let ft4 = f.freeT4 else { return nil }
     return Recommendation(ruleId: "RPL-SUBCLINICAL", activityId: "subclinical-hypothyroidism-discussion", kind: .advice,
                           sources: [tsh.source, ft4.source],
-                          reason: "TSH \(formatNumber(tsh.value)) \(tsh.unit) high with free T4 \(formatNumber(ft4.value)) \(ft4.unit) normal: subclinical hypothyroidism; discuss levothyroxine (evidence conflicting, clinician's decision).")
+                          reason: "TSH \(tsh.valueText) \(tsh.unit) high with free T4 \(ft4.valueText) \(ft4.unit) normal: subclinical hypothyroidism; discuss levothyroxine (evidence conflicting, clinician's decision).")
 }
 
-/// A number for the plan text: up to 2 decimals, no trailing zeros.
+/// A number for the plan text: up to 2 decimals, no trailing zeros. Any Double is written: values
+/// too large for integer arithmetic (an implausible 1e17 that reached a text) fall back to Swift's
+/// own rendering instead of trapping.
 public func formatNumber(_ value: Double) -> String {
-    let scaled = Int((value * 100).rounded())
+    guard value.isFinite else { return value.isNaN ? "NaN" : (value < 0 ? "-∞" : "∞") }
+    let scaledValue = (value * 100).rounded()
+    guard abs(scaledValue) < 1e15 else { return "\(value)" }
+    let scaled = Int(scaledValue)
     var s = (scaled < 0 ? "-" : "") + String(abs(scaled) / 100)
     let frac = abs(scaled) % 100
     if frac != 0 {

@@ -45,6 +45,13 @@ struct Apply: ParsableCommand {
         if let asOf, CalendarDate(fhir: asOf) == nil || asOf.count != 10 {
             throw ValidationError("--as-of must be a date YYYY-MM-DD, got \(asOf)")
         }
+        // An XML document is one document: several of them in one stream are not well-formed XML.
+        if files.count > 1 && outputFormat == .xml {
+            throw ValidationError("XML output holds one document: give one file per run, or use --output-format json (one Bundle per line)")
+        }
+        if inputFormat == .ndjson && outputFormat == .xml {
+            throw ValidationError("ndjson input gives one output line per input line: use --output-format json")
+        }
     }
 
     func run() throws {
@@ -52,39 +59,51 @@ struct Apply: ParsableCommand {
         let adapter = Adapter(profiles: loaded)
         let date = asOf.flatMap { CalendarDate(fhir: $0) }
         var failed = false
-        for file in files.isEmpty ? ["-"] : files {
+        var unreadable = false
+        let inputs = files.isEmpty ? ["-"] : files
+        for file in inputs {
             if inputFormat == .ndjson {
-                failed = try streamNDJSON(file, adapter: adapter, date: date) || failed
+                switch streamNDJSON(file, adapter: adapter, date: date) {
+                case .ok: break
+                case .someFailed: failed = true
+                case .unreadable: unreadable = true
+                }
                 continue
             }
-            var format = outputFormat?.format ?? (inputFormat == .xml ? .xml : .json)
+            // Several files: JSON, one Bundle per line, whatever their formats (XML cannot be
+            // concatenated). One file: the input's own format unless told otherwise.
+            var format = outputFormat?.format ?? (inputFormat == .xml && inputs.count == 1 ? .xml : .json)
             do {
+                let input = try InputFile.read(file)
+                let sniffed: FHIRFormat = try inputFormat == .json ? .json : inputFormat == .xml ? .xml : input.withBytes { (b) throws(FHIRFormatError) in try FHIRFormat.detect(b) }
+                if outputFormat == nil && inputs.count == 1 { format = sniffed }
                 // The input bytes are freed once read: only the tree lives on.
-                let (bundle, sniffed) = try readBundle(file)
-                format = outputFormat?.format ?? sniffed
+                let bundle = try input.withBytes { (b) throws(FHIRFormatError) -> Element in
+                    do throws(FHIRFormatError) {
+                        return try Adapter.read(b, as: sniffed)
+                    } catch {
+                        if sniffed == .json && FHIRFormat.looksLikeNDJSON(b) {
+                            throw FHIRFormatError(.structure, "looks like ndjson (one Bundle per line): use --input-format ndjson (\(error.message))", line: error.line, column: error.column)
+                        }
+                        throw error
+                    }
+                }
                 let result = try adapter.apply(bundle, asOf: date)
                 report(result, source: file)
                 var bytes = try format.write(result.output, pretty: pretty)
                 if format == .json && !pretty { bytes.append(0x0A) }
                 Terminal.output(bytes)
             } catch let error as InputFile.ReadError {
+                // The files after an unreadable one are still made (as after a bad one).
                 Terminal.error("rpl-adapter: \(error.message)")
-                throw ExitCode(74)
+                unreadable = true
             } catch let error as FHIRFormatError {
                 Terminal.report(error, source: file, as: format, pretty: pretty)
                 failed = true
             }
         }
+        if unreadable { throw ExitCode(74) }
         if failed { throw ExitCode(65) }
-    }
-
-    func readBundle(_ file: String) throws -> (Element, FHIRFormat) {
-        let input = try InputFile.read(file)
-        let sniffed: FHIRFormat? = inputFormat == .json ? .json : inputFormat == .xml ? .xml : input.withBytes { FHIRFormat.sniff($0) }
-        guard let sniffed else {
-            throw FHIRFormatError(.structure, "input is neither JSON nor XML (expected '{' or '<' first)", line: 1, column: 1)
-        }
-        return (try input.withBytes { try Adapter.read($0, as: sniffed) }, sniffed)
     }
 
     func report(_ result: Adapter.Result, source: String) {
@@ -93,54 +112,56 @@ struct Apply: ParsableCommand {
         if let why = result.notIndicated { Terminal.error("rpl-adapter: \(name): no plan: \(why)") }
     }
 
-    /// One Bundle per line in, one line out per Bundle (or OperationOutcome), in order, as each
-    /// line arrives; a bad line does not stop the rest. Returns whether any line failed.
-    func streamNDJSON(_ file: String, adapter: Adapter, date: CalendarDate?) throws -> Bool {
-        let format = outputFormat?.format ?? .json
+    enum StreamOutcome { case ok, someFailed, unreadable }
+
+    /// One Bundle per line in, one line out per line (a Bundle, or an OperationOutcome for a bad or
+    /// blank line), in order, as each line arrives; a bad line does not stop the rest.
+    func streamNDJSON(_ file: String, adapter: Adapter, date: CalendarDate?) -> StreamOutcome {
+        let format = FHIRFormat.json
         var failed = false
         let lines: LineReader
         do {
             lines = try LineReader(path: file, maxLine: InputFile.maxBytes)
-        } catch let error as InputFile.ReadError {
-            Terminal.error("rpl-adapter: \(error.message)")
-            throw ExitCode(74)
+        } catch {
+            Terminal.error("rpl-adapter: \((error as? InputFile.ReadError)?.message ?? "\(error)")")
+            return .unreadable
         }
         var number = 0
         while true {
             let line: LineReader.Line?
             do {
                 line = try lines.next()
-            } catch let error as InputFile.ReadError {
-                Terminal.error("rpl-adapter: \(error.message)")
-                throw ExitCode(74)
+            } catch {
+                Terminal.error("rpl-adapter: \((error as? InputFile.ReadError)?.message ?? "\(error)")")
+                return .unreadable
             }
             guard let line else { break }
             number += 1
             let name = "\(file == "-" ? "<stdin>" : file) line \(number)"
-            do {
+            do throws(FHIRFormatError) {
                 if case .tooLong = line { throw FHIRFormatError(.tooLong, "line longer than \(InputFile.maxBytes) bytes") }
                 guard case .text(let bytes) = line else { continue }
-                // Blank lines carry no Bundle: nothing to answer.
-                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                // A blank line carries no Bundle; it still gets its answer line (one line out per line in).
+                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                    throw FHIRFormatError(.structure, "blank line: expected one Bundle per line", line: number, column: 1)
+                }
                 let bundle = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: .json) }
                 let result = try adapter.apply(bundle, asOf: date)
                 report(result, source: name)
                 var out = try format.write(result.output, pretty: false)
-                if format == .xml { out = out.filter { $0 != 0x0A } }
                 out.append(0x0A)
                 Terminal.output(out)
-            } catch let error as FHIRFormatError {
+            } catch {
                 var e = error
                 if e.line == nil || e.line == 1 { e.line = number }
                 var out = (try? format.write(OperationOutcome.make([e]), pretty: false)) ?? []
-                if format == .xml { out = out.filter { $0 != 0x0A } }
                 out.append(0x0A)
                 Terminal.output(out)
                 Terminal.error("rpl-adapter: \(name): \(e)")
                 failed = true
             }
         }
-        return failed
+        return failed ? .someFailed : .ok
     }
 }
 

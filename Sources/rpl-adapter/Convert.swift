@@ -25,11 +25,18 @@ struct Convert: ParsableCommand {
         var outputFormat = to?.format ?? .json
         do {
             let input = try InputFile.read(file)
-            guard let inputFormat = input.withBytes({ FHIRFormat.sniff($0) }) else {
-                throw FHIRFormatError(.structure, "input is neither JSON nor XML (expected '{' or '<' first)", line: 1, column: 1)
-            }
+            let inputFormat = try input.withBytes { (b) throws(FHIRFormatError) in try FHIRFormat.detect(b) }
             outputFormat = to?.format ?? (inputFormat == .json ? .xml : .json)
-            let resource = try input.withBytes { try inputFormat.read($0) }
+            let resource = try input.withBytes { (b) throws(FHIRFormatError) -> Element in
+                do throws(FHIRFormatError) {
+                    return try inputFormat.read(b)
+                } catch {
+                    if inputFormat == .json && FHIRFormat.looksLikeNDJSON(b) {
+                        throw FHIRFormatError(.structure, "looks like ndjson (one resource per line): convert takes one resource (\(error.message))", line: error.line, column: error.column)
+                    }
+                    throw error
+                }
+            }
             Terminal.output(try outputFormat.write(resource, pretty: pretty))
         } catch let error as InputFile.ReadError {
             Terminal.error("rpl-adapter: \(error.message)")

@@ -2,6 +2,10 @@ import ArgumentParser
 import FHIR
 import RPLAdapter
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @main
 struct RPLAdapterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,4 +14,10 @@ struct RPLAdapterCommand: ParsableCommand {
         version: Adapter.version,
         subcommands: [Apply.self, Convert.self, ReplayCommand.self]
     )
+
+    static func main() {
+        // A closed pipe must be a write error we report (exit 74), not a silent SIGPIPE death.
+        signal(SIGPIPE, SIG_IGN)
+        main(nil)
+    }
 }

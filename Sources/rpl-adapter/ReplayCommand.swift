@@ -14,7 +14,8 @@ struct ReplayCommand: ParsableCommand {
         discussion: """
             Each scenario folder holds input.json or input.xml, parameters.json (asOf) and \
             expected.json; see Fixtures/README.md. Exit 0 when all pass, 1 when any fails, 65 when \
-            a scenario itself is broken.
+            a scenario itself is broken, 66 when nothing was run (no such folder, no scenario, \
+            a filter that matches none), 74 when the report cannot be written.
             """
     )
 
@@ -36,7 +37,13 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         let loaded = try Terminal.loadProfiles(profiles)
         let replay = Replay(adapter: Adapter(profiles: loaded))
-        let scenarios = Replay.discover(folders.isEmpty ? ["Fixtures"] : folders, filter: filter)
+        let scenarios: [Replay.Scenario]
+        do {
+            scenarios = try Replay.discover(folders.isEmpty ? ["Fixtures"] : folders, filter: filter)
+        } catch {
+            Terminal.error("rpl-adapter: replay: \(error); nothing was run")
+            throw ExitCode(66)
+        }
         let colour = isatty(1) == 1
         let red = colour ? "\u{1B}[31m" : "", green = colour ? "\u{1B}[32m" : "", yellow = colour ? "\u{1B}[33m" : "", reset = colour ? "\u{1B}[0m" : ""
         var results: [Replay.Result] = []
@@ -59,6 +66,11 @@ struct ReplayCommand: ParsableCommand {
                     for d in diffs { text += indent(d.description) }
                 }
             case .broken(let why):
+                if update, case .broken = result.verdict, why.hasPrefix("no expected"), replay.update(result) {
+                    text += "\(yellow)written\(reset) \(scenario.name)/expected.json\n"
+                    passed += 1
+                    continue
+                }
                 broken += 1
                 text += "\(red)broken\(reset) \(scenario.name): \(why)\n"
             }

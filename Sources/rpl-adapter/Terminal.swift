@@ -12,17 +12,28 @@ import Darwin
 
 /// Standard output and standard error, written whole.
 enum Terminal {
+    /// Exit status when the output cannot be written (EX_IOERR).
+    static let writeFailure: Int32 = 74
+
+    /// Writes to standard output. When it cannot be written (a full disk, a closed pipe: SIGPIPE
+    /// is ignored so that a closed pipe is an error here, not a silent death) the run stops at
+    /// once with exit 74 and one line on standard error: nothing is reported as done that was lost.
     static func output(_ bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { buffer in
+        let failure: Int32? = bytes.withUnsafeBufferPointer { buffer in
             var offset = 0
             while offset < buffer.count {
                 let n = write(1, buffer.baseAddress! + offset, buffer.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    return
+                    return errno
                 }
                 offset += n
             }
+            return nil
+        }
+        if let failure {
+            error("rpl-adapter: cannot write standard output: \(String(cString: strerror(failure)))")
+            exit(writeFailure)
         }
     }
 

@@ -21,6 +21,43 @@ public enum FHIRFormat: String, Sendable, CaseIterable {
         return nil
     }
 
+    /// The format of an input, or an error that says what is wrong with it: empty, or neither.
+    public static func detect(_ bytes: UnsafeBufferPointer<UInt8>) throws(FHIRFormatError) -> FHIRFormat {
+        if let format = sniff(bytes) { return format }
+        var i = 0
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
+        while i < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[i]) { i += 1 }
+        if i == bytes.count {
+            throw FHIRFormatError(.structure, bytes.isEmpty ? "empty input: expected a FHIR resource in JSON or XML" : "input holds only white space: expected a FHIR resource in JSON or XML", line: 1, column: 1)
+        }
+        let b = bytes[i]
+        let found = b >= 0x20 && b < 0x7F ? "'\(Character(Unicode.Scalar(b)))'" : "byte 0x" + String(b, radix: 16, uppercase: true)
+        if (b == 0xFE || b == 0xFF || b == 0x00) && i == 0 {
+            throw FHIRFormatError(.structure, "input is not UTF-8 (it starts like UTF-16 or UTF-32); FHIR requires UTF-8", line: 1, column: 1)
+        }
+        throw FHIRFormatError(.structure, "input is neither JSON nor XML (expected '{' or '<' first, found \(found))", line: 1, column: 1)
+    }
+
+    /// Whether JSON bytes look like ndjson (a complete object on the first line, another object
+    /// starting on a later line): a hint for an input that failed to read as one resource.
+    public static func looksLikeNDJSON(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var lines = 0
+        var start = 0
+        while start < bytes.count && lines < 2 {
+            var end = start
+            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            var a = start, z = end
+            while a < z, [0x20, 0x09, 0x0D].contains(bytes[a]) { a += 1 }
+            while z > a, [0x20, 0x09, 0x0D].contains(bytes[z - 1]) { z -= 1 }
+            if a < z {
+                guard bytes[a] == UInt8(ascii: "{"), bytes[z - 1] == UInt8(ascii: "}") else { return false }
+                lines += 1
+            }
+            start = end + 1
+        }
+        return lines >= 2
+    }
+
     public func read(_ bytes: [UInt8]) throws(FHIRFormatError) -> Element {
         switch self {
         case .json: return try JSONReader.read(bytes)
