@@ -9,8 +9,26 @@ import Glibc
 /// copy from `--profiles DIR`.
 public final class Profiles: Sendable {
     public struct LoadError: Error, CustomStringConvertible {
-        public let description: String
+        /// Every problem found, each naming its file.
+        public let problems: [String]
+        /// The folder or a file in it could not be read at all (as opposed to read and found wrong).
+        public let unreadable: Bool
+
+        public init(description: String, unreadable: Bool = false) {
+            problems = [description]
+            self.unreadable = unreadable
+        }
+
+        public init(problems: [String], unreadable: Bool) {
+            self.problems = problems
+            self.unreadable = unreadable
+        }
+
+        public var description: String { problems.joined(separator: "; ") }
     }
+
+    /// A Profiles file larger than this is refused unread (the largest built-in file is 28 kB).
+    public static let maxFileBytes = 4 << 20
 
     /// Every resource by "Type/id".
     public let resources: [String: Element]
@@ -57,35 +75,107 @@ public final class Profiles: Sendable {
         try Profiles(files: embeddedProfiles.map { ($0.name, Array($0.json.utf8)) })
     }
 
-    /// A site's own copy: every `*.json` in the folder.
-    public static func load(directory: String) throws -> Profiles {
-        guard let dir = opendir(directory) else { throw LoadError(description: "cannot read the Profiles folder \(directory)") }
-        closedir(dir)
-        let names = listDirectory(directory).filter { $0.hasSuffix(".json") }
-        var files: [(String, [UInt8])] = []
-        for name in names.sorted() {
-            guard let bytes = readFile(directory + "/" + name) else { throw LoadError(description: "cannot read \(directory)/\(name)") }
-            files.append((name, bytes))
+    /// A site's own copy: every `*.json` in the folder. Checked as it is loaded: only regular files
+    /// (a FIFO or a device is refused without reading it), each at most `maxFileBytes`, each a
+    /// FHIR JSON resource named `Type-id.json` after what it holds, and every resource of the
+    /// built-in copy present with its type (a deleted ValueSet would otherwise quietly change the
+    /// plan). Throws with every problem found.
+    public static func load(directory: String) throws(LoadError) -> Profiles {
+        guard directoryExists(directory) else {
+            throw LoadError(description: "cannot read the Profiles folder \(directory): not a folder", unreadable: true)
         }
-        return try Profiles(files: files)
+        let names = listDirectory(directory).filter { $0.hasSuffix(".json") }.sorted()
+        var files: [(String, [UInt8])] = []
+        var problems: [String] = []
+        var unreadable = false
+        for name in names {
+            switch readBounded(directory + "/" + name, limit: maxFileBytes) {
+            case .success(let bytes): files.append((name, bytes))
+            case .failure(let problem):
+                problems.append("\(name): \(problem.message)")
+                unreadable = unreadable || problem.unreadable
+            }
+        }
+        let required = Set(embeddedProfiles.map { $0.name })
+        let present = Set(names)
+        for missing in required.subtracting(present).sorted() {
+            problems.append("\(missing): missing (every file of the built-in Profiles is required; copy it and change its content)")
+        }
+        var loaded: Profiles?
+        do {
+            loaded = try Profiles(files: files)
+        } catch let e as LoadError {
+            problems += e.problems
+        } catch {
+            problems.append("\(error)")
+        }
+        guard problems.isEmpty, let loaded else { throw LoadError(problems: problems, unreadable: unreadable) }
+        return loaded
+    }
+
+    struct FileProblem: Error {
+        let message: String
+        let unreadable: Bool
+    }
+
+    /// A regular file's bytes, at most `limit` of them. Opened non-blocking, so a FIFO does not
+    /// hang the open; checked with fstat on the open descriptor, so a symlink to /dev/zero is
+    /// refused as the device it is.
+    static func readBounded(_ path: String, limit: Int) -> Result<[UInt8], FileProblem> {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(FileProblem(message: "cannot read: \(String(cString: strerror(errno)))", unreadable: true)) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return .failure(FileProblem(message: "cannot read: \(String(cString: strerror(errno)))", unreadable: true)) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            return .failure(FileProblem(message: "not a regular file (a device, FIFO, socket or folder); refused", unreadable: false))
+        }
+        guard Int(st.st_size) <= limit else {
+            return .failure(FileProblem(message: "\(st.st_size) bytes, over the limit of \(limit) bytes; refused", unreadable: false))
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(st.st_size))
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(FileProblem(message: "cannot read: \(String(cString: strerror(errno)))", unreadable: true))
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+            // The file may grow while it is read: still bounded.
+            if out.count > limit { return .failure(FileProblem(message: "over the limit of \(limit) bytes; refused", unreadable: false)) }
+        }
+        return .success(out)
     }
 
     init(files: [(String, [UInt8])]) throws {
         var resources: [String: Element] = [:]
+        var problems: [String] = []
         for (name, bytes) in files {
             do {
                 let r = try JSONReader.read(bytes)
-                guard let id = r.string("id") else { throw LoadError(description: "\(name): no id") }
+                guard let id = r.string("id") else { problems.append("\(name): the \(r.name) has no id"); continue }
+                // The file name says what it holds: a ValueSet renamed or replaced by another
+                // resource is caught here, not by a plan that quietly changes.
+                let expected = r.name + "-" + id + ".json"
+                if name != expected { problems.append("\(name): holds \(r.name)/\(id), so it must be named \(expected)") }
+                if resources[r.name + "/" + id] != nil { problems.append("\(name): \(r.name)/\(id) is defined twice") }
+                if r.name == "ValueSet" && !r.all("compose.include").contains(where: { $0.child("concept") != nil }) {
+                    problems.append("\(name): ValueSet/\(id) lists no codes (compose.include.concept); it would match nothing")
+                }
                 resources[r.name + "/" + id] = r
-            } catch let e as FHIRFormatError {
-                throw LoadError(description: "Profiles file \(name): \(e)")
+            } catch {
+                problems.append("\(name): \(error)")
             }
         }
+        if !problems.isEmpty { throw LoadError(problems: problems, unreadable: false) }
         self.resources = resources
         var d = Defaults()
         var base = "http://rpl-adapter.org/fhir"
         guard let p = resources["Parameters/rpl-defaults"] else {
-            throw LoadError(description: "Profiles: Parameters/rpl-defaults is missing")
+            throw LoadError(description: "Parameters-rpl-defaults.json: missing")
         }
         for param in p.children("parameter") {
             guard let name = param.string("name") else { continue }
@@ -95,20 +185,20 @@ public final class Profiles: Sendable {
             /// (a lookback of 10^18 months would overflow the date arithmetic).
             func number(_ allowed: ClosedRange<Double>) throws -> Double {
                 guard let n = Double(text), n.isFinite, allowed.contains(n) else {
-                    throw LoadError(description: "Profiles: Parameters/rpl-defaults \(name) is \(text.isEmpty ? "missing" : text); expected a number in \(allowed.lowerBound)...\(allowed.upperBound)")
+                    throw LoadError(description: "Parameters-rpl-defaults.json: \(name) is \(text.isEmpty ? "missing" : text); expected a number in \(allowed.lowerBound)...\(allowed.upperBound)")
                 }
                 return n
             }
             func whole(_ allowed: ClosedRange<Int>) throws -> Int {
                 guard let n = Int(text), allowed.contains(n) else {
-                    throw LoadError(description: "Profiles: Parameters/rpl-defaults \(name) is \(text.isEmpty ? "missing" : text); expected a whole number in \(allowed.lowerBound)...\(allowed.upperBound)")
+                    throw LoadError(description: "Parameters-rpl-defaults.json: \(name) is \(text.isEmpty ? "missing" : text); expected a whole number in \(allowed.lowerBound)...\(allowed.upperBound)")
                 }
                 return n
             }
             func range() throws -> ClosedRange<Double> {
                 let low = value?.child("low")?.string("value").flatMap(Double.init), high = value?.child("high")?.string("value").flatMap(Double.init)
                 guard value?.name == "valueRange", let low, let high, low.isFinite, high.isFinite, low <= high else {
-                    throw LoadError(description: "Profiles: Parameters/rpl-defaults \(name) must be a valueRange with finite low <= high")
+                    throw LoadError(description: "Parameters-rpl-defaults.json: \(name) must be a valueRange with finite low <= high")
                 }
                 return low...high
             }

@@ -42,13 +42,18 @@ enum Terminal {
         bytes.withUnsafeBufferPointer { _ = write(2, $0.baseAddress!, $0.count) }
     }
 
-    /// The built-in Profiles, or a site's folder (`--profiles`); exit 74 when it cannot be read.
+    /// Exit status for a Profiles folder that was read and found wrong (EX_CONFIG).
+    static let badConfiguration: Int32 = 78
+
+    /// The built-in Profiles, or a site's folder (`--profiles`), checked as it loads: exit 74 when
+    /// it cannot be read, 78 when it is wrong, one line per problem on standard error.
     static func loadProfiles(_ directory: String?) throws -> Profiles {
+        guard let directory else { return try Profiles.builtIn() }
         do {
-            return try directory.map { try Profiles.load(directory: $0) } ?? Profiles.builtIn()
+            return try Profiles.load(directory: directory)
         } catch {
-            Terminal.error("rpl-adapter: \(error)")
-            throw ExitCode(74)
+            for problem in error.problems { Terminal.error("rpl-adapter: Profiles \(directory): \(problem)") }
+            throw ExitCode(error.unreadable ? 74 : badConfiguration)
         }
     }
 
