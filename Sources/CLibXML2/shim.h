@@ -7,3 +7,25 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlsave.h>
 #include <libxml/tree.h>
+#include <libxml/globals.h>
+
+// libxml2 prints some messages (e.g. "xmlParseChunk: encoder error") through its generic error
+// function, which is variadic and so cannot be written in Swift. This one drops them; every error
+// the program reports comes through its own error path. Set for this thread and as the default
+// for threads that use libxml2 later.
+static void rpl_xml_ignore_generic(void *context, const char *message, ...) {
+    (void)context;
+    (void)message;
+}
+
+static void rpl_xml_ignore_structured(void *context, xmlErrorPtr error) {
+    (void)context;
+    (void)error;
+}
+
+static inline void rpl_xml_silence(void) {
+    xmlSetGenericErrorFunc(NULL, rpl_xml_ignore_generic);
+    xmlThrDefSetGenericErrorFunc(NULL, rpl_xml_ignore_generic);
+    xmlSetStructuredErrorFunc(NULL, rpl_xml_ignore_structured);
+    xmlThrDefSetStructuredErrorFunc(NULL, rpl_xml_ignore_structured);
+}

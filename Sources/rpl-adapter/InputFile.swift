@@ -13,7 +13,7 @@ import Darwin
 /// never needs twice the input's size.
 final class InputFile {
     /// Larger inputs are refused rather than read: no single patient's record comes near it.
-    static let maxBytes = 256 << 20
+    static let maxBytes = FHIRFormat.maxDocumentBytes
 
     struct ReadError: Error {
         let message: String

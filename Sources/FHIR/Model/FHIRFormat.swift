@@ -80,10 +80,19 @@ public enum FHIRFormat: String, Sendable, CaseIterable {
         }
     }
 
+    /// The largest document read or written: what is written must read back, so the writers
+    /// refuse what the readers would.
+    public static let maxDocumentBytes = 256 << 20
+
     public func write(_ resource: Element, pretty: Bool = false) throws(FHIRFormatError) -> [UInt8] {
+        let bytes: [UInt8]
         switch self {
-        case .json: return try JSONWriter(pretty: pretty).write(resource)
-        case .xml: return try XMLWriter(pretty: pretty).write(resource)
+        case .json: bytes = try JSONWriter(pretty: pretty).write(resource)
+        case .xml: bytes = try XMLWriter(pretty: pretty).write(resource)
         }
+        if bytes.count > Self.maxDocumentBytes {
+            throw FHIRFormatError(.tooLong, "the \(rawValue.uppercased()) output would be \(bytes.count) bytes, over the \(Self.maxDocumentBytes)-byte bound that readers accept")
+        }
+        return bytes
     }
 }

@@ -28,6 +28,7 @@ public enum XMLReader {
         if !buffer.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {
             throw FHIRFormatError(.structure, "empty input: expected an XML document")
         }
+        try XMLProlog.check(buffer)
         var parser = XMLTreeBuilder()
         return try parser.parse(buffer)
     }
@@ -41,6 +42,7 @@ public enum XMLReader {
         if !buffer.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {
             throw FHIRFormatError(.structure, "empty input: expected an XML document")
         }
+        try XMLProlog.check(buffer)
         var parser = XMLTreeBuilder()
         parser.materialise = materialise
         return try parser.parse(buffer)
@@ -66,18 +68,59 @@ struct XMLTreeBuilder {
         return s
     }
 
+    /// The streaming reader feeds libxml2's push parser 512 bytes at a time, and for each chunk
+    /// the push parser scans back to the last `<`: a start tag or text of L bytes costs about
+    /// L²/1024 steps (a 20 MB base64 attachment: minutes). Inputs with such a stretch are parsed
+    /// whole by the pull parser (linear) and walked with the same reader API over the tree.
+    static let longestStreamedStretch = 1 << 16
+
+    static func longestStretchWithoutTag(_ buffer: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        var longest = 0
+        var from = 0
+        while from < buffer.count {
+            let found = memchr(base + from, Int32(UInt8(ascii: "<")), buffer.count - from)
+            let at = found.map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? buffer.count
+            longest = max(longest, at - from)
+            from = at + 1
+        }
+        return longest
+    }
+
     mutating func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(FHIRFormatError) -> Element {
         let sink = LibXMLErrorSink()
-        guard let base = buffer.baseAddress,
-              let reader = xmlReaderForMemory(
-                UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(buffer.count), nil, nil,
-                LibXML.parseOptions)
-        else { throw FHIRFormatError(.structure, "empty input: expected an XML document") }
+        guard let base = buffer.baseAddress else { throw FHIRFormatError(.structure, "empty input: expected an XML document") }
+        let chars = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
+        var document: xmlDocPtr?
+        defer { if let document { xmlFreeDoc(document) } }
+        let reader: xmlTextReaderPtr
+        if Self.longestStretchWithoutTag(buffer) > Self.longestStreamedStretch {
+            guard let context = xmlNewParserCtxt() else { throw FHIRFormatError(.processing, "XML: out of memory") }
+            defer { xmlFreeParserCtxt(context) }
+            document = xmlCtxtReadMemory(context, chars, Int32(buffer.count), nil, "UTF-8", LibXML.parseOptions)
+            guard let document, context.pointee.wellFormed != 0 else {
+                if let last = xmlCtxtGetLastError(context) { sink.record(last) }
+                var error = FHIRFormatError(.structure, "XML: " + (sink.message ?? "the XML is not well-formed"))
+                error.line = sink.line
+                error.column = sink.column
+                throw error
+            }
+            guard let walker = xmlReaderWalker(document) else { throw FHIRFormatError(.processing, "XML: out of memory") }
+            reader = walker
+        } else {
+            guard let streaming = xmlReaderForMemory(chars, Int32(buffer.count), nil, "UTF-8", LibXML.parseOptions) else {
+                throw FHIRFormatError(.structure, "empty input: expected an XML document")
+            }
+            reader = streaming
+        }
         defer { xmlFreeTextReader(reader) }
-        xmlTextReaderSetStructuredErrorHandler(reader, { ctx, error in
-            guard let ctx, let error else { return }
-            Unmanaged<LibXMLErrorSink>.fromOpaque(ctx).takeUnretainedValue().record(error)
-        }, Unmanaged.passUnretained(sink).toOpaque())
+        if document == nil {
+            // (A walker has no parser context to take a handler: its parse is already done.)
+            xmlTextReaderSetStructuredErrorHandler(reader, { ctx, error in
+                guard let ctx, let error else { return }
+                Unmanaged<LibXMLErrorSink>.fromOpaque(ctx).takeUnretainedValue().record(error)
+            }, Unmanaged.passUnretained(sink).toOpaque())
+        }
 
         func fail(_ type: FHIRFormatError.IssueType, _ message: String) -> FHIRFormatError {
             failure(reader, type, message)
