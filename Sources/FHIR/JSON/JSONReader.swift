@@ -14,7 +14,9 @@ public enum JSONReader {
 
     public static func read(_ buffer: UnsafeBufferPointer<UInt8>) throws(FHIRFormatError) -> Element {
         var scanner = JSONScanner(buffer)
-        return try scanner.readDocument()
+        let root = try scanner.readDocument()
+        try JSONTypeCheck.check(root)
+        return root
     }
 
     /// Reads a Bundle building only the nested resources whose type `materialise` accepts; the
@@ -24,7 +26,9 @@ public enum JSONReader {
     public static func read(_ buffer: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool) throws(FHIRFormatError) -> Element {
         var scanner = JSONScanner(buffer)
         scanner.materialise = materialise
-        return try scanner.readDocument()
+        let root = try scanner.readDocument()
+        try JSONTypeCheck.check(root)
+        return root
     }
 
     public static func read(_ text: String) throws(FHIRFormatError) -> Element {
@@ -117,7 +121,7 @@ struct JSONScanner {
         if depth > JSONReader.maxDepth {
             throw error(.tooLong, "nesting deeper than \(JSONReader.maxDepth) levels")
         }
-        var node = Element(name: name)
+        var node = Element(name: name, valueKind: .object)
         var keys = KeySet()
         var resourceType: String?
         var pendingPadding = false

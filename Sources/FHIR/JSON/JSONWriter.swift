@@ -162,7 +162,7 @@ public struct JSONWriter {
 
         func jsonKind(_ kind: Element.ValueKind) -> TypeTable.PrimitiveKind {
             switch kind {
-            case .string: return .string
+            case .string, .object: return .string
             case .number: return .number
             case .boolean: return .boolean
             }

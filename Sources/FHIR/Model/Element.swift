@@ -15,6 +15,9 @@ public struct Element: Sendable, Hashable {
     /// only for elements the table does not know.
     public enum ValueKind: UInt8, Sendable, Hashable {
         case string, number, boolean
+        /// A node the JSON input gave as an object (so a primitive given as `{…}` is told apart
+        /// from a primitive's `_name` extensions). Only on nodes without a value.
+        case object
     }
 
     public var name: String

@@ -166,7 +166,7 @@ struct XMLTreeBuilder {
                         }
                     }
                     stack[stack.count - 1].children.append(Element(name: "div", value: xhtml))
-                    if xmlTextReaderNext(reader) < 0 {
+                    if skipSubtree(reader, walking: document != nil) < 0 {
                         throw fail(.structure, "XML: " + (sink.message ?? "the narrative is not well-formed"))
                     }
                     // Next() has already moved to the node after the div: handle that node here.
@@ -178,7 +178,7 @@ struct XMLTreeBuilder {
                     // A resource the caller does not read: libxml2 still parses it; nothing is built.
                     if !stack[stack.count - 1].children.isEmpty { throw fail(.invalid, "<\(stack[stack.count - 1].name)> holds more than one resource") }
                     stack[stack.count - 1].children.append(Element(name: local, isResource: true))
-                    if xmlTextReaderNext(reader) < 0 {
+                    if skipSubtree(reader, walking: document != nil) < 0 {
                         throw fail(.structure, "XML: " + (sink.message ?? "the XML is not well-formed"))
                     }
                     try handleAfterSkip(reader, root: &root)
@@ -221,7 +221,23 @@ struct XMLTreeBuilder {
         return line > 0 ? Int(line) : nil
     }
 
-    /// After `xmlTextReaderNext` skipped a narrative, the reader sits on the following node.
+    /// Moves past the element the reader is on, to the node after its end, as
+    /// `xmlTextReaderNext` does when streaming. Over a tree (a walker) libxml2's Next jumps to the
+    /// next sibling and swallows the parent's end tag, so there the subtree is read through.
+    func skipSubtree(_ reader: xmlTextReaderPtr, walking: Bool) -> Int32 {
+        guard walking else { return xmlTextReaderNext(reader) }
+        let depth = xmlTextReaderDepth(reader)
+        if xmlTextReaderIsEmptyElement(reader) != 1 {
+            while true {
+                let status = xmlTextReaderRead(reader)
+                if status != 1 { return status < 0 ? status : -1 }
+                if xmlTextReaderNodeType(reader) == Int32(XML_READER_TYPE_END_ELEMENT.rawValue) && xmlTextReaderDepth(reader) == depth { break }
+            }
+        }
+        return xmlTextReaderRead(reader)
+    }
+
+    /// After `skipSubtree` skipped a narrative, the reader sits on the following node.
     mutating func handleAfterSkip(
         _ reader: xmlTextReaderPtr, root: inout Element?
     ) throws(FHIRFormatError) {
