@@ -15,7 +15,7 @@ import argparse, copy, json, os, shutil, statistics, subprocess, sys, tempfile, 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, '..'))
-SYN = os.path.join(ROOT, '..', 'shared', 'corpus', 'synthea', 'bundles')
+SYN = os.path.join(ROOT, 'TestData', 'corpus', 'synthea', 'bundles')
 AS_OF = ['--as-of', '2026-11-02']
 
 

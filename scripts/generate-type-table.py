@@ -162,7 +162,7 @@ let generatedTypeTable = """
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--schemas', default=os.path.join(HERE, '..', '..', 'shared', 'corpus', 'schemas'))
+    ap.add_argument('--schemas', default=os.path.join(HERE, '..', 'TestData', 'corpus', 'schemas'))
     ap.add_argument('--check')
     a = ap.parse_args()
     primitives, types, resources = load_json_schema(os.path.join(a.schemas, 'json', 'fhir.schema.json'))

@@ -11,7 +11,7 @@ import json, os, shutil, sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, '..')
 OUT = os.path.join(ROOT, 'Fixtures')
-SYN = os.path.join(ROOT, '..', 'shared', 'corpus', 'synthea', 'bundles')
+SYN = os.path.join(ROOT, 'TestData', 'corpus', 'synthea', 'bundles')
 LOINC, SCT, ATC = 'http://loinc.org', 'http://snomed.info/sct', 'http://www.whocc.no/atc'
 INTERP = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation'
 ROLE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode'

@@ -6,7 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$here/.build/debug/rpl-adapter}
-corpus=$here/../shared/corpus
+corpus=$here/TestData/corpus
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 mkdir -p "$out/xml" "$out/json"

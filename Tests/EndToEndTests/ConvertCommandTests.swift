@@ -6,7 +6,7 @@ import Testing
 @Suite(.serialized) struct ConvertCommandTests {
     static let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
-    static let corpus = projectRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+    static let corpus = projectRoot.appendingPathComponent("TestData/corpus")
 
     /// The executable next to this test bundle (SwiftPM builds it first: the test target depends on it).
     static var executable: URL {

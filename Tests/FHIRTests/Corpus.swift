@@ -1,11 +1,11 @@
 import Foundation
 @testable import FHIR
 
-/// Paths to the project and to ../shared/corpus (third-party FHIR data we test against).
+/// Paths to the project and to TestData/corpus (third-party FHIR data we test against, with its licences in SOURCES.md).
 enum Corpus {
     static let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
-    static let root = projectRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+    static let root = projectRoot.appendingPathComponent("TestData/corpus")
     static let hl7 = root.appendingPathComponent("hl7-examples")
 
     static func bytes(_ url: URL) throws -> [UInt8] { Array(try Data(contentsOf: url)) }

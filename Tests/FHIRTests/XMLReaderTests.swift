@@ -140,7 +140,7 @@ import Testing
         #expect(TypeTable.r4.type("Extension")?.elements["valueBase64Binary"]?.typeName == "base64Binary")
     }
 
-    /// The committed table is exactly what the generator makes from ../shared/corpus/schemas.
+    /// The committed table is exactly what the generator makes from TestData/corpus/schemas.
     @Test func generatedTableMatchesTheGenerator() throws {
         let root = Corpus.projectRoot.path
         let status = try Shell.run(
