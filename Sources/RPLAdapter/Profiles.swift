@@ -170,7 +170,6 @@ public final class Profiles: Sendable {
                 problems.append("\(name): \(error)")
             }
         }
-        if !problems.isEmpty { throw LoadError(problems: problems, unreadable: false) }
         self.resources = resources
         var d = Defaults()
         var base = "http://rpl-adapter.org/fhir"
@@ -202,31 +201,37 @@ public final class Profiles: Sendable {
                 }
                 return low...high
             }
-            switch name {
-            case "canonicalBase": base = text
-            case "lookbackMonths": d.lookbackMonths = try whole(1...1200)
-            case "tshLow": d.tshRange.low = try number(0...1000)
-            case "tshHigh": d.tshRange.high = try number(0...1000)
-            case "freeT4Low": d.freeT4Range.low = try number(0...1000)
-            case "freeT4High": d.freeT4Range.high = try number(0...1000)
-            case "lupusAnticoagulantRatioCutoff": d.lupusAnticoagulantRatioCutoff = try number(0...100)
-            case "antibodyPositiveAbove": d.antibodyPositiveAbove = try number(0...100000)
-            case "bmiHigh": d.bmiHigh = try number(0...1000)
-            case "bmiLow": d.bmiLow = try number(0...1000)
-            case "secondTrimesterFromDays": d.secondTrimesterFromDays = try whole(0...400)
-            case "secondTrimesterBeforeDays": d.secondTrimesterBeforeDays = try whole(0...400)
-            case "antiphospholipidRepeatDays": d.antiphospholipidRepeatDays = try whole(0...3650)
-            case "ectopicAfterMiscarriageDays": d.ectopicAfterMiscarriageDays = try whole(0...365)
-            case "plausibleTSH": d.plausibleTSH = try range()
-            case "plausibleFreeT4": d.plausibleFreeT4 = try range()
-            case "plausibleBMI": d.plausibleBMI = try range()
-            case "plausibleAntibody": d.plausibleAntibody = try range()
-            case "plausibleLupusAnticoagulantRatio": d.plausibleLupusAnticoagulantRatio = try range()
-            case "plausibleMiscarriageCount": d.plausibleMiscarriageCount = try range()
-            case "plausibleGestationalAgeDays": d.plausibleGestationalAgeDays = try range()
-            default: break
+            do {
+                switch name {
+                case "canonicalBase": base = text
+                case "lookbackMonths": d.lookbackMonths = try whole(1...1200)
+                case "tshLow": d.tshRange.low = try number(0...1000)
+                case "tshHigh": d.tshRange.high = try number(0...1000)
+                case "freeT4Low": d.freeT4Range.low = try number(0...1000)
+                case "freeT4High": d.freeT4Range.high = try number(0...1000)
+                case "lupusAnticoagulantRatioCutoff": d.lupusAnticoagulantRatioCutoff = try number(0...100)
+                case "antibodyPositiveAbove": d.antibodyPositiveAbove = try number(0...100000)
+                case "bmiHigh": d.bmiHigh = try number(0...1000)
+                case "bmiLow": d.bmiLow = try number(0...1000)
+                case "secondTrimesterFromDays": d.secondTrimesterFromDays = try whole(0...400)
+                case "secondTrimesterBeforeDays": d.secondTrimesterBeforeDays = try whole(0...400)
+                case "antiphospholipidRepeatDays": d.antiphospholipidRepeatDays = try whole(0...3650)
+                case "ectopicAfterMiscarriageDays": d.ectopicAfterMiscarriageDays = try whole(0...365)
+                case "plausibleTSH": d.plausibleTSH = try range()
+                case "plausibleFreeT4": d.plausibleFreeT4 = try range()
+                case "plausibleBMI": d.plausibleBMI = try range()
+                case "plausibleAntibody": d.plausibleAntibody = try range()
+                case "plausibleLupusAnticoagulantRatio": d.plausibleLupusAnticoagulantRatio = try range()
+                case "plausibleMiscarriageCount": d.plausibleMiscarriageCount = try range()
+                case "plausibleGestationalAgeDays": d.plausibleGestationalAgeDays = try range()
+                default: break
+                }
+            } catch let e as LoadError {
+                problems += e.problems
             }
         }
+        // Every problem of every file at once: a site fixes its copy in one round.
+        if !problems.isEmpty { throw LoadError(problems: problems, unreadable: false) }
         self.defaults = d
         self.canonicalBase = base
         self.terminology = Terminology(resources: resources)

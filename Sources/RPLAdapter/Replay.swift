@@ -76,16 +76,20 @@ public struct Replay {
             Result(scenario: scenario, verdict: v, actual: actual, seconds: monotonicSeconds() - start)
         }
         let f = scenario.folder
-        guard let inputPath = ["input.json", "input.xml"].map({ f + "/" + $0 }).first(where: fileExists),
-              let inputBytes = readFile(inputPath) else { return done(.broken("no input.json or input.xml")) }
-        var asOf: CalendarDate?
-        if let p = readFile(f + "/parameters.json") {
-            guard let params = try? JSONReader.read(p), params.name == "Parameters" else { return done(.broken("parameters.json is not a FHIR Parameters")) }
-            for param in params.children("parameter") where param.string("name") == "asOf" {
-                guard let text = param.string("valueDate"), let d = CalendarDate(fhir: text) else { return done(.broken("asOf is not a date")) }
-                asOf = d
-            }
+        guard let inputPath = ["input.json", "input.xml"].map({ f + "/" + $0 }).first(where: fileExists) else {
+            return done(.broken("no input.json or input.xml"))
         }
+        guard let inputBytes = readFile(inputPath) else { return done(.broken("\(lastComponent(inputPath)) cannot be read")) }
+        // The evaluation date is part of the scenario: without it the expectation would depend on today.
+        guard fileExists(f + "/parameters.json") else { return done(.broken("no parameters.json (a FHIR Parameters with asOf)")) }
+        guard let p = readFile(f + "/parameters.json") else { return done(.broken("parameters.json cannot be read")) }
+        guard let params = try? JSONReader.read(p), params.name == "Parameters" else { return done(.broken("parameters.json is not a FHIR Parameters")) }
+        var asOf: CalendarDate?
+        for param in params.children("parameter") where param.string("name") == "asOf" {
+            guard let text = param.string("valueDate"), let d = CalendarDate(fhir: text) else { return done(.broken("asOf is not a date")) }
+            asOf = d
+        }
+        guard asOf != nil else { return done(.broken("parameters.json has no asOf")) }
         let actual: Element
         do {
             guard let format = FHIRFormat.sniff(inputBytes) else { return done(.broken("input is neither JSON nor XML")) }

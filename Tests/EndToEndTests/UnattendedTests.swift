@@ -231,12 +231,12 @@ import Testing
         let cs = try String(contentsOf: dir.appendingPathComponent("CodeSystem-rpl-rule.json"), encoding: .utf8)
         try cs.write(to: dir.appendingPathComponent("ValueSet-rpl-tsh.json"), atomically: true, encoding: .utf8)
         let defaults = dir.appendingPathComponent("Parameters-rpl-defaults.json")
-        let text = try String(contentsOf: defaults, encoding: .utf8).replacingOccurrences(of: "\"valueInteger\": 12", with: "\"valueInteger\": 1000000000000")
+        let text = try String(contentsOf: defaults, encoding: .utf8).replacingOccurrences(of: "\"valueInteger\": 12", with: "\"valueInteger\": 100000")
         try text.write(to: defaults, atomically: true, encoding: .utf8)
         let check = try ConvertCommandTests.run(["profiles", "check", dir.path])
         #expect(check.status == 78)
         #expect(check.stderr.contains("ValueSet-rpl-tsh.json: holds CodeSystem/rpl-rule, so it must be named CodeSystem-rpl-rule.json"), "\(check.stderr)")
-        #expect(check.stderr.contains("lookbackMonths is 1000000000000"), "\(check.stderr)")
+        #expect(check.stderr.contains("lookbackMonths is 100000"), "\(check.stderr)")
     }
 
     @Test func theShippedProfilesPassTheirCheck() throws {
