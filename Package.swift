@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "rpl-adapter", targets: ["rpl-adapter"]),
         .library(name: "FHIR", targets: ["FHIR"]),
+        // libFuzzer targets: build with scripts/fuzz (-sanitize=fuzzer,address).
+        .executable(name: "rpl-fuzz", targets: ["rpl-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +35,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzz targets for the JSON reader, the XML reader and apply; the C part reaches libFuzzer's
+        // driver (weakly linked: an ordinary build has no libFuzzer and the program says so).
+        .target(name: "CFuzzerDriver"),
+        .executableTarget(name: "rpl-fuzz", dependencies: ["CFuzzerDriver", "FHIR", "RPLAdapter", "RPLGuideline"]),
         // Reader throughput and scaling, printed as numbers (not a test).
         .executableTarget(name: "fhir-benchmark", dependencies: ["FHIR"], path: "Benchmarks/fhir-benchmark"),
         .testTarget(name: "FHIRTests", dependencies: ["FHIR", "CLibXML2"]),

@@ -141,6 +141,10 @@ struct JSONScanner {
             if !keys.insert(key) {
                 throw error(.invalid, "duplicate property \"\(key)\"", at: keyStart)
             }
+            // Unknown elements are kept, but only under a name FHIR (and XML) can carry.
+            if !Element.isElementName(key.utf8.first == UInt8(ascii: "_") ? Substring(key).dropFirst() : Substring(key)) {
+                throw error(.invalid, "\"\(key)\" is not a FHIR element name (a lower-case letter, then letters and digits)", at: keyStart)
+            }
             skipWhitespace()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else {
                 throw error(.structure, "expected ':' after the property name \"\(key)\"")

@@ -120,6 +120,14 @@ public struct JSONWriter {
             let anyValue = members.contains { $0.value != nil }
             let anyExtras = members.contains { !$0.children.isEmpty }
             if !anyValue && !anyExtras { throw fail("\(group.name) has neither a value nor extensions") }
+            // What the JSON reader refuses is not written (an XML input's positiveInt 0, say).
+            if let typeName = group.info?.typeName {
+                for m in members {
+                    if let v = m.value, let problem = JSONTypeCheck.Checker.integerProblem(v, type: typeName) {
+                        throw fail("\(group.name) (\(typeName)): \(problem)")
+                    }
+                }
+            }
             if anyValue {
                 key(group.name, first: first, indent: indent)
                 if repeats {

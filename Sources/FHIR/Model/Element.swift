@@ -66,6 +66,20 @@ public struct Element: Sendable, Hashable {
 }
 
 extension Element {
+    /// Whether a name can be a FHIR element name: every R4 element name is a lower-case letter
+    /// followed by letters and digits (resource type names start upper-case, which is how XML
+    /// tells a resource from an element), and only such names can be written in both JSON and XML.
+    public static func isElementName(_ name: Substring) -> Bool {
+        var first = true
+        for b in name.utf8 {
+            let lower = b >= 0x61 && b <= 0x7A
+            let other = (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39)
+            if !(lower || (!first && other)) { return false }
+            first = false
+        }
+        return !first
+    }
+
     /// The first child with this name.
     public func child(_ name: String) -> Element? {
         children.first { $0.name == name }

@@ -130,8 +130,10 @@ struct XMLTreeBuilder {
         var divs: [Range<Int>]?
         var nextDiv = 0
         var root: Element?
+        var onNextNode = false
         while true {
-            let status = xmlTextReaderRead(reader)
+            let status = onNextNode ? 1 : xmlTextReaderRead(reader)
+            onNextNode = false
             if status == 0 { break }
             if status < 0 {
                 let message = sink.message ?? "the XML is not well-formed"
@@ -166,11 +168,14 @@ struct XMLTreeBuilder {
                         }
                     }
                     stack[stack.count - 1].children.append(Element(name: "div", value: xhtml))
-                    if skipSubtree(reader, walking: document != nil) < 0 {
+                    let skipped = skipSubtree(reader, walking: document != nil)
+                    if skipped < 0 {
                         throw fail(.structure, "XML: " + (sink.message ?? "the narrative is not well-formed"))
                     }
-                    // Next() has already moved to the node after the div: handle that node here.
-                    try handleAfterSkip(reader, root: &root)
+                    if skipped == 0 { break }
+                    // The reader already sits on the node after the div (an unknown element may
+                    // follow it): handle that node next, without reading on.
+                    onNextNode = true
                     continue
                 }
                 if let materialise, stack.count >= 2, let first = local.utf8.first, first >= 0x41, first <= 0x5A,
@@ -237,7 +242,7 @@ struct XMLTreeBuilder {
         return xmlTextReaderRead(reader)
     }
 
-    /// After `skipSubtree` skipped a narrative, the reader sits on the following node.
+    /// After `skipSubtree` skipped a resource the caller does not read, the reader sits on the following node.
     mutating func handleAfterSkip(
         _ reader: xmlTextReaderPtr, root: inout Element?
     ) throws(FHIRFormatError) {
@@ -260,6 +265,11 @@ struct XMLTreeBuilder {
     ) throws(FHIRFormatError) {
         func fail(_ type: FHIRFormatError.IssueType, _ message: String) -> FHIRFormatError { failure(reader, type, message) }
         if stack.count >= XMLReader.maxDepth { throw fail(.tooLong, "nesting deeper than \(XMLReader.maxDepth) levels") }
+        // A resource: an upper-case letter, then letters and digits; an element: see isElementName.
+        if !Element.isElementName(Substring(local)) && !(local.utf8.first.map { $0 >= 0x41 && $0 <= 0x5A } == true
+                                                          && Element.isElementName(Substring(local.lowercased()))) {
+            throw fail(.invalid, "<\(local)> is neither a FHIR element name nor a resource type name")
+        }
         let first = local.utf8.first ?? 0
         let isResource = first >= UInt8(ascii: "A") && first <= UInt8(ascii: "Z")
         if isResource {
