@@ -146,41 +146,41 @@ public struct FactExtractor {
                 let who = person(index)
                 guard who == .patient, !refutedOrError(r) else { continue }
                 let code = r.child("code")
-                if terminology.matches(code, "rpl-not-a-loss") {
+                if terminology.matches(code, .notALoss) {
                     if let d = dated(index, conditionDateText(r), what: "onset") { notLossDates.append(d) }
-                } else if terminology.matches(code, "rpl-pregnancy-loss") {
+                } else if terminology.matches(code, .pregnancyLoss) {
                     let text = conditionDateText(r)
                     let d = dated(index, text, what: "onset")
                     if text != nil && d == nil { continue }  // unusable date: warned, not counted
-                    lossCandidates.append((d, index, terminology.matches(code, "rpl-second-trimester-loss") || secondTrimesterByGestationalAge(index)))
-                } else if terminology.matchesCodeOrKeyword(code, "rpl-recurrent-miscarriage") {
+                    lossCandidates.append((d, index, terminology.matches(code, .secondTrimesterLoss) || secondTrimesterByGestationalAge(index)))
+                } else if terminology.matchesCodeOrKeyword(code, .recurrentMiscarriage) {
                     let current = facts.statedLossCount
                     facts.statedLossCount = (max(current?.count ?? 0, 2), (current?.sources ?? []) + [Source(index)])
                 }
-                if terminology.matches(code, "rpl-hypothyroidism") && activeCondition(r) {
+                if terminology.matches(code, .hypothyroidism) && activeCondition(r) {
                     facts.hypothyroidismConditions.append(Finding(text(code), Source(index)))
                 }
-                if terminology.matches(code, "rpl-subclinical-hypothyroidism") && activeCondition(r) {
+                if terminology.matches(code, .subclinicalHypothyroidism) && activeCondition(r) {
                     facts.subclinicalHypothyroidismConditions.append(Finding(text(code), Source(index)))
                 }
-                if terminology.matches(code, "rpl-uterine-anomaly") { facts.uterineMalformations.append(Finding(text(code), Source(index))) }
-                if terminology.matches(code, "rpl-adenomyosis") { facts.adenomyosis.append(Finding(text(code), Source(index))) }
-                if terminology.matches(code, "rpl-substance-misuse") && activeCondition(r) {
+                if terminology.matches(code, .uterineAnomaly) { facts.uterineMalformations.append(Finding(text(code), Source(index))) }
+                if terminology.matches(code, .adenomyosis) { facts.adenomyosis.append(Finding(text(code), Source(index))) }
+                if terminology.matches(code, .substanceMisuse) && activeCondition(r) {
                     facts.lifestyleRisks.append(Finding(text(code), Source(index)))
                 }
-                if terminology.matches(code, "rpl-cervical-insufficiency") {
+                if terminology.matches(code, .cervicalInsufficiency) {
                     facts.cervicalInsufficiencySuspected.append(Finding(text(code), Source(index)))
                 }
-                if terminology.matches(code, "rpl-pregnant-now") && activeCondition(r) { pregnancyConditions.append(index) }
-                if terminology.matches(code, "rpl-early-pregnancy-bleeding") {
+                if terminology.matches(code, .pregnantNow) && activeCondition(r) { pregnancyConditions.append(index) }
+                if terminology.matches(code, .earlyPregnancyBleeding) {
                     bleeding.append((index, dated(index, conditionDateText(r), what: "onset")))
                 }
-                if terminology.matchesCodeOrKeyword(code, "rpl-fetal-structural-anomaly") {
+                if terminology.matchesCodeOrKeyword(code, .fetalStructuralAnomaly) {
                     facts.structuralAnomaliesInPregnancy.append(Finding(text(code), Source(index)))
                 }
-                if terminology.matches(code, "rpl-autoimmune-disease") { facts.autoimmuneSymptoms.append(Finding(text(code), Source(index))) }
-                if terminology.matchesCodeOrKeyword(code, "rpl-amenorrhoea") { facts.oligoOrAmenorrhoea.append(Finding(text(code), Source(index))) }
-                if terminology.matchesCodeOrKeyword(code, "rpl-cycle-disorder") { facts.cycleDisorder.append(Finding(text(code), Source(index))) }
+                if terminology.matches(code, .autoimmuneDisease) { facts.autoimmuneSymptoms.append(Finding(text(code), Source(index))) }
+                if terminology.matchesCodeOrKeyword(code, .amenorrhoea) { facts.oligoOrAmenorrhoea.append(Finding(text(code), Source(index))) }
+                if terminology.matchesCodeOrKeyword(code, .cycleDisorder) { facts.cycleDisorder.append(Finding(text(code), Source(index))) }
 
             case "Observation":
                 guard ["final", "amended", "corrected", "preliminary"].contains(r.string("status") ?? "") else { continue }
@@ -188,14 +188,14 @@ public struct FactExtractor {
                 guard who != .other else { continue }
                 let code = r.child("code")
                 if who == .patient {
-                    if terminology.matches(code, "rpl-tsh"), let t = thyroid(index, table: Units.tsh, unit: "mU/L", range: defaults.tshRange, plausible: defaults.plausibleTSH, what: "TSH") {
+                    if terminology.matches(code, .tsh), let t = thyroid(index, table: Units.tsh, unit: "mU/L", range: defaults.tshRange, plausible: defaults.plausibleTSH, what: "TSH") {
                         tshResults.append(t)
                     }
-                    if terminology.matches(code, "rpl-free-t4"), let t = thyroid(index, table: Units.freeT4, unit: "pmol/L", range: defaults.freeT4Range, plausible: defaults.plausibleFreeT4, what: "free T4") {
+                    if terminology.matches(code, .freeT4), let t = thyroid(index, table: Units.freeT4, unit: "pmol/L", range: defaults.freeT4Range, plausible: defaults.plausibleFreeT4, what: "free T4") {
                         ft4Results.append(t)
                     }
                     antiphospholipid(index)
-                    if terminology.matches(code, "rpl-miscarriage-count") {
+                    if terminology.matches(code, .miscarriageCount) {
                         let text = r.child("valueQuantity")?.string("value") ?? r.string("valueInteger")
                         if let text, let n = Double(text) {
                             if let n = plausible(index, n, defaults.plausibleMiscarriageCount, what: "number of previous miscarriages", text: text, unit: ""),
@@ -209,17 +209,17 @@ public struct FactExtractor {
                             warnings.append("\(input.name(index)): number of previous miscarriages has no usable value; treated as missing")
                         }
                     }
-                    if terminology.matches(code, "rpl-pregnancy-status"), terminology.matches(r.child("valueCodeableConcept"), "rpl-pregnant-now"),
+                    if terminology.matches(code, .pregnancyStatus), terminology.matches(r.child("valueCodeableConcept"), .pregnantNow),
                        dated(index, observationDateText(r), what: "date") != nil {
                         pregnantObservations.append(index)
                     }
                     if let dating = gestationalDating(index) { gestationalDatings.append(dating) }
                 }
-                if terminology.matches(code, "rpl-karyotype") { karyotype(index) }
-                if terminology.matches(code, "rpl-smoking-status"), terminology.matches(r.child("valueCodeableConcept"), "rpl-current-smoker") {
+                if terminology.matches(code, .karyotype) { karyotype(index) }
+                if terminology.matches(code, .smokingStatus), terminology.matches(r.child("valueCodeableConcept"), .currentSmoker) {
                     facts.lifestyleRisks.append(Finding(who == .partner ? "partner smokes" : "smokes", Source(index)))
                 }
-                if terminology.matches(code, "rpl-bmi"), let d = dated(index, observationDateText(r), what: "date") {
+                if terminology.matches(code, .bmi), let d = dated(index, observationDateText(r), what: "date") {
                     if let text = r.child("valueQuantity")?.string("value"), let v = Double(text) {
                         if let v = plausible(index, v, defaults.plausibleBMI, what: "BMI", text: text, unit: "kg/m2") { bmi.append((d, index, v, who)) }
                     } else {
@@ -235,13 +235,13 @@ public struct FactExtractor {
                 let status = r.string("status") ?? ""
                 guard !["cancelled", "entered-in-error", "not-done", "registered"].contains(status), person(index) == .patient else { continue }
                 let codes = [r.child("code")] + r.children("procedureCode").map { Optional($0) }
-                if codes.contains(where: { terminology.matches($0, "rpl-uterine-imaging") }) { facts.uterineImaging.append(Source(index)) }
+                if codes.contains(where: { terminology.matches($0, .uterineImaging) }) { facts.uterineImaging.append(Source(index)) }
 
             case "MedicationRequest", "MedicationStatement":
                 guard person(index) != .other else { continue }
                 let status = r.string("status") ?? ""
                 let medication = medicationCode(index)
-                if status == "active" && terminology.matches(medication, "rpl-levothyroxine") && person(index) == .patient {
+                if status == "active" && terminology.matches(medication, .levothyroxine) && person(index) == .patient {
                     facts.levothyroxineAlreadyActive.append(Source(index))
                 }
                 if r.name == "MedicationRequest" && ["draft", "active", "on-hold"].contains(status) {
@@ -290,7 +290,7 @@ public struct FactExtractor {
         for detail in r.all("evidence.detail") {
             guard let target = input.resolve(detail, from: index) else { continue }
             let obs = input.items[target].resource
-            guard obs.name == "Observation", terminology.matches(obs.child("code"), "rpl-gestational-age"),
+            guard obs.name == "Observation", terminology.matches(obs.child("code"), .gestationalAge),
                   let ga = gestationalAge(obs.child("valueQuantity")) else { continue }
             return ga.days >= defaults.secondTrimesterFromDays && ga.days < defaults.secondTrimesterBeforeDays
         }
@@ -406,9 +406,9 @@ public struct FactExtractor {
 
     // MARK: antiphospholipid
 
-    static let tests: [(AntiphospholipidTest, String)] = [
-        (.anticardiolipinIgG, "rpl-anticardiolipin-igg"), (.anticardiolipinIgM, "rpl-anticardiolipin-igm"),
-        (.antiB2GPIIgG, "rpl-anti-b2gpi-igg"), (.antiB2GPIIgM, "rpl-anti-b2gpi-igm"),
+    static let tests: [(AntiphospholipidTest, ValueSetID)] = [
+        (.anticardiolipinIgG, .anticardiolipinIgg), (.anticardiolipinIgM, .anticardiolipinIgm),
+        (.antiB2GPIIgG, .antiB2gpiIgg), (.antiB2GPIIgM, .antiB2gpiIgm),
     ]
 
     mutating func antiphospholipid(_ index: Int) {
@@ -416,16 +416,16 @@ public struct FactExtractor {
         let code = r.child("code")
         var test: AntiphospholipidTest?
         var isRatio = false
-        if terminology.matches(code, "rpl-lupus-anticoagulant") { test = .lupusAnticoagulant }
-        if terminology.matches(code, "rpl-lupus-anticoagulant-ratio") { test = .lupusAnticoagulant; isRatio = true }
+        if terminology.matches(code, .lupusAnticoagulant) { test = .lupusAnticoagulant }
+        if terminology.matches(code, .lupusAnticoagulantRatio) { test = .lupusAnticoagulant; isRatio = true }
         for (t, vs) in Self.tests where terminology.matches(code, vs) { test = t }
-        if terminology.matches(code, "rpl-lupus-anticoagulant-panel") {
+        if terminology.matches(code, .lupusAnticoagulantPanel) {
             // A panel: its components are the results (members elsewhere in the Bundle are read on their own).
             guard let d = dated(index, observationDateText(r), what: "date") else { return }
             for component in r.children("component") {
                 let ccode = component.child("code")
-                let ratio = terminology.matches(ccode, "rpl-lupus-anticoagulant-ratio")
-                guard ratio || terminology.matches(ccode, "rpl-lupus-anticoagulant") else { continue }
+                let ratio = terminology.matches(ccode, .lupusAnticoagulantRatio)
+                guard ratio || terminology.matches(ccode, .lupusAnticoagulant) else { continue }
                 if let p = positivity(index, component, antibody: false, ratio: ratio) {
                     facts.antiphospholipid[.lupusAnticoagulant, default: []].append(AntiphospholipidResult(date: d, positive: p, source: Source(index)))
                 }
@@ -450,12 +450,12 @@ public struct FactExtractor {
     /// negative only when the whole bound is; an implausible quantity is a warning and unreadable.
     mutating func positivity(_ index: Int, _ r: Element, antibody: Bool, ratio: Bool) -> Bool? {
         for i in r.children("interpretation") {
-            if terminology.matches(i, "rpl-positive") { return true }
-            if terminology.matches(i, "rpl-negative") { return false }
+            if terminology.matches(i, .positive) { return true }
+            if terminology.matches(i, .negative) { return false }
         }
         if let v = r.child("valueCodeableConcept") {
-            if terminology.matches(v, "rpl-positive") { return true }
-            if terminology.matches(v, "rpl-negative") { return false }
+            if terminology.matches(v, .positive) { return true }
+            if terminology.matches(v, .negative) { return false }
         }
         guard let q = r.child("valueQuantity"), let text = q.string("value"), let parsed = Double(text) else { return nil }
         let range = ratio ? defaults.plausibleLupusAnticoagulantRatio : defaults.plausibleAntibody
@@ -477,7 +477,7 @@ public struct FactExtractor {
         let r = input.items[index].resource
         var pregnancyTissue = false
         if let s = input.resolve(r.child("specimen"), from: index) {
-            pregnancyTissue = terminology.matches(input.items[s].resource.child("type"), "rpl-products-of-conception")
+            pregnancyTissue = terminology.matches(input.items[s].resource.child("type"), .productsOfConception)
         } else if let ref = r.child("specimen")?.string("reference") {
             warnings.append("\(input.name(index)): specimen \(ref) does not resolve; karyotype taken as parental")
         }
@@ -489,8 +489,8 @@ public struct FactExtractor {
             }
             return
         }
-        let abnormal = r.children("interpretation").contains { terminology.matches($0, "rpl-abnormal") }
-            || terminology.matches(r.child("valueCodeableConcept"), "rpl-abnormal")
+        let abnormal = r.children("interpretation").contains { terminology.matches($0, .abnormal) }
+            || terminology.matches(r.child("valueCodeableConcept"), .abnormal)
         if abnormal {
             facts.parentalKaryotypeAbnormal.append(Finding("abnormal karyotype\(value.isEmpty ? "" : " (\(value))")", Source(index)))
         }
@@ -501,17 +501,17 @@ public struct FactExtractor {
         let relationship = r.child("relationship")
         let who = text(relationship)
         let conditions = r.children("condition").map { $0.child("code") }
-        if terminology.matches(relationship, "rpl-family-relationship") {
-            let rpl = conditions.contains { terminology.matchesCodeOrKeyword($0, "rpl-recurrent-miscarriage") }
-            let lossEntries = conditions.filter { terminology.matches($0, "rpl-pregnancy-loss") }.count
+        if terminology.matches(relationship, .familyRelationship) {
+            let rpl = conditions.contains { terminology.matchesCodeOrKeyword($0, .recurrentMiscarriage) }
+            let lossEntries = conditions.filter { terminology.matches($0, .pregnancyLoss) }.count
             if rpl || lossEntries >= 2 {
                 facts.familyHistoryRPL.append(Finding("recurrent miscarriage in \(who)", Source(index)))
             }
         }
         for c in conditions {
-            if terminology.matchesCodeOrKeyword(c, "rpl-congenital-malformation") {
+            if terminology.matchesCodeOrKeyword(c, .congenitalMalformation) {
                 facts.geneticsReferralReasons.append(Finding("\(text(c)) in \(who)", Source(index)))
-            } else if terminology.matchesCodeOrKeyword(c, "rpl-chromosomal-abnormality") {
+            } else if terminology.matchesCodeOrKeyword(c, .chromosomalAbnormality) {
                 facts.geneticsReferralReasons.append(Finding("\(text(c)) in \(who)", Source(index)))
             }
         }
@@ -537,7 +537,7 @@ public struct FactExtractor {
     mutating func gestationalDating(_ index: Int) -> (CalendarDate, Int, GestationalAge)? {
         let r = input.items[index].resource
         let code = r.child("code")
-        if terminology.matches(code, "rpl-gestational-age") {
+        if terminology.matches(code, .gestationalAge) {
             guard let d = dated(index, observationDateText(r), what: "date") else { return nil }
             guard let ga = gestationalAge(r.child("valueQuantity")) else {
                 warnings.append("\(input.name(index)): gestational age has no plausible value in weeks or days (\(formatNumber(defaults.plausibleGestationalAgeDays.lowerBound))–\(formatNumber(defaults.plausibleGestationalAgeDays.upperBound)) days); treated as missing")
@@ -545,7 +545,7 @@ public struct FactExtractor {
             }
             return (d, index, GestationalAge(days: ga.days + d.days(until: date)))
         }
-        if terminology.matches(code, "rpl-estimated-delivery-date") {
+        if terminology.matches(code, .estimatedDeliveryDate) {
             guard let text = r.string("valueDateTime"), let edd = CalendarDate(fhir: text) else {
                 warnings.append("\(input.name(index)): estimated delivery date has no usable value; treated as missing")
                 return nil
@@ -553,7 +553,7 @@ public struct FactExtractor {
             let recorded = dated(index, observationDateText(r), what: "date") ?? date
             return (recorded, index, GestationalAge(days: 280 - date.days(until: edd)))
         }
-        if terminology.matches(code, "rpl-last-menstrual-period") {
+        if terminology.matches(code, .lastMenstrualPeriod) {
             guard let text = r.string("valueDateTime"), let lmp = dated(index, text, what: "last menstrual period") else { return nil }
             return (lmp, index, GestationalAge(days: lmp.days(until: date)))
         }
@@ -620,9 +620,9 @@ public struct FactExtractor {
             }
         }
         // A karyotype on pregnancy tissue is NR-TISSUE-GENETICS, not NR-KARYOTYPE.
-        if matches.contains(where: { $0.ruleId == "NR-KARYOTYPE" }), let s = input.resolve(r.child("specimen"), from: index),
-           terminology.matches(input.items[s].resource.child("type"), "rpl-products-of-conception") {
-            matches.append(InputRequest.Match(ruleId: "NR-TISSUE-GENETICS", item: "pregnancy tissue genetics", byKeyword: false))
+        if matches.contains(where: { $0.ruleId == .nrKaryotype }), let s = input.resolve(r.child("specimen"), from: index),
+           terminology.matches(input.items[s].resource.child("type"), .productsOfConception) {
+            matches.append(InputRequest.Match(ruleId: .nrTissueGenetics, item: "pregnancy tissue genetics", byKeyword: false))
         }
         guard !matches.isEmpty else { return }
         facts.inputRequests.append(InputRequest(source: Source(index), description: "\(type) \(text(code))", matches: matches))

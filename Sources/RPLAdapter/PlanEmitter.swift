@@ -65,7 +65,7 @@ struct PlanEmitter {
 
     /// The codings of an ActivityDefinition (its `code`, or `productCodeableConcept`), plus for one
     /// antiphospholipid test the code of that test.
-    func concept(_ activityId: String, item: String?) -> Element {
+    func concept(_ activityId: ActivityID, item: String?) -> Element {
         let ad = profiles.activityDefinition(activityId)
         var concept = ad?.child("code") ?? ad?.child("productCodeableConcept") ?? .complex("code", [])
         if let item, let ad {
@@ -83,7 +83,7 @@ struct PlanEmitter {
         return concept
     }
 
-    func category(_ activityId: String) -> Element? {
+    func category(_ activityId: ActivityID) -> Element? {
         guard let ext = profiles.activityDefinition(activityId)?.children("extension")
             .first(where: { $0.string("url")?.hasSuffix("/request-category") == true }),
               var c = ext.child("valueCodeableConcept") else { return nil }
@@ -101,12 +101,12 @@ struct PlanEmitter {
         var notes: [Element] = []
         var generated: [String] = []
         let carePlanId = uuid("CarePlan")
-        let requisition = uuid("requisition", "RPL-APL")
+        let requisition = uuid("requisition", RuleID.apl.rawValue)
         let authored = date.description
 
         for rec in plan.recommendations {
             // Identity from the input's own names for the resources (not their place in the Bundle).
-            let key = [rec.ruleId, rec.activityId ?? "", rec.item ?? "", rec.sources.map { input.identity($0.index) }.joined(separator: ",")]
+            let key = [rec.ruleId.rawValue, rec.activityId?.rawValue ?? "", rec.item ?? "", rec.sources.map { input.identity($0.index) }.joined(separator: ",")]
             let id = uuid(key.joined(separator: "|"))
             switch rec.kind {
             case .order:
@@ -117,7 +117,7 @@ struct PlanEmitter {
                     .primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)),
                     .complex("basedOn", [.primitive("reference", "urn:uuid:" + carePlanId)]),
                 ]
-                if rec.ruleId == "RPL-APL" || rec.ruleId == "RPL-APL-REPEAT" {
+                if rec.ruleId == .apl || rec.ruleId == .aplRepeat {
                     children.append(.complex("requisition", [.primitive("system", profiles.identifierSystem), .primitive("value", "urn:uuid:" + requisition)]))
                 }
                 children += [.primitive("status", "active"), .primitive("intent", "order")]
@@ -193,8 +193,8 @@ struct PlanEmitter {
                     identifier(id),
                     .primitive("status", "final"),
                     .complex("code", [
-                        .complex("coding", [.primitive("system", profiles.ruleSystem), .primitive("code", rec.ruleId), .primitive("display", line.english)]),
-                        .primitive("text", rec.ruleId),
+                        .complex("coding", [.primitive("system", profiles.ruleSystem), .primitive("code", rec.ruleId.rawValue), .primitive("display", line.english)]),
+                        .primitive("text", rec.ruleId.rawValue),
                     ]),
                     .primitive("severity", "moderate"),
                     .complex("patient", subject.children),
@@ -237,7 +237,7 @@ struct PlanEmitter {
         for n in plan.notes { notes.append(.complex("note", [.primitive("text", rplTerm(n))])) }
         for w in warnings { notes.append(.complex("note", [.primitive("text", rplTerm("Input warning: " + w))])) }
 
-        let losses = plan.recommendations.first { $0.ruleId == "RPL-HISTORY" }?.sources ?? []
+        let losses = plan.recommendations.first { $0.ruleId == .history }?.sources ?? []
         var carePlan: [Element] = [
             .primitive("id", carePlanId),
             identifier(carePlanId),

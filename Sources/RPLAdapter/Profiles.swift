@@ -1,4 +1,5 @@
 import FHIR
+import RPLGuideline
 
 #if canImport(Glibc)
 import Glibc
@@ -61,7 +62,7 @@ public final class Profiles: Sendable {
 
     /// One item of a not-recommended line (Parameters rpl-not-recommended).
     public struct NotRecommendedItem: Sendable {
-        public var ruleId: String
+        public var ruleId: RuleID
         public var item: String
         /// "ServiceRequest" or "MedicationRequest".
         public var appliesTo: String
@@ -237,10 +238,12 @@ public final class Profiles: Sendable {
         self.terminology = Terminology(resources: resources)
         var items: [NotRecommendedItem] = []
         for param in resources["Parameters/rpl-not-recommended"]?.children("parameter") ?? [] {
-            var item = NotRecommendedItem(ruleId: "", item: "", appliesTo: "", codes: [], keywords: [])
+            var item = NotRecommendedItem(ruleId: .nrDrugs, item: "", appliesTo: "", codes: [], keywords: [])
+            var rule: RuleID?
             for part in param.children("part") {
                 switch part.string("name") {
-                case "rule": item.ruleId = part.string("valueCode") ?? ""
+                case "rule":
+                    rule = part.string("valueCode").flatMap(RuleID.init(rawValue:))
                 case "item": item.item = part.string("valueString") ?? ""
                 case "appliesTo": item.appliesTo = part.string("valueCode") ?? ""
                 case "code":
@@ -251,6 +254,11 @@ public final class Profiles: Sendable {
                 default: break
                 }
             }
+            // A rule id the program does not know would flag nothing: refused, not ignored.
+            guard let rule, rule.rawValue.hasPrefix("NR-") else {
+                throw LoadError(description: "Parameters-rpl-not-recommended.json: item \(item.item.isEmpty ? "?" : item.item) has no NR-… rule id of CodeSystem rpl-rule")
+            }
+            item.ruleId = rule
             items.append(item)
         }
         self.notRecommended = items
@@ -258,9 +266,9 @@ public final class Profiles: Sendable {
 
     public var planDefinitionURL: String { canonicalBase + "/PlanDefinition/rpl-guideline" }
 
-    public func activityDefinitionURL(_ id: String) -> String { canonicalBase + "/ActivityDefinition/" + id }
+    public func activityDefinitionURL(_ id: ActivityID) -> String { canonicalBase + "/ActivityDefinition/" + id.rawValue }
 
-    public func activityDefinition(_ id: String) -> Element? { resources["ActivityDefinition/" + id] }
+    public func activityDefinition(_ id: ActivityID) -> Element? { resources["ActivityDefinition/" + id.rawValue] }
 
     public var ruleSystem: String { canonicalBase + "/CodeSystem/rpl-rule" }
     public var activitySystem: String { canonicalBase + "/CodeSystem/rpl-activity" }

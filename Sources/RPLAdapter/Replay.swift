@@ -89,7 +89,6 @@ public struct Replay {
             guard let text = param.string("valueDate"), let d = CalendarDate(fhir: text) else { return done(.broken("asOf is not a date")) }
             asOf = d
         }
-        guard asOf != nil else { return done(.broken("parameters.json has no asOf")) }
         let actual: Element
         do {
             guard let format = FHIRFormat.sniff(inputBytes) else { return done(.broken("input is neither JSON nor XML")) }

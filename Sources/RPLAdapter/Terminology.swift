@@ -66,23 +66,23 @@ public struct Terminology: Sendable {
         return out
     }
 
-    public func contains(_ valueSet: String, _ key: CodeKey) -> Bool {
-        valueSets[valueSet]?.contains(key) ?? false
+    public func contains(_ valueSet: ValueSetID, _ key: CodeKey) -> Bool {
+        valueSets[valueSet.rawValue]?.contains(key) ?? false
     }
 
     /// Whether a CodeableConcept has a code in the ValueSet (directly or through a local code).
-    public func matches(_ concept: Element?, _ valueSet: String) -> Bool {
-        guard let set = valueSets[valueSet] else { return false }
+    public func matches(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
+        guard let set = valueSets[valueSet.rawValue] else { return false }
         return codes(of: concept).contains { set.contains($0) }
     }
 
     /// Keyword fallback on `text` and `coding.display` (case and accent insensitive).
-    public func matchesKeyword(_ concept: Element?, _ valueSet: String) -> Bool {
-        guard let words = keywords[valueSet], !words.isEmpty else { return false }
+    public func matchesKeyword(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
+        guard let words = keywords[valueSet.rawValue], !words.isEmpty else { return false }
         return Terminology.texts(of: concept).contains { text in words.contains { Terminology.containsWord(text, $0) } }
     }
 
-    public func matchesCodeOrKeyword(_ concept: Element?, _ valueSet: String) -> Bool {
+    public func matchesCodeOrKeyword(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
         matches(concept, valueSet) || matchesKeyword(concept, valueSet)
     }
 
@@ -130,4 +130,8 @@ public struct Terminology: Sendable {
         }
         return false
     }
+}
+
+extension ValueSetID: CustomStringConvertible {
+    public var description: String { rawValue }
 }

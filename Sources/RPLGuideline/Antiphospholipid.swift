@@ -6,7 +6,7 @@
 func rplAPL(_ f: Facts) -> [Recommendation] {
     AntiphospholipidTest.allCases.compactMap { test in
         guard (f.antiphospholipid[test] ?? []).isEmpty else { return nil }
-        return Recommendation(ruleId: "RPL-APL", activityId: "apl-testing", kind: .order, sources: [],
+        return Recommendation(ruleId: .apl, activityId: .aplTesting, kind: .order, sources: [],
                               reason: "No \(test.display) result.", item: test.rawValue)
     }
 }
@@ -37,7 +37,7 @@ func rplAPLRepeat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
         else { return nil }
         if results.contains(where: { positive.date.days(until: $0.date) >= days }) { return nil }
         let due = max(positive.date.adding(days: days), f.evaluationDate)
-        return Recommendation(ruleId: "RPL-APL-REPEAT", activityId: "apl-repeat", kind: .order, sources: [positive.source],
+        return Recommendation(ruleId: .aplRepeat, activityId: .aplRepeat, kind: .order, sources: [positive.source],
                               reason: "\(test.display) positive on \(positive.date); repeat no earlier than \(due) (12 weeks).",
                               item: test.rawValue, date: due)
     }
@@ -58,7 +58,7 @@ func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
         } else if let positive = results.filter(\.positive).max(by: { $0.date < $1.date }),
                   let negative = results.first(where: { !$0.positive && positive.date.days(until: $0.date) >= days }) {
             transient.append(Recommendation(
-                ruleId: "RPL-APL-TREAT", activityId: nil, kind: .note, sources: [positive.source, negative.source],
+                ruleId: .aplTreat, activityId: nil, kind: .note, sources: [positive.source, negative.source],
                 reason: "\(test.display) positive on \(positive.date) and negative on \(negative.date): transient, no antiphospholipid treatment.",
                 item: test.rawValue))
         }
@@ -67,9 +67,9 @@ func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     let sources = persistent.flatMap { [$0.1.source, $0.2.source] }
     let why = persistent.map { "\($0.0.display) positive on \($0.1.date) and \($0.2.date)" }.joined(separator: "; ")
     return [
-        Recommendation(ruleId: "RPL-APL-TREAT", activityId: "aspirin-low-dose", kind: .medication, sources: sources,
+        Recommendation(ruleId: .aplTreat, activityId: .aspirinLowDose, kind: .medication, sources: sources,
                        reason: "Persistent antiphospholipid antibodies (\(why)): low-dose aspirin with LMWH in the next pregnancy."),
-        Recommendation(ruleId: "RPL-APL-TREAT", activityId: "lmwh", kind: .medication, sources: sources,
+        Recommendation(ruleId: .aplTreat, activityId: .lmwh, kind: .medication, sources: sources,
                        reason: "Persistent antiphospholipid antibodies (\(why)): LMWH with low-dose aspirin in the next pregnancy."),
     ]
 }

@@ -104,12 +104,12 @@ public struct CurrentPregnancy: Sendable, Hashable {
 public struct InputRequest: Sendable, Hashable {
     public struct Match: Sendable, Hashable {
         /// NR-… rule id.
-        public var ruleId: String
+        public var ruleId: RuleID
         /// The item of that line, e.g. "ANA", "progesterone", "heparin".
         public var item: String
         /// Matched by keyword on the text (the request had no recognised code).
         public var byKeyword: Bool
-        public init(ruleId: String, item: String, byKeyword: Bool) {
+        public init(ruleId: RuleID, item: String, byKeyword: Bool) {
             self.ruleId = ruleId
             self.item = item
             self.byKeyword = byKeyword

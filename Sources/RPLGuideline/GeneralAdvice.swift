@@ -3,44 +3,44 @@
 /// RPL-PRECONCEPTION — "Verricht een preconceptioneel advies consult o.b.v. aanbevelingen, aandacht
 /// voor zowel mannelijke als vrouwelijke factoren."
 func rplPreconception(_ f: Facts) -> Recommendation {
-    Recommendation(ruleId: "RPL-PRECONCEPTION", activityId: "preconception-consult", kind: .advice, sources: [],
+    Recommendation(ruleId: .preconception, activityId: .preconceptionConsult, kind: .advice, sources: [],
                    reason: "Preconception advice consultation, attending to male and female factors.")
 }
 
 /// RPL-SUPPLEMENTS — "Adviseer standaard vitamine D en foliumzuur.": advice, not a prescription.
 func rplSupplements(_ f: Facts) -> Recommendation {
-    Recommendation(ruleId: "RPL-SUPPLEMENTS", activityId: "supplements-advice", kind: .advice, sources: [],
+    Recommendation(ruleId: .supplements, activityId: .supplementsAdvice, kind: .advice, sources: [],
                    reason: "Advise vitamin D and folic acid (advice, not a prescription).")
 }
 
 /// RPL-EXPERT-CENTRE — "Overweeg verwijzing naar centrum met expertise in herhaalde miskramen."
 func rplExpertCentre(_ f: Facts) -> Recommendation {
-    Recommendation(ruleId: "RPL-EXPERT-CENTRE", activityId: "expert-centre-referral", kind: .advice, sources: [],
+    Recommendation(ruleId: .expertCentre, activityId: .expertCentreReferral, kind: .advice, sources: [],
                    reason: "Consider referral to a centre with expertise in recurrent pregnancy loss.")
 }
 
 /// RPL-SUPPORTIVE-CARE — "Bied bij nieuwe zwangerschap ondersteunende zorg aan, met vroege
 /// vitaliteitecho's."
 func rplSupportiveCare(_ f: Facts) -> Recommendation {
-    Recommendation(ruleId: "RPL-SUPPORTIVE-CARE", activityId: "supportive-care-next-pregnancy", kind: .advice, sources: [],
+    Recommendation(ruleId: .supportiveCare, activityId: .supportiveCareNextPregnancy, kind: .advice, sources: [],
                    reason: "In the next pregnancy: supportive care with early viability ultrasounds.")
 }
 
 /// RPL-FREYA — "Wijs op informatie van patiëntenvereniging Freya."
 func rplFreya(_ f: Facts) -> Recommendation {
-    Recommendation(ruleId: "RPL-FREYA", activityId: "patient-association-info", kind: .advice, sources: [],
+    Recommendation(ruleId: .freya, activityId: .patientAssociationInfo, kind: .advice, sources: [],
                    reason: "Point to the information of the patient association Freya.")
 }
 
 /// RPL-HISTORY — "(Obstetrische) anamnese afnemen"
 func rplHistory(_ f: Facts) -> Recommendation {
-    Recommendation(ruleId: "RPL-HISTORY", activityId: "obstetric-history", kind: .advice, sources: f.lossSources,
+    Recommendation(ruleId: .history, activityId: .obstetricHistory, kind: .advice, sources: f.lossSources,
                    reason: "Take the (obstetric) history.")
 }
 
 /// RPL-LIFESTYLE-HISTORY — "Leefstijl anamnese man en vrouw"
 func rplLifestyleHistory(_ f: Facts) -> Recommendation {
-    Recommendation(ruleId: "RPL-LIFESTYLE-HISTORY", activityId: "lifestyle-history", kind: .advice, sources: [],
+    Recommendation(ruleId: .lifestyleHistory, activityId: .lifestyleHistory, kind: .advice, sources: [],
                    reason: "Take the lifestyle history of both partners.")
 }
 
@@ -53,13 +53,13 @@ func rplPrognosis(_ f: Facts) -> Recommendation {
         ?? "Age is part of the prognosis but is not known here."
     switch n {
     case 2:
-        return Recommendation(ruleId: "RPL-PROGNOSIS", activityId: nil, kind: .prognosis, sources: f.lossSources,
+        return Recommendation(ruleId: .prognosis, activityId: nil, kind: .prognosis, sources: f.lossSources,
                               reason: "After 2 miscarriages the chance of a further miscarriage is about 25%. " + age, probability: "0.25")
     case 3:
-        return Recommendation(ruleId: "RPL-PROGNOSIS", activityId: nil, kind: .prognosis, sources: f.lossSources,
+        return Recommendation(ruleId: .prognosis, activityId: nil, kind: .prognosis, sources: f.lossSources,
                               reason: "After 3 miscarriages the chance of a further miscarriage is about 35%. " + age, probability: "0.35")
     default:
-        return Recommendation(ruleId: "RPL-PROGNOSIS", activityId: nil, kind: .prognosis, sources: f.lossSources,
+        return Recommendation(ruleId: .prognosis, activityId: nil, kind: .prognosis, sources: f.lossSources,
                               reason: "After \(n) miscarriages the chance of a further miscarriage is higher than about 35% and individual; the sources give no figure. " + age)
     }
 }

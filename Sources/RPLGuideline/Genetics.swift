@@ -11,7 +11,7 @@ func karyotypeCriteriaHold(_ f: Facts) -> Bool {
 /// family history of recurrent miscarriage → karyotyping of both parents.
 func rplKaryotype(_ f: Facts) -> Recommendation? {
     guard karyotypeCriteriaHold(f), let age = f.ageYears else { return nil }
-    return Recommendation(ruleId: "RPL-KARYOTYPE", activityId: "parental-karyotyping", kind: .order,
+    return Recommendation(ruleId: .karyotype, activityId: .parentalKaryotyping, kind: .order,
                           sources: f.lossSources + f.familyHistoryRPL.map(\.source),
                           reason: "Age \(age) (< 35), \(f.lossCount) miscarriages (≥ 3) and a family history of recurrent miscarriage (\(f.familyHistoryRPL.map(\.text).joined(separator: "; "))): karyotype both parents.")
 }
@@ -20,7 +20,7 @@ func rplKaryotype(_ f: Facts) -> Recommendation? {
 /// karyotype → referral for genetic counselling.
 func rplGeneticCounseling(_ f: Facts) -> Recommendation? {
     guard !f.parentalKaryotypeAbnormal.isEmpty else { return nil }
-    return Recommendation(ruleId: "RPL-GENETIC-COUNSELING", activityId: "genetic-counseling", kind: .order,
+    return Recommendation(ruleId: .geneticCounseling, activityId: .geneticCounseling, kind: .order,
                           sources: f.parentalKaryotypeAbnormal.map(\.source),
                           reason: "Abnormal parental karyotype: \(f.parentalKaryotypeAbnormal.map(\.text).joined(separator: "; ")).")
 }
@@ -30,7 +30,7 @@ func rplGeneticCounseling(_ f: Facts) -> Recommendation? {
 /// tissue → referral to clinical genetics.
 func rplClinicalGenetics(_ f: Facts) -> Recommendation? {
     guard !f.geneticsReferralReasons.isEmpty else { return nil }
-    return Recommendation(ruleId: "RPL-CLINICAL-GENETICS", activityId: "clinical-genetics-referral", kind: .order,
+    return Recommendation(ruleId: .clinicalGenetics, activityId: .clinicalGeneticsReferral, kind: .order,
                           sources: f.geneticsReferralReasons.map(\.source),
                           reason: "Referral to clinical genetics: \(f.geneticsReferralReasons.map(\.text).joined(separator: "; ")).")
 }

@@ -5,7 +5,7 @@
 /// naming the risk factors found.
 func rplLifestyle(_ f: Facts) -> Recommendation? {
     guard !f.lifestyleRisks.isEmpty else { return nil }
-    return Recommendation(ruleId: "RPL-LIFESTYLE", activityId: "lifestyle-counseling", kind: .order,
+    return Recommendation(ruleId: .lifestyle, activityId: .lifestyleCounseling, kind: .order,
                           sources: f.lifestyleRisks.map(\.source),
                           reason: "Lifestyle risk factors: \(f.lifestyleRisks.map(\.text).joined(separator: "; ")).")
 }

@@ -3,10 +3,10 @@
 
 /// Most specific first (guideline.md §4: prednisone is judged by NR-PREDNISONE, LMWH for a
 /// thrombophilia factor by NR-LMWH-THROMBOPHILIA, not by the general drug line).
-let specificity = [
-    "NR-PREDNISONE", "NR-LMWH-THROMBOPHILIA", "NR-LEVOTHYROXINE-EUTHYROID", "NR-TISSUE-GENETICS", "NR-KARYOTYPE",
-    "NR-PROLACTIN", "NR-HOMOCYSTEINE", "NR-THROMBOPHILIA", "NR-IMMUNOLOGY", "NR-OVARIAN-ENDOCRINE", "NR-HORMONES",
-    "NR-UTERINE-SURGERY", "NR-POLYP-MYOMA-ADHESION", "NR-SCRATCHING", "NR-SPERM-SELECTION", "NR-DRUGS",
+let specificity: [RuleID] = [
+    .nrPrednisone, .nrLmwhThrombophilia, .nrLevothyroxineEuthyroid, .nrTissueGenetics, .nrKaryotype,
+    .nrProlactin, .nrHomocysteine, .nrThrombophilia, .nrImmunology, .nrOvarianEndocrine, .nrHormones,
+    .nrUterineSurgery, .nrPolypMyomaAdhesion, .nrScratching, .nrSpermSelection, .nrDrugs,
 ]
 
 /// Hypothyroidism, overt or subclinical, established (the exception of NR-LEVOTHYROXINE-EUTHYROID).
@@ -18,25 +18,25 @@ func hypothyroidismEstablished(_ f: Facts) -> Bool {
 /// The exception of a line for one matched item, in words, when it holds.
 func exception(_ match: InputRequest.Match, _ f: Facts, settings: GuidelineSettings) -> String? {
     switch match.ruleId {
-    case "NR-TISSUE-GENETICS":
+    case .nrTissueGenetics:
         return f.structuralAnomaliesInPregnancy.isEmpty ? nil : "structural or ultrasound abnormalities are recorded"
-    case "NR-KARYOTYPE":
+    case .nrKaryotype:
         return karyotypeCriteriaHold(f) ? "the criteria of RPL-KARYOTYPE hold" : nil
-    case "NR-IMMUNOLOGY":
+    case .nrImmunology:
         return match.item == "ANA" && !f.autoimmuneSymptoms.isEmpty ? "clinical symptoms of autoimmune disease are recorded" : nil
-    case "NR-HORMONES":
+    case .nrHormones:
         return f.cycleDisorder.isEmpty && f.oligoOrAmenorrhoea.isEmpty ? nil : "a cycle disorder is recorded"
-    case "NR-PROLACTIN":
+    case .nrProlactin:
         return f.oligoOrAmenorrhoea.isEmpty ? nil : "oligo- or amenorrhoea is recorded"
-    case "NR-LEVOTHYROXINE-EUTHYROID":
+    case .nrLevothyroxineEuthyroid:
         return hypothyroidismEstablished(f) ? "hypothyroidism is established" : nil
-    case "NR-LMWH-THROMBOPHILIA":
+    case .nrLmwhThrombophilia:
         return persistentAntiphospholipid(f, settings: settings) ? "persistent antiphospholipid antibodies (RPL-APL-TREAT)" : nil
-    case "NR-DRUGS":
+    case .nrDrugs:
         if match.item == "progesterone" && progesteroneEndDate(f, settings: settings) != nil { return "RPL-PROGESTERONE holds" }
         if match.item == "heparin" && persistentAntiphospholipid(f, settings: settings) { return "persistent antiphospholipid antibodies (RPL-APL-TREAT)" }
         return nil
-    case "NR-PREDNISONE":
+    case .nrPrednisone:
         return f.onStudy.isEmpty ? nil : "she takes part in a study"
     default:
         return nil

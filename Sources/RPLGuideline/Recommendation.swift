@@ -17,8 +17,8 @@ public struct Recommendation: Sendable, Hashable {
         case note
     }
 
-    public var ruleId: String
-    public var activityId: String?
+    public var ruleId: RuleID
+    public var activityId: ActivityID?
     public var kind: Kind
     /// The input resources behind it (for `reasonReference`, `implicated`, `basis`).
     public var sources: [Source]
@@ -32,7 +32,7 @@ public struct Recommendation: Sendable, Hashable {
     public var probability: String?
 
     public init(
-        ruleId: String, activityId: String?, kind: Kind, sources: [Source], reason: String,
+        ruleId: RuleID, activityId: ActivityID?, kind: Kind, sources: [Source], reason: String,
         item: String? = nil, date: CalendarDate? = nil, probability: String? = nil
     ) {
         self.ruleId = ruleId
@@ -58,4 +58,13 @@ public struct Plan: Sendable {
     public var recommendations: [Recommendation]
     /// Things the rules could not decide for lack of data (e.g. age missing).
     public var notes: [String]
+}
+
+// Ids are written as the card and Profiles spell them ("RPL-TSH", "thyroid-tsh"), also in text.
+extension RuleID: CustomStringConvertible {
+    public var description: String { rawValue }
+}
+
+extension ActivityID: CustomStringConvertible {
+    public var description: String { rawValue }
 }

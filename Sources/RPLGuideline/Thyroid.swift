@@ -4,7 +4,7 @@
 /// → order TSH.
 func rplTSH(_ f: Facts) -> Recommendation? {
     guard f.tsh == nil else { return nil }
-    return Recommendation(ruleId: "RPL-TSH", activityId: "thyroid-tsh", kind: .order, sources: [],
+    return Recommendation(ruleId: .tsh, activityId: .thyroidTsh, kind: .order, sources: [],
                           reason: "No TSH result in the lookback window before \(f.evaluationDate).")
 }
 
@@ -13,7 +13,7 @@ func rplTSH(_ f: Facts) -> Recommendation? {
 func rplFT4(_ f: Facts) -> Recommendation? {
     guard let tsh = f.tsh, tsh.classification != .normal else { return nil }
     if let ft4 = f.freeT4, ft4.date >= tsh.date { return nil }
-    return Recommendation(ruleId: "RPL-FT4", activityId: "thyroid-ft4", kind: .order, sources: [tsh.source],
+    return Recommendation(ruleId: .ft4, activityId: .thyroidFt4, kind: .order, sources: [tsh.source],
                           reason: "TSH \(tsh.valueText) \(tsh.unit) on \(tsh.date) is \(tsh.classification.rawValue) (\(tsh.basis)); no free T4 on or after it.")
 }
 
@@ -43,7 +43,7 @@ func rplLevothyroxine(_ f: Facts) -> Recommendation? {
         why.append("TSH \(tsh.valueText) \(tsh.unit) high and free T4 \(ft4.valueText) \(ft4.unit) low (overt hypothyroidism)")
     }
     why += f.hypothyroidismConditions.map { "recorded: \($0.text)" }
-    return Recommendation(ruleId: "RPL-LEVOTHYROXINE", activityId: "levothyroxine", kind: .medication, sources: sources,
+    return Recommendation(ruleId: .levothyroxine, activityId: .levothyroxine, kind: .medication, sources: sources,
                           reason: "Hypothyroidism: " + why.joined(separator: "; ") + ".")
 }
 
@@ -52,7 +52,7 @@ func rplLevothyroxine(_ f: Facts) -> Recommendation? {
 /// no medication proposal.
 func rplSubclinical(_ f: Facts) -> Recommendation? {
     guard subclinicalHypothyroidism(f), let tsh = f.tsh, let ft4 = f.freeT4 else { return nil }
-    return Recommendation(ruleId: "RPL-SUBCLINICAL", activityId: "subclinical-hypothyroidism-discussion", kind: .advice,
+    return Recommendation(ruleId: .subclinical, activityId: .subclinicalHypothyroidismDiscussion, kind: .advice,
                           sources: [tsh.source, ft4.source],
                           reason: "TSH \(tsh.valueText) \(tsh.unit) high with free T4 \(ft4.valueText) \(ft4.unit) normal: subclinical hypothyroidism; discuss levothyroxine (evidence conflicting, clinician's decision).")
 }

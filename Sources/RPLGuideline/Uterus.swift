@@ -7,7 +7,7 @@ func rplUterus(_ f: Facts) -> Recommendation? {
     guard f.uterineImaging.isEmpty else { return nil }
     var reason = "No transvaginal ultrasound of the uterus in the record."
     if !f.adenomyosis.isEmpty { reason += " Adenomyosis is recorded (\(f.adenomyosis.map(\.text).joined(separator: "; ")))." }
-    return Recommendation(ruleId: "RPL-UTERUS", activityId: "uterine-ultrasound", kind: .order,
+    return Recommendation(ruleId: .uterus, activityId: .uterineUltrasound, kind: .order,
                           sources: f.adenomyosis.map(\.source), reason: reason)
 }
 
@@ -15,7 +15,7 @@ func rplUterus(_ f: Facts) -> Recommendation? {
 /// urogenitalis": a congenital uterine anomaly → imaging of the urinary tract.
 func rplUrogenital(_ f: Facts) -> Recommendation? {
     guard !f.uterineMalformations.isEmpty else { return nil }
-    return Recommendation(ruleId: "RPL-UROGENITAL", activityId: "urinary-tract-imaging", kind: .order,
+    return Recommendation(ruleId: .urogenital, activityId: .urinaryTractImaging, kind: .order,
                           sources: f.uterineMalformations.map(\.source),
                           reason: "Uterine malformation: \(f.uterineMalformations.map(\.text).joined(separator: "; ")); look for urinary tract anomalies.")
 }

@@ -20,7 +20,7 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", Self.root.appendingPathComponent("scripts/embed-profiles.py").path,
-                       "--check", Self.root.appendingPathComponent("Sources/RPLAdapter/Profiles.generated.swift").path]
+                       "--check"]
         try p.run()
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
@@ -33,18 +33,18 @@ import Testing
                           "urinary-tract-imaging", "lifestyle-counseling", "progesterone-vaginal", "cervix-ultrasound-followup",
                           "subclinical-hypothyroidism-discussion", "preconception-consult", "supplements-advice", "expert-centre-referral",
                           "supportive-care-next-pregnancy", "patient-association-info", "obstetric-history", "lifestyle-history"]
-        for a in activities { #expect(profiles.activityDefinition(a) != nil, "\(a)") }
+        for a in activities { #expect(ActivityID(rawValue: a).flatMap(profiles.activityDefinition) != nil, "\(a)") }
         // The PlanDefinition quotes the same card lines as the rules.
         let plan = try #require(profiles.resources["PlanDefinition/rpl-guideline"])
         let actions = plan.children("action")
         #expect(actions.count == 41)
         for line in Card.lines {
-            let action = try #require(actions.first { $0.string("id") == line.ruleId })
+            let action = try #require(actions.first { $0.string("id") == line.ruleId.rawValue })
             #expect(action.child("documentation")?.string("display") == line.dutch, "\(line.ruleId)")
         }
         // Every rule of §4 has recognition data.
         let nrRules = Set(profiles.notRecommended.map(\.ruleId))
-        for line in Card.lines where line.ruleId.hasPrefix("NR-") { #expect(nrRules.contains(line.ruleId), "\(line.ruleId)") }
+        for line in Card.lines where line.ruleId.rawValue.hasPrefix("NR-") { #expect(nrRules.contains(line.ruleId), "\(line.ruleId)") }
         #expect(profiles.defaults.tshRange.high == 4.0 && profiles.defaults.lookbackMonths == 12)
     }
 
