@@ -1,0 +1,87 @@
+import FHIR
+import RPLGuideline
+
+/// Card area: antiphospholipid antibodies (`Sources/RPLGuideline/Antiphospholipid.swift`:
+/// RPL-APL, RPL-APL-REPEAT, RPL-APL-TREAT). Facts: `antiphospholipid[test]`, each result dated and
+/// positive or negative (interpretation, a coded answer, a quantity against the result's range,
+/// else the project default).
+/// Codes: ValueSets `lupusAnticoagulant`, `lupusAnticoagulantRatio`, `lupusAnticoagulantPanel`,
+/// `anticardiolipinIgg/Igm`, `antiB2gpiIgg/Igm`, `positive`, `negative`; settings
+/// `lupusAnticoagulantRatioCutoff`, `antibodyPositiveAbove`, `plausibleAntibody`,
+/// `plausibleLupusAnticoagulantRatio`.
+/// Tests: Tests/EndToEndTests/RuleTests.swift (AntiphospholipidRuleTests), Fixtures `apl-*`.
+enum Antiphospholipid: FactSource {
+    static let antibodies: [(AntiphospholipidTest, ValueSetID)] = [
+        (.anticardiolipinIgG, .anticardiolipinIgg), (.anticardiolipinIgM, .anticardiolipinIgm),
+        (.antiB2GPIIgG, .antiB2gpiIgg), (.antiB2GPIIgM, .antiB2gpiIgm),
+    ]
+
+    static func read(_ c: FactContext, into facts: inout Facts) {
+        for index in c.items(["Observation"]) {
+            let r = c.resource(index)
+            guard c.usableObservation(r), c.person(index) == .patient else { continue }
+            result(c, index, into: &facts)
+        }
+    }
+
+    static func result(_ c: FactContext, _ index: Int, into facts: inout Facts) {
+        let r = c.resource(index)
+        let code = r.child("code")
+        var test: AntiphospholipidTest?
+        var isRatio = false
+        if c.terminology.matches(code, .lupusAnticoagulant) { test = .lupusAnticoagulant }
+        if c.terminology.matches(code, .lupusAnticoagulantRatio) { test = .lupusAnticoagulant; isRatio = true }
+        for (t, vs) in antibodies where c.terminology.matches(code, vs) { test = t }
+        if c.terminology.matches(code, .lupusAnticoagulantPanel) {
+            // A panel: its components are the results (members elsewhere in the Bundle are read on their own).
+            guard let d = c.dated(index, c.observationDateText(r), what: "date") else { return }
+            for component in r.children("component") {
+                let ccode = component.child("code")
+                let ratio = c.terminology.matches(ccode, .lupusAnticoagulantRatio)
+                guard ratio || c.terminology.matches(ccode, .lupusAnticoagulant) else { continue }
+                if let p = positivity(c, index, component, antibody: false, ratio: ratio) {
+                    facts.antiphospholipid[.lupusAnticoagulant, default: []].append(AntiphospholipidResult(date: d, positive: p, source: Source(index)))
+                }
+            }
+            return
+        }
+        guard let test else { return }
+        guard let d = c.dated(index, c.observationDateText(r), what: "date") else {
+            if c.observationDateText(r) == nil { c.warn(index, .noDate(what: test.display)) }
+            return
+        }
+        guard let p = positivity(c, index, r, antibody: test != .lupusAnticoagulant, ratio: isRatio) else {
+            c.warn(index, .neitherPositiveNorNegative(what: test.display))
+            return
+        }
+        facts.antiphospholipid[test, default: []].append(AntiphospholipidResult(date: d, positive: p, source: Source(index)))
+    }
+
+    /// Positive, negative, or unreadable (nil): interpretation, else a coded answer, else a quantity
+    /// against the result's reference range, else the project default (40 units for antibodies,
+    /// ratio 1.2 for lupus anticoagulant). A quantity with a comparator is a bound: positive or
+    /// negative only when the whole bound is; an implausible quantity is a warning and unreadable.
+    static func positivity(_ c: FactContext, _ index: Int, _ r: Element, antibody: Bool, ratio: Bool) -> Bool? {
+        for i in r.children("interpretation") {
+            if c.terminology.matches(i, .positive) { return true }
+            if c.terminology.matches(i, .negative) { return false }
+        }
+        if let v = r.child("valueCodeableConcept") {
+            if c.terminology.matches(v, .positive) { return true }
+            if c.terminology.matches(v, .negative) { return false }
+        }
+        guard let q = r.child("valueQuantity"), let text = q.string("value"), let parsed = Double(text) else { return nil }
+        let range = ratio ? c.defaults.plausibleLupusAnticoagulantRatio : c.defaults.plausibleAntibody
+        guard let value = c.plausible(index, parsed, range, what: antibody ? "antibody level" : "lupus anticoagulant ratio", text: text,
+                                      unit: q.string("unit") ?? q.string("code") ?? "") else {
+            return nil
+        }
+        let bound = Bound(q.string("comparator"))
+        if let high = r.children("referenceRange").compactMap({ $0.child("high")?.string("value").flatMap(Double.init) }).first(where: { $0.isFinite }) {
+            return bound.above(value, limit: high)
+        }
+        if ratio { return bound.above(value, limit: c.defaults.lupusAnticoagulantRatioCutoff) }
+        if antibody { return bound.above(value, limit: c.defaults.antibodyPositiveAbove) }
+        return nil
+    }
+}

@@ -1,0 +1,300 @@
+import FHIR
+import RPLGuideline
+
+/// One area of the card, read from the input (guideline.md §0): what its rules need, and nothing
+/// else. Each area has one chain: `Profiles/ValueSet-*` (its codes, as `ValueSetID`s) → its source
+/// here (`Facts/<Area>.swift`) → its rules (`Sources/RPLGuideline/<Area>.swift`).
+protocol FactSource {
+    /// Reads this area's facts into `facts`; data that is present but unusable becomes a warning
+    /// in the context, never a silent drop.
+    static func read(_ context: FactContext, into facts: inout Facts)
+}
+
+/// Every fact source, in the order of the card's areas. A new area is one more type here.
+let factSources: [any FactSource.Type] = [
+    Losses.self, Thyroid.self, Antiphospholipid.self, Genetics.self, Uterus.self, Lifestyle.self, Pregnancy.self, Requests.self,
+]
+
+/// What the fact sources share: the input, the terminology and settings, the evaluation date,
+/// whose data each resource is, and the warnings.
+final class FactContext {
+    let input: InputBundle
+    let profiles: Profiles
+    let date: CalendarDate
+    /// The patient's index in `input.items`.
+    let patient: Int
+    let partners: Set<Int>
+    private(set) var warnings: [Warning] = []
+    /// `person(index, field)` answers, so a reference that does not resolve is warned about once.
+    private var people: [String: Person] = [:]
+
+    var terminology: Terminology { profiles.terminology }
+    var defaults: Profiles.Defaults { profiles.defaults }
+
+    struct Failure: Error {
+        let message: String
+    }
+
+    /// The patient is the one woman; a partner is a RelatedPerson, or a second (non-female)
+    /// Patient. No Patient, or two women, is not usable input.
+    init(input: InputBundle, profiles: Profiles, date: CalendarDate) throws(Failure) {
+        self.input = input
+        self.profiles = profiles
+        self.date = date
+        let patients = input.items.indices.filter { input.items[$0].type == "Patient" && input.items[$0].container == nil }
+        guard !patients.isEmpty else { throw Failure(message: "the Bundle has no Patient") }
+        var partners = Set(input.items.indices.filter { input.items[$0].type == "RelatedPerson" })
+        if patients.count == 1 {
+            patient = patients[0]
+        } else {
+            let women = patients.filter { input.items[$0].resource.string("gender") == "female" }
+            guard women.count == 1 else {
+                throw Failure(message: women.isEmpty
+                    ? "the Bundle has \(patients.count) Patients and none is female: cannot tell who the patient is"
+                    : "the Bundle has \(women.count) female Patients: one Bundle holds one patient")
+            }
+            let woman = women[0]
+            patient = woman
+            partners.formUnion(patients.filter { $0 != woman })
+        }
+        self.partners = partners
+        if patients.count == 1, let g = input.items[patient].resource.string("gender"), g != "female" {
+            warn(patient, .notAWoman(gender: g))
+        }
+    }
+
+    func warn(_ index: Int, _ kind: Warning.Kind) {
+        warnings.append(Warning(index: index, resource: input.name(index), kind: kind))
+    }
+
+    /// The warnings in the order of the resources they are about (each once), whatever the order
+    /// of the sources that found them.
+    var orderedWarnings: [Warning] {
+        var seen = Set<Warning>()
+        let unique = warnings.filter { seen.insert($0).inserted }
+        return unique.enumerated().sorted { ($0.element.index, $0.offset) < ($1.element.index, $1.offset) }.map(\.element)
+    }
+
+    // MARK: people
+
+    enum Person { case patient, partner, other }
+
+    /// Whose data a resource is, by its subject / patient / individual reference.
+    func person(_ index: Int, _ field: String = "subject") -> Person {
+        let key = "\(index)|\(field)"
+        if let known = people[key] { return known }
+        let answer = findPerson(index, field)
+        people[key] = answer
+        return answer
+    }
+
+    private func findPerson(_ index: Int, _ field: String) -> Person {
+        let resource = input.items[index].resource
+        guard let ref = resource.child(field) ?? resource.child("patient") ?? resource.child("individual") else { return .patient }
+        if let r = ref.string("reference") {
+            guard let target = input.resolve(r, from: index) else {
+                warn(index, .unresolved(field: field, reference: r, consequence: "treated as missing"))
+                return .other
+            }
+            if target == patient { return .patient }
+            if partners.contains(target) { return .partner }
+            return .other
+        }
+        if let id = ref.child("identifier"), let v = id.string("value") {
+            let mine = input.items[patient].resource.children("identifier").contains { $0.string("value") == v && $0.string("system") == id.string("system") }
+            return mine ? .patient : .other
+        }
+        return .patient
+    }
+
+    // MARK: resources
+
+    /// The indices of the resources of these types, in input order.
+    func items(_ types: Set<String>) -> [Int] {
+        input.items.indices.filter { types.contains(input.items[$0].type) }
+    }
+
+    func resource(_ index: Int) -> Element { input.items[index].resource }
+
+    /// An Observation whose result may be used (final, amended, corrected or preliminary).
+    func usableObservation(_ r: Element) -> Bool {
+        ["final", "amended", "corrected", "preliminary"].contains(r.string("status") ?? "")
+    }
+
+    // MARK: dates
+
+    /// The clinically relevant date of a resource, warning when it is after the evaluation date.
+    func dated(_ index: Int, _ text: String?, what: String) -> CalendarDate? {
+        guard let text else { return nil }
+        guard let d = CalendarDate(fhir: text) else {
+            warn(index, .notAFullDate(what: what, text: text))
+            return nil
+        }
+        if d > date {
+            warn(index, .afterEvaluationDate(what: what, text: text, date: date))
+            return nil
+        }
+        return d
+    }
+
+    func observationDateText(_ r: Element) -> String? {
+        r.string("effectiveDateTime") ?? r.string("effectiveInstant") ?? r.child("effectivePeriod")?.string("start") ?? r.string("issued")
+    }
+
+    func conditionDateText(_ r: Element) -> String? {
+        r.string("onsetDateTime") ?? r.child("onsetPeriod")?.string("start") ?? r.string("recordedDate")
+    }
+
+    /// The first day of the lookback window: the evaluation date minus the lookback in calendar
+    /// months (the same day of the month, or the month's last day), included.
+    var lookbackStart: CalendarDate {
+        let total = date.year * 12 + (date.month - 1) - defaults.lookbackMonths
+        let year = total / 12, month = total % 12 + 1
+        var day = date.day
+        while CalendarDate(year: year, month: month, day: day) == nil { day -= 1 }
+        return CalendarDate(year: year, month: month, day: day)!
+    }
+
+    // MARK: conditions
+
+    func refutedOrError(_ r: Element) -> Bool {
+        let codes = terminology.codes(of: r.child("verificationStatus")).map(\.code)
+        return codes.contains("refuted") || codes.contains("entered-in-error")
+    }
+
+    func activeCondition(_ r: Element) -> Bool {
+        guard !refutedOrError(r) else { return false }
+        let status = terminology.codes(of: r.child("clinicalStatus")).map(\.code)
+        if status.isEmpty { return r.child("abatementDateTime") == nil && r.child("abatementPeriod") == nil && r.child("abatementString") == nil }
+        return status.contains { ["active", "recurrence", "relapse"].contains($0) }
+    }
+
+    /// The patient's Conditions that are not refuted or entered in error, in input order.
+    func patientConditions() -> [Int] {
+        items(["Condition"]).filter { person($0) == .patient && !refutedOrError(resource($0)) }
+    }
+
+    // MARK: text and numbers
+
+    /// A concept as the plan text names it: its text, else a display, else system and code.
+    func text(_ concept: Element?) -> String {
+        guard let concept else { return "?" }
+        if let t = concept.string("text") { return rplTerm(t) }
+        if let c = concept.children("coding").first {
+            if let d = c.string("display") { return rplTerm(d) }
+            let system = c.string("system") ?? ""
+            let short = ["http://loinc.org": "LOINC", "http://snomed.info/sct": "SNOMED", "http://www.whocc.no/atc": "ATC"][system] ?? system
+            return "\(short) \(c.string("code") ?? "?")"
+        }
+        return "?"
+    }
+
+    /// A number a rule reads: finite and inside its plausible range (Profiles), else a warning and nil.
+    func plausible(_ index: Int, _ value: Double, _ range: ClosedRange<Double>, what: String, text: String, unit: String) -> Double? {
+        guard value.isFinite, range.contains(value) else {
+            warn(index, .implausible(what: what, text: text, range: range, unit: unit))
+            return nil
+        }
+        return value
+    }
+}
+
+/// Data that is present but cannot be used, said once per resource on standard error and in the
+/// CarePlan's notes: the rule that needed it sees it as missing.
+struct Warning: Hashable, CustomStringConvertible {
+    enum Kind: Hashable {
+        case notAWoman(gender: String)
+        case unresolved(field: String, reference: String, consequence: String)
+        case notAFullDate(what: String, text: String)
+        case afterEvaluationDate(what: String, text: String, date: CalendarDate)
+        case noDate(what: String)
+        case noUnit(what: String)
+        case unknownUnit(what: String, unit: String)
+        case noUsableValue(what: String)
+        case notWhole(what: String, text: String)
+        case implausible(what: String, text: String, range: ClosedRange<Double>, unit: String)
+        case straddlesLimit(what: String, value: String, unit: String, basis: String)
+        case neitherPositiveNorNegative(what: String)
+        case noPlausibleGestationalAge(range: ClosedRange<Double>)
+        case gestationalAgeBeyondPregnancy(gestationalAge: GestationalAge, date: CalendarDate)
+    }
+
+    /// The resource's index in the input (for ordering).
+    let index: Int
+    /// The input's name for the resource.
+    let resource: String
+    let kind: Kind
+
+    var description: String {
+        let what: String
+        switch kind {
+        case .notAWoman(let g): what = "gender is \(g); the card is about women"
+        case .unresolved(let field, let reference, let consequence): what = "\(field) \(reference) does not resolve; \(consequence)"
+        case .notAFullDate(let w, let text): what = "\(w) \(text) is not a full date; treated as missing"
+        case .afterEvaluationDate(let w, let text, let date): what = "\(w) \(text) is after the evaluation date \(date); treated as missing"
+        case .noDate(let w): what = "\(w) has no date; treated as missing"
+        case .noUnit(let w): what = "\(w) has no unit; treated as missing"
+        case .unknownUnit(let w, let unit): what = "\(w) has an unknown unit \(unit); treated as missing"
+        case .noUsableValue(let w): what = "\(w) has no usable value; treated as missing"
+        case .notWhole(let w, let text): what = "\(w) \(text) is not a whole number; not used"
+        case .implausible(let w, let text, let range, let unit):
+            what = "\(w) \(text) is implausible (plausible range \(formatNumber(range.lowerBound))–\(formatNumber(range.upperBound)) \(unit)); not used"
+        case .straddlesLimit(let w, let value, let unit, let basis):
+            what = "\(w) \(value) \(unit) cannot be classified against \(basis): the bound straddles a limit; treated as missing"
+        case .neitherPositiveNorNegative(let w): what = "\(w) result cannot be read as positive or negative; treated as missing"
+        case .noPlausibleGestationalAge(let range):
+            what = "gestational age has no plausible value in weeks or days (\(formatNumber(range.lowerBound))–\(formatNumber(range.upperBound)) days); treated as missing"
+        case .gestationalAgeBeyondPregnancy(let ga, let date): what = "implies a gestational age of \(ga) on \(date); not used"
+        }
+        return "\(resource): \(what)"
+    }
+}
+
+/// A Quantity's comparator: the value is then a bound, and a classification holds only when it
+/// holds for every value the bound allows (guideline.md v2: `>3.0` against a limit of 4.0 is
+/// indeterminate).
+struct Bound {
+    enum Kind { case exact, below, atMost, atLeast, above }
+    let kind: Kind
+    let text: String
+
+    init(_ comparator: String?) {
+        text = comparator ?? ""
+        switch comparator {
+        case "<": kind = .below
+        case "<=": kind = .atMost
+        case ">=": kind = .atLeast
+        case ">": kind = .above
+        default: kind = .exact
+        }
+    }
+
+    /// Low, normal or high against the limits a range gives; nil when the bound straddles a limit.
+    func classify(_ v: Double, low: Double?, high: Double?) -> LabClassification? {
+        switch kind {
+        case .exact:
+            if let high, v > high { return .high }
+            if let low, v < low { return .low }
+            return .normal
+        case .below, .atMost:
+            // Every allowed value is below (or at) v.
+            if let low, kind == .below ? v <= low : v < low { return .low }
+            if low == nil, high.map({ v <= $0 }) ?? true { return .normal }
+            return nil
+        case .above, .atLeast:
+            if let high, kind == .above ? v >= high : v > high { return .high }
+            if high == nil, low.map({ v >= $0 }) ?? true { return .normal }
+            return nil
+        }
+    }
+
+    /// Above the limit (positive), not above it (negative), or nil when the bound straddles it.
+    func above(_ v: Double, limit: Double) -> Bool? {
+        switch kind {
+        case .exact: return v > limit
+        case .below, .atMost: return v <= limit ? false : nil
+        case .above: return v >= limit ? true : nil
+        case .atLeast: return v > limit ? true : nil
+        }
+    }
+}

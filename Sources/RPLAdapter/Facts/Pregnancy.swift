@@ -1,0 +1,117 @@
+import FHIR
+import RPLGuideline
+
+/// Card area: a current pregnancy (`Sources/RPLGuideline/Pregnancy.swift`: RPL-PROGESTERONE,
+/// RPL-CERVIX). Facts: `currentPregnancy` with its gestational age projected to the evaluation
+/// date (the newest dating: gestational age, estimated delivery date or last menstrual period),
+/// `bleedingInCurrentPregnancy` with the gestational age at onset, `cervicalInsufficiencySuspected`.
+/// Codes: ValueSets `pregnantNow`, `pregnancyStatus`, `gestationalAge`, `estimatedDeliveryDate`,
+/// `lastMenstrualPeriod`, `earlyPregnancyBleeding`, `cervicalInsufficiency`; setting
+/// `plausibleGestationalAgeDays`.
+/// Tests: Tests/EndToEndTests/RuleTests.swift (PregnancyRuleTests), Fixtures `pregnancy-*`.
+enum Pregnancy: FactSource {
+    struct Dating {
+        var date: CalendarDate
+        var index: Int
+        var gestationalAge: GestationalAge
+    }
+
+    struct Bleeding {
+        var index: Int
+        var onset: CalendarDate?
+    }
+
+    static func read(_ c: FactContext, into facts: inout Facts) {
+        var pregnancyConditions: [Int] = []
+        var bleeding: [Bleeding] = []
+        for index in c.patientConditions() {
+            let r = c.resource(index)
+            let code = r.child("code")
+            if c.terminology.matches(code, .cervicalInsufficiency) {
+                facts.cervicalInsufficiencySuspected.append(Finding(c.text(code), Source(index)))
+            }
+            if c.terminology.matches(code, .pregnantNow) && c.activeCondition(r) { pregnancyConditions.append(index) }
+            if c.terminology.matches(code, .earlyPregnancyBleeding) {
+                bleeding.append(Bleeding(index: index, onset: c.dated(index, c.conditionDateText(r), what: "onset")))
+            }
+        }
+        var pregnantObservations: [Int] = []
+        var datings: [Dating] = []
+        for index in c.items(["Observation"]) {
+            let r = c.resource(index)
+            guard c.usableObservation(r), c.person(index) == .patient else { continue }
+            if c.terminology.matches(r.child("code"), .pregnancyStatus), c.terminology.matches(r.child("valueCodeableConcept"), .pregnantNow),
+               c.dated(index, c.observationDateText(r), what: "date") != nil {
+                pregnantObservations.append(index)
+            }
+            if let dating = dating(c, index) { datings.append(dating) }
+        }
+        pregnancy(c, conditions: pregnancyConditions, observations: pregnantObservations, datings: datings, bleeding: bleeding, into: &facts)
+    }
+
+    /// A gestational age from a Quantity in weeks or days; nil when it is not a number of weeks or
+    /// days inside the plausible range (Profiles).
+    static func gestationalAge(_ c: FactContext, _ q: Element?) -> GestationalAge? {
+        guard let q, let v = q.string("value").flatMap(Double.init) else { return nil }
+        let unit = (q.string("code") ?? q.string("unit") ?? "").lowercased()
+        let days: Double
+        if ["wk", "w", "week", "weeks", "wks"].contains(unit) { days = (v * 7).rounded() }
+        else if ["d", "day", "days"].contains(unit) { days = v.rounded() }
+        else { return nil }
+        guard days.isFinite, c.defaults.plausibleGestationalAgeDays.contains(days) else { return nil }
+        return GestationalAge(days: Int(days))
+    }
+
+    /// The gestational age an Observation implies for the evaluation date (gestational age,
+    /// estimated delivery date or last menstrual period), projected forward.
+    static func dating(_ c: FactContext, _ index: Int) -> Dating? {
+        let r = c.resource(index)
+        let code = r.child("code")
+        if c.terminology.matches(code, .gestationalAge) {
+            guard let d = c.dated(index, c.observationDateText(r), what: "date") else { return nil }
+            guard let ga = gestationalAge(c, r.child("valueQuantity")) else {
+                c.warn(index, .noPlausibleGestationalAge(range: c.defaults.plausibleGestationalAgeDays))
+                return nil
+            }
+            return Dating(date: d, index: index, gestationalAge: GestationalAge(days: ga.days + d.days(until: c.date)))
+        }
+        if c.terminology.matches(code, .estimatedDeliveryDate) {
+            guard let text = r.string("valueDateTime"), let edd = CalendarDate(fhir: text) else {
+                c.warn(index, .noUsableValue(what: "estimated delivery date"))
+                return nil
+            }
+            let recorded = c.dated(index, c.observationDateText(r), what: "date") ?? c.date
+            return Dating(date: recorded, index: index, gestationalAge: GestationalAge(days: 280 - c.date.days(until: edd)))
+        }
+        if c.terminology.matches(code, .lastMenstrualPeriod) {
+            guard let text = r.string("valueDateTime"), let lmp = c.dated(index, text, what: "last menstrual period") else { return nil }
+            return Dating(date: lmp, index: index, gestationalAge: GestationalAge(days: lmp.days(until: c.date)))
+        }
+        return nil
+    }
+
+    static func pregnancy(_ c: FactContext, conditions: [Int], observations: [Int], datings: [Dating], bleeding: [Bleeding], into facts: inout Facts) {
+        guard !conditions.isEmpty || !observations.isEmpty else { return }
+        // The newest dating wins; one implying more than 44 weeks is not this pregnancy.
+        var ga: GestationalAge?
+        var sources = (conditions + observations).map(Source.init)
+        if let newest = datings.max(by: { ($0.date, $0.index) < ($1.date, $1.index) }) {
+            if newest.gestationalAge.days >= 0 && newest.gestationalAge.days <= 44 * 7 {
+                ga = newest.gestationalAge
+                sources.append(Source(newest.index))
+            } else {
+                c.warn(newest.index, .gestationalAgeBeyondPregnancy(gestationalAge: newest.gestationalAge, date: c.date))
+            }
+        }
+        facts.currentPregnancy = CurrentPregnancy(gestationalAge: ga, sources: sources)
+        for b in bleeding {
+            var atOnset: GestationalAge?
+            if let ga, let onset = b.onset {
+                let days = ga.days - onset.days(until: c.date)
+                if days < 0 { continue }  // before this pregnancy
+                atOnset = GestationalAge(days: days)
+            }
+            facts.bleedingInCurrentPregnancy.append((atOnset, Finding(c.text(c.resource(b.index).child("code")), Source(b.index))))
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import FHIR
+import RPLGuideline
+
+/// Card area: NIET AANBEVOLEN (`Sources/RPLGuideline/NotRecommended.swift`: the 16 NR-… rules).
+/// Facts: `inputRequests` (the patient's or partner's draft, active or on-hold ServiceRequests and
+/// MedicationRequests, each with the not-recommended items it matches: by code, through the
+/// site's ConceptMap, else by whole-word keyword), `onStudy`, and the facts of the exceptions:
+/// `autoimmuneSymptoms`, `oligoOrAmenorrhoea`, `cycleDisorder`.
+/// Codes: Parameters-rpl-not-recommended (items, codes, keywords), ValueSets `productsOfConception`,
+/// `autoimmuneDisease`, `amenorrhoea`, `cycleDisorder`.
+/// Tests: Tests/EndToEndTests/RuleTests.swift (NotRecommendedRuleTests), Fixtures `not-recommended-*`.
+enum Requests: FactSource {
+    static func read(_ c: FactContext, into facts: inout Facts) {
+        for index in c.patientConditions() {
+            let code = c.resource(index).child("code")
+            if c.terminology.matches(code, .autoimmuneDisease) { facts.autoimmuneSymptoms.append(Finding(c.text(code), Source(index))) }
+            if c.terminology.matchesCodeOrKeyword(code, .amenorrhoea) { facts.oligoOrAmenorrhoea.append(Finding(c.text(code), Source(index))) }
+            if c.terminology.matchesCodeOrKeyword(code, .cycleDisorder) { facts.cycleDisorder.append(Finding(c.text(code), Source(index))) }
+        }
+        // One pass in input order: requests and study participation.
+        for index in c.items(["MedicationRequest", "ServiceRequest", "ResearchSubject"]) {
+            let r = c.resource(index)
+            let status = r.string("status") ?? ""
+            switch r.name {
+            case "MedicationRequest":
+                guard c.person(index) != .other else { continue }
+                let medication = medicationCode(c, index)
+                if ["draft", "active", "on-hold"].contains(status) { request(c, index, code: medication, type: "MedicationRequest", into: &facts) }
+            case "ServiceRequest":
+                guard c.person(index) != .other, ["draft", "active", "on-hold"].contains(status) else { continue }
+                request(c, index, code: r.child("code"), type: "ServiceRequest", into: &facts)
+            default:
+                if ["candidate", "eligible", "on-study", "on-study-intervention", "on-study-observation", "follow-up"].contains(status),
+                   c.person(index, "individual") == .patient {
+                    facts.onStudy.append(Source(index))
+                }
+            }
+        }
+    }
+
+    /// A medication request's or statement's code: its CodeableConcept, or its Medication's code.
+    static func medicationCode(_ c: FactContext, _ index: Int) -> Element? {
+        let r = c.resource(index)
+        if let concept = r.child("medicationCodeableConcept") { return concept }
+        if let ref = r.child("medicationReference") {
+            if let m = c.input.resolve(ref, from: index) { return c.resource(m).child("code") }
+            if let s = ref.string("reference") { c.warn(index, .unresolved(field: "medication", reference: s, consequence: "treated as missing")) }
+        }
+        return nil
+    }
+
+    static func request(_ c: FactContext, _ index: Int, code: Element?, type: String, into facts: inout Facts) {
+        let r = c.resource(index)
+        if r.children("basedOn").contains(where: { ($0.string("reference") ?? "").hasPrefix("ResearchStudy/") || $0.string("type") == "ResearchStudy" })
+            || r.children("extension").contains(where: { ($0.string("url") ?? "").hasSuffix("workflow-researchStudy") }) {
+            facts.onStudy.append(Source(index))
+        }
+        let codes = Set(c.terminology.codes(of: code))
+        var matches: [InputRequest.Match] = []
+        for item in c.profiles.notRecommended where item.appliesTo == type {
+            if !item.codes.isDisjoint(with: codes) {
+                matches.append(InputRequest.Match(ruleId: item.ruleId, item: item.item, byKeyword: false))
+            }
+        }
+        if matches.isEmpty {
+            let texts = Terminology.texts(of: code)
+            for item in c.profiles.notRecommended where item.appliesTo == type {
+                if texts.contains(where: { t in item.keywords.contains { Terminology.containsWord(t, $0) } }) {
+                    matches.append(InputRequest.Match(ruleId: item.ruleId, item: item.item, byKeyword: true))
+                }
+            }
+        }
+        // A karyotype on pregnancy tissue is NR-TISSUE-GENETICS, not NR-KARYOTYPE.
+        if matches.contains(where: { $0.ruleId == .nrKaryotype }), let s = c.input.resolve(r.child("specimen"), from: index),
+           c.terminology.matches(c.resource(s).child("type"), .productsOfConception) {
+            matches.append(InputRequest.Match(ruleId: .nrTissueGenetics, item: "pregnancy tissue genetics", byKeyword: false))
+        }
+        guard !matches.isEmpty else { return }
+        facts.inputRequests.append(InputRequest(source: Source(index), description: "\(type) \(c.text(code))", matches: matches))
+    }
+}

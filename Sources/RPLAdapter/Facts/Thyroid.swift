@@ -1,0 +1,112 @@
+import FHIR
+import RPLGuideline
+
+/// Card area: thyroid (`Sources/RPLGuideline/Thyroid.swift`: RPL-TSH, RPL-FT4,
+/// RPL-LEVOTHYROXINE, RPL-SUBCLINICAL; the exception of NR-LEVOTHYROXINE-EUTHYROID).
+/// Facts: `tsh`, `freeT4` (newest in the lookback window, converted with UCUM, classified against
+/// the result's range, its interpretation, else the default range), `hypothyroidismConditions`,
+/// `subclinicalHypothyroidismConditions`, `levothyroxineAlreadyActive`.
+/// Codes: ValueSets `tsh`, `freeT4`, `hypothyroidism`, `subclinicalHypothyroidism`, `levothyroxine`;
+/// settings `tshLow/High`, `freeT4Low/High`, `lookbackMonths`, `plausibleTSH`, `plausibleFreeT4`.
+/// Tests: Tests/EndToEndTests/RuleTests.swift (ThyroidRuleTests), Fixtures `thyroid-*`.
+enum Thyroid: FactSource {
+    static func read(_ c: FactContext, into facts: inout Facts) {
+        var tsh: [ThyroidResult] = []
+        var ft4: [ThyroidResult] = []
+        for index in c.items(["Observation"]) {
+            let r = c.resource(index)
+            guard c.usableObservation(r), c.person(index) == .patient else { continue }
+            let code = r.child("code")
+            if c.terminology.matches(code, .tsh),
+               let t = result(c, index, table: Units.tsh, unit: "mU/L", range: c.defaults.tshRange, plausible: c.defaults.plausibleTSH, what: "TSH") {
+                tsh.append(t)
+            }
+            if c.terminology.matches(code, .freeT4),
+               let t = result(c, index, table: Units.freeT4, unit: "pmol/L", range: c.defaults.freeT4Range, plausible: c.defaults.plausibleFreeT4, what: "free T4") {
+                ft4.append(t)
+            }
+        }
+        facts.tsh = newest(tsh)
+        facts.freeT4 = newest(ft4)
+        for index in c.patientConditions() {
+            let r = c.resource(index)
+            let code = r.child("code")
+            if c.terminology.matches(code, .hypothyroidism) && c.activeCondition(r) {
+                facts.hypothyroidismConditions.append(Finding(c.text(code), Source(index)))
+            }
+            if c.terminology.matches(code, .subclinicalHypothyroidism) && c.activeCondition(r) {
+                facts.subclinicalHypothyroidismConditions.append(Finding(c.text(code), Source(index)))
+            }
+        }
+        for index in c.items(["MedicationRequest", "MedicationStatement"]) {
+            let r = c.resource(index)
+            guard c.person(index) == .patient, r.string("status") == "active",
+                  c.terminology.matches(Requests.medicationCode(c, index), .levothyroxine) else { continue }
+            facts.levothyroxineAlreadyActive.append(Source(index))
+        }
+    }
+
+    static func newest(_ results: [ThyroidResult]) -> ThyroidResult? {
+        results.max { ($0.date, $0.source) < ($1.date, $1.source) }
+    }
+
+    /// A TSH or free T4 result in the lookback window, converted and classified; nil (with a
+    /// warning where the data is unusable) otherwise.
+    static func result(_ c: FactContext, _ index: Int, table: [String: Double], unit: String, range: (low: Double, high: Double),
+                       plausible: ClosedRange<Double>, what: String) -> ThyroidResult? {
+        let r = c.resource(index)
+        guard let d = c.dated(index, c.observationDateText(r), what: "date") else {
+            if c.observationDateText(r) == nil { c.warn(index, .noDate(what: what)) }
+            return nil
+        }
+        // Outside the lookback window: not a current result (not a warning).
+        guard d >= c.lookbackStart else { return nil }
+        let converted: Double
+        do {
+            converted = try Units.convert(r.child("valueQuantity"), table: table)
+        } catch {
+            switch error {
+            case .missing: c.warn(index, .noUnit(what: what))
+            case .unknown(let u): c.warn(index, .unknownUnit(what: what, unit: u))
+            case .noValue: c.warn(index, .noUsableValue(what: what))
+            }
+            return nil
+        }
+        let quantity = r.child("valueQuantity")!
+        guard let value = c.plausible(index, converted, plausible, what: what, text: quantity.string("value") ?? "", unit: unit) else { return nil }
+        let bound = Bound(quantity.string("comparator"))
+        func result(_ classification: LabClassification?, basis: String) -> ThyroidResult? {
+            guard let classification else {
+                c.warn(index, .straddlesLimit(what: what, value: bound.text + formatNumber(value), unit: unit, basis: basis))
+                return nil
+            }
+            var t = ThyroidResult(value: value, unit: unit, date: d, classification: classification, basis: basis, source: Source(index))
+            t.comparator = bound.text
+            return t
+        }
+        let factor = (try? Units.factor(quantity, table: table)) ?? 1
+        // The Observation's own reference range, in the result's own unit unless it gives one.
+        for rr in r.children("referenceRange") {
+            func limit(_ name: String) -> Double? {
+                guard let q = rr.child(name), let v = q.string("value").flatMap(Double.init), v.isFinite else { return nil }
+                if q.string("code") != nil || q.string("unit") != nil, let f = try? Units.factor(q, table: table) { return v * f }
+                return v * factor
+            }
+            let low = limit("low"), high = limit("high")
+            guard low != nil || high != nil else { continue }
+            return result(bound.classify(value, low: low, high: high), basis: "reference range of the result")
+        }
+        let interpretation = r.children("interpretation").flatMap { c.terminology.codes(of: $0) }
+            .filter { $0.system == "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation" }.map(\.code)
+        if interpretation.contains(where: { ["H", "HH", "HU"].contains($0) }) { return result(.high, basis: "interpretation") }
+        if interpretation.contains(where: { ["L", "LL", "LU"].contains($0) }) { return result(.low, basis: "interpretation") }
+        if interpretation.contains("N") { return result(.normal, basis: "interpretation") }
+        let basis = "default range \(formatNumber(range.low))–\(formatNumber(range.high)) \(unit)"
+        let classification = bound.classify(value, low: range.low, high: range.high)
+        if interpretation.contains("A") && classification == .normal {
+            // Abnormal without a direction, inside the default range: the direction is the nearer limit.
+            return result(value - range.low < range.high - value ? .low : .high, basis: "interpretation A")
+        }
+        return result(classification, basis: basis)
+    }
+}

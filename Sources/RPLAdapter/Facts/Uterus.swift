@@ -1,0 +1,24 @@
+import FHIR
+import RPLGuideline
+
+/// Card area: the uterus (`Sources/RPLGuideline/Uterus.swift`: RPL-UTERUS, RPL-UROGENITAL).
+/// Facts: `uterineImaging` (a report, study or procedure of uterine imaging of the patient that was
+/// done), `uterineMalformations`, `adenomyosis`.
+/// Codes: ValueSets `uterineImaging`, `uterineAnomaly`, `adenomyosis`.
+/// Tests: Tests/EndToEndTests/RuleTests.swift (UterusLifestyleRuleTests), Fixtures `uterus-*`.
+enum Uterus: FactSource {
+    static func read(_ c: FactContext, into facts: inout Facts) {
+        for index in c.patientConditions() {
+            let code = c.resource(index).child("code")
+            if c.terminology.matches(code, .uterineAnomaly) { facts.uterineMalformations.append(Finding(c.text(code), Source(index))) }
+            if c.terminology.matches(code, .adenomyosis) { facts.adenomyosis.append(Finding(c.text(code), Source(index))) }
+        }
+        for index in c.items(["DiagnosticReport", "ImagingStudy", "Procedure"]) {
+            let r = c.resource(index)
+            let status = r.string("status") ?? ""
+            guard !["cancelled", "entered-in-error", "not-done", "registered"].contains(status), c.person(index) == .patient else { continue }
+            let codes = [r.child("code")] + r.children("procedureCode").map { Optional($0) }
+            if codes.contains(where: { c.terminology.matches($0, .uterineImaging) }) { facts.uterineImaging.append(Source(index)) }
+        }
+    }
+}
