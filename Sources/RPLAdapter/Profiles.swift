@@ -73,7 +73,8 @@ public final class Profiles: Sendable {
 
     /// The built-in copy, compiled into the binary from Profiles/.
     public static func builtIn() throws -> Profiles {
-        try Profiles(files: embeddedProfiles.map { ($0.name, Array($0.json.utf8)) })
+        // Checked strictly by the tests (and `profiles check Profiles`), not again at every start.
+        try Profiles(files: embeddedProfiles.map { ($0.name, Array($0.json.utf8)) }, strictTypes: false)
     }
 
     /// A site's own copy: every `*.json` in the folder. Checked as it is loaded: only regular files
@@ -151,12 +152,12 @@ public final class Profiles: Sendable {
         return .success(out)
     }
 
-    init(files: [(String, [UInt8])]) throws {
+    init(files: [(String, [UInt8])], strictTypes: Bool = true) throws {
         var resources: [String: Element] = [:]
         var problems: [String] = []
         for (name, bytes) in files {
             do {
-                let r = try JSONReader.read(bytes)
+                let r = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try JSONReader.read(b, strictTypes: strictTypes) }
                 guard let id = r.string("id") else { problems.append("\(name): the \(r.name) has no id"); continue }
                 // The file name says what it holds: a ValueSet renamed or replaced by another
                 // resource is caught here, not by a plan that quietly changes.

@@ -4,6 +4,8 @@
 /// a tree the scanner built against the R4 type table, so `"active":"true"`, `"value":"5"`,
 /// `"family":["x"]` or an object where an array belongs are refused with their FHIRPath instead of
 /// being coerced. Elements the table does not know are left as they are (kept, as before).
+/// Unknown elements must at least have a FHIR element name (a lower-case letter, then letters and
+/// digits), the only names that can be written in both JSON and XML.
 /// Resources a caller chose not to build (`materialise`) have no children and are not checked.
 enum JSONTypeCheck {
     static func check(_ root: Element, table: TypeTable = .r4) throws(FHIRFormatError) {
@@ -16,6 +18,8 @@ enum JSONTypeCheck {
         /// Type lookups of this pass (the table's own cache takes a lock per lookup).
         var types: [String: TypeTable.TypeInfo] = [:]
 
+        init(table: TypeTable) { self.table = table }
+
         mutating func type(_ name: String) -> TypeTable.TypeInfo? {
             if let known = types[name] { return known }
             let found = table.type(name)
@@ -23,41 +27,77 @@ enum JSONTypeCheck {
             return found
         }
 
-        mutating func resource(_ r: Element, path: String) throws(FHIRFormatError) {
-            guard let info = type(r.name) else { return }
-            try members(r.children, of: info, path: path)
-        }
+        // The FHIRPath of an error is put together as the error travels up (each level adds its
+        // step), so the pass costs nothing for it while the input is right.
 
-        mutating func members(_ children: [Element], of type: TypeTable.TypeInfo, path: String) throws(FHIRFormatError) {
-            for (i, child) in children.enumerated() {
-                guard let info = type.elements[child.name] else { continue }
-                try element(child, info: info, at: i, in: children, path: path)
+        mutating func resource(_ r: Element, path: String) throws(FHIRFormatError) {
+            do {
+                try resourceMembers(r)
+            } catch {
+                throw Self.prefixed(error, path)
             }
         }
 
-        /// `Bundle.entry[2].resource` for the error, computed only when there is one.
-        func location(_ children: [Element], _ i: Int, _ path: String, repeats: Bool) -> String {
-            let name = children[i].name
-            guard repeats else { return path + "." + name }
-            var index = 0
-            for sibling in children[..<i] where sibling.name == name { index += 1 }
-            return path + "." + name + "[\(index)]"
+        mutating func resourceMembers(_ r: Element) throws(FHIRFormatError) {
+            guard let info = type(r.name) else { return }
+            try members(r.children, of: info)
         }
 
-        mutating func element(_ child: Element, info: TypeTable.ElementInfo, at i: Int, in siblings: [Element], path: String) throws(FHIRFormatError) {
+        mutating func members(_ children: [Element], of type: TypeTable.TypeInfo) throws(FHIRFormatError) {
+            for i in children.indices {
+                do {
+                    if let info = type.elements[children[i].name] {
+                        try element(children[i], info: info)
+                    } else {
+                        try unknown(children[i])
+                    }
+                } catch {
+                    throw Self.prefixed(error, "." + Self.step(children, i))
+                }
+            }
+        }
+
+        /// An element the table does not know, and everything under it: kept, if named as FHIR names.
+        func unknown(_ e: Element) throws(FHIRFormatError) {
+            if !Element.isElementName(Substring(e.name)) {
+                throw FHIRFormatError(.invalid, "\"\(e.name)\" is not a FHIR element name (a lower-case letter, then letters and digits)", location: "")
+            }
+            if e.isResource || e.resource != nil { return }  // a resource's own elements are checked by its type
+            for i in e.children.indices {
+                do {
+                    try unknown(e.children[i])
+                } catch {
+                    throw Self.prefixed(error, "." + Self.step(e.children, i))
+                }
+            }
+        }
+
+        static func prefixed(_ error: FHIRFormatError, _ step: String) -> FHIRFormatError {
+            var e = error
+            e.location = step + (e.location ?? "")
+            return e
+        }
+
+        /// `entry[2]` (an index where the input gave an array).
+        static func step(_ siblings: [Element], _ i: Int) -> String {
+            let child = siblings[i]
+            guard child.wasArray else { return child.name }
+            var n = 0
+            for sibling in siblings[..<i] where sibling.name == child.name { n += 1 }
+            return child.name + "[\(n)]"
+        }
+
+        mutating func element(_ child: Element, info: TypeTable.ElementInfo) throws(FHIRFormatError) {
             let name = child.name
             func fail(_ message: String) -> FHIRFormatError {
-                FHIRFormatError(.invalid, message, location: location(siblings, i, path, repeats: child.wasArray))
+                FHIRFormatError(.invalid, message, location: "")
             }
             if info.repeats != child.wasArray {
                 throw fail(info.repeats
                     ? "\"\(name)\" must be an array: the element repeats (FHIR JSON gives repeating elements as arrays, also with one item)"
                     : "\"\(name)\" must not be an array: the element does not repeat")
             }
-            if let kind = table.primitiveKind(info.typeName) {
-                if child.value == nil && child.valueKind == .object {
-                    throw fail("\"\(name)\" (\(info.typeName)): expected a JSON \(Self.describe(kind)), found an object (a primitive's id and extensions go in \"_\(name)\")")
-                }
+            if let kind = info.primitiveKind {
                 if let value = child.value {
                     let found = child.valueKind
                     let ok: Bool
@@ -69,29 +109,34 @@ enum JSONTypeCheck {
                     if !ok {
                         throw fail("\"\(name)\" (\(info.typeName)): expected a JSON \(Self.describe(kind)), found \(Self.describe(found)) \(Self.quote(value, found)) (FHIR JSON fixes the type of each primitive)")
                     }
-                    if let problem = Self.integerProblem(value, type: info.typeName) {
+                    if kind == .number, let problem = Self.integerProblem(value, type: info.typeName) {
                         throw fail("\"\(name)\" (\(info.typeName)): \(problem)")
                     }
+                } else if child.valueKind == .object {
+                    throw fail("\"\(name)\" (\(info.typeName)): expected a JSON \(Self.describe(kind)), found an object (a primitive's id and extensions go in \"_\(name)\")")
                 }
                 // A primitive's id and extensions (from "_name").
                 if !child.children.isEmpty, let element = type("Element") {
-                    try members(child.children, of: element, path: location(siblings, i, path, repeats: info.repeats))
+                    try members(child.children, of: element)
                 }
                 return
             }
             if let value = child.value {
                 throw fail("\"\(name)\" (\(info.typeName)): expected a JSON object, found \(Self.describe(child.valueKind)) \(Self.quote(value, child.valueKind))")
             }
-            let here = location(siblings, i, path, repeats: info.repeats)
             if info.typeName == "ResourceList" {
                 guard let r = child.resource, !child.isResource else {
                     throw fail("\"\(name)\" must hold a resource (an object with resourceType)")
                 }
-                try resource(r, path: here + ".ofType(\(r.name))")
+                do {
+                    try resourceMembers(r)
+                } catch {
+                    throw Self.prefixed(error, ".ofType(\(r.name))")
+                }
                 return
             }
             guard let complex = type(info.typeName) else { return }
-            try members(child.children, of: complex, path: here)
+            try members(child.children, of: complex)
         }
 
         /// integer is a 32-bit signed number; positiveInt ≥ 1; unsignedInt ≥ 0; no fraction or exponent.

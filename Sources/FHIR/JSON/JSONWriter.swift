@@ -121,7 +121,7 @@ public struct JSONWriter {
             let anyExtras = members.contains { !$0.children.isEmpty }
             if !anyValue && !anyExtras { throw fail("\(group.name) has neither a value nor extensions") }
             // What the JSON reader refuses is not written (an XML input's positiveInt 0, say).
-            if let typeName = group.info?.typeName {
+            if kind == .number, let typeName = group.info?.typeName {
                 for m in members {
                     if let v = m.value, let problem = JSONTypeCheck.Checker.integerProblem(v, type: typeName) {
                         throw fail("\(group.name) (\(typeName)): \(problem)")

@@ -13,6 +13,8 @@ public final class TypeTable: Sendable {
         public let index: Int
         public let typeName: String
         public let repeats: Bool
+        /// The JSON kind when the type is a primitive (looked up once, when the type is parsed).
+        public let primitiveKind: PrimitiveKind?
     }
 
     public final class TypeInfo: Sendable {
@@ -84,7 +86,8 @@ public final class TypeTable: Sendable {
             var typeBytes = field[field.index(after: colon)...]
             let repeats = typeBytes.last == UInt8(ascii: "*")
             if repeats { typeBytes = typeBytes.dropLast() }
-            elements[String(Substring(field[..<colon]))] = ElementInfo(index: i, typeName: String(Substring(typeBytes)), repeats: repeats)
+            elements[String(Substring(field[..<colon]))] = ElementInfo(
+                index: i, typeName: String(Substring(typeBytes)), repeats: repeats, primitiveKind: primitives[String(Substring(typeBytes))])
         }
         return TypeInfo(name: name, isResource: isResource, elements: elements)
     }

@@ -26,7 +26,15 @@ final class FactContext {
     let partners: Set<Int>
     private(set) var warnings: [Warning] = []
     /// `person(index, field)` answers, so a reference that does not resolve is warned about once.
-    private var people: [String: Person] = [:]
+    private var people: [PersonKey: Person] = [:]
+    /// The resources of each type, in input order (each source reads a few types).
+    private let byType: [String: [Int]]
+    private var cachedPatientConditions: [Int]?
+
+    private struct PersonKey: Hashable {
+        var index: Int
+        var field: String
+    }
 
     var terminology: Terminology { profiles.terminology }
     var defaults: Profiles.Defaults { profiles.defaults }
@@ -58,6 +66,9 @@ final class FactContext {
             partners.formUnion(patients.filter { $0 != woman })
         }
         self.partners = partners
+        var byType: [String: [Int]] = [:]
+        for i in input.items.indices { byType[input.items[i].type, default: []].append(i) }
+        self.byType = byType
         if patients.count == 1, let g = input.items[patient].resource.string("gender"), g != "female" {
             warn(patient, .notAWoman(gender: g))
         }
@@ -81,7 +92,7 @@ final class FactContext {
 
     /// Whose data a resource is, by its subject / patient / individual reference.
     func person(_ index: Int, _ field: String = "subject") -> Person {
-        let key = "\(index)|\(field)"
+        let key = PersonKey(index: index, field: field)
         if let known = people[key] { return known }
         let answer = findPerson(index, field)
         people[key] = answer
@@ -110,8 +121,9 @@ final class FactContext {
     // MARK: resources
 
     /// The indices of the resources of these types, in input order.
-    func items(_ types: Set<String>) -> [Int] {
-        input.items.indices.filter { types.contains(input.items[$0].type) }
+    func items(_ types: [String]) -> [Int] {
+        if types.count == 1 { return byType[types[0]] ?? [] }
+        return types.flatMap { byType[$0] ?? [] }.sorted()
     }
 
     func resource(_ index: Int) -> Element { input.items[index].resource }
@@ -171,7 +183,10 @@ final class FactContext {
 
     /// The patient's Conditions that are not refuted or entered in error, in input order.
     func patientConditions() -> [Int] {
-        items(["Condition"]).filter { person($0) == .patient && !refutedOrError(resource($0)) }
+        if let known = cachedPatientConditions { return known }
+        let found = items(["Condition"]).filter { person($0) == .patient && !refutedOrError(resource($0)) }
+        cachedPatientConditions = found
+        return found
     }
 
     // MARK: text and numbers
