@@ -101,7 +101,6 @@ struct PlanEmitter {
         var notes: [Element] = []
         var generated: [String] = []
         let carePlanId = uuid("CarePlan")
-        let requisition = uuid("requisition", RuleID.apl.rawValue)
         let authored = date.description
 
         for rec in plan.recommendations {
@@ -117,8 +116,9 @@ struct PlanEmitter {
                     .primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)),
                     .complex("basedOn", [.primitive("reference", "urn:uuid:" + carePlanId)]),
                 ]
-                if rec.ruleId == .apl || rec.ruleId == .aplRepeat {
-                    children.append(.complex("requisition", [.primitive("system", profiles.identifierSystem), .primitive("value", "urn:uuid:" + requisition)]))
+                if let group = rec.requisition {
+                    children.append(.complex("requisition", [.primitive("system", profiles.identifierSystem),
+                                                             .primitive("value", "urn:uuid:" + uuid("requisition", group))]))
                 }
                 children += [.primitive("status", "active"), .primitive("intent", "order")]
                 if let c = category(activityId) { children.append(c) }
@@ -237,7 +237,6 @@ struct PlanEmitter {
         for n in plan.notes { notes.append(.complex("note", [.primitive("text", rplTerm(n))])) }
         for w in warnings { notes.append(.complex("note", [.primitive("text", rplTerm("Input warning: " + w))])) }
 
-        let losses = plan.recommendations.first { $0.ruleId == .history }?.sources ?? []
         var carePlan: [Element] = [
             .primitive("id", carePlanId),
             identifier(carePlanId),
@@ -249,7 +248,7 @@ struct PlanEmitter {
             subject,
             .primitive("created", authored),
         ]
-        carePlan += losses.map { reference("addresses", $0.index) }
+        carePlan += plan.addresses.map { reference("addresses", $0.index) }
         carePlan += activities
         carePlan += notes
         var all = [entry(carePlanId, .resource("CarePlan", carePlan))] + entries

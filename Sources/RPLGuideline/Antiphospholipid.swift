@@ -1,15 +1,18 @@
 // Card, antiphospholipid antibodies ("Stollingsafwijkingen").
 
 /// RPL-APL — "Antifosfolipidenantistoffen (Lupus Anticoagulans, anticardiolipine IgG en IgM, β2
-/// glycoproteïne IgG en IgM)": each of the five tests with no result → order it (the emitter puts
-/// the orders of one run under one requisition).
+/// glycoproteïne IgG en IgM)": each of the five tests with no result → order it; the orders of
+/// one run (first tests and repeats) share one requisition.
 func rplAPL(_ f: Facts) -> [Recommendation] {
     AntiphospholipidTest.allCases.compactMap { test in
         guard (f.antiphospholipid[test] ?? []).isEmpty else { return nil }
         return Recommendation(ruleId: .apl, activityId: .aplTesting, kind: .order, sources: [],
-                              reason: "No \(test.display) result.", item: test.rawValue)
+                              reason: "No \(test.display) result.", item: test.rawValue, requisition: aplRequisition)
     }
 }
+
+/// The requisition the antiphospholipid orders of one run share (its name keys the requisition id).
+let aplRequisition = RuleID.apl.rawValue
 
 /// Persistence of one test: two positive results at least `days` apart (the earliest such pair).
 func persistence(_ results: [AntiphospholipidResult], days: Int) -> (AntiphospholipidResult, AntiphospholipidResult)? {
@@ -39,7 +42,7 @@ func rplAPLRepeat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
         let due = max(positive.date.adding(days: days), f.evaluationDate)
         return Recommendation(ruleId: .aplRepeat, activityId: .aplRepeat, kind: .order, sources: [positive.source],
                               reason: "\(test.display) positive on \(positive.date); repeat no earlier than \(due) (12 weeks).",
-                              item: test.rawValue, date: due)
+                              item: test.rawValue, date: due, requisition: aplRequisition)
     }
 }
 

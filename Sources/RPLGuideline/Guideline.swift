@@ -24,7 +24,9 @@ public enum Guideline {
             let oa = Card.order(a.element.ruleId), ob = Card.order(b.element.ruleId)
             return oa != ob ? oa < ob : a.offset < b.offset
         }.map(\.element)
-        return Plan(indicated: true, indication: indication.reason, recommendations: ordered, notes: notes)
+        var plan = Plan(indicated: true, indication: indication.reason, recommendations: ordered, notes: notes)
+        plan.addresses = facts.lossSources
+        return plan
     }
 
     static func generalAdvice(_ f: Facts) -> [Recommendation] {

@@ -30,10 +30,12 @@ public struct Recommendation: Sendable, Hashable {
     public var date: CalendarDate?
     /// RPL-PROGNOSIS: chance of a further miscarriage, as a decimal text ("0.25"); nil: no figure.
     public var probability: String?
+    /// Orders that go to the lab together under one requisition carry the same name here.
+    public var requisition: String?
 
     public init(
         ruleId: RuleID, activityId: ActivityID?, kind: Kind, sources: [Source], reason: String,
-        item: String? = nil, date: CalendarDate? = nil, probability: String? = nil
+        item: String? = nil, date: CalendarDate? = nil, probability: String? = nil, requisition: String? = nil
     ) {
         self.ruleId = ruleId
         self.activityId = activityId
@@ -43,6 +45,7 @@ public struct Recommendation: Sendable, Hashable {
         self.item = item
         self.date = date
         self.probability = probability
+        self.requisition = requisition
     }
 
     public var cardLine: CardLine { Card.line(ruleId) }
@@ -58,6 +61,8 @@ public struct Plan: Sendable {
     public var recommendations: [Recommendation]
     /// Things the rules could not decide for lack of data (e.g. age missing).
     public var notes: [String]
+    /// What the plan is about: the losses that make the indication (the CarePlan's `addresses`).
+    public var addresses: [Source] = []
 }
 
 // Ids are written as the card and Profiles spell them ("RPL-TSH", "thyroid-tsh"), also in text.
