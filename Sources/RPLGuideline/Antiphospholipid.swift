@@ -11,6 +11,15 @@ func rplAPL(_ f: Facts) -> [Recommendation] {
     }
 }
 
+/// The first positive of the current run of positives: the positives after the last negative
+/// (results of one day: a negative ends the run). nil when the newest result is negative.
+func currentRunStart(_ results: [AntiphospholipidResult]) -> AntiphospholipidResult? {
+    let sorted = results.sorted { ($0.date, $0.positive ? 1 : 0, $0.source) < ($1.date, $1.positive ? 1 : 0, $1.source) }
+    let lastNegative = sorted.lastIndex { !$0.positive }
+    let run = sorted[(lastNegative.map { $0 + 1 } ?? 0)...]
+    return run.first
+}
+
 /// The requisition the antiphospholipid orders of one run share (its name keys the requisition id).
 let aplRequisition = RuleID.apl.rawValue
 
@@ -25,19 +34,17 @@ func persistence(_ results: [AntiphospholipidResult], days: Int) -> (Antiphospho
     return nil
 }
 
-/// RPL-APL-REPEAT — "Indien verhoogd: herhalen na 12 weken": a positive result with no later
-/// result of the same test at least 84 days after it → order the test again, not before that
-/// positive + 84 days (or the evaluation date if later).
-/// Where the spec is silent: the positive judged is the most recent one (for a single positive
-/// this is the spec's "first positive"); a test whose persistence is already confirmed is not
-/// repeated.
+/// RPL-APL-REPEAT — "Indien verhoogd: herhalen na 12 weken" (guideline.md v2): a test's current
+/// run of positives (the positives since its last negative) not yet followed by a result of the
+/// same test at least 84 days after the run's *first* positive → order the test again, not before
+/// that first positive + 84 days (or the evaluation date if later). Timing from the latest
+/// positive instead would put the repeat weeks too late. A test whose persistence is already
+/// confirmed is not repeated (RPL-APL-TREAT holds).
 func rplAPLRepeat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     let days = settings.antiphospholipidRepeatDays
     return AntiphospholipidTest.allCases.compactMap { test in
         let results = f.antiphospholipid[test] ?? []
-        guard persistence(results, days: days) == nil,
-              let positive = results.filter(\.positive).max(by: { $0.date < $1.date })
-        else { return nil }
+        guard persistence(results, days: days) == nil, let positive = currentRunStart(results) else { return nil }
         if results.contains(where: { positive.date.days(until: $0.date) >= days }) { return nil }
         let due = max(positive.date.adding(days: days), f.evaluationDate)
         return Recommendation(ruleId: .aplRepeat, activityId: .aplRepeat, kind: .order, sources: [positive.source],

@@ -231,6 +231,29 @@ typealias S = Scenario
         #expect(old.requests("apl-repeat").first?.child("occurrencePeriod")?.string("start") == "2026-11-02")
     }
 
+    /// guideline.md v2: the repeat is timed from the first positive of the current run of
+    /// positives (the positives since the last negative), not from the latest positive.
+    @Test func repeatIsTimedFromTheFirstPositiveOfTheCurrentRun() throws {
+        // Positives 83 days apart: due 2026-06-01 + 84 days = 2026-08-24, so the evaluation date;
+        // timed from the latest positive it would be 2026-11-15, weeks too late.
+        let two = try Runner.apply(scenario(first: "2026-06-01", second: "2026-08-23", secondPositive: true))
+        let order = try #require(two.requests("apl-repeat").first)
+        #expect(order.child("occurrencePeriod")?.string("start") == "2026-11-02")
+        #expect(order.child("note")?.string("text")?.contains("positive on 2026-06-01") == true)
+        // A negative ends a run: positive 07-01, negative 08-01, then positives on 09-01 and 09-20
+        // (no two positives 84 days apart) → from 09-01, not 07-01 and not 09-20.
+        var s = scenario(first: "2026-07-01", second: "2026-08-01", secondPositive: false)
+        s.add(S.apl("aclg-3", "3181-5", date: "2026-09-01", positive: true))
+        s.add(S.apl("aclg-4", "3181-5", date: "2026-09-20", positive: true))
+        let rerun = try Runner.apply(s)
+        let again = try #require(rerun.requests("apl-repeat").first)
+        #expect(again.child("occurrencePeriod")?.string("start") == "2026-11-24")  // 2026-09-01 + 84 days
+        // The newest result negative: no current run, nothing to repeat.
+        var ended = scenario(first: "2026-09-01", second: nil, secondPositive: false)
+        ended.add(S.apl("aclg-neg-late", "3181-5", date: "2026-10-15", positive: false))
+        #expect(try Runner.apply(ended).requests("apl-repeat").isEmpty)
+    }
+
     @Test func laFromRatioAndQuantityAgainstDefaults() throws {
         var s = S()
         for r in S.allAPLNegative(date: "2026-01-01").filter({ $0.string("id") != "la-neg" && $0.string("id") != "aclm-neg" }) { s.add(r) }
