@@ -47,6 +47,7 @@ func rplLifestyleHistory(_ f: Facts) -> Recommendation {
 /// RPL-PROGNOSIS — "Schets prognose o.b.v. anamnese en leeftijd"; patient page: after two
 /// miscarriages the chance of another is about 25%, after three about 35%. Four or more: the
 /// sources give no figure, so none is invented. Age is always named as part of the prognosis.
+/// guideline.md v2: at 4 or more not even "higher than about 35%": no source says so.
 func rplPrognosis(_ f: Facts) -> Recommendation {
     let n = f.lossCount
     let age = f.ageYears.map { "She is \($0) years old; age is part of the prognosis." }
@@ -60,6 +61,6 @@ func rplPrognosis(_ f: Facts) -> Recommendation {
                               reason: "After 3 miscarriages the chance of a further miscarriage is about 35%. " + age, probability: "0.35")
     default:
         return Recommendation(ruleId: .prognosis, activityId: nil, kind: .prognosis, sources: f.lossSources,
-                              reason: "After \(n) miscarriages the chance of a further miscarriage is higher than about 35% and individual; the sources give no figure. " + age)
+                              reason: "After \(n) miscarriages the sources give no figure for the chance of a further miscarriage: the prognosis is individual, based on the history and age. " + age)
     }
 }

@@ -76,6 +76,8 @@ typealias S = Scenario
         let four = try Runner.apply(S(losses: ["2023-01-10", "2024-01-10", "2025-03-10", "2026-01-22"]))
         #expect(four.resources("RiskAssessment").isEmpty)
         #expect(four.notes.contains { $0.hasPrefix("RPL-PROGNOSIS") && $0.contains("no figure") && $0.contains("age") })
+        // guideline.md v2: no "higher than" either; no percentage at all (the sources give none).
+        #expect(!four.notes.contains { $0.hasPrefix("RPL-PROGNOSIS") && ($0.contains("higher than") || $0.contains("%")) })
         #expect(two.resources("RiskAssessment").first?.child("prediction")?.string("rationale")?.contains("33 years") == true)
     }
 
