@@ -57,6 +57,23 @@ typealias S = Scenario
         #expect(try Runner.apply(s).bundle?.children("entry").isEmpty == true)
     }
 
+    /// guideline.md v2, "codes decide, text only warns": a Condition that says "herhaalde
+    /// miskramen" only in its text (here about a sister) does not make one loss recurrent.
+    @Test func recurrentMiscarriageAsTextOnlyWarnsAndCountsNothing() throws {
+        var s = S(losses: ["2025-03-10"])
+        s.add(.resource("Condition", [.primitive("id", "text-only"), .complex("code", [.primitive("text", "herhaalde miskramen bij zus")]), S.subject]))
+        let out = try Runner.apply(s)
+        #expect(out.status == 0)
+        #expect(out.resources("CarePlan").isEmpty)
+        #expect(out.stderr.contains("recurrent miscarriage recorded as text only (\"herhaalde miskramen bij zus\")"), "\(out.stderr)")
+        // With two coded losses the plan is made and the text-only record is a note to check.
+        var two = S()
+        two.add(.resource("Condition", [.primitive("id", "text-only"), .complex("code", [.primitive("text", "herhaalde miskramen bij zus")]), S.subject]))
+        let plan = try Runner.apply(two)
+        #expect(plan.notes.contains { $0.contains("recorded as text only") && $0.contains("check") })
+        #expect(plan.resources("RiskAssessment").first?.child("prediction")?.string("probabilityDecimal") == "0.25")
+    }
+
     @Test func recurrentMiscarriageConditionOrCountSaysMore() throws {
         var s = S(losses: [])
         s.add(S.condition("rm", S.sct, "102878001", onset: "2025-01-01"))

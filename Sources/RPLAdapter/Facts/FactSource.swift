@@ -232,6 +232,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case neitherPositiveNorNegative(what: String)
         case noPlausibleGestationalAge(range: ClosedRange<Double>)
         case gestationalAgeBeyondPregnancy(gestationalAge: GestationalAge, date: CalendarDate)
+        case textOnly(what: String, text: String)
     }
 
     /// The resource's index in the input (for ordering).
@@ -260,6 +261,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case .noPlausibleGestationalAge(let range):
             what = "gestational age has no plausible value in weeks or days (\(formatNumber(range.lowerBound))–\(formatNumber(range.upperBound)) days); treated as missing"
         case .gestationalAgeBeyondPregnancy(let ga, let date): what = "implies a gestational age of \(ga) on \(date); not used"
+        case .textOnly(let w, let text): what = "\(w) recorded as text only (\"\(text)\"), no recognised code: check; not counted"
         }
         return "\(resource): \(what)"
     }

@@ -27,8 +27,12 @@ enum Losses: FactSource {
                 if text != nil && d == nil { continue }  // unusable date: warned, not counted
                 candidates.append(Candidate(date: d, index: index,
                                             secondTrimester: c.terminology.matches(code, .secondTrimesterLoss) || secondTrimesterByGestationalAge(c, index)))
-            } else if c.terminology.matchesCodeOrKeyword(code, .recurrentMiscarriage) {
+            } else if c.terminology.matches(code, .recurrentMiscarriage) {
                 state(&facts, count: 2, index)
+            } else if c.terminology.matchesKeyword(code, .recurrentMiscarriage) {
+                // guideline.md v2, codes decide: free text ("herhaalde miskramen bij zus", possibly
+                // about a relative) never counts a loss; it is said, for a clinician to check.
+                c.warn(index, .textOnly(what: "recurrent miscarriage", text: c.text(code)))
             }
         }
         for index in c.items(["Observation"]) {
