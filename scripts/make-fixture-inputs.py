@@ -165,6 +165,10 @@ add('indication-ectopic-after-miscarriage', 'A miscarriage code followed 5 days 
     base(condition('mc', '19169002', '2026-02-01'), condition('tubal', '79586000', '2026-02-06'), ls=['2025-03-10']), [], ['RPL-INDICATION'])
 add('indication-same-day-conditions', 'Two loss Conditions on one date count once: no plan',
     base(condition('blighted', '35999006', '2025-03-10'), ls=['2025-03-10']), [], ['RPL-INDICATION'])
+add('indication-partial-onsets', 'Losses dated 2019, 2021-05 and 2025-03-10: partial dates are intervals and count (v2): three losses, about 35%',
+    base(ls=['2019', '2021-05', '2025-03-10']), ['RPL-INDICATION', 'RPL-PROGNOSIS'], [])
+add('indication-one-pregnancy-three-records', 'One pregnancy recorded three times, 0, 10 and 30 days apart (scan, curettage, letter): one loss (v2), no plan',
+    base(ls=['2026-01-01', '2026-01-11', '2026-01-31']), [], ['RPL-INDICATION'] + ADVICE)
 add('prognosis-three-losses', 'Three miscarriages: about 35% (RiskAssessment)', base(ls=THREE), ['RPL-INDICATION', 'RPL-PROGNOSIS'], [])
 add('prognosis-four-losses', 'Four miscarriages: no figure in the sources, a CarePlan note instead', base(ls=['2023-01-10'] + THREE),
     ['RPL-INDICATION', 'RPL-PROGNOSIS'], [])

@@ -49,7 +49,9 @@ public final class Profiles: Sendable {
         public var secondTrimesterFromDays = 84
         public var secondTrimesterBeforeDays = 168
         public var antiphospholipidRepeatDays = 84
-        public var ectopicAfterMiscarriageDays = 14
+        /// guideline.md v2: loss records whose onsets lie less than this apart are one pregnancy
+        /// recorded several times; a loss within this of an ectopic or molar record is that pregnancy.
+        public var samePregnancyDays = 28
         /// Values outside these are implausible: a warning, and the value is not used.
         public var plausibleTSH: ClosedRange<Double> = 0...1000
         public var plausibleFreeT4: ClosedRange<Double> = 0...200
@@ -218,7 +220,7 @@ public final class Profiles: Sendable {
                 case "secondTrimesterFromDays": d.secondTrimesterFromDays = try whole(0...400)
                 case "secondTrimesterBeforeDays": d.secondTrimesterBeforeDays = try whole(0...400)
                 case "antiphospholipidRepeatDays": d.antiphospholipidRepeatDays = try whole(0...3650)
-                case "ectopicAfterMiscarriageDays": d.ectopicAfterMiscarriageDays = try whole(0...365)
+                case "samePregnancyDays": d.samePregnancyDays = try whole(0...365)
                 case "plausibleTSH": d.plausibleTSH = try range()
                 case "plausibleFreeT4": d.plausibleFreeT4 = try range()
                 case "plausibleBMI": d.plausibleBMI = try range()

@@ -40,15 +40,57 @@ typealias S = Scenario
         #expect(try Runner.apply(s).resources("CarePlan").count == 1)
     }
 
-    @Test func anEctopicRightAfterAMiscarriageCodeIsThatEctopic() throws {
-        var s = S(losses: ["2025-03-10"])
-        s.add(S.condition("mc", S.sct, "19169002", onset: "2026-02-01"))
-        s.add(S.condition("ectopic", S.sct, "79586000", onset: "2026-02-15"))  // 14 days later
-        #expect(try Runner.apply(s).bundle?.children("entry").isEmpty == true)
-        var t = S(losses: ["2025-03-10"])
-        t.add(S.condition("mc", S.sct, "19169002", onset: "2026-02-01"))
-        t.add(S.condition("ectopic", S.sct, "79586000", onset: "2026-02-16"))  // 15 days: a separate pregnancy
-        #expect(try Runner.apply(t).resources("CarePlan").count == 1)
+    /// guideline.md v2: a loss recorded within 28 days before or after an ectopic or molar
+    /// pregnancy is that pregnancy (histology often comes weeks after the evacuation).
+    @Test func anEctopicWithin28DaysOfAMiscarriageCodeIsThatEctopic() throws {
+        for (ectopic, counts) in [("2026-03-01", false), ("2026-03-02", true), ("2026-01-04", false), ("2026-01-03", true)] {
+            var s = S(losses: ["2025-03-10"])
+            s.add(S.condition("mc", S.sct, "19169002", onset: "2026-02-01"))
+            s.add(S.condition("ectopic", S.sct, "79586000", onset: ectopic))  // 28 / 29 days after, 28 / 29 days before
+            let out = try Runner.apply(s)
+            #expect(out.resources("CarePlan").count == (counts ? 1 : 0), "ectopic on \(ectopic)")
+        }
+    }
+
+    /// guideline.md v2: partial onsets are intervals and count (v1 dropped them, and the plan with them).
+    @Test func partialOnsetsCount() throws {
+        var s = S(losses: [])
+        s.add(S.condition("y", S.sct, "17369002", onset: "2019"))
+        s.add(S.condition("ym", S.sct, "17369002", onset: "2021-05"))
+        s.add(S.condition("full", S.sct, "17369002", onset: "2025-03-10"))
+        let out = try Runner.apply(s)
+        #expect(out.resources("RiskAssessment").first?.child("prediction")?.string("probabilityDecimal") == "0.35")  // 3 losses
+        #expect(!out.stderr.contains("not a full date"))
+        // 2021-05 and 2021-05-14 overlap: one pregnancy, a warning.
+        var overlap = S(losses: ["2025-03-10"])
+        overlap.add(S.condition("ym", S.sct, "17369002", onset: "2021-05"))
+        overlap.add(S.condition("day", S.sct, "17369002", onset: "2021-05-14"))
+        let one = try Runner.apply(overlap)
+        #expect(one.resources("RiskAssessment").first?.child("prediction")?.string("probabilityDecimal") == "0.25")
+        #expect(one.stderr.contains("counted as one loss"))
+        // A year that reaches past the evaluation date counts, with a warning.
+        var thisYear = S(losses: ["2025-03-10"])
+        thisYear.add(S.condition("y", S.sct, "17369002", onset: "2026"))
+        let reaching = try Runner.apply(thisYear)
+        #expect(reaching.resources("CarePlan").count == 1)
+        #expect(reaching.stderr.contains("reaches past the evaluation date"))
+        // Wholly after it: not counted.
+        var future = S(losses: ["2025-03-10"])
+        future.add(S.condition("y", S.sct, "17369002", onset: "2027"))
+        #expect(try Runner.apply(future).resources("CarePlan").isEmpty)
+    }
+
+    /// guideline.md v2: one pregnancy recorded three times (0, 10 and 30 days apart: each less than
+    /// 28 days from the one before) is one loss; 28 days apart are two.
+    @Test func onePregnancyRecordedThreeTimesCountsOnce() throws {
+        var s = S(losses: ["2026-01-01", "2026-01-11", "2026-01-31"])
+        let out = try Runner.apply(s)
+        #expect(out.resources("CarePlan").isEmpty)
+        #expect(out.stderr.components(separatedBy: "counted as one loss").count - 1 == 2)
+        s = S(losses: ["2026-01-01", "2026-01-29"])  // 28 days apart
+        #expect(try Runner.apply(s).resources("CarePlan").count == 1)
+        s = S(losses: ["2026-01-01", "2026-01-28"])  // 27 days apart
+        #expect(try Runner.apply(s).resources("CarePlan").isEmpty)
     }
 
     @Test func twoConditionsOnOneDateCountOnce() throws {

@@ -233,6 +233,8 @@ struct Warning: Hashable, CustomStringConvertible {
         case noPlausibleGestationalAge(range: ClosedRange<Double>)
         case gestationalAgeBeyondPregnancy(gestationalAge: GestationalAge, date: CalendarDate)
         case textOnly(what: String, text: String)
+        case reachesPastEvaluationDate(what: String, text: String, date: CalendarDate)
+        case samePregnancy(other: String, days: Int)
     }
 
     /// The resource's index in the input (for ordering).
@@ -261,10 +263,55 @@ struct Warning: Hashable, CustomStringConvertible {
         case .noPlausibleGestationalAge(let range):
             what = "gestational age has no plausible value in weeks or days (\(formatNumber(range.lowerBound))–\(formatNumber(range.upperBound)) days); treated as missing"
         case .gestationalAgeBeyondPregnancy(let ga, let date): what = "implies a gestational age of \(ga) on \(date); not used"
+        case .reachesPastEvaluationDate(let w, let text, let date):
+            what = "\(w) \(text) reaches past the evaluation date \(date); counted, as it may lie before it"
+        case .samePregnancy(let other, let days):
+            what = "counted as one loss with \(other) (onsets less than \(days) days apart: one pregnancy recorded more than once)"
         case .textOnly(let w, let text): what = "\(w) recorded as text only (\"\(text)\"), no recognised code: check; not counted"
         }
         return "\(resource): \(what)"
     }
+}
+
+/// A FHIR date as the days it may mean (guideline.md v2: "dates are intervals"): `2021` is the
+/// whole year, `2021-05` the month, a full date or dateTime its day.
+struct DayInterval: Hashable {
+    var start: CalendarDate
+    var end: CalendarDate
+
+    init(start: CalendarDate, end: CalendarDate) {
+        self.start = start
+        self.end = end
+    }
+
+    init?(fhir text: String) {
+        if let day = CalendarDate(fhir: text) {
+            self.init(start: day, end: day)
+            return
+        }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard (parts.count == 1 || parts.count == 2), parts[0].count == 4, let year = Int(parts[0]) else { return nil }
+        if parts.count == 1 {
+            guard let a = CalendarDate(year: year, month: 1, day: 1), let b = CalendarDate(year: year, month: 12, day: 31) else { return nil }
+            self.init(start: a, end: b)
+            return
+        }
+        guard parts[1].count == 2, let month = Int(parts[1]), let a = CalendarDate(year: year, month: month, day: 1) else { return nil }
+        var last = 31
+        while CalendarDate(year: year, month: month, day: last) == nil { last -= 1 }
+        self.init(start: a, end: CalendarDate(year: year, month: month, day: last)!)
+    }
+
+    var isDay: Bool { start == end }
+
+    /// Days from the end of the earlier interval to the start of the later one; 0 when they overlap.
+    func gap(to other: DayInterval) -> Int {
+        if other.start > end { return end.days(until: other.start) }
+        if start > other.end { return other.end.days(until: start) }
+        return 0
+    }
+
+    var description: String { isDay ? start.description : "\(start)…\(end)" }
 }
 
 /// A Quantity's comparator: the value is then a bound, and a classification holds only when it

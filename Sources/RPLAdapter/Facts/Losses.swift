@@ -8,7 +8,8 @@ import RPLGuideline
 /// Tests: Tests/EndToEndTests/RuleTests.swift (IndicationAndAdviceTests), Fixtures `indication-*`.
 enum Losses: FactSource {
     struct Candidate {
-        var date: CalendarDate?
+        /// The days the onset may mean (a partial date is an interval); nil: no onset recorded.
+        var onset: DayInterval?
         var index: Int
         var secondTrimester: Bool
     }
@@ -16,16 +17,16 @@ enum Losses: FactSource {
     static func read(_ c: FactContext, into facts: inout Facts) {
         facts.ageYears = age(c)
         var candidates: [Candidate] = []
-        var notLossDates: [CalendarDate] = []
+        var notLosses: [DayInterval] = []
         for index in c.patientConditions() {
             let code = c.resource(index).child("code")
             if c.terminology.matches(code, .notALoss) {
-                if let d = c.dated(index, c.conditionDateText(c.resource(index)), what: "onset") { notLossDates.append(d) }
+                if let onset = onset(c, index) { notLosses.append(onset) }
             } else if c.terminology.matches(code, .pregnancyLoss) {
                 let text = c.conditionDateText(c.resource(index))
-                let d = c.dated(index, text, what: "onset")
-                if text != nil && d == nil { continue }  // unusable date: warned, not counted
-                candidates.append(Candidate(date: d, index: index,
+                let interval = onset(c, index)
+                if text != nil && interval == nil { continue }  // unusable date: warned, not counted
+                candidates.append(Candidate(onset: interval, index: index,
                                             secondTrimester: c.terminology.matches(code, .secondTrimesterLoss) || secondTrimesterByGestationalAge(c, index)))
             } else if c.terminology.matches(code, .recurrentMiscarriage) {
                 state(&facts, count: 2, index)
@@ -50,7 +51,24 @@ enum Losses: FactSource {
                 c.warn(index, .notWhole(what: "number of previous miscarriages", text: text))
             }
         }
-        facts.losses = countLosses(c, candidates, notLossDates: notLossDates)
+        facts.losses = countLosses(c, candidates, notLosses: notLosses)
+    }
+
+    /// A Condition's onset as the days it may mean (guideline.md v2: `2019` and `2021-05` count).
+    /// Not a date, or wholly after the evaluation date: a warning and nil. Reaching past the
+    /// evaluation date (`2026` evaluated in November 2026): counted, with a warning.
+    static func onset(_ c: FactContext, _ index: Int) -> DayInterval? {
+        guard let text = c.conditionDateText(c.resource(index)) else { return nil }
+        guard let interval = DayInterval(fhir: text) else {
+            c.warn(index, .notAFullDate(what: "onset", text: text))
+            return nil
+        }
+        if interval.start > c.date {
+            c.warn(index, .afterEvaluationDate(what: "onset", text: text, date: c.date))
+            return nil
+        }
+        if interval.end > c.date { c.warn(index, .reachesPastEvaluationDate(what: "onset", text: text, date: c.date)) }
+        return interval
     }
 
     /// The input says at least `count` losses (a count Observation, a recurrent-miscarriage Condition).
@@ -75,22 +93,39 @@ enum Losses: FactSource {
         return false
     }
 
-    /// One loss per Condition; the same onset date counts once; a miscarriage followed within 14
-    /// days by an ectopic or molar pregnancy is that pregnancy, not a loss (terminology.md).
-    static func countLosses(_ c: FactContext, _ candidates: [Candidate], notLossDates: [CalendarDate]) -> [PregnancyLoss] {
+    /// One loss per pregnancy, not per Condition (guideline.md v2): loss Conditions whose onsets lie
+    /// less than `samePregnancyDays` (28) apart, or whose partial onsets overlap, are one pregnancy
+    /// recorded more than once (the scan, the curettage, the GP's letter): counted once, with a
+    /// warning; records chain (0, 10 and 30 days apart are one). A loss recorded within 28 days
+    /// before or after an ectopic or molar pregnancy is that pregnancy, not a loss. A loss with no
+    /// onset counts on its own.
+    static func countLosses(_ c: FactContext, _ candidates: [Candidate], notLosses: [DayInterval]) -> [PregnancyLoss] {
+        let window = c.defaults.samePregnancyDays
+        let kept = candidates.filter { candidate in
+            guard let onset = candidate.onset else { return true }
+            return !notLosses.contains { onset.gap(to: $0) <= window }
+        }
         var losses: [PregnancyLoss] = []
-        var byDate: [CalendarDate: Int] = [:]
-        for candidate in candidates {
-            if let d = candidate.date, notLossDates.contains(where: { d.days(until: $0) >= 0 && d.days(until: $0) <= c.defaults.ectopicAfterMiscarriageDays }) {
+        // Dated: in onset order, each joins the pregnancy before it when less than the window apart.
+        let dated = kept.filter { $0.onset != nil }.sorted { ($0.onset!.start, $0.onset!.end, $0.index) < ($1.onset!.start, $1.onset!.end, $1.index) }
+        var current: (loss: PregnancyLoss, span: DayInterval, first: Int)?
+        for candidate in dated {
+            let onset = candidate.onset!
+            if var group = current, group.span.gap(to: onset) < window {
+                c.warn(candidate.index, .samePregnancy(other: c.input.name(group.first), days: window))
+                group.loss.sources.append(Source(candidate.index))
+                group.loss.secondTrimester = group.loss.secondTrimester || candidate.secondTrimester
+                group.span.end = max(group.span.end, onset.end)
+                current = group
                 continue
             }
-            if let d = candidate.date, let existing = byDate[d] {
-                losses[existing].sources.append(Source(candidate.index))
-                losses[existing].secondTrimester = losses[existing].secondTrimester || candidate.secondTrimester
-                continue
-            }
-            if let d = candidate.date { byDate[d] = losses.count }
-            losses.append(PregnancyLoss(date: candidate.date, secondTrimester: candidate.secondTrimester, sources: [Source(candidate.index)]))
+            if let done = current { losses.append(done.loss) }
+            current = (PregnancyLoss(date: onset.isDay ? onset.start : nil, secondTrimester: candidate.secondTrimester, sources: [Source(candidate.index)]),
+                       onset, candidate.index)
+        }
+        if let done = current { losses.append(done.loss) }
+        for candidate in kept where candidate.onset == nil {
+            losses.append(PregnancyLoss(date: nil, secondTrimester: candidate.secondTrimester, sources: [Source(candidate.index)]))
         }
         return losses
     }
