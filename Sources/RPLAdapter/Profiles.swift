@@ -52,6 +52,8 @@ public final class Profiles: Sendable {
         /// guideline.md v2: loss records whose onsets lie less than this apart are one pregnancy
         /// recorded several times; a loss within this of an ectopic or molar record is that pregnancy.
         public var samePregnancyDays = 28
+        /// guideline.md v2: a pregnancy projected past 42w6d (300 days) has ended.
+        public var pregnancyEndsAfterDays = 300
         /// Values outside these are implausible: a warning, and the value is not used.
         public var plausibleTSH: ClosedRange<Double> = 0...1000
         public var plausibleFreeT4: ClosedRange<Double> = 0...200
@@ -221,6 +223,7 @@ public final class Profiles: Sendable {
                 case "secondTrimesterBeforeDays": d.secondTrimesterBeforeDays = try whole(0...400)
                 case "antiphospholipidRepeatDays": d.antiphospholipidRepeatDays = try whole(0...3650)
                 case "samePregnancyDays": d.samePregnancyDays = try whole(0...365)
+                case "pregnancyEndsAfterDays": d.pregnancyEndsAfterDays = try whole(1...400)
                 case "plausibleTSH": d.plausibleTSH = try range()
                 case "plausibleFreeT4": d.plausibleFreeT4 = try range()
                 case "plausibleBMI": d.plausibleBMI = try range()

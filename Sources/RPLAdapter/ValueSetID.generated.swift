@@ -64,6 +64,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case negative = "rpl-negative"
     /// Ectopic and molar pregnancies (not losses for RPL)
     case notALoss = "rpl-not-a-loss"
+    /// Answers saying not pregnant (a pregnancy status result that ends a pregnancy)
+    case notPregnant = "rpl-not-pregnant"
     /// Interpretations and answers meaning positive
     case positive = "rpl-positive"
     /// Conditions that count as a pregnancy loss

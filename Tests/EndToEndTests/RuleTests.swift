@@ -440,6 +440,40 @@ typealias S = Scenario
         #expect(!(try Runner.apply(pregnant(bleedingOn: nil)).fired.contains("RPL-PROGESTERONE")))
     }
 
+    /// guideline.md v2, "time ends states": a pregnancy is current only until a later record ends it.
+    @Test func aLaterLossOrNotPregnantResultEndsThePregnancy() throws {
+        // Pregnant since 2026-08-01, dated 2026-09-20 at 8 weeks, bleeding at 7 weeks; three earlier losses.
+        func pregnancy(_ extra: [Element]) -> S {
+            var s = S(losses: ["2023-01-10", "2024-01-10", "2025-03-10"])
+            s.add(S.condition("preg", S.sct, "77386006", onset: "2026-08-01"))
+            s.add(S.observation("ga", S.loinc, "49051-6", date: "2026-09-20", value: S.quantity("8", "wk", code: "wk")))
+            s.add(S.condition("bleed", S.sct, "54048003", onset: "2026-09-13"))
+            for e in extra { s.add(e) }
+            return s
+        }
+        // Still pregnant: 14w1d today, bleeding at 7w0d → progesterone.
+        #expect(try Runner.apply(pregnancy([])).requests("progesterone-vaginal").count == 1)
+        // A miscarriage three weeks ago ended it: no progesterone "until 16 weeks", no "this pregnancy".
+        let lost = try Runner.apply(pregnancy([S.condition("mc", S.sct, "17369002", onset: "2026-10-12")]))
+        #expect(lost.requests("progesterone-vaginal").isEmpty)
+        #expect(lost.stderr.contains("ends the pregnancy recorded up to 2026-09-20"))
+        // A "not pregnant" result after the pregnancy evidence ends it too.
+        let negative = S.observation("status", S.loinc, "82810-3", date: "2026-10-20", value: S.concept("valueCodeableConcept", S.sct, "60001007"))
+        #expect(try Runner.apply(pregnancy([negative])).requests("progesterone-vaginal").isEmpty)
+        // One before the pregnancy evidence does not.
+        let earlier = S.observation("status", S.loinc, "82810-3", date: "2026-07-01", value: S.concept("valueCodeableConcept", S.sct, "60001007"))
+        #expect(try Runner.apply(pregnancy([earlier])).requests("progesterone-vaginal").count == 1)
+    }
+
+    /// guideline.md v2: a gestational age projected past 42w6d means that pregnancy has ended.
+    @Test func aPregnancyProjectedPast42Weeks6DaysHasEnded() throws {
+        // 42w6d (300 days) today: still current; 43w0d: ended (the uterus order is then not deferred).
+        let current = try Runner.apply(pregnant(gestationalWeeks: "42.857142", bleedingOn: nil))
+        #expect(!current.stderr.contains("not a current pregnancy"))
+        let ended = try Runner.apply(pregnant(gestationalWeeks: "43", bleedingOn: nil))
+        #expect(ended.stderr.contains("not a current pregnancy"))
+    }
+
     @Test func cervixFollowUpAfterASecondTrimesterLossWithSuspicion() throws {
         var s = S(losses: ["2025-03-10"])
         s.add(S.condition("second", S.sct, "85116003", onset: "2026-01-22"))

@@ -235,6 +235,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case textOnly(what: String, text: String)
         case reachesPastEvaluationDate(what: String, text: String, date: CalendarDate)
         case samePregnancy(other: String, days: Int)
+        case endsPregnancy(after: CalendarDate)
     }
 
     /// The resource's index in the input (for ordering).
@@ -262,11 +263,13 @@ struct Warning: Hashable, CustomStringConvertible {
         case .neitherPositiveNorNegative(let w): what = "\(w) result cannot be read as positive or negative; treated as missing"
         case .noPlausibleGestationalAge(let range):
             what = "gestational age has no plausible value in weeks or days (\(formatNumber(range.lowerBound))–\(formatNumber(range.upperBound)) days); treated as missing"
-        case .gestationalAgeBeyondPregnancy(let ga, let date): what = "implies a gestational age of \(ga) on \(date); not used"
+        case .gestationalAgeBeyondPregnancy(let ga, let date): what = "implies a gestational age of \(ga) on \(date): not a current pregnancy"
         case .reachesPastEvaluationDate(let w, let text, let date):
             what = "\(w) \(text) reaches past the evaluation date \(date); counted, as it may lie before it"
         case .samePregnancy(let other, let days):
             what = "counted as one loss with \(other) (onsets less than \(days) days apart: one pregnancy recorded more than once)"
+        case .endsPregnancy(let after):
+            what = "ends the pregnancy recorded up to \(after): no current pregnancy"
         case .textOnly(let w, let text): what = "\(w) recorded as text only (\"\(text)\"), no recognised code: check; not counted"
         }
         return "\(resource): \(what)"

@@ -4,10 +4,13 @@ import RPLGuideline
 /// Card area: a current pregnancy (`Sources/RPLGuideline/Pregnancy.swift`: RPL-PROGESTERONE,
 /// RPL-CERVIX). Facts: `currentPregnancy` with its gestational age projected to the evaluation
 /// date (the newest dating: gestational age, estimated delivery date or last menstrual period),
+/// current only until a later record ends it (guideline.md v2: a loss, ectopic or molar Condition,
+/// or a "not pregnant" result dated after the pregnancy evidence; or a projected gestational age
+/// past 42w6d),
 /// `bleedingInCurrentPregnancy` with the gestational age at onset, `cervicalInsufficiencySuspected`.
 /// Codes: ValueSets `pregnantNow`, `pregnancyStatus`, `gestationalAge`, `estimatedDeliveryDate`,
-/// `lastMenstrualPeriod`, `earlyPregnancyBleeding`, `cervicalInsufficiency`; setting
-/// `plausibleGestationalAgeDays`.
+/// `lastMenstrualPeriod`, `earlyPregnancyBleeding`, `cervicalInsufficiency`, `notPregnant`,
+/// `pregnancyLoss`, `notALoss`; settings `plausibleGestationalAgeDays`, `pregnancyEndsAfterDays`.
 /// Tests: Tests/EndToEndTests/RuleTests.swift (PregnancyRuleTests), Fixtures `pregnancy-*`.
 enum Pregnancy: FactSource {
     struct Dating {
@@ -21,8 +24,16 @@ enum Pregnancy: FactSource {
         var onset: CalendarDate?
     }
 
+    /// A record that ends a pregnancy, with the days it may have happened on.
+    struct Ending {
+        var index: Int
+        var when: DayInterval
+    }
+
     static func read(_ c: FactContext, into facts: inout Facts) {
         var pregnancyConditions: [Int] = []
+        var evidence: [DayInterval] = []
+        var endings: [Ending] = []
         var bleeding: [Bleeding] = []
         for index in c.patientConditions() {
             let r = c.resource(index)
@@ -30,7 +41,14 @@ enum Pregnancy: FactSource {
             if c.terminology.matches(code, .cervicalInsufficiency) {
                 facts.cervicalInsufficiencySuspected.append(Finding(c.text(code), Source(index)))
             }
-            if c.terminology.matches(code, .pregnantNow) && c.activeCondition(r) { pregnancyConditions.append(index) }
+            if c.terminology.matches(code, .pregnantNow) && c.activeCondition(r) {
+                pregnancyConditions.append(index)
+                if let d = c.conditionDateText(r).flatMap(DayInterval.init(fhir:)) { evidence.append(d) }
+            }
+            if c.terminology.matches(code, .pregnancyLoss) || c.terminology.matches(code, .notALoss),
+               let d = c.conditionDateText(r).flatMap(DayInterval.init(fhir:)), d.start <= c.date {
+                endings.append(Ending(index: index, when: d))
+            }
             if c.terminology.matches(code, .earlyPregnancyBleeding) {
                 bleeding.append(Bleeding(index: index, onset: c.dated(index, c.conditionDateText(r), what: "onset")))
             }
@@ -40,11 +58,26 @@ enum Pregnancy: FactSource {
         for index in c.items(["Observation"]) {
             let r = c.resource(index)
             guard c.usableObservation(r), c.person(index) == .patient else { continue }
-            if c.terminology.matches(r.child("code"), .pregnancyStatus), c.terminology.matches(r.child("valueCodeableConcept"), .pregnantNow),
-               c.dated(index, c.observationDateText(r), what: "date") != nil {
-                pregnantObservations.append(index)
+            if c.terminology.matches(r.child("code"), .pregnancyStatus) {
+                let value = r.child("valueCodeableConcept")
+                if c.terminology.matches(value, .pregnantNow), let d = c.dated(index, c.observationDateText(r), what: "date") {
+                    pregnantObservations.append(index)
+                    evidence.append(DayInterval(start: d, end: d))
+                } else if c.terminology.matches(value, .notPregnant), let d = c.dated(index, c.observationDateText(r), what: "date") {
+                    endings.append(Ending(index: index, when: DayInterval(start: d, end: d)))
+                }
             }
-            if let dating = dating(c, index) { datings.append(dating) }
+            if let dating = dating(c, index) {
+                datings.append(dating)
+                evidence.append(DayInterval(start: dating.date, end: dating.date))
+            }
+        }
+        guard !pregnancyConditions.isEmpty || !pregnantObservations.isEmpty else { return }
+        // Time ends states: a loss, ectopic or molar record, or a "not pregnant" result after the
+        // newest evidence of the pregnancy means it is over (v1 kept proposing progesterone).
+        if let latest = evidence.map(\.end).max(), let ended = endings.first(where: { $0.when.start > latest }) {
+            c.warn(ended.index, .endsPregnancy(after: latest))
+            return
         }
         pregnancy(c, conditions: pregnancyConditions, observations: pregnantObservations, datings: datings, bleeding: bleeding, into: &facts)
     }
@@ -96,7 +129,12 @@ enum Pregnancy: FactSource {
         var ga: GestationalAge?
         var sources = (conditions + observations).map(Source.init)
         if let newest = datings.max(by: { ($0.date, $0.index) < ($1.date, $1.index) }) {
-            if newest.gestationalAge.days >= 0 && newest.gestationalAge.days <= 44 * 7 {
+            if newest.gestationalAge.days > c.defaults.pregnancyEndsAfterDays {
+                // Projected past 42w6d: that pregnancy has ended (guideline.md v2).
+                c.warn(newest.index, .gestationalAgeBeyondPregnancy(gestationalAge: newest.gestationalAge, date: c.date))
+                return
+            }
+            if newest.gestationalAge.days >= 0 {
                 ga = newest.gestationalAge
                 sources.append(Source(newest.index))
             } else {
