@@ -114,6 +114,15 @@ let embeddedProfiles: [(name: String, json: String)] = [
     ("ValueSet-rpl-anticardiolipin-igm.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-anticardiolipin-igm","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-anticardiolipin-igm","version":"0.1.0","name":"RplAnticardiolipinIgm","title":"Anticardiolipin IgM","status":"active","compose":{"include":[{"system":"http://loinc.org","concept":[{"code":"3182-3"},{"code":"8066-3"}]}]},"description":"Codes marked (?) in terminology.md were not confirmed against a terminology server; a site corrects them here."}
 """####),
+    ("ValueSet-rpl-antiphospholipid-nonspecific.json", ####"""
+{"resourceType":"ValueSet","id":"rpl-antiphospholipid-nonspecific","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-antiphospholipid-nonspecific","version":"0.1.0","name":"RplAntiphospholipidNonspecific","title":"Codes that cover antiphospholipid syndrome among other things","status":"active","description":"terminology.md v2: ICD-10 D68.6 (\"other thrombophilia\") also covers a lupus anticoagulant finding: a warning, never apsDiagnosed.","compose":{"include":[{"system":"http://hl7.org/fhir/sid/icd-10","concept":[{"code":"D68.6","display":"Other thrombophilia"}]}]}}
+"""####),
+    ("ValueSet-rpl-antiphospholipid-syndrome.json", ####"""
+{"resourceType":"ValueSet","id":"rpl-antiphospholipid-syndrome","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-antiphospholipid-syndrome","version":"0.1.0","name":"RplAntiphospholipidSyndrome","title":"Antiphospholipid syndrome (specific codes)","status":"active","description":"guideline.md v2 apsDiagnosed: a confirmed Condition with one of these codes stands for confirmed persistence. Codes from terminology.md (not re-verified against a terminology server here; a site corrects them in its copy).","compose":{"include":[{"system":"http://snomed.info/sct","concept":[{"code":"26843008","display":"Antiphospholipid syndrome"},{"code":"402865003","display":"Antiphospholipid syndrome in pregnancy"}]}]}}
+"""####),
+    ("ValueSet-rpl-aspirin.json", ####"""
+{"resourceType":"ValueSet","id":"rpl-aspirin","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-aspirin","version":"0.1.0","name":"RplAspirin","title":"Low-dose aspirin (acetylsalicylic acid as antithrombotic)","status":"active","description":"RPL-APL-TREAT proposes aspirin only when it is not already taken or requested. ATC B01AC06 (terminology.md order catalogue).","compose":{"include":[{"system":"http://www.whocc.no/atc","concept":[{"code":"B01AC06","display":"acetylsalicylic acid"}]},{"system":"http://snomed.info/sct","concept":[{"code":"387458008","display":"Aspirin"}]}]}}
+"""####),
     ("ValueSet-rpl-autoimmune-disease.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-autoimmune-disease","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-autoimmune-disease","version":"0.1.0","name":"RplAutoimmuneDisease","title":"Clinical signs of autoimmune disease (ANA exception)","status":"active","compose":{"include":[{"system":"http://snomed.info/sct","concept":[{"code":"200936003","display":"Lupus erythematosus"},{"code":"55464009","display":"Systemic lupus erythematosus (?)"}]}]},"description":"Codes marked (?) in terminology.md were not confirmed against a terminology server; a site corrects them here."}
 """####),
@@ -164,6 +173,9 @@ let embeddedProfiles: [(name: String, json: String)] = [
 """####),
     ("ValueSet-rpl-levothyroxine.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-levothyroxine","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-levothyroxine","version":"0.1.0","name":"RplLevothyroxine","title":"Levothyroxine","status":"active","compose":{"include":[{"system":"http://www.whocc.no/atc","concept":[{"code":"H03AA01","display":"levothyroxine sodium"}]},{"system":"http://snomed.info/sct","concept":[{"code":"710809001","display":"Levothyroxine"}]}]}}
+"""####),
+    ("ValueSet-rpl-lmwh.json", ####"""
+{"resourceType":"ValueSet","id":"rpl-lmwh","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-lmwh","version":"0.1.0","name":"RplLmwh","title":"Heparins (the ATC heparin group)","status":"active","description":"RPL-APL-TREAT proposes LMWH only when no heparin is already taken or requested. ATC B01AB and the members terminology.md v2 lists (B01AB02 antithrombin III is not a heparin).","compose":{"include":[{"system":"http://www.whocc.no/atc","concept":[{"code":"B01AB","display":"heparin group"},{"code":"B01AB01","display":"heparin"},{"code":"B01AB04","display":"dalteparin"},{"code":"B01AB05","display":"enoxaparin"},{"code":"B01AB06","display":"nadroparin"},{"code":"B01AB10","display":"tinzaparin"},{"code":"B01AB12","display":"bemiparin"}]}]}}
 """####),
     ("ValueSet-rpl-lupus-anticoagulant-panel.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-lupus-anticoagulant-panel","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-lupus-anticoagulant-panel","version":"0.1.0","name":"RplLupusAnticoagulantPanel","title":"Lupus anticoagulant panels (members are read)","status":"active","compose":{"include":[{"system":"http://loinc.org","concept":[{"code":"75515-7"},{"code":"75881-3"}]}]}}

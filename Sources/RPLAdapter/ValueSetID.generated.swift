@@ -18,6 +18,12 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case anticardiolipinIgg = "rpl-anticardiolipin-igg"
     /// Anticardiolipin IgM
     case anticardiolipinIgm = "rpl-anticardiolipin-igm"
+    /// Codes that cover antiphospholipid syndrome among other things
+    case antiphospholipidNonspecific = "rpl-antiphospholipid-nonspecific"
+    /// Antiphospholipid syndrome (specific codes)
+    case antiphospholipidSyndrome = "rpl-antiphospholipid-syndrome"
+    /// Low-dose aspirin (acetylsalicylic acid as antithrombotic)
+    case aspirin = "rpl-aspirin"
     /// Clinical signs of autoimmune disease (ANA exception)
     case autoimmuneDisease = "rpl-autoimmune-disease"
     /// Body mass index
@@ -52,6 +58,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case lastMenstrualPeriod = "rpl-last-menstrual-period"
     /// Levothyroxine
     case levothyroxine = "rpl-levothyroxine"
+    /// Heparins (the ATC heparin group)
+    case lmwh = "rpl-lmwh"
     /// Lupus anticoagulant panels (members are read)
     case lupusAnticoagulantPanel = "rpl-lupus-anticoagulant-panel"
     /// Lupus anticoagulant screen/confirm and normalised ratios

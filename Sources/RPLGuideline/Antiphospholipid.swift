@@ -3,8 +3,10 @@
 /// RPL-APL — "Antifosfolipidenantistoffen (Lupus Anticoagulans, anticardiolipine IgG en IgM, β2
 /// glycoproteïne IgG en IgM)": each of the five tests with no result → order it; the orders of
 /// one run (first tests and repeats) share one requisition.
+/// guideline.md v2: not with a known antiphospholipid syndrome (`apsDiagnosed`).
 func rplAPL(_ f: Facts) -> [Recommendation] {
-    AntiphospholipidTest.allCases.compactMap { test in
+    guard f.apsDiagnosed.isEmpty else { return [] }
+    return AntiphospholipidTest.allCases.compactMap { test in
         guard (f.antiphospholipid[test] ?? []).isEmpty else { return nil }
         return Recommendation(ruleId: .apl, activityId: .aplTesting, kind: .order, sources: [],
                               reason: "No \(test.display) result.", item: test.rawValue, requisition: aplRequisition)
@@ -42,6 +44,7 @@ func persistence(_ results: [AntiphospholipidResult], days: Int) -> (Antiphospho
 /// confirmed is not repeated (RPL-APL-TREAT holds).
 func rplAPLRepeat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     let days = settings.antiphospholipidRepeatDays
+    guard f.apsDiagnosed.isEmpty else { return [] }  // a known APS stands for confirmed persistence
     return AntiphospholipidTest.allCases.compactMap { test in
         let results = f.antiphospholipid[test] ?? []
         guard persistence(results, days: days) == nil, let positive = currentRunStart(results) else { return nil }
@@ -53,10 +56,13 @@ func rplAPLRepeat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     }
 }
 
-/// RPL-APL-TREAT — "Indien persisterend verhoogd: lage dosis aspirine i.c.m. LMWH": the same test
-/// positive twice at least 84 days apart → propose low-dose aspirin and LMWH for the next
-/// pregnancy. A later negative does not undo confirmed persistence; a negative at least 84 days
-/// after a single positive means transient: no treatment, and the plan says so.
+/// RPL-APL-TREAT — "Indien persisterend verhoogd: lage dosis aspirine i.c.m. LMWH" (guideline.md v2):
+/// a known antiphospholipid syndrome, or the same test positive twice at least 84 days apart →
+/// propose each of low-dose aspirin and LMWH that is not already taken or requested, with ESHRE's
+/// timing (aspirin from before conception, LMWH from a positive pregnancy test; in a pregnancy both
+/// now), and with fewer than 3 losses the note that ESHRE advises it for 3 or more. A later negative
+/// does not undo confirmed persistence; a negative at least 84 days after a single positive means
+/// transient: no treatment, and the plan says so.
 func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     let days = settings.antiphospholipidRepeatDays
     var persistent: [(AntiphospholipidTest, AntiphospholipidResult, AntiphospholipidResult)] = []
@@ -73,19 +79,47 @@ func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
                 item: test.rawValue))
         }
     }
-    guard !persistent.isEmpty else { return transient }
-    let sources = persistent.flatMap { [$0.1.source, $0.2.source] }
-    let why = persistent.map { "\($0.0.display) positive on \($0.1.date) and \($0.2.date)" }.joined(separator: "; ")
-    return [
-        Recommendation(ruleId: .aplTreat, activityId: .aspirinLowDose, kind: .medication, sources: sources,
-                       reason: "Persistent antiphospholipid antibodies (\(why)): low-dose aspirin with LMWH in the next pregnancy."),
-        Recommendation(ruleId: .aplTreat, activityId: .lmwh, kind: .medication, sources: sources,
-                       reason: "Persistent antiphospholipid antibodies (\(why)): LMWH with low-dose aspirin in the next pregnancy."),
-    ]
+    let aps = f.apsDiagnosed
+    guard !persistent.isEmpty || !aps.isEmpty else { return transient }
+    let sources = aps.map(\.source) + persistent.flatMap { [$0.1.source, $0.2.source] }
+    var why: [String] = []
+    if !aps.isEmpty { why.append("antiphospholipid syndrome recorded (\(aps.map(\.text).joined(separator: "; ")))") }
+    if !persistent.isEmpty {
+        why.append("persistent antiphospholipid antibodies (" + persistent.map { "\($0.0.display) positive on \($0.1.date) and \($0.2.date)" }.joined(separator: "; ") + ")")
+    }
+    let basis = why.joined(separator: "; ")
+    let basisText = basis.prefix(1).uppercased() + basis.dropFirst()
+    // ESHRE's timing: aspirin from before conception, LMWH from a positive pregnancy test; during a
+    // pregnancy both now.
+    let pregnant = f.currentPregnancy != nil
+    let aspirinWhen = pregnant ? "now, in this pregnancy" : "from before conception"
+    let lmwhWhen = pregnant ? "now, in this pregnancy" : "from a positive pregnancy test"
+    let fewLosses = f.lossCount < 3
+        ? " ESHRE advises this for 3 or more losses; with fewer, within research (the card itself names no number)." : ""
+    var out: [Recommendation] = []
+    if f.aspirinTakenOrRequested.isEmpty {
+        out.append(Recommendation(ruleId: .aplTreat, activityId: .aspirinLowDose, kind: .medication, sources: sources,
+                                  reason: "\(basisText): low-dose aspirin \(aspirinWhen), with LMWH \(lmwhWhen).\(fewLosses)"))
+    } else {
+        out.append(Recommendation(ruleId: .aplTreat, activityId: nil, kind: .note, sources: sources + f.aspirinTakenOrRequested,
+                                  reason: "\(basisText): low-dose aspirin is already taken or requested; not proposed again.", item: "aspirin"))
+    }
+    if f.heparinTakenOrRequested.isEmpty {
+        out.append(Recommendation(ruleId: .aplTreat, activityId: .lmwh, kind: .medication, sources: sources,
+                                  reason: "\(basisText): LMWH \(lmwhWhen), with low-dose aspirin \(aspirinWhen).\(fewLosses)"))
+    } else {
+        out.append(Recommendation(ruleId: .aplTreat, activityId: nil, kind: .note, sources: sources + f.heparinTakenOrRequested,
+                                  reason: "\(basisText): a heparin is already taken or requested; not proposed again.", item: "lmwh"))
+    }
+    return out
 }
 
-/// Persistent antiphospholipid antibodies (the exception of NR-LMWH-THROMBOPHILIA and of heparin
-/// under NR-DRUGS).
+/// A known antiphospholipid syndrome, or persistent antibodies: RPL-APL-TREAT holds (the LMWH
+/// and heparin exceptions of NR-LMWH-THROMBOPHILIA and NR-DRUGS).
+func antiphospholipidTreatmentHolds(_ f: Facts, settings: GuidelineSettings) -> Bool {
+    !f.apsDiagnosed.isEmpty || persistentAntiphospholipid(f, settings: settings)
+}
+
 func persistentAntiphospholipid(_ f: Facts, settings: GuidelineSettings) -> Bool {
     AntiphospholipidTest.allCases.contains { persistence(f.antiphospholipid[$0] ?? [], days: settings.antiphospholipidRepeatDays) != nil }
 }

@@ -140,6 +140,13 @@ public struct Facts: Sendable {
     public var subclinicalHypothyroidismConditions: [Finding] = []
     public var levothyroxineAlreadyActive: [Source] = []
     public var antiphospholipid: [AntiphospholipidTest: [AntiphospholipidResult]] = [:]
+    /// A confirmed antiphospholipid syndrome (guideline.md v2 `apsDiagnosed`): stands for confirmed
+    /// persistence (RPL-APL, RPL-APL-REPEAT, RPL-APL-TREAT, the LMWH/heparin exceptions).
+    public var apsDiagnosed: [Finding] = []
+    /// Low-dose aspirin / a heparin already taken (active) or requested (draft, active, on-hold) for
+    /// the patient: RPL-APL-TREAT does not propose it again.
+    public var aspirinTakenOrRequested: [Source] = []
+    public var heparinTakenOrRequested: [Source] = []
     public var familyHistoryRPL: [Finding] = []
     public var geneticsReferralReasons: [Finding] = []
     public var parentalKaryotypeAbnormal: [Finding] = []

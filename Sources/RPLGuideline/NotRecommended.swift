@@ -31,10 +31,12 @@ func exception(_ match: InputRequest.Match, _ f: Facts, settings: GuidelineSetti
     case .nrLevothyroxineEuthyroid:
         return hypothyroidismEstablished(f) ? "hypothyroidism is established" : nil
     case .nrLmwhThrombophilia:
-        return persistentAntiphospholipid(f, settings: settings) ? "persistent antiphospholipid antibodies (RPL-APL-TREAT)" : nil
+        return antiphospholipidTreatmentHolds(f, settings: settings) ? "antiphospholipid syndrome or persistent antiphospholipid antibodies (RPL-APL-TREAT)" : nil
     case .nrDrugs:
         if match.item == "progesterone" && progesteroneEndDate(f, settings: settings) != nil { return "RPL-PROGESTERONE holds" }
-        if match.item == "heparin" && persistentAntiphospholipid(f, settings: settings) { return "persistent antiphospholipid antibodies (RPL-APL-TREAT)" }
+        if match.item == "heparin" && antiphospholipidTreatmentHolds(f, settings: settings) {
+            return "antiphospholipid syndrome or persistent antiphospholipid antibodies (RPL-APL-TREAT)"
+        }
         return nil
     case .nrPrednisone:
         return f.onStudy.isEmpty ? nil : "she takes part in a study"

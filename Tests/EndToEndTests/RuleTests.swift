@@ -315,6 +315,36 @@ typealias S = Scenario
         #expect(try Runner.apply(ended).requests("apl-repeat").isEmpty)
     }
 
+    /// guideline.md v2 `apsDiagnosed`: a confirmed antiphospholipid syndrome stands for confirmed
+    /// persistence: no antibody tests again, aspirin and LMWH proposed, her heparin not flagged.
+    @Test func aKnownAntiphospholipidSyndrome() throws {
+        func aps(verification: String = "confirmed", code: String = "26843008", system: String = S.sct, extra: [Element] = []) -> S {
+            var s = S()
+            s.add(S.condition("aps", system, code, onset: "2020-04-01", verification: verification))
+            for e in extra { s.add(e) }
+            return s
+        }
+        let known = try Runner.apply(aps())
+        #expect(known.requests("apl-testing").isEmpty && known.requests("apl-repeat").isEmpty)
+        #expect(known.requests("aspirin-low-dose").count == 1 && known.requests("lmwh").count == 1)
+        let aspirin = try #require(known.requests("aspirin-low-dose").first?.child("note")?.string("text"))
+        #expect(aspirin.contains("from before conception") && aspirin.contains("from a positive pregnancy test"))
+        #expect(aspirin.contains("ESHRE advises this for 3 or more losses"))  // 2 losses
+        // Her nadroparin is an APS treatment, not "LMWH for a thrombophilia factor"; not proposed again.
+        let nadroparin = S.medicationRequest("nadro", S.atc, "B01AB06")
+        let treated = try Runner.apply(aps(extra: [nadroparin]))
+        #expect(treated.flags.isEmpty)
+        #expect(treated.requests("lmwh").isEmpty && treated.requests("aspirin-low-dose").count == 1)
+        #expect(treated.notes.contains { $0.hasPrefix("RPL-APL-TREAT") && $0.contains("already taken or requested") })
+        // Provisional, or only the non-specific ICD-10 D68.6: a warning, and the tests are ordered.
+        let provisional = try Runner.apply(aps(verification: "provisional"))
+        #expect(provisional.requests("apl-testing").count == 5 && provisional.requests("lmwh").isEmpty)
+        #expect(provisional.stderr.contains("antiphospholipid syndrome is not confirmed"))
+        let nonspecific = try Runner.apply(aps(code: "D68.6", system: "http://hl7.org/fhir/sid/icd-10"))
+        #expect(nonspecific.requests("apl-testing").count == 5)
+        #expect(nonspecific.stderr.contains("is not specific for antiphospholipid syndrome"))
+    }
+
     @Test func laFromRatioAndQuantityAgainstDefaults() throws {
         var s = S()
         for r in S.allAPLNegative(date: "2026-01-01").filter({ $0.string("id") != "la-neg" && $0.string("id") != "aclm-neg" }) { s.add(r) }

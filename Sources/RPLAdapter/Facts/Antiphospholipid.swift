@@ -4,9 +4,11 @@ import RPLGuideline
 /// Card area: antiphospholipid antibodies (`Sources/RPLGuideline/Antiphospholipid.swift`:
 /// RPL-APL, RPL-APL-REPEAT, RPL-APL-TREAT). Facts: `antiphospholipid[test]`, each result dated and
 /// positive or negative (interpretation, a coded answer, a quantity against the result's range,
-/// else the project default).
+/// else the project default); `apsDiagnosed` (a confirmed APS-specific Condition; a provisional
+/// one or a non-specific code is a warning); `aspirinTakenOrRequested`, `heparinTakenOrRequested`.
 /// Codes: ValueSets `lupusAnticoagulant`, `lupusAnticoagulantRatio`, `lupusAnticoagulantPanel`,
-/// `anticardiolipinIgg/Igm`, `antiB2gpiIgg/Igm`, `positive`, `negative`; settings
+/// `anticardiolipinIgg/Igm`, `antiB2gpiIgg/Igm`, `positive`, `negative`, `antiphospholipidSyndrome`,
+/// `antiphospholipidNonspecific`, `aspirin`, `lmwh`; settings
 /// `lupusAnticoagulantRatioCutoff`, `antibodyPositiveAbove`, `plausibleAntibody`,
 /// `plausibleLupusAnticoagulantRatio`.
 /// Tests: Tests/EndToEndTests/RuleTests.swift (AntiphospholipidRuleTests), Fixtures `apl-*`.
@@ -21,6 +23,31 @@ enum Antiphospholipid: FactSource {
             let r = c.resource(index)
             guard c.usableObservation(r), c.person(index) == .patient else { continue }
             result(c, index, into: &facts)
+        }
+        for index in c.patientConditions() {
+            let r = c.resource(index)
+            let code = r.child("code")
+            if c.terminology.matches(code, .antiphospholipidSyndrome) {
+                let verification = c.terminology.codes(of: r.child("verificationStatus")).map(\.code)
+                if verification.contains("confirmed") {
+                    facts.apsDiagnosed.append(Finding(c.text(code), Source(index)))
+                } else {
+                    c.warn(index, .notConfirmed(what: "antiphospholipid syndrome", status: verification.first ?? "not given",
+                                                consequence: "the antibody tests are still ordered"))
+                }
+            } else if c.terminology.matches(code, .antiphospholipidNonspecific) {
+                c.warn(index, .notSpecific(what: "antiphospholipid syndrome", text: c.text(code), consequence: "the antibody tests are still ordered"))
+            }
+        }
+        // Aspirin or a heparin the patient already takes, or that is already requested for her.
+        for index in c.items(["MedicationRequest", "MedicationStatement"]) {
+            let r = c.resource(index)
+            let status = r.string("status") ?? ""
+            let current = r.name == "MedicationRequest" ? ["draft", "active", "on-hold"].contains(status) : status == "active"
+            guard current, c.person(index) == .patient else { continue }
+            let medication = Requests.medicationCode(c, index)
+            if c.terminology.matches(medication, .aspirin) { facts.aspirinTakenOrRequested.append(Source(index)) }
+            if c.terminology.matches(medication, .lmwh) { facts.heparinTakenOrRequested.append(Source(index)) }
         }
     }
 

@@ -236,6 +236,8 @@ struct Warning: Hashable, CustomStringConvertible {
         case reachesPastEvaluationDate(what: String, text: String, date: CalendarDate)
         case samePregnancy(other: String, days: Int)
         case endsPregnancy(after: CalendarDate)
+        case notConfirmed(what: String, status: String, consequence: String)
+        case notSpecific(what: String, text: String, consequence: String)
     }
 
     /// The resource's index in the input (for ordering).
@@ -268,6 +270,10 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "\(w) \(text) reaches past the evaluation date \(date); counted, as it may lie before it"
         case .samePregnancy(let other, let days):
             what = "counted as one loss with \(other) (onsets less than \(days) days apart: one pregnancy recorded more than once)"
+        case .notConfirmed(let w, let status, let consequence):
+            what = "\(w) is not confirmed (verification status \(status)): \(consequence)"
+        case .notSpecific(let w, let text, let consequence):
+            what = "\"\(text)\" is not specific for \(w): \(consequence)"
         case .endsPregnancy(let after):
             what = "ends the pregnancy recorded up to \(after): no current pregnancy"
         case .textOnly(let w, let text): what = "\(w) recorded as text only (\"\(text)\"), no recognised code: check; not counted"
