@@ -100,6 +100,21 @@ public struct CurrentPregnancy: Sendable, Hashable {
     }
 }
 
+/// A medicine on record: a MedicationStatement (active, completed or stopped) or a
+/// MedicationRequest (active or completed), with its start where recorded.
+public struct MedicationUse: Sendable, Hashable {
+    public var source: Source
+    /// `effective[x]`, `authoredOn`, else `dateAsserted`: the first day it may have started.
+    public var start: CalendarDate?
+    /// Taken now: a MedicationStatement active, or a MedicationRequest active.
+    public var current: Bool
+    public init(source: Source, start: CalendarDate?, current: Bool) {
+        self.source = source
+        self.start = start
+        self.current = current
+    }
+}
+
 /// A request already in the input, with the not-recommended items it matches.
 public struct InputRequest: Sendable, Hashable {
     public struct Match: Sendable, Hashable {
@@ -138,7 +153,8 @@ public struct Facts: Sendable {
     public var freeT4: ThyroidResult?
     public var hypothyroidismConditions: [Finding] = []
     public var subclinicalHypothyroidismConditions: [Finding] = []
-    public var levothyroxineAlreadyActive: [Source] = []
+    /// Levothyroxine of the patient on record (guideline.md v2 `levothyroxineTaken`).
+    public var levothyroxine: [MedicationUse] = []
     public var antiphospholipid: [AntiphospholipidTest: [AntiphospholipidResult]] = [:]
     /// A confirmed antiphospholipid syndrome (guideline.md v2 `apsDiagnosed`): stands for confirmed
     /// persistence (RPL-APL, RPL-APL-REPEAT, RPL-APL-TREAT, the LMWH/heparin exceptions).

@@ -9,14 +9,31 @@ let specificity: [RuleID] = [
     .nrUterineSurgery, .nrPolypMyomaAdhesion, .nrScratching, .nrSpermSelection, .nrDrugs,
 ]
 
-/// Hypothyroidism, overt or subclinical, established (the exception of NR-LEVOTHYROXINE-EUTHYROID).
-func hypothyroidismEstablished(_ f: Facts) -> Bool {
-    overtHypothyroidism(f) || subclinicalHypothyroidism(f) || !f.hypothyroidismConditions.isEmpty
-        || !f.subclinicalHypothyroidismConditions.isEmpty
+/// NR-LEVOTHYROXINE-EUTHYROID (guideline.md v2): why the levothyroxine `request` is not
+/// "treatment of euthyroidism", or nil when euthyroidism is shown (newest TSH in the window normal,
+/// a free T4 on or after it normal if there is one, no hypothyroidism recorded or shown, and no
+/// levothyroxine taken before that TSH other than the request itself).
+func levothyroxineNotForEuthyroidism(_ f: Facts, request: Source) -> String? {
+    guard let tsh = f.tsh else {
+        return "no TSH in the lookback window: euthyroid status is unknown until the TSH ordered by RPL-TSH is back"
+    }
+    if tsh.classification != .normal { return "TSH \(tsh.valueText) \(tsh.unit) on \(tsh.date) is \(tsh.classification.rawValue): not euthyroid" }
+    if let ft4 = f.freeT4, ft4.date >= tsh.date, ft4.classification != .normal {
+        return "free T4 \(ft4.valueText) \(ft4.unit) on \(ft4.date) is \(ft4.classification.rawValue): not euthyroid"
+    }
+    if !f.hypothyroidismConditions.isEmpty || !f.subclinicalHypothyroidismConditions.isEmpty {
+        return "hypothyroidism is recorded"
+    }
+    let before = f.levothyroxine.filter { $0.source != request && ($0.start.map { $0 <= tsh.date } ?? true) }
+    if !before.isEmpty {
+        let unknown = before.contains { $0.start == nil } ? " (a start date is not recorded: taken as before)" : ""
+        return "levothyroxine was taken before the normal TSH of \(tsh.date)\(unknown): treated hypothyroidism, not euthyroidism"
+    }
+    return nil
 }
 
 /// The exception of a line for one matched item, in words, when it holds.
-func exception(_ match: InputRequest.Match, _ f: Facts, settings: GuidelineSettings) -> String? {
+func exception(_ match: InputRequest.Match, request: InputRequest, _ f: Facts, settings: GuidelineSettings) -> String? {
     switch match.ruleId {
     case .nrTissueGenetics:
         return f.structuralAnomaliesInPregnancy.isEmpty ? nil : "structural or ultrasound abnormalities are recorded"
@@ -29,7 +46,7 @@ func exception(_ match: InputRequest.Match, _ f: Facts, settings: GuidelineSetti
     case .nrProlactin:
         return f.oligoOrAmenorrhoea.isEmpty ? nil : "oligo- or amenorrhoea is recorded"
     case .nrLevothyroxineEuthyroid:
-        return hypothyroidismEstablished(f) ? "hypothyroidism is established" : nil
+        return levothyroxineNotForEuthyroidism(f, request: request.source)
     case .nrLmwhThrombophilia:
         return antiphospholipidTreatmentHolds(f, settings: settings) ? "antiphospholipid syndrome or persistent antiphospholipid antibodies (RPL-APL-TREAT)" : nil
     case .nrDrugs:
@@ -57,7 +74,7 @@ func notRecommended(_ f: Facts, settings: GuidelineSettings) -> [Recommendation]
             (specificity.firstIndex(of: $0.ruleId) ?? specificity.count) < (specificity.firstIndex(of: $1.ruleId) ?? specificity.count)
         }) else { continue }
         let how = match.byKeyword ? " (recognised by keyword: \(match.item))" : ""
-        if let why = exception(match, f, settings: settings) {
+        if let why = exception(match, request: request, f, settings: settings) {
             out.append(Recommendation(ruleId: match.ruleId, activityId: nil, kind: .note, sources: [request.source],
                                       reason: "Requested \(request.description)\(how) is not flagged: \(why).", item: match.item))
         } else {

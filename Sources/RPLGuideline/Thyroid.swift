@@ -29,22 +29,19 @@ func subclinicalHypothyroidism(_ f: Facts) -> Bool {
     return ft4.classification == .normal
 }
 
-/// RPL-LEVOTHYROXINE — "Indien sprake is van hypothyreoïdie: behandel met levothyroxine":
-/// overt hypothyroidism, or an active hypothyroidism Condition, and no levothyroxine already
-/// active → propose levothyroxine.
+/// RPL-LEVOTHYROXINE — "Indien sprake is van hypothyreoïdie: behandel met levothyroxine"
+/// (guideline.md v2): overt hypothyroidism shown by the results (newest TSH high, a free T4 on or
+/// after it low) and no levothyroxine taken now → propose levothyroxine. A recorded hypothyroidism
+/// with no levothyroxine on record at all gives no proposal, but a note to check the medication list.
 func rplLevothyroxine(_ f: Facts) -> Recommendation? {
-    let overt = overtHypothyroidism(f)
-    guard overt || !f.hypothyroidismConditions.isEmpty else { return nil }
-    guard f.levothyroxineAlreadyActive.isEmpty else { return nil }
-    var sources = f.hypothyroidismConditions.map(\.source)
-    var why: [String] = []
-    if overt, let tsh = f.tsh, let ft4 = f.freeT4 {
-        sources += [tsh.source, ft4.source]
-        why.append("TSH \(tsh.valueText) \(tsh.unit) high and free T4 \(ft4.valueText) \(ft4.unit) low (overt hypothyroidism)")
+    if overtHypothyroidism(f), let tsh = f.tsh, let ft4 = f.freeT4 {
+        guard !f.levothyroxine.contains(where: \.current) else { return nil }
+        return Recommendation(ruleId: .levothyroxine, activityId: .levothyroxine, kind: .medication, sources: [tsh.source, ft4.source],
+                              reason: "Hypothyroidism: TSH \(tsh.valueText) \(tsh.unit) high and free T4 \(ft4.valueText) \(ft4.unit) low (overt hypothyroidism).")
     }
-    why += f.hypothyroidismConditions.map { "recorded: \($0.text)" }
-    return Recommendation(ruleId: .levothyroxine, activityId: .levothyroxine, kind: .medication, sources: sources,
-                          reason: "Hypothyroidism: " + why.joined(separator: "; ") + ".")
+    guard !f.hypothyroidismConditions.isEmpty, f.levothyroxine.isEmpty else { return nil }
+    return Recommendation(ruleId: .levothyroxine, activityId: nil, kind: .note, sources: f.hypothyroidismConditions.map(\.source),
+                          reason: "Hypothyroidism recorded (\(f.hypothyroidismConditions.map(\.text).joined(separator: "; "))), no levothyroxine on record: check the medication list.")
 }
 
 /// RPL-SUBCLINICAL — same card line; ESHRE: the evidence on subclinical hypothyroidism is

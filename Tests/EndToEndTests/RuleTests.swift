@@ -227,14 +227,54 @@ typealias S = Scenario
         #expect(out.fired.contains("RPL-LEVOTHYROXINE"))
         let med = try #require(out.requests("levothyroxine").first)
         #expect(med.string("intent") == "proposal")
+        // guideline.md v2: a recorded hypothyroidism with no levothyroxine on record is a note to
+        // check the medication list, not a proposal (the results decide); with levothyroxine on record, nothing.
         var condition = S(); condition.add(S.tsh("2.0")); condition.add(S.condition("hypo", S.sct, "40930008", onset: "2020-01-01"))
-        #expect(try Runner.apply(condition).fired.contains("RPL-LEVOTHYROXINE"))
+        let recorded = try Runner.apply(condition)
+        #expect(recorded.requests("levothyroxine").isEmpty)
+        #expect(recorded.notes.contains { $0.hasPrefix("RPL-LEVOTHYROXINE") && $0.contains("no levothyroxine on record: check the medication list") })
+        condition.add(.resource("MedicationStatement", [.primitive("id", "ms-old"), .primitive("status", "completed"),
+                                                        S.concept("medicationCodeableConcept", S.atc, "H03AA01"), S.subject]))
+        #expect(!(try Runner.apply(condition).fired.contains("RPL-LEVOTHYROXINE")))
         var already = S(); already.add(S.tsh("8.0")); already.add(S.freeT4("8"))
         already.add(.resource("MedicationStatement", [.primitive("id", "ms"), .primitive("status", "active"),
                                                       S.concept("medicationCodeableConcept", S.atc, "H03AA01"), S.subject]))
         #expect(!(try Runner.apply(already).fired.contains("RPL-LEVOTHYROXINE")))
         var normal = S(); normal.add(S.tsh("8.0")); normal.add(S.freeT4("15"))
         #expect(!(try Runner.apply(normal).fired.contains("RPL-LEVOTHYROXINE")))
+    }
+
+    /// guideline.md v2 NR-LEVOTHYROXINE-EUTHYROID: flagged only where euthyroidism is shown.
+    @Test func levothyroxineIsFlaggedOnlyWhenEuthyroidismIsShown() throws {
+        let request = S.medicationRequest("levo-new", S.atc, "H03AA01")
+        func flags(_ extra: [Element]) throws -> (Set<String>, [String]) {
+            var s = S()
+            for e in extra { s.add(e) }
+            s.add(request)
+            let out = try Runner.apply(s)
+            return (out.flags, out.notes)
+        }
+        // Normal TSH, nothing else: euthyroid → flagged.
+        #expect(try flags([S.tsh("2.0")]).0 == ["NR-LEVOTHYROXINE-EUTHYROID"])
+        // No thyroid data at all: unknown, not flagged, and said.
+        let unknown = try flags([])
+        #expect(unknown.0.isEmpty)
+        #expect(unknown.1.contains { $0.contains("euthyroid status is unknown until the TSH ordered by RPL-TSH is back") })
+        // Levothyroxine for years, a normal TSH on it: treated hypothyroidism, not flagged.
+        let years = Element.resource("MedicationStatement", [.primitive("id", "ms"), .primitive("status", "active"),
+                                                             S.concept("medicationCodeableConcept", S.atc, "H03AA01"), S.subject,
+                                                             .primitive("effectiveDateTime", "2019-03-01")])
+        let treated = try flags([S.tsh("2.0"), years])
+        #expect(treated.0.isEmpty)
+        #expect(treated.1.contains { $0.contains("treated hypothyroidism, not euthyroidism") })
+        // Levothyroxine started after the normal TSH: that TSH was not on treatment → flagged.
+        let later = Element.resource("MedicationStatement", [.primitive("id", "ms"), .primitive("status", "active"),
+                                                             S.concept("medicationCodeableConcept", S.atc, "H03AA01"), S.subject,
+                                                             .primitive("effectiveDateTime", "2026-10-25")])
+        #expect(try flags([S.tsh("2.0"), later]).0 == ["NR-LEVOTHYROXINE-EUTHYROID"])
+        // Thyroid antibodies alone (euthyroid with thyroid antibodies, 237526003) are not hypothyroidism:
+        // with a normal TSH the card's "Bij euthyreoïdie behandelen met levothyroxine" → flagged.
+        #expect(try flags([S.tsh("2.0"), S.condition("tpo", S.sct, "237526003", onset: "2024-01-01")]).0 == ["NR-LEVOTHYROXINE-EUTHYROID"])
     }
 
     @Test func subclinicalIsADiscussionNotAProposal() throws {
@@ -557,7 +597,9 @@ typealias S = Scenario
         ("NR-PREDNISONE", S.medicationRequest("mr", S.atc, "H02AB07")),
     ])
     func eachLineFlagsItsRequest(rule: String, request: Element) throws {
-        let out = try flagged(request)
+        // Levothyroxine is "treatment of euthyroidism" only where euthyroidism is shown (v2): a normal TSH.
+        var euthyroid = S(); euthyroid.add(S.tsh("2.0"))
+        let out = try flagged(request, in: rule == "NR-LEVOTHYROXINE-EUTHYROID" ? euthyroid : S())
         #expect(out.flags == [rule], "\(out.flags)")
         let issue = try #require(out.resources("DetectedIssue").first)
         #expect(issue.string("severity") == "moderate")

@@ -5,7 +5,8 @@ import RPLGuideline
 /// RPL-LEVOTHYROXINE, RPL-SUBCLINICAL; the exception of NR-LEVOTHYROXINE-EUTHYROID).
 /// Facts: `tsh`, `freeT4` (newest in the lookback window, converted with UCUM, classified against
 /// the result's range, its interpretation, else the default range), `hypothyroidismConditions`,
-/// `subclinicalHypothyroidismConditions`, `levothyroxineAlreadyActive`.
+/// `subclinicalHypothyroidismConditions`, `levothyroxine` (every levothyroxine record, with its
+/// start and whether it is taken now).
 /// Codes: ValueSets `tsh`, `freeT4`, `hypothyroidism`, `subclinicalHypothyroidism`, `levothyroxine`;
 /// settings `tshLow/High`, `freeT4Low/High`, `lookbackMonths`, `plausibleTSH`, `plausibleFreeT4`.
 /// Tests: Tests/EndToEndTests/RuleTests.swift (ThyroidRuleTests), Fixtures `thyroid-*`.
@@ -40,9 +41,12 @@ enum Thyroid: FactSource {
         }
         for index in c.items(["MedicationRequest", "MedicationStatement"]) {
             let r = c.resource(index)
-            guard c.person(index) == .patient, r.string("status") == "active",
-                  c.terminology.matches(Requests.medicationCode(c, index), .levothyroxine) else { continue }
-            facts.levothyroxineAlreadyActive.append(Source(index))
+            let status = r.string("status") ?? ""
+            let onRecord = r.name == "MedicationStatement" ? ["active", "completed", "stopped"].contains(status) : ["active", "completed"].contains(status)
+            guard onRecord, c.person(index) == .patient, c.terminology.matches(Requests.medicationCode(c, index), .levothyroxine) else { continue }
+            let startText = r.string("effectiveDateTime") ?? r.child("effectivePeriod")?.string("start") ?? r.string("authoredOn") ?? r.string("dateAsserted")
+            let start = startText.flatMap(DayInterval.init(fhir:))?.start
+            facts.levothyroxine.append(MedicationUse(source: Source(index), start: start, current: status == "active"))
         }
     }
 
