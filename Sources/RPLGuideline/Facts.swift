@@ -166,6 +166,8 @@ public struct Facts: Sendable {
     public var familyHistoryRPL: [Finding] = []
     public var geneticsReferralReasons: [Finding] = []
     public var parentalKaryotypeAbnormal: [Finding] = []
+    /// Parental karyotypes normal apart from a common heteromorphism: said, not acted on.
+    public var karyotypeNotes: [Finding] = []
     public var uterineImaging: [Source] = []
     public var uterineMalformations: [Finding] = []
     public var adenomyosis: [Finding] = []

@@ -19,7 +19,12 @@ func rplKaryotype(_ f: Facts) -> Recommendation? {
 /// RPL-GENETIC-COUNSELING — "Indien afwijkend: genetische counseling": an abnormal parental
 /// karyotype → referral for genetic counselling.
 func rplGeneticCounseling(_ f: Facts) -> Recommendation? {
-    guard !f.parentalKaryotypeAbnormal.isEmpty else { return nil }
+    guard !f.parentalKaryotypeAbnormal.isEmpty else {
+        // A heteromorphism is a normal variant: no counselling, but the plan says why.
+        guard !f.karyotypeNotes.isEmpty else { return nil }
+        return Recommendation(ruleId: .geneticCounseling, activityId: nil, kind: .note, sources: f.karyotypeNotes.map(\.source),
+                              reason: f.karyotypeNotes.map(\.text).joined(separator: "; ") + ": no genetic counselling for it.")
+    }
     return Recommendation(ruleId: .geneticCounseling, activityId: .geneticCounseling, kind: .order,
                           sources: f.parentalKaryotypeAbnormal.map(\.source),
                           reason: "Abnormal parental karyotype: \(f.parentalKaryotypeAbnormal.map(\.text).joined(separator: "; ")).")

@@ -435,6 +435,49 @@ typealias S = Scenario
         #expect(!(try Runner.apply(normal).fired.contains("RPL-GENETIC-COUNSELING")))
     }
 
+    /// guideline.md v2: a parental karyotype sent as ISCN text is read: anything but 46,XX / 46,XY
+    /// (cell counts allowed, common heteromorphisms a note) is abnormal; interpretation N wins; free
+    /// text that is not ISCN only warns.
+    @Test func iscnKaryotypesAreRead() throws {
+        func karyotype(_ text: String, interpretation: String? = nil) throws -> Outcome {
+            var s = S()
+            s.add(S.observation("kt", S.loinc, "29770-5", date: "2026-05-01", value: .primitive("valueString", text), interpretation: interpretation))
+            return try Runner.apply(s)
+        }
+        for abnormal in ["46,XX,t(11;22)(q23;q11.2)", "45,XX,rob(13;14)(q10;q10)", "47,XXY", "46,XX[15]/47,XX,+21[5]", "46, XY, inv(2)(p11q13)"] {
+            #expect(try karyotype(abnormal).requests("genetic-counseling").count == 1, "\(abnormal)")
+        }
+        for normal in ["46,XX", "46,XY[20]", "46,XX [30]"] {
+            let out = try karyotype(normal)
+            #expect(!out.fired.contains("RPL-GENETIC-COUNSELING"), "\(normal)")
+            #expect(!out.stderr.contains("text only"), "\(normal)")
+        }
+        let variant = try karyotype("46,XY,inv(9)(p12q13)[20]")
+        #expect(variant.requests("genetic-counseling").isEmpty)
+        #expect(variant.notes.contains { $0.hasPrefix("RPL-GENETIC-COUNSELING") && $0.contains("heteromorphism") })
+        #expect(try karyotype("46,XX,9qh+").requests("genetic-counseling").isEmpty)
+        // The lab's N wins over the text; free text is not read as a karyotype.
+        #expect(try karyotype("46,XX,t(11;22)(q23;q11.2)", interpretation: "N").requests("genetic-counseling").isEmpty)
+        let free = try karyotype("normaal vrouwelijk karyotype")
+        #expect(free.requests("genetic-counseling").isEmpty)
+        #expect(free.stderr.contains("a karyotype recorded as text only"))
+    }
+
+    @Test func aTissueKaryotypeWithoutATranslocationIsNoReferral() throws {
+        func tissue(_ text: String) throws -> Outcome {
+            var s = S()
+            s.add(.resource("Specimen", [.primitive("id", "poc"), S.concept("type", S.sct, "440473005")]))
+            s.add(S.observation("kt", S.loinc, "29770-5", date: "2026-05-01", value: .primitive("valueString", text),
+                                extra: [.complex("specimen", [.primitive("reference", "Specimen/poc")])]))
+            return try Runner.apply(s)
+        }
+        #expect(try tissue("45,XX,rob(13;21)(q10;q10)").fired.contains("RPL-CLINICAL-GENETICS"))
+        #expect(!(try tissue("47,XX,+16").fired.contains("RPL-CLINICAL-GENETICS")))  // a trisomy, not a translocation
+        let noneFound = try tissue("no translocation found")
+        #expect(!noneFound.fired.contains("RPL-CLINICAL-GENETICS"))
+        #expect(noneFound.stderr.contains("text only"))
+    }
+
     @Test func clinicalGeneticsForFamilyAnomaliesOrTissueTranslocation() throws {
         var s = S()
         s.add(.resource("FamilyMemberHistory", [

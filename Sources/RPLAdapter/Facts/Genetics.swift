@@ -39,15 +39,32 @@ enum Genetics: FactSource {
             c.warn(index, .unresolved(field: "specimen", reference: ref, consequence: "karyotype taken as parental"))
         }
         let value = [r.string("valueString"), r.child("valueCodeableConcept").map { c.text($0) }].compactMap { $0 }.joined(separator: " ")
+        let iscn = r.string("valueString").map(Karyotype.read)
         if pregnancyTissue {
-            let v = Terminology.normalise(value)
-            if v.contains("translocat") || v.contains("t(") {
-                facts.geneticsReferralReasons.append(Finding("translocation in pregnancy tissue (\(value))", Source(index)))
+            // guideline.md v2: a translocation read from the ISCN text (t(, der(, rob(); "no
+            // translocation found" or a normal ISCN is not one; free text that is not ISCN: check.
+            if let text = r.string("valueString"), iscn == .notISCN {
+                if Terminology.normalise(text).contains("translocat") { c.warn(index, .textOnly(what: "a pregnancy-tissue karyotype", text: text)) }
+                return
+            }
+            if let text = r.string("valueString"), Karyotype.hasTranslocation(text) {
+                facts.geneticsReferralReasons.append(Finding("translocation in pregnancy tissue (\(text))", Source(index)))
             }
             return
         }
-        let abnormal = r.children("interpretation").contains { c.terminology.matches($0, .abnormal) }
+        // Interpretation N wins over the text; A or a coded abnormal answer makes it abnormal.
+        let interpretations = r.children("interpretation")
+        if interpretations.contains(where: { c.terminology.codes(of: $0).contains { $0.code == "N" } }) { return }
+        var abnormal = interpretations.contains { c.terminology.matches($0, .abnormal) }
             || c.terminology.matches(r.child("valueCodeableConcept"), .abnormal)
+        switch iscn {
+        case .abnormal?: abnormal = true
+        case .normalVariant(let variants)?:
+            if !abnormal { facts.karyotypeNotes.append(Finding("karyotype \(value): \(variants.joined(separator: ", ")) is a common heteromorphism (a normal variant), not abnormal", Source(index))) }
+        case .notISCN?:
+            if !abnormal { c.warn(index, .textOnly(what: "a karyotype", text: value)) }
+        case .normal?, nil: break
+        }
         if abnormal {
             facts.parentalKaryotypeAbnormal.append(Finding("abnormal karyotype\(value.isEmpty ? "" : " (\(value))")", Source(index)))
         }
