@@ -176,6 +176,10 @@ struct PlanEmitter {
                 let activityId = rec.activityId!
                 var code = concept(activityId, item: nil)
                 code.name = "code"
+                if let title = rec.title {
+                    code.children.removeAll { $0.name == "text" }
+                    code.children.append(.primitive("text", title))
+                }
                 let line = rec.cardLine
                 var detail: [Element] = []
                 if let kind = profiles.activityDefinition(activityId)?.string("kind") { detail.append(.primitive("kind", kind)) }

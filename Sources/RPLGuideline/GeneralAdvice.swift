@@ -21,9 +21,15 @@ func rplExpertCentre(_ f: Facts) -> Recommendation {
 
 /// RPL-SUPPORTIVE-CARE — "Bied bij nieuwe zwangerschap ondersteunende zorg aan, met vroege
 /// vitaliteitecho's."
+/// guideline.md v2: during a pregnancy the text says "this pregnancy", not "the next".
 func rplSupportiveCare(_ f: Facts) -> Recommendation {
-    Recommendation(ruleId: .supportiveCare, activityId: .supportiveCareNextPregnancy, kind: .advice, sources: [],
-                   reason: "In the next pregnancy: supportive care with early viability ultrasounds.")
+    guard let pregnancy = f.currentPregnancy else {
+        return Recommendation(ruleId: .supportiveCare, activityId: .supportiveCareNextPregnancy, kind: .advice, sources: [],
+                              reason: "In the next pregnancy: supportive care with early viability ultrasounds.")
+    }
+    return Recommendation(ruleId: .supportiveCare, activityId: .supportiveCareNextPregnancy, kind: .advice, sources: pregnancy.sources,
+                          reason: "In this pregnancy: supportive care with early viability ultrasounds.",
+                          title: "Supportive care with early viability ultrasounds in this pregnancy")
 }
 
 /// RPL-FREYA — "Wijs op informatie van patiëntenvereniging Freya."

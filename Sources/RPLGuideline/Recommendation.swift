@@ -32,10 +32,14 @@ public struct Recommendation: Sendable, Hashable {
     public var probability: String?
     /// Orders that go to the lab together under one requisition carry the same name here.
     public var requisition: String?
+    /// The activity's name in this plan where it differs from the catalogue's (during a pregnancy:
+    /// "this pregnancy", not "the next").
+    public var title: String?
 
     public init(
         ruleId: RuleID, activityId: ActivityID?, kind: Kind, sources: [Source], reason: String,
-        item: String? = nil, date: CalendarDate? = nil, probability: String? = nil, requisition: String? = nil
+        item: String? = nil, date: CalendarDate? = nil, probability: String? = nil, requisition: String? = nil,
+        title: String? = nil
     ) {
         self.ruleId = ruleId
         self.activityId = activityId
@@ -46,6 +50,7 @@ public struct Recommendation: Sendable, Hashable {
         self.date = date
         self.probability = probability
         self.requisition = requisition
+        self.title = title
     }
 
     public var cardLine: CardLine { Card.line(ruleId) }

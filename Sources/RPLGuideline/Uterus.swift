@@ -7,6 +7,14 @@ func rplUterus(_ f: Facts) -> Recommendation? {
     guard f.uterineImaging.isEmpty else { return nil }
     var reason = "No transvaginal ultrasound of the uterus in the record."
     if !f.adenomyosis.isEmpty { reason += " Adenomyosis is recorded (\(f.adenomyosis.map(\.text).joined(separator: "; ")))." }
+    // guideline.md v2: the preconception imaging waits until after a current pregnancy: a plan
+    // activity, not an order.
+    if let pregnancy = f.currentPregnancy {
+        return Recommendation(ruleId: .uterus, activityId: .uterineUltrasound, kind: .advice,
+                              sources: f.adenomyosis.map(\.source) + pregnancy.sources,
+                              reason: reason + " She is pregnant now: after this pregnancy.",
+                              title: "After this pregnancy: transvaginal 3D ultrasound of the uterus (with 2D assessment for adenomyosis)")
+    }
     return Recommendation(ruleId: .uterus, activityId: .uterineUltrasound, kind: .order,
                           sources: f.adenomyosis.map(\.source), reason: reason)
 }

@@ -578,6 +578,21 @@ typealias S = Scenario
         #expect(try Runner.apply(pregnancy([earlier])).requests("progesterone-vaginal").count == 1)
     }
 
+    /// guideline.md v2: during a pregnancy the uterus is imaged after it (a plan activity, no
+    /// order), and the texts say "this pregnancy", not "the next".
+    @Test func duringAPregnancyTheImagingWaitsAndTheTextsSayThisPregnancy() throws {
+        let out = try Runner.apply(pregnant(bleedingOn: nil))
+        #expect(out.requests("uterine-ultrasound").isEmpty)
+        let plan = try #require(out.resources("CarePlan").first)
+        let details = plan.children("activity").compactMap { $0.child("detail") }
+        #expect(details.contains { $0.child("code")?.string("text")?.hasPrefix("After this pregnancy: transvaginal 3D ultrasound") == true })
+        #expect(details.contains { $0.child("code")?.string("text") == "Supportive care with early viability ultrasounds in this pregnancy" })
+        #expect(!details.contains { ($0.child("code")?.string("text") ?? "").contains("next pregnancy") })
+        // Not pregnant: the order, and "the next pregnancy".
+        let notPregnant = try Runner.apply(S())
+        #expect(notPregnant.requests("uterine-ultrasound").count == 1)
+    }
+
     /// guideline.md v2: a gestational age projected past 42w6d means that pregnancy has ended.
     @Test func aPregnancyProjectedPast42Weeks6DaysHasEnded() throws {
         // 42w6d (300 days) today: still current; 43w0d: ended (the uterus order is then not deferred).
