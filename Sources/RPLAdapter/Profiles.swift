@@ -70,9 +70,23 @@ public final class Profiles: Sendable {
         public var item: String
         /// "ServiceRequest" or "MedicationRequest".
         public var appliesTo: String
+        /// ATC codes are groups: `H02AB` stands for every code under it (guideline.md v2).
         public var codes: Set<CodeKey>
-        /// Normalised (lower case, no accents).
+        /// Codes under a group that are not this item (B01AB02 antithrombin III is no heparin).
+        public var excludes: Set<CodeKey> = []
+        /// Normalised (lower case, no accents); whole words, or a stem when ending in `*`.
         public var keywords: [String]
+
+        /// How specifically one of the request's codes falls under this item: the length of the
+        /// item code it matches (an exact code beats its group), or nil.
+        public func specificity(of requestCodes: [CodeKey]) -> Int? {
+            func covers(_ itemCode: CodeKey, _ code: CodeKey) -> Bool {
+                itemCode.system == code.system
+                    && (itemCode.code == code.code || (code.system == "http://www.whocc.no/atc" && code.code.hasPrefix(itemCode.code)))
+            }
+            if requestCodes.contains(where: { code in excludes.contains { covers($0, code) } }) { return nil }
+            return codes.filter { itemCode in requestCodes.contains { covers(itemCode, $0) } }.map(\.code.count).max()
+        }
     }
 
     /// The built-in copy, compiled into the binary from Profiles/.
@@ -255,6 +269,10 @@ public final class Profiles: Sendable {
                 case "code":
                     if let c = part.child("valueCoding"), let s = c.string("system"), let code = c.string("code") {
                         item.codes.insert(CodeKey(system: s, code: code))
+                    }
+                case "excludeCode":
+                    if let c = part.child("valueCoding"), let s = c.string("system"), let code = c.string("code") {
+                        item.excludes.insert(CodeKey(system: s, code: code))
                     }
                 case "keyword": if let k = part.string("valueString") { item.keywords.append(Terminology.normalise(k)) }
                 default: break

@@ -115,20 +115,34 @@ public struct Terminology: Sendable {
 
     /// `keyword` occurs in `text` starting at a word boundary (so "ana" does not match "banana",
     /// but "cytokine" matches "cytokines").
+    /// Whether `text` holds `keyword` as whole words (guideline.md v2: never inside a longer word:
+    /// "protein c" is not in "protein creatinine", "ana" not in "banana"). A keyword ending in `*`
+    /// is a stem: it must start a word and may go on ("cytokine*" matches "cytokines").
     static func containsWord(_ text: String, _ keyword: String) -> Bool {
-        let t = Array(text.utf8), k = Array(keyword.utf8)
+        let t = Array(text.utf8)
+        var k = Array(keyword.utf8)
+        let stem = k.last == UInt8(ascii: "*")
+        if stem { k.removeLast() }
         guard !k.isEmpty, t.count >= k.count else { return false }
         func isWordByte(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b >= 0x80 }
         var i = 0
         while i + k.count <= t.count {
             if (i == 0 || !isWordByte(t[i - 1])) && Array(t[i..<(i + k.count)]) == k {
-                // Short keywords (ANA, HLA, LH, POC) must also end at a word boundary.
                 let end = i + k.count
-                if k.count > 4 || end == t.count || !isWordByte(t[end]) { return true }
+                if stem || end == t.count || !isWordByte(t[end]) { return true }
             }
             i += 1
         }
         return false
+    }
+
+    /// The code systems a request is recognised by (guideline.md v2): keywords are tried only for a
+    /// request that carries no code from these (nor a local code the site's ConceptMap maps).
+    static let recognisedSystems: Set<String> = ["http://loinc.org", "http://snomed.info/sct", "http://www.whocc.no/atc"]
+
+    /// Whether a concept carries a recognised code.
+    public func hasRecognisedCode(_ concept: Element?) -> Bool {
+        codes(of: concept).contains { Terminology.recognisedSystems.contains($0.system) }
     }
 }
 

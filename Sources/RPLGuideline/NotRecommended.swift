@@ -50,6 +50,8 @@ func exception(_ match: InputRequest.Match, request: InputRequest, _ f: Facts, s
     case .nrLmwhThrombophilia:
         return antiphospholipidTreatmentHolds(f, settings: settings) ? "antiphospholipid syndrome or persistent antiphospholipid antibodies (RPL-APL-TREAT)" : nil
     case .nrDrugs:
+        // Only vaginal progesterone (the "progesterone" item, G03DA04) when RPL-PROGESTERONE holds;
+        // dydrogesterone and the other progestogens stay flagged.
         if match.item == "progesterone" && progesteroneEndDate(f, settings: settings) != nil { return "RPL-PROGESTERONE holds" }
         if match.item == "heparin" && antiphospholipidTreatmentHolds(f, settings: settings) {
             return "antiphospholipid syndrome or persistent antiphospholipid antibodies (RPL-APL-TREAT)"

@@ -665,6 +665,41 @@ typealias S = Scenario
         #expect(issue.string("detail")?.contains("NIET AANBEVOLEN") == true)
     }
 
+    /// guideline.md v2: drugs are matched by ATC group, and each look-alike is left alone.
+    @Test(arguments: [
+        ("H02AB04", "NR-DRUGS"),     // methylprednisolone: a systemic glucocorticoid
+        ("G03DB01", "NR-DRUGS"),     // dydrogesterone: a progestogen
+        ("G03GA05", "NR-DRUGS"),     // follitropin alfa: ovulation induction
+        ("G03GA01", "NR-DRUGS"),     // hCG
+        ("J06BA02", "NR-DRUGS"),     // normal human immunoglobulin (IvIg)
+        ("L03AA13", "NR-DRUGS"),     // pegfilgrastim (G-CSF)
+        ("B01AB06", "NR-LMWH-THROMBOPHILIA"),  // nadroparin: the more specific line of the card decides (v1 behaviour kept)
+        ("H02AB07", "NR-PREDNISONE"),
+        ("J06BB01", ""),             // anti-D immunoglobulin: a specific immunoglobulin, not IvIg
+        ("R03BA02", ""),             // budesonide, inhaled
+        ("D07AC01", ""),             // betamethasone on the skin
+        ("H02AA02", ""),             // fludrocortisone, a mineralocorticoid
+        ("R01AD05", ""),             // budesonide, nasal
+    ])
+    func drugsByATCGroup(code: String, rule: String) throws {
+        let out = try flagged(S.medicationRequest("mr", S.atc, code))
+        let expected: Set<String> = rule.isEmpty ? [] : [rule]
+        #expect(out.flags == expected, "\(code): \(out.flags)")
+    }
+
+    @Test func antithrombinIsNoHeparinAndCodedRequestsAreNotReadAsText() throws {
+        // B01AB02 antithrombin III sits under B01AB but is no heparin: neither heparin line flags it.
+        #expect(try flagged(S.medicationRequest("mr", S.atc, "B01AB02")).flags.isEmpty)
+        // A coded request is judged by its code only: anti-D with the text "immunoglobuline".
+        #expect(try flagged(S.medicationRequest("mr", S.atc, "J06BB01", text: "Rhesus(D) immunoglobuline")).flags.isEmpty)
+        // Keywords are whole words: "protein c" is not in "protein creatinine", "ana" not in "banana".
+        #expect(try flagged(S.serviceRequest("sr", nil, nil, text: "Urine protein creatinine ratio")).flags.isEmpty)
+        #expect(try flagged(S.serviceRequest("sr", nil, nil, text: "Banana allergy panel")).flags.isEmpty)
+        #expect(try flagged(S.serviceRequest("sr", nil, nil, text: "Protein C activiteit")).flags == ["NR-THROMBOPHILIA"])
+        // A stem (cytokine*) still takes its plural.
+        #expect(try flagged(S.serviceRequest("sr", nil, nil, text: "Cytokines profiel")).flags == ["NR-IMMUNOLOGY"])
+    }
+
     @Test func nothingIsFlaggedThatIsNotInTheInput() throws {
         #expect(try Runner.apply(S()).flags.isEmpty)
         // A completed or revoked request is not an open request.

@@ -53,7 +53,11 @@ import Testing
         #expect(Terminology.containsWord("ana screening", "ana"))
         #expect(!Terminology.containsWord("banana", "ana"))
         #expect(!Terminology.containsWord("anamnese", "ana"))
-        #expect(Terminology.containsWord("cytokines", "cytokine"))
+        // guideline.md v2: whole words always; a stem is marked with "*".
+        #expect(!Terminology.containsWord("cytokines", "cytokine"))
+        #expect(Terminology.containsWord("cytokines", "cytokine*"))
+        #expect(!Terminology.containsWord("urine protein creatinine ratio", "protein c"))
+        #expect(Terminology.containsWord("protein c activity", "protein c"))
     }
 
     @Test func referencesResolveEveryWay() throws {

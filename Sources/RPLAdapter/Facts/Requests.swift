@@ -55,14 +55,22 @@ enum Requests: FactSource {
             || r.children("extension").contains(where: { ($0.string("url") ?? "").hasSuffix("workflow-researchStudy") }) {
             facts.onStudy.append(Source(index))
         }
-        let codes = Set(c.terminology.codes(of: code))
+        let codes = c.terminology.codes(of: code)
         var matches: [InputRequest.Match] = []
+        // By code (ATC by group); within a line the most specific item wins (G03DA04 progesterone,
+        // not the G03D progestogens; G03GA01 hCG, not the G03GA gonadotropins).
+        var best: [RuleID: (specificity: Int, match: InputRequest.Match)] = [:]
         for item in c.profiles.notRecommended where item.appliesTo == type {
-            if !item.codes.isDisjoint(with: codes) {
-                matches.append(InputRequest.Match(ruleId: item.ruleId, item: item.item, byKeyword: false))
-            }
+            guard let specificity = item.specificity(of: codes) else { continue }
+            if let known = best[item.ruleId], known.specificity >= specificity { continue }
+            best[item.ruleId] = (specificity, InputRequest.Match(ruleId: item.ruleId, item: item.item, byKeyword: false))
         }
-        if matches.isEmpty {
+        for item in c.profiles.notRecommended where item.appliesTo == type {
+            if let found = best[item.ruleId], !matches.contains(found.match) { matches.append(found.match) }
+        }
+        // Keywords only for a request that carries no recognised code (guideline.md v2): a coded
+        // budesonide inhaler or a coded urine protein/creatinine ratio is never read as text.
+        if matches.isEmpty && !c.terminology.hasRecognisedCode(code) {
             let texts = Terminology.texts(of: code)
             for item in c.profiles.notRecommended where item.appliesTo == type {
                 if texts.contains(where: { t in item.keywords.contains { Terminology.containsWord(t, $0) } }) {
