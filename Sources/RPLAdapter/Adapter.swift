@@ -49,6 +49,13 @@ public struct Adapter: Sendable {
         } catch {
             throw FHIRFormatError(.invalid, "\(error)", location: "Bundle")
         }
+        // guideline.md v2: a deceased patient gets no plan (as when not indicated: exit 0, the reason said).
+        let patient = input.items[extractor.patient].resource
+        if patient.string("deceasedBoolean") == "true" || patient.string("deceasedDateTime") != nil {
+            let when = patient.string("deceasedDateTime").map { " (\($0))" } ?? ""
+            return Result(output: .resource("Bundle", [.primitive("type", "transaction")]), warnings: extractor.warnings.map(rplTerm),
+                          notIndicated: "the patient is recorded as deceased\(when)", plan: nil)
+        }
         var settings = GuidelineSettings()
         settings.antiphospholipidRepeatDays = profiles.defaults.antiphospholipidRepeatDays
         let plan = Guideline.evaluate(extractor.facts, settings: settings)

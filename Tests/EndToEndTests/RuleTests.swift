@@ -116,6 +116,33 @@ typealias S = Scenario
         #expect(plan.resources("RiskAssessment").first?.child("prediction")?.string("probabilityDecimal") == "0.25")
     }
 
+    /// guideline.md v2 plausibility: a deceased patient gets no plan; a birth date after the
+    /// evaluation date or an age over 60 is a warning and the age is missing; a partial birth date
+    /// gives the lower age when it does not settle it.
+    @Test func deceasedPatientsAndImplausibleBirthDates() throws {
+        for deceased in [Element.primitive("deceasedBoolean", "true", kind: .boolean), .primitive("deceasedDateTime", "2026-03-01")] {
+            var s = S()
+            s.patient.children.append(deceased)
+            let out = try Runner.apply(s)
+            #expect(out.status == 0)
+            #expect(out.bundle?.children("entry").isEmpty == true)
+            #expect(out.stderr.contains("recorded as deceased"))
+        }
+        var alive = S(); alive.patient.children.append(.primitive("deceasedBoolean", "false", kind: .boolean))
+        #expect(try Runner.apply(alive).resources("CarePlan").count == 1)
+        let future = try Runner.apply(S(birthDate: "2030-01-01"))
+        #expect(future.stderr.contains("birthDate 2030-01-01 is after the evaluation date"))
+        #expect(future.notes.contains { $0.contains("Age is missing") })
+        let old = try Runner.apply(S(birthDate: "1950-01-01"))
+        #expect(old.stderr.contains("implausible") && old.notes.contains { $0.contains("Age is missing") })
+        // 1993: 32 or 33 on 2026-11-02 → 32, with a warning; 1993-05: always 33.
+        let year = try Runner.apply(S(birthDate: "1993"))
+        #expect(year.stderr.contains("does not settle the age: the lower age, 32, is used"))
+        let month = try Runner.apply(S(birthDate: "1993-05"))
+        #expect(!month.stderr.contains("does not settle"))
+        #expect(month.resources("RiskAssessment").first?.child("prediction")?.string("rationale")?.contains("She is 33 years old") == true)
+    }
+
     @Test func recurrentMiscarriageConditionOrCountSaysMore() throws {
         var s = S(losses: [])
         s.add(S.condition("rm", S.sct, "102878001", onset: "2025-01-01"))
@@ -498,6 +525,23 @@ typealias S = Scenario
 }
 
 @Suite(.serialized) struct UterusLifestyleRuleTests {
+    /// guideline.md v2 (card: "man en vrouw"): the partner's smoking and alcohol misuse count, named as his.
+    @Test func thePartnersSmokingAndAlcohol() throws {
+        var s = S()
+        s.add(.resource("RelatedPerson", [.primitive("id", "partner"), .complex("patient", [.primitive("reference", "PATIENT")]),
+                                          .primitive("gender", "male")]))
+        let partner = Element.complex("subject", [.primitive("reference", "RelatedPerson/partner")])
+        s.add(.resource("Observation", [.primitive("id", "smoke"), .primitive("status", "final"), S.concept("code", S.loinc, "72166-2"),
+                                        partner, .primitive("effectiveDateTime", "2026-09-01"),
+                                        S.concept("valueCodeableConcept", S.sct, "77176002")]))
+        s.add(.resource("Condition", [.primitive("id", "alcohol"), S.concept("code", S.sct, "7200002"), partner]))
+        s.fullUrls = "server"
+        let out = try Runner.apply(s)
+        let order = try #require(out.requests("lifestyle-counseling").first?.child("note")?.string("text"))
+        #expect(order.contains("partner smokes"))
+        #expect(order.contains("partner: "), "\(order)")
+    }
+
     @Test func uterineUltrasoundUnlessDone() throws {
         #expect(try Runner.apply(S()).requests("uterine-ultrasound").count == 1)
         var done = S()

@@ -238,6 +238,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case endsPregnancy(after: CalendarDate)
         case notConfirmed(what: String, status: String, consequence: String)
         case notSpecific(what: String, text: String, consequence: String)
+        case ageUncertain(birthDate: String, age: Int)
     }
 
     /// The resource's index in the input (for ordering).
@@ -270,6 +271,8 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "\(w) \(text) reaches past the evaluation date \(date); counted, as it may lie before it"
         case .samePregnancy(let other, let days):
             what = "counted as one loss with \(other) (onsets less than \(days) days apart: one pregnancy recorded more than once)"
+        case .ageUncertain(let birthDate, let age):
+            what = "birthDate \(birthDate) does not settle the age: the lower age, \(age), is used"
         case .notConfirmed(let w, let status, let consequence):
             what = "\(w) is not confirmed (verification status \(status)): \(consequence)"
         case .notSpecific(let w, let text, let consequence):

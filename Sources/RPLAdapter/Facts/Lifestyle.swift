@@ -22,9 +22,11 @@ enum Lifestyle: FactSource {
             let r = c.resource(index)
             let code = r.child("code")
             if r.name == "Condition" {
-                guard c.person(index) == .patient, !c.refutedOrError(r) else { continue }
+                // Hers and the partner's ("man en vrouw"), each named.
+                let who = c.person(index)
+                guard who != .other, !c.refutedOrError(r) else { continue }
                 if c.terminology.matches(code, .substanceMisuse) && c.activeCondition(r) {
-                    facts.lifestyleRisks.append(Finding(c.text(code), Source(index)))
+                    facts.lifestyleRisks.append(Finding((who == .partner ? "partner: " : "") + c.text(code), Source(index)))
                 }
                 continue
             }

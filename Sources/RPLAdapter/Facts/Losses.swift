@@ -77,9 +77,26 @@ enum Losses: FactSource {
         facts.statedLossCount = (max(current?.count ?? 0, count), (current?.sources ?? []) + [Source(index)])
     }
 
+    /// Whole years at the evaluation date (guideline.md v2): a partial birth date gives the age when
+    /// it is the same for every day it may mean, else the lower age with a warning; a birth date
+    /// after the evaluation date, or an age over 60, is a warning and the age is missing.
     static func age(_ c: FactContext) -> Int? {
-        guard let text = c.resource(c.patient).string("birthDate"), let birth = CalendarDate(fhir: text) else { return nil }
-        return birth.wholeYears(until: c.date)
+        guard let text = c.resource(c.patient).string("birthDate") else { return nil }
+        guard let birth = DayInterval(fhir: text) else {
+            c.warn(c.patient, .notAFullDate(what: "birthDate", text: text))
+            return nil
+        }
+        if birth.end > c.date {
+            c.warn(c.patient, .afterEvaluationDate(what: "birthDate", text: text, date: c.date))
+            return nil
+        }
+        let oldest = birth.start.wholeYears(until: c.date), youngest = birth.end.wholeYears(until: c.date)
+        if oldest != youngest { c.warn(c.patient, .ageUncertain(birthDate: text, age: youngest)) }
+        if youngest > 60 {
+            c.warn(c.patient, .implausible(what: "age from birthDate", text: "\(youngest)", range: 0...60, unit: "years"))
+            return nil
+        }
+        return youngest
     }
 
     static func secondTrimesterByGestationalAge(_ c: FactContext, _ index: Int) -> Bool {
