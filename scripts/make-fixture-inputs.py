@@ -252,13 +252,13 @@ add('nr-exceptions', 'Requests whose exceptions hold: ANA with lupus, prolactin 
          apl('a1', '3181-5', '2026-03-01', True), apl('a2', '3181-5', '2026-06-01', True),
          sr('ana', text='ANA'), sr('prl', LOINC, '2842-3'), mr('pred', ATC, 'H02AB07'), mr('enox', ATC, 'B01AB05')),
     ['RPL-APL-TREAT'], ['NR-IMMUNOLOGY', 'NR-PROLACTIN', 'NR-PREDNISONE', 'NR-LMWH-THROMBOPHILIA', 'NR-DRUGS'])
-add('nr-exceptions-genetics-hormones', 'Requests whose exceptions hold: parental karyotyping when the criteria hold, pregnancy-tissue genetics with a structural anomaly, a hormone profile with a cycle disorder',
+add('nr-exceptions-genetics-hormones', 'Requests whose exceptions hold: parental karyotyping when the criteria hold (already requested, so RPL-KARYOTYPE orders nothing new: v2), pregnancy-tissue genetics with a structural anomaly, a hormone profile with a cycle disorder',
     base(fmh('mother', 'MTH', '102878001'),
          {'resourceType': 'Condition', 'id': 'anomaly', 'code': {'text': 'Structurele afwijking bij 20-wekenecho'}, 'subject': SUBJ},
          {'resourceType': 'Condition', 'id': 'cycle', 'code': {'text': 'Cyclusstoornis'}, 'subject': SUBJ},
          sr('kary', SCT, '444309000'), sr('poc', SCT, '312948004'), sr('hormones', text='Hormoonprofiel'),
          birth='1995-01-01', ls=THREE),
-    ['RPL-KARYOTYPE'], ['NR-KARYOTYPE', 'NR-TISSUE-GENETICS', 'NR-HORMONES'])
+    [], ['NR-KARYOTYPE', 'NR-TISSUE-GENETICS', 'NR-HORMONES'])
 add('nr-completed-requests', 'Not-recommended tests and procedures that are already completed or revoked are not open requests: nothing flagged',
     base(sr('thrombo', text='Trombofilie-onderzoek', status='completed'), sr('vitd', LOINC, '62292-8', status='completed'),
          sr('hcy', LOINC, '13965-9', status='revoked'), sr('septum', text='Septumresectie', status='completed'),

@@ -115,6 +115,22 @@ public struct MedicationUse: Sendable, Hashable {
     }
 }
 
+/// An activity of the catalogue already requested in the input (an open ServiceRequest: draft,
+/// active or on-hold): guideline.md v2, "what is already ordered is not ordered again".
+public struct RequestedActivity: Sendable, Hashable {
+    public var activity: ActivityID
+    /// For one test of a panel activity (the antiphospholipid tests): which.
+    public var item: String?
+    public var source: Source
+    public var authoredOn: String?
+    public init(activity: ActivityID, item: String?, source: Source, authoredOn: String?) {
+        self.activity = activity
+        self.item = item
+        self.source = source
+        self.authoredOn = authoredOn
+    }
+}
+
 /// A request already in the input, with the not-recommended items it matches.
 public struct InputRequest: Sendable, Hashable {
     public struct Match: Sendable, Hashable {
@@ -183,6 +199,7 @@ public struct Facts: Sendable {
     public var cycleDisorder: [Finding] = []
     public var oligoOrAmenorrhoea: [Finding] = []
     public var inputRequests: [InputRequest] = []
+    public var alreadyRequested: [RequestedActivity] = []
 
     public init(evaluationDate: CalendarDate) { self.evaluationDate = evaluationDate }
 

@@ -19,6 +19,7 @@ public enum Guideline {
         out += lifestyle(facts)
         out += pregnancy(facts, settings: settings)
         out += notRecommended(facts, settings: settings)
+        out = out.map { notOrderedAgain($0, facts) }
         // Stable: the order of guideline.md, then the order each rule gave.
         let ordered = out.enumerated().sorted { a, b in
             let oa = Card.order(a.element.ruleId), ob = Card.order(b.element.ruleId)
@@ -27,6 +28,19 @@ public enum Guideline {
         var plan = Plan(indicated: true, indication: indication.reason, recommendations: ordered, notes: notes)
         plan.addresses = facts.lossSources
         return plan
+    }
+
+    /// guideline.md v2: an order whose test or activity the input already requests (an open request)
+    /// is satisfied: no new order, a note instead. A first antiphospholipid test and its repeat are
+    /// the same test.
+    static func notOrderedAgain(_ rec: Recommendation, _ f: Facts) -> Recommendation {
+        guard rec.kind == .order, let activity = rec.activityId else { return rec }
+        let family: Set<ActivityID> = [.aplTesting, .aplRepeat].contains(activity) ? [.aplTesting, .aplRepeat] : [activity]
+        guard let open = f.alreadyRequested.first(where: { family.contains($0.activity) && ($0.item == nil || rec.item == nil || $0.item == rec.item) })
+        else { return rec }
+        let when = open.authoredOn.map { " on \($0)" } ?? ""
+        return Recommendation(ruleId: rec.ruleId, activityId: nil, kind: .note, sources: rec.sources + [open.source],
+                              reason: "\(rec.reason) Already requested\(when): not ordered again.", item: rec.item)
     }
 
     static func generalAdvice(_ f: Facts) -> [Recommendation] {

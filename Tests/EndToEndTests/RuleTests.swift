@@ -248,6 +248,24 @@ typealias S = Scenario
         #expect(f.fired.contains("RPL-TSH"))
     }
 
+    /// guideline.md v2: what the input already requests is not ordered again.
+    @Test func anOpenTSHRequestIsNotOrderedAgain() throws {
+        var s = S()
+        s.add(S.serviceRequest("tsh-req", S.loinc, "3016-3", extra: [.primitive("authoredOn", "2026-10-28")]))
+        let out = try Runner.apply(s)
+        #expect(out.requests("thyroid-tsh").isEmpty)
+        #expect(out.notes.contains { $0.hasPrefix("RPL-TSH") && $0.contains("Already requested on 2026-10-28: not ordered again") })
+        // A completed or revoked request is not open: ordered.
+        var done = S()
+        done.add(S.serviceRequest("tsh-req", S.loinc, "3016-3", status: "revoked"))
+        #expect(try Runner.apply(done).requests("thyroid-tsh").count == 1)
+        // One open antiphospholipid test: the other four are still ordered.
+        var apl = S()
+        apl.add(S.serviceRequest("acl", S.loinc, "3181-5"))
+        let tests = try Runner.apply(apl)
+        #expect(tests.requests("apl-testing").count == 4)
+    }
+
     @Test func levothyroxineForOvertHypothyroidismOrACondition() throws {
         var overt = S(); overt.add(S.tsh("8.0")); overt.add(S.freeT4("8"))
         let out = try Runner.apply(overt)

@@ -5,7 +5,9 @@ import RPLGuideline
 /// Facts: `inputRequests` (the patient's or partner's draft, active or on-hold ServiceRequests and
 /// MedicationRequests, each with the not-recommended items it matches: by code, through the
 /// site's ConceptMap, else by whole-word keyword), `onStudy`, and the facts of the exceptions:
-/// `autoimmuneSymptoms`, `oligoOrAmenorrhoea`, `cycleDisorder`.
+/// `autoimmuneSymptoms`, `oligoOrAmenorrhoea`, `cycleDisorder`; `alreadyRequested` (open requests
+/// of the patient for an activity of the catalogue: by its ActivityDefinition's codes or canonical,
+/// or by the recognition ValueSets of the test it orders).
 /// Codes: Parameters-rpl-not-recommended (items, codes, keywords), ValueSets `productsOfConception`,
 /// `autoimmuneDisease`, `amenorrhoea`, `cycleDisorder`.
 /// Tests: Tests/EndToEndTests/RuleTests.swift (NotRecommendedRuleTests), Fixtures `not-recommended-*`.
@@ -29,6 +31,7 @@ enum Requests: FactSource {
             case "ServiceRequest":
                 guard c.person(index) != .other, ["draft", "active", "on-hold"].contains(status) else { continue }
                 request(c, index, code: r.child("code"), type: "ServiceRequest", into: &facts)
+                if c.person(index) == .patient { facts.alreadyRequested += requested(c, index) }
             default:
                 if ["candidate", "eligible", "on-study", "on-study-intervention", "on-study-observation", "follow-up"].contains(status),
                    c.person(index, "individual") == .patient {
@@ -36,6 +39,43 @@ enum Requests: FactSource {
                 }
             }
         }
+    }
+
+    /// The catalogue activities an open ServiceRequest asks for.
+    static func requested(_ c: FactContext, _ index: Int) -> [RequestedActivity] {
+        let r = c.resource(index)
+        let codes = Set(c.terminology.codes(of: r.child("code")))
+        let canonicals = r.children("instantiatesCanonical").compactMap(\.value)
+        let authored = r.string("authoredOn")
+        var found: [RequestedActivity] = []
+        func add(_ a: ActivityID, _ item: String? = nil) {
+            let new = RequestedActivity(activity: a, item: item, source: Source(index), authoredOn: authored)
+            if !found.contains(new) { found.append(new) }
+        }
+        for activity in ActivityID.allCases {
+            guard let ad = c.profiles.activityDefinition(activity) else { continue }
+            if canonicals.contains(c.profiles.activityDefinitionURL(activity)) { add(activity) }
+            let adCodes = c.terminology.codes(of: ad.child("code"))
+            if adCodes.contains(where: codes.contains) { add(activity) }
+            for ext in ad.children("extension") where ext.string("url")?.hasSuffix("/activity-item") == true {
+                let parts = ext.children("extension")
+                guard let item = parts.first(where: { $0.string("url") == "item" })?.string("valueCode"),
+                      let coding = parts.first(where: { $0.string("url") == "code" })?.child("valueCoding"),
+                      let system = coding.string("system"), let code = coding.string("code") else { continue }
+                if codes.contains(CodeKey(system: system, code: code)) { add(activity, item) }
+            }
+        }
+        // A test ordered under another of its codes: the ValueSets that recognise its results.
+        let concept = r.child("code")
+        if c.terminology.matches(concept, .tsh) { add(.thyroidTsh) }
+        if c.terminology.matches(concept, .freeT4) { add(.thyroidFt4) }
+        if c.terminology.matches(concept, .uterineImaging) { add(.uterineUltrasound) }
+        if c.terminology.matches(concept, .lupusAnticoagulant) || c.terminology.matches(concept, .lupusAnticoagulantPanel)
+            || c.terminology.matches(concept, .lupusAnticoagulantRatio) {
+            add(.aplTesting, AntiphospholipidTest.lupusAnticoagulant.rawValue)
+        }
+        for (test, vs) in Antiphospholipid.antibodies where c.terminology.matches(concept, vs) { add(.aplTesting, test.rawValue) }
+        return found
     }
 
     /// A medication request's or statement's code: its CodeableConcept, or its Medication's code.
