@@ -11,46 +11,46 @@ public func rplIndication(_ f: Facts) -> (holds: Bool, reason: String) {
 
 /// RPL-TERM — "Vermijd de term habituele abortus.": no output text ever carries the rejected
 /// terms, even when an input display does. Every text the emitter writes passes through here.
+/// guideline.md v2: every spelling and word order ("abortus habitualis", "habitual aborter",
+/// "habituele miskramen", "Habitual abortions"), rewritten to "herhaalde miskramen" (Dutch) or
+/// "recurrent pregnancy loss(es)" (English), inflected as a whole word (never "losss").
 public func rplTerm(_ text: String) -> String {
-    let rejected: [(String, String)] = [
-        ("habituele abortus", "herhaalde miskraam"),
-        ("habitual abortion", "recurrent pregnancy loss"),
-        ("habitual aborter", "recurrent pregnancy loss"),
-        ("recurrent abortion", "recurrent pregnancy loss"),
-    ]
-    var out = text
-    for (term, replacement) in rejected {
-        out = replacingCaseInsensitive(term, with: replacement, in: out)
+    let habitual: Set<String> = ["habitual", "habitueel", "habituele", "habitualis"]
+    let loss: Set<String> = ["abortion", "abortions", "aborter", "aborters", "abortus", "miscarriage", "miscarriages", "miskraam", "miskramen"]
+    let dutch: Set<String> = ["habitueel", "habituele", "habitualis", "abortus", "miskraam", "miskramen"]
+    // Words: runs of letters, with their place in the text.
+    var words: [(range: Range<String.Index>, lower: String)] = []
+    var i = text.startIndex
+    while i < text.endIndex {
+        guard text[i].isLetter else { i = text.index(after: i); continue }
+        var j = i
+        while j < text.endIndex && text[j].isLetter { j = text.index(after: j) }
+        words.append((i..<j, text[i..<j].lowercased()))
+        i = j
     }
-    return out
-}
-
-/// `term` is lower-case ASCII.
-func replacingCaseInsensitive(_ term: String, with replacement: String, in text: String) -> String {
-    let t = Array(term.utf8)
-    let s = Array(text.utf8)
-    guard s.count >= t.count else { return text }
-    var out: [UInt8] = []
-    out.reserveCapacity(s.count)
-    var i = 0
-    var changed = false
-    while i < s.count {
-        if i + t.count <= s.count {
-            var match = true
-            for k in 0..<t.count {
-                var c = s[i + k]
-                if c >= 0x41 && c <= 0x5A { c += 0x20 }
-                if c != t[k] { match = false; break }
-            }
-            if match {
-                out.append(contentsOf: replacement.utf8)
-                i += t.count
-                changed = true
-                continue
-            }
+    guard words.count >= 2 else { return text }
+    var out = ""
+    var copied = text.startIndex
+    var k = 0
+    while k + 1 < words.count {
+        let a = words[k], b = words[k + 1]
+        let between = text[a.range.upperBound..<b.range.lowerBound]
+        let adjacent = !between.isEmpty && between.allSatisfy { $0 == " " || $0 == "-" || $0 == "\u{00A0}" }
+        let pair = (habitual.contains(a.lower) && loss.contains(b.lower)) || (loss.contains(a.lower) && habitual.contains(b.lower))
+            || (a.lower == "recurrent" && ["abortion", "abortions"].contains(b.lower))
+        guard adjacent && pair else { k += 1; continue }
+        let lossWord = loss.contains(a.lower) ? a.lower : b.lower
+        var replacement: String
+        if dutch.contains(a.lower) || dutch.contains(b.lower) {
+            replacement = "herhaalde miskramen"
+        } else {
+            replacement = lossWord.hasSuffix("s") && lossWord != "abortus" ? "recurrent pregnancy losses" : "recurrent pregnancy loss"
         }
-        out.append(s[i])
-        i += 1
+        if text[a.range].first?.isUppercase == true { replacement = replacement.prefix(1).uppercased() + replacement.dropFirst() }
+        out += text[copied..<a.range.lowerBound] + replacement
+        copied = b.range.upperBound
+        k += 2
     }
-    return changed ? String(decoding: out, as: UTF8.self) : text
+    if copied == text.startIndex { return text }
+    return out + text[copied...]
 }
