@@ -238,6 +238,7 @@ struct PlanEmitter {
                 notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \"\(line.dutch)\" — \(rec.reason)"))]))
             }
         }
+        notes.append(.complex("note", [.primitive("text", rplTerm(plan.riskFactors))]))
         for n in plan.notes { notes.append(.complex("note", [.primitive("text", rplTerm(n))])) }
         for w in warnings { notes.append(.complex("note", [.primitive("text", rplTerm("Input warning: " + w))])) }
 
@@ -248,7 +249,7 @@ struct PlanEmitter {
             .primitive("status", "active"),
             .primitive("intent", "plan"),
             .primitive("title", "Recurrent pregnancy loss: work-up and treatment plan (Dutch adaptation of the ESHRE guideline)"),
-            .primitive("description", rplTerm(plan.indication)),
+            .primitive("description", rplTerm(plan.indication + ". " + Card.source)),
             subject,
             .primitive("created", authored),
         ]

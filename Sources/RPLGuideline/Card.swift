@@ -7,6 +7,14 @@ public struct CardLine: Sendable, Hashable {
 }
 
 public enum Card {
+    /// The card's source line and disclaimer, as printed (guideline.md §5: in every plan).
+    public static let source = "Adaptatie internationale richtlijn Recurrent Pregnancy Loss (ESHRE Early Pregnancy Guideline Development Group, 2018, Updates 2022). Zie voor uitgebreide aanbevelingen en overwegingen de complete richtlijn. Aan deze samenvattingskaart kunnen geen rechten worden ontleend."
+
+    /// "DD - Risicofactoren", as printed (context, not a rule).
+    public static let riskFactors = ["± 50% is onverklaard (groot deel wel verklaard door aneuploidie)", "Leeftijd", "Leefstijl",
+                                     "Antifosfolipidensyndroom", "Schildklierfunctiestoornis", "Uterine vormafwijkingen", "Adenomyosis",
+                                     "Cervixinsufficiëntie", "Chromosomen"]
+
     /// In the order of guideline.md: the order of the plan's activities.
     public static let lines: [CardLine] = [
         CardLine(ruleId: .indication, dutch: "2 of meer miskramen = herhaalde miskramen.", english: "2 or more miscarriages = recurrent pregnancy loss."),

@@ -27,6 +27,7 @@ public enum Guideline {
         }.map(\.element)
         var plan = Plan(indicated: true, indication: indication.reason, recommendations: ordered, notes: notes)
         plan.addresses = facts.lossSources
+        plan.riskFactors = riskFactorNote(facts, settings: settings)
         return plan
     }
 
@@ -41,6 +42,27 @@ public enum Guideline {
         let when = open.authoredOn.map { " on \($0)" } ?? ""
         return Recommendation(ruleId: rec.ruleId, activityId: nil, kind: .note, sources: rec.sources + [open.source],
                               reason: "\(rec.reason) Already requested\(when): not ordered again.", item: rec.item)
+    }
+
+    /// guideline.md §5 (v2): the card's "DD - Risicofactoren" quoted, and which of them this record
+    /// shows; where it shows none, that is said. (The patient page's "a cause is found in about one
+    /// in five" is another source and is not merged into the card's figure.)
+    static func riskFactorNote(_ f: Facts, settings: GuidelineSettings) -> String {
+        var shown: [String] = []
+        if let age = f.ageYears { shown.append("age \(age)") }
+        if !f.lifestyleRisks.isEmpty { shown.append("lifestyle (\(f.lifestyleRisks.map(\.text).joined(separator: "; ")))") }
+        if antiphospholipidTreatmentHolds(f, settings: settings) {
+            shown.append(f.apsDiagnosed.isEmpty ? "persistent antiphospholipid antibodies" : "antiphospholipid syndrome")
+        }
+        if let tsh = f.tsh, tsh.classification != .normal { shown.append("thyroid dysfunction (TSH \(tsh.classification.rawValue))") }
+        else if !f.hypothyroidismConditions.isEmpty { shown.append("thyroid dysfunction (\(f.hypothyroidismConditions.map(\.text).joined(separator: "; ")))") }
+        if !f.uterineMalformations.isEmpty { shown.append("uterine malformation") }
+        if !f.adenomyosis.isEmpty { shown.append("adenomyosis") }
+        if !f.cervicalInsufficiencySuspected.isEmpty { shown.append("suspected cervical insufficiency") }
+        if !f.parentalKaryotypeAbnormal.isEmpty { shown.append("an abnormal karyotype") }
+        let card = "Card, DD - Risicofactoren: " + Card.riskFactors.joined(separator: "; ") + "."
+        let record = shown.isEmpty ? " This record shows none of them." : " This record shows: " + shown.joined(separator: "; ") + "."
+        return card + record
     }
 
     static func generalAdvice(_ f: Facts) -> [Recommendation] {

@@ -68,6 +68,8 @@ public struct Plan: Sendable {
     public var notes: [String]
     /// What the plan is about: the losses that make the indication (the CarePlan's `addresses`).
     public var addresses: [Source] = []
+    /// The card's risk factors and which of them the record shows (guideline.md §5).
+    public var riskFactors: String = ""
 }
 
 // Ids are written as the card and Profiles spell them ("RPL-TSH", "thyroid-tsh"), also in text.

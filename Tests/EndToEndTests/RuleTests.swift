@@ -143,6 +143,20 @@ typealias S = Scenario
         #expect(month.resources("RiskAssessment").first?.child("prediction")?.string("rationale")?.contains("She is 33 years old") == true)
     }
 
+    /// guideline.md §5 (v2): the plan carries the card's source line and disclaimer, and its risk
+    /// factors with the ones this record shows (or that it shows none).
+    @Test func theCarePlanCarriesTheCardsSourceAndRiskFactors() throws {
+        var s = S()
+        s.add(S.tsh("6.0"))
+        let plan = try #require(try Runner.apply(s).resources("CarePlan").first)
+        #expect(plan.string("description")?.contains("Aan deze samenvattingskaart kunnen geen rechten worden ontleend.") == true)
+        let note = try #require(plan.children("note").compactMap { $0.string("text") }.first { $0.hasPrefix("Card, DD - Risicofactoren") })
+        #expect(note.contains("± 50% is onverklaard (groot deel wel verklaard door aneuploidie)"))
+        #expect(note.contains("This record shows: age 33; thyroid dysfunction (TSH high)."))
+        let none = try #require(try Runner.apply(S(birthDate: nil)).resources("CarePlan").first)
+        #expect(none.children("note").contains { ($0.string("text") ?? "").hasSuffix("This record shows none of them.") })
+    }
+
     @Test func recurrentMiscarriageConditionOrCountSaysMore() throws {
         var s = S(losses: [])
         s.add(S.condition("rm", S.sct, "102878001", onset: "2025-01-01"))
