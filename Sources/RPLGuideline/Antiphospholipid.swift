@@ -6,11 +6,18 @@
 /// guideline.md v2: not with a known antiphospholipid syndrome (`apsDiagnosed`).
 func rplAPL(_ f: Facts) -> [Recommendation] {
     guard f.apsDiagnosed.isEmpty else { return [] }
-    return AntiphospholipidTest.allCases.compactMap { test in
-        guard (f.antiphospholipid[test] ?? []).isEmpty else { return nil }
+    var out: [Recommendation] = AntiphospholipidTest.allCases.compactMap { test in
+        // An indeterminate result counts as done (guideline.md v2).
+        guard (f.antiphospholipid[test] ?? []).isEmpty, (f.antiphospholipidIndeterminate[test] ?? []).isEmpty else { return nil }
         return Recommendation(ruleId: .apl, activityId: .aplTesting, kind: .order, sources: [],
                               reason: "No \(test.display) result.", item: test.rawValue, requisition: aplRequisition)
     }
+    for (test, results) in f.antiphospholipidIndeterminate.sorted(by: { $0.key < $1.key }) where (f.antiphospholipid[test] ?? []).isEmpty {
+        out.append(Recommendation(ruleId: .apl, activityId: nil, kind: .note, sources: results.map(\.source),
+                                  reason: "\(test.display) on \(results.map { $0.date.description }.joined(separator: ", ")) has no reference range or interpretation, and there is no default limit (Sydney: above the lab's 99th percentile): the lab's interpretation is needed; counted as done, neither positive nor negative.",
+                                  item: test.rawValue))
+    }
+    return out
 }
 
 /// The first positive of the current run of positives: the positives after the last negative

@@ -172,6 +172,10 @@ public struct Facts: Sendable {
     /// Levothyroxine of the patient on record (guideline.md v2 `levothyroxineTaken`).
     public var levothyroxine: [MedicationUse] = []
     public var antiphospholipid: [AntiphospholipidTest: [AntiphospholipidResult]] = [:]
+    /// Results that are neither positive nor negative (guideline.md v2: an anti-β2GPI level with no
+    /// range and no interpretation; Sydney: above the lab's 99th percentile, which only the lab
+    /// knows): the test counts as done for RPL-APL, and the plan says the lab must interpret it.
+    public var antiphospholipidIndeterminate: [AntiphospholipidTest: [AntiphospholipidResult]] = [:]
     /// A confirmed antiphospholipid syndrome (guideline.md v2 `apsDiagnosed`): stands for confirmed
     /// persistence (RPL-APL, RPL-APL-REPEAT, RPL-APL-TREAT, the LMWH/heparin exceptions).
     public var apsDiagnosed: [Finding] = []

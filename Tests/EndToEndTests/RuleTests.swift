@@ -444,6 +444,28 @@ typealias S = Scenario
         #expect(nonspecific.stderr.contains("is not specific for antiphospholipid syndrome"))
     }
 
+    /// guideline.md v2: anti-β2GPI has no default limit: a level with no range or interpretation
+    /// is done for RPL-APL, neither positive nor negative, and the lab must interpret it.
+    @Test func antiB2GPIHasNoDefaultLimit() throws {
+        var s = S()
+        for r in S.allAPLNegative(date: "2026-01-01").filter({ $0.string("id") != "b2g-neg" }) { s.add(r) }
+        s.add(S.observation("b2g", S.loinc, "44448-9", date: "2026-09-01", value: S.quantity("55", "U/mL")))
+        let out = try Runner.apply(s)
+        #expect(out.requests("apl-testing").isEmpty)  // done
+        #expect(out.requests("apl-repeat").isEmpty)   // not positive
+        #expect(out.notes.contains { $0.hasPrefix("RPL-APL") && $0.contains("the lab's interpretation is needed") })
+        // With the lab's range it is read as before.
+        var ranged = S()
+        for r in S.allAPLNegative(date: "2026-01-01").filter({ $0.string("id") != "b2g-neg" }) { ranged.add(r) }
+        ranged.add(S.observation("b2g", S.loinc, "44448-9", date: "2026-09-01", value: S.quantity("55", "U/mL"), range: (nil, "20")))
+        #expect(try Runner.apply(ranged).requests("apl-repeat").count == 1)
+        // Anticardiolipin keeps its default of 40 units.
+        var acl = S()
+        for r in S.allAPLNegative(date: "2026-01-01").filter({ $0.string("id") != "aclg-neg" }) { acl.add(r) }
+        acl.add(S.observation("aclg", S.loinc, "3181-5", date: "2026-09-01", value: S.quantity("55", "[GPL'U]")))
+        #expect(try Runner.apply(acl).requests("apl-repeat").count == 1)
+    }
+
     @Test func laFromRatioAndQuantityAgainstDefaults() throws {
         var s = S()
         for r in S.allAPLNegative(date: "2026-01-01").filter({ $0.string("id") != "la-neg" && $0.string("id") != "aclm-neg" }) { s.add(r) }

@@ -77,7 +77,14 @@ enum Antiphospholipid: FactSource {
             if c.observationDateText(r) == nil { c.warn(index, .noDate(what: test.display)) }
             return
         }
-        guard let p = positivity(c, index, r, antibody: test != .lupusAnticoagulant, ratio: isRatio) else {
+        guard let p = positivity(c, index, r, antibody: test != .lupusAnticoagulant, ratio: isRatio,
+                                 defaultLimit: [.antiB2GPIIgG, .antiB2GPIIgM].contains(test) ? nil : c.defaults.antibodyPositiveAbove) else {
+            // A level with no range, no interpretation and no default limit (anti-β2GPI): done, but
+            // neither positive nor negative until the lab interprets it.
+            if [.antiB2GPIIgG, .antiB2GPIIgM].contains(test), levelWithoutLimit(r) {
+                facts.antiphospholipidIndeterminate[test, default: []].append(AntiphospholipidResult(date: d, positive: false, source: Source(index)))
+                return
+            }
             c.warn(index, .neitherPositiveNorNegative(what: test.display))
             return
         }
@@ -88,7 +95,14 @@ enum Antiphospholipid: FactSource {
     /// against the result's reference range, else the project default (40 units for antibodies,
     /// ratio 1.2 for lupus anticoagulant). A quantity with a comparator is a bound: positive or
     /// negative only when the whole bound is; an implausible quantity is a warning and unreadable.
-    static func positivity(_ c: FactContext, _ index: Int, _ r: Element, antibody: Bool, ratio: Bool) -> Bool? {
+    /// A plausible quantity with no reference range high limit and no interpretation.
+    static func levelWithoutLimit(_ r: Element) -> Bool {
+        guard let text = r.child("valueQuantity")?.string("value"), Double(text)?.isFinite == true else { return false }
+        return r.children("interpretation").isEmpty && !r.children("referenceRange").contains { $0.child("high") != nil }
+    }
+
+    static func positivity(_ c: FactContext, _ index: Int, _ r: Element, antibody: Bool, ratio: Bool,
+                           defaultLimit: Double? = nil) -> Bool? {
         for i in r.children("interpretation") {
             if c.terminology.matches(i, .positive) { return true }
             if c.terminology.matches(i, .negative) { return false }
@@ -108,7 +122,7 @@ enum Antiphospholipid: FactSource {
             return bound.above(value, limit: high)
         }
         if ratio { return bound.above(value, limit: c.defaults.lupusAnticoagulantRatioCutoff) }
-        if antibody { return bound.above(value, limit: c.defaults.antibodyPositiveAbove) }
+        if antibody, let defaultLimit { return bound.above(value, limit: defaultLimit) }
         return nil
     }
 }
