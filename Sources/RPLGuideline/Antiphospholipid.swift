@@ -103,22 +103,18 @@ func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     let lmwhWhen = pregnant ? "now, in this pregnancy" : "from a positive pregnancy test"
     let fewLosses = f.lossCount < 3
         ? " ESHRE advises this for 3 or more losses; with fewer, within research (the card itself names no number)." : ""
-    var out: [Recommendation] = []
-    if f.aspirinTakenOrRequested.isEmpty {
-        out.append(Recommendation(ruleId: .aplTreat, activityId: .aspirinLowDose, kind: .medication, sources: sources,
-                                  reason: "\(basisText): low-dose aspirin \(aspirinWhen), with LMWH \(lmwhWhen).\(fewLosses)"))
-    } else {
-        out.append(Recommendation(ruleId: .aplTreat, activityId: nil, kind: .note, sources: sources + f.aspirinTakenOrRequested,
-                                  reason: "\(basisText): low-dose aspirin is already taken or requested; not proposed again.", item: "aspirin"))
+    /// Each medicine proposed, or a note where it is already taken or requested.
+    func propose(_ activity: ActivityID, taken: [Source], proposal: String, already: String) -> Recommendation {
+        guard taken.isEmpty else {
+            return Recommendation(ruleId: .aplTreat, activityId: nil, kind: .note, sources: sources + taken,
+                                  reason: "\(basisText): \(already) is already taken or requested; not proposed again.", item: activity.rawValue)
+        }
+        return Recommendation(ruleId: .aplTreat, activityId: activity, kind: .medication, sources: sources, reason: "\(basisText): \(proposal).\(fewLosses)")
     }
-    if f.heparinTakenOrRequested.isEmpty {
-        out.append(Recommendation(ruleId: .aplTreat, activityId: .lmwh, kind: .medication, sources: sources,
-                                  reason: "\(basisText): LMWH \(lmwhWhen), with low-dose aspirin \(aspirinWhen).\(fewLosses)"))
-    } else {
-        out.append(Recommendation(ruleId: .aplTreat, activityId: nil, kind: .note, sources: sources + f.heparinTakenOrRequested,
-                                  reason: "\(basisText): a heparin is already taken or requested; not proposed again.", item: "lmwh"))
-    }
-    return out
+    return [
+        propose(.aspirinLowDose, taken: f.aspirinTakenOrRequested, proposal: "low-dose aspirin \(aspirinWhen), with LMWH \(lmwhWhen)", already: "low-dose aspirin"),
+        propose(.lmwh, taken: f.heparinTakenOrRequested, proposal: "LMWH \(lmwhWhen), with low-dose aspirin \(aspirinWhen)", already: "a heparin"),
+    ]
 }
 
 /// A known antiphospholipid syndrome, or persistent antibodies: RPL-APL-TREAT holds (the LMWH
