@@ -49,4 +49,17 @@ struct FuzzFindingTests {
         #expect(throws: FHIRFormatError.self) { try JSONWriter().write(plan) }
         try roundTrips(plan)
     }
+
+    @Test func anUnknownResourceTypeStillHasFHIRElementNames() throws {
+        // Found by `json` in CI: "ServiceRequestt" (no R4 type) was not checked at all, so an
+        // element name with a stray byte inside it reached the XML writer.
+        #expect(throws: FHIRFormatError.self) {
+            try JSONReader.read(#"{"resourceType":"ServiceRequestt","code":{"coding":[{"sys%tem":"x"}]}}"#)
+        }
+        let kept = try JSONReader.read(#"{"resourceType":"Foo","bar":{"baz":"x"},"contained":[{"resourceType":"Patient","active":true}]}"#)
+        try roundTrips(kept)
+        #expect(throws: FHIRFormatError.self) {
+            try JSONReader.read(#"{"resourceType":"Foo","contained":[{"resourceType":"Patient","active":"true"}]}"#)
+        }
+    }
 }

@@ -39,7 +39,18 @@ enum JSONTypeCheck {
         }
 
         mutating func resourceMembers(_ r: Element) throws(FHIRFormatError) {
-            guard let info = type(r.name) else { return }
+            guard let info = type(r.name) else {
+                // A resource type R4 does not know: kept, but its element names must still be
+                // names XML can carry (found by the `json` fuzz target: "ServiceRequestt").
+                for i in r.children.indices {
+                    do {
+                        try unknown(r.children[i])
+                    } catch {
+                        throw Self.prefixed(error, "." + Self.step(r.children, i))
+                    }
+                }
+                return
+            }
             try members(r.children, of: info)
         }
 
@@ -58,11 +69,15 @@ enum JSONTypeCheck {
         }
 
         /// An element the table does not know, and everything under it: kept, if named as FHIR names.
-        func unknown(_ e: Element) throws(FHIRFormatError) {
-            if !Element.isElementName(Substring(e.name)) {
+        mutating func unknown(_ e: Element) throws(FHIRFormatError) {
+            if !e.isResource && !Element.isElementName(Substring(e.name)) {
                 throw FHIRFormatError(.invalid, "\"\(e.name)\" is not a FHIR element name (a lower-case letter, then letters and digits)", location: "")
             }
-            if e.isResource || e.resource != nil { return }  // a resource's own elements are checked by its type
+            if let r = e.resource {
+                // A resource inside an unknown element: checked by its own type.
+                do { try resourceMembers(r) } catch { throw Self.prefixed(error, ".ofType(\(r.name))") }
+                return
+            }
             for i in e.children.indices {
                 do {
                     try unknown(e.children[i])
