@@ -15,6 +15,9 @@ public func rplIndication(_ f: Facts) -> (holds: Bool, reason: String) {
 /// "habituele miskramen", "Habitual abortions"), rewritten to "herhaalde miskramen" (Dutch) or
 /// "recurrent pregnancy loss(es)" (English), inflected as a whole word (never "losss").
 public func rplTerm(_ text: String) -> String {
+    // Fast path (every text the emitter writes passes here): only texts with "habitu" or
+    // "recurrent abort" in them, in any case, can hold the term.
+    guard containsCaseInsensitive(text, "habitu") || containsCaseInsensitive(text, "recurrent abort") else { return text }
     let habitual: Set<String> = ["habitual", "habitueel", "habituele", "habitualis"]
     let loss: Set<String> = ["abortion", "abortions", "aborter", "aborters", "abortus", "miscarriage", "miscarriages", "miskraam", "miskramen"]
     let dutch: Set<String> = ["habitueel", "habituele", "habitualis", "abortus", "miskraam", "miskramen"]
@@ -53,4 +56,25 @@ public func rplTerm(_ text: String) -> String {
     }
     if copied == text.startIndex { return text }
     return out + text[copied...]
+}
+
+/// Whether `text` holds `term` (lower-case ASCII), ignoring ASCII case: a byte scan.
+func containsCaseInsensitive(_ text: String, _ term: StaticString) -> Bool {
+    var text = text
+    return text.withUTF8 { s in
+        let n = term.utf8CodeUnitCount
+        guard s.count >= n else { return false }
+        let t = term.utf8Start
+        for i in 0...(s.count - n) {
+            var k = 0
+            while k < n {
+                var c = s[i + k]
+                if c >= 0x41 && c <= 0x5A { c += 0x20 }
+                if c != t[k] { break }
+                k += 1
+            }
+            if k == n { return true }
+        }
+        return false
+    }
 }
