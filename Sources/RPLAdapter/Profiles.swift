@@ -299,15 +299,8 @@ public final class Profiles: Sendable {
     public var identifierSystem: String { canonicalBase + "/identifier" }
 }
 
+/// A regular file's bytes, at most the document bound; nil when it cannot be read or is not a
+/// regular file (a FIFO named `input.json` must not hang a replay).
 func readFile(_ path: String) -> [UInt8]? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    var out: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&buffer, 1, buffer.count, f)
-        if n > 0 { out.append(contentsOf: buffer[0..<n]) }
-        if n < buffer.count { break }
-    }
-    return out
+    try? Profiles.readBounded(path, limit: FHIRFormat.maxDocumentBytes).get()
 }

@@ -8,25 +8,27 @@ public enum FHIRFormat: String, Sendable, CaseIterable {
     }
 
     public static func sniff(_ bytes: UnsafeBufferPointer<UInt8>) -> FHIRFormat? {
+        let i = firstSignificantByte(bytes)
+        guard i < bytes.count else { return nil }
+        switch bytes[i] {
+        case UInt8(ascii: "{"): return .json
+        case UInt8(ascii: "<"): return .xml
+        default: return nil
+        }
+    }
+
+    /// Where the content starts: after a UTF-8 byte order mark and white space (`count` if none).
+    static func firstSignificantByte(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var i = 0
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
-        while i < bytes.count {
-            switch bytes[i] {
-            case 0x20, 0x0A, 0x0D, 0x09: i += 1
-            case UInt8(ascii: "{"): return .json
-            case UInt8(ascii: "<"): return .xml
-            default: return nil
-            }
-        }
-        return nil
+        while i < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[i]) { i += 1 }
+        return i
     }
 
     /// The format of an input, or an error that says what is wrong with it: empty, or neither.
     public static func detect(_ bytes: UnsafeBufferPointer<UInt8>) throws(FHIRFormatError) -> FHIRFormat {
         if let format = sniff(bytes) { return format }
-        var i = 0
-        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
-        while i < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[i]) { i += 1 }
+        let i = firstSignificantByte(bytes)
         if i == bytes.count {
             throw FHIRFormatError(.structure, bytes.isEmpty ? "empty input: expected a FHIR resource in JSON or XML" : "input holds only white space: expected a FHIR resource in JSON or XML", line: 1, column: 1)
         }

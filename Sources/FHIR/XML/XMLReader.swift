@@ -23,20 +23,17 @@ public enum XMLReader {
     }
 
     public static func read(_ buffer: UnsafeBufferPointer<UInt8>) throws(FHIRFormatError) -> Element {
-        LibXML.setUp()
-        guard buffer.count <= Int(Int32.max) else { throw FHIRFormatError(.tooLong, "XML input larger than 2 GB") }
-        if !buffer.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {
-            throw FHIRFormatError(.structure, "empty input: expected an XML document")
-        }
-        try XMLProlog.check(buffer)
-        var parser = XMLTreeBuilder()
-        return try parser.parse(buffer)
+        try parse(buffer, materialise: nil)
     }
 
     /// Reads a Bundle building only the nested resources whose type `materialise` accepts (the
     /// others are still parsed by libxml2 for well-formedness, and kept as an empty node of their
     /// type). See `JSONReader.read(_:materialise:)`.
     public static func read(_ buffer: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool) throws(FHIRFormatError) -> Element {
+        try parse(buffer, materialise: materialise)
+    }
+
+    static func parse(_ buffer: UnsafeBufferPointer<UInt8>, materialise: ((String) -> Bool)?) throws(FHIRFormatError) -> Element {
         LibXML.setUp()
         guard buffer.count <= Int(Int32.max) else { throw FHIRFormatError(.tooLong, "XML input larger than 2 GB") }
         if !buffer.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {

@@ -232,6 +232,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case neitherPositiveNorNegative(what: String)
         case noPlausibleGestationalAge(range: ClosedRange<Double>)
         case gestationalAgeBeyondPregnancy(gestationalAge: GestationalAge, date: CalendarDate)
+        case datingBeforePregnancy(date: CalendarDate)
         case textOnly(what: String, text: String)
         case reachesPastEvaluationDate(what: String, text: String, date: CalendarDate)
         case samePregnancy(other: String, days: Int)
@@ -267,6 +268,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case .noPlausibleGestationalAge(let range):
             what = "gestational age has no plausible value in weeks or days (\(formatNumber(range.lowerBound))–\(formatNumber(range.upperBound)) days); treated as missing"
         case .gestationalAgeBeyondPregnancy(let ga, let date): what = "implies a gestational age of \(ga) on \(date): not a current pregnancy"
+        case .datingBeforePregnancy(let date): what = "dates the pregnancy as beginning after \(date); its gestational age is not used"
         case .reachesPastEvaluationDate(let w, let text, let date):
             what = "\(w) \(text) reaches past the evaluation date \(date); counted, as it may lie before it"
         case .samePregnancy(let other, let days):

@@ -138,7 +138,7 @@ enum Pregnancy: FactSource {
                 ga = newest.gestationalAge
                 sources.append(Source(newest.index))
             } else {
-                c.warn(newest.index, .gestationalAgeBeyondPregnancy(gestationalAge: newest.gestationalAge, date: c.date))
+                c.warn(newest.index, .datingBeforePregnancy(date: c.date))
             }
         }
         facts.currentPregnancy = CurrentPregnancy(gestationalAge: ga, sources: sources)

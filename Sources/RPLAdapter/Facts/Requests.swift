@@ -20,6 +20,7 @@ enum Requests: FactSource {
             if c.terminology.matchesCodeOrKeyword(code, .cycleDisorder) { facts.cycleDisorder.append(Finding(c.text(code), Source(index))) }
         }
         // One pass in input order: requests and study participation.
+        var catalogue: [CatalogueEntry]?
         for index in c.items(["MedicationRequest", "ServiceRequest", "ResearchSubject"]) {
             let r = c.resource(index)
             let status = r.string("status") ?? ""
@@ -31,7 +32,10 @@ enum Requests: FactSource {
             case "ServiceRequest":
                 guard c.person(index) != .other, ["draft", "active", "on-hold"].contains(status) else { continue }
                 request(c, index, code: r.child("code"), type: "ServiceRequest", into: &facts)
-                if c.person(index) == .patient { facts.alreadyRequested += requested(c, index) }
+                if c.person(index) == .patient {
+                    if catalogue == nil { catalogue = Self.catalogue(c) }
+                    facts.alreadyRequested += requested(c, index, catalogue: catalogue!)
+                }
             default:
                 if ["candidate", "eligible", "on-study", "on-study-intervention", "on-study-observation", "follow-up"].contains(status),
                    c.person(index, "individual") == .patient {
@@ -41,10 +45,37 @@ enum Requests: FactSource {
         }
     }
 
+    /// One way a request names a catalogue activity: the ActivityDefinition's canonical, its codes,
+    /// or (for one test of a panel) an item's code.
+    struct CatalogueEntry {
+        var activity: ActivityID
+        var item: String?
+        var canonical: String?
+        var codes: Set<CodeKey>
+    }
+
+    /// The order catalogue as requests name it: made once per run, not per request.
+    static func catalogue(_ c: FactContext) -> [CatalogueEntry] {
+        var entries: [CatalogueEntry] = []
+        for activity in ActivityID.allCases {
+            guard let ad = c.profiles.activityDefinition(activity) else { continue }
+            entries.append(CatalogueEntry(activity: activity, item: nil, canonical: c.profiles.activityDefinitionURL(activity),
+                                          codes: Set(c.terminology.codes(of: ad.child("code")))))
+            for ext in ad.children("extension") where ext.string("url")?.hasSuffix("/activity-item") == true {
+                let parts = ext.children("extension")
+                guard let item = parts.first(where: { $0.string("url") == "item" })?.string("valueCode"),
+                      let coding = parts.first(where: { $0.string("url") == "code" })?.child("valueCoding"),
+                      let system = coding.string("system"), let code = coding.string("code") else { continue }
+                entries.append(CatalogueEntry(activity: activity, item: item, canonical: nil, codes: [CodeKey(system: system, code: code)]))
+            }
+        }
+        return entries
+    }
+
     /// The catalogue activities an open ServiceRequest asks for.
-    static func requested(_ c: FactContext, _ index: Int) -> [RequestedActivity] {
+    static func requested(_ c: FactContext, _ index: Int, catalogue: [CatalogueEntry]) -> [RequestedActivity] {
         let r = c.resource(index)
-        let codes = Set(c.terminology.codes(of: r.child("code")))
+        let codes = c.terminology.codes(of: r.child("code"))
         let canonicals = r.children("instantiatesCanonical").compactMap(\.value)
         let authored = r.string("authoredOn")
         var found: [RequestedActivity] = []
@@ -52,18 +83,8 @@ enum Requests: FactSource {
             let new = RequestedActivity(activity: a, item: item, source: Source(index), authoredOn: authored)
             if !found.contains(new) { found.append(new) }
         }
-        for activity in ActivityID.allCases {
-            guard let ad = c.profiles.activityDefinition(activity) else { continue }
-            if canonicals.contains(c.profiles.activityDefinitionURL(activity)) { add(activity) }
-            let adCodes = c.terminology.codes(of: ad.child("code"))
-            if adCodes.contains(where: codes.contains) { add(activity) }
-            for ext in ad.children("extension") where ext.string("url")?.hasSuffix("/activity-item") == true {
-                let parts = ext.children("extension")
-                guard let item = parts.first(where: { $0.string("url") == "item" })?.string("valueCode"),
-                      let coding = parts.first(where: { $0.string("url") == "code" })?.child("valueCoding"),
-                      let system = coding.string("system"), let code = coding.string("code") else { continue }
-                if codes.contains(CodeKey(system: system, code: code)) { add(activity, item) }
-            }
+        for entry in catalogue where entry.canonical.map(canonicals.contains) == true || codes.contains(where: entry.codes.contains) {
+            add(entry.activity, entry.item)
         }
         // A test ordered under another of its codes: the ValueSets that recognise its results.
         let concept = r.child("code")
