@@ -42,9 +42,13 @@ let package = Package(
         // Reader throughput and scaling, printed as numbers (not a test).
         .executableTarget(name: "fhir-benchmark", dependencies: ["FHIR"], path: "Benchmarks/fhir-benchmark"),
         .testTarget(name: "FHIRTests", dependencies: ["FHIR", "CLibXML2"]),
+        // Shared by the test targets: Scenario (input Bundles from the pieces the rules read),
+        // Outcome (what an output shows) and InProcess (the adapter run in the test's process).
+        .target(name: "TestSupport", dependencies: ["FHIR", "RPLAdapter", "RPLGuideline"], path: "Tests/TestSupport"),
         .testTarget(name: "RPLGuidelineTests", dependencies: ["RPLGuideline"]),
-        .testTarget(name: "RPLAdapterTests", dependencies: ["RPLAdapter", "RPLGuideline", "FHIR"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["FHIR", "rpl-adapter"]),
+        // Rule tests (in-process, one suite per card area) and fact tests (one per fact source).
+        .testTarget(name: "RPLAdapterTests", dependencies: ["RPLAdapter", "RPLGuideline", "FHIR", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FHIR", "rpl-adapter", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,6 +13,7 @@ ROOT = os.path.join(HERE, '..')
 OUT = os.path.join(ROOT, 'Fixtures')
 SYN = os.path.join(ROOT, 'TestData', 'corpus', 'synthea', 'bundles')
 LOINC, SCT, ATC = 'http://loinc.org', 'http://snomed.info/sct', 'http://www.whocc.no/atc'
+ICD10 = 'http://hl7.org/fhir/sid/icd-10'
 INTERP = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation'
 ROLE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode'
 AS_OF = '2026-11-02'
@@ -243,22 +244,55 @@ add('nr-procedures', 'Not-recommended procedures and genetics already requested:
     base(sr('septum', text='Hysteroscopische septumresectie'), sr('polyp', text='Poliep verwijdering'), sr('scratch', text='Endometrium scratching'),
          sr('imsi', text='IMSI spermaselectie'), sr('poc', SCT, '312948004'), sr('kary', SCT, '444309000')),
     ['NR-UTERINE-SURGERY', 'NR-POLYP-MYOMA-ADHESION', 'NR-SCRATCHING', 'NR-SPERM-SELECTION', 'NR-TISSUE-GENETICS', 'NR-KARYOTYPE'], [])
-add('nr-drugs', 'Not-recommended drugs already requested: metformin, prednisone, enoxaparin, levothyroxine (euthyroid)',
-    base(tsh(2.0), mr('metformin', ATC, 'A10BA02'), mr('pred', text='Prednison 10 mg'), mr('enox', ATC, 'B01AB05'), mr('levo', ATC, 'H03AA01')),
+add('nr-drugs', 'Not-recommended drugs already requested: metformin, prednisone, enoxaparin with a hereditary thrombophilia (ICD-10 D68.5: v2, the LMWH line needs one), levothyroxine (euthyroid)',
+    base(tsh(2.0), condition('fvl', 'D68.5', '2019-04-01', system=ICD10),
+         mr('metformin', ATC, 'A10BA02'), mr('pred', text='Prednison 10 mg'), mr('enox', ATC, 'B01AB05'), mr('levo', ATC, 'H03AA01')),
     ['NR-DRUGS', 'NR-PREDNISONE', 'NR-LMWH-THROMBOPHILIA', 'NR-LEVOTHYROXINE-EUTHYROID'], [])
+add('nr-drugs-other-indication', 'v2: another recorded indication lifts the drug flags: metformin with diabetes (E11.9), prednisolone for asthma named in its reason, nadroparin after a pulmonary embolism (Z86.7)',
+    base(tsh(2.0), condition('dm', 'E11.9', '2020-02-01', system=ICD10), condition('pe', 'Z86.7', '2022-03-01', system=ICD10),
+         mr('metformin', ATC, 'A10BA02'), dict(mr('pred', ATC, 'H02AB06'), reasonCode=[{'text': 'Astma exacerbatie'}]),
+         mr('nadro', ATC, 'B01AB06')),
+    [], ['NR-DRUGS', 'NR-PREDNISONE', 'NR-LMWH-THROMBOPHILIA'])
+add('nr-drugs-heparin-no-indication', 'v2: tinzaparin with no thrombophilia and no other indication recorded is the card\'s "Heparine" (NR-DRUGS), not the LMWH-for-thrombophilia line',
+    base(tsh(2.0), mr('tinza', ATC, 'B01AB10')), ['NR-DRUGS'], ['NR-LMWH-THROMBOPHILIA'])
 add('nr-exceptions', 'Requests whose exceptions hold: ANA with lupus, prolactin with amenorrhoea, prednisone in a study, LMWH with persistent antiphospholipid antibodies',
     base(condition('sle', '200936003', '2020-01-01'), condition('amen', '14302001', '2026-01-01'),
          {'resourceType': 'ResearchSubject', 'id': 'rs', 'status': 'on-study', 'study': {'display': 'trial'}, 'individual': SUBJ},
          apl('a1', '3181-5', '2026-03-01', True), apl('a2', '3181-5', '2026-06-01', True),
          sr('ana', text='ANA'), sr('prl', LOINC, '2842-3'), mr('pred', ATC, 'H02AB07'), mr('enox', ATC, 'B01AB05')),
-    ['RPL-APL-TREAT'], ['NR-IMMUNOLOGY', 'NR-PROLACTIN', 'NR-PREDNISONE', 'NR-LMWH-THROMBOPHILIA', 'NR-DRUGS'])
-add('nr-exceptions-genetics-hormones', 'Requests whose exceptions hold: parental karyotyping when the criteria hold (already requested, so RPL-KARYOTYPE orders nothing new: v2), pregnancy-tissue genetics with a structural anomaly, a hormone profile with a cycle disorder',
+    ['RPL-APL-TREAT', 'RPL-HORMONE-PROFILE', 'RPL-ANA'], ['NR-IMMUNOLOGY', 'NR-PROLACTIN', 'NR-PREDNISONE', 'NR-LMWH-THROMBOPHILIA', 'NR-DRUGS', 'RPL-PROLACTIN'],
+    note='v2: coded amenorrhoea now orders the hormone profile (RPL-HORMONE-PROFILE) and prolactin (RPL-PROLACTIN), which the input already requests: a note, no new order; the coded lupus gives "consider ANA" (RPL-ANA: the ANA request is text only, not recognised as the test); enoxaparin without a thrombophilia is the "Heparine" of NR-DRUGS, lifted by the persistent antibodies.')
+add('nr-exceptions-genetics-hormones', 'Requests whose exceptions hold: parental karyotyping when the criteria hold (already requested, so RPL-KARYOTYPE orders nothing new: v2), pregnancy-tissue genetics with a structural anomaly of the last loss named in text, a hormone profile with a cycle disorder named in text (text holds a flag back, never orders: v2)',
     base(fmh('mother', 'MTH', '102878001'),
-         {'resourceType': 'Condition', 'id': 'anomaly', 'code': {'text': 'Structurele afwijking bij 20-wekenecho'}, 'subject': SUBJ},
+         {'resourceType': 'Condition', 'id': 'anomaly', 'code': {'text': 'Structurele afwijking bij 20-wekenecho'}, 'subject': SUBJ, 'onsetDateTime': '2026-09-20'},
          {'resourceType': 'Condition', 'id': 'cycle', 'code': {'text': 'Cyclusstoornis'}, 'subject': SUBJ},
          sr('kary', SCT, '444309000'), sr('poc', SCT, '312948004'), sr('hormones', text='Hormoonprofiel'),
-         birth='1995-01-01', ls=THREE),
-    [], ['NR-KARYOTYPE', 'NR-TISSUE-GENETICS', 'NR-HORMONES'])
+         birth='1995-01-01', ls=['2024-01-10', '2025-03-10', '2026-10-05']),
+    [], ['NR-KARYOTYPE', 'NR-TISSUE-GENETICS', 'NR-HORMONES', 'RPL-TISSUE-GENETICS', 'RPL-HORMONE-PROFILE', 'RPL-PROLACTIN'],
+    note='v2: NR-TISSUE-GENETICS is lifted by an anomaly of the most recent loss (within 8 weeks), here named in text; the last loss moved from 2026-01-22 to 2026-10-05 so that it is recent.')
+add('endocrine-amenorrhoea-icd10', 'Amenorrhoea coded ICD-10 N91.1, not pregnant, no results: prolactin and the hormone profile (FSH, LH, estradiol: three orders, one requisition) (v2 §3a)',
+    base(condition('amen', 'N91.1', '2026-05-01', system=ICD10)),
+    ['RPL-PROLACTIN', 'RPL-HORMONE-PROFILE'], ['NR-PROLACTIN', 'NR-HORMONES', 'RPL-ANA', 'RPL-TISSUE-GENETICS'])
+add('endocrine-after-delivery', 'Amenorrhoea three and a half months after a delivery (Procedure 236973005): expected postpartum, no prolactin or hormone profile (v2 §3a)',
+    base(condition('amen', 'N91.1', '2026-09-01', system=ICD10),
+         {'resourceType': 'Procedure', 'id': 'birth', 'status': 'completed', 'code': cc(SCT, '236973005', 'Delivery procedure'), 'subject': SUBJ, 'performedDateTime': '2026-07-15'},
+         ls=['2024-03-10', '2025-02-22']),
+    [], ['RPL-PROLACTIN', 'RPL-HORMONE-PROFILE'])
+add('endocrine-results-in-window', 'Oligomenorrhoea (N91.4) with prolactin, FSH and LH results in the lookback window: only estradiol is ordered (v2 §3a)',
+    base(condition('oligo', 'N91.4', '2026-03-01', system=ICD10),
+         obs('prl', '2842-3', '2026-09-01', valueQuantity=qty(12, 'ug/L')), obs('fsh', '15067-2', '2026-09-01', valueQuantity=qty(6, 'IU/L', '[IU]/L')),
+         obs('lh', '10501-5', '2026-09-01', valueQuantity=qty(5, 'IU/L', '[IU]/L'))),
+    ['RPL-HORMONE-PROFILE'], ['RPL-PROLACTIN'])
+add('immunology-ana-consider', 'Systemic lupus erythematosus coded ICD-10 M32.9 and no ANA result: consider ANA, a plan activity, no order (v2 §3a)',
+    base(condition('sle', 'M32.9', '2021-06-01', system=ICD10)), ['RPL-ANA'], ['NR-IMMUNOLOGY'])
+add('immunology-ana-done', 'Lupus with an ANA result on record (2021): RPL-ANA stays quiet',
+    base(condition('sle', 'M32.9', '2021-06-01', system=ICD10), obs('ana', '5048-4', '2021-05-20', valueString='1:640')), [], ['RPL-ANA'])
+add('genetics-tissue-anomaly-recent-loss', 'The most recent loss (2026-10-05, four weeks ago) with an abnormal ultrasound finding coded ICD-10 O28.3: genetic analysis of its tissue may be considered (v2 §3a); the tissue request is not flagged',
+    base(condition('echo', 'O28.3', '2026-09-20', system=ICD10), sr('poc', SCT, '312948004'), ls=['2025-03-10', '2026-10-05']),
+    ['RPL-TISSUE-GENETICS'], ['NR-TISSUE-GENETICS'])
+add('genetics-tissue-anomaly-old-loss', 'The same anomaly with a loss five months ago: past the 8 weeks, no activity, and the tissue request is flagged (v2 §3a)',
+    base(condition('echo', 'O28.3', '2026-05-20', system=ICD10), sr('poc', SCT, '312948004'), ls=['2025-03-10', '2026-06-05']),
+    ['NR-TISSUE-GENETICS'], ['RPL-TISSUE-GENETICS'])
 add('nr-completed-requests', 'Not-recommended tests and procedures that are already completed or revoked are not open requests: nothing flagged',
     base(sr('thrombo', text='Trombofilie-onderzoek', status='completed'), sr('vitd', LOINC, '62292-8', status='completed'),
          sr('hcy', LOINC, '13965-9', status='revoked'), sr('septum', text='Septumresectie', status='completed'),
@@ -325,7 +359,8 @@ def main():
 
 RULES = ['RPL-INDICATION', 'RPL-TERM'] + ADVICE[:7] + ['RPL-PROGNOSIS', 'RPL-TSH', 'RPL-FT4', 'RPL-LEVOTHYROXINE', 'RPL-SUBCLINICAL',
          'RPL-APL', 'RPL-APL-REPEAT', 'RPL-APL-TREAT', 'RPL-KARYOTYPE', 'RPL-GENETIC-COUNSELING', 'RPL-CLINICAL-GENETICS', 'RPL-UTERUS',
-         'RPL-UROGENITAL', 'RPL-LIFESTYLE', 'RPL-PROGESTERONE', 'RPL-CERVIX', 'NR-TISSUE-GENETICS', 'NR-KARYOTYPE', 'NR-THROMBOPHILIA',
+         'RPL-UROGENITAL', 'RPL-LIFESTYLE', 'RPL-PROGESTERONE', 'RPL-CERVIX', 'RPL-PROLACTIN', 'RPL-HORMONE-PROFILE', 'RPL-ANA',
+         'RPL-TISSUE-GENETICS', 'NR-TISSUE-GENETICS', 'NR-KARYOTYPE', 'NR-THROMBOPHILIA',
          'NR-IMMUNOLOGY', 'NR-HORMONES', 'NR-PROLACTIN', 'NR-OVARIAN-ENDOCRINE', 'NR-HOMOCYSTEINE', 'NR-LEVOTHYROXINE-EUTHYROID',
          'NR-LMWH-THROMBOPHILIA', 'NR-UTERINE-SURGERY', 'NR-POLYP-MYOMA-ADHESION', 'NR-SCRATCHING', 'NR-SPERM-SELECTION', 'NR-DRUGS', 'NR-PREDNISONE']
 

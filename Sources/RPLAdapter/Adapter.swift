@@ -58,6 +58,8 @@ public struct Adapter: Sendable {
         }
         var settings = GuidelineSettings()
         settings.antiphospholipidRepeatDays = profiles.defaults.antiphospholipidRepeatDays
+        settings.postpartumDays = profiles.defaults.postpartumDays
+        settings.tissueGeneticsWithinDays = profiles.defaults.tissueGeneticsWithinDays
         let plan = Guideline.evaluate(extractor.facts, settings: settings)
         let warnings = extractor.warnings.map(rplTerm)
         guard plan.indicated else {

@@ -54,6 +54,10 @@ public final class Profiles: Sendable {
         public var samePregnancyDays = 28
         /// guideline.md v2: a pregnancy projected past 42w6d (300 days) has ended.
         public var pregnancyEndsAfterDays = 300
+        /// RPL-PROLACTIN, RPL-HORMONE-PROFILE: no cycle assessment this long after a delivery.
+        public var postpartumDays = 183
+        /// RPL-TISSUE-GENETICS: the most recent loss within this many days.
+        public var tissueGeneticsWithinDays = 56
         /// Values outside these are implausible: a warning, and the value is not used.
         public var plausibleTSH: ClosedRange<Double> = 0...1000
         public var plausibleFreeT4: ClosedRange<Double> = 0...200
@@ -76,6 +80,8 @@ public final class Profiles: Sendable {
         public var excludes: Set<CodeKey> = []
         /// Normalised (lower case, no accents); whole words, or a stem when ending in `*`.
         public var keywords: [String]
+        /// Other indications this item treats (guideline.md v2 §4): a recorded one lifts the flag.
+        public var indications: [ValueSetID] = []
 
         /// How specifically one of the request's codes falls under this item: the length of the
         /// item code it matches (an exact code beats its group), or nil.
@@ -182,8 +188,8 @@ public final class Profiles: Sendable {
                 let expected = r.name + "-" + id + ".json"
                 if name != expected { problems.append("\(name): holds \(r.name)/\(id), so it must be named \(expected)") }
                 if resources[r.name + "/" + id] != nil { problems.append("\(name): \(r.name)/\(id) is defined twice") }
-                if r.name == "ValueSet" && !r.all("compose.include").contains(where: { $0.child("concept") != nil }) {
-                    problems.append("\(name): ValueSet/\(id) lists no codes (compose.include.concept); it would match nothing")
+                if r.name == "ValueSet" && !r.all("compose.include").contains(where: { $0.child("concept") != nil || $0.child("filter") != nil }) {
+                    problems.append("\(name): ValueSet/\(id) lists no codes (compose.include.concept or .filter); it would match nothing")
                 }
                 resources[r.name + "/" + id] = r
             } catch {
@@ -238,6 +244,8 @@ public final class Profiles: Sendable {
                 case "antiphospholipidRepeatDays": d.antiphospholipidRepeatDays = try whole(0...3650)
                 case "samePregnancyDays": d.samePregnancyDays = try whole(0...365)
                 case "pregnancyEndsAfterDays": d.pregnancyEndsAfterDays = try whole(1...400)
+                case "postpartumDays": d.postpartumDays = try whole(0...3650)
+                case "tissueGeneticsWithinDays": d.tissueGeneticsWithinDays = try whole(0...3650)
                 case "plausibleTSH": d.plausibleTSH = try range()
                 case "plausibleFreeT4": d.plausibleFreeT4 = try range()
                 case "plausibleBMI": d.plausibleBMI = try range()
@@ -275,6 +283,12 @@ public final class Profiles: Sendable {
                         item.excludes.insert(CodeKey(system: s, code: code))
                     }
                 case "keyword": if let k = part.string("valueString") { item.keywords.append(Terminology.normalise(k)) }
+                case "indication":
+                    // A ValueSet id the program does not know would lift nothing: refused.
+                    guard let id = part.string("valueCode"), let valueSet = ValueSetID(rawValue: id), resources["ValueSet/" + id] != nil else {
+                        throw LoadError(description: "Parameters-rpl-not-recommended.json: item \(item.item): indication \(part.string("valueCode") ?? "?") is not a ValueSet of Profiles")
+                    }
+                    item.indications.append(valueSet)
                 default: break
                 }
             }

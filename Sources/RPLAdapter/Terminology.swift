@@ -14,22 +14,66 @@ public struct CodeKey: Sendable, Hashable {
 /// site's ConceptMap of local codes, and text keywords where codes are unknown. Matching is on
 /// system + code, never on display text, except the keyword fallback (which says so).
 public struct Terminology: Sendable {
-    private var valueSets: [String: Set<CodeKey>] = [:]
+    /// The members of one ValueSet: its listed concepts, and for the hierarchical code systems
+    /// (ICD-10, ICPC) the categories it includes or excludes with `filter` concept is-a.
+    struct Members: Sendable {
+        var codes: Set<CodeKey> = []
+        var categories: Set<CodeKey> = []
+        var excluded: Set<CodeKey> = []
+        var excludedCategories: Set<CodeKey> = []
+
+        func contains(_ key: CodeKey) -> Bool {
+            if excluded.contains(key) { return false }
+            // SNOMED, LOINC, ATC: listed codes only (the common case, no allocation).
+            if categories.isEmpty && excludedCategories.isEmpty { return codes.contains(key) }
+            let ancestors = Terminology.categories(of: key)
+            if ancestors.contains(where: excludedCategories.contains) { return false }
+            return codes.contains(key) || ancestors.contains(where: categories.contains)
+        }
+    }
+
+    private var valueSets: [String: Members] = [:]
     private var keywords: [String: [String]] = [:]
     /// Local code → the standard codes it maps to.
     private var localCodes: [CodeKey: [CodeKey]] = [:]
 
+    /// Code systems whose codes nest by prefix: `O03.4` (or `O034`) is under `O03`.
+    static let hierarchicalSystems: Set<String> = ["http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icpc-1-nl"]
+
+    /// A hierarchical code and the categories above it, each written with the dot after the third
+    /// character (`D68.51` → `D68.51`, `D68.5`, `D68`); for other systems, none.
+    static func categories(of key: CodeKey) -> [CodeKey] {
+        guard hierarchicalSystems.contains(key.system) else { return [] }
+        let plain = Array(key.code.uppercased().utf8.filter { $0 != UInt8(ascii: ".") && $0 != UInt8(ascii: " ") })
+        guard plain.count >= 3 else { return [key] }
+        var out: [CodeKey] = []
+        for length in stride(from: plain.count, through: 3, by: -1) {
+            var code = String(decoding: plain[0..<3], as: UTF8.self)
+            if length > 3 { code += "." + String(decoding: plain[3..<length], as: UTF8.self) }
+            out.append(CodeKey(system: key.system, code: code))
+        }
+        return out
+    }
+
     init(resources: [String: Element]) {
         for (key, r) in resources {
             if key.hasPrefix("ValueSet/"), let id = r.string("id") {
-                var codes = Set<CodeKey>()
-                for include in r.all("compose.include") {
-                    guard let system = include.string("system") else { continue }
-                    for concept in include.children("concept") {
-                        if let code = concept.string("code") { codes.insert(CodeKey(system: system, code: code)) }
+                var members = Members()
+                for (part, isExclude) in [("compose.include", false), ("compose.exclude", true)] {
+                    for entry in r.all(part) {
+                        guard let system = entry.string("system") else { continue }
+                        for concept in entry.children("concept") {
+                            guard let code = concept.string("code") else { continue }
+                            if isExclude { members.excluded.insert(CodeKey(system: system, code: code)) }
+                            else { members.codes.insert(CodeKey(system: system, code: code)) }
+                        }
+                        for filter in entry.children("filter") where filter.string("op") == "is-a" {
+                            guard let value = filter.string("value"), let category = Terminology.categories(of: CodeKey(system: system, code: value)).first else { continue }
+                            if isExclude { members.excludedCategories.insert(category) } else { members.categories.insert(category) }
+                        }
                     }
                 }
-                valueSets[id] = codes
+                valueSets[id] = members
             } else if key.hasPrefix("ConceptMap/") {
                 for group in r.children("group") {
                     guard let source = group.string("source"), let target = group.string("target") else { continue }
@@ -70,10 +114,13 @@ public struct Terminology: Sendable {
         valueSets[valueSet.rawValue]?.contains(key) ?? false
     }
 
+    /// Whether the ValueSet has keywords (Parameters rpl-recognition-keywords).
+    func hasKeywords(_ valueSet: ValueSetID) -> Bool { !(keywords[valueSet.rawValue] ?? []).isEmpty }
+
     /// Whether a CodeableConcept has a code in the ValueSet (directly or through a local code).
     public func matches(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
-        guard let set = valueSets[valueSet.rawValue] else { return false }
-        return codes(of: concept).contains { set.contains($0) }
+        guard let members = valueSets[valueSet.rawValue] else { return false }
+        return codes(of: concept).contains { members.contains($0) }
     }
 
     /// Keyword fallback on `text` and `coding.display` (case and accent insensitive).

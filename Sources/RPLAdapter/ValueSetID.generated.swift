@@ -10,6 +10,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case adenomyosis = "rpl-adenomyosis"
     /// Amenorrhoea and oligomenorrhoea
     case amenorrhoea = "rpl-amenorrhoea"
+    /// Antinuclear antibodies (ANA)
+    case ana = "rpl-ana"
     /// Anti-β2-glycoprotein-I IgG
     case antiB2gpiIgg = "rpl-anti-b2gpi-igg"
     /// Anti-β2-glycoprotein-I IgM
@@ -38,26 +40,56 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case currentSmoker = "rpl-current-smoker"
     /// Cycle disorders
     case cycleDisorder = "rpl-cycle-disorder"
+    /// Delivery (a pregnancy that ended in a birth)
+    case delivery = "rpl-delivery"
     /// Threatened miscarriage / bleeding in early pregnancy
     case earlyPregnancyBleeding = "rpl-early-pregnancy-bleeding"
     /// Estimated date of delivery
     case estimatedDeliveryDate = "rpl-estimated-delivery-date"
+    /// Estradiol
+    case estradiol = "rpl-estradiol"
     /// Siblings, parents and in-laws (v3 RoleCode)
     case familyRelationship = "rpl-family-relationship"
     /// Structural or ultrasound abnormalities in a pregnancy
     case fetalStructuralAnomaly = "rpl-fetal-structural-anomaly"
     /// Free T4 results
     case freeT4 = "rpl-free-t4"
+    /// FSH
+    case fsh = "rpl-fsh"
     /// Gestational age
     case gestationalAge = "rpl-gestational-age"
+    /// Hereditary thrombophilia
+    case hereditaryThrombophilia = "rpl-hereditary-thrombophilia"
     /// Hypothyroidism
     case hypothyroidism = "rpl-hypothyroidism"
+    /// Adrenal insufficiency
+    case indicationAdrenalInsufficiency = "rpl-indication-adrenal-insufficiency"
+    /// Anovulatory infertility or polycystic ovary syndrome
+    case indicationAnovulatoryInfertility = "rpl-indication-anovulatory-infertility"
+    /// Asthma or COPD
+    case indicationAsthmaCopd = "rpl-indication-asthma-copd"
+    /// Diabetes mellitus (gestational included)
+    case indicationDiabetes = "rpl-indication-diabetes"
+    /// Threatened preterm birth (fetal lung maturation)
+    case indicationFetalLungMaturation = "rpl-indication-fetal-lung-maturation"
+    /// Hyperprolactinaemia
+    case indicationHyperprolactinaemia = "rpl-indication-hyperprolactinaemia"
+    /// Mechanical heart valve
+    case indicationMechanicalHeartValve = "rpl-indication-mechanical-heart-valve"
+    /// Parkinson's disease
+    case indicationParkinson = "rpl-indication-parkinson"
+    /// Systemic rheumatic disease
+    case indicationSystemicRheumaticDisease = "rpl-indication-systemic-rheumatic-disease"
+    /// Venous thromboembolism, now or in the past
+    case indicationVenousThromboembolism = "rpl-indication-venous-thromboembolism"
     /// Karyotype results (parent or pregnancy tissue; the specimen tells which)
     case karyotype = "rpl-karyotype"
     /// Last menstrual period
     case lastMenstrualPeriod = "rpl-last-menstrual-period"
     /// Levothyroxine
     case levothyroxine = "rpl-levothyroxine"
+    /// LH
+    case lh = "rpl-lh"
     /// Heparins (the ATC heparin group)
     case lmwh = "rpl-lmwh"
     /// Lupus anticoagulant panels (members are read)
@@ -84,6 +116,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case pregnantNow = "rpl-pregnant-now"
     /// Specimen types meaning pregnancy tissue
     case productsOfConception = "rpl-products-of-conception"
+    /// Prolactin
+    case prolactin = "rpl-prolactin"
     /// Conditions saying 2 or more miscarriages
     case recurrentMiscarriage = "rpl-recurrent-miscarriage"
     /// Loss codes that say second trimester

@@ -8,12 +8,33 @@ public struct Source: Sendable, Hashable, Comparable {
 }
 
 public struct PregnancyLoss: Sendable, Hashable {
+    /// The onset, when it is a full date.
     public var date: CalendarDate?
+    /// The first and last day the onsets of its records may mean (`2021-05` → 2021-05-01 and
+    /// 2021-05-31); nil when no onset is recorded.
+    public var earliestDate: CalendarDate?
+    public var latestDate: CalendarDate?
     public var secondTrimester: Bool
     public var sources: [Source]
-    public init(date: CalendarDate?, secondTrimester: Bool, sources: [Source]) {
+    /// Fetal structural or ultrasound anomalies recorded for this pregnancy (`lossWithStructuralAnomaly`:
+    /// RPL-TISSUE-GENETICS); `byText` ones only hold back NR-TISSUE-GENETICS.
+    public var structuralAnomalies: [Finding] = []
+    public init(date: CalendarDate?, earliestDate: CalendarDate? = nil, latestDate: CalendarDate? = nil, secondTrimester: Bool, sources: [Source]) {
         self.date = date
+        self.earliestDate = earliestDate ?? date
+        self.latestDate = latestDate ?? date
         self.secondTrimester = secondTrimester
+        self.sources = sources
+    }
+}
+
+/// The input says at least this many losses (a "recurrent miscarriage" Condition means ≥ 2; an
+/// Observation of the number of previous miscarriages).
+public struct StatedLossCount: Sendable, Hashable {
+    public var count: Int
+    public var sources: [Source]
+    public init(count: Int, sources: [Source]) {
+        self.count = count
         self.sources = sources
     }
 }
@@ -84,9 +105,53 @@ public struct Finding: Sendable, Hashable {
     /// What was found, in words (for the plan text).
     public var text: String
     public var source: Source
-    public init(_ text: String, _ source: Source) {
+    /// Recognised by a keyword in free text, not by a code (guideline.md v2: text may hold back a
+    /// not-recommended flag, never create an order or an activity).
+    public var byText: Bool
+    public init(_ text: String, _ source: Source, byText: Bool = false) {
         self.text = text
         self.source = source
+        self.byText = byText
+    }
+}
+
+extension Array where Element == Finding {
+    /// The findings recognised by a code.
+    public var coded: [Finding] { filter { !$0.byText } }
+}
+
+/// A finding with the day it happened (a delivery).
+public struct DatedFinding: Sendable, Hashable {
+    public var date: CalendarDate
+    public var finding: Finding
+    public init(date: CalendarDate, finding: Finding) {
+        self.date = date
+        self.finding = finding
+    }
+}
+
+/// Vaginal bleeding or threatened miscarriage in the current pregnancy.
+public struct Bleeding: Sendable, Hashable {
+    /// Gestational age at its onset, where the input allows computing it.
+    public var gestationalAgeAtOnset: GestationalAge?
+    public var finding: Finding
+    public init(gestationalAgeAtOnset: GestationalAge?, finding: Finding) {
+        self.gestationalAgeAtOnset = gestationalAgeAtOnset
+        self.finding = finding
+    }
+}
+
+/// One test of an ordered profile (RPL-HORMONE-PROFILE; the tests are a setting in Profiles) and
+/// its result in the lookback window, if any.
+public struct ProfileTest: Sendable, Hashable {
+    /// The item code of the order catalogue ("fsh").
+    public var item: String
+    public var text: String
+    public var result: Source?
+    public init(item: String, text: String, result: Source?) {
+        self.item = item
+        self.text = text
+        self.result = result
     }
 }
 
@@ -140,20 +205,30 @@ public struct InputRequest: Sendable, Hashable {
         public var item: String
         /// Matched by keyword on the text (the request had no recognised code).
         public var byKeyword: Bool
-        public init(ruleId: RuleID, item: String, byKeyword: Bool) {
+        /// Another recorded indication that this item treats (guideline.md v2 §4: metformin for
+        /// diabetes, heparin for thrombosis, …), in words; nil when none is recorded.
+        public var otherIndication: String?
+        public init(ruleId: RuleID, item: String, byKeyword: Bool, otherIndication: String? = nil) {
             self.ruleId = ruleId
             self.item = item
             self.byKeyword = byKeyword
+            self.otherIndication = otherIndication
         }
     }
 
     public var source: Source
     public var description: String
     public var matches: [Match]
-    public init(source: Source, description: String, matches: [Match]) {
+    /// The request's reason names a hereditary thrombophilia (NR-LMWH-THROMBOPHILIA).
+    public var reasonNamesThrombophilia: Bool
+    /// The patient's own request (the drug list judges only hers, not the partner's).
+    public var forPatient: Bool
+    public init(source: Source, description: String, matches: [Match], reasonNamesThrombophilia: Bool = false, forPatient: Bool = true) {
         self.source = source
         self.description = description
         self.matches = matches
+        self.reasonNamesThrombophilia = reasonNamesThrombophilia
+        self.forPatient = forPatient
     }
 }
 
@@ -161,9 +236,8 @@ public struct InputRequest: Sendable, Hashable {
 public struct Facts: Sendable {
     public var evaluationDate: CalendarDate
     public var losses: [PregnancyLoss] = []
-    /// The loss count where the input says more than it lists (a "recurrent miscarriage"
-    /// Condition means ≥ 2; an Observation of the number of previous miscarriages).
-    public var statedLossCount: (count: Int, sources: [Source])?
+    /// The loss count where the input says more than it lists.
+    public var statedLossCount: StatedLossCount?
     public var ageYears: Int?
     public var tsh: ThyroidResult?
     public var freeT4: ThyroidResult?
@@ -193,15 +267,26 @@ public struct Facts: Sendable {
     public var adenomyosis: [Finding] = []
     public var lifestyleRisks: [Finding] = []
     public var currentPregnancy: CurrentPregnancy?
-    /// Vaginal bleeding / threatened miscarriage in the current pregnancy, with the gestational
-    /// age at its onset where the input allows computing it.
-    public var bleedingInCurrentPregnancy: [(gestationalAgeAtOnset: GestationalAge?, finding: Finding)] = []
+    public var bleedingInCurrentPregnancy: [Bleeding] = []
     public var cervicalInsufficiencySuspected: [Finding] = []
     public var onStudy: [Source] = []
-    public var structuralAnomaliesInPregnancy: [Finding] = []
+    /// Systemic autoimmune disease or its clinical signs (RPL-ANA; `byText` ones only hold back
+    /// NR-IMMUNOLOGY's ANA).
     public var autoimmuneSymptoms: [Finding] = []
+    /// The newest ANA result, at any date (RPL-ANA: "no ANA result").
+    public var anaResult: Source?
+    /// Active cycle disorders, oligo- and amenorrhoea included (RPL-HORMONE-PROFILE, NR-HORMONES).
     public var cycleDisorder: [Finding] = []
+    /// Active oligo- or amenorrhoea (RPL-PROLACTIN, NR-PROLACTIN).
     public var oligoOrAmenorrhoea: [Finding] = []
+    /// The newest prolactin result in the lookback window.
+    public var prolactinResult: Source?
+    /// The tests of the hormone profile, each with its result in the lookback window.
+    public var hormoneProfile: [ProfileTest] = []
+    /// The most recent delivery (a pregnancy that ended in a birth).
+    public var lastDelivery: DatedFinding?
+    /// A hereditary thrombophilia recorded for the patient (NR-LMWH-THROMBOPHILIA).
+    public var hereditaryThrombophilia: [Finding] = []
     public var inputRequests: [InputRequest] = []
     public var alreadyRequested: [RequestedActivity] = []
 
@@ -223,6 +308,11 @@ public struct GuidelineSettings: Sendable {
     public var progesteroneUntil = GestationalAge(weeks: 16)
     /// RPL-PROGESTERONE: "bloedverlies ≤ AD 12 weken".
     public var earlyBleedingUntil = GestationalAge(weeks: 12)
+    /// RPL-PROLACTIN, RPL-HORMONE-PROFILE: amenorrhoea is expected this long after a delivery
+    /// (project default: 6 months).
+    public var postpartumDays = 183
+    /// RPL-TISSUE-GENETICS: tissue must have been secured at the evacuation (project default: 8 weeks).
+    public var tissueGeneticsWithinDays = 56
     public init() {}
 }
 

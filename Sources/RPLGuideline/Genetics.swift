@@ -39,3 +39,25 @@ func rplClinicalGenetics(_ f: Facts) -> Recommendation? {
                           sources: f.geneticsReferralReasons.map(\.source),
                           reason: "Referral to clinical genetics: \(f.geneticsReferralReasons.map(\.text).joined(separator: "; ")).")
 }
+
+/// The most recent loss with a recorded date, when it lies within `tissueGeneticsWithinDays`
+/// (8 weeks) of the evaluation date, and its structural anomalies (coded ones only, unless
+/// `includingText`).
+func recentLossWithAnomaly(_ f: Facts, settings: GuidelineSettings, includingText: Bool) -> (loss: PregnancyLoss, anomalies: [Finding])? {
+    guard let loss = f.losses.filter({ $0.latestDate != nil }).max(by: { $0.latestDate! < $1.latestDate! }),
+          loss.latestDate!.days(until: f.evaluationDate) <= settings.tissueGeneticsWithinDays else { return nil }
+    let anomalies = includingText ? loss.structuralAnomalies : loss.structuralAnomalies.coded
+    return anomalies.isEmpty ? nil : (loss, anomalies)
+}
+
+/// RPL-TISSUE-GENETICS — "Routinematig genetische analyse miskraamweefsel, tenzij sprake van
+/// structurele afwijkingen/echoafwijkingen" (guideline.md v2 §3a): the most recent loss, within 8
+/// weeks, recorded with fetal structural or ultrasound anomalies → a plan activity: genetic analysis
+/// of that pregnancy's tissue may be considered (the card lifts its "not routinely", nothing more),
+/// naming the loss and the anomaly; no order.
+func rplTissueGenetics(_ f: Facts, settings: GuidelineSettings) -> Recommendation? {
+    guard let (loss, anomalies) = recentLossWithAnomaly(f, settings: settings, includingText: false) else { return nil }
+    let when = loss.date.map { "on \($0)" } ?? "in \(loss.latestDate!.year)-\(loss.latestDate!.month < 10 ? "0" : "")\(loss.latestDate!.month)"
+    return Recommendation(ruleId: .tissueGenetics, activityId: .tissueGenetics, kind: .advice, sources: loss.sources + anomalies.map(\.source),
+                          reason: "The most recent loss (\(when)) was recorded with \(anomalies.map(\.text).joined(separator: "; ")): genetic analysis of its tissue may be considered.")
+}

@@ -14,10 +14,11 @@ public enum Guideline {
         out += generalAdvice(facts)
         out += thyroid(facts)
         out += antiphospholipid(facts, settings: settings)
-        out += genetics(facts)
+        out += genetics(facts, settings: settings)
         out += uterus(facts)
         out += lifestyle(facts)
         out += pregnancy(facts, settings: settings)
+        out += indicatedAfterAll(facts, settings: settings)
         out += notRecommended(facts, settings: settings)
         out = out.map { notOrderedAgain($0, facts) }
         // Stable: the order of guideline.md, then the order each rule gave.
@@ -31,11 +32,12 @@ public enum Guideline {
         return plan
     }
 
-    /// guideline.md v2: an order whose test or activity the input already requests (an open request)
-    /// is satisfied: no new order, a note instead. A first antiphospholipid test and its repeat are
-    /// the same test.
+    /// guideline.md v2: an order (or a plan activity) whose test or activity the input already
+    /// requests (an open request) is satisfied: no new order, a note instead. A first
+    /// antiphospholipid test and its repeat are the same test; an ANA test requested answers
+    /// "consider ANA".
     static func notOrderedAgain(_ rec: Recommendation, _ f: Facts) -> Recommendation {
-        guard rec.kind == .order, let activity = rec.activityId else { return rec }
+        guard rec.kind == .order || rec.kind == .advice, let activity = rec.activityId else { return rec }
         let family: Set<ActivityID> = [.aplTesting, .aplRepeat].contains(activity) ? [.aplTesting, .aplRepeat] : [activity]
         guard let open = f.alreadyRequested.first(where: { family.contains($0.activity) && ($0.item == nil || rec.item == nil || $0.item == rec.item) })
         else { return rec }
@@ -78,8 +80,14 @@ public enum Guideline {
         rplAPL(f) + rplAPLRepeat(f, settings: settings) + rplAPLTreat(f, settings: settings)
     }
 
-    static func genetics(_ f: Facts) -> [Recommendation] {
+    static func genetics(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
         [rplKaryotype(f), rplGeneticCounseling(f), rplClinicalGenetics(f)].compactMap { $0 }
+    }
+
+    /// §3a: the card's "wel bij", "overweeg" and "tenzij" lines.
+    static func indicatedAfterAll(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
+        [rplProlactin(f, settings: settings)].compactMap { $0 } + rplHormoneProfile(f, settings: settings)
+            + [rplANA(f), rplTissueGenetics(f, settings: settings)].compactMap { $0 }
     }
 
     static func uterus(_ f: Facts) -> [Recommendation] {

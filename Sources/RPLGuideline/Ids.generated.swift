@@ -55,6 +55,14 @@ public enum RuleID: String, CaseIterable, Sendable {
     case progesterone = "RPL-PROGESTERONE"
     /// With second-trimester miscarriages and suspected cervical insufficiency: serial ultrasound follow-up of the cervix; cerclage only in selected cases.
     case cervix = "RPL-CERVIX"
+    /// Prolactin: do test with symptoms of prolactin disorders (oligo/amenorrhoea).
+    case prolactin = "RPL-PROLACTIN"
+    /// Hormone profile: do test with symptoms of a cycle disorder.
+    case hormoneProfile = "RPL-HORMONE-PROFILE"
+    /// ANA: consider with clinical symptoms.
+    case ana = "RPL-ANA"
+    /// Routine genetic analysis of pregnancy tissue is not recommended, unless there are structural or ultrasound abnormalities: then it may be considered.
+    case tissueGenetics = "RPL-TISSUE-GENETICS"
     /// Not recommended: routine genetic analysis of pregnancy tissue, unless there are structural or ultrasound abnormalities.
     case nrTissueGenetics = "NR-TISSUE-GENETICS"
     /// Not recommended: karyotyping of the parents without the history or family history*.
@@ -138,4 +146,12 @@ public enum ActivityID: String, CaseIterable, Sendable {
     case obstetricHistory = "obstetric-history"
     /// Lifestyle history of both partners
     case lifestyleHistory = "lifestyle-history"
+    /// Prolactin
+    case prolactin = "prolactin"
+    /// Hormone profile (early follicular phase)
+    case hormoneProfile = "hormone-profile"
+    /// Consider antinuclear antibodies (ANA)
+    case anaConsider = "ana-consider"
+    /// Genetic analysis of the pregnancy tissue may be considered
+    case tissueGenetics = "tissue-genetics"
 }

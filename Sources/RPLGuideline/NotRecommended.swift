@@ -32,33 +32,52 @@ func levothyroxineNotForEuthyroidism(_ f: Facts, request: Source) -> String? {
     return nil
 }
 
+/// Lines about her own treatment: the partner's requests are not judged against them (guideline.md
+/// v2: the drug list judges only the patient's requests).
+let treatmentLines: Set<RuleID> = [.nrDrugs, .nrPrednisone, .nrLmwhThrombophilia, .nrLevothyroxineEuthyroid]
+
+/// NR-LMWH-THROMBOPHILIA is the line for an LMWH request only when it is made for a thrombophilia
+/// factor: a hereditary thrombophilia recorded, or named in the request's reason. Otherwise the
+/// request is the "Heparine" of NR-DRUGS (guideline.md v2).
+func lineApplies(_ match: InputRequest.Match, request: InputRequest, _ f: Facts) -> Bool {
+    if !request.forPatient && treatmentLines.contains(match.ruleId) { return false }
+    if match.ruleId == .nrLmwhThrombophilia { return !f.hereditaryThrombophilia.isEmpty || request.reasonNamesThrombophilia }
+    return true
+}
+
 /// The exception of a line for one matched item, in words, when it holds.
 func exception(_ match: InputRequest.Match, request: InputRequest, _ f: Facts, settings: GuidelineSettings) -> String? {
+    let aps = "antiphospholipid syndrome or persistent antiphospholipid antibodies (RPL-APL-TREAT)"
     switch match.ruleId {
     case .nrTissueGenetics:
-        return f.structuralAnomaliesInPregnancy.isEmpty ? nil : "structural or ultrasound abnormalities are recorded"
+        // RPL-TISSUE-GENETICS holds (or the anomaly is named in text: text may hold back a flag).
+        guard let (_, anomalies) = recentLossWithAnomaly(f, settings: settings, includingText: true) else { return nil }
+        return "structural or ultrasound abnormalities are recorded for the most recent loss (\(anomalies.map(\.text).joined(separator: "; ")))"
     case .nrKaryotype:
         return karyotypeCriteriaHold(f) ? "the criteria of RPL-KARYOTYPE hold" : nil
     case .nrImmunology:
         return match.item == "ANA" && !f.autoimmuneSymptoms.isEmpty ? "clinical symptoms of autoimmune disease are recorded" : nil
     case .nrHormones:
         return f.cycleDisorder.isEmpty && f.oligoOrAmenorrhoea.isEmpty ? nil : "a cycle disorder is recorded"
+    case .nrOvarianEndocrine:
+        // The hormone profile's own LH is not flagged when the profile is indicated.
+        return match.item == "LH" && !(f.cycleDisorder.isEmpty && f.oligoOrAmenorrhoea.isEmpty) ? "a cycle disorder is recorded (LH of the hormone profile)" : nil
     case .nrProlactin:
         return f.oligoOrAmenorrhoea.isEmpty ? nil : "oligo- or amenorrhoea is recorded"
     case .nrLevothyroxineEuthyroid:
         return levothyroxineNotForEuthyroidism(f, request: request.source)
     case .nrLmwhThrombophilia:
-        return antiphospholipidTreatmentHolds(f, settings: settings) ? "antiphospholipid syndrome or persistent antiphospholipid antibodies (RPL-APL-TREAT)" : nil
+        if antiphospholipidTreatmentHolds(f, settings: settings) { return aps }
+        return match.otherIndication.map { "another indication is recorded (\($0))" }
     case .nrDrugs:
         // Only vaginal progesterone (the "progesterone" item, G03DA04) when RPL-PROGESTERONE holds;
         // dydrogesterone and the other progestogens stay flagged.
         if match.item == "progesterone" && progesteroneEndDate(f, settings: settings) != nil { return "RPL-PROGESTERONE holds" }
-        if match.item == "heparin" && antiphospholipidTreatmentHolds(f, settings: settings) {
-            return "antiphospholipid syndrome or persistent antiphospholipid antibodies (RPL-APL-TREAT)"
-        }
-        return nil
+        if match.item == "heparin" && antiphospholipidTreatmentHolds(f, settings: settings) { return aps }
+        return match.otherIndication.map { "another indication is recorded (\($0))" }
     case .nrPrednisone:
-        return f.onStudy.isEmpty ? nil : "she takes part in a study"
+        if !f.onStudy.isEmpty { return "she takes part in a study" }
+        return match.otherIndication.map { "another indication is recorded (\($0))" }
     default:
         return nil
     }
@@ -72,7 +91,7 @@ func exception(_ match: InputRequest.Match, request: InputRequest, _ f: Facts, s
 func notRecommended(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     var out: [Recommendation] = []
     for request in f.inputRequests {
-        guard let match = request.matches.min(by: {
+        guard let match = request.matches.filter({ lineApplies($0, request: request, f) }).min(by: {
             (specificity.firstIndex(of: $0.ruleId) ?? specificity.count) < (specificity.firstIndex(of: $1.ruleId) ?? specificity.count)
         }) else { continue }
         let how = match.byKeyword ? " (recognised by keyword: \(match.item))" : ""

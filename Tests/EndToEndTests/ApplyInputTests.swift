@@ -1,6 +1,7 @@
 import FHIR
 import Foundation
 import Testing
+import TestSupport
 
 /// `apply` on the shapes real feeds send, its options, errors and determinism.
 @Suite(.serialized) struct ApplyInputTests {

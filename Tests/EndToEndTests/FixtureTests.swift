@@ -1,6 +1,7 @@
 import FHIR
 import Foundation
 import Testing
+import TestSupport
 
 /// Fixtures/: every expected output fires exactly what its README declares (the README is written
 /// by hand from the spec; the expected output is the program's, so this is the check that it was

@@ -1,6 +1,7 @@
 import FHIR
 import Foundation
 import Testing
+import TestSupport
 
 /// What an integration engine running `rpl-adapter` unattended relies on (issue "Unattended
 /// operation"): no crash on any number, nothing lost on a failed write, `--profiles` that can
@@ -8,7 +9,7 @@ import Testing
 /// JSON read as strictly as FHIR defines it, XML that reads back what was written, and one error
 /// path. Each test here failed before the fix it covers.
 @Suite(.serialized) struct UnattendedTests {
-    typealias S = Scenario
+
     static let root = Runner.projectRoot
     static let example = root.appendingPathComponent("Fixtures/examples/two-losses-tsh.json")
 

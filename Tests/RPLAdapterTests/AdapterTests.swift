@@ -32,12 +32,13 @@ import Testing
                           "parental-karyotyping", "genetic-counseling", "clinical-genetics-referral", "uterine-ultrasound",
                           "urinary-tract-imaging", "lifestyle-counseling", "progesterone-vaginal", "cervix-ultrasound-followup",
                           "subclinical-hypothyroidism-discussion", "preconception-consult", "supplements-advice", "expert-centre-referral",
-                          "supportive-care-next-pregnancy", "patient-association-info", "obstetric-history", "lifestyle-history"]
+                          "supportive-care-next-pregnancy", "patient-association-info", "obstetric-history", "lifestyle-history",
+                          "prolactin", "hormone-profile", "ana-consider", "tissue-genetics"]
         for a in activities { #expect(ActivityID(rawValue: a).flatMap(profiles.activityDefinition) != nil, "\(a)") }
         // The PlanDefinition quotes the same card lines as the rules.
         let plan = try #require(profiles.resources["PlanDefinition/rpl-guideline"])
         let actions = plan.children("action")
-        #expect(actions.count == 41)
+        #expect(actions.count == 45)
         for line in Card.lines {
             let action = try #require(actions.first { $0.string("id") == line.ruleId.rawValue })
             #expect(action.child("documentation")?.string("display") == line.dutch, "\(line.ruleId)")

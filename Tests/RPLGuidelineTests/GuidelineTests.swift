@@ -12,9 +12,9 @@ import Testing
         return f
     }
 
-    @Test func theCardHas41RulesWithUniqueIds() {
-        #expect(Card.lines.count == 41)
-        #expect(Set(Card.lines.map(\.ruleId)).count == 41)
+    @Test func theCardHas45RulesWithUniqueIds() {
+        #expect(Card.lines.count == 45)
+        #expect(Set(Card.lines.map(\.ruleId)).count == 45)
         #expect(Card.lines.filter { $0.ruleId.rawValue.hasPrefix("NR-") }.count == 16)
         #expect(Set(Card.lines.map(\.ruleId)) == Set(RuleID.allCases))
     }
@@ -77,7 +77,7 @@ import Testing
     @Test func progesteroneEndDateIsWhenGestationalAgeReaches16Weeks() {
         var f = facts(losses: 3)
         f.currentPregnancy = CurrentPregnancy(gestationalAge: GestationalAge(weeks: 9, days: 3), sources: [Source(7)])
-        f.bleedingInCurrentPregnancy = [(GestationalAge(weeks: 9), Finding("bleeding", Source(8)))]
+        f.bleedingInCurrentPregnancy = [Bleeding(gestationalAgeAtOnset: GestationalAge(weeks: 9), finding: Finding("bleeding", Source(8)))]
         let rec = rplProgesterone(f, settings: GuidelineSettings())
         // 16w0d − 9w3d = 46 days after 2026-11-02.
         #expect(rec?.date?.description == "2026-12-18")

@@ -4,7 +4,7 @@ import RPLGuideline
 /// One area of the card, read from the input (guideline.md §0): what its rules need, and nothing
 /// else. Each area has one chain: `Profiles/ValueSet-*` (its codes, as `ValueSetID`s) → its source
 /// here (`Facts/<Area>.swift`) → its rules (`Sources/RPLGuideline/<Area>.swift`).
-protocol FactSource {
+protocol FactSource: SendableMetatype {
     /// Reads this area's facts into `facts`; data that is present but unusable becomes a warning
     /// in the context, never a silent drop.
     static func read(_ context: FactContext, into facts: inout Facts)
@@ -12,7 +12,8 @@ protocol FactSource {
 
 /// Every fact source, in the order of the card's areas. A new area is one more type here.
 let factSources: [any FactSource.Type] = [
-    Losses.self, Thyroid.self, Antiphospholipid.self, Genetics.self, Uterus.self, Lifestyle.self, Pregnancy.self, Requests.self,
+    Losses.self, Thyroid.self, Antiphospholipid.self, Genetics.self, Uterus.self, Lifestyle.self, Pregnancy.self,
+    Endocrine.self, Immunology.self, Requests.self,
 ]
 
 /// What the fact sources share: the input, the terminology and settings, the evaluation date,
@@ -167,6 +168,14 @@ final class FactContext {
         return CalendarDate(year: year, month: month, day: day)!
     }
 
+    /// The day of a result when it lies in the lookback window (a partial date only when its whole
+    /// interval does: `dated` refuses partial dates with a warning).
+    func inLookbackWindow(_ index: Int) -> CalendarDate? {
+        let r = resource(index)
+        guard let d = dated(index, observationDateText(r), what: "date"), d >= lookbackStart else { return nil }
+        return d
+    }
+
     // MARK: conditions
 
     func refutedOrError(_ r: Element) -> Bool {
@@ -198,7 +207,8 @@ final class FactContext {
         if let c = concept.children("coding").first {
             if let d = c.string("display") { return rplTerm(d) }
             let system = c.string("system") ?? ""
-            let short = ["http://loinc.org": "LOINC", "http://snomed.info/sct": "SNOMED", "http://www.whocc.no/atc": "ATC"][system] ?? system
+            let short = ["http://loinc.org": "LOINC", "http://snomed.info/sct": "SNOMED", "http://www.whocc.no/atc": "ATC",
+                         "http://hl7.org/fhir/sid/icd-10": "ICD-10", "http://hl7.org/fhir/sid/icpc-1-nl": "ICPC"][system] ?? system
             return "\(short) \(c.string("code") ?? "?")"
         }
         return "?"

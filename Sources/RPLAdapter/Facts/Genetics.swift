@@ -4,7 +4,7 @@ import RPLGuideline
 /// Card area: genetics (`Sources/RPLGuideline/Genetics.swift`: RPL-KARYOTYPE,
 /// RPL-GENETIC-COUNSELING, RPL-CLINICAL-GENETICS; the exceptions of NR-KARYOTYPE and
 /// NR-TISSUE-GENETICS). Facts: `familyHistoryRPL`, `geneticsReferralReasons`,
-/// `parentalKaryotypeAbnormal`, `structuralAnomaliesInPregnancy`.
+/// `parentalKaryotypeAbnormal`, and each loss's `structuralAnomalies` (RPL-TISSUE-GENETICS).
 /// Codes: ValueSets `karyotype`, `productsOfConception`, `abnormal`, `familyRelationship`,
 /// `recurrentMiscarriage`, `pregnancyLoss`, `congenitalMalformation`, `chromosomalAbnormality`,
 /// `fetalStructuralAnomaly` (keywords for family history: Parameters-rpl-recognition-keywords).
@@ -22,10 +22,54 @@ enum Genetics: FactSource {
                 familyHistory(c, index, into: &facts)
             }
         }
-        for index in c.patientConditions() {
-            let code = c.resource(index).child("code")
-            if c.terminology.matchesCodeOrKeyword(code, .fetalStructuralAnomaly) {
-                facts.structuralAnomaliesInPregnancy.append(Finding(c.text(code), Source(index)))
+        linkAnomaliesToLosses(c, into: &facts)
+    }
+
+    /// A record of fetal structural or ultrasound anomalies, with the days it may be dated on.
+    struct Anomaly {
+        var finding: Finding
+        var when: DayInterval?
+    }
+
+    /// guideline.md v2 `lossWithStructuralAnomaly`: a lost pregnancy's fetal structural or ultrasound
+    /// anomalies, recorded on the loss Condition itself (a second code, or its evidence), or in a
+    /// Condition, Observation or DiagnosticReport of that pregnancy: dated from 24 weeks
+    /// (`secondTrimesterBeforeDays`) before the loss to `samePregnancyDays` after it (histology
+    /// comes weeks after the evacuation). By code, or by keyword (marked as text).
+    static func linkAnomaliesToLosses(_ c: FactContext, into facts: inout Facts) {
+        guard !facts.losses.isEmpty else { return }
+        var anomalies: [Anomaly] = []
+        for index in c.items(["Condition", "Observation", "DiagnosticReport"]) {
+            let r = c.resource(index)
+            guard c.person(index) == .patient else { continue }
+            if r.name == "Condition" ? c.refutedOrError(r) : !c.usableObservation(r) { continue }
+            let concepts = [r.child("code"), r.child("valueCodeableConcept")].compactMap { $0 }
+                + r.children("evidence").flatMap { $0.children("code") } + r.children("conclusionCode")
+            let dateText = r.name == "Condition" ? c.conditionDateText(r) : c.observationDateText(r)
+            let when = dateText.flatMap(DayInterval.init(fhir:))
+            if let coded = concepts.first(where: { c.terminology.matches($0, .fetalStructuralAnomaly) }) {
+                anomalies.append(Anomaly(finding: Finding(c.text(coded), Source(index)), when: when))
+            } else if let text = concepts.first(where: { c.terminology.matchesKeyword($0, .fetalStructuralAnomaly) }) {
+                anomalies.append(Anomaly(finding: Finding(c.text(text), Source(index), byText: true), when: when))
+            }
+        }
+        let before = c.defaults.secondTrimesterBeforeDays, after = c.defaults.samePregnancyDays
+        for anomaly in anomalies {
+            var linked = false
+            for i in facts.losses.indices {
+                let loss = facts.losses[i]
+                let same = loss.sources.contains(anomaly.finding.source)
+                let inPregnancy = anomaly.when.map { when in
+                    guard let first = loss.earliestDate, let last = loss.latestDate else { return false }
+                    return when.end >= first.adding(days: -before) && when.start <= last.adding(days: after)
+                } ?? false
+                if same || inPregnancy {
+                    facts.losses[i].structuralAnomalies.append(anomaly.finding)
+                    linked = true
+                }
+            }
+            if !linked && anomaly.when == nil && !anomaly.finding.byText {
+                c.warn(anomaly.finding.source.index, .noDate(what: "a fetal structural anomaly (not linked to a loss)"))
             }
         }
     }

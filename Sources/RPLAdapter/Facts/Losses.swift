@@ -74,7 +74,7 @@ enum Losses: FactSource {
     /// The input says at least `count` losses (a count Observation, a recurrent-miscarriage Condition).
     static func state(_ facts: inout Facts, count: Int, _ index: Int) {
         let current = facts.statedLossCount
-        facts.statedLossCount = (max(current?.count ?? 0, count), (current?.sources ?? []) + [Source(index)])
+        facts.statedLossCount = StatedLossCount(count: max(current?.count ?? 0, count), sources: (current?.sources ?? []) + [Source(index)])
     }
 
     /// Whole years at the evaluation date (guideline.md v2): a partial birth date gives the age when
@@ -133,11 +133,12 @@ enum Losses: FactSource {
                 group.loss.sources.append(Source(candidate.index))
                 group.loss.secondTrimester = group.loss.secondTrimester || candidate.secondTrimester
                 group.span.end = max(group.span.end, onset.end)
+                group.loss.latestDate = group.span.end
                 current = group
                 continue
             }
             if let done = current { losses.append(done.loss) }
-            current = (PregnancyLoss(date: onset.isDay ? onset.start : nil, secondTrimester: candidate.secondTrimester, sources: [Source(candidate.index)]),
+            current = (PregnancyLoss(date: onset.isDay ? onset.start : nil, earliestDate: onset.start, latestDate: onset.end, secondTrimester: candidate.secondTrimester, sources: [Source(candidate.index)]),
                        onset, candidate.index)
         }
         if let done = current { losses.append(done.loss) }

@@ -5,12 +5,12 @@ import RPLGuideline
 /// RPL-CERVIX). Facts: `currentPregnancy` with its gestational age projected to the evaluation
 /// date (the newest dating: gestational age, estimated delivery date or last menstrual period),
 /// current only until a later record ends it (guideline.md v2: a loss, ectopic or molar Condition,
-/// or a "not pregnant" result dated after the pregnancy evidence; or a projected gestational age
+/// a delivery (Condition or Procedure), or a "not pregnant" result dated after the pregnancy evidence; or a projected gestational age
 /// past 42w6d),
 /// `bleedingInCurrentPregnancy` with the gestational age at onset, `cervicalInsufficiencySuspected`.
 /// Codes: ValueSets `pregnantNow`, `pregnancyStatus`, `gestationalAge`, `estimatedDeliveryDate`,
 /// `lastMenstrualPeriod`, `earlyPregnancyBleeding`, `cervicalInsufficiency`, `notPregnant`,
-/// `pregnancyLoss`, `notALoss`; settings `plausibleGestationalAgeDays`, `pregnancyEndsAfterDays`.
+/// `pregnancyLoss`, `notALoss`, `delivery`; settings `plausibleGestationalAgeDays`, `pregnancyEndsAfterDays`.
 /// Tests: Tests/EndToEndTests/RuleTests.swift (PregnancyRuleTests), Fixtures `pregnancy-*`.
 enum Pregnancy: FactSource {
     struct Dating {
@@ -45,13 +45,21 @@ enum Pregnancy: FactSource {
                 pregnancyConditions.append(index)
                 if let d = c.conditionDateText(r).flatMap(DayInterval.init(fhir:)) { evidence.append(d) }
             }
-            if c.terminology.matches(code, .pregnancyLoss) || c.terminology.matches(code, .notALoss),
+            if c.terminology.matches(code, .pregnancyLoss) || c.terminology.matches(code, .notALoss) || c.terminology.matches(code, .delivery),
                let d = c.conditionDateText(r).flatMap(DayInterval.init(fhir:)), d.start <= c.date {
                 endings.append(Ending(index: index, when: d))
             }
             if c.terminology.matches(code, .earlyPregnancyBleeding) {
                 bleeding.append(Bleeding(index: index, onset: c.dated(index, c.conditionDateText(r), what: "onset")))
             }
+        }
+        // A delivery recorded as a Procedure ends the pregnancy too.
+        for index in c.items(["Procedure"]) {
+            let r = c.resource(index)
+            guard c.person(index) == .patient, r.string("status") != "entered-in-error", r.string("status") != "not-done",
+                  c.terminology.matches(r.child("code"), .delivery),
+                  let d = Endocrine.performedText(r).flatMap(DayInterval.init(fhir:)), d.start <= c.date else { continue }
+            endings.append(Ending(index: index, when: d))
         }
         var pregnantObservations: [Int] = []
         var datings: [Dating] = []
@@ -149,7 +157,7 @@ enum Pregnancy: FactSource {
                 if days < 0 { continue }  // before this pregnancy
                 atOnset = GestationalAge(days: days)
             }
-            facts.bleedingInCurrentPregnancy.append((atOnset, Finding(c.text(c.resource(b.index).child("code")), Source(b.index))))
+            facts.bleedingInCurrentPregnancy.append(RPLGuideline.Bleeding(gestationalAgeAtOnset: atOnset, finding: Finding(c.text(c.resource(b.index).child("code")), Source(b.index))))
         }
     }
 }

@@ -4,20 +4,24 @@ import RPLGuideline
 /// Card area: NIET AANBEVOLEN (`Sources/RPLGuideline/NotRecommended.swift`: the 16 NR-… rules).
 /// Facts: `inputRequests` (the patient's or partner's draft, active or on-hold ServiceRequests and
 /// MedicationRequests, each with the not-recommended items it matches: by code, through the
-/// site's ConceptMap, else by whole-word keyword), `onStudy`, and the facts of the exceptions:
-/// `autoimmuneSymptoms`, `oligoOrAmenorrhoea`, `cycleDisorder`; `alreadyRequested` (open requests
+/// site's ConceptMap, else by whole-word keyword; with another indication the item treats, from
+/// the request's reason or a recorded Condition, and whether its reason names a thrombophilia),
+/// `onStudy`, `hereditaryThrombophilia`; `alreadyRequested` (open requests
 /// of the patient for an activity of the catalogue: by its ActivityDefinition's codes or canonical,
 /// or by the recognition ValueSets of the test it orders).
-/// Codes: Parameters-rpl-not-recommended (items, codes, keywords), ValueSets `productsOfConception`,
-/// `autoimmuneDisease`, `amenorrhoea`, `cycleDisorder`.
+/// Codes: Parameters-rpl-not-recommended (items, codes, keywords, the `indication` ValueSets of each
+/// item), ValueSets `productsOfConception`, `hereditaryThrombophilia`, `indication*`.
 /// Tests: Tests/EndToEndTests/RuleTests.swift (NotRecommendedRuleTests), Fixtures `not-recommended-*`.
 enum Requests: FactSource {
     static func read(_ c: FactContext, into facts: inout Facts) {
+        // The recorded conditions the exceptions read: a hereditary thrombophilia (coded), and
+        // the other indications a drug item treats (coded, any clinical status: a thrombosis in
+        // the past still counts).
+        var conditions: [(index: Int, code: Element?)] = []
         for index in c.patientConditions() {
             let code = c.resource(index).child("code")
-            if c.terminology.matches(code, .autoimmuneDisease) { facts.autoimmuneSymptoms.append(Finding(c.text(code), Source(index))) }
-            if c.terminology.matchesCodeOrKeyword(code, .amenorrhoea) { facts.oligoOrAmenorrhoea.append(Finding(c.text(code), Source(index))) }
-            if c.terminology.matchesCodeOrKeyword(code, .cycleDisorder) { facts.cycleDisorder.append(Finding(c.text(code), Source(index))) }
+            conditions.append((index, code))
+            if c.terminology.matches(code, .hereditaryThrombophilia) { facts.hereditaryThrombophilia.append(Finding(c.text(code), Source(index))) }
         }
         // One pass in input order: requests and study participation.
         var catalogue: [CatalogueEntry]?
@@ -28,10 +32,10 @@ enum Requests: FactSource {
             case "MedicationRequest":
                 guard c.person(index) != .other else { continue }
                 let medication = medicationCode(c, index)
-                if ["draft", "active", "on-hold"].contains(status) { request(c, index, code: medication, type: "MedicationRequest", into: &facts) }
+                if ["draft", "active", "on-hold"].contains(status) { request(c, index, code: medication, type: "MedicationRequest", conditions: conditions, into: &facts) }
             case "ServiceRequest":
                 guard c.person(index) != .other, ["draft", "active", "on-hold"].contains(status) else { continue }
-                request(c, index, code: r.child("code"), type: "ServiceRequest", into: &facts)
+                request(c, index, code: r.child("code"), type: "ServiceRequest", conditions: conditions, into: &facts)
                 if c.person(index) == .patient {
                     if catalogue == nil { catalogue = Self.catalogue(c) }
                     facts.alreadyRequested += requested(c, index, catalogue: catalogue!)
@@ -91,6 +95,10 @@ enum Requests: FactSource {
         if c.terminology.matches(concept, .tsh) { add(.thyroidTsh) }
         if c.terminology.matches(concept, .freeT4) { add(.thyroidFt4) }
         if c.terminology.matches(concept, .uterineImaging) { add(.uterineUltrasound) }
+        if c.terminology.matches(concept, .prolactin) { add(.prolactin) }
+        // An ANA test already requested answers RPL-ANA's "consider ANA".
+        if c.terminology.matches(concept, .ana) { add(.anaConsider) }
+        for test in Endocrine.profileTests(c) where test.matches(c, concept) { add(.hormoneProfile, test.item) }
         if c.terminology.matches(concept, .lupusAnticoagulant) || c.terminology.matches(concept, .lupusAnticoagulantPanel)
             || c.terminology.matches(concept, .lupusAnticoagulantRatio) {
             add(.aplTesting, AntiphospholipidTest.lupusAnticoagulant.rawValue)
@@ -110,7 +118,32 @@ enum Requests: FactSource {
         return nil
     }
 
-    static func request(_ c: FactContext, _ index: Int, code: Element?, type: String, into facts: inout Facts) {
+    /// The concepts a request gives as its reason: `reasonCode`, and the code of each Condition
+    /// (or Observation) `reasonReference` points to.
+    static func reasons(_ c: FactContext, _ index: Int) -> [Element] {
+        let r = c.resource(index)
+        var out = r.children("reasonCode")
+        for ref in r.children("reasonReference") {
+            if let target = c.input.resolve(ref, from: index) {
+                if let code = c.resource(target).child("code") { out.append(code) }
+            } else if let s = ref.string("reference") {
+                c.warn(index, .unresolved(field: "reasonReference", reference: s, consequence: "not read as a reason"))
+            }
+        }
+        return out
+    }
+
+    /// Another indication the item treats (guideline.md v2 §4), in words: named in the request's
+    /// reason (by code, or by keyword: text may hold back a flag), or a recorded Condition (coded).
+    static func otherIndication(_ c: FactContext, _ item: Profiles.NotRecommendedItem, reasons: [Element], conditions: [(index: Int, code: Element?)]) -> String? {
+        for valueSet in item.indications {
+            if let reason = reasons.first(where: { c.terminology.matchesCodeOrKeyword($0, valueSet) }) { return "the request's reason: \(c.text(reason))" }
+            if let condition = conditions.first(where: { c.terminology.matches($0.code, valueSet) }) { return c.text(condition.code) }
+        }
+        return nil
+    }
+
+    static func request(_ c: FactContext, _ index: Int, code: Element?, type: String, conditions: [(index: Int, code: Element?)], into facts: inout Facts) {
         let r = c.resource(index)
         if r.children("basedOn").contains(where: { ($0.string("reference") ?? "").hasPrefix("ResearchStudy/") || $0.string("type") == "ResearchStudy" })
             || r.children("extension").contains(where: { ($0.string("url") ?? "").hasSuffix("workflow-researchStudy") }) {
@@ -145,6 +178,14 @@ enum Requests: FactSource {
             matches.append(InputRequest.Match(ruleId: .nrTissueGenetics, item: "pregnancy tissue genetics", byKeyword: false))
         }
         guard !matches.isEmpty else { return }
-        facts.inputRequests.append(InputRequest(source: Source(index), description: "\(type) \(c.text(code))", matches: matches))
+        let reasons = reasons(c, index)
+        for i in matches.indices {
+            guard let item = c.profiles.notRecommended.first(where: { $0.ruleId == matches[i].ruleId && $0.item == matches[i].item && $0.appliesTo == type }),
+                  !item.indications.isEmpty else { continue }
+            matches[i].otherIndication = otherIndication(c, item, reasons: reasons, conditions: conditions)
+        }
+        let thrombophilia = reasons.contains { c.terminology.matchesCodeOrKeyword($0, .hereditaryThrombophilia) }
+        facts.inputRequests.append(InputRequest(source: Source(index), description: "\(type) \(c.text(code))", matches: matches,
+                                                reasonNamesThrombophilia: thrombophilia, forPatient: c.person(index) == .patient))
     }
 }

@@ -1,0 +1,23 @@
+import FHIR
+import RPLGuideline
+
+/// Card area: ANA "(overweeg bij klinische symptomen)" (`Sources/RPLGuideline/Immunology.swift`:
+/// RPL-ANA; the ANA exception of NR-IMMUNOLOGY). Facts: `autoimmuneSymptoms` (Conditions of a
+/// systemic autoimmune disease or its clinical signs, any clinical status; by code, or by keyword
+/// marked `byText`), `anaResult` (an ANA result at any date: "no ANA result").
+/// Codes: ValueSets `autoimmuneDisease`, `ana`.
+/// Tests: Tests/RPLAdapterTests/FactTests.swift (ImmunologyFactTests), Tests/EndToEndTests/RuleTests.swift
+/// (ImmunologyRuleTests), Fixtures `immunology-*`.
+enum Immunology: FactSource {
+    static func read(_ c: FactContext, into facts: inout Facts) {
+        for index in c.patientConditions() {
+            let code = c.resource(index).child("code")
+            if let finding = Endocrine.finding(c, index, code, .autoimmuneDisease) { facts.autoimmuneSymptoms.append(finding) }
+        }
+        // Any ANA result, at any date, answers RPL-ANA's "no ANA result" (the first in input order).
+        facts.anaResult = c.items(["Observation"]).first { index in
+            let r = c.resource(index)
+            return c.usableObservation(r) && c.person(index) == .patient && c.terminology.matches(r.child("code"), .ana)
+        }.map(Source.init)
+    }
+}
