@@ -24,6 +24,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case antiphospholipidNonspecific = "rpl-antiphospholipid-nonspecific"
     /// Antiphospholipid syndrome (specific codes)
     case antiphospholipidSyndrome = "rpl-antiphospholipid-syndrome"
+    /// Arcuate uterus (a normal variant, ESHRE/ESGE class U0)
+    case arcuateUterus = "rpl-arcuate-uterus"
     /// Low-dose aspirin (acetylsalicylic acid as antithrombotic)
     case aspirin = "rpl-aspirin"
     /// Clinical signs of autoimmune disease (ANA exception)

@@ -954,3 +954,186 @@ typealias S = Scenario
         #expect(try flagged(imsi, in: s).flags == ["NR-SPERM-SELECTION"])
     }
 }
+
+/// guideline.md v2 §3a: RPL-PROLACTIN and RPL-HORMONE-PROFILE (Sources/RPLGuideline/Endocrine.swift).
+@Suite(.serialized) struct EndocrineRuleTests {
+    static let amenorrhoea = S.condition("amen", S.icd10, "N91.1", onset: "2026-05-01")
+
+    func with(_ extra: Element...) -> S {
+        var s = S()
+        for e in extra { s.add(e) }
+        return s
+    }
+
+    func delivery(_ date: String) -> Element {
+        .resource("Procedure", [.primitive("id", "birth"), .primitive("status", "completed"), S.concept("code", S.sct, "236973005"),
+                                S.subject, .primitive("performedDateTime", date)])
+    }
+
+    @Test func codedAmenorrhoeaOrdersProlactinAndTheProfileUnderOneRequisition() throws {
+        let out = try InProcess.apply(with(Self.amenorrhoea))
+        #expect(out.requests("prolactin").count == 1)
+        let profile = out.requests("hormone-profile")
+        #expect(profile.count == 3)
+        let codes = Set(profile.flatMap { $0.child("code")?.children("coding") ?? [] }.compactMap { $0.string("code") })
+        #expect(codes.isSuperset(of: ["15067-2", "10501-5", "2243-4"]), "\(codes)")
+        let requisitions = Set(profile.compactMap { $0.child("requisition")?.string("value") })
+        #expect(requisitions.count == 1)
+        #expect(out.requests("prolactin").first?.child("requisition") == nil)
+        // The ICPC code and the SNOMED code do the same; so does the dotless ICD-10 a site may send.
+        for (system, code) in [("http://hl7.org/fhir/sid/icpc-1-nl", "X05"), (S.sct, "14302001"), (S.icd10, "N911")] {
+            let o = try InProcess.apply(with(S.condition("amen", system, code, onset: "2026-05-01")))
+            #expect(o.requests("prolactin").count == 1, "\(system) \(code)")
+        }
+    }
+
+    @Test func anIrregularCycleOrdersTheProfileNotProlactin() throws {
+        let out = try InProcess.apply(with(S.condition("cyc", S.icd10, "N92.6", onset: "2026-05-01")))
+        #expect(out.requests("hormone-profile").count == 3)
+        #expect(out.requests("prolactin").isEmpty)
+    }
+
+    @Test func textAloneOrdersNothingButHoldsTheFlagBack() throws {
+        let text = Element.resource("Condition", [.primitive("id", "c"), .complex("code", [.primitive("text", "Oligomenorroe")]), S.subject])
+        var s = with(text)
+        s.add(S.serviceRequest("prl", S.loinc, "2842-3"))
+        let out = try InProcess.apply(s)
+        #expect(out.requests("prolactin").isEmpty && out.requests("hormone-profile").isEmpty)
+        #expect(out.flags.isEmpty)
+    }
+
+    @Test func notDuringAPregnancyNorWithinSixMonthsOfADelivery() throws {
+        var pregnant = with(Self.amenorrhoea)
+        pregnant.add(S.condition("preg", S.sct, "77386006", onset: "2026-09-01"))
+        #expect(!(try InProcess.apply(pregnant).fired.contains("RPL-PROLACTIN")))
+        // 183 days (the setting postpartumDays) after the delivery the cycle can be judged again.
+        for (date, fires) in [("2026-05-04", false), ("2026-05-03", true), ("2026-01-10", true)] {
+            let out = try InProcess.apply(with(Self.amenorrhoea, delivery(date)))
+            #expect(out.fired.contains("RPL-PROLACTIN") == fires, "delivery \(date)")
+            #expect(out.fired.contains("RPL-HORMONE-PROFILE") == fires, "delivery \(date)")
+        }
+        // A delivery recorded as a Condition (ICD-10 O80) counts the same.
+        let o80 = try InProcess.apply(with(Self.amenorrhoea, S.condition("birth", S.icd10, "O80", onset: "2026-08-01", clinical: "resolved")))
+        #expect(!o80.fired.contains("RPL-PROLACTIN"))
+    }
+
+    @Test func resultsInTheLookbackWindowCountAsDone() throws {
+        let prl = S.observation("prl", S.loinc, "2842-3", date: "2026-09-01", value: S.quantity("12", "ug/L"))
+        let fsh = S.observation("fsh", S.loinc, "15067-2", date: "2026-09-01", value: S.quantity("6", "IU/L", code: "[IU]/L"))
+        let lh = S.observation("lh", S.loinc, "10501-5", date: "2026-09-01", value: S.quantity("5", "IU/L", code: "[IU]/L"))
+        let e2 = S.observation("e2", S.loinc, "14715-7", date: "2026-09-01", value: S.quantity("150", "pmol/L"))
+        let some = try InProcess.apply(with(Self.amenorrhoea, prl, fsh, lh))
+        #expect(some.requests("prolactin").isEmpty)
+        #expect(some.requests("hormone-profile").count == 1)
+        #expect(some.requests("hormone-profile").first?.child("code")?.string("text")?.contains("Estradiol") == true)
+        let all = try InProcess.apply(with(Self.amenorrhoea, prl, fsh, lh, e2))
+        #expect(!all.fired.contains("RPL-HORMONE-PROFILE") && !all.fired.contains("RPL-PROLACTIN"))
+        // Older than the lookback window (12 months): not done.
+        let old = S.observation("prl", S.loinc, "2842-3", date: "2025-10-01", value: S.quantity("12", "ug/L"))
+        #expect(try InProcess.apply(with(Self.amenorrhoea, old)).requests("prolactin").count == 1)
+    }
+
+    @Test func aResolvedAmenorrhoeaIsNoSymptom() throws {
+        let resolved = S.condition("amen", S.icd10, "N91.1", onset: "2024-05-01", clinical: "resolved")
+        let out = try InProcess.apply(with(resolved))
+        #expect(!out.fired.contains("RPL-PROLACTIN") && !out.fired.contains("RPL-HORMONE-PROFILE"))
+    }
+
+    @Test func aTestOfTheProfileAlreadyRequestedIsNotOrderedAgain() throws {
+        let out = try InProcess.apply(with(Self.amenorrhoea, S.serviceRequest("fsh-req", S.loinc, "15067-2")))
+        #expect(out.requests("hormone-profile").count == 2)
+        #expect(out.notes.contains { $0.hasPrefix("RPL-HORMONE-PROFILE") && $0.contains("not ordered again") })
+        #expect(out.flags.isEmpty)  // FSH is NR-HORMONES, lifted by the amenorrhoea
+    }
+}
+
+/// guideline.md v2 §3a: RPL-ANA (Sources/RPLGuideline/Immunology.swift).
+@Suite(.serialized) struct ImmunologyRuleTests {
+    func consider(_ extra: Element...) throws -> Outcome {
+        var s = S()
+        for e in extra { s.add(e) }
+        return try InProcess.apply(s)
+    }
+
+    @Test(arguments: [("M32.9", true), ("M35.0", true), ("M06.9", true), ("M25.50", true), ("I73.0", true), ("M54.5", false), ("I73.9", false)])
+    func codedSymptomsGiveConsiderANA(code: String, fires: Bool) throws {
+        let out = try consider(S.condition("c", S.icd10, code, onset: "2021-06-01"))
+        #expect(out.fired.contains("RPL-ANA") == fires, "\(code)")
+        #expect(out.activities.filter { $0 == "ana-consider" }.isEmpty, "consider ANA is a plan activity, not an order")
+        if fires {
+            let plan = try #require(out.resources("CarePlan").first)
+            let activity = plan.children("activity").first { $0.child("detail")?.string("description")?.hasPrefix("RPL-ANA") == true }
+            #expect(activity?.child("detail")?.string("description")?.contains("ICD-10 \(code)") == true)
+        }
+    }
+
+    @Test func anANAResultOrRequestAnswersIt() throws {
+        let sle = S.condition("sle", S.icd10, "M32.9", onset: "2021-06-01")
+        #expect(!(try consider(sle, S.observation("ana", S.loinc, "8061-4", date: "2019-02-01", interpretation: "NEG")).fired.contains("RPL-ANA")))
+        let requested = try consider(sle, S.serviceRequest("ana-req", S.loinc, "5048-4"))
+        #expect(!requested.planActivities.contains("RPL-ANA"))
+        #expect(requested.notes.contains { $0.hasPrefix("RPL-ANA") && $0.contains("not ordered again") })
+        #expect(requested.flags.isEmpty)
+    }
+
+    @Test func textAloneDoesNotGiveIt() throws {
+        let text = Element.resource("Condition", [.primitive("id", "c"), .complex("code", [.primitive("text", "Raynaud")]), S.subject])
+        #expect(!(try consider(text).fired.contains("RPL-ANA")))
+    }
+}
+
+/// guideline.md v2 §3a: RPL-TISSUE-GENETICS (Sources/RPLGuideline/Genetics.swift).
+@Suite(.serialized) struct TissueGeneticsRuleTests {
+    func lastLoss(_ date: String, anomaly: Element?) throws -> Outcome {
+        var s = S(losses: ["2025-03-10", date])
+        if let anomaly { s.add(anomaly) }
+        return try InProcess.apply(s)
+    }
+
+    @Test func theMostRecentLossWithinEightWeeksWithACodedAnomaly() throws {
+        // 2026-09-07 is 56 days (the setting tissueGeneticsWithinDays) before 2026-11-02.
+        for (date, fires) in [("2026-09-07", true), ("2026-09-06", false), ("2026-10-30", true)] {
+            let anomaly = S.condition("echo", S.icd10, "O28.3", onset: "2026-08-20")
+            #expect(try lastLoss(date, anomaly: anomaly).fired.contains("RPL-TISSUE-GENETICS") == fires, "loss \(date)")
+        }
+        #expect(!(try lastLoss("2026-10-05", anomaly: nil).fired.contains("RPL-TISSUE-GENETICS")))
+    }
+
+    @Test func theAnomalyMustBeOfThatPregnancy() throws {
+        // Recorded on the loss Condition itself (its evidence), or dated within that pregnancy.
+        var onTheLoss = S(losses: ["2025-03-10"])
+        onTheLoss.add(S.condition("mc", S.sct, "17369002", onset: "2026-10-05",
+                                  extra: [.complex("evidence", [S.concept("code", S.icd10, "O35.0")])]))
+        #expect(try InProcess.apply(onTheLoss).fired.contains("RPL-TISSUE-GENETICS"))
+        // An anomaly of the earlier (2025) pregnancy does not make the recent loss one.
+        let earlier = S.condition("echo", S.icd10, "O28.3", onset: "2025-02-20")
+        #expect(!(try lastLoss("2026-10-05", anomaly: earlier).fired.contains("RPL-TISSUE-GENETICS")))
+        // Text only: no activity (it only holds the tissue flag back).
+        let text = Element.resource("Condition", [.primitive("id", "t"), .complex("code", [.primitive("text", "Echoafwijking")]), S.subject,
+                                                  .primitive("onsetDateTime", "2026-09-20")])
+        #expect(!(try lastLoss("2026-10-05", anomaly: text).fired.contains("RPL-TISSUE-GENETICS")))
+    }
+
+    @Test func itIsAPlanActivityNamingTheLossAndTheAnomaly() throws {
+        let out = try lastLoss("2026-10-05", anomaly: S.condition("echo", S.icd10, "O28.3", onset: "2026-09-20"))
+        let plan = try #require(out.resources("CarePlan").first)
+        let text = plan.children("activity").compactMap { $0.child("detail")?.string("description") }.first { $0.hasPrefix("RPL-TISSUE-GENETICS") }
+        #expect(text?.contains("on 2026-10-05") == true && text?.contains("ICD-10 O28.3") == true, "\(text ?? "")")
+        #expect(out.requests("tissue-genetics").isEmpty)
+    }
+}
+
+/// guideline.md v2: a delivery ends a current pregnancy (time ends states).
+@Suite(.serialized) struct PregnancyEndedByDeliveryTests {
+    @Test func aLaterDeliveryEndsThePregnancy() throws {
+        var s = S()
+        s.add(S.condition("preg", S.sct, "77386006", onset: "2026-03-01"))
+        let pregnant = try InProcess.apply(s)
+        #expect(pregnant.requests("uterine-ultrasound").isEmpty)
+        s.add(.resource("Procedure", [.primitive("id", "birth"), .primitive("status", "completed"), S.concept("code", S.icd10, "O82.0"),
+                                      S.subject, .primitive("performedDateTime", "2026-10-20")]))
+        let delivered = try InProcess.apply(s)
+        #expect(delivered.requests("uterine-ultrasound").count == 1)
+        #expect(delivered.stderr.contains("ends the pregnancy"), "\(delivered.stderr)")
+    }
+}

@@ -182,6 +182,8 @@ public struct Outcome {
         }
     }
 
+    /// The rule ids of the CarePlan's activities (advice, and the activity of every request).
+    public var planActivities: [String] = []
     /// Every ActivityDefinition id the output names (requests and plan activities).
     public var activitiesNamed: [String] = []
 
@@ -211,7 +213,10 @@ public struct Outcome {
             fired.insert("RPL-PROGNOSIS")
         case "CarePlan":
             for a in r.children("activity") {
-                if let d = a.child("detail")?.string("description") { fired.insert(Outcome.ruleId(d)) }
+                if let d = a.child("detail")?.string("description") {
+                    fired.insert(Outcome.ruleId(d))
+                    planActivities.append(Outcome.ruleId(d))
+                }
                 if let c = a.child("detail")?.string("instantiatesCanonical") { activitiesNamed.append(String(c.split(separator: "/").last!)) }
             }
             for n in r.children("note") {

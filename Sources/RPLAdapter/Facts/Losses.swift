@@ -5,7 +5,7 @@ import RPLGuideline
 /// `GeneralAdvice.swift`). Facts: `losses`, `statedLossCount`, `ageYears` (guideline.md §0).
 /// Codes: ValueSets `pregnancyLoss`, `notALoss`, `secondTrimesterLoss`, `recurrentMiscarriage`,
 /// `miscarriageCount`, `gestationalAge`.
-/// Tests: Tests/EndToEndTests/RuleTests.swift (IndicationAndAdviceTests), Fixtures `indication-*`.
+/// Tests: Tests/RPLAdapterTests/FactTests.swift (LossesFactTests), RuleTests.swift (IndicationAndAdviceTests), Fixtures `indication-*`.
 enum Losses: FactSource {
     struct Candidate {
         /// The days the onset may mean (a partial date is an interval); nil: no onset recorded.

@@ -4,13 +4,18 @@ import RPLGuideline
 /// Card area: the uterus (`Sources/RPLGuideline/Uterus.swift`: RPL-UTERUS, RPL-UROGENITAL).
 /// Facts: `uterineImaging` (a report, study or procedure of uterine imaging of the patient that was
 /// done), `uterineMalformations`, `adenomyosis`.
-/// Codes: ValueSets `uterineImaging`, `uterineAnomaly`, `adenomyosis`.
-/// Tests: Tests/EndToEndTests/RuleTests.swift (UterusLifestyleRuleTests), Fixtures `uterus-*`.
+/// Codes: ValueSets `uterineImaging`, `uterineAnomaly` (not `arcuateUterus`), `adenomyosis`.
+/// Tests: Tests/RPLAdapterTests/FactTests.swift (UterusFactTests), RuleTests.swift
+/// (UterusLifestyleRuleTests), Fixtures `uterus-*`.
 enum Uterus: FactSource {
     static func read(_ c: FactContext, into facts: inout Facts) {
         for index in c.patientConditions() {
             let code = c.resource(index).child("code")
-            if c.terminology.matches(code, .uterineAnomaly) { facts.uterineMalformations.append(Finding(c.text(code), Source(index))) }
+            // guideline.md v2: an arcuate uterus is a normal variant (ESHRE/ESGE U0), not a
+            // malformation, even when its code falls under Q51: by its code or named in the text.
+            if c.terminology.matches(code, .uterineAnomaly) && !c.terminology.matchesCodeOrKeyword(code, .arcuateUterus) {
+                facts.uterineMalformations.append(Finding(c.text(code), Source(index)))
+            }
             if c.terminology.matches(code, .adenomyosis) { facts.adenomyosis.append(Finding(c.text(code), Source(index))) }
         }
         for index in c.items(["DiagnosticReport", "ImagingStudy", "Procedure"]) {
