@@ -335,6 +335,12 @@ typealias S = Scenario
         // Thyroid antibodies alone (euthyroid with thyroid antibodies, 237526003) are not hypothyroidism:
         // with a normal TSH the card's "Bij euthyreoïdie behandelen met levothyroxine" → flagged.
         #expect(try flags([S.tsh("2.0"), S.condition("tpo", S.sct, "237526003", onset: "2024-01-01")]).0 == ["NR-LEVOTHYROXINE-EUTHYROID"])
+        // Hashimoto with a normal TSH, coded in SNOMED (21983002) or ICD-10 (E06.3): the same.
+        #expect(try flags([S.tsh("2.0"), S.condition("hashimoto", S.sct, "21983002", onset: "2024-01-01")]).0 == ["NR-LEVOTHYROXINE-EUTHYROID"])
+        #expect(try flags([S.tsh("2.0"), S.condition("hashimoto", S.icd10, "E06.3", onset: "2024-01-01")]).0 == ["NR-LEVOTHYROXINE-EUTHYROID"])
+        // An ICD-10 hypothyroidism (E03.9, E89.0 after a thyroidectomy) is not euthyroidism.
+        #expect(try flags([S.tsh("2.0"), S.condition("hypo", S.icd10, "E03.9", onset: "2024-01-01")]).0.isEmpty)
+        #expect(try flags([S.tsh("2.0"), S.condition("post", S.icd10, "E89.0", onset: "2024-01-01")]).0.isEmpty)
     }
 
     @Test func subclinicalIsADiscussionNotAProposal() throws {
