@@ -60,6 +60,8 @@ public struct Adapter: Sendable {
         settings.antiphospholipidRepeatDays = profiles.defaults.antiphospholipidRepeatDays
         settings.postpartumDays = profiles.defaults.postpartumDays
         settings.tissueGeneticsWithinDays = profiles.defaults.tissueGeneticsWithinDays
+        settings.progesteroneUntil = GestationalAge(days: profiles.defaults.progesteroneUntilDays)
+        settings.earlyBleedingUntil = GestationalAge(days: profiles.defaults.earlyBleedingUntilDays)
         let plan = Guideline.evaluate(extractor.facts, settings: settings)
         let warnings = extractor.warnings.map(rplTerm)
         guard plan.indicated else {

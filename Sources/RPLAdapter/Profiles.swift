@@ -58,6 +58,9 @@ public final class Profiles: Sendable {
         public var postpartumDays = 183
         /// RPL-TISSUE-GENETICS: the most recent loss within this many days.
         public var tissueGeneticsWithinDays = 56
+        /// RPL-PROGESTERONE: "tot AD 16wk" (112 days) and "bloedverlies ≤ AD 12 weken" (84 days).
+        public var progesteroneUntilDays = 112
+        public var earlyBleedingUntilDays = 84
         /// Values outside these are implausible: a warning, and the value is not used.
         public var plausibleTSH: ClosedRange<Double> = 0...1000
         public var plausibleFreeT4: ClosedRange<Double> = 0...200
@@ -246,6 +249,8 @@ public final class Profiles: Sendable {
                 case "pregnancyEndsAfterDays": d.pregnancyEndsAfterDays = try whole(1...400)
                 case "postpartumDays": d.postpartumDays = try whole(0...3650)
                 case "tissueGeneticsWithinDays": d.tissueGeneticsWithinDays = try whole(0...3650)
+                case "progesteroneUntilDays": d.progesteroneUntilDays = try whole(0...300)
+                case "earlyBleedingUntilDays": d.earlyBleedingUntilDays = try whole(0...300)
                 case "plausibleTSH": d.plausibleTSH = try range()
                 case "plausibleFreeT4": d.plausibleFreeT4 = try range()
                 case "plausibleBMI": d.plausibleBMI = try range()

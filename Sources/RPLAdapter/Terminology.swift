@@ -21,14 +21,34 @@ public struct Terminology: Sendable {
         var categories: Set<CodeKey> = []
         var excluded: Set<CodeKey> = []
         var excludedCategories: Set<CodeKey> = []
+        /// ICD-10 blocks (`Q00-Q07`): every category from the first to the last, and below.
+        var blocks: [Block] = []
 
         func contains(_ key: CodeKey) -> Bool {
             if excluded.contains(key) { return false }
             // SNOMED, LOINC, ATC: listed codes only (the common case, no allocation).
-            if categories.isEmpty && excludedCategories.isEmpty { return codes.contains(key) }
+            if categories.isEmpty && excludedCategories.isEmpty && blocks.isEmpty { return codes.contains(key) }
             let ancestors = Terminology.categories(of: key)
             if ancestors.contains(where: excludedCategories.contains) { return false }
-            return codes.contains(key) || ancestors.contains(where: categories.contains)
+            if codes.contains(key) || ancestors.contains(where: categories.contains) { return true }
+            guard let category = ancestors.last else { return false }
+            return blocks.contains { $0.system == category.system && $0.first <= category.code && category.code <= $0.last }
+        }
+    }
+
+    /// A block of ICD-10 categories, `Q00-Q07`.
+    struct Block: Sendable {
+        var system: String
+        var first: String
+        var last: String
+
+        /// `Q00-Q07` → Q00…Q07; nil for anything else.
+        init?(system: String, _ value: String) {
+            let parts = value.uppercased().split(separator: "-")
+            guard Terminology.hierarchicalSystems.contains(system), parts.count == 2, parts[0].count == 3, parts[1].count == 3, parts[0] <= parts[1] else { return nil }
+            self.system = system
+            first = String(parts[0])
+            last = String(parts[1])
         }
     }
 
@@ -68,7 +88,12 @@ public struct Terminology: Sendable {
                             else { members.codes.insert(CodeKey(system: system, code: code)) }
                         }
                         for filter in entry.children("filter") where filter.string("op") == "is-a" {
-                            guard let value = filter.string("value"), let category = Terminology.categories(of: CodeKey(system: system, code: value)).first else { continue }
+                            guard let value = filter.string("value") else { continue }
+                            if let block = Block(system: system, value), !isExclude {
+                                members.blocks.append(block)
+                                continue
+                            }
+                            guard let category = Terminology.categories(of: CodeKey(system: system, code: value)).first else { continue }
                             if isExclude { members.excludedCategories.insert(category) } else { members.categories.insert(category) }
                         }
                     }

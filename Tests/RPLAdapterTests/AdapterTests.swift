@@ -35,8 +35,10 @@ import Testing
                           "supportive-care-next-pregnancy", "patient-association-info", "obstetric-history", "lifestyle-history",
                           "prolactin", "hormone-profile", "ana-consider", "tissue-genetics"]
         for a in activities { #expect(ActivityID(rawValue: a).flatMap(profiles.activityDefinition) != nil, "\(a)") }
-        // The PlanDefinition quotes the same card lines as the rules.
-        let plan = try #require(profiles.resources["PlanDefinition/rpl-guideline"])
+        // The PlanDefinition quotes the same card lines as the rules (the folder's copy: the built-in
+        // one keeps only what the program reads).
+        let folder = try Profiles.load(directory: Self.root.appendingPathComponent("Profiles").path)
+        let plan = try #require(folder.resources["PlanDefinition/rpl-guideline"])
         let actions = plan.children("action")
         #expect(actions.count == 45)
         for line in Card.lines {

@@ -35,7 +35,7 @@ enum Genetics: FactSource {
     /// anomalies, recorded on the loss Condition itself (a second code, or its evidence), or in a
     /// Condition, Observation or DiagnosticReport of that pregnancy: dated from 24 weeks
     /// (`secondTrimesterBeforeDays`) before the loss to `samePregnancyDays` after it (histology
-    /// comes weeks after the evacuation). By code, or by keyword (marked as text).
+    /// comes weeks after the evacuation). By code, or on a Condition by keyword (marked as text).
     static func linkAnomaliesToLosses(_ c: FactContext, into facts: inout Facts) {
         guard !facts.losses.isEmpty else { return }
         var anomalies: [Anomaly] = []
@@ -45,13 +45,16 @@ enum Genetics: FactSource {
             if r.name == "Condition" ? c.refutedOrError(r) : !c.usableObservation(r) { continue }
             let concepts = [r.child("code"), r.child("valueCodeableConcept")].compactMap { $0 }
                 + r.children("evidence").flatMap { $0.children("code") } + r.children("conclusionCode")
-            let dateText = r.name == "Condition" ? c.conditionDateText(r) : c.observationDateText(r)
-            let when = dateText.flatMap(DayInterval.init(fhir:))
+            var finding: Finding?
             if let coded = concepts.first(where: { c.terminology.matches($0, .fetalStructuralAnomaly) }) {
-                anomalies.append(Anomaly(finding: Finding(c.text(coded), Source(index)), when: when))
-            } else if let text = concepts.first(where: { c.terminology.matchesKeyword($0, .fetalStructuralAnomaly) }) {
-                anomalies.append(Anomaly(finding: Finding(c.text(text), Source(index), byText: true), when: when))
+                finding = Finding(c.text(coded), Source(index))
+            } else if r.name == "Condition", let text = concepts.first(where: { c.terminology.matchesKeyword($0, .fetalStructuralAnomaly) }) {
+                // Text is read on Conditions only (a clinician's diagnosis line), never on results.
+                finding = Finding(c.text(text), Source(index), byText: true)
             }
+            guard let finding else { continue }
+            let dateText = r.name == "Condition" ? c.conditionDateText(r) : c.observationDateText(r)
+            anomalies.append(Anomaly(finding: finding, when: dateText.flatMap(DayInterval.init(fhir:))))
         }
         let before = c.defaults.secondTrimesterBeforeDays, after = c.defaults.samePregnancyDays
         for anomaly in anomalies {

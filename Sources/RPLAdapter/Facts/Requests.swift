@@ -17,10 +17,10 @@ enum Requests: FactSource {
         // The recorded conditions the exceptions read: a hereditary thrombophilia (coded), and
         // the other indications a drug item treats (coded, any clinical status: a thrombosis in
         // the past still counts).
-        var conditions: [(index: Int, code: Element?)] = []
+        var conditions: [RecordedCondition] = []
         for index in c.patientConditions() {
             let code = c.resource(index).child("code")
-            conditions.append((index, code))
+            conditions.append(RecordedCondition(index: index, code: code))
             if c.terminology.matches(code, .hereditaryThrombophilia) { facts.hereditaryThrombophilia.append(Finding(c.text(code), Source(index))) }
         }
         // One pass in input order: requests and study participation.
@@ -135,7 +135,13 @@ enum Requests: FactSource {
 
     /// Another indication the item treats (guideline.md v2 §4), in words: named in the request's
     /// reason (by code, or by keyword: text may hold back a flag), or a recorded Condition (coded).
-    static func otherIndication(_ c: FactContext, _ item: Profiles.NotRecommendedItem, reasons: [Element], conditions: [(index: Int, code: Element?)]) -> String? {
+    /// A Condition of the patient (not refuted, not entered in error) and its code.
+    struct RecordedCondition {
+        var index: Int
+        var code: Element?
+    }
+
+    static func otherIndication(_ c: FactContext, _ item: Profiles.NotRecommendedItem, reasons: [Element], conditions: [RecordedCondition]) -> String? {
         for valueSet in item.indications {
             if let reason = reasons.first(where: { c.terminology.matchesCodeOrKeyword($0, valueSet) }) { return "the request's reason: \(c.text(reason))" }
             if let condition = conditions.first(where: { c.terminology.matches($0.code, valueSet) }) { return c.text(condition.code) }
@@ -143,7 +149,7 @@ enum Requests: FactSource {
         return nil
     }
 
-    static func request(_ c: FactContext, _ index: Int, code: Element?, type: String, conditions: [(index: Int, code: Element?)], into facts: inout Facts) {
+    static func request(_ c: FactContext, _ index: Int, code: Element?, type: String, conditions: [RecordedCondition], into facts: inout Facts) {
         let r = c.resource(index)
         if r.children("basedOn").contains(where: { ($0.string("reference") ?? "").hasPrefix("ResearchStudy/") || $0.string("type") == "ResearchStudy" })
             || r.children("extension").contains(where: { ($0.string("url") ?? "").hasSuffix("workflow-researchStudy") }) {
