@@ -205,8 +205,14 @@ add('apl-transient', 'Negative 84 days after a single positive: transient, no tr
     [], ['RPL-APL-TREAT', 'RPL-APL-REPEAT'])
 add('apl-lupus-anticoagulant-ratio', 'Lupus anticoagulant from a dRVVT ratio 1.3 (> 1.2, no range): positive, repeat',
     base(*apl_negative(skip=('la',)), obs('drvvt', '50410-0', '2026-09-01', valueQuantity=qty(1.3, '{ratio}'))), ['RPL-APL-REPEAT'], ['RPL-APL'])
-add('genetics-karyotype-criteria', 'Age 34, three miscarriages, a sister with recurrent miscarriage: karyotype both parents',
+add('genetics-karyotype-criteria', 'Age 34, three miscarriages, a sister with recurrent miscarriage: karyotype both parents; no partner is recorded, so his is a plan activity (interface.md v2)',
     base(fmh('sister', 'SIS', '102878001'), birth='1991-11-03', ls=THREE), ['RPL-KARYOTYPE'], ['RPL-CLINICAL-GENETICS'])
+add('genetics-karyotype-partner', 'The same with the partner recorded (a RelatedPerson with a BSN): one karyotyping order per parent, his with him as the subject, created as a Patient from his identifier (interface.md v2)',
+    base(fmh('sister', 'SIS', '102878001'),
+         {'resourceType': 'RelatedPerson', 'id': 'partner', 'identifier': [{'system': 'http://fhir.nl/fhir/NamingSystem/bsn', 'value': '999911132'}],
+          'patient': SUBJ, 'relationship': [cc('http://terminology.hl7.org/CodeSystem/v3-RoleCode', 'HUSB')], 'name': [{'family': 'Jansen', 'given': ['Piet']}],
+          'gender': 'male', 'birthDate': '1990-02-01'},
+         birth='1991-11-03', ls=THREE), ['RPL-KARYOTYPE'], ['RPL-CLINICAL-GENETICS'])
 add('genetics-karyotype-age-35', 'The same at age 35: no karyotyping', base(fmh('sister', 'SIS', '102878001'), birth='1991-11-02', ls=THREE), [], ['RPL-KARYOTYPE'])
 add('genetics-abnormal-parental-karyotype', 'An abnormal parental karyotype: genetic counselling',
     base(obs('kt', '29770-5', '2026-05-01', valueString='46,XX,t(11;22)(q23;q11)', interpretation=[cc(INTERP, 'A')])),

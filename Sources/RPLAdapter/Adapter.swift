@@ -10,8 +10,16 @@ public struct Adapter: Sendable {
     public static let version = "0.1.0"
 
     public let profiles: Profiles
+    /// The site settings in force: Profiles' `Parameters-rpl-site`, the requester overridden by
+    /// `--requester`.
+    public let site: SiteSettings
 
-    public init(profiles: Profiles) { self.profiles = profiles }
+    public init(profiles: Profiles, requester: Element? = nil) {
+        self.profiles = profiles
+        var site = profiles.site
+        if let requester { site.requester = requester }
+        self.site = site
+    }
 
     /// The resource types the facts are made of; readers need not build the others (Encounters,
     /// Claims, … are most of a real record).
@@ -34,8 +42,40 @@ public struct Adapter: Sendable {
         public var plan: Plan?
     }
 
-    /// `asOf`: the evaluation date; without it the Bundle's timestamp, else today (UTC).
-    public func apply(_ bundle: Element, asOf: CalendarDate?) throws(FHIRFormatError) -> Result {
+    /// What an output answers (interface.md v2: `Bundle.identifier` of every output): the input
+    /// Bundle's identifier, else its id, else `fallback` (the caller's: an ndjson line number and
+    /// a hash of the line, or a hash of the document).
+    public static func inputName(_ bundle: Element, fallback: String?) -> String {
+        if let i = bundle.child("identifier"), let v = i.string("value") { return (i.string("system").map { $0 + "|" } ?? "") + v }
+        if let id = bundle.string("id") { return "Bundle/" + id }
+        return fallback ?? "unnamed input"
+    }
+
+    /// How to name an input that has neither an identifier nor an id: a hash of its bytes, with
+    /// its ndjson line number where it is one line of a stream.
+    public static func inputFallback(_ bytes: UnsafeBufferPointer<UInt8>, line: Int? = nil) -> String {
+        (line.map { "line \($0) " } ?? "") + "sha1:" + SHA1.hex(Array(bytes))
+    }
+
+    /// An OperationOutcome that names the input it answers (interface.md v2: every output does;
+    /// R4 OperationOutcome has no identifier, so an extension carries it).
+    public func namingInput(_ outcome: Element, _ inputName: String) -> Element {
+        var o = outcome
+        o.children.insert(.complex("extension", [.primitive("url", profiles.canonicalBase + "/StructureDefinition/input"),
+                                                 .complex("valueIdentifier", outputIdentifier(inputName).children)]), at: 0)
+        return o
+    }
+
+    /// The identifier every output carries, naming its input.
+    public func outputIdentifier(_ inputName: String) -> Element {
+        .complex("identifier", [.primitive("system", profiles.canonicalBase + "/input"), .primitive("value", inputName)])
+    }
+
+    /// `asOf`: the evaluation date; without it the Bundle's timestamp, else today (local time zone).
+    /// `inputFallback`: how to name an input that has neither an identifier nor an id.
+    public func apply(_ bundle: Element, asOf: CalendarDate?, inputFallback: String? = nil) throws(FHIRFormatError) -> Result {
+        let name = Adapter.inputName(bundle, fallback: inputFallback)
+        let empty = Element.resource("Bundle", [outputIdentifier(name), .primitive("type", "transaction")])
         guard bundle.isResource, bundle.name == "Bundle" else {
             throw FHIRFormatError(.invalid, "expected a Bundle, got \(bundle.name)", location: bundle.name)
         }
@@ -53,7 +93,7 @@ public struct Adapter: Sendable {
         let patient = input.items[extractor.patient].resource
         if patient.string("deceasedBoolean") == "true" || patient.string("deceasedDateTime") != nil {
             let when = patient.string("deceasedDateTime").map { " (\($0))" } ?? ""
-            return Result(output: .resource("Bundle", [.primitive("type", "transaction")]), warnings: extractor.warnings.map(rplTerm),
+            return Result(output: empty, warnings: extractor.warnings.map(rplTerm),
                           notIndicated: "the patient is recorded as deceased\(when)", plan: nil)
         }
         var settings = GuidelineSettings()
@@ -65,17 +105,18 @@ public struct Adapter: Sendable {
         let plan = Guideline.evaluate(extractor.facts, settings: settings)
         let warnings = extractor.warnings.map(rplTerm)
         guard plan.indicated else {
-            return Result(output: .resource("Bundle", [.primitive("type", "transaction")]), warnings: warnings,
-                          notIndicated: rplTerm(plan.indication), plan: plan)
+            return Result(output: empty, warnings: warnings, notIndicated: rplTerm(plan.indication), plan: plan)
         }
-        let emitter = PlanEmitter(input: input, profiles: profiles, patient: extractor.patient, date: date, version: Adapter.version)
+        let emitter = PlanEmitter(input: input, identities: extractor.identities, profiles: profiles, site: site, patient: extractor.patient,
+                                  date: date, version: Adapter.version, inputName: name)
         return Result(output: emitter.emit(plan, warnings: warnings), warnings: warnings, notIndicated: nil, plan: plan)
     }
 
+    /// Today in the local time zone (`TZ`): interface.md v2.
     static func today() -> CalendarDate {
         var t = time(nil)
         var parts = tm()
-        gmtime_r(&t, &parts)
+        localtime_r(&t, &parts)
         return CalendarDate(year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday))!
     }
 }

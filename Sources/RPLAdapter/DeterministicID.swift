@@ -1,10 +1,11 @@
-/// Name-based UUIDs (RFC 4122 version 5, SHA-1): the same input, rule and evaluation date always
-/// give the same id, so a replay gives the same bytes and a re-sent Bundle creates nothing twice.
+/// Name-based UUIDs (RFC 4122 version 5, SHA-1): the same clinical situation always gives the
+/// same id, so a replay gives the same bytes and a re-sent Bundle creates nothing twice.
 enum DeterministicID {
-    /// The namespace of this program's ids (itself a v5 UUID of its canonical base in the URL namespace).
-    static let namespace: [UInt8] = uuidBytes(namespace: urlNamespace, name: "http://rpl-adapter.org/fhir")
+    /// The namespace of this program's ids (interface.md v2): the v5 UUID of `rpl-adapter` in the
+    /// DNS namespace, 39ec7d54-3765-5fa6-82b4-847402c6958c.
+    static let namespace: [UInt8] = uuidBytes(namespace: dnsNamespace, name: "rpl-adapter")
 
-    static let urlNamespace: [UInt8] = [0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8]
+    static let dnsNamespace: [UInt8] = [0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8]
 
     static func uuid(_ name: String) -> String { format(uuidBytes(namespace: namespace, name: name)) }
 

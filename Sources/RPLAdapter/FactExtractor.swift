@@ -14,6 +14,8 @@ public struct FactExtractor {
     public let patient: Int
     public let warnings: [String]
     public let facts: Facts
+    /// The input resources' identities (the emitter's ids are made of them).
+    let identities: Identities
 
     public init(input: InputBundle, profiles: Profiles, evaluationDate: CalendarDate) throws(Failure) {
         let context: FactContext
@@ -25,6 +27,7 @@ public struct FactExtractor {
         var facts = Facts(evaluationDate: evaluationDate)
         for source in factSources { source.read(context, into: &facts) }
         self.patient = context.patient
+        self.identities = context.identities
         self.facts = facts
         self.warnings = context.orderedWarnings.map(\.description)
     }

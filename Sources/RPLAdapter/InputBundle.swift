@@ -122,20 +122,4 @@ public struct InputBundle: Sendable {
         }
         return .complex("Reference", [.primitive("display", "\(item.type) \(item.id ?? item.fullUrl ?? "#\(index)") in the input Bundle")])
     }
-
-    /// A stable name of an input resource: its full URL, else `Type/id` (for a contained one, its
-    /// holder's name and `#id`), else its position.
-    public func identity(_ index: Int) -> String {
-        let item = items[index]
-        if let container = item.container { return identity(container) + "#" + (item.id ?? "\(index)") }
-        return item.fullUrl ?? item.id.map { item.type + "/" + $0 } ?? "\(item.type)@\(index)"
-    }
-
-    /// A short name for warnings: `Observation/tsh-1` or the full URL.
-    public func name(_ index: Int) -> String {
-        let item = items[index]
-        if let container = item.container { return name(container) + "#" + (item.id ?? "?") }
-        if let id = item.id { return item.type + "/" + id }
-        return item.fullUrl ?? "\(item.type) (entry \(index))"
-    }
 }

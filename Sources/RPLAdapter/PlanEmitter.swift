@@ -1,42 +1,82 @@
 import FHIR
 import RPLGuideline
 
-/// Recommendations → FHIR: one transaction Bundle with the CarePlan, the ServiceRequests,
-/// MedicationRequests (proposals), DetectedIssues, RiskAssessment and Provenance (interface.md).
-/// Every id is a name-based UUID of the input's identity, the rule and the evaluation date, so the
-/// same input and date give the same bytes; every entry is a conditional create on its identifier.
+/// Recommendations → FHIR: one transaction Bundle with the Patient, the CarePlan, the
+/// ServiceRequests, MedicationRequest proposals, DetectedIssues, RiskAssessment and Provenance
+/// (interface.md, v2). Ids are name-based UUIDs of what the plan rests on (interface.md v2,
+/// Identity): the patient, the episode (the counted losses), the rule, activity and item, the input
+/// resources behind it and the generation; never the evaluation date, the order of the input's
+/// entries or its `urn:uuid`s. So the same clinical situation sent again creates nothing new.
 struct PlanEmitter {
     let input: InputBundle
+    let identities: Identities
     let profiles: Profiles
+    let site: SiteSettings
     let patient: Int
     let date: CalendarDate
     let version: String
+    /// What the output answers (Bundle.identifier): the input Bundle's identity.
+    let inputName: String
 
-    /// What identifies this input: the patient's first identifier, else her server id, else the
-    /// Bundle's identifier or id.
-    var inputIdentity: String {
-        let p = input.items[patient].resource
-        if let i = p.children("identifier").first(where: { $0.string("value") != nil }) {
-            return (i.string("system") ?? "") + "|" + i.string("value")!
+    var patientIdentity: String { identities.of(patient) }
+
+    /// A name-based UUID of `key=value` parts joined by `|` (interface.md v2).
+    func uuid(_ parts: [(String, String)]) -> String {
+        DeterministicID.uuid(parts.map { $0.0 + "=" + $0.1 }.joined(separator: "|"))
+    }
+
+    /// The sorted identities of input resources, comma separated.
+    func identityList(_ sources: [Source]) -> String {
+        Set(sources.map { identities.of($0.index) }).sorted().joined(separator: ",")
+    }
+
+    /// The patient as the transaction carries her (interface.md v2: the lab receives name, birth
+    /// date and sex): a conditional create on her identifier; none where the input gave a server
+    /// id (then the reference is `Patient/<id>`) or no identifier.
+    var patientEntry: Element? { personEntry(patient) }
+
+    /// A person (the patient, or the partner a karyotyping order names) as a Patient entry.
+    func personEntry(_ index: Int) -> Element? {
+        let p = input.items[index].resource
+        guard !(p.name == "Patient" && input.serverId(index) != nil) else { return nil }
+        guard let identifier = p.children("identifier").first(where: { $0.string("system") != nil && $0.string("value") != nil }) else { return nil }
+        let keep: Set<String> = ["identifier", "active", "name", "telecom", "gender", "birthDate", "address"]
+        let id = uuid([("patient", identities.of(index)), ("resource", "Patient")])
+        let resource = Element.resource("Patient", [.primitive("id", id)] + p.children.filter { keep.contains($0.name) })
+        let request: Element
+        switch site.requestStyle {
+        case .conditional:
+            request = .complex("request", [.primitive("method", "POST"), .primitive("url", "Patient"),
+                                           .primitive("ifNoneExist", "identifier=\(identifier.string("system")!)|\(identifier.string("value")!)")])
+        case .put:
+            request = .complex("request", [.primitive("method", "PUT"), .primitive("url", "Patient/" + id)])
         }
-        if let s = input.serverId(patient) { return s }
-        if let v = input.bundle.child("identifier")?.string("value") { return "Bundle|" + v }
-        return "Bundle/" + (input.bundle.string("id") ?? "") + "|" + (input.items[patient].fullUrl ?? p.string("id") ?? "")
+        return .complex("entry", [.primitive("fullUrl", "urn:uuid:" + id), .wrapping("resource", resource), request])
     }
 
-    func uuid(_ parts: String...) -> String {
-        DeterministicID.uuid(([inputIdentity, date.description] + parts).joined(separator: "|"))
+    var subject: Element { subject(patient) }
+
+    /// How an order names its person: the Patient entry made for them, their server id, else a display.
+    func subject(_ index: Int) -> Element {
+        if let entry = personEntry(index), let url = entry.string("fullUrl") { return .complex("subject", [.primitive("reference", url)]) }
+        return reference("subject", index)
     }
 
-    var subject: Element {
-        var r = input.outputReference(patient)
-        r.name = "subject"
-        return r
+    /// The partner a recommendation is for (the last of its sources that is not the patient's: the
+    /// rule adds him last).
+    func partnerIndex(_ rec: Recommendation) -> Int? {
+        guard rec.forPartner else { return nil }
+        return rec.sources.map(\.index).last { ["RelatedPerson", "Patient"].contains(input.items[$0].type) && $0 != patient }
     }
 
+    /// An input resource as the output names it (literal, by identifier, else a display that
+    /// names it by a stable name).
     func reference(_ name: String, _ index: Int) -> Element {
         var r = input.outputReference(index)
         r.name = name
+        if r.child("reference") == nil && r.child("identifier") == nil && input.items[index].container == nil {
+            r.children = [.primitive("display", identities.name(index) + " in the input Bundle")]
+        }
         return r
     }
 
@@ -51,16 +91,18 @@ struct PlanEmitter {
         .complex("identifier", [.primitive("system", profiles.identifierSystem), .primitive("value", "urn:uuid:" + uuid)])
     }
 
+    /// A request, DetectedIssue or RiskAssessment: created once (`POST` + `ifNoneExist`: an order,
+    /// once created, is never overwritten: a clinician may have signed or cancelled it), or `PUT`.
     func entry(_ uuid: String, _ resource: Element) -> Element {
-        .complex("entry", [
-            .primitive("fullUrl", "urn:uuid:" + uuid),
-            .wrapping("resource", resource),
-            .complex("request", [
-                .primitive("method", "POST"),
-                .primitive("url", resource.name),
-                .primitive("ifNoneExist", "identifier=\(profiles.identifierSystem)|urn:uuid:\(uuid)"),
-            ]),
-        ])
+        let request: Element
+        switch site.requestStyle {
+        case .conditional:
+            request = .complex("request", [.primitive("method", "POST"), .primitive("url", resource.name),
+                                           .primitive("ifNoneExist", "identifier=\(profiles.identifierSystem)|urn:uuid:\(uuid)")])
+        case .put:
+            request = .complex("request", [.primitive("method", "PUT"), .primitive("url", resource.name + "/" + uuid)])
+        }
+        return .complex("entry", [.primitive("fullUrl", "urn:uuid:" + uuid), .wrapping("resource", resource), request])
     }
 
     /// The codings of an ActivityDefinition (its `code`, or `productCodeableConcept`), plus for one
@@ -83,6 +125,26 @@ struct PlanEmitter {
         return concept
     }
 
+    /// The SNOMED code of an ActivityDefinition's request category.
+    func categoryCode(_ activityId: ActivityID) -> String? {
+        category(activityId)?.children("coding").first?.string("code")
+    }
+
+    static let laboratory = "108252007", imaging = "363679005"
+
+    /// interface.md v2, who signs: with a requester configured, laboratory and imaging orders for
+    /// the patient are signed orders; karyotyping (it needs consent), medications, referrals and
+    /// anything for the partner stay proposals, as does everything when no requester is configured.
+    func signed(_ activityId: ActivityID) -> Bool {
+        guard site.requester != nil, let category = categoryCode(activityId) else { return false }
+        return (category == Self.laboratory || category == Self.imaging) && activityId != .parentalKaryotyping
+    }
+
+    /// reasonCode of every generated ServiceRequest (interface.md v2).
+    static let reasonCode = Element.complex("reasonCode", [
+        .complex("coding", [.primitive("system", "http://snomed.info/sct"), .primitive("code", "102878001"), .primitive("display", "Recurrent miscarriage")]),
+    ])
+
     func category(_ activityId: ActivityID) -> Element? {
         guard let ext = profiles.activityDefinition(activityId)?.children("extension")
             .first(where: { $0.string("url")?.hasSuffix("/request-category") == true }),
@@ -91,8 +153,25 @@ struct PlanEmitter {
         return c
     }
 
-    func reasons(_ rec: Recommendation) -> [Element] {
-        rec.sources.map { reference("reasonReference", $0.index) }
+    /// The input resources behind a recommendation that the receiving server can resolve (a
+    /// literal reference, or one by identifier), and the names of those it cannot (said in the
+    /// note instead: never a bare display as a reasonReference).
+    func reasons(_ rec: Recommendation) -> (references: [Element], unnamed: [String]) {
+        var references: [(String, Element)] = [], unnamed: [String] = []
+        for source in rec.sources {
+            let r = reference("reasonReference", source.index)
+            if r.child("reference") != nil || r.child("identifier") != nil { references.append((identities.of(source.index), r)) } else { unnamed.append(identities.name(source.index)) }
+        }
+        // In the order of the identities, not of the input's entries.
+        return (references.sorted { $0.0 < $1.0 }.map(\.1), unnamed.sorted())
+    }
+
+    /// The note, with the input resources that could not be referenced named in it.
+    func note(_ rec: Recommendation, unnamed: [String]) -> Element {
+        var n = note(rec)
+        guard !unnamed.isEmpty, let i = n.children.firstIndex(where: { $0.name == "text" }) else { return n }
+        n.children[i].value = (n.children[i].value ?? "") + " Based on: " + unnamed.joined(separator: ", ") + " (in the input, with no server id or identifier to refer to)."
+        return n
     }
 
     func emit(_ plan: Plan, warnings: [String]) -> Element {
@@ -100,13 +179,24 @@ struct PlanEmitter {
         var activities: [Element] = []
         var notes: [Element] = []
         var generated: [String] = []
-        let carePlanId = uuid("CarePlan")
+        var partnerEntries: [Element] = []
+        let episode = identityList(plan.addresses)
+        let carePlanId = uuid([("patient", patientIdentity), ("episode", episode), ("resource", "CarePlan")])
+        let requisition = uuid([("patient", patientIdentity), ("episode", episode), ("requisition", "laboratory")])
         let authored = date.description
 
-        for rec in plan.recommendations {
-            // Identity from the input's own names for the resources (not their place in the Bundle).
-            let key = [rec.ruleId.rawValue, rec.activityId?.rawValue ?? "", rec.item ?? "", rec.sources.map { input.identity($0.index) }.joined(separator: ",")]
-            let id = uuid(key.joined(separator: "|"))
+        // Within one rule, in the order of what each rests on (not the input's entry order).
+        let ordered = plan.recommendations.enumerated().map { (offset: $0.offset, rec: $0.element, inputs: identityList($0.element.sources)) }
+            .sorted { a, b in
+                let oa = Card.order(a.rec.ruleId), ob = Card.order(b.rec.ruleId)
+                if oa != ob { return oa < ob }
+                if a.rec.kind == .order && b.rec.kind == .order && a.rec.ruleId == b.rec.ruleId { return a.offset < b.offset }
+                return (a.rec.item ?? "", a.inputs, a.offset) < (b.rec.item ?? "", b.inputs, b.offset)
+            }
+        for (_, rec, inputs) in ordered {
+            let id = uuid([("patient", patientIdentity), ("episode", episode), ("rule", rec.ruleId.rawValue),
+                           ("activity", rec.activityId?.rawValue ?? ""), ("item", rec.item ?? ""), ("inputs", inputs),
+                           ("generation", String(rec.generation))])
             switch rec.kind {
             case .order:
                 let activityId = rec.activityId!
@@ -116,22 +206,39 @@ struct PlanEmitter {
                     .primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)),
                     .complex("basedOn", [.primitive("reference", "urn:uuid:" + carePlanId)]),
                 ]
-                if let group = rec.requisition {
-                    children.append(.complex("requisition", [.primitive("system", profiles.identifierSystem),
-                                                             .primitive("value", "urn:uuid:" + uuid("requisition", group))]))
+                let partner = partnerIndex(rec)
+                // interface.md v2: the laboratory orders of one person in one run share one requisition.
+                if categoryCode(activityId) == Self.laboratory {
+                    let value = partner.map { uuid([("patient", identities.of($0)), ("episode", episode), ("requisition", "laboratory")]) } ?? requisition
+                    children.append(.complex("requisition", [.primitive("system", profiles.identifierSystem), .primitive("value", "urn:uuid:" + value)]))
                 }
-                children += [.primitive("status", "active"), .primitive("intent", "order")]
+                // Anything for the partner stays a proposal.
+                let isSigned = partner == nil && signed(activityId)
+                children += [.primitive("status", isSigned ? "active" : "draft"), .primitive("intent", isSigned ? "order" : "proposal")]
                 if let c = category(activityId) { children.append(c) }
+                children.append(.primitive("priority", "routine"))
                 var code = concept(activityId, item: rec.item)
                 code.name = "code"
                 children.append(code)
-                children.append(subject)
+                if let partner {
+                    children.append(subject(partner))
+                    if let e = personEntry(partner), !partnerEntries.contains(e) { partnerEntries.append(e) }
+                } else {
+                    children.append(subject)
+                }
                 if let due = rec.date {
                     children.append(.complex("occurrencePeriod", [.primitive("start", due.description)]))
                 }
                 children.append(.primitive("authoredOn", authored))
-                children += reasons(rec)
-                children.append(note(rec))
+                if isSigned, let requester = site.requester { children.append(requester) }
+                if let category = categoryCode(activityId), var performer = site.performers[category] {
+                    performer.name = "performer"
+                    children.append(performer)
+                }
+                children.append(Self.reasonCode)
+                let (references, unnamed) = reasons(rec)
+                children += references
+                children.append(note(rec, unnamed: unnamed))
                 let resource = Element.resource("ServiceRequest", children)
                 entries.append(entry(id, resource))
                 generated.append(id)
@@ -149,10 +256,11 @@ struct PlanEmitter {
                     subject,
                     .primitive("authoredOn", authored),
                 ]
-                children += reasons(rec)
+                let (references, unnamed) = reasons(rec)
+                children += references
                 children.append(.primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)))
                 children.append(.complex("basedOn", [.primitive("reference", "urn:uuid:" + carePlanId)]))
-                children.append(note(rec))
+                children.append(note(rec, unnamed: unnamed))
                 if var dosage = profiles.activityDefinition(activityId)?.child("dosage") {
                     dosage.name = "dosageInstruction"
                     if let end = rec.date {
@@ -185,7 +293,7 @@ struct PlanEmitter {
                 if let kind = profiles.activityDefinition(activityId)?.string("kind") { detail.append(.primitive("kind", kind)) }
                 detail.append(.primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)))
                 detail.append(code)
-                detail += rec.sources.map { reference("reasonReference", $0.index) }
+                detail += reasons(rec).references
                 detail.append(.primitive("status", "not-started"))
                 detail.append(.primitive("description", rplTerm("\(rec.ruleId) — card: \"\(line.dutch)\" (\(line.english)) — \(rec.reason)")))
                 activities.append(.complex("activity", [.complex("detail", detail)]))
@@ -220,7 +328,7 @@ struct PlanEmitter {
                         .complex("code", [.primitive("text", "Prognosis after recurrent pregnancy loss")]),
                         subject,
                         .primitive("occurrenceDateTime", authored),
-                    ] + rec.sources.map { reference("basis", $0.index) } + [
+                    ] + rec.sources.sorted { identities.of($0.index) < identities.of($1.index) }.map { reference("basis", $0.index) } + [
                         .complex("prediction", [
                             .complex("outcome", [.primitive("text", "further miscarriage")]),
                             .primitive("probabilityDecimal", p, kind: .number),
@@ -240,7 +348,8 @@ struct PlanEmitter {
         }
         notes.append(.complex("note", [.primitive("text", rplTerm(plan.riskFactors))]))
         for n in plan.notes { notes.append(.complex("note", [.primitive("text", rplTerm(n))])) }
-        for w in warnings { notes.append(.complex("note", [.primitive("text", rplTerm("Input warning: " + w))])) }
+        // Sorted: the same input sent with its entries in another order gives the same plan.
+        for w in warnings.sorted() { notes.append(.complex("note", [.primitive("text", rplTerm("Input warning: " + w))])) }
 
         var carePlan: [Element] = [
             .primitive("id", carePlanId),
@@ -253,15 +362,29 @@ struct PlanEmitter {
             subject,
             .primitive("created", authored),
         ]
-        carePlan += plan.addresses.map { reference("addresses", $0.index) }
+        carePlan += plan.addresses.sorted { identities.of($0.index) < identities.of($1.index) }.map { reference("addresses", $0.index) }
         carePlan += activities
         carePlan += notes
-        var all = [entry(carePlanId, .resource("CarePlan", carePlan))] + entries
+        // The one plan of this patient and episode: a re-evaluation updates it.
+        let carePlanRequest: Element
+        switch site.requestStyle {
+        case .conditional:
+            carePlanRequest = .complex("request", [.primitive("method", "PUT"),
+                                                   .primitive("url", "CarePlan?identifier=\(profiles.identifierSystem)|urn:uuid:\(carePlanId)")])
+        case .put:
+            carePlanRequest = .complex("request", [.primitive("method", "PUT"), .primitive("url", "CarePlan/" + carePlanId)])
+        }
+        var all = (patientEntry.map { [$0] } ?? []) + partnerEntries
+            + [.complex("entry", [.primitive("fullUrl", "urn:uuid:" + carePlanId), .wrapping("resource", .resource("CarePlan", carePlan)), carePlanRequest])]
+            + entries
         generated.insert(carePlanId, at: 0)
+        let bundleIdentifier = Element.complex("identifier", [.primitive("system", profiles.canonicalBase + "/input"), .primitive("value", inputName)])
+        guard site.provenance else { return .resource("Bundle", [bundleIdentifier, .primitive("type", "transaction")] + all) }
 
-        // Provenance: the input resources used, the generated resources, the program.
-        let used = Set(plan.recommendations.flatMap(\.sources) + [Source(patient)]).sorted()
-        let provenanceId = uuid("Provenance")
+        // Provenance: the input resources used, the generated resources, the program. R4
+        // Provenance has no identifier: a PUT with an id made of what it covers.
+        let used = Set(plan.recommendations.flatMap(\.sources) + [Source(patient)]).sorted { identities.of($0.index) < identities.of($1.index) }
+        let provenanceId = uuid([("careplan", carePlanId), ("covers", generated.sorted().joined(separator: ","))])
         var provenance: [Element] = [.primitive("id", provenanceId)]
         provenance += generated.map { .complex("target", [.primitive("reference", "urn:uuid:" + $0)]) }
         provenance += [
@@ -278,8 +401,8 @@ struct PlanEmitter {
         all.append(.complex("entry", [
             .primitive("fullUrl", "urn:uuid:" + provenanceId),
             .wrapping("resource", .resource("Provenance", provenance)),
-            .complex("request", [.primitive("method", "POST"), .primitive("url", "Provenance")]),
+            .complex("request", [.primitive("method", "PUT"), .primitive("url", "Provenance/" + provenanceId)]),
         ]))
-        return .resource("Bundle", [.primitive("type", "transaction")] + all)
+        return .resource("Bundle", [bundleIdentifier, .primitive("type", "transaction")] + all)
     }
 }

@@ -37,6 +37,7 @@ public final class Profiles: Sendable {
     public let defaults: Defaults
     public let terminology: Terminology
     public let notRecommended: [NotRecommendedItem]
+    public let site: SiteSettings
 
     public struct Defaults: Sendable {
         public var lookbackMonths = 12
@@ -264,8 +265,11 @@ public final class Profiles: Sendable {
                 problems += e.problems
             }
         }
+        let (site, siteProblems) = SiteSettings.read(resources["Parameters/rpl-site"])
+        problems += siteProblems
         // Every problem of every file at once: a site fixes its copy in one round.
         if !problems.isEmpty { throw LoadError(problems: problems, unreadable: false) }
+        self.site = site
         self.defaults = d
         self.canonicalBase = base
         self.terminology = Terminology(resources: resources)

@@ -2,7 +2,7 @@
 
 /// RPL-APL — "Antifosfolipidenantistoffen (Lupus Anticoagulans, anticardiolipine IgG en IgM, β2
 /// glycoproteïne IgG en IgM)": each of the five tests with no result → order it; the orders of
-/// one run (first tests and repeats) share one requisition.
+/// one run (first tests and repeats) share one requisition (the emitter's: one per person).
 /// guideline.md v2: not with a known antiphospholipid syndrome (`apsDiagnosed`).
 func rplAPL(_ f: Facts) -> [Recommendation] {
     guard f.apsDiagnosed.isEmpty else { return [] }
@@ -10,7 +10,7 @@ func rplAPL(_ f: Facts) -> [Recommendation] {
         // An indeterminate result counts as done (guideline.md v2).
         guard (f.antiphospholipid[test] ?? []).isEmpty, (f.antiphospholipidIndeterminate[test] ?? []).isEmpty else { return nil }
         return Recommendation(ruleId: .apl, activityId: .aplTesting, kind: .order, sources: [],
-                              reason: "No \(test.display) result.", item: test.rawValue, requisition: aplRequisition)
+                              reason: "No \(test.display) result.", item: test.rawValue)
     }
     for (test, results) in f.antiphospholipidIndeterminate.sorted(by: { $0.key < $1.key }) where (f.antiphospholipid[test] ?? []).isEmpty {
         out.append(Recommendation(ruleId: .apl, activityId: nil, kind: .note, sources: results.map(\.source),
@@ -29,8 +29,6 @@ func currentRunStart(_ results: [AntiphospholipidResult]) -> AntiphospholipidRes
     return run.first
 }
 
-/// The requisition the antiphospholipid orders of one run share (its name keys the requisition id).
-let aplRequisition = RuleID.apl.rawValue
 
 /// Persistence of one test: two positive results at least `days` apart (the earliest such pair).
 func persistence(_ results: [AntiphospholipidResult], days: Int) -> (AntiphospholipidResult, AntiphospholipidResult)? {
@@ -59,7 +57,7 @@ func rplAPLRepeat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
         let due = max(positive.date.adding(days: days), f.evaluationDate)
         return Recommendation(ruleId: .aplRepeat, activityId: .aplRepeat, kind: .order, sources: [positive.source],
                               reason: "\(test.display) positive on \(positive.date); repeat no earlier than \(due) (12 weeks).",
-                              item: test.rawValue, date: due, requisition: aplRequisition)
+                              item: test.rawValue, date: due)
     }
 }
 

@@ -33,6 +33,6 @@ func rplHormoneProfile(_ f: Facts, settings: GuidelineSettings) -> [Recommendati
     return missing.map { test in
         Recommendation(ruleId: .hormoneProfile, activityId: .hormoneProfile, kind: .order, sources: symptoms.map(\.source),
                        reason: "Symptoms of a cycle disorder: \(names); \(test.text) has no result in the lookback window.",
-                       item: test.item, requisition: "hormone-profile")
+                       item: test.item)
     }
 }

@@ -120,6 +120,18 @@ extension Array where Element == Finding {
     public var coded: [Finding] { filter { !$0.byText } }
 }
 
+/// The partner in the input (a RelatedPerson, or a second, non-female Patient).
+public struct Partner: Sendable, Hashable {
+    public var source: Source
+    /// An order can name him: a Patient with a server id, or anyone with an identifier (interface.md
+    /// v2: conditionally created as a Patient). Else his orders are plan activities.
+    public var identifiable: Bool
+    public init(source: Source, identifiable: Bool) {
+        self.source = source
+        self.identifiable = identifiable
+    }
+}
+
 /// A finding with the day it happened (a delivery).
 public struct DatedFinding: Sendable, Hashable {
     public var date: CalendarDate
@@ -240,6 +252,8 @@ public struct Facts: Sendable {
     public var statedLossCount: StatedLossCount?
     public var ageYears: Int?
     public var tsh: ThyroidResult?
+    /// The newest TSH older than the lookback window (RPL-TSH's order rests on it).
+    public var tshBeforeWindow: DatedFinding?
     public var freeT4: ThyroidResult?
     public var hypothyroidismConditions: [Finding] = []
     public var subclinicalHypothyroidismConditions: [Finding] = []
@@ -258,6 +272,7 @@ public struct Facts: Sendable {
     public var aspirinTakenOrRequested: [Source] = []
     public var heparinTakenOrRequested: [Source] = []
     public var familyHistoryRPL: [Finding] = []
+    public var partner: Partner?
     public var geneticsReferralReasons: [Finding] = []
     public var parentalKaryotypeAbnormal: [Finding] = []
     /// Parental karyotypes normal apart from a common heteromorphism: said, not acted on.
@@ -289,6 +304,9 @@ public struct Facts: Sendable {
     public var hereditaryThrombophilia: [Finding] = []
     public var inputRequests: [InputRequest] = []
     public var alreadyRequested: [RequestedActivity] = []
+    /// The patient's earlier requests for an activity of the catalogue that are closed (completed,
+    /// revoked, entered in error): a new order for it is a new generation (interface.md v2).
+    public var closedRequests: [RequestedActivity] = []
 
     public init(evaluationDate: CalendarDate) { self.evaluationDate = evaluationDate }
 

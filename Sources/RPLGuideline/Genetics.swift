@@ -8,12 +8,24 @@ func karyotypeCriteriaHold(_ f: Facts) -> Bool {
 }
 
 /// RPL-KARYOTYPE — "Karyotypering ouders alléén bij risicofactoren*": age < 35, ≥ 3 losses and a
-/// family history of recurrent miscarriage → karyotyping of both parents.
-func rplKaryotype(_ f: Facts) -> Recommendation? {
-    guard karyotypeCriteriaHold(f), let age = f.ageYears else { return nil }
-    return Recommendation(ruleId: .karyotype, activityId: .parentalKaryotyping, kind: .order,
-                          sources: f.lossSources + f.familyHistoryRPL.map(\.source),
-                          reason: "Age \(age) (< 35), \(f.lossCount) miscarriages (≥ 3) and a family history of recurrent miscarriage (\(f.familyHistoryRPL.map(\.text).joined(separator: "; "))): karyotype both parents.")
+/// family history of recurrent miscarriage → karyotyping of both parents: one order per parent
+/// (interface.md v2). The partner's names him as its subject; where he cannot be identified it is
+/// a plan activity ("arrange karyotyping of the partner"), never an order with the wrong subject.
+func rplKaryotype(_ f: Facts) -> [Recommendation] {
+    guard karyotypeCriteriaHold(f), let age = f.ageYears else { return [] }
+    let sources = f.lossSources + f.familyHistoryRPL.map(\.source)
+    let reason = "Age \(age) (< 35), \(f.lossCount) miscarriages (≥ 3) and a family history of recurrent miscarriage (\(f.familyHistoryRPL.map(\.text).joined(separator: "; "))): karyotype both parents."
+    let hers = Recommendation(ruleId: .karyotype, activityId: .parentalKaryotyping, kind: .order, sources: sources,
+                              reason: reason + " This order: the patient.", item: "patient")
+    guard let partner = f.partner, partner.identifiable else {
+        let why = f.partner == nil ? "no partner is recorded" : "the partner has no identifier to order under"
+        return [hers, Recommendation(ruleId: .karyotype, activityId: .partnerKaryotyping, kind: .advice, sources: sources,
+                                     reason: reason + " Arrange the partner's karyotyping: \(why).")]
+    }
+    var his = Recommendation(ruleId: .karyotype, activityId: .parentalKaryotyping, kind: .order, sources: sources + [partner.source],
+                             reason: reason + " This order: the partner.", item: "partner")
+    his.forPartner = true
+    return [hers, his]
 }
 
 /// RPL-GENETIC-COUNSELING — "Indien afwijkend: genetische counseling": an abnormal parental

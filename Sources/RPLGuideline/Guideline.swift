@@ -20,7 +20,7 @@ public enum Guideline {
         out += pregnancy(facts, settings: settings)
         out += indicatedAfterAll(facts, settings: settings)
         out += notRecommended(facts, settings: settings)
-        out = out.map { notOrderedAgain($0, facts) }
+        out = out.map { notOrderedAgain($0, facts) }.map { generation($0, facts) }
         // Stable: the order of guideline.md, then the order each rule gave.
         let ordered = out.enumerated().sorted { a, b in
             let oa = Card.order(a.element.ruleId), ob = Card.order(b.element.ruleId)
@@ -39,11 +39,23 @@ public enum Guideline {
     static func notOrderedAgain(_ rec: Recommendation, _ f: Facts) -> Recommendation {
         guard rec.kind == .order || rec.kind == .advice, let activity = rec.activityId else { return rec }
         let family: Set<ActivityID> = [.aplTesting, .aplRepeat].contains(activity) ? [.aplTesting, .aplRepeat] : [activity]
-        guard let open = f.alreadyRequested.first(where: { family.contains($0.activity) && ($0.item == nil || rec.item == nil || $0.item == rec.item) })
+        // An open karyotyping request of the patient is hers; the partner's is judged as his.
+        guard !rec.forPartner,
+              let open = f.alreadyRequested.first(where: { family.contains($0.activity) && ($0.item == nil || rec.item == nil || $0.item == rec.item) })
         else { return rec }
         let when = open.authoredOn.map { " on \($0)" } ?? ""
         return Recommendation(ruleId: rec.ruleId, activityId: nil, kind: .note, sources: rec.sources + [open.source],
                               reason: "\(rec.reason) Already requested\(when): not ordered again.", item: rec.item)
+    }
+
+    /// interface.md v2, Identity: the number of closed earlier requests for the same activity (a
+    /// first antiphospholipid test and its repeat are the same test).
+    static func generation(_ rec: Recommendation, _ f: Facts) -> Recommendation {
+        guard let activity = rec.activityId else { return rec }
+        let family: Set<ActivityID> = [.aplTesting, .aplRepeat].contains(activity) ? [.aplTesting, .aplRepeat] : [activity]
+        var r = rec
+        r.generation = f.closedRequests.filter { family.contains($0.activity) && ($0.item == nil || rec.item == nil || $0.item == rec.item) }.count
+        return r
     }
 
     /// guideline.md §5 (v2): the card's "DD - Risicofactoren" quoted, and which of them this record
@@ -81,7 +93,7 @@ public enum Guideline {
     }
 
     static func genetics(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
-        [rplKaryotype(f), rplGeneticCounseling(f), rplClinicalGenetics(f)].compactMap { $0 }
+        rplKaryotype(f) + [rplGeneticCounseling(f), rplClinicalGenetics(f)].compactMap { $0 }
     }
 
     /// §3a: the card's "wel bij", "overweeg" and "tenzij" lines.

@@ -154,4 +154,8 @@ public enum ActivityID: String, CaseIterable, Sendable {
     case anaConsider = "ana-consider"
     /// Genetic analysis of the pregnancy tissue may be considered
     case tissueGenetics = "tissue-genetics"
+    /// After this pregnancy: transvaginal 3D ultrasound of the uterus (with 2D assessment for adenomyosis)
+    case uterineUltrasoundAfterPregnancy = "uterine-ultrasound-after-pregnancy"
+    /// Arrange karyotyping of the partner
+    case partnerKaryotyping = "partner-karyotyping"
 }

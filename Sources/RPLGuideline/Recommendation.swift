@@ -30,15 +30,18 @@ public struct Recommendation: Sendable, Hashable {
     public var date: CalendarDate?
     /// RPL-PROGNOSIS: chance of a further miscarriage, as a decimal text ("0.25"); nil: no figure.
     public var probability: String?
-    /// Orders that go to the lab together under one requisition carry the same name here.
-    public var requisition: String?
+    /// For the partner, not the patient (his karyotyping): the emitter names him as the subject.
+    public var forPartner = false
+    /// How many earlier requests for the same activity (and item) the input holds closed: a new
+    /// order after a cancelled or completed one is a new generation, with a new identity.
+    public var generation = 0
     /// The activity's name in this plan where it differs from the catalogue's (during a pregnancy:
     /// "this pregnancy", not "the next").
     public var title: String?
 
     public init(
         ruleId: RuleID, activityId: ActivityID?, kind: Kind, sources: [Source], reason: String,
-        item: String? = nil, date: CalendarDate? = nil, probability: String? = nil, requisition: String? = nil,
+        item: String? = nil, date: CalendarDate? = nil, probability: String? = nil,
         title: String? = nil
     ) {
         self.ruleId = ruleId
@@ -49,7 +52,6 @@ public struct Recommendation: Sendable, Hashable {
         self.item = item
         self.date = date
         self.probability = probability
-        self.requisition = requisition
         self.title = title
     }
 

@@ -4,8 +4,9 @@
 /// → order TSH.
 func rplTSH(_ f: Facts) -> Recommendation? {
     guard f.tsh == nil else { return nil }
-    return Recommendation(ruleId: .tsh, activityId: .thyroidTsh, kind: .order, sources: [],
-                          reason: "No TSH result in the lookback window before \(f.evaluationDate).")
+    let older = f.tshBeforeWindow.map { " The newest, on \($0.date), is older than the window." } ?? ""
+    return Recommendation(ruleId: .tsh, activityId: .thyroidTsh, kind: .order, sources: f.tshBeforeWindow.map { [$0.finding.source] } ?? [],
+                          reason: "No TSH result in the lookback window before \(f.evaluationDate).\(older)")
 }
 
 /// RPL-FT4 — "Bij abnormale waarden: vrijT4 bepalen": newest TSH high or low and no free T4 dated

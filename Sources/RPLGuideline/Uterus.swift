@@ -10,10 +10,9 @@ func rplUterus(_ f: Facts) -> Recommendation? {
     // guideline.md v2: the preconception imaging waits until after a current pregnancy: a plan
     // activity, not an order.
     if let pregnancy = f.currentPregnancy {
-        return Recommendation(ruleId: .uterus, activityId: .uterineUltrasound, kind: .advice,
+        return Recommendation(ruleId: .uterus, activityId: .uterineUltrasoundAfterPregnancy, kind: .advice,
                               sources: f.adenomyosis.map(\.source) + pregnancy.sources,
-                              reason: reason + " She is pregnant now: after this pregnancy.",
-                              title: "After this pregnancy: transvaginal 3D ultrasound of the uterus (with 2D assessment for adenomyosis)")
+                              reason: reason + " She is pregnant now: after this pregnancy.")
     }
     return Recommendation(ruleId: .uterus, activityId: .uterineUltrasound, kind: .order,
                           sources: f.adenomyosis.map(\.source), reason: reason)

@@ -34,6 +34,9 @@ struct Apply: ParsableCommand {
     @Option(name: .long, help: "Load Profiles (terminology, defaults, order catalogue) from this folder instead of the built-in copy.")
     var profiles: String?
 
+    @Option(name: .long, help: "The ordering clinician, SYSTEM|VALUE (e.g. http://fhir.nl/fhir/NamingSystem/agb-z|01234567): laboratory and imaging orders for the patient become signed orders. Overrides the site setting.")
+    var requester: String?
+
     @Argument(help: "Input files, or - for standard input (the default).")
     var files: [String] = []
 
@@ -49,6 +52,9 @@ struct Apply: ParsableCommand {
         if files.count > 1 && outputFormat == .xml {
             throw ValidationError("XML output holds one document: give one file per run, or use --output-format json (one Bundle per line)")
         }
+        if let requester, SiteSettings.requester(requester) == nil {
+            throw ValidationError("--requester must be SYSTEM|VALUE (an identifier of the ordering clinician), got \(requester)")
+        }
         if inputFormat == .ndjson && outputFormat == .xml {
             throw ValidationError("ndjson input gives one output line per input line: use --output-format json")
         }
@@ -56,7 +62,7 @@ struct Apply: ParsableCommand {
 
     func run() throws {
         let loaded = try Terminal.loadProfiles(profiles)
-        let adapter = Adapter(profiles: loaded)
+        let adapter = Adapter(profiles: loaded, requester: requester.flatMap(SiteSettings.requester))
         let date = asOf.flatMap { CalendarDate(fhir: $0) }
         var failed = false
         var unreadable = false
@@ -73,12 +79,14 @@ struct Apply: ParsableCommand {
             // Several files: JSON, one Bundle per line, whatever their formats (XML cannot be
             // concatenated). One file: the input's own format unless told otherwise.
             var format = outputFormat?.format ?? (inputFormat == .xml && inputs.count == 1 ? .xml : .json)
+            var inputName: String?
             do {
                 let input = try InputFile.read(file)
                 let sniffed: FHIRFormat = try inputFormat == .json ? .json : inputFormat == .xml ? .xml : input.withBytes { (b) throws(FHIRFormatError) in try FHIRFormat.detect(b) }
                 if outputFormat == nil && inputs.count == 1 { format = sniffed }
                 // The input bytes are freed once read: only the tree lives on.
                 let bundle = try input.withBytes { (b) throws(FHIRFormatError) -> Element in
+                    inputName = Adapter.inputFallback(b)
                     do throws(FHIRFormatError) {
                         return try Adapter.read(b, as: sniffed)
                     } catch {
@@ -88,7 +96,7 @@ struct Apply: ParsableCommand {
                         throw error
                     }
                 }
-                let result = try adapter.apply(bundle, asOf: date)
+                let result = try adapter.apply(bundle, asOf: date, inputFallback: inputName)
                 report(result, source: file)
                 var bytes = try format.write(result.output, pretty: pretty)
                 if format == .json && !pretty { bytes.append(0x0A) }
@@ -98,7 +106,7 @@ struct Apply: ParsableCommand {
                 Terminal.error("rpl-adapter: \(error.message)")
                 unreadable = true
             } catch let error as FHIRFormatError {
-                Terminal.report(error, source: file, as: format, pretty: pretty)
+                Terminal.report(error, source: file, as: format, pretty: pretty, naming: { adapter.namingInput($0, inputName ?? "unreadable input") })
                 failed = true
             }
         }
@@ -145,8 +153,9 @@ struct Apply: ParsableCommand {
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                     throw FHIRFormatError(.structure, "blank line: expected one Bundle per line", line: number, column: 1)
                 }
+                let fallback = bytes.withUnsafeBufferPointer { Adapter.inputFallback($0, line: number) }
                 let bundle = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: .json) }
-                let result = try adapter.apply(bundle, asOf: date)
+                let result = try adapter.apply(bundle, asOf: date, inputFallback: fallback)
                 report(result, source: name)
                 var out = try format.write(result.output, pretty: false)
                 out.append(0x0A)
@@ -154,7 +163,9 @@ struct Apply: ParsableCommand {
             } catch {
                 var e = error
                 if e.line == nil || e.line == 1 { e.line = number }
-                var out = (try? format.write(OperationOutcome.make([e]), pretty: false)) ?? []
+                let answering: String
+                if case .text(let bytes) = line { answering = bytes.withUnsafeBufferPointer { Adapter.inputFallback($0, line: number) } } else { answering = "line \(number)" }
+                var out = (try? format.write(adapter.namingInput(OperationOutcome.make([e]), answering), pretty: false)) ?? []
                 out.append(0x0A)
                 Terminal.output(out)
                 Terminal.error("rpl-adapter: \(name): \(e)")

@@ -58,8 +58,8 @@ enum Terminal {
     }
 
     /// Bad input: an OperationOutcome on standard output, one line on standard error.
-    static func report(_ error: FHIRFormatError, source: String, as format: FHIRFormat, pretty: Bool) {
-        let outcome = OperationOutcome.make([error])
+    static func report(_ error: FHIRFormatError, source: String, as format: FHIRFormat, pretty: Bool, naming: (Element) -> Element = { $0 }) {
+        let outcome = naming(OperationOutcome.make([error]))
         if let bytes = try? format.write(outcome, pretty: pretty) {
             output(bytes)
             if !pretty && format == .json { output([0x0A]) }

@@ -114,12 +114,12 @@ import TestSupport
         let dir = try workspace(["thyroid-tsh-above-limit"])
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("thyroid-tsh-above-limit/expected.json")
-        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "\"intent\": \"order\"", with: "\"intent\": \"plan\"")
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "\"intent\": \"proposal\"", with: "\"intent\": \"plan\"")
         try text.write(to: file, atomically: true, encoding: .utf8)
         let (status, out) = try replay([dir.path])
         #expect(status == 1)
         #expect(out.contains("✘ thyroid-tsh-above-limit"))
-        #expect(out.contains(".resource.ofType(ServiceRequest).intent: expected \"plan\", got \"order\""))
+        #expect(out.contains(".resource.ofType(ServiceRequest).intent: expected \"plan\", got \"proposal\""))
         #expect(out.hasSuffix("0 passed, 1 failed\n"))
         // --update rewrites it, says what changed, and then replay passes.
         let (u, changed) = try replay(["--update", dir.path])

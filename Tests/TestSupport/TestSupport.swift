@@ -21,6 +21,8 @@ public struct Scenario {
     public var resources: [Element] = []
     /// How entries get their fullUrl: "urn" (urn:uuid), "server" (http://server/fhir/Type/id), "none".
     public var fullUrls = "urn"
+    /// Mixed into the urn:uuids, as an engine that mints new ones per message would.
+    public var urnSalt = ""
 
     public init(birthDate: String? = "1993-05-14", losses: [String] = ["2025-03-10", "2026-01-22"], patientId: String = "anna") {
         var p: [Element] = [.primitive("id", patientId),
@@ -33,7 +35,7 @@ public struct Scenario {
 
     public mutating func add(_ r: Element) { resources.append(r) }
 
-    public var subjectReference: String { fullUrls == "urn" ? "urn:uuid:" + Self.uuid("Patient/" + (patient.string("id") ?? "")) : "Patient/" + (patient.string("id") ?? "") }
+    public var subjectReference: String { fullUrls == "urn" ? "urn:uuid:" + Self.uuid(urnSalt + "Patient/" + (patient.string("id") ?? "")) : "Patient/" + (patient.string("id") ?? "") }
 
     public static func uuid(_ key: String) -> String {
         // Stable fake UUIDs for test inputs (not the program's algorithm).
@@ -54,7 +56,7 @@ public struct Scenario {
             let key = r.name + "/" + (r.string("id") ?? "")
             var entry: [Element] = []
             switch fullUrls {
-            case "urn": entry.append(.primitive("fullUrl", "urn:uuid:" + Self.uuid(key)))
+            case "urn": entry.append(.primitive("fullUrl", "urn:uuid:" + Self.uuid(urnSalt + key)))
             case "server": entry.append(.primitive("fullUrl", "http://server.example.nl/fhir/" + key))
             default: break
             }
@@ -243,16 +245,18 @@ public enum InProcess {
     nonisolated(unsafe) static var counter = 0
     static let lock = NSLock()
 
-    public static func apply(_ scenario: Scenario, asOf: String? = "2026-11-02", format: String = "json") throws -> Outcome {
+    public static func apply(_ scenario: Scenario, asOf: String? = "2026-11-02", format: String = "json",
+                             profiles: Profiles? = nil, requester: String? = nil) throws -> Outcome {
         let bundle = scenario.bundle()
         let bytes = format == "json" ? try JSONWriter().write(bundle) : try XMLWriter().write(bundle)
-        return apply(bytes: bytes, format: format == "json" ? .json : .xml, asOf: asOf)
+        return apply(bytes: bytes, format: format == "json" ? .json : .xml, asOf: asOf, profiles: profiles, requester: requester)
     }
 
-    public static func apply(bytes: [UInt8], format: FHIRFormat, asOf: String?) -> Outcome {
+    public static func apply(bytes: [UInt8], format: FHIRFormat, asOf: String?, profiles: Profiles? = nil, requester: String? = nil) -> Outcome {
         do {
             let input = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: format) }
-            let result = try Adapter(profiles: profiles).apply(input, asOf: asOf.flatMap(CalendarDate.init(fhir:)))
+            let adapter = Adapter(profiles: profiles ?? Self.profiles, requester: requester.flatMap(SiteSettings.requester))
+            let result = try adapter.apply(input, asOf: asOf.flatMap(CalendarDate.init(fhir:)))
             var stderr = result.warnings.map { "warning: \($0)\n" }.joined()
             if let why = result.notIndicated { stderr += "no plan: \(why)\n" }
             let stdout = try JSONWriter().write(result.output)
@@ -265,6 +269,16 @@ public enum InProcess {
         } catch {
             return Outcome(status: 65, stdout: [], stderr: "\(error)\n")
         }
+    }
+
+    /// A copy of Profiles/ with one file's text changed (a site's own settings), loaded.
+    public static func profiles(changing file: String, _ change: (String) -> String) throws -> Profiles {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rpl-profiles-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.copyItem(at: projectRoot.appendingPathComponent("Profiles"), to: dir)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent(file)
+        try change(try String(contentsOf: path, encoding: .utf8)).write(to: path, atomically: true, encoding: .utf8)
+        return try Profiles.load(directory: dir.path)
     }
 
     /// The ActivityDefinition ids of Profiles/.

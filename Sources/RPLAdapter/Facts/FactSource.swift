@@ -20,6 +20,8 @@ let factSources: [any FactSource.Type] = [
 /// whose data each resource is, and the warnings.
 final class FactContext {
     let input: InputBundle
+    /// What each input resource is, whatever message it came in (interface.md v2, Identity).
+    let identities: Identities
     let profiles: Profiles
     let date: CalendarDate
     /// The patient's index in `input.items`.
@@ -48,6 +50,7 @@ final class FactContext {
     /// Patient. No Patient, or two women, is not usable input.
     init(input: InputBundle, profiles: Profiles, date: CalendarDate) throws(Failure) {
         self.input = input
+        self.identities = Identities(input)
         self.profiles = profiles
         self.date = date
         let patients = input.items.indices.filter { input.items[$0].type == "Patient" && input.items[$0].container == nil }
@@ -76,7 +79,7 @@ final class FactContext {
     }
 
     func warn(_ index: Int, _ kind: Warning.Kind) {
-        warnings.append(Warning(index: index, resource: input.name(index), kind: kind))
+        warnings.append(Warning(index: index, resource: identities.name(index), kind: kind))
     }
 
     /// The warnings in the order of the resources they are about (each once), whatever the order
@@ -207,6 +210,8 @@ final class FactContext {
         if let c = concept.children("coding").first {
             if let d = c.string("display") { return rplTerm(d) }
             let system = c.string("system") ?? ""
+            // A family relationship reads best as its code (SIS, MTH).
+            if system == "http://terminology.hl7.org/CodeSystem/v3-RoleCode" { return c.string("code") ?? "?" }
             let short = ["http://loinc.org": "LOINC", "http://snomed.info/sct": "SNOMED", "http://www.whocc.no/atc": "ATC",
                          "http://hl7.org/fhir/sid/icd-10": "ICD-10", "http://hl7.org/fhir/sid/icpc-1-nl": "ICPC"][system] ?? system
             return "\(short) \(c.string("code") ?? "?")"

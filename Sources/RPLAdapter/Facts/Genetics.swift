@@ -23,6 +23,12 @@ enum Genetics: FactSource {
             }
         }
         linkAnomaliesToLosses(c, into: &facts)
+        // The partner (RPL-KARYOTYPE orders his test under his own name where he can be named).
+        if let p = c.partners.min() {
+            let r = c.resource(p)
+            let identified = r.children("identifier").contains { $0.string("system") != nil && $0.string("value") != nil }
+            facts.partner = Partner(source: Source(p), identifiable: identified || (r.name == "Patient" && c.input.serverId(p) != nil))
+        }
     }
 
     /// A record of fetal structural or ultrasound anomalies, with the days it may be dated on.

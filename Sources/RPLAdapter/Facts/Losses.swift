@@ -129,7 +129,7 @@ enum Losses: FactSource {
         for candidate in dated {
             let onset = candidate.onset!
             if var group = current, group.span.gap(to: onset) < window {
-                c.warn(candidate.index, .samePregnancy(other: c.input.name(group.first), days: window))
+                c.warn(candidate.index, .samePregnancy(other: c.identities.name(group.first), days: window))
                 group.loss.sources.append(Source(candidate.index))
                 group.loss.secondTrimester = group.loss.secondTrimester || candidate.secondTrimester
                 group.span.end = max(group.span.end, onset.end)

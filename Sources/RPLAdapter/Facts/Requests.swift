@@ -34,6 +34,11 @@ enum Requests: FactSource {
                 let medication = medicationCode(c, index)
                 if ["draft", "active", "on-hold"].contains(status) { request(c, index, code: medication, type: "MedicationRequest", conditions: conditions, into: &facts) }
             case "ServiceRequest":
+                // A closed earlier request makes a new order a new generation (interface.md v2).
+                if c.person(index) == .patient, ["completed", "revoked", "entered-in-error"].contains(status) {
+                    if catalogue == nil { catalogue = Self.catalogue(c) }
+                    facts.closedRequests += requested(c, index, catalogue: catalogue!)
+                }
                 guard c.person(index) != .other, ["draft", "active", "on-hold"].contains(status) else { continue }
                 request(c, index, code: r.child("code"), type: "ServiceRequest", conditions: conditions, into: &facts)
                 if c.person(index) == .patient {

@@ -14,13 +14,18 @@ enum Thyroid: FactSource {
     static func read(_ c: FactContext, into facts: inout Facts) {
         var tsh: [ThyroidResult] = []
         var ft4: [ThyroidResult] = []
+        var older: DatedFinding?
         for index in c.items(["Observation"]) {
             let r = c.resource(index)
             guard c.usableObservation(r), c.person(index) == .patient else { continue }
             let code = r.child("code")
-            if c.terminology.matches(code, .tsh),
-               let t = result(c, index, table: Units.tsh, unit: "mU/L", range: c.defaults.tshRange, plausible: c.defaults.plausibleTSH, what: "TSH") {
-                tsh.append(t)
+            if c.terminology.matches(code, .tsh) {
+                if let t = result(c, index, table: Units.tsh, unit: "mU/L", range: c.defaults.tshRange, plausible: c.defaults.plausibleTSH, what: "TSH") {
+                    tsh.append(t)
+                } else if let d = c.observationDateText(r).flatMap(CalendarDate.init(fhir:)), d < c.lookbackStart, older.map({ d > $0.date }) ?? true {
+                    // Too old to count: the order it leads to rests on it (interface.md v2, Identity).
+                    older = DatedFinding(date: d, finding: Finding("TSH", Source(index)))
+                }
             }
             if c.terminology.matches(code, .freeT4),
                let t = result(c, index, table: Units.freeT4, unit: "pmol/L", range: c.defaults.freeT4Range, plausible: c.defaults.plausibleFreeT4, what: "free T4") {
@@ -28,6 +33,7 @@ enum Thyroid: FactSource {
             }
         }
         facts.tsh = newest(tsh)
+        facts.tshBeforeWindow = older
         facts.freeT4 = newest(ft4)
         for index in c.patientConditions() {
             let r = c.resource(index)

@@ -1,0 +1,88 @@
+import FHIR
+
+/// interface.md v2, Identity: what an input resource is, whatever message it arrives in. Its
+/// business identifier, else its server id, else a hash of its decisive fields (type, code,
+/// subject, dates, value; not its status, meta, narrative or anything a later edit may change),
+/// with every reference replaced by the identity of what it points to. A `urn:uuid` full URL is
+/// local to one message (engines mint new ones per send) and is never identity. Made on demand and
+/// kept: most input resources never need one.
+/// One per apply (the fact sources' warnings and the emitter's ids share it).
+final class Identities {
+    let input: InputBundle
+    private var known: [Int: String] = [:]
+
+    init(_ input: InputBundle) { self.input = input }
+
+    func of(_ index: Int) -> String {
+        if let id = known[index] { return id }
+        known[index] = "…"  // a reference cycle ends here
+        let id = make(index)
+        known[index] = id
+        return id
+    }
+
+    private func make(_ index: Int) -> String {
+        let item = input.items[index]
+        if let container = item.container { return of(container) + "#" + (item.id ?? "?") }
+        let r = item.resource
+        if let identifier = r.children("identifier").first(where: { $0.string("system") != nil && $0.string("value") != nil }) {
+            return item.type + "?identifier=" + identifier.string("system")! + "|" + identifier.string("value")!
+        }
+        if let server = input.serverId(index) { return server }
+        var text = item.type
+        for child in r.children where Identities.decisive.contains(child.name) { canonical(child, from: index, into: &text) }
+        return item.type + "#" + SHA1.hex(Array(text.utf8))
+    }
+
+    /// The fields that say what a record is about: what it is (codes), whose (subject), when, and
+    /// its value.
+    static let decisive: Set<String> = [
+        "code", "medicationCodeableConcept", "medicationReference", "vaccineCode", "relationship", "condition",
+        "subject", "patient", "individual",
+        "effectiveDateTime", "effectivePeriod", "effectiveInstant", "onsetDateTime", "onsetPeriod", "onsetAge", "onsetString",
+        "recordedDate", "authoredOn", "performedDateTime", "performedPeriod", "occurrenceDateTime", "occurrencePeriod",
+        "dateAsserted", "birthDate", "gender", "name",
+        "valueQuantity", "valueCodeableConcept", "valueString", "valueBoolean", "valueInteger", "valueDateTime", "valuePeriod",
+        "valueRange", "valueRatio", "component",
+    ]
+
+    private func canonical(_ e: Element, from: Int, into text: inout String) {
+        text += "|" + e.name
+        if e.name == "reference", let v = e.value {
+            // A reference is the identity of what it points to; an unresolved urn:uuid is no name.
+            if let target = input.resolve(v, from: from) { text += "=" + of(target) } else if !v.hasPrefix("urn:") { text += "=" + v }
+            return
+        }
+        if let v = e.value { text += "=" + v }
+        if !e.children.isEmpty {
+            text += "{"
+            for c in e.children where c.name != "id" && c.name != "extension" { canonical(c, from: from, into: &text) }
+            text += "}"
+        }
+    }
+
+    /// A stable short name for a resource in text (warnings, notes): `Type/id`, its http full URL,
+    /// else the type and the start of its identity's hash (never a `urn:uuid`, never its place in
+    /// the Bundle).
+    func name(_ index: Int) -> String {
+        let item = input.items[index]
+        if let container = item.container { return name(container) + "#" + (item.id ?? "?") }
+        if let id = item.id { return item.type + "/" + id }
+        if let url = item.fullUrl, url.hasPrefix("http") { return url }
+        let identity = of(index)
+        if let hash = identity.split(separator: "#").last, identity.hasPrefix(item.type + "#") { return item.type + " #" + hash.prefix(8) }
+        return identity
+    }
+}
+
+extension SHA1 {
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits: [Character] = Array("0123456789abcdef")
+        var s = ""
+        for b in hash(bytes) {
+            s.append(digits[Int(b >> 4)])
+            s.append(digits[Int(b & 0xF)])
+        }
+        return s
+    }
+}
