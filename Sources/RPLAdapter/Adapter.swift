@@ -40,6 +40,16 @@ public struct Adapter: Sendable {
         /// When no plan was made: why (a line for standard error).
         public var notIndicated: String?
         public var plan: Plan?
+        /// The input's Patient (HL7 v2 output names her in PID).
+        public var patient: Element? = nil
+        public var evaluationDate: CalendarDate? = nil
+    }
+
+    /// The HL7 v2.5.1 OML^O21 messages of a plan (interface.md v2): none without an ordering
+    /// provider (the caller refuses that case up front: `HL7v2.needsRequester`).
+    public func hl7v2(_ result: Result) -> [String] {
+        guard site.requester != nil, let patient = result.patient, let date = result.evaluationDate else { return [] }
+        return HL7v2.messages(result.output, patient: patient, profiles: profiles, site: site, date: date)
     }
 
     /// What an output answers (interface.md v2: `Bundle.identifier` of every output): the input
@@ -109,7 +119,8 @@ public struct Adapter: Sendable {
         }
         let emitter = PlanEmitter(input: input, identities: extractor.identities, profiles: profiles, site: site, patient: extractor.patient,
                                   date: date, version: Adapter.version, inputName: name)
-        return Result(output: emitter.emit(plan, warnings: warnings), warnings: warnings, notIndicated: nil, plan: plan)
+        return Result(output: emitter.emit(plan, warnings: warnings), warnings: warnings, notIndicated: nil, plan: plan,
+                      patient: input.items[extractor.patient].resource, evaluationDate: date)
     }
 
     /// Today in the local time zone (`TZ`): interface.md v2.

@@ -25,8 +25,8 @@ struct Apply: ParsableCommand {
     @Option(name: .long, help: "auto, json, xml or ndjson (one Bundle per line). Default auto.")
     var inputFormat: InputFormat = .auto
 
-    @Option(name: .long, help: "json or xml (default: the input's format).")
-    var outputFormat: OutputFormat?
+    @Option(name: .long, help: "json, xml or hl7v2 (HL7 v2.5.1 OML^O21 laboratory orders; needs a requester). Default: the input's format.")
+    var outputFormat: ApplyOutputFormat?
 
     @Flag(name: .long, help: "Indented output (ndjson output stays one line per Bundle).")
     var pretty = false
@@ -42,6 +42,12 @@ struct Apply: ParsableCommand {
 
     enum InputFormat: String, ExpressibleByArgument, CaseIterable {
         case auto, json, xml, ndjson
+    }
+
+    enum ApplyOutputFormat: String, ExpressibleByArgument, CaseIterable {
+        case json, xml, hl7v2
+        /// The FHIR format of the output (HL7 v2 is made from the JSON transaction; errors as JSON).
+        var format: FHIRFormat { self == .xml ? .xml : .json }
     }
 
     func validate() throws {
@@ -63,6 +69,11 @@ struct Apply: ParsableCommand {
     func run() throws {
         let loaded = try Terminal.loadProfiles(profiles)
         let adapter = Adapter(profiles: loaded, requester: requester.flatMap(SiteSettings.requester))
+        // A lab acts on NW: HL7 v2 orders need an ordering provider (interface.md v2).
+        if outputFormat == .hl7v2 && adapter.site.requester == nil {
+            Terminal.error("rpl-adapter: \(HL7v2.needsRequester)")
+            throw ExitCode(Terminal.badConfiguration)
+        }
         let date = asOf.flatMap { CalendarDate(fhir: $0) }
         var failed = false
         var unreadable = false
@@ -98,6 +109,10 @@ struct Apply: ParsableCommand {
                 }
                 let result = try adapter.apply(bundle, asOf: date, inputFallback: inputName)
                 report(result, source: file)
+                if outputFormat == .hl7v2 {
+                    writeHL7(adapter, result, source: file)
+                    continue
+                }
                 var bytes = try format.write(result.output, pretty: pretty)
                 if format == .json && !pretty { bytes.append(0x0A) }
                 Terminal.output(bytes)
@@ -106,12 +121,26 @@ struct Apply: ParsableCommand {
                 Terminal.error("rpl-adapter: \(error.message)")
                 unreadable = true
             } catch let error as FHIRFormatError {
-                Terminal.report(error, source: file, as: format, pretty: pretty, naming: { adapter.namingInput($0, inputName ?? "unreadable input") })
+                if outputFormat == .hl7v2 {
+                    // Standard output carries HL7 v2 messages only: the error goes to standard error.
+                    Terminal.error("rpl-adapter: \(file == "-" ? "<stdin>" : file): \(error)")
+                } else {
+                    Terminal.report(error, source: file, as: format, pretty: pretty, naming: { adapter.namingInput($0, inputName ?? "unreadable input") })
+                }
                 failed = true
             }
         }
         if unreadable { throw ExitCode(74) }
         if failed { throw ExitCode(65) }
+    }
+
+    /// The plan's laboratory orders as HL7 v2 messages, one after another.
+    func writeHL7(_ adapter: Adapter, _ result: Adapter.Result, source: String) {
+        let messages = adapter.hl7v2(result)
+        if messages.isEmpty && result.notIndicated == nil {
+            Terminal.error("rpl-adapter: \(source == "-" ? "<stdin>" : source): no signed laboratory order in the plan: no HL7 v2 message")
+        }
+        Terminal.output(Array(messages.joined().utf8))
     }
 
     func report(_ result: Adapter.Result, source: String) {
@@ -157,6 +186,10 @@ struct Apply: ParsableCommand {
                 let bundle = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: .json) }
                 let result = try adapter.apply(bundle, asOf: date, inputFallback: fallback)
                 report(result, source: name)
+                if outputFormat == .hl7v2 {
+                    writeHL7(adapter, result, source: name)
+                    continue
+                }
                 var out = try format.write(result.output, pretty: false)
                 out.append(0x0A)
                 Terminal.output(out)
@@ -165,9 +198,11 @@ struct Apply: ParsableCommand {
                 if e.line == nil || e.line == 1 { e.line = number }
                 let answering: String
                 if case .text(let bytes) = line { answering = bytes.withUnsafeBufferPointer { Adapter.inputFallback($0, line: number) } } else { answering = "line \(number)" }
-                var out = (try? format.write(adapter.namingInput(OperationOutcome.make([e]), answering), pretty: false)) ?? []
-                out.append(0x0A)
-                Terminal.output(out)
+                if outputFormat != .hl7v2 {
+                    var out = (try? format.write(adapter.namingInput(OperationOutcome.make([e]), answering), pretty: false)) ?? []
+                    out.append(0x0A)
+                    Terminal.output(out)
+                }
                 Terminal.error("rpl-adapter: \(name): \(e)")
                 failed = true
             }
