@@ -9,9 +9,16 @@ let package = Package(
         .library(name: "FHIR", targets: ["FHIR"]),
         // libFuzzer targets: build with scripts/fuzz (-sanitize=fuzzer,address).
         .executable(name: "rpl-fuzz", targets: ["rpl-fuzz"]),
+        // `rpl-adapter deliver` runs this program (its own binary: apply's start-up stays free of
+        // the network and database libraries).
+        .executable(name: "rpl-deliver", targets: ["rpl-deliver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // deliver: the outbox (SQLite through GRDB) and the FHIR client (async-http-client on SwiftNIO).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // libxml2, the XML parser behind the FHIR XML reader.
@@ -34,6 +41,21 @@ let package = Package(
                 "FHIR", "RPLAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // Delivery of what apply wrote: a durable outbox, FHIR over HTTP, HL7 v2 over MLLP, retries.
+        .target(
+            name: "RPLDeliver",
+            dependencies: [
+                "RPLAdapter",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "rpl-deliver",
+            dependencies: ["RPLDeliver", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Fuzz targets for the JSON reader, the XML reader and apply; the C part reaches libFuzzer's
         // driver (weakly linked: an ordinary build has no libFuzzer and the program says so).

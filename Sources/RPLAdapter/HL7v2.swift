@@ -27,10 +27,14 @@ public enum HL7v2 {
 
     static func message(_ requisition: String, _ orders: [Element], patient: Element, profiles: Profiles, site: SiteSettings, date: CalendarDate) -> String {
         let day = digits(date.description)
+        // MSH-10 names this message: the requisition and the orders in it. A resend is the same
+        // message with the same control id; a re-evaluation that adds an order is a new message
+        // (with the requisition alone it would look like a duplicate to the lab and be dropped).
+        let content = requisition + "|" + orders.compactMap { $0.child("identifier")?.string("value") }.sorted().joined(separator: ",")
         var segments: [[String]] = []
         // MSH-1 is the field separator itself; MSH-2 the encoding characters (not escaped).
         segments.append(["MSH", "^~\\&", e(site.sendingApplication), e(site.sendingFacility), e(site.receivingApplication), e(site.receivingFacility),
-                         day, "", "OML^O21^OML_O21", digest(requisition, 20), "P", "2.5.1", "", "", "", "", "", "UNICODE UTF-8"])
+                         day, "", "OML^O21^OML_O21", digest(content, 20), "P", "2.5.1", "", "", "", "", "", "UNICODE UTF-8"])
         segments.append(["PID", "1", "", patientIdentifiers(patient), "", name(patient), "", digits(patient.string("birthDate") ?? ""), sex(patient)])
         segments.append(["PV1", "1", "O"])
         for (n, order) in orders.enumerated() {

@@ -86,3 +86,8 @@ extension SHA1 {
         return s
     }
 }
+
+/// A SHA-1 digest in hex, for names (not for security): `deliver` keys its outbox with it.
+public enum Digest {
+    public static func sha1Hex(_ bytes: [UInt8]) -> String { SHA1.hex(bytes) }
+}

@@ -42,7 +42,14 @@ struct PlanEmitter {
         guard let identifier = p.children("identifier").first(where: { $0.string("system") != nil && $0.string("value") != nil }) else { return nil }
         let keep: Set<String> = ["identifier", "active", "name", "telecom", "gender", "birthDate", "address"]
         let id = uuid([("patient", identities.of(index)), ("resource", "Patient")])
-        let resource = Element.resource("Patient", [.primitive("id", id)] + p.children.filter { keep.contains($0.name) })
+        // Element ids of the input (`_given: [{"id": …}]`) mean nothing in another system: dropped;
+        // extensions (Dutch name parts) are kept.
+        func withoutElementIds(_ e: Element) -> Element {
+            var e = e
+            e.children = e.children.filter { !(e.value != nil && $0.name == "id") }.map(withoutElementIds)
+            return e
+        }
+        let resource = Element.resource("Patient", [.primitive("id", id)] + p.children.filter { keep.contains($0.name) }.map(withoutElementIds))
         let request: Element
         switch site.requestStyle {
         case .conditional:

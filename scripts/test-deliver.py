@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""`rpl-adapter deliver` against real peers started here on 127.0.0.1 (and stopped here):
+
+1. sekmet-fhir (PyPI): every fixture output delivered; the server then holds exactly the expected
+   resources (counted per type against the distinct ids of the outputs); delivering again adds none.
+2. Faults, through a small fault-injecting HTTP proxy in front of sekmet: 503 with Retry-After, 429,
+   a connection dropped after the server got the request, a stall past the timeout, a 400 that
+   goes dead at once; each with its attempt count read from the outbox (sqlite3).
+3. Crash: `kill -9` at seeded random moments over 200 bundles (at least 20 kills), then --resume:
+   every resource on the server exactly once, the outbox all delivered. The same over MLLP.
+4. MLLP: python `hl7`'s asyncio MLLP server answering AA, AR, AE, AE-duplicate or nothing;
+   every message processed once (by MSH-10), resends acknowledged and not processed twice.
+Every wait and loop is bounded.
+Usage: scripts/test-deliver.py path/to/rpl-adapter  (run by scripts/test-deliver.sh in its venv)
+"""
+import asyncio, glob, http.server, json, os, random, shutil, signal, socket, sqlite3, subprocess, sys, tempfile, threading, time, urllib.request
+import hl7
+import hl7.mllp
+
+here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+adapter = sys.argv[1]
+sekmet = os.path.join(os.path.dirname(sys.executable), 'sekmet')
+REQUESTER = 'http://fhir.nl/fhir/NamingSystem/agb-z|01234567'
+TYPES = ['Patient', 'CarePlan', 'ServiceRequest', 'MedicationRequest', 'DetectedIssue', 'RiskAssessment', 'Provenance']
+failed = []
+work = tempfile.mkdtemp(prefix='rpl-deliver-')
+
+
+def check(ok, what):
+    print(('ok   ' if ok else 'FAIL ') + what)
+    if not ok:
+        failed.append(what)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def get(url):
+    with urllib.request.urlopen(urllib.request.Request(url, headers={'Accept': 'application/fhir+json'}), timeout=60) as r:
+        return json.loads(r.read())
+
+
+def deliver(*args, stdin=None, timeout=300):
+    return subprocess.run([adapter, 'deliver', *args], input=stdin, capture_output=True, timeout=timeout)
+
+
+def outbox_rows(path):
+    with sqlite3.connect(path) as db:
+        return db.execute('SELECT state, attempts, last_answer FROM message ORDER BY id').fetchall()
+
+
+# Profiles for sekmet: request style put (it has no identifier search for RiskAssessment).
+profiles = os.path.join(work, 'Profiles')
+shutil.copytree(os.path.join(here, 'Profiles'), profiles)
+site = os.path.join(profiles, 'Parameters-rpl-site.json')
+text = open(site).read().replace('"valueCode": "conditional"', '"valueCode": "put"')
+open(site, 'w').write(text)
+
+
+def apply(path, *extra):
+    run = subprocess.run([adapter, 'apply', '--profiles', profiles, '--as-of', '2026-11-02', *extra, path], capture_output=True)
+    return run.stdout
+
+
+fixtures = sorted(glob.glob(os.path.join(here, 'Fixtures/*/input.json')))
+outputs = [o for o in (apply(p) for p in fixtures) if o.strip()]
+ndjson = b''.join(o if o.endswith(b'\n') else o + b'\n' for o in outputs)
+
+
+def expected_counts(lines):
+    ids = {t: set() for t in TYPES}
+    for line in lines.splitlines():
+        b = json.loads(line)
+        for e in b.get('entry', []):
+            r = e['resource']
+            ids.setdefault(r['resourceType'], set()).add(r['id'])
+    return {t: len(ids[t]) for t in TYPES}
+
+
+port = free_port()
+base = f'http://127.0.0.1:{port}/fhir'
+server = subprocess.Popen([sekmet, 'serve', '--host', '127.0.0.1', '--port', str(port)], cwd=work,
+                          stdout=open(os.path.join(work, 'server.log'), 'w'), stderr=subprocess.STDOUT, start_new_session=True)
+proxy = None
+try:
+    for _ in range(100):
+        try:
+            get(base + '/metadata'); break
+        except Exception:
+            time.sleep(0.3)
+
+    def counts():
+        return {t: get(f'{base}/{t}?_summary=count').get('total', 0) for t in TYPES}
+
+    # 1. All fixtures, then again.
+    box = os.path.join(work, 'a.sqlite')
+    r = deliver('--fhir', base, '--outbox', box, '--timeout', '30', stdin=ndjson)
+    expected = expected_counts(ndjson)
+    check(r.returncode == 0, f'deliver of {len(outputs)} fixture outputs exits 0 (got {r.returncode}: {r.stderr.decode()[-300:]})')
+    check(counts() == expected, f'the server holds exactly the expected resources {expected} (got {counts()})')
+    r = deliver('--fhir', base, '--outbox', box, stdin=ndjson)
+    check(r.returncode == 0 and b'taken in 0 new' in r.stderr, 'the same input again: taken in 0 new, nothing sent')
+    r = deliver('--fhir', base, '--outbox', os.path.join(work, 'a2.sqlite'), stdin=ndjson)
+    check(r.returncode == 0 and counts() == expected, 'everything sent again through a new outbox: the server adds none')
+    status = json.loads(deliver('--status', '--json', '--outbox', box).stdout)
+    # Identical outputs (fixtures that differ only in their input's shape) are one message.
+    sendable = {o for o in outputs if json.loads(o).get('entry')}  # empty "not indicated" Bundles are not sent
+    check(status == {'pending': 0, 'delivered': len(sendable), 'dead': 0}, f'--status --json {status} ({len(sendable)} distinct plans)')
+
+    # 2. Faults through a proxy. One bundle per case: a fixture output for another patient.
+    plan = {'mode': 'pass', 'count': 0}
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a): pass
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
+            plan['count'] += 1
+            first = plan['count'] == 1
+            mode = plan['mode'] if first else 'pass'
+            if mode in ('503', '429', '400'):
+                self.send_response(int(mode))
+                if mode == '503': self.send_header('Retry-After', '1')
+                payload = b'{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid","diagnostics":"injected"}]}'
+                self.send_header('Content-Type', 'application/fhir+json'); self.send_header('Content-Length', str(len(payload))); self.end_headers()
+                self.wfile.write(payload)
+                return
+            req = urllib.request.Request(base, data=body, method='POST', headers={'Content-Type': 'application/fhir+json'})
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                answer = resp.read()
+                status = resp.status
+            if mode == 'drop':       # the server did the work; the answer never arrives
+                self.connection.shutdown(socket.SHUT_RDWR); self.connection.close(); return
+            if mode == 'stall':      # past the client's timeout
+                time.sleep(3); self.connection.close(); return
+            self.send_response(status)
+            self.send_header('Content-Type', 'application/fhir+json'); self.send_header('Content-Length', str(len(answer))); self.end_headers()
+            self.wfile.write(answer)
+
+    proxy_port = free_port()
+    proxy = http.server.ThreadingHTTPServer(('127.0.0.1', proxy_port), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    source = json.load(open(os.path.join(here, 'Fixtures/indication-two-losses/input.json')))
+
+    def variant(n):
+        b = json.loads(json.dumps(source))
+        for e in b['entry']:
+            if e['resource']['resourceType'] == 'Patient':
+                e['resource']['identifier'] = [{'system': 'http://fhir.nl/fhir/NamingSystem/bsn', 'value': f'9{n:08d}'}]
+        path = os.path.join(work, f'v{n}.json')
+        json.dump(b, open(path, 'w'))
+        return path
+
+    for n, (mode, state, attempts, code) in enumerate([('503', 'delivered', 2, 0), ('429', 'delivered', 2, 0), ('drop', 'delivered', 2, 0),
+                                                      ('stall', 'delivered', 2, 0), ('400', 'dead', 1, 65)]):
+        plan.update(mode=mode, count=0)
+        bundle = apply(variant(1000 + n))
+        before = counts()
+        t0 = time.time()
+        box = os.path.join(work, f'fault-{mode}.sqlite')
+        r = deliver('--fhir', f'http://127.0.0.1:{proxy_port}/fhir', '--outbox', box, '--timeout', '1', '--max-wait', '2', stdin=bundle)
+        rows = outbox_rows(box)
+        check(r.returncode == code and rows and rows[0][0] == state and rows[0][1] == attempts,
+              f'{mode}: exit {r.returncode}, {rows[0][0] if rows else "?"} after {rows[0][1] if rows else "?"} attempts (expected {code}, {state}, {attempts})')
+        if mode == '503':
+            check(time.time() - t0 >= 1, '503: Retry-After 1 was honoured')
+        if state == 'delivered':
+            added = sum(counts().values()) - sum(before.values())
+            check(added == sum(expected_counts(bundle).values()), f'{mode}: each resource once on the server (+{added}, a new patient)')
+
+    # 3. Crash: kill -9 at random moments over 200 bundles, then --resume.
+    rng = random.Random(20261126)
+    many = b''.join(apply(variant(n)) for n in range(200))
+    box = os.path.join(work, 'crash.sqlite')
+    kills = 0
+    for attempt in range(60):  # bounded
+        p = subprocess.Popen([adapter, 'deliver', '--fhir', base, '--outbox', box], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            p.stdin.write(many); p.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            p.wait(timeout=rng.uniform(0.05, 1.5))
+        except subprocess.TimeoutExpired:
+            os.kill(p.pid, signal.SIGKILL); p.wait(); kills += 1
+        if kills >= 20:
+            break
+    r = deliver('--fhir', base, '--outbox', box, '--resume', timeout=600)
+    status = json.loads(deliver('--status', '--json', '--outbox', box).stdout)
+    check(kills >= 20, f'{kills} kill -9 over the batch')
+    check(r.returncode == 0 and status == {'pending': 0, 'delivered': 200, 'dead': 0}, f'--resume: exit {r.returncode}, outbox {status}')
+    final = counts()
+    everything = expected_counts(ndjson + many + b''.join(apply(variant(1000 + n)) for n in range(4)))
+    check(final == everything, f'every resource on the server exactly once {everything} (got {final})')
+finally:
+    if proxy: proxy.shutdown()
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+# 4. MLLP.
+received, processed = [], set()
+mode = {'answer': 'AA', 'first_only': False, 'seen': 0}
+
+
+async def handle(reader, writer):
+    try:
+        while True:
+            message = await asyncio.wait_for(reader.readmessage(), 30)
+            control = str(message.segment('MSH')[10])
+            received.append(control)
+            mode['seen'] += 1
+            answer = mode['answer'] if (not mode['first_only'] or mode['seen'] == 1) else 'AA'
+            if answer == 'silent':
+                continue
+            if answer == 'AA':
+                processed.add(control)
+            ack = message.create_ack('AE' if answer.startswith('AE') else answer)
+            text = str(ack)
+            if answer == 'AE-duplicate':
+                text += '\rERR|||205^Duplicate key identifier^HL70357|E'
+            writer.writemessage(hl7.parse(text)); await writer.drain()
+    except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+loop = asyncio.new_event_loop()
+mllp_port = free_port()
+ready = threading.Event()
+
+
+def serve():
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(hl7.mllp.start_hl7_server(handle, '127.0.0.1', mllp_port, encoding='utf-8'))
+    ready.set()
+    loop.run_forever()
+
+threading.Thread(target=serve, daemon=True).start()
+ready.wait(10)
+hl7_in = b''.join(apply(p, '--output-format', 'hl7v2', '--requester', REQUESTER) for p in fixtures)
+bodies = {m for m in hl7_in.split(b'MSH|')[1:] if m}  # distinct messages (identical ones are taken in once)
+n_messages = len({m.split(b'|')[8] for m in bodies})
+box = os.path.join(work, 'mllp.sqlite')
+r = deliver('--mllp', f'127.0.0.1:{mllp_port}', '--outbox', box, '--timeout', '5', stdin=hl7_in)
+check(r.returncode == 0 and len(processed) == n_messages == len(set(received)), f'MLLP: {n_messages} messages, {len(processed)} processed once (exit {r.returncode})')
+before = len(received)
+r = deliver('--mllp', f'127.0.0.1:{mllp_port}', '--outbox', os.path.join(work, 'mllp2.sqlite'), '--timeout', '5', stdin=hl7_in)
+check(r.returncode == 0 and len(received) == before + len(bodies) and len(processed) == n_messages,
+      f'MLLP: resent ({len(received) - before} received again), acknowledged, not processed twice ({len(processed)} processed)')
+one = hl7_in[:hl7_in.index(b'MSH|', 4)]
+for answer, first_only, state, attempts, code in [('AR', True, 'delivered', 2, 0), ('silent', True, 'delivered', 2, 0), ('AE', False, 'dead', 1, 65),
+                                                 ('AE-duplicate', False, 'delivered', 1, 0), ('CR', False, 'dead', 1, 65)]:
+    mode.update(answer=answer, first_only=first_only, seen=0)
+    box = os.path.join(work, f'mllp-{answer}.sqlite')
+    r = deliver('--mllp', f'127.0.0.1:{mllp_port}', '--outbox', box, '--timeout', '1', '--max-wait', '1', stdin=one)
+    rows = outbox_rows(box)
+    check(r.returncode == code and rows and rows[0][0] == state and rows[0][1] == attempts,
+          f'MLLP {answer}: exit {r.returncode}, {rows[0][0] if rows else "?"} after {rows[0][1] if rows else "?"} attempts (expected {code}, {state}, {attempts})')
+# MLLP crash: 200 messages, kill -9, --resume.
+mode.update(answer='AA', first_only=False)
+rng = random.Random(7)
+many = b''.join(apply(os.path.join(work, f'v{n}.json'), '--output-format', 'hl7v2', '--requester', REQUESTER) for n in range(200))
+controls = {m.split(b'|')[8] for m in many.split(b'MSH|')[1:] if m}  # MSH-10 (MSH-1 is the separator)
+box = os.path.join(work, 'mllp-crash.sqlite')
+processed.clear(); received.clear()
+kills = 0
+for attempt in range(60):
+    p = subprocess.Popen([adapter, 'deliver', '--mllp', f'127.0.0.1:{mllp_port}', '--outbox', box], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        p.stdin.write(many); p.stdin.close()
+    except BrokenPipeError:
+        pass
+    try:
+        p.wait(timeout=rng.uniform(0.05, 1.0))
+    except subprocess.TimeoutExpired:
+        os.kill(p.pid, signal.SIGKILL); p.wait(); kills += 1
+    if kills >= 20:
+        break
+r = deliver('--mllp', f'127.0.0.1:{mllp_port}', '--outbox', box, '--resume', timeout=600)
+status = json.loads(deliver('--status', '--json', '--outbox', box).stdout)
+check(kills >= 20 and r.returncode == 0 and status['pending'] == 0 and status['dead'] == 0,
+      f'MLLP crash: {kills} kills, --resume exit {r.returncode}, outbox {status}')
+check({c.encode() for c in processed} == controls, f'MLLP crash: every one of {len(controls)} messages processed exactly once ({len(processed)})')
+loop.call_soon_threadsafe(loop.stop)
+shutil.rmtree(work, ignore_errors=True)
+print(f'{len(failed)} failed')
+sys.exit(1 if failed else 0)
