@@ -71,6 +71,8 @@ let package = Package(
         // Rule tests (in-process, one suite per card area) and fact tests (one per fact source).
         .testTarget(name: "RPLAdapterTests", dependencies: ["RPLAdapter", "RPLGuideline", "FHIR", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["FHIR", "rpl-adapter", "TestSupport"]),
+        // deliver's parts on their own (its peers, faults and crashes: scripts/test-deliver.sh).
+        .testTarget(name: "RPLDeliverTests", dependencies: ["RPLDeliver"]),
     ],
     swiftLanguageModes: [.v6]
 )

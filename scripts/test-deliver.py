@@ -136,6 +136,8 @@ try:
                 self.connection.shutdown(socket.SHUT_RDWR); self.connection.close(); return
             if mode == 'stall':      # past the client's timeout
                 time.sleep(3); self.connection.close(); return
+            if plan['mode'] == 'slow':
+                time.sleep(0.7)
             self.send_response(status)
             self.send_header('Content-Type', 'application/fhir+json'); self.send_header('Content-Length', str(len(answer))); self.end_headers()
             self.wfile.write(answer)
@@ -171,6 +173,29 @@ try:
             added = sum(counts().values()) - sum(before.values())
             check(added == sum(expected_counts(bundle).values()), f'{mode}: each resource once on the server (+{added}, a new patient)')
 
+    # SIGTERM: the message in flight is finished, the rest stays pending (exit 75); a header's
+    # value (a token) is never in the outbox or the log.
+    plan.update(mode='slow', count=0)
+    five = b''.join(apply(variant(2000 + n)) for n in range(5))
+    box = os.path.join(work, 'term.sqlite')
+    five_file = os.path.join(work, 'five.ndjson')
+    open(five_file, 'wb').write(five)
+    p = subprocess.Popen([adapter, 'deliver', '--fhir', f'http://127.0.0.1:{proxy_port}/fhir', '--outbox', box, '--header', 'Authorization: Bearer SECRET-TOKEN-123', five_file],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=30)
+    rows = outbox_rows(box)
+    delivered = sum(1 for r in rows if r[0] == 'delivered')
+    check(p.returncode == 75 and 0 < delivered < 5 and all(r[0] in ('delivered', 'pending') for r in rows),
+          f'SIGTERM: exit {p.returncode}, {delivered} delivered, the rest pending')
+    secret = b'SECRET-TOKEN-123'
+    check(secret not in open(box, 'rb').read() and secret not in err and all(secret not in open(f, 'rb').read() for f in glob.glob(box + '*')),
+          'the header value is in neither the outbox nor the log')
+    r = deliver('--fhir', f'http://127.0.0.1:{proxy_port}/fhir', '--outbox', box, '--resume')
+    check(r.returncode == 0 and all(r[0] == 'delivered' for r in outbox_rows(box)), 'SIGTERM: --resume delivers the rest')
+    plan.update(mode='pass', count=0)
+
     # 3. Crash: kill -9 at random moments over 200 bundles, then --resume.
     rng = random.Random(20261126)
     many = b''.join(apply(variant(n)) for n in range(200))
@@ -193,7 +218,7 @@ try:
     check(kills >= 20, f'{kills} kill -9 over the batch')
     check(r.returncode == 0 and status == {'pending': 0, 'delivered': 200, 'dead': 0}, f'--resume: exit {r.returncode}, outbox {status}')
     final = counts()
-    everything = expected_counts(ndjson + many + b''.join(apply(variant(1000 + n)) for n in range(4)))
+    everything = expected_counts(ndjson + many + b''.join(apply(variant(1000 + n)) for n in range(4)) + five)
     check(final == everything, f'every resource on the server exactly once {everything} (got {final})')
 finally:
     if proxy: proxy.shutdown()

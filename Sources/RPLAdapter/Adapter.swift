@@ -61,10 +61,15 @@ public struct Adapter: Sendable {
         return fallback ?? "unnamed input"
     }
 
+    /// Whether a Bundle names itself (an identifier or an id): then no hash of its bytes is needed.
+    public static func namesItself(_ bundle: Element) -> Bool {
+        bundle.child("identifier")?.string("value") != nil || bundle.string("id") != nil
+    }
+
     /// How to name an input that has neither an identifier nor an id: a hash of its bytes, with
     /// its ndjson line number where it is one line of a stream.
     public static func inputFallback(_ bytes: UnsafeBufferPointer<UInt8>, line: Int? = nil) -> String {
-        (line.map { "line \($0) " } ?? "") + "sha1:" + SHA1.hex(Array(bytes))
+        (line.map { "line \($0) " } ?? "") + "digest:" + Digest.fast128(bytes)
     }
 
     /// An OperationOutcome that names the input it answers (interface.md v2: every output does;

@@ -28,39 +28,63 @@ enum DeterministicID {
     }
 }
 
-/// SHA-1 (FIPS 180-4), only for name-based UUIDs (not for security).
+/// SHA-1 (FIPS 180-4), only for names (not for security). Whole 64-byte blocks are read in place
+/// (an input without an id is named by the hash of its bytes: megabytes).
 enum SHA1 {
     static func hash(_ message: [UInt8]) -> [UInt8] {
-        var h: [UInt32] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0]
-        var m = message
-        let bitLength = UInt64(message.count) * 8
-        m.append(0x80)
-        while m.count % 64 != 56 { m.append(0) }
-        for i in (0..<8).reversed() { m.append(UInt8((bitLength >> (UInt64(i) * 8)) & 0xFF)) }
+        var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0)
         var w = [UInt32](repeating: 0, count: 80)
-        for chunk in stride(from: 0, to: m.count, by: 64) {
-            for i in 0..<16 {
-                w[i] = UInt32(m[chunk + 4 * i]) << 24 | UInt32(m[chunk + 4 * i + 1]) << 16
-                    | UInt32(m[chunk + 4 * i + 2]) << 8 | UInt32(m[chunk + 4 * i + 3])
+        let whole = message.count / 64
+        w.withUnsafeMutableBufferPointer { w in
+            message.withUnsafeBufferPointer { m in
+                for block in 0..<whole { compress(m.baseAddress! + block * 64, &h, w) }
             }
-            for i in 16..<80 {
-                let x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]
-                w[i] = x << 1 | x >> 31
+            // The tail, the 0x80 marker and the length in bits, in one or two blocks.
+            var tail = Array(message[(whole * 64)...])
+            tail.append(0x80)
+            while tail.count % 64 != 56 { tail.append(0) }
+            let bits = UInt64(message.count) &* 8
+            for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8))) }
+            tail.withUnsafeBufferPointer { t in
+                for block in 0..<(t.count / 64) { compress(t.baseAddress! + block * 64, &h, w) }
             }
-            var (a, b, c, d, e) = (h[0], h[1], h[2], h[3], h[4])
-            for i in 0..<80 {
-                let f: UInt32, k: UInt32
-                switch i {
-                case 0..<20: f = (b & c) | (~b & d); k = 0x5A827999
-                case 20..<40: f = b ^ c ^ d; k = 0x6ED9EBA1
-                case 40..<60: f = (b & c) | (b & d) | (c & d); k = 0x8F1BBCDC
-                default: f = b ^ c ^ d; k = 0xCA62C1D6
-                }
-                let temp = (a << 5 | a >> 27) &+ f &+ e &+ k &+ w[i]
-                e = d; d = c; c = b << 30 | b >> 2; b = a; a = temp
-            }
-            h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e
         }
-        return h.flatMap { v in [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        var digest: [UInt8] = []
+        for v: UInt32 in [h.0, h.1, h.2, h.3, h.4] {
+            for shift: UInt32 in [24, 16, 8, 0] { digest.append(UInt8(truncatingIfNeeded: v >> shift)) }
+        }
+        return digest
+    }
+
+    @inline(__always)
+    static func compress(_ p: UnsafePointer<UInt8>, _ h: inout (UInt32, UInt32, UInt32, UInt32, UInt32), _ w: UnsafeMutableBufferPointer<UInt32>) {
+        for i in 0..<16 {
+            let b0 = UInt32(p[4 * i]) << 24, b1 = UInt32(p[4 * i + 1]) << 16
+            let b2 = UInt32(p[4 * i + 2]) << 8, b3 = UInt32(p[4 * i + 3])
+            w[i] = b0 | b1 | b2 | b3
+        }
+        for i in 16..<80 {
+            let x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]
+            w[i] = x << 1 | x >> 31
+        }
+        var (a, b, c, d, e) = h
+        var i = 0
+        while i < 20 {
+            let t = (a << 5 | a >> 27) &+ ((b & c) | (~b & d)) &+ e &+ 0x5A827999 &+ w[i]
+            e = d; d = c; c = b << 30 | b >> 2; b = a; a = t; i += 1
+        }
+        while i < 40 {
+            let t = (a << 5 | a >> 27) &+ (b ^ c ^ d) &+ e &+ 0x6ED9EBA1 &+ w[i]
+            e = d; d = c; c = b << 30 | b >> 2; b = a; a = t; i += 1
+        }
+        while i < 60 {
+            let t = (a << 5 | a >> 27) &+ ((b & c) | (b & d) | (c & d)) &+ e &+ 0x8F1BBCDC &+ w[i]
+            e = d; d = c; c = b << 30 | b >> 2; b = a; a = t; i += 1
+        }
+        while i < 80 {
+            let t = (a << 5 | a >> 27) &+ (b ^ c ^ d) &+ e &+ 0xCA62C1D6 &+ w[i]
+            e = d; d = c; c = b << 30 | b >> 2; b = a; a = t; i += 1
+        }
+        h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e)
     }
 }

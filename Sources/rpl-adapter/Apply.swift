@@ -97,10 +97,13 @@ struct Apply: ParsableCommand {
                 if outputFormat == nil && inputs.count == 1 { format = sniffed }
                 // The input bytes are freed once read: only the tree lives on.
                 let bundle = try input.withBytes { (b) throws(FHIRFormatError) -> Element in
-                    inputName = Adapter.inputFallback(b)
                     do throws(FHIRFormatError) {
-                        return try Adapter.read(b, as: sniffed)
+                        let bundle = try Adapter.read(b, as: sniffed)
+                        // A hash of the bytes names only an input that names itself nowhere (it costs a pass).
+                        if Adapter.namesItself(bundle) == false { inputName = Adapter.inputFallback(b) }
+                        return bundle
                     } catch {
+                        inputName = Adapter.inputFallback(b)
                         if sniffed == .json && FHIRFormat.looksLikeNDJSON(b) {
                             throw FHIRFormatError(.structure, "looks like ndjson (one Bundle per line): use --input-format ndjson (\(error.message))", line: error.line, column: error.column)
                         }
@@ -182,8 +185,8 @@ struct Apply: ParsableCommand {
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                     throw FHIRFormatError(.structure, "blank line: expected one Bundle per line", line: number, column: 1)
                 }
-                let fallback = bytes.withUnsafeBufferPointer { Adapter.inputFallback($0, line: number) }
                 let bundle = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: .json) }
+                let fallback = Adapter.namesItself(bundle) ? nil : bytes.withUnsafeBufferPointer { Adapter.inputFallback($0, line: number) }
                 let result = try adapter.apply(bundle, asOf: date, inputFallback: fallback)
                 report(result, source: name)
                 if outputFormat == .hl7v2 {

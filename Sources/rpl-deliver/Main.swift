@@ -47,6 +47,9 @@ struct Deliver: AsyncParsableCommand {
     @Option(name: .long, help: "NAME:VALUE, an HTTP header for every request (e.g. Authorization: Bearer …); never stored or logged.")
     var header: [String] = []
 
+    @Flag(name: .long, help: "Do not wait for the outbox's writes to reach the disk (for measuring only: a machine crash may lose messages).")
+    var noSync = false
+
     @Argument(help: "What apply wrote, or - for standard input (the default).")
     var file = "-"
 
@@ -77,7 +80,7 @@ struct Deliver: AsyncParsableCommand {
         Stop.install()
         let box: Outbox
         do {
-            box = try Outbox(path: outbox)
+            box = try Outbox(path: outbox, sync: !noSync)
         } catch {
             Self.log("cannot open the outbox \(outbox): \(error)")
             throw ExitCode(74)
