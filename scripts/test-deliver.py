@@ -2,7 +2,10 @@
 """`rpl-adapter deliver` against real peers started here on 127.0.0.1 (and stopped here):
 
 1. sekmet-fhir (PyPI): every fixture output delivered; the server then holds exactly the expected
-   resources (counted per type against the distinct ids of the outputs); delivering again adds none.
+   resources (counted per type against the distinct ids of the outputs); delivering again adds none,
+   and so does the same record evaluated a week later (interface.md v2, Identity), beyond the ids
+   that really are new. sekmet gets request style put: it has no identifier search for
+   RiskAssessment, so ifNoneExist cannot work there (README: which style suits which server).
 2. Faults, through a small fault-injecting HTTP proxy in front of sekmet: 503 with Retry-After, 429,
    a connection dropped after the server got the request, a stall past the timeout, a 400 that
    goes dead at once; each with its attempt count read from the outbox (sqlite3).
@@ -16,12 +19,12 @@ Usage: scripts/test-deliver.py path/to/rpl-adapter  (run by scripts/test-deliver
 import asyncio, glob, http.server, json, os, random, shutil, signal, socket, sqlite3, subprocess, sys, tempfile, threading, time, urllib.request
 import hl7
 import hl7.mllp
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import Sekmet, TYPES, free_port, patient_variant, put_profiles
 
 here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 adapter = sys.argv[1]
-sekmet = os.path.join(os.path.dirname(sys.executable), 'sekmet')
 REQUESTER = 'http://fhir.nl/fhir/NamingSystem/agb-z|01234567'
-TYPES = ['Patient', 'CarePlan', 'ServiceRequest', 'MedicationRequest', 'DetectedIssue', 'RiskAssessment', 'Provenance']
 failed = []
 work = tempfile.mkdtemp(prefix='rpl-deliver-')
 
@@ -30,17 +33,6 @@ def check(ok, what):
     print(('ok   ' if ok else 'FAIL ') + what)
     if not ok:
         failed.append(what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def get(url):
-    with urllib.request.urlopen(urllib.request.Request(url, headers={'Accept': 'application/fhir+json'}), timeout=60) as r:
-        return json.loads(r.read())
 
 
 def deliver(*args, stdin=None, timeout=300):
@@ -52,17 +44,32 @@ def outbox_rows(path):
         return db.execute('SELECT state, attempts, last_answer FROM message ORDER BY id').fetchall()
 
 
-# Profiles for sekmet: request style put (it has no identifier search for RiskAssessment).
-profiles = os.path.join(work, 'Profiles')
-shutil.copytree(os.path.join(here, 'Profiles'), profiles)
-site = os.path.join(profiles, 'Parameters-rpl-site.json')
-text = open(site).read().replace('"valueCode": "conditional"', '"valueCode": "put"')
-open(site, 'w').write(text)
+profiles = put_profiles(work)
 
 
-def apply(path, *extra):
-    run = subprocess.run([adapter, 'apply', '--profiles', profiles, '--as-of', '2026-11-02', *extra, path], capture_output=True)
+def apply(path, *extra, as_of='2026-11-02'):
+    run = subprocess.run([adapter, 'apply', '--profiles', profiles, '--as-of', as_of, *extra, path], capture_output=True)
     return run.stdout
+
+
+def kill_loop(args, data, seed, longest):
+    """deliver over `data`, killed with SIGKILL at seeded random moments until 20 kills (bounded:
+    at most 60 runs, for a batch that completes before the 20th). Returns the number of kills."""
+    rng = random.Random(seed)
+    kills = 0
+    for _ in range(60):
+        p = subprocess.Popen([adapter, 'deliver', *args], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            p.stdin.write(data); p.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            p.wait(timeout=rng.uniform(0.05, longest))
+        except subprocess.TimeoutExpired:
+            os.kill(p.pid, signal.SIGKILL); p.wait(); kills += 1
+        if kills >= 20:
+            break
+    return kills
 
 
 fixtures = sorted(glob.glob(os.path.join(here, 'Fixtures/*/input.json')))
@@ -80,21 +87,10 @@ def expected_counts(lines):
     return {t: len(ids[t]) for t in TYPES}
 
 
-port = free_port()
-base = f'http://127.0.0.1:{port}/fhir'
-server = subprocess.Popen([sekmet, 'serve', '--host', '127.0.0.1', '--port', str(port)], cwd=work,
-                          stdout=open(os.path.join(work, 'server.log'), 'w'), stderr=subprocess.STDOUT, start_new_session=True)
+server = Sekmet(work).__enter__()
+base, counts = server.base, server.counts
 proxy = None
 try:
-    for _ in range(100):
-        try:
-            get(base + '/metadata'); break
-        except Exception:
-            time.sleep(0.3)
-
-    def counts():
-        return {t: get(f'{base}/{t}?_summary=count').get('total', 0) for t in TYPES}
-
     # 1. All fixtures, then again.
     box = os.path.join(work, 'a.sqlite')
     r = deliver('--fhir', base, '--outbox', box, '--timeout', '30', stdin=ndjson)
@@ -109,6 +105,12 @@ try:
     # Identical outputs (fixtures that differ only in their input's shape) are one message.
     sendable = {o for o in outputs if json.loads(o).get('entry')}  # empty "not indicated" Bundles are not sent
     check(status == {'pending': 0, 'delivered': len(sendable), 'dead': 0}, f'--status --json {status} ({len(sendable)} distinct plans)')
+    # The same records evaluated a week later: the same ids (nothing new) but where the situation
+    # really changed (a result that left the lookback window).
+    later = b''.join(o if o.endswith(b'\n') else o + b'\n' for o in (apply(p, as_of='2026-11-09') for p in fixtures) if o.strip())
+    new_ids = sum(expected_counts(ndjson + later).values()) - sum(expected.values())
+    r = deliver('--fhir', base, '--outbox', os.path.join(work, 'a3.sqlite'), stdin=later)
+    check(r.returncode == 0 and counts() == expected_counts(ndjson + later), f'a week later: the server adds only the {new_ids} new ids')
 
     # 2. Faults through a proxy. One bundle per case: a fixture output for another patient.
     plan = {'mode': 'pass', 'count': 0}
@@ -145,16 +147,7 @@ try:
     proxy_port = free_port()
     proxy = http.server.ThreadingHTTPServer(('127.0.0.1', proxy_port), Proxy)
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    source = json.load(open(os.path.join(here, 'Fixtures/indication-two-losses/input.json')))
-
-    def variant(n):
-        b = json.loads(json.dumps(source))
-        for e in b['entry']:
-            if e['resource']['resourceType'] == 'Patient':
-                e['resource']['identifier'] = [{'system': 'http://fhir.nl/fhir/NamingSystem/bsn', 'value': f'9{n:08d}'}]
-        path = os.path.join(work, f'v{n}.json')
-        json.dump(b, open(path, 'w'))
-        return path
+    variant = lambda n: patient_variant(work, n)
 
     for n, (mode, state, attempts, code) in enumerate([('503', 'delivered', 2, 0), ('429', 'delivered', 2, 0), ('drop', 'delivered', 2, 0),
                                                       ('stall', 'delivered', 2, 0), ('400', 'dead', 1, 65)]):
@@ -197,36 +190,19 @@ try:
     plan.update(mode='pass', count=0)
 
     # 3. Crash: kill -9 at random moments over 200 bundles, then --resume.
-    rng = random.Random(20261126)
     many = b''.join(apply(variant(n)) for n in range(200))
     box = os.path.join(work, 'crash.sqlite')
-    kills = 0
-    for attempt in range(60):  # bounded
-        p = subprocess.Popen([adapter, 'deliver', '--fhir', base, '--outbox', box], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            p.stdin.write(many); p.stdin.close()
-        except BrokenPipeError:
-            pass
-        try:
-            p.wait(timeout=rng.uniform(0.05, 1.5))
-        except subprocess.TimeoutExpired:
-            os.kill(p.pid, signal.SIGKILL); p.wait(); kills += 1
-        if kills >= 20:
-            break
+    kills = kill_loop(['--fhir', base, '--outbox', box], many, 20261126, 1.5)
     r = deliver('--fhir', base, '--outbox', box, '--resume', timeout=600)
     status = json.loads(deliver('--status', '--json', '--outbox', box).stdout)
     check(kills >= 20, f'{kills} kill -9 over the batch')
     check(r.returncode == 0 and status == {'pending': 0, 'delivered': 200, 'dead': 0}, f'--resume: exit {r.returncode}, outbox {status}')
     final = counts()
-    everything = expected_counts(ndjson + many + b''.join(apply(variant(1000 + n)) for n in range(4)) + five)
+    everything = expected_counts(ndjson + later + many + b''.join(apply(variant(1000 + n)) for n in range(4)) + five)
     check(final == everything, f'every resource on the server exactly once {everything} (got {final})')
 finally:
     if proxy: proxy.shutdown()
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
+    server.__exit__(None, None, None)
 
 # 4. MLLP.
 received, processed = [], set()
@@ -289,24 +265,11 @@ for answer, first_only, state, attempts, code in [('AR', True, 'delivered', 2, 0
           f'MLLP {answer}: exit {r.returncode}, {rows[0][0] if rows else "?"} after {rows[0][1] if rows else "?"} attempts (expected {code}, {state}, {attempts})')
 # MLLP crash: 200 messages, kill -9, --resume.
 mode.update(answer='AA', first_only=False)
-rng = random.Random(7)
-many = b''.join(apply(os.path.join(work, f'v{n}.json'), '--output-format', 'hl7v2', '--requester', REQUESTER) for n in range(200))
+many = b''.join(apply(patient_variant(work, n), '--output-format', 'hl7v2', '--requester', REQUESTER) for n in range(200))
 controls = {m.split(b'|')[8] for m in many.split(b'MSH|')[1:] if m}  # MSH-10 (MSH-1 is the separator)
 box = os.path.join(work, 'mllp-crash.sqlite')
 processed.clear(); received.clear()
-kills = 0
-for attempt in range(60):
-    p = subprocess.Popen([adapter, 'deliver', '--mllp', f'127.0.0.1:{mllp_port}', '--outbox', box], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        p.stdin.write(many); p.stdin.close()
-    except BrokenPipeError:
-        pass
-    try:
-        p.wait(timeout=rng.uniform(0.05, 1.0))
-    except subprocess.TimeoutExpired:
-        os.kill(p.pid, signal.SIGKILL); p.wait(); kills += 1
-    if kills >= 20:
-        break
+kills = kill_loop(['--mllp', f'127.0.0.1:{mllp_port}', '--outbox', box], many, 7, 1.0)
 r = deliver('--mllp', f'127.0.0.1:{mllp_port}', '--outbox', box, '--resume', timeout=600)
 status = json.loads(deliver('--status', '--json', '--outbox', box).stdout)
 check(kills >= 20 and r.returncode == 0 and status['pending'] == 0 and status['dead'] == 0,

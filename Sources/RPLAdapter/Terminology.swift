@@ -139,9 +139,6 @@ public struct Terminology: Sendable {
         valueSets[valueSet.rawValue]?.contains(key) ?? false
     }
 
-    /// Whether the ValueSet has keywords (Parameters rpl-recognition-keywords).
-    func hasKeywords(_ valueSet: ValueSetID) -> Bool { !(keywords[valueSet.rawValue] ?? []).isEmpty }
-
     /// Whether a CodeableConcept has a code in the ValueSet (directly or through a local code).
     public func matches(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
         guard let members = valueSets[valueSet.rawValue] else { return false }

@@ -37,24 +37,30 @@ public enum Guideline {
     /// antiphospholipid test and its repeat are the same test; an ANA test requested answers
     /// "consider ANA".
     static func notOrderedAgain(_ rec: Recommendation, _ f: Facts) -> Recommendation {
-        guard rec.kind == .order || rec.kind == .advice, let activity = rec.activityId else { return rec }
-        let family: Set<ActivityID> = [.aplTesting, .aplRepeat].contains(activity) ? [.aplTesting, .aplRepeat] : [activity]
-        // An open karyotyping request of the patient is hers; the partner's is judged as his.
-        guard !rec.forPartner,
-              let open = f.alreadyRequested.first(where: { family.contains($0.activity) && ($0.item == nil || rec.item == nil || $0.item == rec.item) })
+        guard rec.kind == .order || rec.kind == .advice, rec.activityId != nil,
+              // An open karyotyping request of the patient is hers; the partner's is judged as his.
+              !rec.forPartner, let open = f.alreadyRequested.first(where: { sameTest($0, rec) })
         else { return rec }
         let when = open.authoredOn.map { " on \($0)" } ?? ""
         return Recommendation(ruleId: rec.ruleId, activityId: nil, kind: .note, sources: rec.sources + [open.source],
                               reason: "\(rec.reason) Already requested\(when): not ordered again.", item: rec.item)
     }
 
-    /// interface.md v2, Identity: the number of closed earlier requests for the same activity (a
-    /// first antiphospholipid test and its repeat are the same test).
-    static func generation(_ rec: Recommendation, _ f: Facts) -> Recommendation {
-        guard let activity = rec.activityId else { return rec }
+    /// Whether a request in the input asks for what a recommendation orders: the same activity (a
+    /// first antiphospholipid test and its repeat are the same test) and, where both name one, the
+    /// same item.
+    static func sameTest(_ requested: RequestedActivity, _ rec: Recommendation) -> Bool {
+        guard let activity = rec.activityId else { return false }
         let family: Set<ActivityID> = [.aplTesting, .aplRepeat].contains(activity) ? [.aplTesting, .aplRepeat] : [activity]
+        return family.contains(requested.activity) && (requested.item == nil || rec.item == nil || requested.item == rec.item)
+    }
+
+    /// interface.md v2, Identity: the number of closed earlier requests for the same test (one
+    /// request that names both a first test and its repeat counts once).
+    static func generation(_ rec: Recommendation, _ f: Facts) -> Recommendation {
+        guard rec.activityId != nil else { return rec }
         var r = rec
-        r.generation = f.closedRequests.filter { family.contains($0.activity) && ($0.item == nil || rec.item == nil || $0.item == rec.item) }.count
+        r.generation = Set(f.closedRequests.filter { sameTest($0, rec) }.map(\.source)).count
         return r
     }
 

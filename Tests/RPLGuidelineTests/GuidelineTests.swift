@@ -84,4 +84,16 @@ import Testing
         f.currentPregnancy = CurrentPregnancy(gestationalAge: GestationalAge(weeks: 16), sources: [Source(7)])
         #expect(rplProgesterone(f, settings: GuidelineSettings())?.kind == .note)
     }
+
+    /// interface.md v2: the generation counts closed earlier requests, not catalogue entries (a
+    /// request for anticardiolipin IgG names both the first test and its repeat: it counts once).
+    @Test func oneClosedRequestIsOneGeneration() {
+        var f = facts()
+        f.closedRequests = [RequestedActivity(activity: .aplTesting, item: "anticardiolipin-igg", source: Source(9), authoredOn: nil),
+                            RequestedActivity(activity: .aplRepeat, item: "anticardiolipin-igg", source: Source(9), authoredOn: nil)]
+        let rec = Recommendation(ruleId: .apl, activityId: .aplTesting, kind: .order, sources: [], reason: "", item: "anticardiolipin-igg")
+        #expect(Guideline.generation(rec, f).generation == 1)
+        let other = Recommendation(ruleId: .apl, activityId: .aplTesting, kind: .order, sources: [], reason: "", item: "anticardiolipin-igm")
+        #expect(Guideline.generation(other, f).generation == 0)
+    }
 }

@@ -61,6 +61,9 @@ enum Requests: FactSource {
         var item: String?
         var canonical: String?
         var codes: Set<CodeKey>
+        /// For one test of a panel: the ValueSet that recognises its results (`rpl-<item>`, where
+        /// Profiles has one) also recognises its requests under another of its codes.
+        var valueSet: ValueSetID? = nil
     }
 
     /// The order catalogue as requests name it: made once per run, not per request.
@@ -75,7 +78,8 @@ enum Requests: FactSource {
                 guard let item = parts.first(where: { $0.string("url") == "item" })?.string("valueCode"),
                       let coding = parts.first(where: { $0.string("url") == "code" })?.child("valueCoding"),
                       let system = coding.string("system"), let code = coding.string("code") else { continue }
-                entries.append(CatalogueEntry(activity: activity, item: item, canonical: nil, codes: [CodeKey(system: system, code: code)]))
+                entries.append(CatalogueEntry(activity: activity, item: item, canonical: nil, codes: [CodeKey(system: system, code: code)],
+                                              valueSet: ValueSetID(rawValue: "rpl-" + item)))
             }
         }
         return entries
@@ -92,23 +96,22 @@ enum Requests: FactSource {
             let new = RequestedActivity(activity: a, item: item, source: Source(index), authoredOn: authored)
             if !found.contains(new) { found.append(new) }
         }
-        for entry in catalogue where entry.canonical.map(canonicals.contains) == true || codes.contains(where: entry.codes.contains) {
+        let concept = r.child("code")
+        for entry in catalogue where entry.canonical.map(canonicals.contains) == true || codes.contains(where: entry.codes.contains)
+            || entry.valueSet.map({ c.terminology.matches(concept, $0) }) == true {
             add(entry.activity, entry.item)
         }
         // A test ordered under another of its codes: the ValueSets that recognise its results.
-        let concept = r.child("code")
         if c.terminology.matches(concept, .tsh) { add(.thyroidTsh) }
         if c.terminology.matches(concept, .freeT4) { add(.thyroidFt4) }
         if c.terminology.matches(concept, .uterineImaging) { add(.uterineUltrasound) }
         if c.terminology.matches(concept, .prolactin) { add(.prolactin) }
         // An ANA test already requested answers RPL-ANA's "consider ANA".
         if c.terminology.matches(concept, .ana) { add(.anaConsider) }
-        for test in Endocrine.profileTests(c) where test.matches(c, concept) { add(.hormoneProfile, test.item) }
         if c.terminology.matches(concept, .lupusAnticoagulant) || c.terminology.matches(concept, .lupusAnticoagulantPanel)
             || c.terminology.matches(concept, .lupusAnticoagulantRatio) {
             add(.aplTesting, AntiphospholipidTest.lupusAnticoagulant.rawValue)
         }
-        for (test, vs) in Antiphospholipid.antibodies where c.terminology.matches(concept, vs) { add(.aplTesting, test.rawValue) }
         return found
     }
 
