@@ -13,18 +13,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def runtime(resource):
     """What the program reads of a resource, for the built-in copy: every start-up parses it, and
-    reading costs time per byte. Descriptions, ValueSet titles and concept displays, the
+    reading costs time per byte. Descriptions, ValueSet titles, the
     PlanDefinition's card quotes (the same lines are in RPLGuideline/Card.swift, and a test keeps
     them equal with Profiles/) and the CodeSystems' displays stay in Profiles/, the copy people
-    read and sites edit (`--profiles DIR` reads theirs whole)."""
+    read and sites edit (`--profiles DIR` reads theirs whole). ValueSet concept displays stay
+    in: the plan names a recognised code by them, whatever the sender's display said
+    (interface.md v3)."""
     r = {k: v for k, v in resource.items() if k != 'description'}
     kind = r.get('resourceType')
     if kind == 'ValueSet':
         r.pop('title', None)
-        for part in ('include', 'exclude'):
-            for entry in r.get('compose', {}).get(part, []):
-                for concept in entry.get('concept', []):
-                    concept.pop('display', None)
     elif kind == 'PlanDefinition':
         r['action'] = [{k: v for k, v in a.items() if k in ('id', 'definitionCanonical')} for a in r.get('action', [])]
     elif kind == 'CodeSystem':

@@ -1,17 +1,28 @@
 import FHIR
+import RPLGuideline
 
-/// interface.md v2, Identity: what an input resource is, whatever message it arrives in. Its
-/// business identifier, else its server id, else a hash of its decisive fields (type, code,
-/// subject, dates, value; not its status, meta, narrative or anything a later edit may change),
-/// with every reference replaced by the identity of what it points to. A `urn:uuid` full URL is
-/// local to one message (engines mint new ones per send) and is never identity. Made on demand and
-/// kept: most input resources never need one.
+/// interface.md v2/v3, Identity: what an input resource is, whatever message it arrives in and
+/// however it is spelled. A person by her national identifier (BSN) wherever it stands, else her
+/// identifier in the site's preferred systems; any other resource by its business identifier, else
+/// its server id, else a hash of its decisive fields **normalised** (v3, "Identity from meaning"):
+/// codes as the Profiles concepts they mean (displays never count), quantities by exact value and
+/// canonical unit, instants in UTC, references as their target's identity. A `urn:uuid` full URL is
+/// local to one message (engines mint new ones per send) and is never identity. Made on demand
+/// and kept: most input resources never need one.
 /// One per apply (the fact sources' warnings and the emitter's ids share it).
 final class Identities {
     let input: InputBundle
+    let terminology: Terminology
+    let preferredSystems: [String]
     private var known: [Int: String] = [:]
+    /// Identifiers that claim to be a BSN but fail the 11-test: ignored, and said (index, value).
+    private(set) var invalidBSNs: [(Int, String)] = []
 
-    init(_ input: InputBundle) { self.input = input }
+    init(_ input: InputBundle, terminology: Terminology, preferredSystems: [String] = []) {
+        self.input = input
+        self.terminology = terminology
+        self.preferredSystems = preferredSystems
+    }
 
     func of(_ index: Int) -> String {
         if let id = known[index] { return id }
@@ -21,12 +32,58 @@ final class Identities {
         return id
     }
 
+    static let bsnSystem = "http://fhir.nl/fhir/NamingSystem/bsn"
+
+    /// A business identifier as `system|value`, the system canonical (an OID as its URI), both
+    /// trimmed; nil without both, or for one no longer in use (`use` old, an ended period).
+    func identifierKey(_ e: Element) -> String? {
+        guard let system = e.string("system").map(Terminology.canonicalSystem), let raw = e.string("value") else { return nil }
+        let value = Terminology.trimmed(raw)
+        guard !system.isEmpty, !value.isEmpty, e.string("use") != "old", e.child("period")?.string("end") == nil else { return nil }
+        return system + "|" + value
+    }
+
+    /// Whether a BSN passes the 11-test (nine digits; 9·d1 + 8·d2 + … + 2·d8 − d9 divisible by 11).
+    static func passesElevenTest(_ value: String) -> Bool {
+        let digits = value.utf8.map { Int($0) - 48 }
+        guard digits.count == 9, digits.allSatisfy({ (0...9).contains($0) }) else { return false }
+        var sum = 0
+        for i in 0..<8 { sum += (9 - i) * digits[i] }
+        sum -= digits[8]
+        return sum % 11 == 0 && digits.contains { $0 != 0 }
+    }
+
+    /// A person's identity (interface.md v3): her BSN wherever it stands; else her identifier in
+    /// the first of the site's `patientIdentifierSystems` she has; else the smallest of her
+    /// current identifiers (sorted, so their order in the record does not matter); never "the
+    /// first one".
+    func personIdentifier(_ index: Int) -> String? {
+        let r = input.items[index].resource
+        var keys: [String] = []
+        for e in r.children("identifier") {
+            guard let key = identifierKey(e) else { continue }
+            if key.hasPrefix(Self.bsnSystem + "|") {
+                let value = String(key.dropFirst(Self.bsnSystem.count + 1))
+                if Self.passesElevenTest(value) { return key }
+                if !invalidBSNs.contains(where: { $0.0 == index && $0.1 == value }) { invalidBSNs.append((index, value)) }
+                continue
+            }
+            keys.append(key)
+        }
+        for system in preferredSystems {
+            if let key = keys.filter({ $0.hasPrefix(system + "|") }).min() { return key }
+        }
+        return keys.min()
+    }
+
     private func make(_ index: Int) -> String {
         let item = input.items[index]
         if let container = item.container { return of(container) + "#" + (item.id ?? "?") }
         let r = item.resource
-        if let identifier = r.children("identifier").first(where: { $0.string("system") != nil && $0.string("value") != nil }) {
-            return item.type + "?identifier=" + identifier.string("system")! + "|" + identifier.string("value")!
+        if item.type == "Patient" || item.type == "RelatedPerson" {
+            if let key = personIdentifier(index) { return item.type + "?identifier=" + key }
+        } else if let key = r.children("identifier").compactMap(identifierKey).min() {
+            return item.type + "?identifier=" + key
         }
         if let server = input.serverId(index) { return server }
         var text = item.type
@@ -35,7 +92,7 @@ final class Identities {
     }
 
     /// The fields that say what a record is about: what it is (codes), whose (subject), when, and
-    /// its value.
+    /// its value (with its interpretation and specimen).
     static let decisive: Set<String> = [
         "code", "medicationCodeableConcept", "medicationReference", "vaccineCode", "relationship", "condition",
         "subject", "patient", "individual",
@@ -43,8 +100,14 @@ final class Identities {
         "recordedDate", "authoredOn", "performedDateTime", "performedPeriod", "occurrenceDateTime", "occurrencePeriod",
         "dateAsserted", "birthDate", "gender", "name",
         "valueQuantity", "valueCodeableConcept", "valueString", "valueBoolean", "valueInteger", "valueDateTime", "valuePeriod",
-        "valueRange", "valueRatio", "component",
+        "valueRange", "valueRatio", "component", "interpretation", "specimen",
     ]
+
+    /// Elements that hold a date or an instant.
+    private static func isTemporal(_ v: String) -> Bool {
+        let u = v.utf8
+        return u.count >= 4 && u.prefix(4).allSatisfy { $0 >= 0x30 && $0 <= 0x39 } && (u.count == 4 || u.dropFirst(4).first == UInt8(ascii: "-"))
+    }
 
     private func canonical(_ e: Element, from: Int, into text: inout String) {
         text += "|" + e.name
@@ -53,12 +116,95 @@ final class Identities {
             if let target = input.resolve(v, from: from) { text += "=" + of(target) } else if !v.hasPrefix("urn:") { text += "=" + v }
             return
         }
-        if let v = e.value { text += "=" + v }
+        // A CodeableConcept (or a bare Coding): what it means, not how it is spelled.
+        if e.value == nil, e.child("coding") != nil || (e.child("system") != nil && e.child("code") != nil) || (e.child("text") != nil && e.children.allSatisfy({ ["text", "id", "extension"].contains($0.name) })) {
+            text += "=" + conceptKey(e)
+            return
+        }
+        // A Quantity: its exact value in a canonical unit, with its comparator.
+        if e.value == nil, let value = e.string("value"), e.child("unit") != nil || e.child("code") != nil || e.child("comparator") != nil {
+            text += "=" + (e.string("comparator") ?? "") + Identities.decimal(value) + " " + Identities.unit(e)
+            return
+        }
+        if let v = e.value { text += "=" + (Identities.isTemporal(v) ? Identities.instant(v) : v) }
         if !e.children.isEmpty {
             text += "{"
-            for c in e.children where c.name != "id" && c.name != "extension" { canonical(c, from: from, into: &text) }
+            for c in e.children where c.name != "id" && c.name != "extension" && c.name != "display" { canonical(c, from: from, into: &text) }
             text += "}"
         }
+    }
+
+    /// interface.md v3: the Profiles concepts its codings mean; only when none is recognised, the
+    /// sorted `system|code` of all its codings; with no coding at all, its text folded (case,
+    /// spaces). Never empty; displays never count.
+    func conceptKey(_ e: Element) -> String {
+        // Recognised: a code a ValueSet lists (as that concept), or one from a standard system.
+        var recognised: Set<String> = []
+        let keys = terminology.codes(of: e)
+        for key in keys {
+            let concepts = terminology.concepts(of: key)
+            if !concepts.isEmpty { recognised.formUnion(concepts.map { "concept:" + $0 }) }
+            else if Terminology.standardSystems.contains(key.system) { recognised.insert(key.system + "|" + key.code) }
+        }
+        if !recognised.isEmpty { return recognised.sorted().joined(separator: ",") }
+        let codes = keys.map { $0.system + "|" + $0.code }
+        if !codes.isEmpty { return "codes:" + Set(codes).sorted().joined(separator: ",") }
+        if let t = e.string("text") {
+            let folded = Terminology.normalise(t).split(separator: " ").joined(separator: " ")
+            if !folded.isEmpty { return "text:" + folded }
+        }
+        return "none"
+    }
+
+    /// A decimal's exact value as one spelling: `4.60`, `+4.6` and `04.6` are `4.6`; `-0` is `0`.
+    static func decimal(_ s: String) -> String {
+        var t = Substring(Terminology.trimmed(s))
+        var negative = false
+        if t.hasPrefix("+") { t = t.dropFirst() } else if t.hasPrefix("-") { negative = true; t = t.dropFirst() }
+        guard !t.isEmpty, t.allSatisfy({ $0.isNumber || $0 == "." }), t.filter({ $0 == "." }).count <= 1 else { return s }
+        var whole = t.split(separator: ".", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        var fraction = t.contains(".") ? String(t.split(separator: ".", omittingEmptySubsequences: false)[1]) : ""
+        while whole.count > 1, whole.hasPrefix("0") { whole.removeFirst() }
+        if whole.isEmpty { whole = "0" }
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        let value = whole + (fraction.isEmpty ? "" : "." + fraction)
+        return (negative && value != "0" ? "-" : "") + value
+    }
+
+    /// The unit as UCUM writes it where the thyroid tables know it (mIU/L, µIU/mL and mU/L are one
+    /// unit), else as written (lower case, µ as u).
+    static func unit(_ q: Element) -> String {
+        let written = (q.string("code") ?? q.string("unit") ?? "").replacingMicro().lowercased()
+        if Units.tsh[written] == 1 { return "mu/l" }
+        if Units.freeT4[written] == 1 { return "pmol/l" }
+        if Units.tsh[written] == 1000 { return "mu/ml" }
+        return written
+    }
+
+    /// A date at its own precision; a dateTime with a time as its UTC instant
+    /// (`T10:00:00+01:00` = `T09:00:00Z`).
+    static func instant(_ s: String) -> String {
+        let u = Array(s.utf8)
+        guard u.count >= 17, u[10] == UInt8(ascii: "T") else { return s }
+        func num(_ r: Range<Int>) -> Int? { Int(String(decoding: u[r], as: UTF8.self)) }
+        guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), let mi = num(14..<16) else { return s }
+        var end = 16
+        while end < u.count, u[end] != UInt8(ascii: "Z"), u[end] != UInt8(ascii: "+"), u[end] != UInt8(ascii: "-") { end += 1 }
+        let seconds = String(decoding: u[16..<end], as: UTF8.self)
+        let zone = String(decoding: u[end...], as: UTF8.self)
+        var offset = 0
+        if zone != "Z" {
+            let z = Array(zone.utf8)
+            guard z.count == 6, let zh = Int(String(decoding: z[1..<3], as: UTF8.self)), let zm = Int(String(decoding: z[4..<6], as: UTF8.self)) else { return s }
+            offset = (z[0] == UInt8(ascii: "-") ? -1 : 1) * (zh * 60 + zm)
+        }
+        guard let date = CalendarDate(year: y, month: mo, day: d) else { return s }
+        var minutes = h * 60 + mi - offset
+        var day = date
+        while minutes < 0 { minutes += 1440; day = day.adding(days: -1) }
+        while minutes >= 1440 { minutes -= 1440; day = day.adding(days: 1) }
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(day)T\(two(minutes / 60)):\(two(minutes % 60))\(seconds)Z"
     }
 
     /// A stable short name for a resource in text (warnings, notes): `Type/id`, its http full URL,

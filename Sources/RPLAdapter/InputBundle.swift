@@ -43,12 +43,63 @@ public struct InputBundle: Sendable {
             }
         }
         self.items = items
-        self.byFullUrl = byFullUrl
-        self.byTypeAndId = byTypeAndId
+        let (older, superseded) = InputBundle.olderVersions(items)
+        self.superseded = superseded
+        // A reference names the resource, so it reaches its newest version.
+        self.byFullUrl = byFullUrl.mapValues { older[$0] ?? $0 }
+        self.byTypeAndId = byTypeAndId.mapValues { older[$0] ?? $0 }
         self.contained = contained
     }
 
     public var type: String? { bundle.string("type") }
+
+    /// Entries that are an older version of a resource the Bundle also holds (a searchset with
+    /// `_history`, an engine that sends each change): guideline.md v3, one resource is read once,
+    /// in its newest version. The same resource is the same full URL, else the same `Type/id`;
+    /// newest by `meta.versionId` (as numbers where both are), then `meta.lastUpdated`, then the
+    /// later entry.
+    public let superseded: Set<Int>
+
+    /// Each older version's index → the newest version's, and every index superseded (with the
+    /// resources contained in an older version).
+    static func olderVersions(_ items: [Item]) -> ([Int: Int], Set<Int>) {
+        var newest: [String: Int] = [:]
+        var out: Set<Int> = []
+        func isNewer(_ a: Item, than b: Item) -> Bool {
+            let va = a.resource.child("meta")?.string("versionId"), vb = b.resource.child("meta")?.string("versionId")
+            if let va, let vb, va != vb {
+                if let na = Int(va), let nb = Int(vb) { return na > nb }
+                return va > vb
+            }
+            let la = a.resource.child("meta")?.string("lastUpdated").map(Identities.instant)
+            let lb = b.resource.child("meta")?.string("lastUpdated").map(Identities.instant)
+            if let la, let lb, la != lb { return la > lb }
+            return true
+        }
+        for (index, item) in items.enumerated() where item.container == nil {
+            guard let key = item.fullUrl ?? item.id.map({ item.type + "/" + $0 }) else { continue }
+            if let other = newest[key] {
+                if isNewer(item, than: items[other]) {
+                    out.insert(other)
+                    newest[key] = index
+                } else {
+                    out.insert(index)
+                }
+            } else {
+                newest[key] = index
+            }
+        }
+        var map: [Int: Int] = [:]
+        for index in out {
+            let item = items[index]
+            if let key = item.fullUrl ?? item.id.map({ item.type + "/" + $0 }), let n = newest[key] { map[index] = n }
+        }
+        // A superseded entry's contained resources go with it.
+        if !out.isEmpty {
+            for (index, item) in items.enumerated() where item.container.map(out.contains) == true { out.insert(index) }
+        }
+        return (map, out)
+    }
 
     /// The resource a reference string points to, seen from the resource at `from`.
     public func resolve(_ reference: String, from: Int?) -> Int? {
@@ -114,10 +165,17 @@ public struct InputBundle: Sendable {
             return r
         }
         if let server = serverId(index) { return .complex("Reference", [.primitive("reference", server)]) }
-        if let identifier = item.resource.children("identifier").first(where: { $0.string("system") != nil && $0.string("value") != nil }) {
+        // By identifier: the smallest, as one spelling (interface.md v3: their order and OID
+        // spellings change nothing).
+        let identifiers: [(String, String)] = item.resource.children("identifier").compactMap { e in
+            guard let s = e.string("system"), let v = e.string("value") else { return nil }
+            let system = Terminology.canonicalSystem(s), value = Terminology.trimmed(v)
+            return system.isEmpty || value.isEmpty ? nil : (system, value)
+        }
+        if let (system, value) = identifiers.min(by: { $0.0 + "|" + $0.1 < $1.0 + "|" + $1.1 }) {
             return .complex("Reference", [
                 .primitive("type", item.type),
-                .complex("identifier", [.primitive("system", identifier.string("system")!), .primitive("value", identifier.string("value")!)]),
+                .complex("identifier", [.primitive("system", system), .primitive("value", value)]),
             ])
         }
         return .complex("Reference", [.primitive("display", "\(item.type) \(item.id ?? item.fullUrl ?? "#\(index)") in the input Bundle")])

@@ -27,7 +27,9 @@ struct PlanEmitter {
 
     /// The sorted identities of input resources, comma separated.
     func identityList(_ sources: [Source]) -> String {
-        Set(sources.map { identities.of($0.index) }).sorted().joined(separator: ",")
+        // interface.md v3: a sorted multiset: two resources with the same identity (two undated
+        // losses recorded at one intake) are two, one resource named twice is one.
+        Set(sources.map(\.index)).map { identities.of($0) }.sorted().joined(separator: ",")
     }
 
     /// The patient as the transaction carries her (interface.md v2: the lab receives name, birth
@@ -39,7 +41,9 @@ struct PlanEmitter {
     func personEntry(_ index: Int) -> Element? {
         let p = input.items[index].resource
         guard !(p.name == "Patient" && input.serverId(index) != nil) else { return nil }
-        guard let identifier = p.children("identifier").first(where: { $0.string("system") != nil && $0.string("value") != nil }) else { return nil }
+        // interface.md v3: the person by her identity (her BSN wherever it stands), never the
+        // first identifier by position.
+        guard let identity = identities.personIdentifier(index) else { return nil }
         let keep: Set<String> = ["identifier", "active", "name", "telecom", "gender", "birthDate", "address"]
         let id = uuid([("patient", identities.of(index)), ("resource", "Patient")])
         // Element ids of the input (`_given: [{"id": …}]`) mean nothing in another system: dropped;
@@ -49,12 +53,34 @@ struct PlanEmitter {
             e.children = e.children.filter { !(e.value != nil && $0.name == "id") }.map(withoutElementIds)
             return e
         }
-        let resource = Element.resource("Patient", [.primitive("id", id)] + p.children.filter { keep.contains($0.name) }.map(withoutElementIds))
+        // Identifiers as one spelling, sorted (the identity first): their order and OID spellings
+        // in the record change nothing.
+        func canonicalIdentifier(_ e: Element) -> Element {
+            // system, value and use: what identifies (a type's codes and words are the sender's).
+            var e = withoutElementIds(e)
+            e.children = e.children.filter { ["use", "system", "value"].contains($0.name) }
+            for i in e.children.indices where e.children[i].name == "system" || e.children[i].name == "value" {
+                if let v = e.children[i].value { e.children[i].value = e.children[i].name == "system" ? Terminology.canonicalSystem(v) : Terminology.trimmed(v) }
+            }
+            return e
+        }
+        let identifiers = p.children("identifier").map(canonicalIdentifier).sorted { a, b in
+            let ka = identities.identifierKey(a) ?? "~", kb = identities.identifierKey(b) ?? "~"
+            return ((ka == identity ? 0 : 1), ka) < ((kb == identity ? 0 : 1), kb)
+        }
+        // Extensions on an address (Synthea's geolocation) are not the lab's business.
+        var kept = p.children.filter { keep.contains($0.name) && $0.name != "identifier" }.map(withoutElementIds).map { e in
+            var e = e
+            if e.name == "address" { e.children.removeAll { $0.name == "extension" } }
+            return e
+        }
+        kept.insert(contentsOf: identifiers, at: 0)
+        let resource = Element.resource("Patient", [.primitive("id", id)] + kept)
         let request: Element
         switch site.requestStyle {
         case .conditional:
             request = .complex("request", [.primitive("method", "POST"), .primitive("url", "Patient"),
-                                           .primitive("ifNoneExist", "identifier=\(identifier.string("system")!)|\(identifier.string("value")!)")])
+                                           .primitive("ifNoneExist", "identifier=" + identity)])
         case .put:
             request = .complex("request", [.primitive("method", "PUT"), .primitive("url", "Patient/" + id)])
         }

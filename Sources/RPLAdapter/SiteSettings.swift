@@ -25,6 +25,9 @@ public struct SiteSettings: Sendable {
     public var sendingFacility = ""
     public var receivingApplication = ""
     public var receivingFacility = ""
+    /// interface.md v3: the patient's identity without a BSN is her identifier in the first of
+    /// these systems that she has (so a second MRN changes nothing).
+    public var patientIdentifierSystems: [String] = []
 
     public init() {}
 
@@ -70,6 +73,9 @@ public struct SiteSettings: Sendable {
             case "hl7v2SendingFacility": s.sendingFacility = value?.value ?? ""
             case "hl7v2ReceivingApplication": s.receivingApplication = value?.value ?? ""
             case "hl7v2ReceivingFacility": s.receivingFacility = value?.value ?? ""
+            case "patientIdentifierSystems":
+                if let v = value?.value, value?.name == "valueUri" { s.patientIdentifierSystems.append(Terminology.canonicalSystem(v)) }
+                else { problems.append("Parameters-rpl-site.json: patientIdentifierSystems must be a valueUri (one parameter per system, in order of preference)") }
             default: break
             }
         }

@@ -54,6 +54,8 @@ public struct Terminology: Sendable {
 
     private var valueSets: [String: Members] = [:]
     private var keywords: [String: [String]] = [:]
+    /// The Profiles' display of each code its ValueSets list: how the plan names a recognised code.
+    public private(set) var displays: [CodeKey: String] = [:]
     /// Local code → the standard codes it maps to.
     private var localCodes: [CodeKey: [CodeKey]] = [:]
 
@@ -84,6 +86,7 @@ public struct Terminology: Sendable {
                         guard let system = entry.string("system") else { continue }
                         for concept in entry.children("concept") {
                             guard let code = concept.string("code") else { continue }
+                            if !isExclude, let d = concept.string("display") { displays[CodeKey(system: system, code: code)] = d }
                             if isExclude { members.excluded.insert(CodeKey(system: system, code: code)) }
                             else { members.codes.insert(CodeKey(system: system, code: code)) }
                         }
@@ -127,12 +130,67 @@ public struct Terminology: Sendable {
         let codings = concept.child("coding") != nil ? concept.children("coding") : [concept]
         var out: [CodeKey] = []
         for c in codings {
-            guard let system = c.string("system"), let code = c.string("code") else { continue }
-            let key = CodeKey(system: system, code: code)
+            guard let system = c.string("system"), let raw = c.string("code") else { continue }
+            // interface.md v3: codes trimmed, a code system written as its OID read as its URI.
+            let code = Terminology.trimmed(raw)
+            guard !code.isEmpty else { continue }
+            let key = CodeKey(system: Terminology.canonicalSystem(system), code: code)
             out.append(key)
             out += localCodes[key] ?? []
         }
         return out
+    }
+
+    /// The Profiles concepts (ValueSet ids) a CodeableConcept's codes belong to, sorted: what it
+    /// means to this program (interface.md v3: an extra recognised coding changes nothing).
+    public func concepts(of concept: Element?) -> [String] {
+        let keys = codes(of: concept)
+        guard !keys.isEmpty else { return [] }
+        var out: Set<String> = []
+        for key in keys { out.formUnion(concepts(of: key)) }
+        return out.sorted()
+    }
+
+    /// The ValueSet ids one code belongs to.
+    public func concepts(of key: CodeKey) -> [String] {
+        valueSets.compactMap { $0.value.contains(key) ? $0.key : nil }
+    }
+
+    /// Code systems whose codes identify a concept on their own (a code from them is recognised
+    /// even where no ValueSet lists it: a not-recommended request, an ATC group).
+    public static let standardSystems: Set<String> = [
+        "http://loinc.org", "http://snomed.info/sct", "http://www.whocc.no/atc", "http://hl7.org/fhir/sid/icd-10",
+        "http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icpc-1-nl", "http://terminology.hl7.org/CodeSystem/v3-RoleCode",
+        "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+    ]
+
+    /// Code systems written as their OID (HL7's OID registry; each checked against a published
+    /// CodeSystem or NamingSystem) → the canonical URI the Profiles use.
+    static let oidSystems: [String: String] = [
+        "urn:oid:2.16.840.1.113883.6.1": "http://loinc.org",
+        "urn:oid:2.16.840.1.113883.6.96": "http://snomed.info/sct",
+        "urn:oid:2.16.840.1.113883.6.73": "http://www.whocc.no/atc",
+        "urn:oid:2.16.840.1.113883.6.3": "http://hl7.org/fhir/sid/icd-10",
+        "urn:oid:2.16.840.1.113883.6.90": "http://hl7.org/fhir/sid/icd-10-cm",
+        "urn:oid:2.16.840.1.113883.2.4.4.31.1": "http://hl7.org/fhir/sid/icpc-1-nl",
+        "urn:oid:2.16.840.1.113883.6.8": "http://unitsofmeasure.org",
+        "urn:oid:2.16.840.1.113883.5.83": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+        "urn:oid:2.16.840.1.113883.5.111": "http://terminology.hl7.org/CodeSystem/v3-RoleCode",
+        "urn:oid:2.16.840.1.113883.2.4.6.3": "http://fhir.nl/fhir/NamingSystem/bsn",
+        "urn:oid:2.16.840.1.113883.2.4.6.1": "http://fhir.nl/fhir/NamingSystem/agb-z",
+    ]
+
+    /// A system URI as the Profiles write it: trimmed, an OID mapped to its URI.
+    public static func canonicalSystem(_ system: String) -> String {
+        let s = trimmed(system)
+        return oidSystems[s] ?? s
+    }
+
+    /// Without leading and trailing spaces (a code pasted with a trailing blank is the same code).
+    public static func trimmed(_ s: String) -> String {
+        let u = s.utf8
+        guard let first = u.first, let last = u.last, first == 0x20 || last == 0x20 || first == 0x09 || last == 0x09 || last == 0x0A || last == 0x0D else { return s }
+        return String(s.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }.reversed())
     }
 
     public func contains(_ valueSet: ValueSetID, _ key: CodeKey) -> Bool {

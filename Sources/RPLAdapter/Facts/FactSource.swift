@@ -50,12 +50,12 @@ final class FactContext {
     /// Patient. No Patient, or two women, is not usable input.
     init(input: InputBundle, profiles: Profiles, date: CalendarDate) throws(Failure) {
         self.input = input
-        self.identities = Identities(input)
+        self.identities = Identities(input, terminology: profiles.terminology, preferredSystems: profiles.site.patientIdentifierSystems)
         self.profiles = profiles
         self.date = date
-        let patients = input.items.indices.filter { input.items[$0].type == "Patient" && input.items[$0].container == nil }
+        let patients = input.items.indices.filter { input.items[$0].type == "Patient" && input.items[$0].container == nil && !input.superseded.contains($0) }
         guard !patients.isEmpty else { throw Failure(message: "the Bundle has no Patient") }
-        var partners = Set(input.items.indices.filter { input.items[$0].type == "RelatedPerson" })
+        var partners = Set(input.items.indices.filter { input.items[$0].type == "RelatedPerson" && !input.superseded.contains($0) })
         if patients.count == 1 {
             patient = patients[0]
         } else {
@@ -71,11 +71,14 @@ final class FactContext {
         }
         self.partners = partners
         var byType: [String: [Int]] = [:]
-        for i in input.items.indices { byType[input.items[i].type, default: []].append(i) }
+        for i in input.items.indices where !input.superseded.contains(i) { byType[input.items[i].type, default: []].append(i) }
         self.byType = byType
         if patients.count == 1, let g = input.items[patient].resource.string("gender"), g != "female" {
             warn(patient, .notAWoman(gender: g))
         }
+        // interface.md v3: a BSN that fails the 11-test is no identity.
+        for person in [patient] + partners.sorted() { _ = identities.of(person) }
+        for (index, value) in identities.invalidBSNs { warn(index, .invalidBSN(value: value)) }
     }
 
     func warn(_ index: Int, _ kind: Warning.Kind) {
@@ -87,7 +90,10 @@ final class FactContext {
     var orderedWarnings: [Warning] {
         var seen = Set<Warning>()
         let unique = warnings.filter { seen.insert($0).inserted }
-        return unique.enumerated().sorted { ($0.element.index, $0.offset) < ($1.element.index, $1.offset) }.map(\.element)
+        // By the resource's identity, not its place in the Bundle (interface.md v3: the order of
+        // entries changes nothing); the patient's own first.
+        func key(_ w: Warning) -> String { w.index == patient ? "" : identities.of(w.index) }
+        return unique.enumerated().sorted { (key($0.element), $0.offset) < (key($1.element), $1.offset) }.map(\.element)
     }
 
     // MARK: people
@@ -203,18 +209,28 @@ final class FactContext {
 
     // MARK: text and numbers
 
-    /// A concept as the plan text names it: its text, else a display, else system and code.
+    /// A concept as the plan text names it. A code this program knows, by its system and code
+    /// (`SNOMED 17369002`): the same however the sender spelled, worded or ordered its codings
+    /// (interface.md v3); else the sender's text, else a display, else system and code.
     func text(_ concept: Element?) -> String {
         guard let concept else { return "?" }
+        let short = ["http://loinc.org": "LOINC", "http://snomed.info/sct": "SNOMED", "http://www.whocc.no/atc": "ATC",
+                     "http://hl7.org/fhir/sid/icd-10": "ICD-10", "http://hl7.org/fhir/sid/icd-10-cm": "ICD-10-CM",
+                     "http://hl7.org/fhir/sid/icpc-1-nl": "ICPC", "http://terminology.hl7.org/CodeSystem/v3-RoleCode": ""]
+        let known = terminology.codes(of: concept).filter { short[$0.system] != nil }
+        // The Profiles' own name for it first, then by system and code.
+        if let key = known.min(by: { a, b in
+            ((terminology.displays[a] == nil ? 1 : 0), a.system, a.code) < ((terminology.displays[b] == nil ? 1 : 0), b.system, b.code)
+        }) {
+            if let display = terminology.displays[key] { return rplTerm(display) }
+            // A family relationship reads best as its code (SIS, MTH).
+            let name = short[key.system]!
+            return name.isEmpty ? key.code : name + " " + key.code
+        }
         if let t = concept.string("text") { return rplTerm(t) }
         if let c = concept.children("coding").first {
             if let d = c.string("display") { return rplTerm(d) }
-            let system = c.string("system") ?? ""
-            // A family relationship reads best as its code (SIS, MTH).
-            if system == "http://terminology.hl7.org/CodeSystem/v3-RoleCode" { return c.string("code") ?? "?" }
-            let short = ["http://loinc.org": "LOINC", "http://snomed.info/sct": "SNOMED", "http://www.whocc.no/atc": "ATC",
-                         "http://hl7.org/fhir/sid/icd-10": "ICD-10", "http://hl7.org/fhir/sid/icpc-1-nl": "ICPC"][system] ?? system
-            return "\(short) \(c.string("code") ?? "?")"
+            return "\(c.string("system").map(Terminology.canonicalSystem) ?? "") \(c.string("code").map(Terminology.trimmed) ?? "?")"
         }
         return "?"
     }
@@ -234,6 +250,7 @@ final class FactContext {
 struct Warning: Hashable, CustomStringConvertible {
     enum Kind: Hashable {
         case notAWoman(gender: String)
+        case invalidBSN(value: String)
         case unresolved(field: String, reference: String, consequence: String)
         case notAFullDate(what: String, text: String)
         case afterEvaluationDate(what: String, text: String, date: CalendarDate)
@@ -267,6 +284,7 @@ struct Warning: Hashable, CustomStringConvertible {
         let what: String
         switch kind {
         case .notAWoman(let g): what = "gender is \(g); the card is about women"
+        case .invalidBSN(let v): what = "BSN \(v) fails the 11-test; not used as an identifier"
         case .unresolved(let field, let reference, let consequence): what = "\(field) \(reference) does not resolve; \(consequence)"
         case .notAFullDate(let w, let text): what = "\(w) \(text) is not a full date; treated as missing"
         case .afterEvaluationDate(let w, let text, let date): what = "\(w) \(text) is after the evaluation date \(date); treated as missing"
