@@ -117,7 +117,8 @@ final class Identities {
             return
         }
         // A CodeableConcept (or a bare Coding): what it means, not how it is spelled.
-        if e.value == nil, e.child("coding") != nil || (e.child("system") != nil && e.child("code") != nil) || (e.child("text") != nil && e.children.allSatisfy({ ["text", "id", "extension"].contains($0.name) })) {
+        // (A Quantity also has a system and a code: its value tells it apart.)
+        if e.value == nil, e.child("value") == nil, e.child("coding") != nil || (e.child("system") != nil && e.child("code") != nil) || (e.child("text") != nil && e.children.allSatisfy({ ["text", "id", "extension"].contains($0.name) })) {
             text += "=" + conceptKey(e)
             return
         }

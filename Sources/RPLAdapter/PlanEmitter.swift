@@ -25,6 +25,12 @@ struct PlanEmitter {
         DeterministicID.uuid(parts.map { $0.0 + "=" + $0.1 }.joined(separator: "|"))
     }
 
+    /// Input resources in the order of their identities, then their names (two records can mean
+    /// the same, e.g. a Synthea condition recorded twice): never the order of the input's entries.
+    func inIdentityOrder(_ a: Source, _ b: Source) -> Bool {
+        (identities.of(a.index), identities.name(a.index)) < (identities.of(b.index), identities.name(b.index))
+    }
+
     /// The sorted identities of input resources, comma separated.
     func identityList(_ sources: [Source]) -> String {
         // interface.md v3: a sorted multiset: two resources with the same identity (two undated
@@ -190,13 +196,13 @@ struct PlanEmitter {
     /// literal reference, or one by identifier), and the names of those it cannot (said in the
     /// note instead: never a bare display as a reasonReference).
     func reasons(_ rec: Recommendation) -> (references: [Element], unnamed: [String]) {
-        var references: [(String, Element)] = [], unnamed: [String] = []
-        for source in rec.sources {
-            let r = reference("reasonReference", source.index)
-            if r.child("reference") != nil || r.child("identifier") != nil { references.append((identities.of(source.index), r)) } else { unnamed.append(identities.name(source.index)) }
-        }
+        var references: [Element] = [], unnamed: [String] = []
         // In the order of the identities, not of the input's entries.
-        return (references.sorted { $0.0 < $1.0 }.map(\.1), unnamed.sorted())
+        for source in rec.sources.sorted(by: inIdentityOrder) {
+            let r = reference("reasonReference", source.index)
+            if r.child("reference") != nil || r.child("identifier") != nil { references.append(r) } else { unnamed.append(identities.name(source.index)) }
+        }
+        return (references, unnamed.sorted())
     }
 
     /// The note, with the input resources that could not be referenced named in it.
@@ -361,7 +367,7 @@ struct PlanEmitter {
                         .complex("code", [.primitive("text", "Prognosis after recurrent pregnancy loss")]),
                         subject,
                         .primitive("occurrenceDateTime", authored),
-                    ] + rec.sources.sorted { identities.of($0.index) < identities.of($1.index) }.map { reference("basis", $0.index) } + [
+                    ] + rec.sources.sorted(by: inIdentityOrder).map { reference("basis", $0.index) } + [
                         .complex("prediction", [
                             .complex("outcome", [.primitive("text", "further miscarriage")]),
                             .primitive("probabilityDecimal", p, kind: .number),
@@ -395,7 +401,7 @@ struct PlanEmitter {
             subject,
             .primitive("created", authored),
         ]
-        carePlan += plan.addresses.sorted { identities.of($0.index) < identities.of($1.index) }.map { reference("addresses", $0.index) }
+        carePlan += plan.addresses.sorted(by: inIdentityOrder).map { reference("addresses", $0.index) }
         carePlan += activities
         carePlan += notes
         // The one plan of this patient and episode: a re-evaluation updates it.
@@ -416,7 +422,7 @@ struct PlanEmitter {
 
         // Provenance: the input resources used, the generated resources, the program. R4
         // Provenance has no identifier: a PUT with an id made of what it covers.
-        let used = Set(plan.recommendations.flatMap(\.sources) + [Source(patient)]).sorted { identities.of($0.index) < identities.of($1.index) }
+        let used = Set(plan.recommendations.flatMap(\.sources) + [Source(patient)]).sorted(by: inIdentityOrder)
         let provenanceId = uuid([("careplan", carePlanId), ("covers", generated.sorted().joined(separator: ","))])
         var provenance: [Element] = [.primitive("id", provenanceId)]
         provenance += generated.map { .complex("target", [.primitive("reference", "urn:uuid:" + $0)]) }
