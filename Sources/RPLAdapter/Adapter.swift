@@ -26,6 +26,7 @@ public struct Adapter: Sendable {
     public static let resourceTypesRead: Set<String> = [
         "Patient", "RelatedPerson", "Condition", "Observation", "FamilyMemberHistory", "DiagnosticReport", "ImagingStudy",
         "Procedure", "MedicationRequest", "MedicationStatement", "Medication", "ServiceRequest", "ResearchSubject", "Specimen",
+        "CarePlan",  // an earlier plan of this program, withdrawn when replaced (interface.md v3)
     ]
 
     /// Reads an input Bundle for `apply`, building only the resources the facts are made of.
@@ -43,6 +44,31 @@ public struct Adapter: Sendable {
         /// The input's Patient (HL7 v2 output names her in PID).
         public var patient: Element? = nil
         public var evaluationDate: CalendarDate? = nil
+        /// interface.md v3: the `batch` of earlier proposals withdrawn, written after `output`;
+        /// nil when there is nothing to withdraw.
+        public var withdrawals: Element? = nil
+    }
+
+    /// Earlier proposals of this program that the new output no longer makes (interface.md v3):
+    /// the batch, the new plan made to replace an earlier one, and what must be withdrawn by hand
+    /// said in the plan and as a warning.
+    func withdrawing(_ result: Result, input: InputBundle, extractor: FactExtractor, date: CalendarDate) -> Result {
+        var result = result
+        let w = Withdrawals.find(input: input, identities: extractor.identities, patient: extractor.patient, profiles: profiles,
+                                 output: result.output, date: date, correlation: result.output.child("identifier"))
+        result.withdrawals = w.batch
+        result.warnings += w.byHand
+        guard !w.replaced.isEmpty || !w.byHand.isEmpty else { return result }
+        for e in result.output.children.indices where result.output.children[e].name == "entry" {
+            guard let r = result.output.children[e].child("resource")?.resource, r.name == "CarePlan" else { continue }
+            var plan = r
+            // R4 order: replaces after identifier, instantiates* and basedOn.
+            let at = (plan.children.lastIndex { ["id", "meta", "text", "contained", "extension", "identifier", "instantiatesCanonical", "instantiatesUri", "basedOn"].contains($0.name) } ?? -1) + 1
+            plan.children.insert(contentsOf: w.replaced.map { .complex("replaces", [.primitive("reference", $0)]) }, at: at)
+            for line in w.byHand { plan.children.append(.complex("note", [.primitive("text", "Input warning: " + line)])) }
+            result.output.children[e].children = result.output.children[e].children.map { $0.name == "resource" ? .wrapping("resource", plan) : $0 }
+        }
+        return result
     }
 
     /// The HL7 v2.5.1 OML^O21 messages of a plan (interface.md v2): none without an ordering
@@ -120,12 +146,14 @@ public struct Adapter: Sendable {
         let plan = Guideline.evaluate(extractor.facts, settings: settings)
         let warnings = extractor.warnings.map(rplTerm)
         guard plan.indicated else {
-            return Result(output: empty, warnings: warnings, notIndicated: rplTerm(plan.indication), plan: plan)
+            return withdrawing(Result(output: empty, warnings: warnings, notIndicated: rplTerm(plan.indication), plan: plan),
+                               input: input, extractor: extractor, date: date)
         }
         let emitter = PlanEmitter(input: input, identities: extractor.identities, profiles: profiles, site: site, patient: extractor.patient,
                                   date: date, version: Adapter.version, inputName: name)
-        return Result(output: emitter.emit(plan, warnings: warnings), warnings: warnings, notIndicated: nil, plan: plan,
-                      patient: input.items[extractor.patient].resource, evaluationDate: date)
+        return withdrawing(Result(output: emitter.emit(plan, warnings: warnings), warnings: warnings, notIndicated: nil, plan: plan,
+                                  patient: input.items[extractor.patient].resource, evaluationDate: date),
+                           input: input, extractor: extractor, date: date)
     }
 
     /// Today in the local time zone (`TZ`): interface.md v2.

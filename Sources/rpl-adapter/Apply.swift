@@ -119,6 +119,7 @@ struct Apply: ParsableCommand {
                 var bytes = try format.write(result.output, pretty: pretty)
                 if format == .json && !pretty { bytes.append(0x0A) }
                 Terminal.output(bytes)
+                try writeWithdrawals(result, format: format, source: file)
             } catch let error as InputFile.ReadError {
                 // The files after an unreadable one are still made (as after a bad one).
                 Terminal.error("rpl-adapter: \(error.message)")
@@ -135,6 +136,19 @@ struct Apply: ParsableCommand {
         }
         if unreadable { throw ExitCode(74) }
         if failed { throw ExitCode(65) }
+    }
+
+    /// interface.md v3: the batch withdrawing earlier proposals, after the transaction, as the
+    /// next document or line (JSON). XML output holds one document: there it is said, not written.
+    func writeWithdrawals(_ result: Adapter.Result, format: FHIRFormat, source: String) throws(FHIRFormatError) {
+        guard let batch = result.withdrawals else { return }
+        guard format == .json else {
+            Terminal.error("rpl-adapter: \(source): warning: \(batch.children("entry").count) earlier proposal(s) to withdraw: XML output holds one document, use --output-format json for the withdrawal batch")
+            return
+        }
+        var bytes = try format.write(batch, pretty: pretty)
+        if !pretty { bytes.append(0x0A) }
+        Terminal.output(bytes)
     }
 
     /// The plan's laboratory orders as HL7 v2 messages, one after another.
@@ -196,6 +210,7 @@ struct Apply: ParsableCommand {
                 var out = try format.write(result.output, pretty: false)
                 out.append(0x0A)
                 Terminal.output(out)
+                try writeWithdrawals(result, format: format, source: name)
             } catch {
                 var e = error
                 if e.line == nil || e.line == 1 { e.line = number }

@@ -71,7 +71,15 @@ final class FactContext {
         }
         self.partners = partners
         var byType: [String: [Int]] = [:]
-        for i in input.items.indices where !input.superseded.contains(i) { byType[input.items[i].type, default: []].append(i) }
+        // This program's own earlier draft proposals are not part of the record: the evaluation
+        // makes them again (the same ids) or withdraws them (interface.md v3); as "already
+        // requested" they would withdraw themselves.
+        func ownDraft(_ i: Int) -> Bool {
+            let r = input.items[i].resource
+            return r.string("status") == "draft" && ["ServiceRequest", "MedicationRequest"].contains(r.name)
+                && r.children("identifier").contains { $0.string("system") == profiles.identifierSystem }
+        }
+        for i in input.items.indices where !input.superseded.contains(i) && !ownDraft(i) { byType[input.items[i].type, default: []].append(i) }
         self.byType = byType
         if patients.count == 1, let g = input.items[patient].resource.string("gender"), g != "female" {
             warn(patient, .notAWoman(gender: g))

@@ -124,7 +124,11 @@ enum Losses: FactSource {
         }
         var losses: [PregnancyLoss] = []
         // Dated: in onset order, each joins the pregnancy before it when less than the window apart.
-        let dated = kept.filter { $0.onset != nil }.sorted { ($0.onset!.start, $0.onset!.end, $0.index) < ($1.onset!.start, $1.onset!.end, $1.index) }
+        // Ties by identity and name, never by the input's entry order (interface.md v3).
+        func key(_ x: Candidate) -> (CalendarDate, CalendarDate, String, String) {
+            (x.onset!.start, x.onset!.end, c.identities.of(x.index), c.identities.name(x.index))
+        }
+        let dated = kept.filter { $0.onset != nil }.sorted { key($0) < key($1) }
         var current: (loss: PregnancyLoss, span: DayInterval, first: Int)?
         for candidate in dated {
             let onset = candidate.onset!
