@@ -104,7 +104,7 @@ public struct Adapter: Sendable {
             throw FHIRFormatError(.invalid, "expected a Bundle, got \(bundle.name)", location: bundle.name)
         }
         let date = asOf ?? bundle.string("timestamp").flatMap { CalendarDate(fhir: $0) } ?? Adapter.today()
-        let input = InputBundle(bundle)
+        let input = InputBundle(try InputBundle.newestVersions(bundle))
         let extractor: FactExtractor
         do {
             extractor = try FactExtractor(input: input, profiles: profiles, evaluationDate: date)
