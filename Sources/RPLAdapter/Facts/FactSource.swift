@@ -154,8 +154,9 @@ final class FactContext {
         return d
     }
 
-    /// The days the patient's birth date may mean, when it is a date.
-    lazy var birth: DayInterval? = resource(patient).string("birthDate").flatMap { DayInterval(fhir: $0) }
+    /// The days the patient's birth date may mean, when it is a date on or before the evaluation
+    /// date (a birth date after it is itself implausible, warned about, and judges nothing).
+    lazy var birth: DayInterval? = resource(patient).string("birthDate").flatMap { DayInterval(fhir: $0) }.flatMap { $0.end > date ? nil : $0 }
 
     /// The patient's record dated wholly before her birth (before the first day her birth date may
     /// mean) is implausible: a warning, and the caller does not use it.
