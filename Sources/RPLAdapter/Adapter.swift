@@ -71,11 +71,20 @@ public struct Adapter: Sendable {
         return result
     }
 
-    /// The HL7 v2.5.1 OML^O21 messages of a plan (interface.md v2): none without an ordering
-    /// provider (the caller refuses that case up front: `HL7v2.needsRequester`).
-    public func hl7v2(_ result: Result) -> [String] {
-        guard site.requester != nil, let patient = result.patient, let date = result.evaluationDate else { return [] }
-        return HL7v2.messages(result.output, patient: patient, profiles: profiles, site: site, date: date)
+    /// The HL7 v2.5.1 OML^O21 messages of a plan (interface.md v2, v3), and what was changed to
+    /// fit HL7 v2 (warnings). None without an ordering provider with an AGB code (the caller
+    /// refuses that case up front: `HL7v2.needsRequester`, `HL7v2.needsAGB`). A patient who cannot
+    /// be identified in PID-3, or an identifier longer than HL7 v2 allows, is refused.
+    public func hl7v2(_ result: Result) throws(HL7v2.Refusal) -> (messages: [String], warnings: [String]) {
+        guard let patient = result.patient, let date = result.evaluationDate else { return ([], []) }
+        // interface.md v3: never an empty PID-3. Her orders stayed proposals (see `apply`), so there
+        // are no signed orders to write; she is refused all the same, so the lab never waits for them.
+        if !HL7v2.hasBusinessIdentifier(patient) {
+            throw HL7v2.Refusal(field: "PID-3", location: "Patient.identifier",
+                                message: "HL7 v2 orders need the patient identified in PID-3: the patient has no business identifier (Patient.identifier with system and value); her requests are draft proposals and no message is written")
+        }
+        guard site.requester != nil else { return ([], []) }
+        return try HL7v2.messages(result.output, patient: patient, profiles: profiles, site: site, date: date)
     }
 
     /// What an output answers (interface.md v2: `Bundle.identifier` of every output): the input
@@ -121,7 +130,7 @@ public struct Adapter: Sendable {
             throw FHIRFormatError(.invalid, "expected a Bundle, got \(bundle.name)", location: bundle.name)
         }
         let date = asOf ?? bundle.string("timestamp").flatMap { CalendarDate(fhir: $0) } ?? Adapter.today()
-        let input = InputBundle(bundle)
+        let input = InputBundle(try InputBundle.newestVersions(bundle))
         let extractor: FactExtractor
         do {
             extractor = try FactExtractor(input: input, profiles: profiles, evaluationDate: date)
@@ -144,7 +153,13 @@ public struct Adapter: Sendable {
         settings.progesteroneUntil = GestationalAge(days: profiles.defaults.progesteroneUntilDays)
         settings.earlyBleedingUntil = GestationalAge(days: profiles.defaults.earlyBleedingUntilDays)
         let plan = Guideline.evaluate(extractor.facts, settings: settings)
-        let warnings = extractor.warnings.map(rplTerm)
+        var warnings = extractor.warnings.map(rplTerm)
+        // interface.md v3, who may be ordered for: only a patient with a business identifier.
+        var site = self.site
+        if plan.indicated && site.requester != nil && !HL7v2.hasBusinessIdentifier(patient) {
+            warnings.append("the patient has no business identifier (Patient.identifier with system and value): no order is signed for her; every request stays a draft proposal for a clinician")
+            site.requester = nil
+        }
         guard plan.indicated else {
             return withdrawing(Result(output: empty, warnings: warnings, notIndicated: rplTerm(plan.indication), plan: plan),
                                input: input, extractor: extractor, date: date)

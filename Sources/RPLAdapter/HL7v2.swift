@@ -10,8 +10,50 @@ public enum HL7v2 {
     /// Why there is no HL7 v2 output without an ordering provider.
     public static let needsRequester = "HL7 v2 output needs an ordering provider (a lab acts on NW): configure a requester in Parameters-rpl-site.json or give --requester SYSTEM|VALUE"
 
-    /// The messages for one plan, in requisition order; none when it holds no signed laboratory order.
-    public static func messages(_ output: Element, patient: Element, profiles: Profiles, site: SiteSettings, date: CalendarDate) -> [String] {
+    /// The requester's identifier is no AGB code (a UZI number is not one): ORC-12 needs one.
+    public static func needsAGB(_ requester: Element?) -> String {
+        let system = requester?.child("identifier")?.string("system") ?? "no identifier"
+        return "HL7 v2 output needs the ordering provider's AGB code in ORC-12 (\(agbSystems.sorted().joined(separator: " or "))); the requester is identified by \(system)"
+            + (system == uziSystem ? " (a UZI number is not an AGB code)" : "")
+    }
+
+    /// The national patient number (BSN) and the AGB code of a care provider, by URI or OID.
+    public static let bsnSystems: Set<String> = ["http://fhir.nl/fhir/NamingSystem/bsn", "urn:oid:2.16.840.1.113883.2.4.6.3"]
+    public static let agbSystems: Set<String> = ["http://fhir.nl/fhir/NamingSystem/agb-z", "urn:oid:2.16.840.1.113883.2.4.6.1"]
+    static let uziSystem = "urn:oid:2.16.528.1.1007.3.1"
+
+    /// The requester's AGB code, when it is identified by one.
+    public static func agb(_ requester: Element?) -> String? {
+        guard let i = requester?.child("identifier"), let system = i.string("system"), agbSystems.contains(system) else { return nil }
+        return i.string("value")
+    }
+
+    /// HL7 v2.5.1 lengths (chapter 2A component tables; the field lengths of chapters 2, 3, 4):
+    /// identifiers are refused when longer, free text is cut.
+    public enum Length {
+        public static let controlId = 20                   // MSH-10 ST
+        public static let placerNumber = 22                // ORC-2 / ORC-4 EI
+        public static let identifierField = 250            // PID-3 (one repetition), ORC-12, OBR-16
+        public static let idNumber = 15                    // CX.1, XCN.1 ST
+        public static let surname = 50                     // FN.1 ST (XPN.1, XCN.2)
+        public static let givenName = 30                   // XPN.2, XCN.3 ST
+        public static let codedText = 199                  // CE.2 ST
+        public static let comment = 65536                  // NTE-3 FT
+    }
+
+    /// A message that cannot be written without losing what identifies someone: refused (exit 65).
+    public struct Refusal: Error, Sendable, CustomStringConvertible {
+        /// The HL7 v2 field, e.g. `PID-3`.
+        public let field: String
+        /// Where in the FHIR input or transaction it comes from.
+        public let location: String
+        public let message: String
+        public var description: String { "\(message) (\(field), from \(location))" }
+    }
+
+    /// The messages for one plan, in requisition order (none when it holds no signed laboratory
+    /// order), and what was changed to fit HL7 v2 (free text cut, identifiers left out).
+    public static func messages(_ output: Element, patient: Element, profiles: Profiles, site: SiteSettings, date: CalendarDate) throws(Refusal) -> (messages: [String], warnings: [String]) {
         let resources = output.children("entry").compactMap { $0.child("resource")?.resource }
         let orders = resources.filter {
             $0.name == "ServiceRequest" && $0.string("status") == "active" && $0.string("intent") == "order"
@@ -22,10 +64,49 @@ public enum HL7v2 {
             let requisition = order.child("requisition")?.string("value") ?? ""
             if let i = groups.firstIndex(where: { $0.requisition == requisition }) { groups[i].orders.append(order) } else { groups.append((requisition, [order])) }
         }
-        return groups.map { message($0.requisition, $0.orders, patient: patient, profiles: profiles, site: site, date: date) }
+        guard !groups.isEmpty else { return ([], []) }
+        var fit = Fit()
+        let pid3 = try patientIdentifiers(patient, site: site, &fit)
+        let pid5 = name(patient, &fit)
+        var messages: [String] = []
+        for group in groups {
+            messages.append(try message(group.requisition, group.orders, pid3: pid3, pid5: pid5, patient: patient, profiles: profiles, site: site, date: date, &fit))
+        }
+        // Each warning once (every message carries the same PID and ordering provider).
+        var seen = Set<String>()
+        return (messages, fit.warnings.filter { seen.insert($0).inserted })
     }
 
-    static func message(_ requisition: String, _ orders: [Element], patient: Element, profiles: Profiles, site: SiteSettings, date: CalendarDate) -> String {
+    /// Values fitted to HL7 v2.5.1 lengths: free text cut with a warning, identifiers refused.
+    struct Fit {
+        var warnings: [String] = []
+
+        mutating func text(_ value: String, _ max: Int, _ field: String) -> String {
+            guard value.count > max else { return e(value) }
+            warnings.append("HL7 v2 \(field) is \(value.count) characters, more than the \(max) HL7 v2.5.1 allows: cut to \(max)")
+            return e(String(value.prefix(max)))
+        }
+
+        func identifier(_ value: String, _ max: Int, _ field: String, from location: String) throws(Refusal) -> String {
+            guard value.count <= max else {
+                throw Refusal(field: field, location: location,
+                              message: "HL7 v2 \(field) would be \(value.count) characters, more than the \(max) HL7 v2.5.1 allows; an identifier is never cut, so the message is refused")
+            }
+            return e(value)
+        }
+
+        /// A whole identifier field, as written (components and escapes included).
+        func field(_ written: String, _ max: Int, _ field: String, from location: String) throws(Refusal) -> String {
+            guard written.count <= max else {
+                throw Refusal(field: field, location: location,
+                              message: "HL7 v2 \(field) would be \(written.count) characters, more than the \(max) HL7 v2.5.1 allows; an identifier is never cut, so the message is refused")
+            }
+            return written
+        }
+    }
+
+    static func message(_ requisition: String, _ orders: [Element], pid3: String, pid5: String, patient: Element, profiles: Profiles, site: SiteSettings,
+                        date: CalendarDate, _ fit: inout Fit) throws(Refusal) -> String {
         let day = digits(date.description)
         // MSH-10 names this message: the requisition and the orders in it. A resend is the same
         // message with the same control id; a re-evaluation that adds an order is a new message
@@ -33,18 +114,21 @@ public enum HL7v2 {
         let content = requisition + "|" + orders.compactMap { $0.child("identifier")?.string("value") }.sorted().joined(separator: ",")
         var segments: [[String]] = []
         // MSH-1 is the field separator itself; MSH-2 the encoding characters (not escaped).
+        let controlId = try fit.identifier(digest(content, 20), Length.controlId, "MSH-10", from: "ServiceRequest.requisition")
         segments.append(["MSH", "^~\\&", e(site.sendingApplication), e(site.sendingFacility), e(site.receivingApplication), e(site.receivingFacility),
-                         day, "", "OML^O21^OML_O21", digest(content, 20), "P", "2.5.1", "", "", "", "", "", "UNICODE UTF-8"])
-        segments.append(["PID", "1", "", patientIdentifiers(patient), "", name(patient), "", digits(patient.string("birthDate") ?? ""), sex(patient)])
+                         day, "", "OML^O21^OML_O21", controlId, "P", "2.5.1", "", "", "", "", "", "UNICODE UTF-8"])
+        segments.append(["PID", "1", "", pid3, "", pid5, "", digits(patient.string("birthDate") ?? ""), sex(patient)])
         segments.append(["PV1", "1", "O"])
         for (n, order) in orders.enumerated() {
-            let placer = digest(order.child("identifier")?.string("value") ?? order.string("id") ?? "", 22)
-            let provider = orderingProvider(order.child("requester"))
-            segments.append(["ORC", "NW", placer, "", digest(requisition, 22), "", "", "", "", "", "", "", provider])
+            let placer = try fit.identifier(digest(order.child("identifier")?.string("value") ?? order.string("id") ?? "", 22), Length.placerNumber, "ORC-2", from: "ServiceRequest.identifier")
+            let group = try fit.identifier(digest(requisition, 22), Length.placerNumber, "ORC-4", from: "ServiceRequest.requisition")
+            let orc12 = try orderingProvider(order.child("requester"), "ORC-12", &fit)
+            let obr16 = try orderingProvider(order.child("requester"), "OBR-16", &fit)
+            segments.append(["ORC", "NW", placer, "", group, "", "", "", "", "", "", "", orc12])
             let start = order.child("occurrencePeriod")?.string("start").map(digits) ?? ""
             segments.append(["TQ1", "1", "", "", "", "", "", start, "", "R"])
-            segments.append(["OBR", String(n + 1), placer, "", universalService(order)] + Array(repeating: "", count: 11) + [provider])
-            if let note = order.child("note")?.string("text") { segments.append(["NTE", "1", "P", e(note)]) }
+            segments.append(["OBR", String(n + 1), placer, "", universalService(order, &fit)] + Array(repeating: "", count: 11) + [obr16])
+            if let note = order.child("note")?.string("text") { segments.append(["NTE", "1", "P", fit.text(note, Length.comment, "NTE-3 (comment)")]) }
             if let (type, additive) = specimen(order, profiles: profiles) { segments.append(["SPM", "1", "", "", type, "", additive]) }
         }
         return segments.map { fields in
@@ -78,22 +162,48 @@ public enum HL7v2 {
         String(SHA1.hex(Array(s.utf8)).prefix(length)).uppercased()
     }
 
-    /// PID-3: the BSN as the Dutch national number (`…^^^NLMINBIZA^NNNLD`), other identifiers by
-    /// their value.
-    static func patientIdentifiers(_ p: Element) -> String {
-        p.children("identifier").compactMap { i -> String? in
-            guard let value = i.string("value") else { return nil }
-            if i.string("system") == "http://fhir.nl/fhir/NamingSystem/bsn" { return e(value) + "^^^NLMINBIZA^NNNLD" }
-            return e(value)
-        }.joined(separator: "~")
+    /// Whether a person has a business identifier (an identifier with a system and a value):
+    /// interface.md v3, only such a person may be ordered for.
+    public static func hasBusinessIdentifier(_ p: Element) -> Bool {
+        p.children("identifier").contains { $0.string("system") != nil && $0.string("value") != nil }
+    }
+
+    /// PID-3: every identifier with its assigning authority and type: the BSN as the Dutch
+    /// national number (`…^^^NLMINBIZA^NNNLD`), others by the site setting
+    /// `hl7v2AssigningAuthorities` (type PI unless configured). An identifier whose system has no
+    /// authority configured is left out with a warning; with none left the patient is refused.
+    static func patientIdentifiers(_ p: Element, site: SiteSettings, _ fit: inout Fit) throws(Refusal) -> String {
+        var repetitions: [String] = []
+        for (n, i) in p.children("identifier").enumerated() {
+            guard let system = i.string("system"), let value = i.string("value") else { continue }
+            let location = "Patient.identifier[\(n)]"
+            let authority: String, type: String
+            if bsnSystems.contains(system) {
+                (authority, type) = ("NLMINBIZA", "NNNLD")
+            } else if let configured = site.assigningAuthorities[system] {
+                (authority, type) = (configured.authority, configured.type)
+            } else {
+                fit.warnings.append("HL7 v2 PID-3: the patient's identifier in \(system) is left out: no assigning authority is configured for that system (site setting hl7v2AssigningAuthorities)")
+                continue
+            }
+            let id = try fit.identifier(value, Length.idNumber, "PID-3 (CX.1 ID number)", from: location)
+            repetitions.append(try fit.field(id + "^^^" + e(authority) + "^" + e(type), Length.identifierField, "PID-3", from: location))
+        }
+        guard !repetitions.isEmpty else {
+            let why = hasBusinessIdentifier(p)
+                ? "none of the patient's identifiers has an assigning authority (a BSN, or a system configured in the site setting hl7v2AssigningAuthorities)"
+                : "the patient has no business identifier (Patient.identifier with system and value)"
+            throw Refusal(field: "PID-3", location: "Patient.identifier", message: "HL7 v2 orders need the patient identified in PID-3: \(why); no message is written for her")
+        }
+        return repetitions.joined(separator: "~")
     }
 
     /// PID-5 is required: without a name on record it is the explicit null `""`.
-    static func name(_ p: Element) -> String {
+    static func name(_ p: Element, _ fit: inout Fit) -> String {
         guard let n = p.children("name").first, n.string("family") != nil || !n.children("given").isEmpty else { return "\"\"" }
         let family = n.string("family") ?? ""
         let given = n.children("given").compactMap(\.value).joined(separator: " ")
-        return e(family) + "^" + e(given)
+        return fit.text(family, Length.surname, "PID-5.1 (family name)") + "^" + fit.text(given, Length.givenName, "PID-5.2 (given name)")
     }
 
     static func sex(_ p: Element) -> String {
@@ -105,25 +215,26 @@ public enum HL7v2 {
         }
     }
 
-    /// ORC-12 / OBR-16: the ordering provider, its AGB code (or other identifier) first.
-    static func orderingProvider(_ r: Element?) -> String {
-        guard let r else { return "" }
-        let id = r.child("identifier")?.string("value") ?? ""
-        let authority = r.child("identifier")?.string("system") == "http://fhir.nl/fhir/NamingSystem/agb-z" ? "VEKTIS" : ""
-        let display = r.string("display") ?? ""
-        return e(id) + "^" + e(display) + "^^^^^^^" + authority
+    /// ORC-12 / OBR-16: the ordering provider: XCN.1 its AGB code, XCN.2 the name given in the
+    /// reference, XCN.9 `VEKTIS` (the AGB register). The caller has refused a requester without
+    /// an AGB code (`needsAGB`, exit 78).
+    static func orderingProvider(_ r: Element?, _ field: String, _ fit: inout Fit) throws(Refusal) -> String {
+        guard let r, let code = agb(r) else { return "" }
+        let id = try fit.identifier(code, Length.idNumber, "\(field) (XCN.1 ID number)", from: "ServiceRequest.requester.identifier")
+        let display = fit.text(r.string("display") ?? "", Length.surname, "\(field).2 (ordering provider's name)")
+        return try fit.field(id + "^" + display + "^^^^^^^VEKTIS", Length.identifierField, field, from: "ServiceRequest.requester")
     }
 
     /// OBR-4: the LOINC code and its display.
-    static func universalService(_ order: Element) -> String {
+    static func universalService(_ order: Element, _ fit: inout Fit) -> String {
         let codings = order.child("code")?.children("coding") ?? []
         if let loinc = codings.first(where: { $0.string("system") == "http://loinc.org" }) {
-            return e(loinc.string("code") ?? "") + "^" + e(loinc.string("display") ?? order.child("code")?.string("text") ?? "") + "^LN"
+            return e(loinc.string("code") ?? "") + "^" + fit.text(loinc.string("display") ?? order.child("code")?.string("text") ?? "", Length.codedText, "OBR-4.2 (text)") + "^LN"
         }
         if let sct = codings.first(where: { $0.string("system") == "http://snomed.info/sct" }) {
-            return e(sct.string("code") ?? "") + "^" + e(sct.string("display") ?? "") + "^SCT"
+            return e(sct.string("code") ?? "") + "^" + fit.text(sct.string("display") ?? "", Length.codedText, "OBR-4.2 (text)") + "^SCT"
         }
-        return "^" + e(order.child("code")?.string("text") ?? "")
+        return "^" + fit.text(order.child("code")?.string("text") ?? "", Length.codedText, "OBR-4.2 (text)")
     }
 
     /// SPM-4 (HL7 table 0487) and SPM-6 (table 0371): the SpecimenDefinition the order's

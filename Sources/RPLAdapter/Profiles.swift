@@ -99,6 +99,15 @@ public final class Profiles: Sendable {
         }
     }
 
+    /// The settings of Parameters rpl-defaults: each exactly once.
+    static let defaultsNames: Set<String> = [
+        "canonicalBase", "lookbackMonths", "tshLow", "tshHigh", "freeT4Low", "freeT4High", "lupusAnticoagulantRatioCutoff",
+        "antibodyPositiveAbove", "bmiHigh", "bmiLow", "secondTrimesterFromDays", "secondTrimesterBeforeDays", "antiphospholipidRepeatDays",
+        "samePregnancyDays", "pregnancyEndsAfterDays", "postpartumDays", "tissueGeneticsWithinDays", "progesteroneUntilDays",
+        "earlyBleedingUntilDays", "plausibleTSH", "plausibleFreeT4", "plausibleBMI", "plausibleAntibody", "plausibleLupusAnticoagulantRatio",
+        "plausibleMiscarriageCount", "plausibleGestationalAgeDays",
+    ]
+
     /// The built-in copy, compiled into the binary from Profiles/.
     public static func builtIn() throws -> Profiles {
         // Checked strictly by the tests (and `profiles check Profiles`), not again at every start.
@@ -206,8 +215,16 @@ public final class Profiles: Sendable {
         guard let p = resources["Parameters/rpl-defaults"] else {
             throw LoadError(description: "Parameters-rpl-defaults.json: missing")
         }
+        // Every setting named once, none unknown, none missing (a missing one would silently fall
+        // back to the program's own literal): a site's copy is refused with every problem at once.
+        var given: [String: Int] = [:]
         for param in p.children("parameter") {
-            guard let name = param.string("name") else { continue }
+            guard let name = param.string("name"), Self.defaultsNames.contains(name) else {
+                problems.append("Parameters-rpl-defaults.json: unknown parameter \(param.string("name") ?? "(no name)"); expected one of \(Self.defaultsNames.sorted().joined(separator: ", "))")
+                continue
+            }
+            given[name, default: 0] += 1
+            if given[name] == 2 { problems.append("Parameters-rpl-defaults.json: \(name) is given more than once") }
             let value = param.children.first { $0.name.hasPrefix("value") }
             let text = value?.value ?? ""
             /// A setting must be a number in a sane range: a site's typo must not reach the rules
@@ -226,8 +243,8 @@ public final class Profiles: Sendable {
             }
             func range() throws -> ClosedRange<Double> {
                 let low = value?.child("low")?.string("value").flatMap(Double.init), high = value?.child("high")?.string("value").flatMap(Double.init)
-                guard value?.name == "valueRange", let low, let high, low.isFinite, high.isFinite, low <= high else {
-                    throw LoadError(description: "Parameters-rpl-defaults.json: \(name) must be a valueRange with finite low <= high")
+                guard value?.name == "valueRange", let low, let high, low.isFinite, high.isFinite, low < high else {
+                    throw LoadError(description: "Parameters-rpl-defaults.json: \(name) must be a valueRange with finite low below high")
                 }
                 return low...high
             }
@@ -263,6 +280,19 @@ public final class Profiles: Sendable {
                 }
             } catch let e as LoadError {
                 problems += e.problems
+            }
+        }
+        for missing in Self.defaultsNames.subtracting(given.keys).sorted() {
+            problems.append("Parameters-rpl-defaults.json: \(missing) is missing")
+        }
+        // A low limit at or above its high limit classifies every value wrongly.
+        for (low, high) in [("tshLow", "tshHigh"), ("freeT4Low", "freeT4High"), ("bmiLow", "bmiHigh"),
+                            ("secondTrimesterFromDays", "secondTrimesterBeforeDays")] where given[low] != nil && given[high] != nil {
+            let values: [String: Double] = ["tshLow": d.tshRange.low, "tshHigh": d.tshRange.high, "freeT4Low": d.freeT4Range.low, "freeT4High": d.freeT4Range.high,
+                                            "bmiLow": d.bmiLow, "bmiHigh": d.bmiHigh,
+                                            "secondTrimesterFromDays": Double(d.secondTrimesterFromDays), "secondTrimesterBeforeDays": Double(d.secondTrimesterBeforeDays)]
+            if values[low]! >= values[high]! {
+                problems.append("Parameters-rpl-defaults.json: \(low) \(formatNumber(values[low]!)) is not below \(high) \(formatNumber(values[high]!))")
             }
         }
         let (site, siteProblems) = SiteSettings.read(resources["Parameters/rpl-site"])

@@ -28,8 +28,18 @@ public struct SiteSettings: Sendable {
     /// interface.md v3: the patient's identity without a BSN is her identifier in the first of
     /// these systems that she has (so a second MRN changes nothing).
     public var patientIdentifierSystems: [String] = []
+    /// HL7 v2 PID-3: the assigning authority (CX.4) and identifier type (CX.5, table 0203; PI
+    /// unless given) of a patient identifier system other than the BSN (`hl7v2AssigningAuthorities`).
+    public var assigningAuthorities: [String: (authority: String, type: String)] = [:]
 
     public init() {}
+
+    /// The names Parameters rpl-site may hold; any other is a misspelling and refused.
+    static let known: Set<String> = ["requester", "performer", "requestStyle", "provenance", "hl7v2SendingApplication", "hl7v2SendingFacility",
+                                     "hl7v2ReceivingApplication", "hl7v2ReceivingFacility", "hl7v2AssigningAuthorities",
+                                     "patientIdentifierSystems"]
+    /// The ones that repeat (one per category / per system).
+    static let repeating: Set<String> = ["performer", "hl7v2AssigningAuthorities", "patientIdentifierSystems"]
 
     /// `--requester SYSTEM|VALUE`: a Practitioner by identifier.
     public static func requester(_ text: String) -> Element? {
@@ -52,17 +62,53 @@ public struct SiteSettings: Sendable {
             r.name = "Reference"
             return r
         }
+        var seen: [String: Int] = [:]
         for param in p?.children("parameter") ?? [] {
             let value = param.children.first { $0.name.hasPrefix("value") }
-            switch param.string("name") {
+            let name = param.string("name") ?? ""
+            guard known.contains(name) else {
+                problems.append("Parameters-rpl-site.json: unknown parameter \(name.isEmpty ? "(no name)" : name); expected one of \(known.sorted().joined(separator: ", "))")
+                continue
+            }
+            seen[name, default: 0] += 1
+            if seen[name] == 2 && !repeating.contains(name) { problems.append("Parameters-rpl-site.json: \(name) is given more than once") }
+            switch name {
             case "requester":
                 if var r = reference(value, "requester") { r.name = "requester"; s.requester = r }
             case "performer":
                 let parts = param.children("part")
                 let category = parts.first { $0.string("name") == "category" }?.string("valueCode")
                 let performer = reference(parts.first { $0.string("name") == "performer" }?.children.first { $0.name.hasPrefix("value") }, "performer")
-                if let category, let performer { s.performers[category] = performer }
+                if let category, let performer {
+                    if s.performers[category] != nil { problems.append("Parameters-rpl-site.json: two performers for category \(category)") }
+                    s.performers[category] = performer
+                }
                 else if category == nil { problems.append("Parameters-rpl-site.json: a performer needs a part category (valueCode)") }
+            case "hl7v2AssigningAuthorities":
+                // One per identifier system: parts system (valueUri), authority (valueString, CX.4
+                // namespace id: at most 20 characters), type (valueCode, CX.5, table 0203; PI unless given).
+                let parts = param.children("part")
+                func part(_ n: String) -> String? { parts.first { $0.string("name") == n }?.children.first { $0.name.hasPrefix("value") }?.value }
+                for unknown in parts.compactMap({ $0.string("name") }) where !["system", "authority", "type"].contains(unknown) {
+                    problems.append("Parameters-rpl-site.json: hl7v2AssigningAuthorities has an unknown part \(unknown); expected system, authority, type")
+                }
+                let delimiters = Set("|^~\\&")
+                guard let system = part("system"), !system.isEmpty, let authority = part("authority"), !authority.isEmpty,
+                      authority.count <= 20, !authority.contains(where: delimiters.contains) else {
+                    problems.append("Parameters-rpl-site.json: hl7v2AssigningAuthorities needs parts system (valueUri) and authority (valueString, 1 to 20 characters, no HL7 delimiters)")
+                    continue
+                }
+                let type = part("type") ?? "PI"
+                guard (1...5).contains(type.count), type.allSatisfy({ $0.isLetter || $0.isNumber }) else {
+                    problems.append("Parameters-rpl-site.json: hl7v2AssigningAuthorities \(system): type \(type) is not an identifier type code (HL7 table 0203, e.g. PI, MR)")
+                    continue
+                }
+                if ["http://fhir.nl/fhir/NamingSystem/bsn", "urn:oid:2.16.840.1.113883.2.4.6.3"].contains(system) {
+                    problems.append("Parameters-rpl-site.json: hl7v2AssigningAuthorities \(system): the BSN is always NLMINBIZA/NNNLD; not configurable")
+                } else if s.assigningAuthorities[system] != nil {
+                    problems.append("Parameters-rpl-site.json: hl7v2AssigningAuthorities \(system) is given more than once")
+                }
+                s.assigningAuthorities[system] = (authority, type)
             case "requestStyle":
                 if let v = value?.value, let style = RequestStyle(rawValue: v) { s.requestStyle = style }
                 else { problems.append("Parameters-rpl-site.json: requestStyle is \(value?.value ?? "missing"); expected conditional or put") }

@@ -74,6 +74,11 @@ struct Apply: ParsableCommand {
             Terminal.error("rpl-adapter: \(HL7v2.needsRequester)")
             throw ExitCode(Terminal.badConfiguration)
         }
+        // ORC-12 carries the AGB code (interface.md v3): a UZI number or another identifier is not one.
+        if outputFormat == .hl7v2 && HL7v2.agb(adapter.site.requester) == nil {
+            Terminal.error("rpl-adapter: \(HL7v2.needsAGB(adapter.site.requester))")
+            throw ExitCode(Terminal.badConfiguration)
+        }
         let date = asOf.flatMap { CalendarDate(fhir: $0) }
         var failed = false
         var unreadable = false
@@ -113,7 +118,7 @@ struct Apply: ParsableCommand {
                 let result = try adapter.apply(bundle, asOf: date, inputFallback: inputName)
                 report(result, source: file)
                 if outputFormat == .hl7v2 {
-                    writeHL7(adapter, result, source: file)
+                    if !writeHL7(adapter, result, source: file, inputName: inputName) { failed = true }
                     continue
                 }
                 var bytes = try format.write(result.output, pretty: pretty)
@@ -151,13 +156,28 @@ struct Apply: ParsableCommand {
         Terminal.output(bytes)
     }
 
-    /// The plan's laboratory orders as HL7 v2 messages, one after another.
-    func writeHL7(_ adapter: Adapter, _ result: Adapter.Result, source: String) {
-        let messages = adapter.hl7v2(result)
-        if messages.isEmpty && result.notIndicated == nil {
-            Terminal.error("rpl-adapter: \(source == "-" ? "<stdin>" : source): no signed laboratory order in the plan: no HL7 v2 message")
+    /// The plan's laboratory orders as HL7 v2 messages, one after another. A refused patient or
+    /// message (interface.md v3: no identifier for PID-3, an identifier too long for its field)
+    /// writes no message: standard output carries HL7 v2 only, so the OperationOutcome saying what
+    /// and where goes to standard error (one JSON line) after the summary line. False when refused.
+    func writeHL7(_ adapter: Adapter, _ result: Adapter.Result, source: String, inputName: String?) -> Bool {
+        let name = source == "-" ? "<stdin>" : source
+        let output: (messages: [String], warnings: [String])
+        do {
+            output = try adapter.hl7v2(result)
+        } catch {
+            let issue = FHIRFormatError(.invalid, error.message + " (HL7 v2 field \(error.field))", location: error.location)
+            Terminal.error("rpl-adapter: \(name): \(issue)")
+            let outcome = adapter.namingInput(OperationOutcome.make([issue]), result.output.child("identifier")?.string("value") ?? inputName ?? "unnamed input")
+            if let bytes = try? FHIRFormat.json.write(outcome, pretty: false) { Terminal.error(String(decoding: bytes, as: UTF8.self)) }
+            return false
         }
-        Terminal.output(Array(messages.joined().utf8))
+        for w in output.warnings { Terminal.error("rpl-adapter: \(name): warning: \(w)") }
+        if output.messages.isEmpty && result.notIndicated == nil {
+            Terminal.error("rpl-adapter: \(name): no signed laboratory order in the plan: no HL7 v2 message")
+        }
+        Terminal.output(Array(output.messages.joined().utf8))
+        return true
     }
 
     func report(_ result: Adapter.Result, source: String) {
@@ -204,7 +224,7 @@ struct Apply: ParsableCommand {
                 let result = try adapter.apply(bundle, asOf: date, inputFallback: fallback)
                 report(result, source: name)
                 if outputFormat == .hl7v2 {
-                    writeHL7(adapter, result, source: name)
+                    if !writeHL7(adapter, result, source: name, inputName: fallback) { failed = true }
                     continue
                 }
                 var out = try format.write(result.output, pretty: false)

@@ -65,6 +65,32 @@ import TestSupport
         #expect(String(decoding: r.stdout, as: UTF8.self).components(separatedBy: "MSH|^~\\&|").count - 1 == 2)
     }
 
+    /// interface.md v3: never an empty PID-3. The OperationOutcome goes to standard error (standard
+    /// output carries HL7 v2 only); the next patient of an ndjson stream is still written.
+    @Test func aPatientWithoutAnIdentifierIsRefusedWithExit65() throws {
+        var s = typical()
+        s.patient.children.removeAll { $0.name == "identifier" }
+        let r = try run(s, ["--requester", Self.agb])
+        #expect(r.status == 65)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("OperationOutcome") && r.stderr.contains("Patient.identifier") && r.stderr.contains("PID-3"), "\(r.stderr)")
+        let bad = String(decoding: try JSONWriter().write(s.bundle()), as: UTF8.self)
+        let good = String(decoding: try JSONWriter().write(typical().bundle()), as: UTF8.self)
+        let both = try ConvertCommandTests.run(["apply", "--as-of", "2026-11-02", "--input-format", "ndjson", "--output-format", "hl7v2", "--requester", Self.agb],
+                                               stdin: Data((bad + "\n" + good + "\n").utf8))
+        #expect(both.status == 65)
+        #expect(String(decoding: both.stdout, as: UTF8.self).components(separatedBy: "MSH|^~\\&|").count - 1 == 1)
+    }
+
+    /// ORC-12 needs the AGB code: a UZI number is not one (exit 78, one line).
+    @Test func aRequesterWithoutAnAGBIsRefusedWithExit78() throws {
+        let r = try run(typical(), ["--requester", "urn:oid:2.16.528.1.1007.3.1|012345678"])
+        #expect(r.status == 78)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("a UZI number is not an AGB code"), "\(r.stderr)")
+        #expect(try run(typical(), ["--requester", "urn:oid:2.16.840.1.113883.2.4.6.1|01234567"]).status == 0)
+    }
+
     @Test func delimitersInValuesAreEscaped() {
         #expect(HL7v2.e("a|b^c~d\\e&f") == "a\\F\\b\\S\\c\\R\\d\\E\\e\\T\\f")
         #expect(HL7v2.e("line\rbreak") == "line break")

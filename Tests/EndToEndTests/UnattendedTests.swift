@@ -248,6 +248,27 @@ import TestSupport
         #expect(check.stderr.contains("lookbackMonths is 100000"), "\(check.stderr)")
     }
 
+    /// Checked settings: one line per problem, exit 78, for `profiles check` and `--profiles`.
+    @Test func wrongSettingsAreRefusedOneLineEach() throws {
+        let dir = try Self.profilesCopy()
+        defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
+        let defaults = dir.appendingPathComponent("Parameters-rpl-defaults.json")
+        try String(contentsOf: defaults, encoding: .utf8).replacingOccurrences(of: "\"valueDecimal\": 4.0", with: "\"valueDecimal\": 0.3")
+            .write(to: defaults, atomically: true, encoding: .utf8)
+        let site = dir.appendingPathComponent("Parameters-rpl-site.json")
+        try String(contentsOf: site, encoding: .utf8).replacingOccurrences(of: "hl7v2SendingFacility", with: "hl7v2SendingFacilty")
+            .write(to: site, atomically: true, encoding: .utf8)
+        for command in [["profiles", "check", dir.path], ["apply", "--profiles", dir.path, "--as-of", "2026-11-02", Self.example.path]] {
+            let r = try ConvertCommandTests.run(command)
+            #expect(r.status == 78)
+            #expect(r.stdout.isEmpty)
+            let lines = Self.lines(r.stderr)
+            #expect(lines.count == 2, "\(r.stderr)")
+            #expect(lines.contains { $0.contains("tshLow 0.4 is not below tshHigh 0.3") }, "\(r.stderr)")
+            #expect(lines.contains { $0.contains("unknown parameter hl7v2SendingFacilty") }, "\(r.stderr)")
+        }
+    }
+
     @Test func theShippedProfilesPassTheirCheck() throws {
         let r = try ConvertCommandTests.run(["profiles", "check", Self.root.appendingPathComponent("Profiles").path])
         #expect(r.status == 0, "\(r.stderr)")

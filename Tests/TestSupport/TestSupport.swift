@@ -271,6 +271,17 @@ public enum InProcess {
         }
     }
 
+    /// `apply --output-format hl7v2` in this process: the messages and the HL7 v2 warnings, or the
+    /// refusal (HL7v2.Refusal: exit 65 in the command).
+    public static func hl7v2(_ scenario: Scenario, asOf: String = "2026-11-02", profiles: Profiles? = nil,
+                             requester: String? = nil) throws -> (messages: [String], warnings: [String]) {
+        let bytes = try JSONWriter().write(scenario.bundle())
+        let input = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: .json) }
+        let adapter = Adapter(profiles: profiles ?? Self.profiles, requester: requester.flatMap(SiteSettings.requester))
+        let result = try adapter.apply(input, asOf: CalendarDate(fhir: asOf))
+        return try adapter.hl7v2(result)
+    }
+
     /// A copy of Profiles/ with one file's text changed (a site's own settings), loaded.
     public static func profiles(changing file: String, _ change: (String) -> String) throws -> Profiles {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rpl-profiles-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")

@@ -164,7 +164,20 @@ final class FactContext {
             warn(index, .afterEvaluationDate(what: what, text: text, date: date))
             return nil
         }
+        if beforeBirth(index, DayInterval(start: d, end: d), what: what, text: text) { return nil }
         return d
+    }
+
+    /// The days the patient's birth date may mean, when it is a date on or before the evaluation
+    /// date (a birth date after it is itself implausible, warned about, and judges nothing).
+    lazy var birth: DayInterval? = resource(patient).string("birthDate").flatMap { DayInterval(fhir: $0) }.flatMap { $0.end > date ? nil : $0 }
+
+    /// The patient's record dated wholly before her birth (before the first day her birth date may
+    /// mean) is implausible: a warning, and the caller does not use it.
+    func beforeBirth(_ index: Int, _ interval: DayInterval, what: String, text: String) -> Bool {
+        guard let birth, interval.end < birth.start, index != patient, person(index) == .patient else { return false }
+        warn(index, .beforeBirth(what: what, text: text, birthDate: resource(patient).string("birthDate") ?? ""))
+        return true
     }
 
     func observationDateText(_ r: Element) -> String? {
@@ -280,6 +293,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case notConfirmed(what: String, status: String, consequence: String)
         case notSpecific(what: String, text: String, consequence: String)
         case ageUncertain(birthDate: String, age: Int)
+        case beforeBirth(what: String, text: String, birthDate: String)
     }
 
     /// The resource's index in the input (for ordering).
@@ -322,6 +336,8 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "\"\(text)\" is not specific for \(w): \(consequence)"
         case .endsPregnancy(let after):
             what = "ends the pregnancy recorded up to \(after): no current pregnancy"
+        case .beforeBirth(let w, let text, let birthDate):
+            what = "\(w) \(text) is before the patient's birth date \(birthDate): implausible; not used"
         case .textOnly(let w, let text): what = "\(w) recorded as text only (\"\(text)\"), no recognised code: check; not counted"
         }
         return "\(resource): \(what)"

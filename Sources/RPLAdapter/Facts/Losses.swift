@@ -67,6 +67,7 @@ enum Losses: FactSource {
             c.warn(index, .afterEvaluationDate(what: "onset", text: text, date: c.date))
             return nil
         }
+        if c.beforeBirth(index, interval, what: "onset", text: text) { return nil }
         if interval.end > c.date { c.warn(index, .reachesPastEvaluationDate(what: "onset", text: text, date: c.date)) }
         return interval
     }
