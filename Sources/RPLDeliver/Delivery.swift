@@ -143,6 +143,10 @@ public struct Deliverer: Sendable {
         var failuresInARow = 0
         for var message in try outbox.pending(destination: destination) {
             if Stop.requested { return .stopped }
+            if try outbox.waitsForItsTransaction(message) {
+                log("pending \(message.name): waits until its transaction is delivered")
+                continue
+            }
             var attemptsThisRun = 0
             attempts: while true {
                 if left() <= 0 {

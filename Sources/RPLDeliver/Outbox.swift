@@ -196,6 +196,18 @@ public final class Outbox {
                 body: [UInt8]((row["body"] as Data?) ?? Data()), attempts: row["attempts"])
     }
 
+    /// Whether `message` is a batch of withdrawals whose transaction (the same `Bundle.identifier`,
+    /// taken in before it, same destination) is not delivered yet: it is sent after its
+    /// transaction (interface.md v3), so it waits.
+    public func waitsForItsTransaction(_ message: Message) throws -> Bool {
+        guard message.kind == "fhir", message.name.hasPrefix("batch for ") else { return false }
+        let transaction = "Bundle for " + message.name.dropFirst("batch for ".count)
+        return try db.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE destination = ? AND kind = 'fhir' AND name = ? AND id < ? AND state != 'delivered'",
+                             arguments: [message.destination, transaction, message.id]) ?? 0
+        } > 0
+    }
+
     /// A state change, synced before the next message is sent.
     public func record(_ id: Int64, state: State, attempts: Int, answer: String) throws {
         try db.write { db in

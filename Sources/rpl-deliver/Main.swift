@@ -184,10 +184,10 @@ struct Deliver: AsyncParsableCommand {
             for p in intake.problems { Self.log("input: \(p); not taken in") }
             if !wrong.isEmpty { Self.log("input: \(wrong.count) \(wrong[0].kind) messages cannot go to this receiver; not taken in") }
             badInput = !intake.problems.isEmpty || !wrong.isEmpty
-            let added = try box.add(intake.items.filter { $0.kind == kind }.map { ($0.kind, $0.name, $0.body) }, destination: target)
+            let added = try usable { try box.add(intake.items.filter { $0.kind == kind }.map { ($0.kind, $0.name, $0.body) }, destination: target) }
             Self.log("taken in \(added) new of \(intake.items.count - wrong.count) messages for \(target); not sent: \(intake.operationOutcomes) OperationOutcomes, \(intake.notIndicated) empty (not indicated) Bundles")
         }
-        let claimed = try box.claimUndirected(kind: kind, destination: target)
+        let claimed = try usable { try box.claimUndirected(kind: kind, destination: target) }
         if claimed > 0 { Self.log("\(claimed) pending \(kind) messages of an outbox without destinations: sent to \(target)") }
         let headers = header.compactMap { try? HeaderCheck.parse($0).get() }
         let sender: any Sender
@@ -206,11 +206,27 @@ struct Deliver: AsyncParsableCommand {
         deliverer.secrets = headers.map(\.value)
         deliverer.deadline = maxTime.map { started.addingTimeInterval($0) }
         deliverer.testKill = TestKill.fromEnvironment()
-        let outcome = try await deliverer.run(box)
-        let c = try box.counts(destination: target)
+        let outcome: Deliverer.Outcome
+        do {
+            outcome = try await deliverer.run(box)
+        } catch {
+            Self.log("the outbox \(outbox) cannot be written: \(error); what was not recorded is sent again next time")
+            throw ExitCode(74)
+        }
+        let c = try usable { try box.counts(destination: target) }
         Self.log("\(target): pending \(c.pending), delivered \(c.delivered), dead \(c.dead)")
         if c.dead > 0 || badInput { throw ExitCode(65) }
         if c.pending > 0 || outcome != .done { throw ExitCode(75) }
+    }
+
+    /// An outbox operation; a failure (a full disk, a removed file) is exit 74.
+    func usable<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            Self.log("the outbox \(outbox) cannot be used: \(error)")
+            throw ExitCode(74)
+        }
     }
 
     func printStatus() throws {
@@ -247,7 +263,7 @@ struct Deliver: AsyncParsableCommand {
         let selected = destination.flatMap(Self.destination)
         let now = Date()
         var requeued = 0, left = 0
-        for d in try box.dead(destination: selected) {
+        for d in try usable({ try box.dead(destination: selected) }) {
             let days = now.timeIntervalSince(d.created) / 86400
             let first = d.answer.prefix { $0 != "\n" }
             if days > maxAge && !force {
@@ -255,7 +271,7 @@ struct Deliver: AsyncParsableCommand {
                 left += 1
                 continue
             }
-            try box.requeue(d.message.id)
+            try usable { try box.requeue(d.message.id) }
             requeued += 1
             Self.log("requeued \(d.message.name) for \(d.message.destination) (dead after \(d.message.attempts) attempts: \(first))")
         }

@@ -372,3 +372,24 @@ func remove(_ path: String) {
         #expect(!FileManager.default.fileExists(atPath: fresh) && !FileManager.default.fileExists(atPath: fresh + ".lock"))
     }
 }
+
+@Suite struct WithdrawalTests {
+    @Test func aBatchOfWithdrawalsWaitsForItsTransaction() async throws {
+        let path = temporaryOutbox()
+        defer { remove(path) }
+        let box = try Outbox(path: path)
+        try box.add([("fhir", "Bundle for Bundle/x", [1]), ("fhir", "batch for Bundle/x", [2]), ("fhir", "batch for Bundle/y", [3])], destination: "http://x")
+        var p = RetryPolicy()
+        p.maxAttempts = 1
+        // The transaction is refused for now (retried): its batch waits; another's batch goes.
+        let refusing = Scripted([.retry("HTTP 503", retryAfter: nil)])
+        #expect(try await Deliverer(sender: refusing, destination: "http://x", policy: p, log: { _ in }).run(box) == .done)
+        #expect(refusing.sent == ["Bundle for Bundle/x", "batch for Bundle/y"])
+        #expect(try box.counts() == Outbox.Counts(pending: 2, delivered: 1))
+        // Delivered next time: then its batch.
+        let fine = Scripted([])
+        _ = try await Deliverer(sender: fine, destination: "http://x", policy: p, log: { _ in }).run(box)
+        #expect(fine.sent == ["Bundle for Bundle/x", "batch for Bundle/x"])
+        #expect(try box.counts() == Outbox.Counts(delivered: 3))
+    }
+}
