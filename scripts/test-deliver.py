@@ -184,7 +184,7 @@ try:
             if mode == 'short':      # the server did the work; the answer lacks an entry
                 j = json.loads(answer); j['entry'] = j['entry'][:-1]; answer = json.dumps(j).encode()
             if plan['mode'] == 'slow':
-                time.sleep(0.7)
+                time.sleep(1.5)
             self.send_response(status)
             self.send_header('Content-Type', 'application/fhir+json'); self.send_header('Content-Length', str(len(answer))); self.end_headers()
             self.wfile.write(answer)
@@ -296,9 +296,17 @@ try:
     open(five_file, 'wb').write(five)
     p = subprocess.Popen([adapter, 'deliver', '--fhir', f'http://127.0.0.1:{proxy_port}/fhir', '--outbox', box, '--header', 'Authorization: Bearer SECRET-TOKEN-123', five_file],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.5)
-    st = deliver('--status', '--json', '--outbox', box, timeout=10)
-    check(st.returncode == 0 and sum(totals(json.loads(st.stdout)).values()) == 5, f'--status while a deliverer runs: exit {st.returncode} {st.stdout.decode().strip()}')
+    # Wait (bounded) until the first is delivered, reading --status while the deliverer runs; each
+    # message takes 1.5 s at the proxy, so SIGTERM lands with some still to go, whatever the speed.
+    st, seen = None, {}
+    for _ in range(600):
+        st = deliver('--status', '--json', '--outbox', box, timeout=10)
+        if st.returncode == 0:
+            seen = totals(json.loads(st.stdout))
+            if seen['delivered'] >= 1:
+                break
+        time.sleep(0.1)
+    check(st.returncode == 0 and sum(seen.values()) == 5 and p.poll() is None, f'--status while a deliverer runs: exit {st.returncode} {seen}')
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=30)
     rows = outbox_rows(box)
