@@ -245,6 +245,16 @@ try:
     check(r.returncode == 0 and f'taken in'.encode() not in r.stderr and rows and all(x[0] == 'pending' for x in rows)
           and all(x[0] == 'pending' for x in outbox_rows(os.path.join(work, 'closed.sqlite'))), '--resume to another destination sends nothing (never re-targets)')
 
+    # --max-time bounds a run: a receiver that stalls every answer (30 s timeout), stopped after 2 s.
+    plan.update(mode='stall', count=0, always=True)
+    bundle = apply(variant(3300))
+    t0 = time.time()
+    r = deliver('--fhir', f'http://127.0.0.1:{proxy_port}/fhir', '--outbox', os.path.join(work, 'max-time.sqlite'), '--timeout', '30', '--max-time', '2', stdin=bundle, timeout=60)
+    check(r.returncode == 75 and time.time() - t0 < 8 and [x[0] for x in outbox_rows(os.path.join(work, 'max-time.sqlite'))] == ['pending'],
+          f'--max-time 2 with a stalling receiver: exit {r.returncode} after {time.time() - t0:.1f} s, left pending')
+    on_server.append(bundle)  # the stalling proxy passed it on before stalling
+    plan.update(mode='pass', count=0, always=False)
+
     # 401 until the token is fixed: dead; --requeue-dead (for that destination) then --resume delivers it.
     plan.update(mode='401', count=0, always=True)
     box = os.path.join(work, 'requeue.sqlite')
