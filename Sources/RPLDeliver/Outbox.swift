@@ -166,6 +166,9 @@ public final class Outbox {
         return try db.write { db in
             var added = 0
             for m in messages {
+                // Already there from an outbox of version 2 (keyed by kind and body, no destination)?
+                let legacy = Digest.sha1Hex(Array(m.kind.utf8) + [0] + m.body)
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM message WHERE key = ? AND destination IN ('', ?)", arguments: [legacy, destination]) == true { continue }
                 try db.execute(sql: "INSERT OR IGNORE INTO message (key, destination, kind, name, body, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                arguments: [Outbox.key(destination: destination, kind: m.kind, body: m.body), destination, m.kind, m.name, Data(m.body), now, now])
                 added += db.changesCount

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import RPLDeliver
+import GRDB
+import RPLAdapter
 
 @Suite struct IntakeTests {
     @Test func hl7MessagesAreSplitAtEachMSH() {
@@ -391,5 +393,32 @@ func remove(_ path: String) {
         _ = try await Deliverer(sender: fine, destination: "http://x", policy: p, log: { _ in }).run(box)
         #expect(fine.sent == ["Bundle for Bundle/x", "batch for Bundle/x"])
         #expect(try box.counts() == Outbox.Counts(delivered: 3))
+    }
+}
+
+@Suite struct LegacyOutboxTests {
+    @Test func anOutboxOfVersion2IsTakenOver() throws {
+        let path = temporaryOutbox()
+        defer { remove(path) }
+        // Version 2's table: no destination, keyed by a digest of kind and body.
+        do {
+            let db = try GRDB.DatabaseQueue(path: path)
+            try db.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE message (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, name TEXT NOT NULL,
+                        body BLOB NOT NULL, state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, last_answer TEXT,
+                        created TEXT NOT NULL, updated TEXT NOT NULL)
+                    """)
+                try db.execute(sql: "INSERT INTO message (key, kind, name, body, created, updated) VALUES (?, 'fhir', 'old', ?, '2026-11-30T00:00:00Z', '2026-11-30T00:00:00Z')",
+                               arguments: [Digest.sha1Hex(Array("fhir".utf8) + [0] + [7]), Data([7])])
+            }
+        }
+        let box = try Outbox(path: path)
+        // The same content again is not taken in twice; its pending message goes to the first destination of its kind.
+        #expect(try box.add([("fhir", "old again", [7])], destination: "http://x") == 0)
+        #expect(try box.claimUndirected(kind: "fhir", destination: "http://x") == 1)
+        #expect(try box.pending(destination: "http://x").map(\.name) == ["old"])
+        #expect(try box.add([("fhir", "old again", [7])], destination: "http://x") == 0)
+        #expect(try box.add([("fhir", "elsewhere", [7])], destination: "http://y") == 1)
     }
 }
