@@ -247,7 +247,7 @@ import RPLAdapter
         #expect(p.delay(afterAttempt: 3, retryAfter: 700) == 10)
         for attempt in 1...8 {
             let d = p.delay(afterAttempt: attempt, retryAfter: nil)
-            #expect(d >= 0 && d <= min(10, 0.5 * pow(2, Double(attempt - 1))))
+            #expect(d >= 0 && d <= min(10, p.base * pow(2, Double(attempt - 1))))
         }
         #expect(TestKill.fromEnvironment(["RPL_DELIVER_TEST_KILL_AFTER": "3", "RPL_DELIVER_TEST_KILL_POINT": "recorded"])?.point == .recorded)
         #expect(TestKill.fromEnvironment(["RPL_DELIVER_TEST_KILL_AFTER": "3"])?.point == .received)
