@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "RPLDeliver",
             dependencies: [
-                "RPLAdapter",
+                "FHIR", "RPLAdapter",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

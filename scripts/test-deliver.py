@@ -6,13 +6,24 @@
    and so does the same record evaluated a week later (interface.md v2, Identity), beyond the ids
    that really are new. sekmet gets request style put: it has no identifier search for
    RiskAssessment, so ifNoneExist cannot work there (README: which style suits which server).
+   The same input to a second destination (the proxy's URL) is taken in again and received whole;
+   --status counts per destination.
 2. Faults, through a small fault-injecting HTTP proxy in front of sekmet: 503 with Retry-After, 429,
-   a connection dropped after the server got the request, a stall past the timeout, a 400 that
-   goes dead at once; each with its attempt count read from the outbox (sqlite3).
-3. Crash: `kill -9` at seeded random moments over 200 bundles (at least 20 kills), then --resume:
-   every resource on the server exactly once, the outbox all delivered. The same over MLLP.
-4. MLLP: python `hl7`'s asyncio MLLP server answering AA, AR, AE, AE-duplicate or nothing;
-   every message processed once (by MSH-10), resends acknowledged and not processed twice.
+   500, a connection dropped after the server got the request, a stall past the timeout, a 400 and
+   a 501 that go dead at once, a Retry-After beyond --max-wait (left pending), a short
+   transaction-response (an entry dropped: not delivered), a cross-origin 307 (not followed); each
+   with its attempt count read from the outbox (sqlite3). A closed port: the run stops within 10 s
+   (exit 75). A 401 until the token is "fixed", then --requeue-dead and --resume deliver it. A header
+   value with CR is refused and appears nowhere. Paths: missing folder, folder, device (74); --status
+   or --resume with no outbox (66, nothing created). An XML Bundle from apply is delivered.
+3. Crash: the deliverer kills itself (SIGKILL, RPL_DELIVER_TEST_KILL_AFTER=N, for tests only) right
+   after its Nth answer arrives, before it is recorded, or right after recording, for several N,
+   then a few external kill -9 at seeded random moments (nothing asserted about them), then --resume:
+   every resource on the server exactly once, the outbox all delivered. Only outcomes are asserted,
+   never a count that depends on the machine's speed. The same over MLLP.
+4. MLLP: python `hl7`'s asyncio MLLP server answering AA, AR, AE, CR, AE with a located 205
+   (delivered), AE with a 205 at PID-3 or the word "duplicate" only (dead), or nothing; every message
+   processed once (by MSH-10), resends acknowledged and not processed twice; broken HL7 refused.
 Every wait and loop is bounded.
 Usage: scripts/test-deliver.py path/to/rpl-adapter  (run by scripts/test-deliver.sh in its venv)
 """
@@ -52,12 +63,25 @@ def apply(path, *extra, as_of='2026-11-02'):
     return run.stdout
 
 
-def kill_loop(args, data, seed, longest):
-    """deliver over `data`, killed with SIGKILL at seeded random moments until 20 kills (bounded:
-    at most 60 runs, for a batch that completes before the 20th). Returns the number of kills."""
+KILL_AFTER = [1, 3, 2, 7, 1, 5, 11, 4, 2, 9]  # answers before each self-kill: 45 in all, fewer than the 200 messages
+
+
+def kill_points(args, data):
+    """deliver over `data`, the process killing itself (SIGKILL) right after its Nth answer, for each
+    N in KILL_AFTER, alternately before the answer is recorded and after. Deterministic: every run
+    is killed (more than N messages are pending each time). Returns the runs' exit statuses."""
+    codes = []
+    for i, n in enumerate(KILL_AFTER):
+        env = dict(os.environ, RPL_DELIVER_TEST_KILL_AFTER=str(n), RPL_DELIVER_TEST_KILL_POINT='received' if i % 2 == 0 else 'recorded')
+        codes.append(subprocess.run([adapter, 'deliver', *args], input=data, env=env, capture_output=True, timeout=300).returncode)
+    return codes
+
+
+def random_kills(args, data, seed, longest, runs=5):
+    """A few real external kill -9 at seeded random moments; nothing is asserted about how many
+    land (a slow machine may finish first): only the outcome afterwards counts."""
     rng = random.Random(seed)
-    kills = 0
-    for _ in range(60):
+    for _ in range(runs):
         p = subprocess.Popen([adapter, 'deliver', *args], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             p.stdin.write(data); p.stdin.close()
@@ -66,10 +90,23 @@ def kill_loop(args, data, seed, longest):
         try:
             p.wait(timeout=rng.uniform(0.05, longest))
         except subprocess.TimeoutExpired:
-            os.kill(p.pid, signal.SIGKILL); p.wait(); kills += 1
-        if kills >= 20:
-            break
-    return kills
+            os.kill(p.pid, signal.SIGKILL); p.wait()
+
+
+def totals(status):
+    return {k: status.get(k) for k in ('pending', 'delivered', 'dead')}
+
+
+def secret_nowhere(secret, *streams):
+    """The secret in none of the streams and no file under the work folder (outboxes, logs, WAL)."""
+    for root, _, files in os.walk(work):
+        for f in files:
+            try:
+                if secret in open(os.path.join(root, f), 'rb').read():
+                    return False
+            except OSError:
+                pass
+    return all(secret not in s for s in streams)
 
 
 fixtures = sorted(glob.glob(os.path.join(here, 'Fixtures/*/input.json')))
@@ -104,7 +141,8 @@ try:
     status = json.loads(deliver('--status', '--json', '--outbox', box).stdout)
     # Identical outputs (fixtures that differ only in their input's shape) are one message.
     sendable = {o for o in outputs if json.loads(o).get('entry')}  # empty "not indicated" Bundles are not sent
-    check(status == {'pending': 0, 'delivered': len(sendable), 'dead': 0}, f'--status --json {status} ({len(sendable)} distinct plans)')
+    check(totals(status) == {'pending': 0, 'delivered': len(sendable), 'dead': 0} and list(status['destinations']) == [base],
+          f'--status --json {totals(status)} ({len(sendable)} distinct plans), one destination')
     # The same records evaluated a week later: the same ids (nothing new) but where the situation
     # really changed (a result that left the lookback window).
     later = b''.join(o if o.endswith(b'\n') else o + b'\n' for o in (apply(p, as_of='2026-11-09') for p in fixtures) if o.strip())
@@ -113,7 +151,8 @@ try:
     check(r.returncode == 0 and counts() == expected_counts(ndjson + later), f'a week later: the server adds only the {new_ids} new ids')
 
     # 2. Faults through a proxy. One bundle per case: a fixture output for another patient.
-    plan = {'mode': 'pass', 'count': 0}
+    plan = {'mode': 'pass', 'count': 0, 'always': False}
+    on_server = []  # Bundles delivered through the proxy (or received by the server), for the final count
 
     class Proxy(http.server.BaseHTTPRequestHandler):
         def log_message(self, *a): pass
@@ -122,13 +161,17 @@ try:
             body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
             plan['count'] += 1
             first = plan['count'] == 1
-            mode = plan['mode'] if first else 'pass'
-            if mode in ('503', '429', '400'):
-                self.send_response(int(mode))
+            mode = plan['mode'] if first or plan['always'] else 'pass'
+            if mode in ('503', '429', '400', '500', '501', '401', '503-long'):
+                self.send_response(503 if mode == '503-long' else int(mode))
                 if mode == '503': self.send_header('Retry-After', '1')
+                if mode == '503-long': self.send_header('Retry-After', '3600')
                 payload = b'{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid","diagnostics":"injected"}]}'
                 self.send_header('Content-Type', 'application/fhir+json'); self.send_header('Content-Length', str(len(payload))); self.end_headers()
                 self.wfile.write(payload)
+                return
+            if mode == '307':        # to another origin (sekmet itself): must not be followed
+                self.send_response(307); self.send_header('Location', base); self.send_header('Content-Length', '0'); self.end_headers()
                 return
             req = urllib.request.Request(base, data=body, method='POST', headers={'Content-Type': 'application/fhir+json'})
             with urllib.request.urlopen(req, timeout=60) as resp:
@@ -138,8 +181,10 @@ try:
                 self.connection.shutdown(socket.SHUT_RDWR); self.connection.close(); return
             if mode == 'stall':      # past the client's timeout
                 time.sleep(3); self.connection.close(); return
+            if mode == 'short':      # the server did the work; the answer lacks an entry
+                j = json.loads(answer); j['entry'] = j['entry'][:-1]; answer = json.dumps(j).encode()
             if plan['mode'] == 'slow':
-                time.sleep(0.7)
+                time.sleep(1.5)
             self.send_response(status)
             self.send_header('Content-Type', 'application/fhir+json'); self.send_header('Content-Length', str(len(answer))); self.end_headers()
             self.wfile.write(answer)
@@ -149,8 +194,23 @@ try:
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
     variant = lambda n: patient_variant(work, n)
 
-    for n, (mode, state, attempts, code) in enumerate([('503', 'delivered', 2, 0), ('429', 'delivered', 2, 0), ('drop', 'delivered', 2, 0),
-                                                      ('stall', 'delivered', 2, 0), ('400', 'dead', 1, 65)]):
+    # The same input to a second destination (the proxy's URL, same outbox): taken in again, all received.
+    plan.update(mode='pass', count=0)
+    box = os.path.join(work, 'a.sqlite')
+    r = deliver('--fhir', f'http://127.0.0.1:{proxy_port}/fhir', '--outbox', box, stdin=ndjson)
+    status = json.loads(deliver('--status', '--json', '--outbox', box).stdout)
+    check(r.returncode == 0 and f'taken in {len(sendable)} new'.encode() in r.stderr and plan['count'] == len(sendable),
+          f'a second destination: taken in again and all {len(sendable)} received ({plan["count"]} requests, exit {r.returncode})')
+    check(status['destinations'] == {base: {'pending': 0, 'delivered': len(sendable), 'dead': 0},
+                                     f'http://127.0.0.1:{proxy_port}/fhir': {'pending': 0, 'delivered': len(sendable), 'dead': 0}}
+          and status['delivered'] == 2 * len(sendable), f'--status counts per destination and in all: {status}')
+    text = deliver('--status', '--outbox', box).stdout.decode()
+    check(text.startswith(f'total: pending 0, delivered {2 * len(sendable)}, dead 0\n') and base in text, '--status as text: the total, then a line per destination')
+
+    for n, (mode, state, attempts, code) in enumerate([('503', 'delivered', 2, 0), ('429', 'delivered', 2, 0), ('500', 'delivered', 2, 0),
+                                                      ('drop', 'delivered', 2, 0), ('stall', 'delivered', 2, 0), ('400', 'dead', 1, 65),
+                                                      ('501', 'dead', 1, 65), ('503-long', 'pending', 1, 75), ('short', 'dead', 1, 65),
+                                                      ('307', 'dead', 1, 65)]):
         plan.update(mode=mode, count=0)
         bundle = apply(variant(1000 + n))
         before = counts()
@@ -162,9 +222,80 @@ try:
               f'{mode}: exit {r.returncode}, {rows[0][0] if rows else "?"} after {rows[0][1] if rows else "?"} attempts (expected {code}, {state}, {attempts})')
         if mode == '503':
             check(time.time() - t0 >= 1, '503: Retry-After 1 was honoured')
-        if state == 'delivered':
-            added = sum(counts().values()) - sum(before.values())
+        if mode == '503-long':
+            check(time.time() - t0 < 10 and plan['count'] == 1, f'503 with Retry-After 3600 beyond --max-wait 2: left pending at once ({time.time() - t0:.1f} s)')
+        added = sum(counts().values()) - sum(before.values())
+        if state == 'delivered' or mode == 'short':
+            on_server.append(bundle)
             check(added == sum(expected_counts(bundle).values()), f'{mode}: each resource once on the server (+{added}, a new patient)')
+        if mode == 'short':
+            check(b'entries for' in (rows[0][2] or '').encode(), f'short: the answer kept ({(rows[0][2] or "")[:80]!r})')
+        if mode == '307':
+            check(added == 0 and plan['count'] == 1 and base in (rows[0][2] or ''), f'307 to another origin: not followed (+{added} on the server), Location kept')
+
+    # A receiver that is down: two messages to a closed port stop the run within 10 s, both pending.
+    closed = free_port()
+    t0 = time.time()
+    r = deliver('--fhir', f'http://127.0.0.1:{closed}/fhir', '--outbox', os.path.join(work, 'closed.sqlite'),
+                stdin=apply(variant(3000)) + apply(variant(3001)), timeout=60)
+    rows = outbox_rows(os.path.join(work, 'closed.sqlite'))
+    check(r.returncode == 75 and time.time() - t0 < 10 and [x[0] for x in rows] == ['pending', 'pending'],
+          f'closed port: exit {r.returncode} after {time.time() - t0:.1f} s, {[x[0] for x in rows]}')
+    r = deliver('--fhir', base, '--outbox', os.path.join(work, 'closed.sqlite'), '--resume')
+    check(r.returncode == 0 and f'taken in'.encode() not in r.stderr and rows and all(x[0] == 'pending' for x in rows)
+          and all(x[0] == 'pending' for x in outbox_rows(os.path.join(work, 'closed.sqlite'))), '--resume to another destination sends nothing (never re-targets)')
+
+    # --max-time bounds a run: a receiver that stalls every answer (30 s timeout), stopped after 2 s.
+    plan.update(mode='stall', count=0, always=True)
+    bundle = apply(variant(3300))
+    t0 = time.time()
+    r = deliver('--fhir', f'http://127.0.0.1:{proxy_port}/fhir', '--outbox', os.path.join(work, 'max-time.sqlite'), '--timeout', '30', '--max-time', '2', stdin=bundle, timeout=60)
+    check(r.returncode == 75 and time.time() - t0 < 8 and [x[0] for x in outbox_rows(os.path.join(work, 'max-time.sqlite'))] == ['pending'],
+          f'--max-time 2 with a stalling receiver: exit {r.returncode} after {time.time() - t0:.1f} s, left pending')
+    on_server.append(bundle)  # the stalling proxy passed it on before stalling
+    plan.update(mode='pass', count=0, always=False)
+
+    # 401 until the token is fixed: dead; --requeue-dead (for that destination) then --resume delivers it.
+    plan.update(mode='401', count=0, always=True)
+    box = os.path.join(work, 'requeue.sqlite')
+    proxied = f'http://127.0.0.1:{proxy_port}/fhir'
+    bundle = apply(variant(3100))
+    r = deliver('--fhir', proxied, '--outbox', box, stdin=bundle)
+    check(r.returncode == 65 and [x[0] for x in outbox_rows(box)] == ['dead'], f'401: dead (exit {r.returncode})')
+    plan.update(mode='pass', count=0, always=False)
+    r = deliver('--requeue-dead', '--destination', 'http://127.0.0.1:1/other', '--outbox', box)
+    check(r.returncode == 0 and b'requeued 0 dead' in r.stderr and [x[0] for x in outbox_rows(box)] == ['dead'], f'--requeue-dead for another destination: nothing moved (exit {r.returncode})')
+    r = deliver('--requeue-dead', '--destination', proxied, '--outbox', box)
+    check(r.returncode == 0 and b'requeued Bundle for' in r.stderr and [x[0] for x in outbox_rows(box)] == ['pending'],
+          f'--requeue-dead: moved back to pending, logged (exit {r.returncode})')
+    r = deliver('--fhir', proxied, '--outbox', box, '--resume')
+    check(r.returncode == 0 and [x[0] for x in outbox_rows(box)] == ['delivered'], f'--requeue-dead then --resume: delivered (exit {r.returncode})')
+    on_server.append(bundle)
+    r = deliver('--requeue-dead', '--outbox', os.path.join(work, 'nothing-here.sqlite'))
+    check(r.returncode == 66 and not glob.glob(os.path.join(work, 'nothing-here*')), f'--requeue-dead with no outbox: exit {r.returncode}, nothing created')
+
+    # A header value with CR: refused (64), shown nowhere, nothing created.
+    r = deliver('--fhir', proxied, '--outbox', os.path.join(work, 'cr.sqlite'), '--header', 'Authorization: Bearer CR-TOKEN-777\r\nX-Injected: 1', stdin=bundle)
+    check(r.returncode == 64 and not glob.glob(os.path.join(work, 'cr.sqlite*')), f'a header with CR: exit {r.returncode}, no outbox')
+    check(secret_nowhere(b'CR-TOKEN-777', r.stdout, r.stderr), 'a header with CR: its value in no stream and no file')
+
+    # Paths.
+    for path, code, what in [(os.path.join(work, 'no-folder', 'o.sqlite'), 74, 'a missing folder'), (work, 74, 'a folder'), ('/dev/null', 74, 'a device')]:
+        r = deliver('--fhir', base, '--outbox', path, stdin=bundle)
+        check(r.returncode == code and len(r.stderr.strip().splitlines()) == 1, f'outbox in {what}: exit {r.returncode}, {r.stderr.decode().strip()!r}')
+    for flag in (['--status'], ['--fhir', base, '--resume']):
+        r = deliver(*flag, '--outbox', os.path.join(work, 'none.sqlite'))
+        check(r.returncode == 66 and not glob.glob(os.path.join(work, 'none.sqlite*')), f'{flag[-1]} with no outbox: exit {r.returncode}, nothing created')
+
+    # An XML Bundle (apply --output-format xml) is delivered (as JSON).
+    xml = apply(variant(3200), '--output-format', 'xml')
+    before = counts()
+    r = deliver('--fhir', base, '--outbox', os.path.join(work, 'xml.sqlite'), stdin=xml)
+    added = sum(counts().values()) - sum(before.values())
+    json_twin = apply(variant(3200))
+    check(xml.lstrip().startswith(b'<') and r.returncode == 0 and added == sum(expected_counts(json_twin).values()),
+          f'an XML Bundle: delivered (exit {r.returncode}), +{added} resources')
+    on_server.append(json_twin)
 
     # SIGTERM: the message in flight is finished, the rest stays pending (exit 75); a header's
     # value (a token) is never in the outbox or the log.
@@ -175,7 +306,17 @@ try:
     open(five_file, 'wb').write(five)
     p = subprocess.Popen([adapter, 'deliver', '--fhir', f'http://127.0.0.1:{proxy_port}/fhir', '--outbox', box, '--header', 'Authorization: Bearer SECRET-TOKEN-123', five_file],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.5)
+    # Wait (bounded) until the first is delivered, reading --status while the deliverer runs; each
+    # message takes 1.5 s at the proxy, so SIGTERM lands with some still to go, whatever the speed.
+    st, seen = None, {}
+    for _ in range(600):
+        st = deliver('--status', '--json', '--outbox', box, timeout=10)
+        if st.returncode == 0:
+            seen = totals(json.loads(st.stdout))
+            if seen['delivered'] >= 1:
+                break
+        time.sleep(0.1)
+    check(st.returncode == 0 and sum(seen.values()) == 5 and p.poll() is None, f'--status while a deliverer runs: exit {st.returncode} {seen}')
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=30)
     rows = outbox_rows(box)
@@ -189,16 +330,17 @@ try:
     check(r.returncode == 0 and all(r[0] == 'delivered' for r in outbox_rows(box)), 'SIGTERM: --resume delivers the rest')
     plan.update(mode='pass', count=0)
 
-    # 3. Crash: kill -9 at random moments over 200 bundles, then --resume.
+    # 3. Crash: killed at deterministic points over 200 bundles, a few random kill -9, then --resume.
     many = b''.join(apply(variant(n)) for n in range(200))
     box = os.path.join(work, 'crash.sqlite')
-    kills = kill_loop(['--fhir', base, '--outbox', box], many, 20261126, 1.5)
+    codes = kill_points(['--fhir', base, '--outbox', box], many)
+    check(all(c == -signal.SIGKILL for c in codes), f'{len(codes)} runs, each killed at its point (exit statuses {set(codes)})')
+    random_kills(['--fhir', base, '--outbox', box], many, 20261126, 1.5)
     r = deliver('--fhir', base, '--outbox', box, '--resume', timeout=600)
     status = json.loads(deliver('--status', '--json', '--outbox', box).stdout)
-    check(kills >= 20, f'{kills} kill -9 over the batch')
-    check(r.returncode == 0 and status == {'pending': 0, 'delivered': 200, 'dead': 0}, f'--resume: exit {r.returncode}, outbox {status}')
+    check(r.returncode == 0 and totals(status) == {'pending': 0, 'delivered': 200, 'dead': 0}, f'--resume: exit {r.returncode}, outbox {totals(status)}')
     final = counts()
-    everything = expected_counts(ndjson + later + many + b''.join(apply(variant(1000 + n)) for n in range(4)) + five)
+    everything = expected_counts(ndjson + later + many + b''.join(on_server) + five)
     check(final == everything, f'every resource on the server exactly once {everything} (got {final})')
 finally:
     if proxy: proxy.shutdown()
@@ -223,8 +365,12 @@ async def handle(reader, writer):
                 processed.add(control)
             ack = message.create_ack('AE' if answer.startswith('AE') else answer)
             text = str(ack)
-            if answer == 'AE-duplicate':
-                text += '\rERR|||205^Duplicate key identifier^HL70357|E'
+            err = {'AE-205-ORC2': 'ERR||ORC^1^2|205^Duplicate key identifier^HL70357|E',      # the order is already there
+                   'AE-205-PID': 'ERR||PID^1^3|205^Duplicate key identifier^HL70357|E',       # the patient: a refusal
+                   'AE-205-nowhere': 'ERR|||205^Duplicate key identifier^HL70357|E',          # no location: a refusal
+                   'AE-word': 'ERR|||207^Duplicate patient: order not accepted^HL70357|E'}.get(answer)
+            if err:
+                text += '\r' + err
             writer.writemessage(hl7.parse(text)); await writer.drain()
     except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
         pass
@@ -256,24 +402,48 @@ check(r.returncode == 0 and len(received) == before + len(bodies) and len(proces
       f'MLLP: resent ({len(received) - before} received again), acknowledged, not processed twice ({len(processed)} processed)')
 one = hl7_in[:hl7_in.index(b'MSH|', 4)]
 for answer, first_only, state, attempts, code in [('AR', True, 'delivered', 2, 0), ('silent', True, 'delivered', 2, 0), ('AE', False, 'dead', 1, 65),
-                                                 ('AE-duplicate', False, 'delivered', 1, 0), ('CR', False, 'dead', 1, 65)]:
+                                                 ('AE-205-ORC2', False, 'delivered', 1, 0), ('AE-205-PID', False, 'dead', 1, 65),
+                                                 ('AE-205-nowhere', False, 'dead', 1, 65), ('AE-word', False, 'dead', 1, 65), ('CR', False, 'dead', 1, 65)]:
     mode.update(answer=answer, first_only=first_only, seen=0)
     box = os.path.join(work, f'mllp-{answer}.sqlite')
     r = deliver('--mllp', f'127.0.0.1:{mllp_port}', '--outbox', box, '--timeout', '1', '--max-wait', '1', stdin=one)
     rows = outbox_rows(box)
     check(r.returncode == code and rows and rows[0][0] == state and rows[0][1] == attempts,
           f'MLLP {answer}: exit {r.returncode}, {rows[0][0] if rows else "?"} after {rows[0][1] if rows else "?"} attempts (expected {code}, {state}, {attempts})')
-# MLLP crash: 200 messages, kill -9, --resume.
+    if state == 'dead':
+        check('MSA|AE' in (rows[0][2] or '') or 'MSA|CR' in (rows[0][2] or ''), f'MLLP {answer}: the answer kept in the outbox')
+mode.update(answer='AA', first_only=False, seen=0)
+# A second MLLP destination (another listener) receives everything; --status counts both.
+second_port = free_port()
+asyncio.run_coroutine_threadsafe(hl7.mllp.start_hl7_server(handle, '127.0.0.1', second_port, encoding='utf-8'), loop).result(10)
+box = os.path.join(work, 'mllp.sqlite')
+before = len(received)
+r = deliver('--mllp', f'127.0.0.1:{second_port}', '--outbox', box, '--timeout', '5', stdin=hl7_in)
+status = json.loads(deliver('--status', '--json', '--outbox', box).stdout)
+check(r.returncode == 0 and len(received) - before == len(bodies) and sorted(status['destinations']) == sorted([f'mllp://127.0.0.1:{mllp_port}', f'mllp://127.0.0.1:{second_port}']),
+      f'MLLP: a second destination receives all {len(bodies)} ({len(received) - before}); per destination: {status["destinations"]}')
+# Broken HL7 v2 (segments ending in \n): refused whole, nothing sent.
+before = len(received)
+r = deliver('--mllp', f'127.0.0.1:{mllp_port}', '--outbox', os.path.join(work, 'broken.sqlite'), stdin=one + one.replace(b'\r', b'\n'))
+check(r.returncode == 65 and len(received) == before, f'broken HL7 v2: exit {r.returncode}, nothing sent')
+r = deliver('--mllp', f'127.0.0.1:{mllp_port}', '--outbox', os.path.join(work, 'broken.sqlite'), stdin=one[:-1])
+check(r.returncode == 65 and len(received) == before, f'HL7 v2 without the last segment terminator: exit {r.returncode}, nothing sent')
+# A closed port: two messages, the run stops within 10 s with exit 75.
+t0 = time.time()
+r = deliver('--mllp', f'127.0.0.1:{free_port()}', '--outbox', os.path.join(work, 'mllp-closed.sqlite'), stdin=hl7_in[:hl7_in.index(b'MSH|', hl7_in.index(b'MSH|', 4) + 4)], timeout=60)
+check(r.returncode == 75 and time.time() - t0 < 10, f'MLLP closed port: exit {r.returncode} after {time.time() - t0:.1f} s')
+# MLLP crash: 200 messages, killed at deterministic points and a few random kill -9, --resume.
 mode.update(answer='AA', first_only=False)
 many = b''.join(apply(patient_variant(work, n), '--output-format', 'hl7v2', '--requester', REQUESTER) for n in range(200))
 controls = {m.split(b'|')[8] for m in many.split(b'MSH|')[1:] if m}  # MSH-10 (MSH-1 is the separator)
 box = os.path.join(work, 'mllp-crash.sqlite')
 processed.clear(); received.clear()
-kills = kill_loop(['--mllp', f'127.0.0.1:{mllp_port}', '--outbox', box], many, 7, 1.0)
+codes = kill_points(['--mllp', f'127.0.0.1:{mllp_port}', '--outbox', box], many)
+random_kills(['--mllp', f'127.0.0.1:{mllp_port}', '--outbox', box], many, 7, 1.0)
 r = deliver('--mllp', f'127.0.0.1:{mllp_port}', '--outbox', box, '--resume', timeout=600)
 status = json.loads(deliver('--status', '--json', '--outbox', box).stdout)
-check(kills >= 20 and r.returncode == 0 and status['pending'] == 0 and status['dead'] == 0,
-      f'MLLP crash: {kills} kills, --resume exit {r.returncode}, outbox {status}')
+check(all(c == -signal.SIGKILL for c in codes) and r.returncode == 0 and totals(status) == {'pending': 0, 'delivered': len(controls), 'dead': 0},
+      f'MLLP crash: {len(codes)} runs each killed at its point ({set(codes)}), --resume exit {r.returncode}, outbox {totals(status)}')
 check({c.encode() for c in processed} == controls, f'MLLP crash: every one of {len(controls)} messages processed exactly once ({len(processed)})')
 loop.call_soon_threadsafe(loop.stop)
 shutil.rmtree(work, ignore_errors=True)

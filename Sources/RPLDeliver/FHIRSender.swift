@@ -2,64 +2,123 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 
-/// FHIR delivery: each transaction Bundle POSTed to the base URL (`application/fhir+json`),
-/// delivered only when the answer is a `transaction-response` with every entry 2xx. TLS through
-/// the system's trust store (async-http-client's default).
+/// FHIR delivery: each transaction (or batch) Bundle POSTed to the base URL
+/// (`application/fhir+json`; an XML Bundle was converted to JSON at intake). Delivered only when
+/// the answer is whole (interface.md v3): a `transaction-response` (`batch-response`) with exactly
+/// one entry per entry sent, each 2xx (in a batch, a withdrawal's 412 is reported, not retried).
+/// TLS through the system's trust store (async-http-client's default).
+///
+/// Redirects: async-http-client follows up to 5 by default, to any origin (it only drops
+/// `Authorization`); here it follows none (`.disallow`). A 307/308 to the same origin (scheme,
+/// host, port) is followed by hand, at most 3 times, with the same method and body; any other 3xx
+/// is dead with its `Location` kept. Connection refused or reset fails at once (no connection
+/// retries inside the client, `retryConnectionEstablishment = false`; a connect timeout of at
+/// most 10 s) and is retried by the deliverer with backoff.
 public final class FHIRSender: Sender {
     let base: String
     let headers: [(String, String)]
-    let timeout: Double
     let client: HTTPClient
 
     public init(base: String, headers: [(String, String)], timeout: Double) {
-        self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
+        self.base = Self.normalise(base)
         self.headers = headers
-        self.timeout = timeout
         var config = HTTPClient.Configuration()
-        config.timeout = .init(connect: .seconds(Int64(max(1, timeout))), read: .seconds(Int64(max(1, timeout))))
+        config.timeout = .init(connect: .milliseconds(Int64(min(timeout, 10) * 1000)), read: .milliseconds(Int64(max(1, timeout) * 1000)))
+        config.redirectConfiguration = .disallow
+        config.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 
-    /// Retried: 408, 429, 502, 503, 504 (interface.md v2); other errors are permanent.
-    static let retried: Set<UInt> = [408, 429, 502, 503, 504]
-
-    public func send(_ message: Outbox.Message) async -> Answer {
-        var request = HTTPClientRequest(url: base)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/fhir+json")
-        request.headers.add(name: "Accept", value: "application/fhir+json")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: message.body))
-        do {
-            let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
-            let body = try await response.body.collect(upTo: 64 << 20)
-            let text = String(buffer: body)
-            let status = response.status.code
-            if (200..<300).contains(status) {
-                return Self.judge(text, status: status)
-            }
-            let summary = "HTTP \(status) \(Self.outcome(text))"
-            if Self.retried.contains(status) {
-                return .retry(summary, retryAfter: response.headers.first(name: "Retry-After").flatMap(Self.retryAfter))
-            }
-            return .dead(summary)
-        } catch {
-            // Timeouts, refused or dropped connections: the request may or may not have arrived;
-            // the identities make a resend create nothing new.
-            return .retry("\(error)", retryAfter: nil)
-        }
+    /// The destination of a base URL: without a trailing slash.
+    public static func normalise(_ base: String) -> String {
+        base.hasSuffix("/") ? String(base.dropLast()) : base
     }
 
-    /// A 2xx answer: delivered only if it is a transaction-response whose entries are all 2xx.
-    static func judge(_ text: String, status: UInt) -> Answer {
+    /// Retried: 408, 429, 500, 502, 503, 504 (interface.md v2, v3); other errors (501 and 505
+    /// among them) are permanent.
+    static let retried: Set<UInt> = [408, 429, 500, 502, 503, 504]
+
+    public func send(_ message: Outbox.Message, timeout: Double) async -> Answer {
+        let sent = Self.sent(message.body)
+        var url = base
+        for _ in 0..<4 {
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/fhir+json")
+            request.headers.add(name: "Accept", value: "application/fhir+json")
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
+            request.body = .bytes(ByteBuffer(bytes: message.body))
+            do {
+                let response = try await client.execute(request, timeout: .milliseconds(Int64(max(timeout, 0.001) * 1000)))
+                let body = try await response.body.collect(upTo: 64 << 20)
+                let text = String(buffer: body)
+                let status = response.status.code
+                if (300..<400).contains(status) {
+                    let location = response.headers.first(name: "Location") ?? ""
+                    if [307, 308].contains(status), let next = Self.sameOrigin(location, from: url) {
+                        url = next
+                        continue
+                    }
+                    return .dead("HTTP \(status) to \(location.isEmpty ? "no Location" : location): a redirect is not followed to another origin (nor a 301/302/303)\n\(text.prefix(2000))")
+                }
+                return Self.judge(text, status: status, sent: sent,
+                                  retryAfter: response.headers.first(name: "Retry-After").flatMap(Self.retryAfter))
+            } catch {
+                // Timeouts, refused or dropped connections: the request may or may not have arrived;
+                // the identities make a resend create nothing new.
+                return .retry("\(error)", retryAfter: nil)
+            }
+        }
+        return .dead("more than 3 redirects (307/308) within \(base)")
+    }
+
+    /// The URL a redirect names, when it is of the same origin as `from`.
+    static func sameOrigin(_ location: String, from: String) -> String? {
+        guard let here = URL(string: from), let there = URL(string: location, relativeTo: here)?.absoluteURL else { return nil }
+        func port(_ u: URL) -> Int? { u.port ?? (u.scheme == "https" ? 443 : u.scheme == "http" ? 80 : nil) }
+        guard there.scheme?.lowercased() == here.scheme?.lowercased(), there.host?.lowercased() == here.host?.lowercased(),
+              port(there) == port(here), port(here) != nil else { return nil }
+        return there.absoluteString
+    }
+
+    /// What was sent: the Bundle's type and its number of entries.
+    public struct Sent: Sendable, Equatable {
+        public var type: String
+        public var entries: Int
+    }
+
+    static func sent(_ body: [UInt8]) -> Sent {
+        let json = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+        return Sent(type: json?["type"] as? String ?? "transaction", entries: (json?["entry"] as? [Any])?.count ?? 0)
+    }
+
+    /// An HTTP answer to a Bundle `sent`.
+    static func judge(_ text: String, status: UInt, sent: Sent, retryAfter: Double? = nil) -> Answer {
+        guard (200..<300).contains(status) else {
+            let summary = "HTTP \(status) \(outcome(text))"
+            if retried.contains(status) { return .retry(summary, retryAfter: retryAfter) }
+            return .dead(summary + "\n" + text.prefix(2000))
+        }
+        let expected = sent.type == "batch" ? "batch-response" : "transaction-response"
         guard let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-              json["resourceType"] as? String == "Bundle", json["type"] as? String == "transaction-response" else {
-            return .dead("HTTP \(status) without a transaction-response: \(text.prefix(300))")
+              json["resourceType"] as? String == "Bundle", json["type"] as? String == expected else {
+            return .dead("HTTP \(status) without a \(expected)\n\(text.prefix(2000))")
         }
         let statuses = ((json["entry"] as? [[String: Any]]) ?? []).map { (($0["response"] as? [String: Any])?["status"] as? String) ?? "" }
-        let bad = statuses.filter { !$0.hasPrefix("2") }
-        if bad.isEmpty { return .delivered("HTTP \(status), \(statuses.count) entries 2xx") }
-        return .dead("HTTP \(status), entries not 2xx: \(bad.prefix(5).joined(separator: ", "))")
+        // An answer that does not account for every entry sent is no acknowledgement: dead (not
+        // retried: a receiver or proxy that answers short would answer short again; the answer is
+        // kept and --requeue-dead sends it again once the cause is fixed).
+        guard statuses.count == sent.entries else {
+            return .dead("HTTP \(status), a \(expected) with \(statuses.count) entries for \(sent.entries) sent: not an acknowledgement of every entry\n\(text.prefix(2000))")
+        }
+        // A batch of withdrawals: a 412 means a clinician changed the request since: left alone, reported.
+        let preconditionFailed = sent.type == "batch" ? statuses.filter { $0.hasPrefix("412") }.count : 0
+        let bad = statuses.filter { !$0.hasPrefix("2") && !(sent.type == "batch" && $0.hasPrefix("412")) }
+        if bad.isEmpty {
+            let note = preconditionFailed > 0 ? "; \(preconditionFailed) withdrawals left alone (412: changed since)" : ""
+            return .delivered("HTTP \(status), \(statuses.count) entries \(preconditionFailed > 0 ? "2xx or 412" : "2xx")\(note)")
+        }
+        return .dead("HTTP \(status), entries not 2xx: \(bad.prefix(5).joined(separator: ", "))\n\(text.prefix(2000))")
     }
 
     /// The diagnostics of an OperationOutcome, else the start of the text.
@@ -68,7 +127,7 @@ public final class FHIRSender: Sender {
            let issues = json["issue"] as? [[String: Any]] {
             return issues.compactMap { $0["diagnostics"] as? String }.joined(separator: "; ")
         }
-        return String(text.prefix(300))
+        return String(text.prefix(300)).replacingOccurrences(of: "\n", with: " ")
     }
 
     /// `Retry-After`: seconds, or an HTTP date.

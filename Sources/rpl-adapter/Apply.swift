@@ -16,6 +16,9 @@ struct Apply: ParsableCommand {
             MedicationRequest proposals, DetectedIssues, RiskAssessment, Provenance). Fewer than 2 \
             losses: an empty transaction Bundle and a line on standard error (exit 0). Exit 65 \
             with an OperationOutcome for unusable input, 74 when a file cannot be read.
+
+            Example:
+              rpl-adapter apply --as-of 2026-11-02 patient.json > plan.json
             """
     )
 

@@ -9,6 +9,9 @@ struct Convert: ParsableCommand {
             The input format is sniffed (first non-blank byte: '{' JSON, '<' XML). Without --to, \
             JSON becomes XML and XML becomes JSON. Exit 65 with an OperationOutcome on standard \
             output for input that is not well-formed or not FHIR; 74 when the file cannot be read.
+
+            Example:
+              rpl-adapter convert --to xml --pretty plan.json > plan.xml
             """
     )
 

@@ -11,6 +11,12 @@ struct DeliverCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deliver",
         abstract: "Send what apply wrote to the receiving system through a durable outbox (see `rpl-adapter deliver --help`).",
+        discussion: """
+            Runs rpl-deliver (beside this program) with the same arguments; exit 69 when it is missing.
+
+            Example:
+              rpl-adapter apply --input-format ndjson in.ndjson | rpl-adapter deliver --fhir https://lab.example/fhir
+            """,
         shouldDisplay: true
     )
 

@@ -6,6 +6,10 @@ struct ProfilesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profiles",
         abstract: "Work with a site's copy of Profiles/.",
+        discussion: """
+            Example:
+              rpl-adapter profiles check /etc/rpl/Profiles
+            """,
         subcommands: [Check.self]
     )
 
@@ -18,6 +22,9 @@ struct ProfilesCommand: ParsableCommand {
                 Parameters-rpl-defaults.json in range; no ValueSet without codes. Prints each \\
                 problem; exit 0 when there are none, 78 when the folder is wrong, 74 when it \\
                 cannot be read.
+
+                Example:
+                  rpl-adapter profiles check /etc/rpl/Profiles
                 """
         )
 

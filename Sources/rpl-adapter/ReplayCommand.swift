@@ -16,6 +16,9 @@ struct ReplayCommand: ParsableCommand {
             expected.json; see Fixtures/README.md. Exit 0 when all pass, 1 when any fails, 65 when \
             a scenario itself is broken, 66 when nothing was run (no such folder, no scenario, \
             a filter that matches none), 74 when the report cannot be written.
+
+            Example:
+              rpl-adapter replay --filter two-losses Fixtures
             """
     )
 
