@@ -64,6 +64,11 @@ struct Apply: ParsableCommand {
         if let requester, SiteSettings.requester(requester) == nil {
             throw ValidationError("--requester must be SYSTEM|VALUE (an identifier of the ordering clinician), got \(requester)")
         }
+        // interface.md v3: several outputs are one Bundle per line (what deliver reads); indented,
+        // they would be neither one document nor ndjson.
+        if pretty && (files.count > 1 || inputFormat == .ndjson) {
+            throw ValidationError("--pretty writes one indented document: give one file, or leave --pretty out (several inputs and ndjson give one Bundle per line)")
+        }
         if inputFormat == .ndjson && outputFormat == .xml {
             throw ValidationError("ndjson input gives one output line per input line: use --output-format json")
         }

@@ -386,6 +386,12 @@ import TestSupport
         let refused = try ConvertCommandTests.run(["apply", "--output-format", "xml", xml.path, xml.path])
         #expect(refused.status == 64)
         #expect(refused.stdout.isEmpty)
+        // interface.md v3: indented output of several inputs would be neither one document nor
+        // ndjson (what deliver reads): refused before anything is written.
+        let pretty = try ConvertCommandTests.run(["apply", "--pretty", "--as-of", "2026-11-02", xml.path, xml.path])
+        #expect(pretty.status == 64 && pretty.stdout.isEmpty)
+        let ndjson = try ConvertCommandTests.run(["apply", "--pretty", "--input-format", "ndjson", xml.path])
+        #expect(ndjson.status == 64 && ndjson.stdout.isEmpty)
     }
 
     @Test func anUnreadableFileDoesNotStopTheFilesAfterIt() throws {
