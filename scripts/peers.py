@@ -23,12 +23,27 @@ def put_profiles(work):
     return profiles
 
 
+def bsn(n, prefix='9'):
+    """The n-th BSN that starts with prefix and passes the 11-test (interface.md v3: one that fails
+    it is no identity, so every variant would be the same patient)."""
+    found = -1
+    for counter in range(12 * (n + 1) + 12):
+        base = f'{prefix}{counter:07d}'
+        check = sum((9 - i) * int(d) for i, d in enumerate(base)) % 11
+        if check == 10:
+            continue
+        found += 1
+        if found == n:
+            return base + str(check)
+    raise ValueError(n)
+
+
 def patient_variant(work, n, prefix='9'):
-    """The two-losses fixture for another patient (BSN prefix + n): new ids throughout."""
+    """The two-losses fixture for another patient (a valid BSN of its own): new ids throughout."""
     bundle = json.load(open(os.path.join(HERE, 'Fixtures/indication-two-losses/input.json')))
     for e in bundle['entry']:
         if e['resource']['resourceType'] == 'Patient':
-            e['resource']['identifier'] = [{'system': 'http://fhir.nl/fhir/NamingSystem/bsn', 'value': f'{prefix}{n:08d}'}]
+            e['resource']['identifier'] = [{'system': 'http://fhir.nl/fhir/NamingSystem/bsn', 'value': bsn(n, prefix)}]
     path = os.path.join(work, f'variant-{prefix}-{n}.json')
     json.dump(bundle, open(path, 'w'))
     return path

@@ -164,8 +164,12 @@ public enum HL7v2 {
 
     /// Whether a person has a business identifier (an identifier with a system and a value):
     /// interface.md v3, only such a person may be ordered for.
+    /// A BSN that fails the 11-test identifies nobody (interface.md v3).
     public static func hasBusinessIdentifier(_ p: Element) -> Bool {
-        p.children("identifier").contains { $0.string("system") != nil && $0.string("value") != nil }
+        p.children("identifier").contains { i in
+            guard let system = i.string("system"), let value = i.string("value") else { return false }
+            return !bsnSystems.contains(Terminology.canonicalSystem(system)) || Identities.passesElevenTest(Terminology.trimmed(value))
+        }
     }
 
     /// PID-3: every identifier with its assigning authority and type: the BSN as the Dutch
@@ -179,6 +183,10 @@ public enum HL7v2 {
             let location = "Patient.identifier[\(n)]"
             let authority: String, type: String
             if bsnSystems.contains(system) {
+                guard Identities.passesElevenTest(Terminology.trimmed(value)) else {
+                    fit.warnings.append("HL7 v2 PID-3: the patient's BSN \(value) fails the 11-test and is left out")
+                    continue
+                }
                 (authority, type) = ("NLMINBIZA", "NNNLD")
             } else if let configured = site.assigningAuthorities[system] {
                 (authority, type) = (configured.authority, configured.type)

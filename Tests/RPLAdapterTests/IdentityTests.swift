@@ -56,6 +56,13 @@ import TestSupport
         #expect(patientCondition(out) == "identifier=\(Self.mrnA)|12345")
     }
 
+    @Test func aPatientKnownOnlyByAFailingBSNIsNotOrderedFor() throws {
+        let out = try InProcess.apply(typical(identifiers: [(Self.bsn, "900000001")]), requester: "http://fhir.nl/fhir/NamingSystem/agb-z|01234567")
+        #expect(!out.resources("ServiceRequest").isEmpty)
+        #expect(out.resources("ServiceRequest").allSatisfy { $0.string("status") == "draft" && $0.child("requester") == nil })
+        #expect(out.stderr.contains("fails the 11-test"))
+    }
+
     @Test func withoutABSNTheSitesPreferredSystemWinsWhateverTheOrder() throws {
         let profiles = try InProcess.profiles(changing: "Parameters-rpl-site.json") { text in
             text.replacingOccurrences(of: "\"parameter\": [", with: "\"parameter\": [{\"name\": \"patientIdentifierSystems\", \"valueUri\": \"\(Self.mrnB)\"},")

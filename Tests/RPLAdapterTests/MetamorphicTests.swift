@@ -296,33 +296,12 @@ import TestSupport
             offset = (zone.first == "-" ? -1 : 1) * (zh * 60 + zm)
         } else { return nil }
         let target = zone == "Z" ? 60 : 0
-        var minutes = daysFromCivil(y, mo, d) * 1440 + h * 60 + mi - offset + target
+        guard let start = CalendarDate(year: y, month: mo, day: d) else { return nil }
+        var minutes = start.dayNumber * 1440 + h * 60 + mi - offset + target
         let day = Int((Double(minutes) / 1440).rounded(.down))
         minutes -= day * 1440
-        let (yy, mm, dd) = civilFromDays(day)
-        let date = String(format: "%04d-%02d-%02dT%02d:%02d", yy, mm, dd, minutes / 60, minutes % 60)
+        let date = CalendarDate(dayNumber: day).description + String(format: "T%02d:%02d", minutes / 60, minutes % 60)
         return date + seconds + (target == 0 ? "Z" : "+01:00")
-    }
-
-    static func daysFromCivil(_ y: Int, _ m: Int, _ d: Int) -> Int {
-        let y = m <= 2 ? y - 1 : y
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
-
-    static func civilFromDays(_ z: Int) -> (Int, Int, Int) {
-        let z = z + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp + (mp < 10 ? 3 : -9)
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
     /// A local code first, as hospital exports often put it (not the statuses, whose first
