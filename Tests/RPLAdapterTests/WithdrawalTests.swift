@@ -44,6 +44,11 @@ import TestSupport
         let bytes = try JSONWriter().write(s.bundle())
         let input = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: .json) }
         let result = try Adapter(profiles: InProcess.profiles).apply(input, asOf: CalendarDate(fhir: "2026-11-02"))
+        if let w = result.withdrawals {
+            // Kept for the schema check (scripts/validate-output.sh), as every apply output is.
+            try? FileManager.default.createDirectory(at: InProcess.outputs, withIntermediateDirectories: true)
+            try Data(JSONWriter().write(w)).write(to: InProcess.outputs.appendingPathComponent("withdrawals-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max)).json"))
+        }
         return (InProcess.apply(bytes: bytes, format: .json, asOf: "2026-11-02"), result.withdrawals)
     }
 
