@@ -83,7 +83,9 @@ final class Identities {
         if item.type == "Patient" || item.type == "RelatedPerson" {
             if let key = personIdentifier(index) { return item.type + "?identifier=" + key }
         } else if let key = r.children("identifier").compactMap(identifierKey).min() {
-            return item.type + "?identifier=" + key
+            // One accession number on a lab's TSH and free T4: two resources, told apart by code.
+            let shared = input.sharedIdentifiers.contains { $0.0 == index || $0.1 == index }
+            return item.type + "?identifier=" + key + (shared ? "&code=" + conceptKey(r.child("code") ?? .complex("code", [])) : "")
         }
         if let server = input.serverId(index) { return server }
         var text = item.type

@@ -44,8 +44,9 @@ public struct InputBundle: Sendable {
             }
         }
         self.items = items
-        let (older, superseded) = InputBundle.olderVersions(items)
+        let (older, superseded, shared) = InputBundle.olderVersions(items)
         self.superseded = superseded
+        self.sharedIdentifiers = shared
         // A reference names the resource, so it reaches its newest version.
         self.byFullUrl = byFullUrl.mapValues { older[$0] ?? $0 }
         self.byTypeAndId = byTypeAndId.mapValues { older[$0] ?? $0 }
@@ -54,52 +55,79 @@ public struct InputBundle: Sendable {
 
     public var type: String? { bundle.string("type") }
 
-    /// Entries that are an older version of a resource the Bundle also holds (a searchset with
-    /// `_history`, an engine that sends each change): guideline.md v3, one resource is read once,
-    /// in its newest version. The same resource is the same full URL, else the same `Type/id`;
-    /// newest by `meta.versionId` (as numbers where both are), then `meta.lastUpdated`, then the
-    /// later entry.
+    /// Entries that are an older version (or a second copy) of a resource the Bundle also holds
+    /// (a searchset with `_history`, an engine that sends each change, an intake that sends the
+    /// record twice): guideline.md v3, one resource is read once, in its newest version (see
+    /// `olderVersions`).
     public let superseded: Set<Int>
+    /// Resources of one type that share a business identifier but differ in code or subject:
+    /// two resources (a warning says so).
+    public let sharedIdentifiers: [(Int, Int)]
 
     /// Each older version's index → the newest version's, and every index superseded (with the
-    /// resources contained in an older version).
-    static func olderVersions(_ items: [Item]) -> ([Int: Int], Set<Int>) {
-        var newest: [String: Int] = [:]
-        var out: Set<Int> = []
-        func isNewer(_ a: Item, than b: Item) -> Bool {
-            let va = a.resource.child("meta")?.string("versionId"), vb = b.resource.child("meta")?.string("versionId")
-            if let va, let vb, va != vb {
-                if let na = Int(va), let nb = Int(vb) { return na > nb }
-                return va > vb
+    /// resources contained in an older version); and the pairs that share a business identifier
+    /// but differ in code or subject (kept as two: labs put one accession number on every result
+    /// of an order).
+    /// guideline.md v3, one resource is read once: the key is type + business identifier (the
+    /// smallest, as one spelling), else type + fullUrl, else type + id. The newest wins: the later
+    /// `meta.lastUpdated` (as an instant), then `versionId` when both are all digits, then a digest
+    /// of the content; never the order of the entries.
+    static func olderVersions(_ items: [Item]) -> ([Int: Int], Set<Int>, [(Int, Int)]) {
+        func key(_ item: Item) -> String? {
+            let identifiers: [String] = item.resource.children("identifier").compactMap { e in
+                guard let system = e.string("system").map(Terminology.canonicalSystem), let v = e.string("value") else { return nil }
+                let value = Terminology.trimmed(v)
+                return system.isEmpty || value.isEmpty ? nil : system + "|" + value
             }
+            if let i = identifiers.min() { return item.type + "?identifier=" + i }
+            if let url = item.fullUrl { return item.type + "@" + url }
+            return item.id.map { item.type + "/" + $0 }
+        }
+        func digest(_ item: Item) -> String { SHA1.hex((try? JSONWriter().write(item.resource)) ?? []) }
+        func isNewer(_ a: Item, than b: Item) -> Bool {
             let la = a.resource.child("meta")?.string("lastUpdated").map(Identities.instant)
             let lb = b.resource.child("meta")?.string("lastUpdated").map(Identities.instant)
             if let la, let lb, la != lb { return la > lb }
-            return true
+            let va = a.resource.child("meta")?.string("versionId"), vb = b.resource.child("meta")?.string("versionId")
+            if let va, let vb, va != vb, let na = Int(va), let nb = Int(vb) { return na > nb }
+            return digest(a) > digest(b)
         }
+        /// What a shared identifier may not hide: another code or another subject.
+        func what(_ item: Item) -> String {
+            let codes = item.resource.child("code")?.children("coding").compactMap { c in
+                c.string("code").map { (c.string("system").map(Terminology.canonicalSystem) ?? "") + "|" + Terminology.trimmed($0) }
+            } ?? []
+            return Set(codes).sorted().joined(separator: ",") + "@" + (item.resource.child("subject")?.string("reference") ?? "")
+        }
+        var newest: [String: Int] = [:]
+        var out: Set<Int> = []
+        var distinct: [(Int, Int)] = []
+        var groupOf: [Int: String] = [:]
         for (index, item) in items.enumerated() where item.container == nil {
-            guard let key = item.fullUrl ?? item.id.map({ item.type + "/" + $0 }) else { continue }
-            if let other = newest[key] {
+            guard var k = key(item) else { continue }
+            if k.contains("?identifier="), let other = newest[k], what(items[other]) != what(item) {
+                distinct.append((other, index))
+                k += "#" + what(item)
+            }
+            groupOf[index] = k
+            if let other = newest[k] {
                 if isNewer(item, than: items[other]) {
                     out.insert(other)
-                    newest[key] = index
+                    newest[k] = index
                 } else {
                     out.insert(index)
                 }
             } else {
-                newest[key] = index
+                newest[k] = index
             }
         }
         var map: [Int: Int] = [:]
-        for index in out {
-            let item = items[index]
-            if let key = item.fullUrl ?? item.id.map({ item.type + "/" + $0 }), let n = newest[key] { map[index] = n }
-        }
+        for index in out { if let k = groupOf[index], let n = newest[k] { map[index] = n } }
         // A superseded entry's contained resources go with it.
         if !out.isEmpty {
             for (index, item) in items.enumerated() where item.container.map(out.contains) == true { out.insert(index) }
         }
-        return (map, out)
+        return (map, out, distinct)
     }
 
     /// The resource a reference string points to, seen from the resource at `from`.

@@ -87,6 +87,7 @@ final class FactContext {
         // interface.md v3: a BSN that fails the 11-test is no identity.
         for person in [patient] + partners.sorted() { _ = identities.of(person) }
         for (index, value) in identities.invalidBSNs { warn(index, .invalidBSN(value: value)) }
+        for (first, second) in input.sharedIdentifiers { warn(second, .sharedIdentifier(other: identities.name(first))) }
     }
 
     func warn(_ index: Int, _ kind: Warning.Kind) {
@@ -272,6 +273,7 @@ struct Warning: Hashable, CustomStringConvertible {
     enum Kind: Hashable {
         case notAWoman(gender: String)
         case invalidBSN(value: String)
+        case sharedIdentifier(other: String)
         case unresolved(field: String, reference: String, consequence: String)
         case notAFullDate(what: String, text: String)
         case afterEvaluationDate(what: String, text: String, date: CalendarDate)
@@ -307,6 +309,7 @@ struct Warning: Hashable, CustomStringConvertible {
         switch kind {
         case .notAWoman(let g): what = "gender is \(g); the card is about women"
         case .invalidBSN(let v): what = "BSN \(v) fails the 11-test; not used as an identifier"
+        case .sharedIdentifier(let other): what = "has the identifier of \(other) but another code or subject; read as another resource"
         case .unresolved(let field, let reference, let consequence): what = "\(field) \(reference) does not resolve; \(consequence)"
         case .notAFullDate(let w, let text): what = "\(w) \(text) is not a full date; treated as missing"
         case .afterEvaluationDate(let w, let text, let date): what = "\(w) \(text) is after the evaluation date \(date); treated as missing"
