@@ -185,8 +185,21 @@ final class FactContext {
         r.string("effectiveDateTime") ?? r.string("effectiveInstant") ?? r.child("effectivePeriod")?.string("start") ?? r.string("issued")
     }
 
+    /// guideline.md v3, the date of an event is its clinical date: the onset, never `recordedDate`
+    /// (an intake records a life's history in one afternoon); `onsetString` only when, trimmed,
+    /// it is exactly `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
     func conditionDateText(_ r: Element) -> String? {
-        r.string("onsetDateTime") ?? r.child("onsetPeriod")?.string("start") ?? r.string("recordedDate")
+        if let d = r.string("onsetDateTime") ?? r.child("onsetPeriod")?.string("start") { return d }
+        guard let s = r.string("onsetString").map(Terminology.trimmed) else { return nil }
+        let u = Array(s.utf8)
+        let digit = { (i: Int) in u[i] >= 0x30 && u[i] <= 0x39 }
+        let dash = UInt8(ascii: "-")
+        switch u.count {
+        case 4 where (0..<4).allSatisfy(digit): return s
+        case 7 where (0..<4).allSatisfy(digit) && u[4] == dash && (5..<7).allSatisfy(digit): return s
+        case 10 where (0..<4).allSatisfy(digit) && u[4] == dash && (5..<7).allSatisfy(digit) && u[7] == dash && (8..<10).allSatisfy(digit): return s
+        default: return nil
+        }
     }
 
     /// The first day of the lookback window: the evaluation date minus the lookback in calendar
