@@ -108,6 +108,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case notALoss = "rpl-not-a-loss"
     /// Answers saying not pregnant (a pregnancy status result that ends a pregnancy)
     case notPregnant = "rpl-not-pregnant"
+    /// Relationships that make a RelatedPerson the patient's partner
+    case partner = "rpl-partner"
     /// Interpretations and answers meaning positive
     case positive = "rpl-positive"
     /// Conditions that count as a pregnancy loss

@@ -133,7 +133,8 @@ enum FactRun {
     @Test func thePartnersSmokingIsNamedAsHis() throws {
         var s = S()
         s.fullUrls = "server"
-        s.add(.resource("RelatedPerson", [.primitive("id", "partner"), .complex("patient", [.primitive("reference", "PATIENT")]), .primitive("gender", "male")]))
+        s.add(.resource("RelatedPerson", [.primitive("id", "partner"), .complex("patient", [.primitive("reference", "PATIENT")]),
+                                          S.concept("relationship", "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "HUSB"), .primitive("gender", "male")]))
         s.add(.resource("Observation", [.primitive("id", "smoke"), .primitive("status", "final"), S.concept("code", S.loinc, "72166-2"),
                                         .complex("subject", [.primitive("reference", "RelatedPerson/partner")]),
                                         .primitive("effectiveDateTime", "2026-10-01"), S.concept("valueCodeableConcept", S.sct, "449868002")]))
@@ -197,7 +198,8 @@ enum FactRun {
         s.add(.resource("MedicationRequest", [.primitive("id", "enox"), .primitive("status", "active"), .primitive("intent", "order"),
                                               S.concept("medicationCodeableConcept", S.atc, "B01AB05"), S.subject,
                                               .complex("reasonCode", [.primitive("text", "Factor V Leiden")])]))
-        s.add(.resource("RelatedPerson", [.primitive("id", "partner"), .complex("patient", [.primitive("reference", "PATIENT")])]))
+        s.add(.resource("RelatedPerson", [.primitive("id", "partner"), .complex("patient", [.primitive("reference", "PATIENT")]),
+                                          S.concept("relationship", "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "HUSB")]))
         s.add(.resource("MedicationRequest", [.primitive("id", "his"), .primitive("status", "active"), .primitive("intent", "order"),
                                               S.concept("medicationCodeableConcept", S.atc, "A10BA02"),
                                               .complex("subject", [.primitive("reference", "RelatedPerson/partner")])]))

@@ -589,7 +589,9 @@ typealias S = Scenario
     /// guideline.md v2 (card: "man en vrouw"): the partner's smoking and alcohol misuse count, named as his.
     @Test func thePartnersSmokingAndAlcohol() throws {
         var s = S()
+        // guideline.md v3: the partner is a RelatedPerson coded as one (HUSB).
         s.add(.resource("RelatedPerson", [.primitive("id", "partner"), .complex("patient", [.primitive("reference", "PATIENT")]),
+                                          S.concept("relationship", "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "HUSB"),
                                           .primitive("gender", "male")]))
         let partner = Element.complex("subject", [.primitive("reference", "RelatedPerson/partner")])
         s.add(.resource("Observation", [.primitive("id", "smoke"), .primitive("status", "final"), S.concept("code", S.loinc, "72166-2"),
@@ -947,7 +949,8 @@ typealias S = Scenario
     /// guideline.md v2: only the patient's requests are judged against the drug list.
     @Test func thePartnersDrugsAreNotJudged() throws {
         var s = S()
-        s.add(.resource("RelatedPerson", [.primitive("id", "partner"), .complex("patient", [.primitive("reference", "PATIENT")]), .primitive("gender", "male")]))
+        s.add(.resource("RelatedPerson", [.primitive("id", "partner"), .complex("patient", [.primitive("reference", "PATIENT")]),
+                                          S.concept("relationship", "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "HUSB"), .primitive("gender", "male")]))
         s.fullUrls = "server"
         let his = Element.resource("MedicationRequest", [.primitive("id", "mr"), .primitive("status", "active"), .primitive("intent", "order"),
                                                          S.concept("medicationCodeableConcept", S.atc, "A10BA02"),

@@ -50,12 +50,12 @@ final class FactContext {
     /// Patient. No Patient, or two women, is not usable input.
     init(input: InputBundle, profiles: Profiles, date: CalendarDate) throws(Failure) {
         self.input = input
-        self.identities = Identities(input, terminology: profiles.terminology, preferredSystems: profiles.site.patientIdentifierSystems)
+        let identities = Identities(input, terminology: profiles.terminology, preferredSystems: profiles.site.patientIdentifierSystems)
+        self.identities = identities
         self.profiles = profiles
         self.date = date
         let patients = input.items.indices.filter { input.items[$0].type == "Patient" && input.items[$0].container == nil && !input.superseded.contains($0) }
         guard !patients.isEmpty else { throw Failure(message: "the Bundle has no Patient") }
-        var partners = Set(input.items.indices.filter { input.items[$0].type == "RelatedPerson" && !input.superseded.contains($0) })
         if patients.count == 1 {
             patient = patients[0]
         } else {
@@ -65,9 +65,27 @@ final class FactContext {
                     ? "the Bundle has \(patients.count) Patients and none is female: cannot tell who the patient is"
                     : "the Bundle has \(women.count) female Patients: one Bundle holds one patient")
             }
-            let woman = women[0]
-            patient = woman
-            partners.formUnion(patients.filter { $0 != woman })
+            patient = women[0]
+        }
+        // guideline.md v3 `partner`: a RelatedPerson of hers, current, whose relationship is
+        // exactly a partner code (a mother, a sister, a contact or an uncoded relation never is,
+        // whatever the order of entries); his Patient is the one that shares an identifier with
+        // him. Exactly one such person is the partner; two or more: none identifiable.
+        var people: [String: [Int]] = [:]
+        for i in input.items.indices where input.items[i].type == "RelatedPerson" && input.items[i].container == nil && !input.superseded.contains(i) {
+            let r = input.items[i].resource
+            guard r.string("active") != "false",
+                  r.child("period")?.string("end").flatMap(DayInterval.init(fhir:)).map({ $0.end >= date }) ?? true,
+                  r.children("relationship").contains(where: { profiles.terminology.matches($0, .partner) }) else { continue }
+            if let ref = r.child("patient"), let target = input.resolve(ref, from: i), target != patient { continue }
+            people[identities.of(i), default: []].append(i)
+        }
+        var partners = Set<Int>()
+        if people.count == 1, let related = people.values.first {
+            partners.formUnion(related)
+            let keys = Set(related.flatMap { i in input.items[i].resource.children("identifier").compactMap(identities.identifierKey) })
+            let her = patient
+            partners.formUnion(patients.filter { p in p != her && input.items[p].resource.children("identifier").contains { identities.identifierKey($0).map(keys.contains) == true } })
         }
         self.partners = partners
         var byType: [String: [Int]] = [:]
@@ -88,6 +106,7 @@ final class FactContext {
         for person in [patient] + partners.sorted() { _ = identities.of(person) }
         for (index, value) in identities.invalidBSNs { warn(index, .invalidBSN(value: value)) }
         for (first, second) in input.sharedIdentifiers { warn(second, .sharedIdentifier(other: identities.name(first))) }
+        if people.count > 1 { warn(patient, .severalPartners(count: people.count)) }
     }
 
     func warn(_ index: Int, _ kind: Warning.Kind) {
@@ -287,6 +306,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case notAWoman(gender: String)
         case invalidBSN(value: String)
         case sharedIdentifier(other: String)
+        case severalPartners(count: Int)
         case unresolved(field: String, reference: String, consequence: String)
         case notAFullDate(what: String, text: String)
         case afterEvaluationDate(what: String, text: String, date: CalendarDate)
@@ -323,6 +343,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case .notAWoman(let g): what = "gender is \(g); the card is about women"
         case .invalidBSN(let v): what = "BSN \(v) fails the 11-test; not used as an identifier"
         case .sharedIdentifier(let other): what = "has the identifier of \(other) but another code or subject; read as another resource"
+        case .severalPartners(let n): what = "\(n) people are recorded as her partner: no partner can be identified (his orders become a plan activity)"
         case .unresolved(let field, let reference, let consequence): what = "\(field) \(reference) does not resolve; \(consequence)"
         case .notAFullDate(let w, let text): what = "\(w) \(text) is not a full date; treated as missing"
         case .afterEvaluationDate(let w, let text, let date): what = "\(w) \(text) is after the evaluation date \(date); treated as missing"
