@@ -142,10 +142,22 @@ public struct Deliverer: Sendable {
     func deliver(_ outbox: Outbox) async throws -> Outcome {
         var answers = 0
         var failuresInARow = 0
-        for var message in try outbox.pending(destination: destination) {
+        // A batch that waits for its transaction is tried again after the others (its
+        // transaction may come later in the outbox): a second pass over what waited.
+        var waiting: [Outbox.Message] = []
+        var queue = try outbox.pending(destination: destination)
+        var secondPass = false
+        while true {
+            if queue.isEmpty {
+                guard !secondPass, !waiting.isEmpty else { break }
+                secondPass = true
+                queue = waiting
+                waiting = []
+            }
+            var message = queue.removeFirst()
             if Stop.requested { return .stopped }
             if try outbox.waitsForItsTransaction(message) {
-                log("pending \(message.name): waits until its transaction is delivered")
+                if secondPass { log("pending \(message.name): waits until its transaction is delivered") } else { waiting.append(message) }
                 continue
             }
             var attemptsThisRun = 0

@@ -49,12 +49,29 @@ public final class FHIRSender: Sender {
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             request.body = .bytes(ByteBuffer(bytes: message.body))
             do {
-                let response = try await client.execute(request, timeout: .milliseconds(Int64(max(timeout, 0.001) * 1000)))
-                let body = try await response.body.collect(upTo: 64 << 20)
-                let text = String(buffer: body)
-                let status = response.status.code
+                // The whole exchange, body included, within the timeout: a receiver that trickles
+                // its answer a byte at a time resets the read timeout forever (found by the new
+                // user's trial: a 124 s run with --timeout 5 --max-time 3).
+                let client = self.client, sending = request
+                let exchange: (status: UInt, text: String, location: String?, retryAfter: String?) = try await withThrowingTaskGroup(of: (UInt, String, String?, String?)?.self) { group in
+                    group.addTask {
+                        let response = try await client.execute(sending, timeout: .milliseconds(Int64(max(timeout, 0.001) * 1000)))
+                        let body = try await response.body.collect(upTo: 64 << 20)
+                        return (response.status.code, String(buffer: body), response.headers.first(name: "Location"), response.headers.first(name: "Retry-After"))
+                    }
+                    group.addTask {
+                        try await Task.sleep(nanoseconds: UInt64(max(timeout, 0.001) * 1_000_000_000))
+                        return nil
+                    }
+                    let first = try await group.next()!
+                    group.cancelAll()
+                    guard let first else { throw DeadlineExceeded(seconds: timeout) }
+                    return first
+                }
+                let text = exchange.text
+                let status = exchange.status
                 if (300..<400).contains(status) {
-                    let location = response.headers.first(name: "Location") ?? ""
+                    let location = exchange.location ?? ""
                     if [307, 308].contains(status), let next = Self.sameOrigin(location, from: url) {
                         url = next
                         continue
@@ -62,7 +79,7 @@ public final class FHIRSender: Sender {
                     return .dead("HTTP \(status) to \(location.isEmpty ? "no Location" : location): a redirect is not followed to another origin (nor a 301/302/303)\n\(text.prefix(2000))")
                 }
                 return Self.judge(text, status: status, sent: sent,
-                                  retryAfter: response.headers.first(name: "Retry-After").flatMap(Self.retryAfter))
+                                  retryAfter: exchange.retryAfter.flatMap(Self.retryAfter))
             } catch {
                 // Timeouts, refused or dropped connections: the request may or may not have arrived;
                 // the identities make a resend create nothing new.
@@ -70,6 +87,12 @@ public final class FHIRSender: Sender {
             }
         }
         return .dead("more than 3 redirects (307/308) within \(base)")
+    }
+
+    /// The answer did not arrive whole within the timeout.
+    struct DeadlineExceeded: Error, CustomStringConvertible {
+        let seconds: Double
+        var description: String { "no whole answer within \(seconds) s (timeout)" }
     }
 
     /// The URL a redirect names, when it is of the same origin as `from`.

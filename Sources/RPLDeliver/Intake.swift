@@ -16,6 +16,8 @@ public struct Intake: Sendable {
     public var items: [Item] = []
     public var operationOutcomes = 0
     public var notIndicated = 0
+    /// The inputs whose plan was not indicated (an empty transaction): their withdrawal batch goes alone.
+    var notIndicatedNames: Set<String> = []
     /// Lines (ndjson) that are not what apply writes: reported, not taken in; the rest is.
     public var problems: [String] = []
     /// Input refused whole (broken HL7 v2, XML that does not read): nothing is taken in or sent.
@@ -53,14 +55,33 @@ public struct Intake: Sendable {
         case "OperationOutcome":
             operationOutcomes += 1
         case "Bundle":
-            let entries = (object["entry"] as? [Any]) ?? []
-            guard !entries.isEmpty else { notIndicated += 1; return }
-            guard ["transaction", "batch"].contains(object["type"] as? String ?? "") else {
-                problems.append("\(place): a Bundle of type \(object["type"] as? String ?? "?"), not a transaction")
+            let identifier = (object["identifier"] as? [String: Any])?["value"] as? String
+            if object["entry"] != nil && !(object["entry"] is [Any]) {
+                problems.append("\(place): Bundle.entry is not a list")
                 return
             }
-            let identifier = (object["identifier"] as? [String: Any])?["value"] as? String
-            let what = object["type"] as? String == "batch" ? "batch" : "Bundle"
+            let entries = (object["entry"] as? [Any]) ?? []
+            guard !entries.isEmpty else {
+                notIndicated += 1
+                if let identifier { notIndicatedNames.insert(identifier) }
+                return
+            }
+            let type = object["type"] as? String ?? ""
+            guard ["transaction", "batch"].contains(type) else {
+                problems.append("\(place): a Bundle of type \(type.isEmpty ? "?" : type), not a transaction")
+                return
+            }
+            // Only what apply writes: every entry a resource with a POST or PUT request (a DELETE,
+            // an entry without a request, is not an order and is refused before anything is sent).
+            for (n, e) in entries.enumerated() {
+                let entry = e as? [String: Any]
+                let method = (entry?["request"] as? [String: Any])?["method"] as? String
+                guard entry?["resource"] is [String: Any], method == "POST" || method == "PUT" else {
+                    problems.append("\(place): entry \(n) is not a resource sent with POST or PUT (not what apply writes)")
+                    return
+                }
+            }
+            let what = type == "batch" ? (identifier.map(notIndicatedNames.contains) == true ? "batch (plan not indicated)" : "batch") : "Bundle"
             items.append(Item(kind: "fhir", name: identifier.map { "\(what) for \($0)" } ?? "\(what) at \(place)", body: body))
         default:
             problems.append("\(place): a \(object["resourceType"] as? String ?? "JSON object"), not a Bundle")

@@ -200,15 +200,21 @@ public final class Outbox {
     }
 
     /// Whether `message` is a batch of withdrawals whose transaction (the same `Bundle.identifier`,
-    /// taken in before it, same destination) is not delivered yet: it is sent after its
-    /// transaction (interface.md v3), so it waits.
+    /// same destination) is not delivered: it is sent after its transaction (interface.md v3),
+    /// so it waits, whatever order the two were taken in, and also while its transaction has not
+    /// arrived at all (a batch without its plan would withdraw proposals whose replacements were
+    /// never sent). A batch whose plan was "not indicated" (an empty transaction, never sent) is
+    /// named so at intake and goes alone.
     public func waitsForItsTransaction(_ message: Message) throws -> Bool {
         guard message.kind == "fhir", message.name.hasPrefix("batch for ") else { return false }
         let transaction = "Bundle for " + message.name.dropFirst("batch for ".count)
-        return try db.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE destination = ? AND kind = 'fhir' AND name = ? AND id < ? AND state != 'delivered'",
-                             arguments: [message.destination, transaction, message.id]) ?? 0
-        } > 0
+        let (all, delivered) = try db.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE destination = ? AND kind = 'fhir' AND name = ?",
+                              arguments: [message.destination, transaction]) ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE destination = ? AND kind = 'fhir' AND name = ? AND state = 'delivered'",
+                              arguments: [message.destination, transaction]) ?? 0)
+        }
+        return all == 0 || delivered < all
     }
 
     /// A state change, synced before the next message is sent.

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import RPLDeliver
 
 /// `rpl-adapter deliver` (it runs this program): what `apply` wrote, to the receiving system,
@@ -104,6 +107,11 @@ struct Deliver: AsyncParsableCommand {
         guard (fhir == nil) != (mllp == nil) else { throw ValidationError("give one receiver: --fhir BASE_URL or --mllp HOST:PORT") }
         if let mllp, Self.hostPort(mllp) == nil { throw ValidationError("--mllp must be HOST:PORT") }
         if let fhir, !(fhir.hasPrefix("http://") || fhir.hasPrefix("https://")) { throw ValidationError("--fhir must be an http or https URL") }
+        // Credentials in the URL would be in every log line and the outbox (the URL names the
+        // destination): refused, without echoing them; a token goes in --header.
+        if let fhir, let authority = fhir.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first, authority.contains("@") {
+            throw ValidationError("--fhir must not carry credentials (user:password@): give them as --header 'Authorization: …'")
+        }
         if resume && file != "-" { throw ValidationError("--resume reads no input") }
         guard maxAttempts >= 1, maxWait >= 0, timeout > 0, maxConsecutiveFailures >= 1, (maxTime ?? 1) > 0 else {
             throw ValidationError("--max-attempts ≥ 1, --max-wait ≥ 0, --timeout > 0, --max-consecutive-failures ≥ 1, --max-time > 0")
@@ -123,8 +131,18 @@ struct Deliver: AsyncParsableCommand {
         return hostPort(hp).map { MLLPSender.destination(host: $0.0, port: $0.1) }
     }
 
+    /// One line on standard error. A closed or full standard error loses the line, never the run
+    /// (FileHandle.write traps on a write error: an integration engine may close it).
     static func log(_ line: String) {
-        FileHandle.standardError.write(Data(("rpl-adapter deliver: " + line + "\n").utf8))
+        let bytes = Array(("rpl-adapter deliver: " + line + "\n").utf8)
+        bytes.withUnsafeBytes { b in
+            var offset = 0
+            while offset < b.count {
+                let n = Glibc.write(2, b.baseAddress! + offset, b.count - offset)
+                if n <= 0 { return }
+                offset += n
+            }
+        }
     }
 
     /// The outbox at `outbox`, or the exit code: 74 unusable, 66 missing (`mustExist`).
@@ -255,7 +273,11 @@ struct Deliver: AsyncParsableCommand {
             func line(_ c: Outbox.Counts) -> String { "pending \(c.pending), delivered \(c.delivered), dead \(c.dead)" }
             text = "total: " + line(total) + "\n" + by.map { "\($0.0.isEmpty ? "(none)" : $0.0): \(line($0.1))\n" }.joined()
         }
-        FileHandle.standardOutput.write(Data(text.utf8))
+        // A closed standard output is a write error (exit 74), not a trap.
+        signal(SIGPIPE, SIG_IGN)
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { b in Glibc.write(1, b.baseAddress!, b.count) }
+        if written != bytes.count { throw ExitCode(74) }
     }
 
     func requeue() throws {

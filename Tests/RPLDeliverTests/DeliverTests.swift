@@ -40,21 +40,40 @@ import RPLAdapter
 
     @Test func ndjsonLinesAreBundlesOperationOutcomesAndEmptyBundlesAreCountedNotSent() {
         let lines = [
-            #"{"resourceType":"Bundle","type":"transaction","identifier":{"value":"Bundle/a"},"entry":[{"resource":{"resourceType":"Patient"}}]}"#,
+            #"{"resourceType":"Bundle","type":"transaction","identifier":{"value":"Bundle/a"},"entry":[{"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}]}"#,
             #"{"resourceType":"OperationOutcome","issue":[]}"#,
             #"{"resourceType":"Bundle","type":"transaction","identifier":{"value":"Bundle/b"}}"#,
             "",
             "not json",
             #"{"resourceType":"Patient"}"#,
-            #"{"resourceType":"Bundle","type":"batch","identifier":{"value":"Bundle/a"},"entry":[{"resource":{"resourceType":"ServiceRequest"}}]}"#,
+            #"{"resourceType":"Bundle","type":"batch","identifier":{"value":"Bundle/a"},"entry":[{"resource":{"resourceType":"ServiceRequest"},"request":{"method":"PUT","url":"ServiceRequest/1"}}]}"#,
         ].joined(separator: "\n")
         let intake = Intake.read(Array(lines.utf8))
         #expect(intake.items.map(\.name) == ["Bundle for Bundle/a", "batch for Bundle/a"])
         #expect(intake.operationOutcomes == 1 && intake.notIndicated == 1)
         #expect(intake.problems.count == 2)
         // One pretty-printed Bundle is one message, its bytes as given.
-        let pretty = "{\n  \"resourceType\": \"Bundle\",\n  \"type\": \"transaction\",\n  \"entry\": [{\"resource\": {\"resourceType\": \"Patient\"}}]\n}\n"
+        let pretty = "{\n  \"resourceType\": \"Bundle\",\n  \"type\": \"transaction\",\n  \"entry\": [{\"resource\": {\"resourceType\": \"Patient\"}, \"request\": {\"method\": \"POST\", \"url\": \"Patient\"}}]\n}\n"
         #expect(Intake.read(Array(pretty.utf8)).items.first?.body == Array(pretty.utf8))
+    }
+
+    /// What apply does not write is refused before anything is sent (the new user's trial: a
+    /// conditional DELETE, an entry without a request, `entry` not a list were forwarded or
+    /// counted as "not indicated"); a batch whose plan was not indicated goes alone.
+    @Test func onlyWhatApplyWritesIsTakenIn() {
+        for bad in [
+            #"{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"DELETE","url":"ServiceRequest?identifier=x"}}]}"#,
+            #"{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient"}}]}"#,
+            #"{"resourceType":"Bundle","type":"transaction","entry":"notalist"}"#,
+        ] {
+            let intake = Intake.read(Array(bad.utf8))
+            #expect(intake.items.isEmpty && intake.problems.count == 1 && intake.notIndicated == 0, "\(bad)")
+        }
+        let notIndicated = [
+            #"{"resourceType":"Bundle","type":"transaction","identifier":{"value":"Bundle/c"}}"#,
+            #"{"resourceType":"Bundle","type":"batch","identifier":{"value":"Bundle/c"},"entry":[{"resource":{"resourceType":"ServiceRequest"},"request":{"method":"PUT","url":"ServiceRequest/1"}}]}"#,
+        ].joined(separator: "\n")
+        #expect(Intake.read(Array(notIndicated.utf8)).items.map(\.name) == ["batch (plan not indicated) for Bundle/c"])
     }
 
     static let xmlBundle = """
@@ -380,19 +399,23 @@ func remove(_ path: String) {
         let path = temporaryOutbox()
         defer { remove(path) }
         let box = try Outbox(path: path)
-        try box.add([("fhir", "Bundle for Bundle/x", [1]), ("fhir", "batch for Bundle/x", [2]), ("fhir", "batch for Bundle/y", [3])], destination: "http://x")
+        // Taken in batch first (an engine may reorder lines), a batch whose plan was not indicated
+        // (it goes alone), and a batch whose transaction never came (it waits: the new user's
+        // trial found both sent at once).
+        try box.add([("fhir", "batch for Bundle/x", [2]), ("fhir", "Bundle for Bundle/x", [1]), ("fhir", "batch (plan not indicated) for Bundle/y", [3]),
+                     ("fhir", "batch for Bundle/z", [4])], destination: "http://x")
         var p = RetryPolicy()
         p.maxAttempts = 1
-        // The transaction is refused for now (retried): its batch waits; another's batch goes.
+        // The transaction is refused for now (retried): its batch waits; the not-indicated batch goes.
         let refusing = Scripted([.retry("HTTP 503", retryAfter: nil)])
         #expect(try await Deliverer(sender: refusing, destination: "http://x", policy: p, log: { _ in }).run(box) == .done)
-        #expect(refusing.sent == ["Bundle for Bundle/x", "batch for Bundle/y"])
-        #expect(try box.counts() == Outbox.Counts(pending: 2, delivered: 1))
-        // Delivered next time: then its batch.
+        #expect(refusing.sent == ["Bundle for Bundle/x", "batch (plan not indicated) for Bundle/y"])
+        #expect(try box.counts() == Outbox.Counts(pending: 3, delivered: 1))
+        // Delivered next time: then its batch, in the same run; the lone batch still waits.
         let fine = Scripted([])
         _ = try await Deliverer(sender: fine, destination: "http://x", policy: p, log: { _ in }).run(box)
         #expect(fine.sent == ["Bundle for Bundle/x", "batch for Bundle/x"])
-        #expect(try box.counts() == Outbox.Counts(delivered: 3))
+        #expect(try box.counts() == Outbox.Counts(pending: 1, delivered: 3))
     }
 }
 
