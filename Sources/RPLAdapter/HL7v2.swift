@@ -15,6 +15,7 @@ public enum HL7v2 {
         let system = requester?.child("identifier")?.string("system") ?? "no identifier"
         return "HL7 v2 output needs the ordering provider's AGB code in ORC-12 (\(agbSystems.sorted().joined(separator: " or "))); the requester is identified by \(system)"
             + (system == uziSystem ? " (a UZI number is not an AGB code)" : "")
+            + (agbSystems.contains(Terminology.canonicalSystem(system)) ? " whose value is not an AGB code (digits only)" : "")
     }
 
     /// The national patient number (BSN) and the AGB code of a care provider, by URI or OID.
@@ -24,8 +25,10 @@ public enum HL7v2 {
 
     /// The requester's AGB code, when it is identified by one.
     public static func agb(_ requester: Element?) -> String? {
-        guard let i = requester?.child("identifier"), let system = i.string("system"), agbSystems.contains(system) else { return nil }
-        return i.string("value")
+        guard let i = requester?.child("identifier"), let system = i.string("system").map(Terminology.canonicalSystem), agbSystems.contains(system),
+              let value = i.string("value").map(Terminology.trimmed), !value.isEmpty, value.allSatisfy(\.isASCII), value.allSatisfy(\.isNumber) else { return nil }
+        // An AGB code is digits (8): anything else is not one (it would be escaped into ORC-12).
+        return value
     }
 
     /// HL7 v2.5.1 lengths (chapter 2A component tables; the field lengths of chapters 2, 3, 4):
@@ -178,8 +181,16 @@ public enum HL7v2 {
     /// authority configured is left out with a warning; with none left the patient is refused.
     static func patientIdentifiers(_ p: Element, site: SiteSettings, _ fit: inout Fit) throws(Refusal) -> String {
         var repetitions: [String] = []
-        for (n, i) in p.children("identifier").enumerated() {
-            guard let system = i.string("system"), let value = i.string("value") else { continue }
+        // Current identifiers as one spelling (trimmed, OID systems as URIs), each once, the BSN
+        // first, then sorted: a resend with another order or spelling is the same message.
+        var seen: Set<String> = []
+        let current: [(n: Int, system: String, value: String)] = p.children("identifier").enumerated().compactMap { n, i in
+            guard let key = Identities.identifierKey(i), seen.insert(key).inserted, let bar = key.firstIndex(of: "|") else { return nil }
+            return (n, String(key[..<bar]), String(key[key.index(after: bar)...]))
+        }.sorted { a, b in
+            ((bsnSystems.contains(a.system) ? 0 : 1), a.system, a.value) < ((bsnSystems.contains(b.system) ? 0 : 1), b.system, b.value)
+        }
+        for (n, system, value) in current {
             let location = "Patient.identifier[\(n)]"
             let authority: String, type: String
             if bsnSystems.contains(system) {

@@ -17,6 +17,8 @@ final class Identities {
     private var known: [Int: String] = [:]
     /// Identifiers that claim to be a BSN but fail the 11-test: ignored, and said (index, value).
     private(set) var invalidBSNs: [(Int, String)] = []
+    /// People with two different valid BSNs (one is wrong: the smallest is used, and said).
+    private(set) var conflictingBSNs: [Int] = []
 
     init(_ input: InputBundle, terminology: Terminology, preferredSystems: [String] = []) {
         self.input = input
@@ -36,7 +38,9 @@ final class Identities {
 
     /// A business identifier as `system|value`, the system canonical (an OID as its URI), both
     /// trimmed; nil without both, or for one no longer in use (`use` old, an ended period).
-    func identifierKey(_ e: Element) -> String? {
+    func identifierKey(_ e: Element) -> String? { Identities.identifierKey(e) }
+
+    static func identifierKey(_ e: Element) -> String? {
         guard let system = e.string("system").map(Terminology.canonicalSystem), let raw = e.string("value") else { return nil }
         let value = Terminology.trimmed(raw)
         guard !system.isEmpty, !value.isEmpty, e.string("use") != "old", e.child("period")?.string("end") == nil else { return nil }
@@ -60,16 +64,20 @@ final class Identities {
     func personIdentifier(_ index: Int) -> String? {
         let r = input.items[index].resource
         var keys: [String] = []
+        var bsns: Set<String> = []
         for e in r.children("identifier") {
             guard let key = identifierKey(e) else { continue }
             if key.hasPrefix(Self.bsnSystem + "|") {
                 let value = String(key.dropFirst(Self.bsnSystem.count + 1))
-                if Self.passesElevenTest(value) { return key }
+                if Self.passesElevenTest(value) { bsns.insert(key); continue }
                 if !invalidBSNs.contains(where: { $0.0 == index && $0.1 == value }) { invalidBSNs.append((index, value)) }
                 continue
             }
             keys.append(key)
         }
+        // Two valid BSNs: the smallest (never the first by position), and said.
+        if bsns.count > 1, !conflictingBSNs.contains(index) { conflictingBSNs.append(index) }
+        if let bsn = bsns.min() { return bsn }
         for system in preferredSystems {
             if let key = keys.filter({ $0.hasPrefix(system + "|") }).min() { return key }
         }

@@ -62,13 +62,38 @@ import TestSupport
         let profiles = try site(Self.mrnAuthority)
         let out = try InProcess.hl7v2(typical(identifiers: [(Self.mrn, "H123456"), ("http://fhir.nl/fhir/NamingSystem/bsn", "999911120")]),
                                       profiles: profiles, requester: Self.agb)
-        #expect(pid(out.messages)[3] == "H123456^^^UMCU^MR~999911120^^^NLMINBIZA^NNNLD")
+        // The BSN first, then sorted: not the order of the record (the new user's trial).
+        #expect(pid(out.messages)[3] == "999911120^^^NLMINBIZA^NNNLD~H123456^^^UMCU^MR")
         #expect(out.warnings.isEmpty, "\(out.warnings)")
         // Type PI unless given; the BSN by its OID.
         let pi = try site(Self.mrnAuthority.replacingOccurrences(of: #", {"name": "type", "valueCode": "MR"}"#, with: ""))
         let byOID = try InProcess.hl7v2(typical(identifiers: [("urn:oid:2.16.840.1.113883.2.4.6.3", "999911120"), (Self.mrn, "H123456")]),
                                         profiles: pi, requester: Self.agb)
         #expect(pid(byOID.messages)[3] == "999911120^^^NLMINBIZA^NNNLD~H123456^^^UMCU^PI")
+    }
+
+    /// The new user's trial: PID-3 followed the record's order, kept padding, sent an old MRN and
+    /// the BSN twice (by URI and by OID); two valid BSNs made the identity follow the first.
+    @Test func pid3IsOneSpellingWhateverTheRecord() throws {
+        let profiles = try site(Self.mrnAuthority)
+        let messy = try InProcess.hl7v2(typical(identifiers: [(Self.mrn, " H123456"), ("urn:oid:2.16.840.1.113883.2.4.6.3", "999911120 "),
+                                                               ("http://fhir.nl/fhir/NamingSystem/bsn", "999911120")]), profiles: profiles, requester: Self.agb)
+        #expect(pid(messy.messages)[3] == "999911120^^^NLMINBIZA^NNNLD~H123456^^^UMCU^MR")
+        var old = typical(identifiers: [("http://fhir.nl/fhir/NamingSystem/bsn", "999911120")])
+        old.patient.children.insert(.complex("identifier", [.primitive("use", "old"), .primitive("system", Self.mrn), .primitive("value", "H000001")]), at: 1)
+        #expect(pid(try InProcess.hl7v2(old, profiles: profiles, requester: Self.agb).messages)[3] == "999911120^^^NLMINBIZA^NNNLD")
+    }
+
+    @Test func twoValidBSNsGiveTheSameIdentityInEitherOrderAndAWarning() throws {
+        let ab = try InProcess.apply(typical(identifiers: [("http://fhir.nl/fhir/NamingSystem/bsn", "999911132"), ("http://fhir.nl/fhir/NamingSystem/bsn", "999911120")]))
+        let ba = try InProcess.apply(typical(identifiers: [("http://fhir.nl/fhir/NamingSystem/bsn", "999911120"), ("http://fhir.nl/fhir/NamingSystem/bsn", "999911132")]))
+        #expect(Set(ab.resources("ServiceRequest").compactMap { $0.string("id") }) == Set(ba.resources("ServiceRequest").compactMap { $0.string("id") }))
+        #expect(ab.stderr.contains("two different valid BSNs"))
+    }
+
+    @Test func anAGBCodeIsDigits() throws {
+        #expect(HL7v2.agb(SiteSettings.requester("http://fhir.nl/fhir/NamingSystem/agb-z|0123^45|6")) == nil)
+        #expect(HL7v2.agb(SiteSettings.requester("urn:oid:2.16.840.1.113883.2.4.6.1| 01234567")) == "01234567")
     }
 
     @Test func anIdentifierWithoutAnAuthorityIsLeftOutOrRefusedWhenNoneRemain() throws {

@@ -105,6 +105,7 @@ final class FactContext {
         // interface.md v3: a BSN that fails the 11-test is no identity.
         for person in [patient] + partners.sorted() { _ = identities.of(person) }
         for (index, value) in identities.invalidBSNs { warn(index, .invalidBSN(value: value)) }
+        for index in identities.conflictingBSNs { warn(index, .conflictingBSNs) }
         for (first, second) in input.sharedIdentifiers { warn(second, .sharedIdentifier(other: identities.name(first))) }
         if people.count > 1 { warn(patient, .severalPartners(count: people.count)) }
     }
@@ -307,6 +308,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case invalidBSN(value: String)
         case sharedIdentifier(other: String)
         case severalPartners(count: Int)
+        case conflictingBSNs
         case unresolved(field: String, reference: String, consequence: String)
         case notAFullDate(what: String, text: String)
         case afterEvaluationDate(what: String, text: String, date: CalendarDate)
@@ -343,6 +345,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case .notAWoman(let g): what = "gender is \(g); the card is about women"
         case .invalidBSN(let v): what = "BSN \(v) fails the 11-test; not used as an identifier"
         case .sharedIdentifier(let other): what = "has the identifier of \(other) but another code or subject; read as another resource"
+        case .conflictingBSNs: what = "two different valid BSNs: the smallest is used as her identity; check which is hers"
         case .severalPartners(let n): what = "\(n) people are recorded as her partner: no partner can be identified (his orders become a plan activity)"
         case .unresolved(let field, let reference, let consequence): what = "\(field) \(reference) does not resolve; \(consequence)"
         case .notAFullDate(let w, let text): what = "\(w) \(text) is not a full date; treated as missing"
