@@ -25,7 +25,7 @@ struct Apply: ParsableCommand {
     @Option(name: .long, help: "Evaluation date YYYY-MM-DD (default: Bundle.timestamp, else today).")
     var asOf: String?
 
-    @Option(name: .long, help: "auto, json, xml or ndjson (one Bundle per line). Default auto.")
+    @Option(name: .long, help: "auto, json, xml or ndjson (one Bundle per line).")
     var inputFormat: InputFormat = .auto
 
     @Option(name: .long, help: "json, xml or hl7v2 (HL7 v2.5.1 OML^O21 laboratory orders; needs a requester). Default: the input's format.")

@@ -21,7 +21,7 @@ struct Convert: ParsableCommand {
     @Flag(name: .long, help: "Indented output.")
     var pretty = false
 
-    @Argument(help: "Input file, or - for standard input (the default).")
+    @Argument(help: "Input file, or - for standard input.")
     var file: String = "-"
 
     func run() throws {

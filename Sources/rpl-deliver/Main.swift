@@ -40,7 +40,7 @@ struct Deliver: AsyncParsableCommand {
     @Option(name: .long, help: "HOST:PORT of an MLLP (HL7 v2) listener.")
     var mllp: String?
 
-    @Option(name: .long, help: "The outbox database (default rpl-outbox.sqlite in the working directory).")
+    @Option(name: .long, help: "The outbox database, in the working directory unless a path is given.")
     var outbox = "rpl-outbox.sqlite"
 
     @Flag(name: .long, help: "Send what is pending for this destination; read no input.")
@@ -58,25 +58,25 @@ struct Deliver: AsyncParsableCommand {
     @Option(name: .long, help: "With --requeue-dead: only the messages for this destination (a FHIR base URL, or HOST:PORT of MLLP); it never re-targets them.")
     var destination: String?
 
-    @Option(name: .long, help: "With --requeue-dead: dead messages taken in longer ago than this many days need --force (default 14: orders go stale).")
+    @Option(name: .long, help: "With --requeue-dead: dead messages taken in longer ago than this many days need --force (orders go stale).")
     var maxAge = 14.0
 
     @Flag(name: .long, help: "With --requeue-dead: requeue dead messages older than --max-age too.")
     var force = false
 
-    @Option(name: .long, help: "Attempts per message in one run before it is left pending (default 8).")
+    @Option(name: .long, help: "Attempts per message in one run before it is left pending.")
     var maxAttempts = 8
 
-    @Option(name: .long, help: "The longest wait between two attempts, in seconds (default 300); a Retry-After beyond it leaves the message pending.")
+    @Option(name: .long, help: "The longest wait between two attempts, in seconds; a Retry-After beyond it leaves the message pending.")
     var maxWait = 300.0
 
-    @Option(name: .long, help: "Failures in a row (no answer, refused, retried answers) that stop the destination, everything left pending (default 5).")
+    @Option(name: .long, help: "Failures in a row (no answer, refused, retried answers) that stop the destination, everything left pending.")
     var maxConsecutiveFailures = 5
 
     @Option(name: .long, help: "The longest a whole run may take, in seconds; then it stops, the rest pending (exit 75).")
     var maxTime: Double?
 
-    @Option(name: .long, help: "Seconds to wait for an answer (default 30; connecting at most 10).")
+    @Option(name: .long, help: "Seconds to wait for a whole answer (connecting at most 10).")
     var timeout = 30.0
 
     @Option(name: .long, help: "NAME:VALUE, an HTTP header for every request (e.g. Authorization: Bearer …); never stored, logged or echoed.")
@@ -85,7 +85,7 @@ struct Deliver: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not wait for the outbox's writes to reach the disk (for measuring only: a machine crash may lose messages).")
     var noSync = false
 
-    @Argument(help: "What apply wrote (JSON, ndjson, XML, HL7 v2), or - for standard input (the default).")
+    @Argument(help: "What apply wrote (JSON, ndjson, XML, HL7 v2), or - for standard input.")
     var file = "-"
 
     func validate() throws {

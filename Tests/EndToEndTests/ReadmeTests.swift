@@ -27,6 +27,22 @@ import Testing
         #expect(bundle.children("entry").contains { $0.child("resource")?.resource?.name == "CarePlan" })
     }
 
+    /// Every subcommand's --help has an example, and each default is said once (issue 15: the
+    /// help text and argument-parser both printed them).
+    @Test func everyHelpHasAnExampleAndSaysEachDefaultOnce() throws {
+        for command in [["apply"], ["convert"], ["replay"], ["profiles", "check"], ["deliver"]] {
+            let r = try ConvertCommandTests.run(command + ["--help"])
+            let text = String(decoding: r.stdout, as: UTF8.self)
+            #expect(text.contains("Example"), "\(command)")
+            // One option's paragraph: from a line starting with "  -" to the next.
+            var paragraphs: [String] = []
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("  -") || line.hasPrefix("  <") { paragraphs.append(String(line)) } else if !paragraphs.isEmpty { paragraphs[paragraphs.count - 1] += " " + line }
+            }
+            for p in paragraphs { #expect(p.lowercased().components(separatedBy: "default").count <= 2, "\(command): \(p)") }
+        }
+    }
+
     @Test func theHL7ExampleIsWhatTheProgramWrites() throws {
         let shown = try Self.block(after: "The first segments of the bundled example\nwith a requester:")
         let r = try ConvertCommandTests.run(["apply", "--output-format", "hl7v2", "--requester", "http://fhir.nl/fhir/NamingSystem/agb-z|01234567",
