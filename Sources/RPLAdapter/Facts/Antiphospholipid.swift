@@ -28,8 +28,14 @@ enum Antiphospholipid: FactSource {
             let r = c.resource(index)
             let code = r.child("code")
             if c.terminology.matches(code, .antiphospholipidSyndrome) {
+                // guideline.md v3: verificationStatus confirmed or absent (optional in R4 and the
+                // zib: a recorded diagnosis is a diagnosis); APS does not resolve, but a record
+                // that says resolved is a warning, not a diagnosis.
                 let verification = c.terminology.codes(of: r.child("verificationStatus")).map(\.code)
-                if verification.contains("confirmed") {
+                let clinical = c.terminology.codes(of: r.child("clinicalStatus")).map(\.code)
+                if clinical.contains("resolved") {
+                    c.warn(index, .notConfirmed(what: "antiphospholipid syndrome", status: "resolved", consequence: "not read as a known APS; the antibody tests are still ordered"))
+                } else if verification.isEmpty || verification.contains("confirmed") {
                     facts.apsDiagnosed.append(Finding(c.text(code), Source(index)))
                 } else {
                     c.warn(index, .notConfirmed(what: "antiphospholipid syndrome", status: verification.first ?? "not given",
