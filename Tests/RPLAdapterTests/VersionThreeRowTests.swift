@@ -27,6 +27,32 @@ import TestSupport
         #expect(resolved.stderr.contains("resolved"))
     }
 
+    /// `lifestyleRisk` v3: the newest smoking status wins; a period of smoking that ended is not
+    /// current; the zib TobaccoUse concept is read.
+    @Test func anExSmokerTodayIsNoSmoker() throws {
+        func status(_ id: String, _ code: String, _ value: String, date: Element) -> Element {
+            .resource("Observation", [.primitive("id", id), .primitive("status", "final"), S.concept("code", code == "72166-2" ? S.loinc : S.sct, code),
+                                      S.subject, date, S.concept("valueCodeableConcept", S.sct, value)])
+        }
+        let smoker2019 = status("s1", "72166-2", "77176002", date: .primitive("effectiveDateTime", "2019-03-01"))
+        let exNow = status("s2", "72166-2", "8517006", date: .primitive("effectiveDateTime", "2026-10-01"))
+        for order in [[smoker2019, exNow], [exNow, smoker2019]] {
+            var s = S()
+            for r in order { s.add(r) }
+            #expect(!(try InProcess.apply(s).fired.contains("RPL-LIFESTYLE")))
+        }
+        var smokes = S()
+        smokes.add(smoker2019)
+        #expect(try InProcess.apply(smokes).fired.contains("RPL-LIFESTYLE"))
+        // zib TobaccoUse, smoking from 2015 to 2020: not current.
+        var ended = S()
+        ended.add(status("t", "365980008", "449868002", date: .complex("effectivePeriod", [.primitive("start", "2015-01-01"), .primitive("end", "2020-06-30")])))
+        #expect(!(try InProcess.apply(ended).fired.contains("RPL-LIFESTYLE")))
+        var zib = S()
+        zib.add(status("t", "365980008", "230059006", date: .complex("effectivePeriod", [.primitive("start", "2015-01-01")])))
+        #expect(try InProcess.apply(zib).fired.contains("RPL-LIFESTYLE"))
+    }
+
     /// `familyHistoryRPL`: siblings include twins (TWINSIS …), as guideline.md lists.
     @Test func aTwinSisterWithRecurrentMiscarriageIsFamilyHistory() throws {
         var s = S(birthDate: "1992-05-01", losses: ["2024-01-10", "2025-03-10", "2026-01-22"])

@@ -15,8 +15,16 @@ enum Lifestyle: FactSource {
         var person: FactContext.Person
     }
 
+    struct Smoking {
+        var date: CalendarDate?
+        var index: Int
+        var current: Bool
+        var person: FactContext.Person
+    }
+
     static func read(_ c: FactContext, into facts: inout Facts) {
         var bmi: [BMI] = []
+        var smoking: [Smoking] = []
         // One pass in input order: misuse (Conditions) and smoking (Observations) in the order given.
         for index in c.items(["Condition", "Observation"]) {
             let r = c.resource(index)
@@ -33,8 +41,15 @@ enum Lifestyle: FactSource {
             guard c.usableObservation(r) else { continue }
             let who = c.person(index)
             guard who != .other else { continue }
-            if c.terminology.matches(code, .smokingStatus), c.terminology.matches(r.child("valueCodeableConcept"), .currentSmoker) {
-                facts.lifestyleRisks.append(Finding(who == .partner ? "partner smokes" : "smokes", Source(index)))
+            if c.terminology.matches(code, .smokingStatus) {
+                // guideline.md v3: the newest evidence of the state wins (an ex-smoker now is not a
+                // smoker because of a 2019 record); a period of use that ended is not current.
+                let period = r.child("effectivePeriod")
+                let endText = period?.string("end")
+                let when = (endText ?? r.string("effectiveDateTime") ?? period?.string("start") ?? r.string("issued")).flatMap(DayInterval.init(fhir:))
+                let current = c.terminology.matches(r.child("valueCodeableConcept"), .currentSmoker)
+                    && (endText.flatMap(DayInterval.init(fhir:)).map { $0.end >= c.date } ?? true)
+                smoking.append(Smoking(date: when?.end, index: index, current: current, person: who))
             }
             if c.terminology.matches(code, .bmi), let d = c.dated(index, c.observationDateText(r), what: "date") {
                 if let text = r.child("valueQuantity")?.string("value"), let v = Double(text) {
@@ -47,7 +62,14 @@ enum Lifestyle: FactSource {
             }
         }
         for who in [FactContext.Person.patient, .partner] {
-            guard let latest = bmi.filter({ $0.person == who }).max(by: { ($0.date, $0.index) < ($1.date, $1.index) }) else { continue }
+            // Undated records are older than dated ones; ties by identity, never entry order.
+            func key(_ s: Smoking) -> (Int, String) { (s.date?.dayNumber ?? Int.min, c.identities.of(s.index)) }
+            if let newest = smoking.filter({ $0.person == who }).max(by: { key($0) < key($1) }), newest.current {
+                facts.lifestyleRisks.append(Finding(who == .partner ? "partner smokes" : "smokes", Source(newest.index)))
+            }
+        }
+        for who in [FactContext.Person.patient, .partner] {
+            guard let latest = bmi.filter({ $0.person == who }).max(by: { ($0.date, c.identities.of($0.index)) < ($1.date, c.identities.of($1.index)) }) else { continue }
             let whose = who == .partner ? "partner's " : ""
             let v = latest.value
             if v >= c.defaults.bmiHigh {
