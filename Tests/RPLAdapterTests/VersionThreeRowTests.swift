@@ -53,6 +53,23 @@ import TestSupport
         #expect(try InProcess.apply(zib).fired.contains("RPL-LIFESTYLE"))
     }
 
+    /// "Current means current on the evaluation date": an aspirin statement still `active` but
+    /// ended years ago is not taken now: aspirin is proposed (with a warning); one still running is.
+    @Test func anActiveStatementThatEndedYearsAgoIsNotTakenNow() throws {
+        func withAspirin(_ period: Element) -> S {
+            var s = S()
+            s.add(S.condition("aps", S.sct, "26843008", onset: "2020-04-01"))
+            s.add(.resource("MedicationStatement", [.primitive("id", "asa"), .primitive("status", "active"),
+                                                    S.concept("medicationCodeableConcept", S.atc, "B01AC06"), S.subject, period]))
+            return s
+        }
+        let ended = try InProcess.apply(withAspirin(.complex("effectivePeriod", [.primitive("start", "2018-01-01"), .primitive("end", "2019-06-30")])))
+        #expect(ended.requests("aspirin-low-dose").count == 1)
+        #expect(ended.stderr.contains("status active, ended on 2019-06-30"))
+        let running = try InProcess.apply(withAspirin(.complex("effectivePeriod", [.primitive("start", "2026-01-01")])))
+        #expect(running.requests("aspirin-low-dose").isEmpty)
+    }
+
     /// `familyHistoryRPL`: siblings include twins (TWINSIS …), as guideline.md lists.
     @Test func aTwinSisterWithRecurrentMiscarriageIsFamilyHistory() throws {
         var s = S(birthDate: "1992-05-01", losses: ["2024-01-10", "2025-03-10", "2026-01-22"])

@@ -50,7 +50,7 @@ enum Antiphospholipid: FactSource {
             let r = c.resource(index)
             let status = r.string("status") ?? ""
             let current = r.name == "MedicationRequest" ? ["draft", "active", "on-hold"].contains(status) : status == "active"
-            guard current, c.person(index) == .patient else { continue }
+            guard current, c.person(index) == .patient, !c.useEnded(index) else { continue }
             let medication = Requests.medicationCode(c, index)
             if c.terminology.matches(medication, .aspirin) { facts.aspirinTakenOrRequested.append(Source(index)) }
             if c.terminology.matches(medication, .lmwh) { facts.heparinTakenOrRequested.append(Source(index)) }

@@ -205,6 +205,28 @@ final class FactContext {
         r.string("effectiveDateTime") ?? r.string("effectiveInstant") ?? r.child("effectivePeriod")?.string("start") ?? r.string("issued")
     }
 
+    /// guideline.md v3, "current means current on the evaluation date": a medication statement's
+    /// or request's period of use that ended before the evaluation date (MedicationStatement
+    /// `effectivePeriod.end`; on a request the zib/MP9 period-of-use extension, else the dosage's
+    /// `boundsPeriod.end`) is not current, whatever its status says (a warning says so).
+    /// `dispenseRequest.validityPeriod` is dispensing validity and never ends use.
+    func useEnded(_ index: Int) -> Bool {
+        let r = resource(index)
+        var ends: [String] = []
+        if let end = r.child("effectivePeriod")?.string("end") { ends.append(end) }
+        for ext in r.children("extension") where ext.string("url")?.hasSuffix("ext-TimeInterval.Period") == true {
+            if let end = ext.child("valuePeriod")?.string("end") { ends.append(end) }
+        }
+        if ends.isEmpty {
+            for d in r.children("dosageInstruction") { if let end = d.child("timing")?.child("repeat")?.child("boundsPeriod")?.string("end") { ends.append(end) } }
+        }
+        let intervals = ends.compactMap(DayInterval.init(fhir:))
+        guard !intervals.isEmpty, intervals.allSatisfy({ $0.end < date }) else { return false }
+        let status = r.string("status") ?? ""
+        if status == "active" { warn(index, .endedButActive(end: intervals.map(\.end).max()!)) }
+        return true
+    }
+
     /// guideline.md v3, the date of an event is its clinical date: the onset, never `recordedDate`
     /// (an intake records a life's history in one afternoon); `onsetString` only when, trimmed,
     /// it is exactly `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
@@ -309,6 +331,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case sharedIdentifier(other: String)
         case severalPartners(count: Int)
         case conflictingBSNs
+        case endedButActive(end: CalendarDate)
         case unresolved(field: String, reference: String, consequence: String)
         case notAFullDate(what: String, text: String)
         case afterEvaluationDate(what: String, text: String, date: CalendarDate)
@@ -345,6 +368,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case .notAWoman(let g): what = "gender is \(g); the card is about women"
         case .invalidBSN(let v): what = "BSN \(v) fails the 11-test; not used as an identifier"
         case .sharedIdentifier(let other): what = "has the identifier of \(other) but another code or subject; read as another resource"
+        case .endedButActive(let end): what = "status active, ended on \(end); not taken now"
         case .conflictingBSNs: what = "two different valid BSNs: the smallest is used as her identity; check which is hers"
         case .severalPartners(let n): what = "\(n) people are recorded as her partner: no partner can be identified (his orders become a plan activity)"
         case .unresolved(let field, let reference, let consequence): what = "\(field) \(reference) does not resolve; \(consequence)"

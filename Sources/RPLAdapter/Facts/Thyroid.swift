@@ -52,7 +52,7 @@ enum Thyroid: FactSource {
             guard onRecord, c.person(index) == .patient, c.terminology.matches(Requests.medicationCode(c, index), .levothyroxine) else { continue }
             let startText = r.string("effectiveDateTime") ?? r.child("effectivePeriod")?.string("start") ?? r.string("authoredOn")
             let start = startText.flatMap(DayInterval.init(fhir:))?.start
-            facts.levothyroxine.append(MedicationUse(source: Source(index), start: start, current: status == "active"))
+            facts.levothyroxine.append(MedicationUse(source: Source(index), start: start, current: status == "active" && !c.useEnded(index)))
         }
     }
 
