@@ -102,6 +102,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case lupusAnticoagulant = "rpl-lupus-anticoagulant"
     /// Number of previous miscarriages
     case miscarriageCount = "rpl-miscarriage-count"
+    /// A history of miscarriage (at least one loss, never added to the dated losses)
+    case miscarriageHistory = "rpl-miscarriage-history"
     /// Interpretations and answers meaning negative
     case negative = "rpl-negative"
     /// Ectopic and molar pregnancies (not losses for RPL)

@@ -70,6 +70,33 @@ import TestSupport
         #expect(running.requests("aspirin-low-dose").isEmpty)
     }
 
+    /// `losses` v3: a history code beside dated losses adds nothing (max, never +); alone it says
+    /// at least one.
+    @Test func aHistoryOfMiscarriageCodeNeverAddsALoss() throws {
+        var one = S(losses: ["2025-03-10"])
+        one.add(S.condition("hist", S.sct, "161744009", onset: nil))
+        #expect(try InProcess.apply(one).resources("CarePlan").isEmpty)
+        var two = S(losses: ["2025-03-10", "2026-01-10"])
+        two.add(S.condition("hist", S.sct, "161744009", onset: nil))
+        let out = try InProcess.apply(two)
+        #expect(out.resources("RiskAssessment").first?.all("prediction.rationale").first?.value?.hasPrefix("After 2 miscarriages") == true)
+    }
+
+    /// `losses` v3: the evacuation of a missed miscarriage coded as ICD-10 O04 three days later is
+    /// that miscarriage's management, never a cancellation; a GP's W82 relabelled W80 (ectopic)
+    /// ten days later is the ectopic pregnancy.
+    @Test func anEvacuationDoesNotCancelTheMiscarriageAndARelabelledEctopicDoes() throws {
+        var evacuated = S(losses: ["2026-01-10"])
+        evacuated.add(S.condition("missed", S.sct, "16607004", onset: "2025-03-10"))
+        evacuated.add(S.condition("evac", S.icd10, "O04", onset: "2025-03-13"))
+        #expect(try InProcess.apply(evacuated).resources("CarePlan").first?.children("addresses").count == 2)
+        let icpc = "http://hl7.org/fhir/sid/icpc-1-nl"
+        var relabelled = S(losses: ["2026-01-10"])
+        relabelled.add(S.condition("w82", icpc, "W82", onset: "2025-03-10"))
+        relabelled.add(S.condition("w80", icpc, "W80", onset: "2025-03-20"))
+        #expect(try InProcess.apply(relabelled).resources("CarePlan").isEmpty)
+    }
+
     /// `familyHistoryRPL`: siblings include twins (TWINSIS …), as guideline.md lists.
     @Test func aTwinSisterWithRecurrentMiscarriageIsFamilyHistory() throws {
         var s = S(birthDate: "1992-05-01", losses: ["2024-01-10", "2025-03-10", "2026-01-22"])

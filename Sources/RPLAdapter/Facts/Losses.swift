@@ -3,7 +3,7 @@ import RPLGuideline
 
 /// Card area: indication, history and prognosis (`Sources/RPLGuideline/Indication.swift`,
 /// `GeneralAdvice.swift`). Facts: `losses`, `statedLossCount`, `ageYears` (guideline.md §0).
-/// Codes: ValueSets `pregnancyLoss`, `notALoss`, `secondTrimesterLoss`, `recurrentMiscarriage`,
+/// Codes: ValueSets `pregnancyLoss`, `notALoss`, `secondTrimesterLoss`, `recurrentMiscarriage`, `miscarriageHistory`,
 /// `miscarriageCount`, `gestationalAge`.
 /// Tests: Tests/RPLAdapterTests/FactTests.swift (LossesFactTests), RuleTests.swift (IndicationAndAdviceTests), Fixtures `indication-*`.
 enum Losses: FactSource {
@@ -30,6 +30,9 @@ enum Losses: FactSource {
                                             secondTrimester: c.terminology.matches(code, .secondTrimesterLoss) || secondTrimesterByGestationalAge(c, index)))
             } else if c.terminology.matches(code, .recurrentMiscarriage) {
                 state(&facts, count: 2, index)
+            } else if c.terminology.matches(code, .miscarriageHistory) {
+                // guideline.md v3: at least one loss; beside dated losses it adds nothing.
+                state(&facts, count: 1, index)
             } else if c.terminology.matchesKeyword(code, .recurrentMiscarriage) {
                 // guideline.md v2, codes decide: free text ("herhaalde miskramen bij zus", possibly
                 // about a relative) never counts a loss; it is said, for a clinician to check.
