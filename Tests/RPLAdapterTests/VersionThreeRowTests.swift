@@ -97,6 +97,28 @@ import TestSupport
         #expect(try InProcess.apply(relabelled).resources("CarePlan").isEmpty)
     }
 
+    func flagged(_ request: Element, in scenario: S = S()) throws -> Outcome {
+        var s = scenario
+        s.add(request)
+        return try InProcess.apply(s)
+    }
+
+    /// NR-THROMBOPHILIA v3 recognises thrombophilia orders by their LOINC codes (keywords are
+    /// tried only for requests with no recognised code); NR-TISSUE-GENETICS no longer takes a
+    /// point-of-care hCG ("POC hCG") for products of conception; prednisone for a trial
+    /// *candidate* is not "in studieverband".
+    @Test func flagsByCodeAndNotByAnAmbiguousWord() throws {
+        for code in ["24475-6", "21668-9", "27811-9", "13590-5"] {
+            #expect(try flagged(S.serviceRequest("sr", S.loinc, code)).flags == ["NR-THROMBOPHILIA"], "\(code)")
+        }
+        #expect(try flagged(S.serviceRequest("sr", nil, nil, text: "POC hCG")).flags.isEmpty)
+        var candidate = S()
+        candidate.add(.resource("ResearchSubject", [.primitive("id", "rs"), .primitive("status", "candidate"),
+                                                    .complex("study", [.primitive("display", "trial")]),
+                                                    .complex("individual", [.primitive("reference", "PATIENT")])]))
+        #expect(try flagged(S.medicationRequest("mr", S.atc, "H02AB07"), in: candidate).flags == ["NR-PREDNISONE"])
+    }
+
     /// `familyHistoryRPL`: siblings include twins (TWINSIS …), as guideline.md lists.
     @Test func aTwinSisterWithRecurrentMiscarriageIsFamilyHistory() throws {
         var s = S(birthDate: "1992-05-01", losses: ["2024-01-10", "2025-03-10", "2026-01-22"])

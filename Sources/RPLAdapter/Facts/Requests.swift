@@ -46,7 +46,8 @@ enum Requests: FactSource {
                     facts.alreadyRequested += requested(c, index, catalogue: catalogue!)
                 }
             default:
-                if ["candidate", "eligible", "on-study", "on-study-intervention", "on-study-observation", "follow-up"].contains(status),
+                // In a study ("in studieverband"), not a candidate for one (guideline.md v3).
+                if ["on-study", "on-study-intervention", "on-study-observation", "follow-up"].contains(status),
                    c.person(index, "individual") == .patient {
                     facts.onStudy.append(Source(index))
                 }
