@@ -119,6 +119,15 @@ import TestSupport
         #expect(try flagged(S.medicationRequest("mr", S.atc, "H02AB07"), in: candidate).flags == ["NR-PREDNISONE"])
     }
 
+    /// `losses` v3: an active pregnancy of unknown location is not (yet) a loss; resolved it is.
+    @Test func anActivePregnancyOfUnknownLocationIsNoLoss() throws {
+        for (clinical, plan) in [("active", false), ("resolved", true)] {
+            var s = S(losses: ["2025-03-10"])
+            s.add(S.condition("pul", S.sct, "858901000000108", onset: "2026-10-20", clinical: clinical))
+            #expect(try InProcess.apply(s).resources("CarePlan").isEmpty != plan, "\(clinical)")
+        }
+    }
+
     /// `familyHistoryRPL`: siblings include twins (TWINSIS …), as guideline.md lists.
     @Test func aTwinSisterWithRecurrentMiscarriageIsFamilyHistory() throws {
         var s = S(birthDate: "1992-05-01", losses: ["2024-01-10", "2025-03-10", "2026-01-22"])

@@ -23,6 +23,12 @@ enum Losses: FactSource {
             if c.terminology.matches(code, .notALoss) {
                 if let onset = onset(c, index) { notLosses.append(onset) }
             } else if c.terminology.matches(code, .pregnancyLoss) {
+                // guideline.md v3: a pregnancy of unknown location counts only once it is resolved
+                // (an active PUL may still be an ongoing or an ectopic pregnancy).
+                if c.terminology.codes(of: code).contains(CodeKey(system: "http://snomed.info/sct", code: "858901000000108")), c.activeCondition(c.resource(index)) {
+                    c.warn(index, .notConfirmed(what: "pregnancy of unknown location", status: "still active", consequence: "not counted as a loss until it is resolved"))
+                    continue
+                }
                 let text = c.conditionDateText(c.resource(index))
                 let interval = onset(c, index)
                 if text != nil && interval == nil { continue }  // unusable date: warned, not counted
