@@ -128,6 +128,26 @@ import TestSupport
         }
     }
 
+    /// `losses` v3: a second loss known only from its curettage (a Procedure whose reason is a
+    /// miscarriage) counts; the curettage of a recorded miscarriage does not count twice.
+    @Test func aLossKnownOnlyFromItsCurettageCounts() throws {
+        func curettage(_ id: String, on date: String, reason: Element) -> Element {
+            .resource("Procedure", [.primitive("id", id), .primitive("status", "completed"), S.concept("code", S.sct, "391997001"),
+                                    S.subject, .primitive("performedDateTime", date), reason])
+        }
+        var s = S(losses: ["2025-03-10"])
+        s.add(curettage("cur", on: "2026-01-22", reason: S.concept("reasonCode", S.sct, "17369002")))
+        #expect(try InProcess.apply(s).resources("CarePlan").first?.children("addresses").count == 2)
+        // The curettage of the recorded loss (ten days later, or naming it): still one loss.
+        var same = S(losses: ["2025-03-10"])
+        same.add(curettage("cur", on: "2025-03-20", reason: S.concept("reasonCode", S.sct, "17369002")))
+        #expect(try InProcess.apply(same).resources("CarePlan").isEmpty)
+        var named = S(losses: ["2025-03-10"])
+        named.add(curettage("cur", on: "2026-01-22", reason: .complex("reasonReference", [.primitive("reference", "Condition/loss-1")])))
+        named.fullUrls = "server"
+        #expect(try InProcess.apply(named).resources("CarePlan").isEmpty)
+    }
+
     /// `familyHistoryRPL`: siblings include twins (TWINSIS …), as guideline.md lists.
     @Test func aTwinSisterWithRecurrentMiscarriageIsFamilyHistory() throws {
         var s = S(birthDate: "1992-05-01", losses: ["2024-01-10", "2025-03-10", "2026-01-22"])

@@ -60,7 +60,39 @@ enum Losses: FactSource {
                 c.warn(index, .notWhole(what: "number of previous miscarriages", text: text))
             }
         }
+        candidates += procedureEvidence(c)
         facts.losses = countLosses(c, candidates, notLosses: notLosses)
+    }
+
+    /// guideline.md v3: a loss's evidence may be a Procedure (an evacuation, a curettage, the
+    /// medical management of a miscarriage) whose `reasonCode` is a loss: a candidate dated by
+    /// its performance, merged with the loss Conditions of the same pregnancy by the 28-day rule.
+    /// One whose `reasonReference` names a loss Condition is that Condition's evidence (the
+    /// Condition counts); a curettage for a termination or after a delivery is no loss evidence.
+    static func procedureEvidence(_ c: FactContext) -> [Candidate] {
+        let sct = "http://snomed.info/sct"
+        let notEvidence: Set<CodeKey> = [CodeKey(system: sct, code: "274973002"), CodeKey(system: sct, code: "391998006")]
+        var out: [Candidate] = []
+        for index in c.items(["Procedure"]) {
+            let r = c.resource(index)
+            guard c.person(index) == .patient, ["completed", "in-progress"].contains(r.string("status") ?? ""),
+                  !c.terminology.codes(of: r.child("code")).contains(where: notEvidence.contains),
+                  r.children("reasonCode").contains(where: { c.terminology.matches($0, .pregnancyLoss) }),
+                  !r.children("reasonReference").contains(where: { ref in
+                      c.input.resolve(ref, from: index).map { c.resource($0).name == "Condition" } ?? false
+                  }) else { continue }
+            guard let text = r.string("performedDateTime") ?? r.child("performedPeriod")?.string("start") else {
+                out.append(Candidate(onset: nil, index: index, secondTrimester: false))
+                continue
+            }
+            guard let interval = DayInterval(fhir: text), interval.start <= c.date else {
+                c.warn(index, .notAFullDate(what: "performed", text: text))
+                continue
+            }
+            if c.beforeBirth(index, interval, what: "performed", text: text) { continue }
+            out.append(Candidate(onset: interval, index: index, secondTrimester: false))
+        }
+        return out
     }
 
     /// A Condition's onset as the days it may mean (guideline.md v2: `2019` and `2021-05` count).
