@@ -30,6 +30,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case aspirin = "rpl-aspirin"
     /// Clinical signs of autoimmune disease (ANA exception)
     case autoimmuneDisease = "rpl-autoimmune-disease"
+    /// A parent known as a carrier of a balanced chromosomal rearrangement
+    case balancedRearrangement = "rpl-balanced-rearrangement"
     /// Body mass index
     case bmi = "rpl-bmi"
     /// Cervical insufficiency

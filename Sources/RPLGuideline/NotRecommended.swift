@@ -54,7 +54,12 @@ func exception(_ match: InputRequest.Match, request: InputRequest, _ f: Facts, s
         guard let (_, anomalies) = recentLossWithAnomaly(f, settings: settings, includingText: true) else { return nil }
         return "structural or ultrasound abnormalities are recorded for the most recent loss (\(anomalies.map(\.text).joined(separator: "; ")))"
     case .nrKaryotype:
-        return karyotypeCriteriaHold(f) ? "the criteria of RPL-KARYOTYPE hold" : nil
+        // guideline.md v2/v3: "zonder VG of +familieanamnese": the criteria of RPL-KARYOTYPE, a
+        // known abnormal parental karyotype (a carrier), or a history the footnote names.
+        if karyotypeCriteriaHold(f) { return "the criteria of RPL-KARYOTYPE hold" }
+        if !f.parentalKaryotypeAbnormal.isEmpty { return "a parent's karyotype is known to be abnormal (\(f.parentalKaryotypeAbnormal.map(\.text).joined(separator: "; ")))" }
+        if !f.geneticsReferralReasons.isEmpty { return "a history the card's footnote names (\(f.geneticsReferralReasons.map(\.text).joined(separator: "; ")))" }
+        return nil
     case .nrImmunology:
         return match.item == "ANA" && !f.autoimmuneSymptoms.isEmpty ? "clinical symptoms of autoimmune disease are recorded" : nil
     case .nrHormones:

@@ -148,6 +148,20 @@ import TestSupport
         #expect(try InProcess.apply(named).resources("CarePlan").isEmpty)
     }
 
+    /// `parentalKaryotypeAbnormal` v3: the partner known as a translocation carrier (a Condition,
+    /// ICD-10 Q95.0) gets genetic counselling, and a karyotype order in the input is not flagged.
+    @Test func aPartnerKnownAsACarrierIsAnAbnormalParentalKaryotype() throws {
+        var s = S()
+        s.fullUrls = "server"
+        s.add(.resource("RelatedPerson", [.primitive("id", "partner"), .complex("patient", [.primitive("reference", "PATIENT")]),
+                                          S.concept("relationship", "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "HUSB")]))
+        s.add(.resource("Condition", [.primitive("id", "t"), S.concept("code", S.icd10, "Q95.0"),
+                                      .complex("subject", [.primitive("reference", "RelatedPerson/partner")])]))
+        let out = try flagged(S.serviceRequest("sr", S.sct, "444309000"), in: s)
+        #expect(out.fired.contains("RPL-GENETIC-COUNSELING"))
+        #expect(!out.flags.contains("NR-KARYOTYPE"))
+    }
+
     /// `familyHistoryRPL`: siblings include twins (TWINSIS …), as guideline.md lists.
     @Test func aTwinSisterWithRecurrentMiscarriageIsFamilyHistory() throws {
         var s = S(birthDate: "1992-05-01", losses: ["2024-01-10", "2025-03-10", "2026-01-22"])

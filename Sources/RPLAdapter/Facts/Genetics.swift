@@ -22,6 +22,15 @@ enum Genetics: FactSource {
                 familyHistory(c, index, into: &facts)
             }
         }
+        // guideline.md v3: a parent known as a balanced rearrangement carrier (a Condition of hers
+        // or her partner's) is a known abnormal parental karyotype: genetic counselling, and a
+        // karyotype order is not flagged.
+        for index in c.items(["Condition"]) {
+            let r = c.resource(index)
+            guard c.person(index) != .other, !c.refutedOrError(r), c.terminology.matches(r.child("code"), .balancedRearrangement) else { continue }
+            let whose = c.person(index) == .partner ? "partner: " : ""
+            facts.parentalKaryotypeAbnormal.append(Finding(whose + c.text(r.child("code")), Source(index)))
+        }
         linkAnomaliesToLosses(c, into: &facts)
         // The partner (RPL-KARYOTYPE orders his test under his own name where he can be named).
         // His Patient where he has one, else the RelatedPerson (by identity and name, not entry order).
@@ -137,6 +146,10 @@ enum Genetics: FactSource {
             if rpl || lossEntries >= 2 {
                 facts.familyHistoryRPL.append(Finding("recurrent miscarriage in \(who)", Source(index)))
             }
+        }
+        // Her record's history of her partner (HUSB, WIFE, SPS, DOMPART) as a carrier: his karyotype.
+        if c.terminology.matches(relationship, .partner), conditions.contains(where: { c.terminology.matches($0, .balancedRearrangement) }) {
+            facts.parentalKaryotypeAbnormal.append(Finding("partner: balanced rearrangement carrier", Source(index)))
         }
         for condition in conditions {
             if c.terminology.matchesCodeOrKeyword(condition, .congenitalMalformation) || c.terminology.matchesCodeOrKeyword(condition, .chromosomalAbnormality) {
