@@ -162,6 +162,19 @@ import TestSupport
         #expect(!out.flags.contains("NR-KARYOTYPE"))
     }
 
+    /// `tsh` v2/v3: a month-only date wholly inside the lookback window is a result (no TSH
+    /// ordered again); one that straddles the window's start is a warning and not used.
+    @Test func aTSHWithAMonthOnlyDateInsideTheWindowCounts() throws {
+        var inside = S()
+        inside.add(S.tsh("2.1", date: "2026-06"))
+        #expect(!(try InProcess.apply(inside).fired.contains("RPL-TSH")))
+        var straddles = S()
+        straddles.add(S.tsh("2.1", date: "2025"))
+        let out = try InProcess.apply(straddles)
+        #expect(out.fired.contains("RPL-TSH"))
+        #expect(out.stderr.contains("may be before or after the start of the lookback window"))
+    }
+
     /// `familyHistoryRPL`: siblings include twins (TWINSIS …), as guideline.md lists.
     @Test func aTwinSisterWithRecurrentMiscarriageIsFamilyHistory() throws {
         var s = S(birthDate: "1992-05-01", losses: ["2024-01-10", "2025-03-10", "2026-01-22"])

@@ -256,6 +256,27 @@ final class FactContext {
 
     /// The day of a result when it lies in the lookback window (a partial date only when its whole
     /// interval does: `dated` refuses partial dates with a warning).
+    /// A result's date where a partial date may stand (guideline.md v2/v3: a month-only date is an
+    /// interval): a full date as `dated`; a partial one wholly on or before the evaluation date
+    /// is its last day when the whole interval lies in the lookback window; one that straddles
+    /// the window's start is a warning and not used; one wholly before it is an old result
+    /// (its last day, for the caller's window check).
+    func datedResult(_ index: Int, _ text: String?, what: String) -> CalendarDate? {
+        guard let text else { return nil }
+        if CalendarDate(fhir: text) != nil { return dated(index, text, what: what) }
+        guard let interval = DayInterval(fhir: text) else { return dated(index, text, what: what) }
+        if interval.end > date {
+            warn(index, .afterEvaluationDate(what: what, text: text, date: date))
+            return nil
+        }
+        if beforeBirth(index, interval, what: what, text: text) { return nil }
+        if interval.start < lookbackStart && interval.end >= lookbackStart {
+            warn(index, .straddlesWindow(what: what, text: text, start: lookbackStart))
+            return nil
+        }
+        return interval.end
+    }
+
     func inLookbackWindow(_ index: Int) -> CalendarDate? {
         let r = resource(index)
         guard let d = dated(index, observationDateText(r), what: "date"), d >= lookbackStart else { return nil }
@@ -332,6 +353,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case severalPartners(count: Int)
         case conflictingBSNs
         case endedButActive(end: CalendarDate)
+        case straddlesWindow(what: String, text: String, start: CalendarDate)
         case unresolved(field: String, reference: String, consequence: String)
         case notAFullDate(what: String, text: String)
         case afterEvaluationDate(what: String, text: String, date: CalendarDate)
@@ -368,6 +390,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case .notAWoman(let g): what = "gender is \(g); the card is about women"
         case .invalidBSN(let v): what = "BSN \(v) fails the 11-test; not used as an identifier"
         case .sharedIdentifier(let other): what = "has the identifier of \(other) but another code or subject; read as another resource"
+        case .straddlesWindow(let w, let text, let start): what = "\(w) \(text) may be before or after the start of the lookback window (\(start)); not used"
         case .endedButActive(let end): what = "status active, ended on \(end); not taken now"
         case .conflictingBSNs: what = "two different valid BSNs: the smallest is used as her identity; check which is hers"
         case .severalPartners(let n): what = "\(n) people are recorded as her partner: no partner can be identified (his orders become a plan activity)"

@@ -65,7 +65,7 @@ enum Thyroid: FactSource {
     static func result(_ c: FactContext, _ index: Int, table: [String: Double], unit: String, range: (low: Double, high: Double),
                        plausible: ClosedRange<Double>, what: String) -> ThyroidResult? {
         let r = c.resource(index)
-        guard let d = c.dated(index, c.observationDateText(r), what: "date") else {
+        guard let d = c.datedResult(index, c.observationDateText(r), what: "date") else {
             if c.observationDateText(r) == nil { c.warn(index, .noDate(what: what)) }
             return nil
         }
