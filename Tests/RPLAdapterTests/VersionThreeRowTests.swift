@@ -175,6 +175,14 @@ import TestSupport
         #expect(out.stderr.contains("may be before or after the start of the lookback window"))
     }
 
+    /// "One code list per concept": ANA ordered under either LOINC code of ValueSet rpl-ana is
+    /// flagged alike (it was flagged by 8061-4 only).
+    @Test func anaIsRecognisedByEveryCodeOfItsList() throws {
+        for code in ["8061-4", "5048-4"] {
+            #expect(try flagged(S.serviceRequest("sr", S.loinc, code)).flags == ["NR-IMMUNOLOGY"], "\(code)")
+        }
+    }
+
     /// `familyHistoryRPL`: siblings include twins (TWINSIS …), as guideline.md lists.
     @Test func aTwinSisterWithRecurrentMiscarriageIsFamilyHistory() throws {
         var s = S(birthDate: "1992-05-01", losses: ["2024-01-10", "2025-03-10", "2026-01-22"])
