@@ -303,6 +303,9 @@ let embeddedProfiles: [(name: String, json: String)] = [
     ("ValueSet-rpl-products-of-conception.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-products-of-conception","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-products-of-conception","version":"0.1.0","name":"RplProductsOfConception","status":"active","compose":{"include":[{"system":"http://snomed.info/sct","concept":[{"code":"440473005","display":"Specimen from products of conception (?)"},{"code":"119376003","display":"Tissue specimen (?)"}]}]}}
 """####),
+    ("ValueSet-rpl-progesterone-vaginal.json", ####"""
+{"resourceType":"ValueSet","id":"rpl-progesterone-vaginal","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-progesterone-vaginal","version":"0.1.0","name":"RplProgesteroneVaginal","status":"active","compose":{"include":[{"system":"http://www.whocc.no/atc","concept":[{"code":"G03DA04","display":"progesterone"}]}]}}
+"""####),
     ("ValueSet-rpl-prolactin.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-prolactin","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-prolactin","version":"0.1.0","name":"RplProlactin","status":"active","compose":{"include":[{"system":"http://loinc.org","concept":[{"code":"2842-3","display":"Prolactin [Mass/volume] in Serum or Plasma"},{"code":"15081-3","display":"Prolactin [Moles/volume] in Serum or Plasma"}]}]}}
 """####),

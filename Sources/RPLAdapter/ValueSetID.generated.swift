@@ -124,6 +124,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case pregnantNow = "rpl-pregnant-now"
     /// Specimen types meaning pregnancy tissue
     case productsOfConception = "rpl-products-of-conception"
+    /// Progesterone (the card's vaginal progesterone)
+    case progesteroneVaginal = "rpl-progesterone-vaginal"
     /// Prolactin
     case prolactin = "rpl-prolactin"
     /// Conditions saying 2 or more miscarriages

@@ -271,6 +271,9 @@ public struct Facts: Sendable {
     /// the patient: RPL-APL-TREAT does not propose it again.
     public var aspirinTakenOrRequested: [Source] = []
     public var heparinTakenOrRequested: [Source] = []
+    /// Progesterone already taken (active, not ended) or requested for the patient: RPL-PROGESTERONE
+    /// does not propose it again (guideline.md v3).
+    public var progesteroneTakenOrRequested: [Source] = []
     public var familyHistoryRPL: [Finding] = []
     public var partner: Partner?
     public var geneticsReferralReasons: [Finding] = []

@@ -38,6 +38,11 @@ func rplProgesterone(_ f: Facts, settings: GuidelineSettings) -> Recommendation?
         return Recommendation(ruleId: .progesterone, activityId: nil, kind: .note, sources: pregnancy.sources + early.map(\.source),
                               reason: "Gestational age is \(ga), at or past \(settings.progesteroneUntil): no progesterone proposed.")
     }
+    // guideline.md v3: one already taken or requested is not proposed again (a note).
+    guard f.progesteroneTakenOrRequested.isEmpty else {
+        return Recommendation(ruleId: .progesterone, activityId: nil, kind: .note, sources: f.lossSources + pregnancy.sources + early.map(\.source) + f.progesteroneTakenOrRequested,
+                              reason: "\(f.lossCount) miscarriages, pregnant at \(ga), bleeding at or before \(settings.earlyBleedingUntil): progesterone is already taken or requested; not proposed again (until \(end), \(settings.progesteroneUntil)).")
+    }
     return Recommendation(ruleId: .progesterone, activityId: .progesteroneVaginal, kind: .medication,
                           sources: f.lossSources + pregnancy.sources + early.map(\.source),
                           reason: "\(f.lossCount) miscarriages, pregnant at \(ga) on \(f.evaluationDate), bleeding at or before \(settings.earlyBleedingUntil): progesterone 400 mg vaginally twice daily until \(end) (\(settings.progesteroneUntil)).",

@@ -183,6 +183,19 @@ import TestSupport
         }
     }
 
+    /// guideline.md v3: vaginal progesterone already prescribed is not proposed again (a note).
+    @Test func progesteroneAlreadyPrescribedIsNotProposedAgain() throws {
+        var s = S(losses: ["2023-01-10", "2024-01-10", "2025-03-10"])
+        s.add(S.condition("preg", S.sct, "77386006", onset: "2026-08-24"))
+        s.add(S.observation("ga", S.loinc, "49051-6", date: "2026-11-02", value: S.quantity("10", "wk", code: "wk")))
+        s.add(S.condition("bleed", S.sct, "54048003", onset: "2026-10-30"))
+        #expect(try InProcess.apply(s).requests("progesterone-vaginal").count == 1)
+        s.add(S.medicationRequest("prog", S.atc, "G03DA04"))
+        let out = try InProcess.apply(s)
+        #expect(out.requests("progesterone-vaginal").isEmpty)
+        #expect(out.notes.contains { $0.hasPrefix("RPL-PROGESTERONE") && $0.contains("already taken or requested") })
+    }
+
     /// `familyHistoryRPL`: siblings include twins (TWINSIS …), as guideline.md lists.
     @Test func aTwinSisterWithRecurrentMiscarriageIsFamilyHistory() throws {
         var s = S(birthDate: "1992-05-01", losses: ["2024-01-10", "2025-03-10", "2026-01-22"])

@@ -54,6 +54,7 @@ enum Antiphospholipid: FactSource {
             let medication = Requests.medicationCode(c, index)
             if c.terminology.matches(medication, .aspirin) { facts.aspirinTakenOrRequested.append(Source(index)) }
             if c.terminology.matches(medication, .lmwh) { facts.heparinTakenOrRequested.append(Source(index)) }
+            if c.terminology.matches(medication, .progesteroneVaginal) { facts.progesteroneTakenOrRequested.append(Source(index)) }
         }
     }
 
