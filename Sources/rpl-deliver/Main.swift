@@ -134,7 +134,19 @@ struct Deliver: AsyncParsableCommand {
     /// One line on standard error. A closed or full standard error loses the line, never the run
     /// (FileHandle.write traps on a write error: an integration engine may close it).
     static func log(_ line: String) {
-        let bytes = Array(("rpl-adapter deliver: " + line + "\n").utf8)
+        // One line, printable: a receiver's answer may hold control or binary bytes (the new
+        // user's trial saw NUL and 0xFF copied into the log); they are shown escaped.
+        var text = ""
+        for scalar in line.unicodeScalars {
+            if scalar.value < 0x20 && scalar != "\t" || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) {
+                text += "\\x" + String(scalar.value, radix: 16, uppercase: true).leftPadded(2)
+            } else if scalar == "\u{FFFD}" {
+                text += "\\uFFFD"
+            } else {
+                text.unicodeScalars.append(scalar)
+            }
+        }
+        let bytes = Array(("rpl-adapter deliver: " + text + "\n").utf8)
         bytes.withUnsafeBytes { b in
             var offset = 0
             while offset < b.count {
@@ -300,4 +312,8 @@ struct Deliver: AsyncParsableCommand {
         Self.log("requeued \(requeued) dead messages\(left > 0 ? ", \(left) left dead" : ""); deliver --resume sends them")
         if left > 0 { throw ExitCode(65) }
     }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
