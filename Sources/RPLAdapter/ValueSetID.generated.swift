@@ -70,6 +70,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case indicationAdrenalInsufficiency = "rpl-indication-adrenal-insufficiency"
     /// Anovulatory infertility or polycystic ovary syndrome
     case indicationAnovulatoryInfertility = "rpl-indication-anovulatory-infertility"
+    /// Infertility treatment or assisted reproduction
+    case indicationAssistedReproduction = "rpl-indication-assisted-reproduction"
     /// Asthma or COPD
     case indicationAsthmaCopd = "rpl-indication-asthma-copd"
     /// Diabetes mellitus (gestational included)

@@ -196,6 +196,24 @@ import TestSupport
         #expect(out.notes.contains { $0.hasPrefix("RPL-PROGESTERONE") && $0.contains("already taken or requested") })
     }
 
+    /// NR-DRUGS v3, assisted reproduction: hCG (the trigger) or progesterone (luteal support)
+    /// requested for infertility treatment (the reason, or a recorded N97/Z31) is not an RPL
+    /// treatment: no flag, a note; without it, flagged.
+    @Test func assistedReproductionIsAnotherIndication() throws {
+        for atc in ["G03GA01", "G03DA04"] {
+            #expect(try flagged(S.medicationRequest("mr", S.atc, atc)).flags == ["NR-DRUGS"], "\(atc)")
+            let ivf = Element.resource("MedicationRequest", [.primitive("id", "mr"), .primitive("status", "active"), .primitive("intent", "order"),
+                                                             S.concept("medicationCodeableConcept", S.atc, atc), S.subject,
+                                                             .complex("reasonCode", [.complex("coding", [.primitive("system", S.icd10), .primitive("code", "Z31.2")])])])
+            let out = try flagged(ivf)
+            #expect(out.flags.isEmpty, "\(atc): \(out.flags)")
+            #expect(out.notes.contains { $0.contains("another indication") }, "\(atc)")
+        }
+        var infertile = S()
+        infertile.add(S.condition("n97", S.icd10, "N97.9", onset: "2024-01-01"))
+        #expect(try flagged(S.medicationRequest("mr", S.atc, "G03GA01"), in: infertile).flags.isEmpty)
+    }
+
     /// `familyHistoryRPL`: siblings include twins (TWINSIS …), as guideline.md lists.
     @Test func aTwinSisterWithRecurrentMiscarriageIsFamilyHistory() throws {
         var s = S(birthDate: "1992-05-01", losses: ["2024-01-10", "2025-03-10", "2026-01-22"])
