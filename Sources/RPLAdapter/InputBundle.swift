@@ -74,12 +74,7 @@ public struct InputBundle: Sendable {
     /// of the content; never the order of the entries.
     static func olderVersions(_ items: [Item]) -> ([Int: Int], Set<Int>, [(Int, Int)]) {
         func key(_ item: Item) -> String? {
-            let identifiers: [String] = item.resource.children("identifier").compactMap { e in
-                guard let system = e.string("system").map(Terminology.canonicalSystem), let v = e.string("value") else { return nil }
-                let value = Terminology.trimmed(v)
-                return system.isEmpty || value.isEmpty ? nil : system + "|" + value
-            }
-            if let i = identifiers.min() { return item.type + "?identifier=" + i }
+            if let i = item.resource.children("identifier").compactMap(Identities.identifierKey).min() { return item.type + "?identifier=" + i }
             if let url = item.fullUrl { return item.type + "@" + url }
             return item.id.map { item.type + "/" + $0 }
         }
@@ -196,15 +191,10 @@ public struct InputBundle: Sendable {
         if let server = serverId(index) { return .complex("Reference", [.primitive("reference", server)]) }
         // By identifier: the smallest, as one spelling (interface.md v3: their order and OID
         // spellings change nothing).
-        let identifiers: [(String, String)] = item.resource.children("identifier").compactMap { e in
-            guard let s = e.string("system"), let v = e.string("value") else { return nil }
-            let system = Terminology.canonicalSystem(s), value = Terminology.trimmed(v)
-            return system.isEmpty || value.isEmpty ? nil : (system, value)
-        }
-        if let (system, value) = identifiers.min(by: { $0.0 + "|" + $0.1 < $1.0 + "|" + $1.1 }) {
+        if let key = item.resource.children("identifier").compactMap(Identities.identifierKey).min(), let bar = key.firstIndex(of: "|") {
             return .complex("Reference", [
                 .primitive("type", item.type),
-                .complex("identifier", [.primitive("system", system), .primitive("value", value)]),
+                .complex("identifier", [.primitive("system", String(key[..<bar])), .primitive("value", String(key[key.index(after: bar)...]))]),
             ])
         }
         return .complex("Reference", [.primitive("display", "\(item.type) \(item.id ?? item.fullUrl ?? "#\(index)") in the input Bundle")])
@@ -214,60 +204,22 @@ public struct InputBundle: Sendable {
 extension InputBundle {
     /// bdl-7 (FHIR R4): entries that share a fullUrl are versions of one resource and must carry
     /// distinct `meta.versionId`s. Two entries with the same fullUrl without distinct versions are
-    /// unusable input (thrown, naming the fullUrl). With distinct versions the newest is kept (by
-    /// `meta.lastUpdated`, else by `meta.versionId`: numerically when both are whole numbers) and
-    /// read once; the older ones are dropped. Only entries the adapter reads are compared (the
-    /// others are not built: their `meta` is not known).
-    public static func newestVersions(_ bundle: Element) throws(FHIRFormatError) -> Element {
+    /// unusable input (thrown, naming the fullUrl). Versions themselves are read once, the newest,
+    /// by `olderVersions` (the one mechanism for versions and copies).
+    public static func checkVersions(_ bundle: Element) throws(FHIRFormatError) {
         var byFullUrl: [String: [Int]] = [:]
-        let entries = bundle.children.indices.filter { bundle.children[$0].name == "entry" }
-        for (n, i) in entries.enumerated() {
-            let entry = bundle.children[i]
+        for (n, entry) in bundle.children("entry").enumerated() {
             guard let fullUrl = entry.string("fullUrl"), let r = entry.child("resource")?.resource, !r.children.isEmpty else { continue }
             byFullUrl[fullUrl, default: []].append(n)
         }
-        var dropped = Set<Int>()
-        for (fullUrl, positions) in byFullUrl where positions.count > 1 {
-            let versions = positions.map { entries[$0] }.map { bundle.children[$0].child("resource")?.resource?.child("meta")?.string("versionId") }
+        let entries = bundle.children("entry")
+        for (fullUrl, positions) in byFullUrl.sorted(by: { $0.value[0] < $1.value[0] }) where positions.count > 1 {
+            let versions = positions.map { entries[$0].child("resource")?.resource?.child("meta")?.string("versionId") }
             let named = versions.compactMap { $0 }
             guard named.count == versions.count, Set(named).count == named.count else {
                 throw FHIRFormatError(.invalid, "\(positions.count) entries have the fullUrl \(fullUrl) without distinct meta.versionId (bdl-7: entries with the same fullUrl must be versions of one resource)",
                                       location: "Bundle.entry[\(positions[1])].fullUrl")
             }
-            func newer(_ a: Int, than b: Int) -> Bool {
-                let ma = bundle.children[entries[a]].child("resource")?.resource?.child("meta"), mb = bundle.children[entries[b]].child("resource")?.resource?.child("meta")
-                if let ta = ma?.string("lastUpdated").flatMap(instantSeconds), let tb = mb?.string("lastUpdated").flatMap(instantSeconds), ta != tb { return ta > tb }
-                let va = ma?.string("versionId") ?? "", vb = mb?.string("versionId") ?? ""
-                if let na = Int(va), let nb = Int(vb) { return na > nb }
-                return va > vb
-            }
-            let newest = positions.dropFirst().reduce(positions[0]) { newer($1, than: $0) ? $1 : $0 }
-            dropped.formUnion(positions.filter { $0 != newest })
         }
-        guard !dropped.isEmpty else { return bundle }
-        var out = bundle
-        let droppedChildren = Set(dropped.map { entries[$0] })
-        out.children = bundle.children.indices.filter { !droppedChildren.contains($0) }.map { bundle.children[$0] }
-        return out
-    }
-
-    /// An instant (`2026-11-02T10:00:00+01:00`) as seconds from day 0, UTC; nil when it is not one.
-    static func instantSeconds(_ text: String) -> Double? {
-        guard text.count >= 20, let day = CalendarDate(fhir: String(text.prefix(10))) else { return nil }
-        let rest = Array(text.dropFirst(10))
-        guard rest[0] == "T", rest.count >= 9, let h = Int(String(rest[1...2])), let m = Int(String(rest[4...5])) else { return nil }
-        var i = 9
-        var seconds = Double(String(rest[7...8])) ?? 0
-        if i < rest.count, rest[i] == "." {
-            var j = i + 1
-            while j < rest.count, rest[j].isNumber { j += 1 }
-            seconds += Double("0" + String(rest[i..<j])) ?? 0
-            i = j
-        }
-        var offset = 0
-        if i < rest.count, rest[i] == "+" || rest[i] == "-", rest.count >= i + 6, let oh = Int(String(rest[(i + 1)...(i + 2)])), let om = Int(String(rest[(i + 4)...(i + 5)])) {
-            offset = (oh * 60 + om) * 60 * (rest[i] == "-" ? -1 : 1)
-        }
-        return Double(day.dayNumber) * 86400 + Double(h * 3600 + m * 60) + seconds - Double(offset)
     }
 }
