@@ -59,6 +59,14 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
 
     public func days(until other: CalendarDate) -> Int { other.dayNumber - dayNumber }
 
+    /// The same day `months` calendar months later (or earlier), or that month's last day.
+    public func adding(months: Int) -> CalendarDate {
+        let total = year * 12 + (month - 1) + months
+        let y = total >= 0 ? total / 12 : (total - 11) / 12
+        let m = total - y * 12 + 1
+        return CalendarDate(year: y, month: m, day: min(day, CalendarDate.daysIn(month: m, year: y)))!
+    }
+
     /// Whole years from `self` (a birth date) to `date`.
     public func wholeYears(until date: CalendarDate) -> Int {
         var years = date.year - year

@@ -19,6 +19,8 @@ public struct PregnancyLoss: Sendable, Hashable {
     /// Fetal structural or ultrasound anomalies recorded for this pregnancy (`lossWithStructuralAnomaly`:
     /// RPL-TISSUE-GENETICS); `byText` ones only hold back NR-TISSUE-GENETICS.
     public var structuralAnomalies: [Finding] = []
+    /// An undated loss's recording date (never its date; guideline.md v3 range of the count).
+    public var recordedOn: CalendarDate?
     public init(date: CalendarDate?, earliestDate: CalendarDate? = nil, latestDate: CalendarDate? = nil, secondTrimester: Bool, sources: [Source]) {
         self.date = date
         self.earliestDate = earliestDate ?? date
@@ -250,6 +252,9 @@ public struct Facts: Sendable {
     public var losses: [PregnancyLoss] = []
     /// The loss count where the input says more than it lists.
     public var statedLossCount: StatedLossCount?
+    /// guideline.md v3: the undated losses that may be one of the dated losses (recorded on or
+    /// after its onset): the count is a range.
+    public var undatedLossesPossiblyDated: [Source] = []
     public var ageYears: Int?
     public var tsh: ThyroidResult?
     /// The newest TSH older than the lookback window (RPL-TSH's order rests on it).
@@ -313,8 +318,13 @@ public struct Facts: Sendable {
 
     public init(evaluationDate: CalendarDate) { self.evaluationDate = evaluationDate }
 
-    /// `losses` of guideline.md: the listed losses, or the stated count where that is higher.
-    public var lossCount: Int { max(losses.count, statedLossCount?.count ?? 0) }
+    /// `losses` of guideline.md, its minimum (v3): the listed losses less the undated ones that
+    /// may be a dated one, or the stated count where that is higher. The rules that need ≥ 3
+    /// losses (RPL-KARYOTYPE, RPL-PROGESTERONE, the RPL-APL-TREAT note) and the prognosis use it.
+    public var lossCount: Int { max(losses.count - undatedLossesPossiblyDated.count, statedLossCount?.count ?? 0) }
+
+    /// The maximum (v3): every listed loss a pregnancy of its own. RPL-INDICATION uses it.
+    public var lossCountMaximum: Int { max(losses.count, statedLossCount?.count ?? 0) }
 
     public var lossSources: [Source] {
         (losses.flatMap(\.sources) + (statedLossCount?.sources ?? [])).uniqueSorted()

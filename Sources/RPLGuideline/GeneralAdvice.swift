@@ -67,6 +67,6 @@ func rplPrognosis(_ f: Facts) -> Recommendation {
                               reason: "After 3 miscarriages the chance of a further miscarriage is about 35%. " + age, probability: "0.35")
     default:
         return Recommendation(ruleId: .prognosis, activityId: nil, kind: .prognosis, sources: f.lossSources,
-                              reason: "After \(n) miscarriages the sources give no figure for the chance of a further miscarriage: the prognosis is individual, based on the history and age. " + age)
+                              reason: "After \(n) miscarriage\(n == 1 ? "" : "s") the sources give no figure for the chance of a further miscarriage: the prognosis is individual, based on the history and age. " + age)
     }
 }

@@ -10,6 +10,9 @@ public enum Guideline {
         if facts.ageYears == nil {
             notes.append("Age is missing (no Patient.birthDate): the prognosis and RPL-KARYOTYPE could not take it into account.")
         }
+        if facts.lossCount < facts.lossCountMaximum {
+            notes.append("Number of losses uncertain (\(facts.lossCount)–\(facts.lossCountMaximum)): \(facts.undatedLossesPossiblyDated.count == 1 ? "a loss recorded without a date" : "losses recorded without a date") may be \(facts.undatedLossesPossiblyDated.count == 1 ? "one" : "some") of the dated losses: check. RPL-INDICATION counts \(facts.lossCountMaximum); the rules that need 3 losses and the prognosis count \(facts.lossCount).")
+        }
         var out: [Recommendation] = []
         out += generalAdvice(facts)
         out += thyroid(facts)

@@ -244,6 +244,56 @@ final class FactContext {
         }
     }
 
+    /// guideline.md v3: a Condition's onset as the days it may mean. `onsetPeriod` is its start
+    /// to its end; `onsetAge` and `onsetRange` (ages, UCUM a, mo, wk, d) are intervals from the
+    /// birth date (`onsetAge` 28 a: from her 28th birthday to the day before her 29th); the rest
+    /// as `conditionDateText`. nil: no onset recorded; an interval of nil: recorded, not usable.
+    func conditionOnset(_ r: Element) -> (text: String, interval: DayInterval?)? {
+        if let period = r.child("onsetPeriod"), let start = period.string("start") {
+            guard let a = DayInterval(fhir: start) else { return (start, nil) }
+            if let end = period.string("end"), let b = DayInterval(fhir: end), b.end >= a.start {
+                return ("\(start)/\(end)", DayInterval(start: a.start, end: b.end))
+            }
+            return (start, a)
+        }
+        func ageBound(_ q: Element?) -> (value: Double, text: String, months: Int?, days: Int?)? {
+            guard let q, let text = q.string("value"), let v = Double(text), v.isFinite, v >= 0, v < 200 else { return nil }
+            let unit = q.string("code") ?? q.string("unit") ?? "a"
+            switch unit {
+            case "a", "yr", "year", "years", "jaar": return v == v.rounded() ? (v, "\(text) a", Int(v) * 12, nil) : nil
+            case "mo", "month", "months", "maand", "maanden": return v == v.rounded() ? (v, "\(text) mo", Int(v), nil) : nil
+            case "wk", "week", "weeks": return v == v.rounded() ? (v, "\(text) wk", nil, Int(v) * 7) : nil
+            case "d", "day", "days": return v == v.rounded() ? (v, "\(text) d", nil, Int(v)) : nil
+            default: return nil
+            }
+        }
+        func interval(low: (value: Double, text: String, months: Int?, days: Int?), high: (value: Double, text: String, months: Int?, days: Int?)) -> DayInterval? {
+            guard let birth else { return nil }
+            // From the first day she may have reached the lower age to the last day before she may
+            // have passed the higher one.
+            let start = low.months.map { birth.start.adding(months: $0) } ?? birth.start.adding(days: low.days!)
+            let end = high.months.map { birth.end.adding(months: $0 + (high.text.hasSuffix(" a") ? 12 : 1)).adding(days: -1) }
+                ?? birth.end.adding(days: high.days! + (high.text.hasSuffix(" wk") ? 6 : 0))
+            return end >= start ? DayInterval(start: start, end: end) : nil
+        }
+        if let age = r.child("onsetAge") {
+            let text = "age " + (age.string("value") ?? "?") + " " + (age.string("code") ?? age.string("unit") ?? "")
+            guard let a = ageBound(age) else { return (text, nil) }
+            return ("age \(a.text)", interval(low: a, high: a))
+        }
+        if let range = r.child("onsetRange") {
+            let low = ageBound(range.child("low")), high = ageBound(range.child("high"))
+            let text = "age \(low?.text ?? "?")–\(high?.text ?? "?")"
+            guard let low, let high else { return (text, nil) }
+            return (text, interval(low: low, high: high))
+        }
+        guard let text = conditionDateText(r) else {
+            // An onsetString that is not a date: recorded, not usable (guideline.md v3: undated).
+            return nil
+        }
+        return (text, DayInterval(fhir: text))
+    }
+
     /// The first day of the lookback window: the evaluation date minus the lookback in calendar
     /// months (the same day of the month, or the month's last day), included.
     var lookbackStart: CalendarDate {

@@ -12,6 +12,9 @@ enum Losses: FactSource {
         var onset: DayInterval?
         var index: Int
         var secondTrimester: Bool
+        /// When it was recorded (`recordedDate`): never its date, but an undated loss recorded
+        /// before a dated loss's onset cannot be that loss (guideline.md v3).
+        var recordedOn: DayInterval? = nil
     }
 
     static func read(_ c: FactContext, into facts: inout Facts) {
@@ -29,11 +32,12 @@ enum Losses: FactSource {
                     c.warn(index, .notConfirmed(what: "pregnancy of unknown location", status: "still active", consequence: "not counted as a loss until it is resolved"))
                     continue
                 }
-                let text = c.conditionDateText(c.resource(index))
+                let recorded = c.conditionOnset(c.resource(index))
                 let interval = onset(c, index)
-                if text != nil && interval == nil { continue }  // unusable date: warned, not counted
+                if recorded != nil && interval == nil { continue }  // unusable date: warned, not counted
                 candidates.append(Candidate(onset: interval, index: index,
-                                            secondTrimester: c.terminology.matches(code, .secondTrimesterLoss) || secondTrimesterByGestationalAge(c, index)))
+                                            secondTrimester: c.terminology.matches(code, .secondTrimesterLoss) || secondTrimesterByGestationalAge(c, index),
+                                            recordedOn: c.resource(index).string("recordedDate").flatMap(DayInterval.init(fhir:))))
             } else if c.terminology.matches(code, .recurrentMiscarriage) {
                 state(&facts, count: 2, index)
             } else if c.terminology.matches(code, .miscarriageHistory) {
@@ -62,6 +66,30 @@ enum Losses: FactSource {
         }
         candidates += procedureEvidence(c)
         facts.losses = countLosses(c, candidates, notLosses: notLosses)
+        facts.undatedLossesPossiblyDated = undatedPossiblyDated(c, facts.losses)
+    }
+
+    /// guideline.md v3, the loss count as a range: an undated loss recorded on or after a dated
+    /// loss's onset (or with no recording date) may be that loss. Each dated loss can be at most
+    /// one of them, so the number that may be dated ones is a maximum matching; as each undated
+    /// loss may be any dated loss with an onset up to its recording date (nested prefixes), taking
+    /// them by recording date, each the earliest free dated loss, finds it.
+    static func undatedPossiblyDated(_ c: FactContext, _ losses: [PregnancyLoss]) -> [Source] {
+        let datedStarts = losses.compactMap(\.earliestDate).sorted()
+        guard !datedStarts.isEmpty else { return [] }
+        let undated = losses.filter { $0.earliestDate == nil }.map { loss -> (recorded: CalendarDate?, source: Source) in
+            (loss.recordedOn, loss.sources[0])
+        }.sorted { a, b in
+            (a.recorded ?? CalendarDate(year: 9999, month: 12, day: 31)!, c.identities.of(a.source.index)) < (b.recorded ?? CalendarDate(year: 9999, month: 12, day: 31)!, c.identities.of(b.source.index))
+        }
+        var next = 0
+        var out: [Source] = []
+        for u in undated where next < datedStarts.count {
+            guard u.recorded.map({ datedStarts[next] <= $0 }) ?? true else { continue }
+            out.append(u.source)
+            next += 1
+        }
+        return out
     }
 
     /// guideline.md v3: a loss's evidence may be a Procedure (an evacuation, a curettage, the
@@ -99,8 +127,8 @@ enum Losses: FactSource {
     /// Not a date, or wholly after the evaluation date: a warning and nil. Reaching past the
     /// evaluation date (`2026` evaluated in November 2026): counted, with a warning.
     static func onset(_ c: FactContext, _ index: Int) -> DayInterval? {
-        guard let text = c.conditionDateText(c.resource(index)) else { return nil }
-        guard let interval = DayInterval(fhir: text) else {
+        guard let (text, interval) = c.conditionOnset(c.resource(index)) else { return nil }
+        guard let interval else {
             c.warn(index, .notAFullDate(what: "onset", text: text))
             return nil
         }
@@ -189,7 +217,10 @@ enum Losses: FactSource {
         }
         if let done = current { losses.append(done.loss) }
         for candidate in kept where candidate.onset == nil {
-            losses.append(PregnancyLoss(date: nil, secondTrimester: candidate.secondTrimester, sources: [Source(candidate.index)]))
+            var loss = PregnancyLoss(date: nil, secondTrimester: candidate.secondTrimester, sources: [Source(candidate.index)])
+            // The latest day it may have been recorded: a partial recordedDate's last day.
+            loss.recordedOn = candidate.recordedOn?.end
+            losses.append(loss)
         }
         return losses
     }
