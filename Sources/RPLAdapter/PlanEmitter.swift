@@ -123,7 +123,7 @@ struct PlanEmitter {
     /// what was found.
     func note(_ rec: Recommendation) -> Element {
         let line = rec.cardLine
-        return .complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \"\(line.dutch)\" (\(line.english)) — \(rec.reason)"))])
+        return .complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)) — \(rec.reason)"))])
     }
 
     func identifier(_ uuid: String) -> Element {
@@ -334,7 +334,7 @@ struct PlanEmitter {
                 detail.append(code)
                 detail += reasons(rec).references
                 detail.append(.primitive("status", "not-started"))
-                detail.append(.primitive("description", rplTerm("\(rec.ruleId) — card: \"\(line.dutch)\" (\(line.english)) — \(rec.reason)")))
+                detail.append(.primitive("description", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)) — \(rec.reason)")))
                 activities.append(.complex("activity", [.complex("detail", detail)]))
             case .flag:
                 guard let implicated = rec.sources.first else { continue }
@@ -351,7 +351,7 @@ struct PlanEmitter {
                     .complex("patient", subject.children),
                     .primitive("identifiedDateTime", authored),
                     reference("implicated", implicated.index),
-                    .primitive("detail", rplTerm("\(rec.ruleId) — card (NIET AANBEVOLEN): \"\(line.dutch)\" (\(line.english)) — \(rec.reason)")),
+                    .primitive("detail", rplTerm("\(rec.ruleId) — card (NIET AANBEVOLEN): \(line.quoted) (\(line.english)) — \(rec.reason)")),
                     .primitive("reference", profiles.planDefinitionURL),
                 ])
                 entries.append(entry(id, resource))
@@ -373,16 +373,16 @@ struct PlanEmitter {
                             .primitive("probabilityDecimal", p, kind: .number),
                             .primitive("rationale", rplTerm(rec.reason)),
                         ]),
-                        .complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \"\(line.dutch)\" (\(line.english)); patient page (UMC Utrecht): about 25% after 2, about 35% after 3 miscarriages."))]),
+                        .complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)); patient page (UMC Utrecht): about 25% after 2, about 35% after 3 miscarriages."))]),
                     ])
                     entries.append(entry(id, resource))
                     generated.append(id)
                 } else {
-                    notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \"\(line.dutch)\" (\(line.english)) — \(rec.reason)"))]))
+                    notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)) — \(rec.reason)"))]))
                 }
             case .note:
                 let line = rec.cardLine
-                notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \"\(line.dutch)\" — \(rec.reason)"))]))
+                notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) — \(rec.reason)"))]))
             }
         }
         notes.append(.complex("note", [.primitive("text", rplTerm(plan.riskFactors))]))

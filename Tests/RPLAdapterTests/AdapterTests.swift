@@ -44,7 +44,7 @@ import Testing
         #expect(actions.count == 45)
         for line in Card.lines {
             let action = try #require(actions.first { $0.string("id") == line.ruleId.rawValue })
-            #expect(action.child("documentation")?.string("display") == line.dutch, "\(line.ruleId)")
+            #expect(action.children("documentation").compactMap { $0.string("display") } == line.quotes, "\(line.ruleId)")
         }
         // Every rule of §4 has recognition data.
         let nrRules = Set(profiles.notRecommended.map(\.ruleId))
