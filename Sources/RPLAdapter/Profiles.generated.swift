@@ -126,6 +126,9 @@ let embeddedProfiles: [(name: String, json: String)] = [
     ("ValueSet-rpl-abnormal.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-abnormal","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-abnormal","version":"0.1.0","name":"RplAbnormal","status":"active","compose":{"include":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation","concept":[{"code":"A","display":"Abnormal"},{"code":"AA","display":"Critical abnormal"}]},{"system":"http://snomed.info/sct","concept":[{"code":"263654008","display":"Abnormal"}]}]}}
 """####),
+    ("ValueSet-rpl-abortion-unspecified.json", ####"""
+{"resourceType":"ValueSet","id":"rpl-abortion-unspecified","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-abortion-unspecified","version":"0.1.0","name":"RplAbortionUnspecified","status":"active","compose":{"include":[{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"O05"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"O06"}]}]}}
+"""####),
     ("ValueSet-rpl-adenomyosis.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-adenomyosis","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-adenomyosis","version":"0.1.0","name":"RplAdenomyosis","status":"active","compose":{"include":[{"system":"http://snomed.info/sct","concept":[{"code":"76376003","display":"Adenomyosis"}]}]}}
 """####),
@@ -169,7 +172,7 @@ let embeddedProfiles: [(name: String, json: String)] = [
 {"resourceType":"ValueSet","id":"rpl-bmi","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-bmi","version":"0.1.0","name":"RplBmi","status":"active","compose":{"include":[{"system":"http://loinc.org","concept":[{"code":"39156-5"}]}]}}
 """####),
     ("ValueSet-rpl-cervical-insufficiency.json", ####"""
-{"resourceType":"ValueSet","id":"rpl-cervical-insufficiency","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-cervical-insufficiency","version":"0.1.0","name":"RplCervicalInsufficiency","status":"active","compose":{"include":[{"system":"http://snomed.info/sct","concept":[{"code":"17382005","display":"Cervical incompetence"}]}]}}
+{"resourceType":"ValueSet","id":"rpl-cervical-insufficiency","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-cervical-insufficiency","version":"0.1.0","name":"RplCervicalInsufficiency","status":"active","compose":{"include":[{"system":"http://snomed.info/sct","concept":[{"code":"17382005","display":"Cervical incompetence"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"N88.3"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"O34.3"}]}]}}
 """####),
     ("ValueSet-rpl-chromosomal-abnormality.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-chromosomal-abnormality","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-chromosomal-abnormality","version":"0.1.0","name":"RplChromosomalAbnormality","status":"active","compose":{"include":[{"system":"http://snomed.info/sct","concept":[{"code":"409709004","display":"Chromosomal disorder (?)"},{"code":"10405005","display":"Balanced translocation (?)"}]}]}}

@@ -6,6 +6,8 @@
 public enum ValueSetID: String, CaseIterable, Sendable {
     /// Interpretations meaning abnormal (karyotype)
     case abnormal = "rpl-abnormal"
+    /// Abortion, type not recorded
+    case abortionUnspecified = "rpl-abortion-unspecified"
     /// Adenomyosis
     case adenomyosis = "rpl-adenomyosis"
     /// Amenorrhoea and oligomenorrhoea

@@ -20,7 +20,7 @@ func rplExpertCentre(_ f: Facts) -> Recommendation {
 }
 
 /// RPL-SUPPORTIVE-CARE — "Bied bij nieuwe zwangerschap ondersteunende zorg aan, met vroege
-/// vitaliteitecho's."
+/// vitaliteitecho’s."
 /// guideline.md v2: during a pregnancy the text says "this pregnancy", not "the next".
 func rplSupportiveCare(_ f: Facts) -> Recommendation {
     guard let pregnancy = f.currentPregnancy else {

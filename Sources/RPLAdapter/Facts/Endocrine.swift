@@ -20,7 +20,7 @@ enum Endocrine: FactSource {
             if c.terminology.matches(code, .delivery), let d = c.dated(index, c.conditionDateText(r), what: "onset") {
                 deliveries.append(DatedFinding(date: d, finding: Finding(c.text(code), Source(index))))
             }
-            guard c.activeCondition(r) else { continue }
+            guard c.currentCondition(index) else { continue }
             if let finding = finding(c, index, code, .amenorrhoea) { facts.oligoOrAmenorrhoea.append(finding) }
             if let finding = finding(c, index, code, .cycleDisorder) { facts.cycleDisorder.append(finding) }
         }

@@ -342,9 +342,31 @@ final class FactContext {
 
     func activeCondition(_ r: Element) -> Bool {
         guard !refutedOrError(r) else { return false }
+        if abatement(r) != nil { return false }
         let status = terminology.codes(of: r.child("clinicalStatus")).map(\.code)
         if status.isEmpty { return r.child("abatementDateTime") == nil && r.child("abatementPeriod") == nil && r.child("abatementString") == nil }
         return status.contains { ["active", "recurrence", "relapse"].contains($0) }
+    }
+
+    /// guideline.md v3, "current means current on the evaluation date": the day a Condition
+    /// abated when that lies wholly on or before the evaluation date (`abatementDateTime`,
+    /// `abatementPeriod.end`, else its start, a dated `abatementString`), else nil.
+    func abatement(_ r: Element) -> CalendarDate? {
+        let text = r.string("abatementDateTime") ?? r.child("abatementPeriod").flatMap { $0.string("end") ?? $0.string("start") }
+            ?? r.string("abatementString").map(Terminology.trimmed)
+        guard let text, let interval = DayInterval(fhir: text), interval.end <= date else { return nil }
+        return interval.end
+    }
+
+    /// `activeCondition`, saying so when a status `active` is contradicted by an abatement before
+    /// the evaluation date (a symptom resolved years ago is not a clinical symptom now).
+    func currentCondition(_ index: Int) -> Bool {
+        let r = resource(index)
+        if let end = abatement(r), !refutedOrError(r),
+           terminology.codes(of: r.child("clinicalStatus")).contains(where: { ["active", "recurrence", "relapse"].contains($0.code) }) {
+            warn(index, .abatedButActive(end: end))
+        }
+        return activeCondition(r)
     }
 
     /// The patient's Conditions that are not refuted or entered in error, in input order.
@@ -403,6 +425,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case severalPartners(count: Int)
         case conflictingBSNs
         case endedButActive(end: CalendarDate)
+        case abatedButActive(end: CalendarDate)
         case straddlesWindow(what: String, text: String, start: CalendarDate)
         case unresolved(field: String, reference: String, consequence: String)
         case notAFullDate(what: String, text: String)
@@ -421,6 +444,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case textOnly(what: String, text: String)
         case reachesPastEvaluationDate(what: String, text: String, date: CalendarDate)
         case samePregnancy(other: String, days: Int)
+        case possiblyOtherPregnancy(other: String)
         case endsPregnancy(after: CalendarDate)
         case notConfirmed(what: String, status: String, consequence: String)
         case notSpecific(what: String, text: String, consequence: String)
@@ -442,6 +466,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case .sharedIdentifier(let other): what = "has the identifier of \(other) but another code or subject; read as another resource"
         case .straddlesWindow(let w, let text, let start): what = "\(w) \(text) may be before or after the start of the lookback window (\(start)); not used"
         case .endedButActive(let end): what = "status active, ended on \(end); not taken now"
+        case .abatedButActive(let end): what = "status active, abated on \(end); not current"
         case .conflictingBSNs: what = "two different valid BSNs: the smallest is used as her identity; check which is hers"
         case .severalPartners(let n): what = "\(n) people are recorded as her partner: no partner can be identified (his orders become a plan activity)"
         case .unresolved(let field, let reference, let consequence): what = "\(field) \(reference) does not resolve; \(consequence)"
@@ -465,6 +490,8 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "\(w) \(text) reaches past the evaluation date \(date); counted, as it may lie before it"
         case .samePregnancy(let other, let days):
             what = "counted as one loss with \(other) (onsets less than \(days) days apart: one pregnancy recorded more than once)"
+        case .possiblyOtherPregnancy(let other):
+            what = "possibly the ectopic pregnancy of \(other) (its date is partial: it may lie within 28 days of it); counted as a loss: check"
         case .ageUncertain(let birthDate, let age):
             what = "birthDate \(birthDate) does not settle the age: the lower age, \(age), is used"
         case .notConfirmed(let w, let status, let consequence):

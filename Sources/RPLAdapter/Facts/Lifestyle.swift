@@ -33,7 +33,7 @@ enum Lifestyle: FactSource {
                 // Hers and the partner's ("man en vrouw"), each named.
                 let who = c.person(index)
                 guard who != .other, !c.refutedOrError(r) else { continue }
-                if c.terminology.matches(code, .substanceMisuse) && c.activeCondition(r) {
+                if c.terminology.matches(code, .substanceMisuse) && c.currentCondition(index) {
                     facts.lifestyleRisks.append(Finding((who == .partner ? "partner: " : "") + c.text(code), Source(index)))
                 }
                 continue

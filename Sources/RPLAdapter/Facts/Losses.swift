@@ -20,11 +20,11 @@ enum Losses: FactSource {
     static func read(_ c: FactContext, into facts: inout Facts) {
         facts.ageYears = age(c)
         var candidates: [Candidate] = []
-        var notLosses: [DayInterval] = []
+        var notLosses: [(onset: DayInterval, index: Int)] = []
         for index in c.patientConditions() {
             let code = c.resource(index).child("code")
             if c.terminology.matches(code, .notALoss) {
-                if let onset = onset(c, index) { notLosses.append(onset) }
+                if let onset = onset(c, index) { notLosses.append((onset, index)) }
             } else if c.terminology.matches(code, .pregnancyLoss) {
                 // guideline.md v3: a pregnancy of unknown location counts only once it is resolved
                 // (an active PUL may still be an ongoing or an ectopic pregnancy).
@@ -43,6 +43,10 @@ enum Losses: FactSource {
             } else if c.terminology.matches(code, .miscarriageHistory) {
                 // guideline.md v3: at least one loss; beside dated losses it adds nothing.
                 state(&facts, count: 1, index)
+            } else if c.terminology.matches(code, .abortionUnspecified) {
+                // guideline.md v3: O05/O06 do not say whether the pregnancy was lost or ended.
+                c.warn(index, .notSpecific(what: "a miscarriage", text: c.text(code),
+                                           consequence: "an abortion of unrecorded type is neither counted as a loss nor cancels one; check and record the kind"))
             } else if c.terminology.matchesKeyword(code, .recurrentMiscarriage) {
                 // guideline.md v2, codes decide: free text ("herhaalde miskramen bij zus", possibly
                 // about a relative) never counts a loss; it is said, for a clinician to check.
@@ -186,11 +190,21 @@ enum Losses: FactSource {
     /// warning; records chain (0, 10 and 30 days apart are one). A loss recorded within 28 days
     /// before or after an ectopic or molar pregnancy is that pregnancy, not a loss. A loss with no
     /// onset counts on its own.
-    static func countLosses(_ c: FactContext, _ candidates: [Candidate], notLosses: [DayInterval]) -> [PregnancyLoss] {
+    static func countLosses(_ c: FactContext, _ candidates: [Candidate], notLosses: [(onset: DayInterval, index: Int)]) -> [PregnancyLoss] {
         let window = c.defaults.samePregnancyDays
+        // guideline.md v3: a loss is cancelled by an ectopic or molar pregnancy only when every day
+        // its onset may mean lies within the window of every day the other's may mean; when it
+        // only might be that pregnancy (a partial date), it counts, with a warning.
         let kept = candidates.filter { candidate in
             guard let onset = candidate.onset else { return true }
-            return !notLosses.contains { onset.gap(to: $0) <= window }
+            let near = notLosses.filter { onset.gap(to: $0.onset) <= window }
+            if near.contains(where: { onset.start >= $0.onset.end.adding(days: -window) && onset.end <= $0.onset.start.adding(days: window) }) {
+                return false
+            }
+            if let other = near.min(by: { c.identities.of($0.index) < c.identities.of($1.index) }) {
+                c.warn(candidate.index, .possiblyOtherPregnancy(other: c.identities.name(other.index)))
+            }
+            return true
         }
         var losses: [PregnancyLoss] = []
         // Dated: in onset order, each joins the pregnancy before it when less than the window apart.

@@ -41,7 +41,7 @@ enum Pregnancy: FactSource {
             if c.terminology.matches(code, .cervicalInsufficiency) {
                 facts.cervicalInsufficiencySuspected.append(Finding(c.text(code), Source(index)))
             }
-            if c.terminology.matches(code, .pregnantNow) && c.activeCondition(r) {
+            if c.terminology.matches(code, .pregnantNow) && c.currentCondition(index) {
                 pregnancyConditions.append(index)
                 if let d = c.conditionDateText(r).flatMap(DayInterval.init(fhir:)) { evidence.append(d) }
             }

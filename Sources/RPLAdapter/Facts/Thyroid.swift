@@ -38,10 +38,10 @@ enum Thyroid: FactSource {
         for index in c.patientConditions() {
             let r = c.resource(index)
             let code = r.child("code")
-            if c.terminology.matches(code, .hypothyroidism) && c.activeCondition(r) {
+            if c.terminology.matches(code, .hypothyroidism) && c.currentCondition(index) {
                 facts.hypothyroidismConditions.append(Finding(c.text(code), Source(index)))
             }
-            if c.terminology.matches(code, .subclinicalHypothyroidism) && c.activeCondition(r) {
+            if c.terminology.matches(code, .subclinicalHypothyroidism) && c.currentCondition(index) {
                 facts.subclinicalHypothyroidismConditions.append(Finding(c.text(code), Source(index)))
             }
         }
