@@ -209,6 +209,13 @@ public struct Terminology: Sendable {
         return Terminology.texts(of: concept).contains { text in words.contains { Terminology.containsWord(text, $0) } }
     }
 
+    /// Keyword match on a plain text (a `valueString`).
+    public func matchesKeyword(text: String, _ valueSet: ValueSetID) -> Bool {
+        guard let words = keywords[valueSet.rawValue], !words.isEmpty else { return false }
+        let t = Terminology.normalise(text)
+        return words.contains { Terminology.containsWord(t, $0) }
+    }
+
     public func matchesCodeOrKeyword(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
         matches(concept, valueSet) || matchesKeyword(concept, valueSet)
     }

@@ -50,6 +50,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case delivery = "rpl-delivery"
     /// Threatened miscarriage / bleeding in early pregnancy
     case earlyPregnancyBleeding = "rpl-early-pregnancy-bleeding"
+    /// Equivocal or inconclusive qualitative result
+    case equivocal = "rpl-equivocal"
     /// Estimated date of delivery
     case estimatedDeliveryDate = "rpl-estimated-delivery-date"
     /// Estradiol

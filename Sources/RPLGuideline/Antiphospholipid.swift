@@ -12,7 +12,17 @@ func rplAPL(_ f: Facts) -> [Recommendation] {
         return Recommendation(ruleId: .apl, activityId: .aplTesting, kind: .order, sources: [],
                               reason: "No \(test.display) result.", item: test.rawValue)
     }
-    for (test, results) in f.antiphospholipidIndeterminate.sorted(by: { $0.key < $1.key }) where (f.antiphospholipid[test] ?? []).isEmpty {
+    for (test, all) in f.antiphospholipidIndeterminate.sorted(by: { $0.key < $1.key }) where (f.antiphospholipid[test] ?? []).isEmpty {
+        // guideline.md v3: an equivocal answer, or a value and an interpretation that disagree.
+        let said = all.filter { $0.indeterminate != nil }
+        if !said.isEmpty {
+            out.append(Recommendation(ruleId: .apl, activityId: nil, kind: .note, sources: said.map(\.source),
+                                      reason: "\(test.display): " + said.map { "\($0.indeterminate!) on \($0.date)" }.joined(separator: "; ")
+                                          + ": indeterminate; counted as done, neither positive nor negative: check with the lab.",
+                                      item: test.rawValue))
+        }
+        let results = all.filter { $0.indeterminate == nil }
+        guard !results.isEmpty else { continue }
         out.append(Recommendation(ruleId: .apl, activityId: nil, kind: .note, sources: results.map(\.source),
                                   reason: "\(test.display) on \(results.map { $0.date.description }.joined(separator: ", ")) has no reference range or interpretation, and there is no default limit (Sydney: above the lab's 99th percentile): the lab's interpretation is needed; counted as done, neither positive nor negative.",
                                   item: test.rawValue))

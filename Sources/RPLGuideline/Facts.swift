@@ -96,10 +96,14 @@ public struct AntiphospholipidResult: Sendable, Hashable {
     public var date: CalendarDate
     public var positive: Bool
     public var source: Source
-    public init(date: CalendarDate, positive: Bool, source: Source) {
+    /// Why an indeterminate result is neither positive nor negative (guideline.md v3: equivocal,
+    /// or a value and an interpretation that disagree); nil: a level with no limit (v2).
+    public var indeterminate: String?
+    public init(date: CalendarDate, positive: Bool, source: Source, indeterminate: String? = nil) {
         self.date = date
         self.positive = positive
         self.source = source
+        self.indeterminate = indeterminate
     }
 }
 

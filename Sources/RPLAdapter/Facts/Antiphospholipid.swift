@@ -73,8 +73,12 @@ enum Antiphospholipid: FactSource {
                 let ccode = component.child("code")
                 let ratio = c.terminology.matches(ccode, .lupusAnticoagulantRatio)
                 guard ratio || c.terminology.matches(ccode, .lupusAnticoagulant) else { continue }
-                if let p = positivity(c, index, component, antibody: false, ratio: ratio) {
-                    facts.antiphospholipid[.lupusAnticoagulant, default: []].append(AntiphospholipidResult(date: d, positive: p, source: Source(index)))
+                switch reading(c, index, component, antibody: false, ratio: ratio) {
+                case .positive: facts.antiphospholipid[.lupusAnticoagulant, default: []].append(AntiphospholipidResult(date: d, positive: true, source: Source(index)))
+                case .negative: facts.antiphospholipid[.lupusAnticoagulant, default: []].append(AntiphospholipidResult(date: d, positive: false, source: Source(index)))
+                case .indeterminate(let why):
+                    facts.antiphospholipidIndeterminate[.lupusAnticoagulant, default: []].append(AntiphospholipidResult(date: d, positive: false, source: Source(index), indeterminate: why))
+                case .unreadable: break
                 }
             }
             return
@@ -84,8 +88,13 @@ enum Antiphospholipid: FactSource {
             if c.observationDateText(r) == nil { c.warn(index, .noDate(what: test.display)) }
             return
         }
-        guard let p = positivity(c, index, r, antibody: test != .lupusAnticoagulant, ratio: isRatio,
-                                 defaultLimit: [.antiB2GPIIgG, .antiB2GPIIgM].contains(test) ? nil : c.defaults.antibodyPositiveAbove) else {
+        let read = reading(c, index, r, antibody: test != .lupusAnticoagulant, ratio: isRatio,
+                           defaultLimit: [.antiB2GPIIgG, .antiB2GPIIgM].contains(test) ? nil : c.defaults.antibodyPositiveAbove)
+        if case .indeterminate(let why) = read {
+            facts.antiphospholipidIndeterminate[test, default: []].append(AntiphospholipidResult(date: d, positive: false, source: Source(index), indeterminate: why))
+            return
+        }
+        guard case let p? = read.positive else {
             // A level with no range, no interpretation and no default limit (anti-β2GPI): done, but
             // neither positive nor negative until the lab interprets it.
             if [.antiB2GPIIgG, .antiB2GPIIgM].contains(test), levelWithoutLimit(r) {
@@ -108,11 +117,58 @@ enum Antiphospholipid: FactSource {
         return r.children("interpretation").isEmpty && !r.children("referenceRange").contains { $0.child("high") != nil }
     }
 
-    static func positivity(_ c: FactContext, _ index: Int, _ r: Element, antibody: Bool, ratio: Bool,
-                           defaultLimit: Double? = nil) -> Bool? {
+    enum Reading {
+        case positive, negative, unreadable
+        case indeterminate(String)
+        var positive: Bool? {
+            switch self {
+            case .positive: return true
+            case .negative: return false
+            default: return nil
+            }
+        }
+    }
+
+    /// guideline.md v3, "a coded answer is a result": the interpretation and the value are read
+    /// alike; an equivocal or inconclusive one is indeterminate, and a value and an
+    /// interpretation that disagree are indeterminate, with a warning.
+    static func reading(_ c: FactContext, _ index: Int, _ r: Element, antibody: Bool, ratio: Bool,
+                        defaultLimit: Double? = nil) -> Reading {
+        var byInterpretation: Bool?
         for i in r.children("interpretation") {
-            if c.terminology.matches(i, .positive) { return true }
-            if c.terminology.matches(i, .negative) { return false }
+            if c.terminology.matches(i, .equivocal) { return .indeterminate("interpretation \(c.text(i))") }
+            if c.terminology.matches(i, .positive) { byInterpretation = true; break }
+            if c.terminology.matches(i, .negative) { byInterpretation = false; break }
+        }
+        var byValue: Bool?
+        if let v = r.child("valueCodeableConcept") {
+            if c.terminology.matches(v, .equivocal) { return .indeterminate("answer \(c.text(v))") }
+            if c.terminology.matches(v, .positive) { byValue = true }
+            else if c.terminology.matches(v, .negative) { byValue = false }
+            else if c.terminology.matchesKeyword(v, .equivocal) { return .indeterminate("answer \(c.text(v))") }
+        } else if let s = r.string("valueString"), c.terminology.matchesKeyword(text: s, .equivocal) {
+            return .indeterminate("answer \"\(s)\"")
+        }
+        if byValue == nil, r.child("valueQuantity") != nil, byInterpretation != nil {
+            // A quantity read against its own range, only to see whether it agrees.
+            byValue = positivity(c, index, r, antibody: antibody, ratio: ratio, defaultLimit: defaultLimit, interpretation: false)
+        }
+        if let a = byInterpretation, let b = byValue, a != b {
+            c.warn(index, .valueAndInterpretationDisagree(value: b ? "positive" : "negative", interpretation: a ? "positive" : "negative"))
+            return .indeterminate("value \(b ? "positive" : "negative") but interpretation \(a ? "positive" : "negative")")
+        }
+        if let p = byInterpretation ?? byValue { return p ? .positive : .negative }
+        if let p = positivity(c, index, r, antibody: antibody, ratio: ratio, defaultLimit: defaultLimit, interpretation: false) { return p ? .positive : .negative }
+        return .unreadable
+    }
+
+    static func positivity(_ c: FactContext, _ index: Int, _ r: Element, antibody: Bool, ratio: Bool,
+                           defaultLimit: Double? = nil, interpretation: Bool = true) -> Bool? {
+        if interpretation {
+            for i in r.children("interpretation") {
+                if c.terminology.matches(i, .positive) { return true }
+                if c.terminology.matches(i, .negative) { return false }
+            }
         }
         if let v = r.child("valueCodeableConcept") {
             if c.terminology.matches(v, .positive) { return true }

@@ -438,6 +438,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case implausible(what: String, text: String, range: ClosedRange<Double>, unit: String)
         case straddlesLimit(what: String, value: String, unit: String, basis: String)
         case neitherPositiveNorNegative(what: String)
+        case valueAndInterpretationDisagree(value: String, interpretation: String)
         case noPlausibleGestationalAge(range: ClosedRange<Double>)
         case gestationalAgeBeyondPregnancy(gestationalAge: GestationalAge, date: CalendarDate)
         case datingBeforePregnancy(date: CalendarDate)
@@ -481,6 +482,7 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "\(w) \(text) is implausible (plausible range \(formatNumber(range.lowerBound))–\(formatNumber(range.upperBound)) \(unit)); not used"
         case .straddlesLimit(let w, let value, let unit, let basis):
             what = "\(w) \(value) \(unit) cannot be classified against \(basis): the bound straddles a limit; treated as missing"
+        case .valueAndInterpretationDisagree(let v, let i): what = "its value reads \(v) but its interpretation \(i): indeterminate (counted as done, neither positive nor negative); check with the lab"
         case .neitherPositiveNorNegative(let w): what = "\(w) result cannot be read as positive or negative; treated as missing"
         case .noPlausibleGestationalAge(let range):
             what = "gestational age has no plausible value in weeks or days (\(formatNumber(range.lowerBound))–\(formatNumber(range.upperBound)) days); treated as missing"
