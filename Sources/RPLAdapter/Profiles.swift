@@ -41,6 +41,9 @@ public final class Profiles: Sendable {
 
     public struct Defaults: Sendable {
         public var lookbackMonths = 12
+        /// guideline.md v3 `levothyroxineTaken`: a medication record with no known end older
+        /// than this is not taken now (project default).
+        public var medicationWithoutEndMonths = 12
         public var tshRange = (low: 0.4, high: 4.0)
         public var freeT4Range = (low: 10.0, high: 23.0)
         public var lupusAnticoagulantRatioCutoff = 1.2
@@ -101,7 +104,7 @@ public final class Profiles: Sendable {
 
     /// The settings of Parameters rpl-defaults: each exactly once.
     static let defaultsNames: Set<String> = [
-        "canonicalBase", "lookbackMonths", "tshLow", "tshHigh", "freeT4Low", "freeT4High", "lupusAnticoagulantRatioCutoff",
+        "canonicalBase", "lookbackMonths", "medicationWithoutEndMonths", "tshLow", "tshHigh", "freeT4Low", "freeT4High", "lupusAnticoagulantRatioCutoff",
         "antibodyPositiveAbove", "bmiHigh", "bmiLow", "secondTrimesterFromDays", "secondTrimesterBeforeDays", "antiphospholipidRepeatDays",
         "samePregnancyDays", "pregnancyEndsAfterDays", "postpartumDays", "tissueGeneticsWithinDays", "progesteroneUntilDays",
         "earlyBleedingUntilDays", "plausibleTSH", "plausibleFreeT4", "plausibleBMI", "plausibleAntibody", "plausibleLupusAnticoagulantRatio",
@@ -252,6 +255,7 @@ public final class Profiles: Sendable {
                 switch name {
                 case "canonicalBase": base = text
                 case "lookbackMonths": d.lookbackMonths = try whole(1...1200)
+                case "medicationWithoutEndMonths": d.medicationWithoutEndMonths = try whole(1...1200)
                 case "tshLow": d.tshRange.low = try number(0...1000)
                 case "tshHigh": d.tshRange.high = try number(0...1000)
                 case "freeT4Low": d.freeT4Range.low = try number(0...1000)

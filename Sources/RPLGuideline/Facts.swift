@@ -189,12 +189,20 @@ public struct MedicationUse: Sendable, Hashable {
     public var source: Source
     /// `effective[x]`, `authoredOn`, else `dateAsserted`: the first day it may have started.
     public var start: CalendarDate?
-    /// Taken now: a MedicationStatement active, or a MedicationRequest active.
+    /// Taken now: a MedicationStatement active, or a MedicationRequest active, not ended before
+    /// the evaluation date and not stale (guideline.md v3).
     public var current: Bool
-    public init(source: Source, start: CalendarDate?, current: Bool) {
+    /// The last day of use, where recorded (v3: a course that ended before a TSH was not taken then).
+    public var end: CalendarDate?
+    /// Active, but with no known end and started (or asserted) more than 12 months ago: not taken now.
+    public var staleSince: CalendarDate?
+    public var text: String = "levothyroxine"
+    public init(source: Source, start: CalendarDate?, current: Bool, end: CalendarDate? = nil, staleSince: CalendarDate? = nil) {
         self.source = source
         self.start = start
         self.current = current
+        self.end = end
+        self.staleSince = staleSince
     }
 }
 

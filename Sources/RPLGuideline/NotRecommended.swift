@@ -24,7 +24,8 @@ func levothyroxineNotForEuthyroidism(_ f: Facts, request: Source) -> String? {
     if !f.hypothyroidismConditions.isEmpty || !f.subclinicalHypothyroidismConditions.isEmpty {
         return "hypothyroidism is recorded"
     }
-    let before = f.levothyroxine.filter { $0.source != request && ($0.start.map { $0 <= tsh.date } ?? true) }
+    // guideline.md v3: taken *at the time of* the TSH: a course that ended before it does not count.
+    let before = f.levothyroxine.filter { $0.source != request && ($0.start.map { $0 <= tsh.date } ?? true) && ($0.end.map { $0 >= tsh.date } ?? true) }
     if !before.isEmpty {
         let unknown = before.contains { $0.start == nil } ? " (a start date is not recorded: taken as before)" : ""
         return "levothyroxine was taken before the normal TSH of \(tsh.date)\(unknown): treated hypothyroidism, not euthyroidism"

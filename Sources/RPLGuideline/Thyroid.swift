@@ -36,9 +36,18 @@ func subclinicalHypothyroidism(_ f: Facts) -> Bool {
 /// with no levothyroxine on record at all gives no proposal, but a note to check the medication list.
 func rplLevothyroxine(_ f: Facts) -> Recommendation? {
     if overtHypothyroidism(f), let tsh = f.tsh, let ft4 = f.freeT4 {
-        guard !f.levothyroxine.contains(where: \.current) else { return nil }
-        return Recommendation(ruleId: .levothyroxine, activityId: .levothyroxine, kind: .medication, sources: [tsh.source, ft4.source],
-                              reason: "Hypothyroidism: TSH \(tsh.valueText) \(tsh.unit) high and free T4 \(ft4.valueText) \(ft4.unit) low (overt hypothyroidism).")
+        let shown = "TSH \(tsh.valueText) \(tsh.unit) high and free T4 \(ft4.valueText) \(ft4.unit) low (overt hypothyroidism)"
+        // guideline.md v3: one already taken is not proposed again (a note); a record with no
+        // known end older than 12 months is not taken now (a note, and the proposal).
+        let taken = f.levothyroxine.filter(\.current)
+        if !taken.isEmpty {
+            return Recommendation(ruleId: .levothyroxine, activityId: nil, kind: .note, sources: [tsh.source, ft4.source] + taken.map(\.source),
+                                  reason: "Hypothyroidism: \(shown); levothyroxine is already taken (\(taken.map(\.text).joined(separator: "; "))): not proposed again; check the dose.")
+        }
+        let stale = f.levothyroxine.compactMap { use in use.staleSince.map { (use, $0) } }
+        let staleText = stale.isEmpty ? "" : " " + stale.map { "\($0.0.text) is recorded active since \($0.1) with no known end (older than 12 months): not taken as current; check whether she still takes it." }.joined(separator: " ")
+        return Recommendation(ruleId: .levothyroxine, activityId: .levothyroxine, kind: .medication, sources: [tsh.source, ft4.source] + stale.map(\.0.source),
+                              reason: "Hypothyroidism: \(shown).\(staleText)")
     }
     guard !f.hypothyroidismConditions.isEmpty, f.levothyroxine.isEmpty else { return nil }
     return Recommendation(ruleId: .levothyroxine, activityId: nil, kind: .note, sources: f.hypothyroidismConditions.map(\.source),

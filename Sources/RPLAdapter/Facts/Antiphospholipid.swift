@@ -50,7 +50,8 @@ enum Antiphospholipid: FactSource {
             let r = c.resource(index)
             let status = r.string("status") ?? ""
             let current = r.name == "MedicationRequest" ? ["draft", "active", "on-hold"].contains(status) : status == "active"
-            guard current, c.person(index) == .patient, !c.useEnded(index) else { continue }
+            // guideline.md v3: ended, or active with no known end for over 12 months: not taken now.
+            guard current, c.person(index) == .patient, !c.useEnded(index), c.useStale(index) == nil else { continue }
             let medication = Requests.medicationCode(c, index)
             if c.terminology.matches(medication, .aspirin) { facts.aspirinTakenOrRequested.append(Source(index)) }
             if c.terminology.matches(medication, .lmwh) { facts.heparinTakenOrRequested.append(Source(index)) }

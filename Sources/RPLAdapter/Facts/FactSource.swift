@@ -211,6 +211,13 @@ final class FactContext {
     /// `boundsPeriod.end`) is not current, whatever its status says (a warning says so).
     /// `dispenseRequest.validityPeriod` is dispensing validity and never ends use.
     func useEnded(_ index: Int) -> Bool {
+        guard let end = useEnd(index), end < date else { return false }
+        if resource(index).string("status") == "active" { warn(index, .endedButActive(end: end)) }
+        return true
+    }
+
+    /// The last day of use a medication record gives (the latest of its periods), or nil.
+    func useEnd(_ index: Int) -> CalendarDate? {
         let r = resource(index)
         var ends: [String] = []
         if let end = r.child("effectivePeriod")?.string("end") { ends.append(end) }
@@ -220,11 +227,17 @@ final class FactContext {
         if ends.isEmpty {
             for d in r.children("dosageInstruction") { if let end = d.child("timing")?.child("repeat")?.child("boundsPeriod")?.string("end") { ends.append(end) } }
         }
-        let intervals = ends.compactMap(DayInterval.init(fhir:))
-        guard !intervals.isEmpty, intervals.allSatisfy({ $0.end < date }) else { return false }
-        let status = r.string("status") ?? ""
-        if status == "active" { warn(index, .endedButActive(end: intervals.map(\.end).max()!)) }
-        return true
+        return ends.compactMap(DayInterval.init(fhir:)).map(\.end).max()
+    }
+
+    /// guideline.md v3: an active medication record with no known end whose start (else
+    /// `dateAsserted`) is older than `medicationWithoutEndMonths`: not taken now.
+    func useStale(_ index: Int) -> CalendarDate? {
+        let r = resource(index)
+        guard useEnd(index) == nil else { return nil }
+        let text = r.string("effectiveDateTime") ?? r.child("effectivePeriod")?.string("start") ?? r.string("authoredOn") ?? r.string("dateAsserted")
+        guard let start = text.flatMap(DayInterval.init(fhir:))?.end else { return nil }
+        return start < date.adding(months: -defaults.medicationWithoutEndMonths) ? start : nil
     }
 
     /// guideline.md v3, the date of an event is its clinical date: the onset, never `recordedDate`

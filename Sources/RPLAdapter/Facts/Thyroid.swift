@@ -50,9 +50,13 @@ enum Thyroid: FactSource {
             let status = r.string("status") ?? ""
             let onRecord = r.name == "MedicationStatement" ? ["active", "completed", "stopped"].contains(status) : ["active", "completed"].contains(status)
             guard onRecord, c.person(index) == .patient, c.terminology.matches(Requests.medicationCode(c, index), .levothyroxine) else { continue }
-            let startText = r.string("effectiveDateTime") ?? r.child("effectivePeriod")?.string("start") ?? r.string("authoredOn")
+            let startText = r.string("effectiveDateTime") ?? r.child("effectivePeriod")?.string("start") ?? r.string("authoredOn") ?? r.string("dateAsserted")
             let start = startText.flatMap(DayInterval.init(fhir:))?.start
-            facts.levothyroxine.append(MedicationUse(source: Source(index), start: start, current: status == "active" && !c.useEnded(index)))
+            let stale = status == "active" ? c.useStale(index) : nil
+            var use = MedicationUse(source: Source(index), start: start, current: status == "active" && !c.useEnded(index) && stale == nil,
+                                    end: c.useEnd(index), staleSince: stale)
+            use.text = c.text(Requests.medicationCode(c, index))
+            facts.levothyroxine.append(use)
         }
     }
 
