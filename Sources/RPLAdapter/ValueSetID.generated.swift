@@ -66,6 +66,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case fsh = "rpl-fsh"
     /// Gestational age
     case gestationalAge = "rpl-gestational-age"
+    /// hCG (pregnancy test)
+    case hcg = "rpl-hcg"
     /// Hereditary thrombophilia
     case hereditaryThrombophilia = "rpl-hereditary-thrombophilia"
     /// Hypothyroidism
@@ -126,6 +128,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case pregnancyLoss = "rpl-pregnancy-loss"
     /// Pregnancy status
     case pregnancyStatus = "rpl-pregnancy-status"
+    /// zib2020 Pregnancy grouper
+    case pregnancyZib = "rpl-pregnancy-zib"
     /// Conditions or answers saying pregnant now
     case pregnantNow = "rpl-pregnant-now"
     /// Specimen types meaning pregnancy tissue

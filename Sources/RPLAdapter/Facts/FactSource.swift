@@ -460,6 +460,8 @@ struct Warning: Hashable, CustomStringConvertible {
         case samePregnancy(other: String, days: Int)
         case possiblyOtherPregnancy(other: String)
         case endsPregnancy(after: CalendarDate)
+        case pregnancyTooLongAgo(since: CalendarDate, days: Int)
+        case possibleBiochemicalLoss(from: String, on: CalendarDate, to: String, at: CalendarDate)
         case notConfirmed(what: String, status: String, consequence: String)
         case notSpecific(what: String, text: String, consequence: String)
         case ageUncertain(birthDate: String, age: Int)
@@ -513,6 +515,10 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "\(w) is not confirmed (verification status \(status)): \(consequence)"
         case .notSpecific(let w, let text, let consequence):
             what = "\"\(text)\" is not specific for \(w): \(consequence)"
+        case .pregnancyTooLongAgo(let since, let days):
+            what = "pregnant since \(since) at the latest, more than \(days) days (42w6d) before the evaluation date: that pregnancy has ended; not a current pregnancy"
+        case .possibleBiochemicalLoss(let from, let on, let to, let at):
+            what = "hCG fell from \(from) on \(on) to \(to) on \(at) with no coded loss: possible biochemical pregnancy loss: check, and record it (not counted as a loss)"
         case .endsPregnancy(let after):
             what = "ends the pregnancy recorded up to \(after): no current pregnancy"
         case .beforeBirth(let w, let text, let birthDate):

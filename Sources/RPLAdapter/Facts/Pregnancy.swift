@@ -42,8 +42,16 @@ enum Pregnancy: FactSource {
                 facts.cervicalInsufficiencySuspected.append(Finding(c.text(code), Source(index)))
             }
             if c.terminology.matches(code, .pregnantNow) && c.currentCondition(index) {
-                pregnancyConditions.append(index)
-                if let d = c.conditionDateText(r).flatMap(DayInterval.init(fhir:)) { evidence.append(d) }
+                // guideline.md v3: a pregnancy with no dating is bounded by its own onset (else its
+                // recordedDate, the latest possible start): more than 42w6d after it, it has ended.
+                let onset = c.conditionDateText(r).flatMap(DayInterval.init(fhir:))
+                if let start = onset?.end ?? r.string("recordedDate").flatMap(DayInterval.init(fhir:))?.end,
+                   start.days(until: c.date) > c.defaults.pregnancyEndsAfterDays {
+                    c.warn(index, .pregnancyTooLongAgo(since: start, days: c.defaults.pregnancyEndsAfterDays))
+                } else {
+                    pregnancyConditions.append(index)
+                    if let d = onset { evidence.append(d) }
+                }
             }
             if c.terminology.matches(code, .pregnancyLoss) || c.terminology.matches(code, .notALoss) || c.terminology.matches(code, .delivery),
                let d = c.conditionDateText(r).flatMap(DayInterval.init(fhir:)), d.start <= c.date {
@@ -51,6 +59,9 @@ enum Pregnancy: FactSource {
             }
             if c.terminology.matches(code, .earlyPregnancyBleeding) {
                 bleeding.append(Bleeding(index: index, onset: c.dated(index, c.conditionDateText(r), what: "onset")))
+            } else if c.terminology.matchesKeyword(code, .earlyPregnancyBleeding) {
+                // guideline.md v2 `earlyBleeding`: text alone never proposes progesterone.
+                c.warn(index, .textOnly(what: "a bleeding in pregnancy", text: c.text(code)))
             }
         }
         // A delivery recorded as a Procedure ends the pregnancy too.
@@ -63,9 +74,32 @@ enum Pregnancy: FactSource {
         }
         var pregnantObservations: [Int] = []
         var datings: [Dating] = []
+        // guideline.md v3: the zib Pregnancy grouper is read through its members, which take its
+        // date when they carry none of their own.
+        var grouperDate: [Int: String] = [:]
+        for index in c.items(["Observation"]) {
+            let r = c.resource(index)
+            guard c.usableObservation(r), c.person(index) == .patient, c.terminology.matches(r.child("code"), .pregnancyZib) else { continue }
+            for member in r.children("hasMember") {
+                if let target = c.input.resolve(member, from: index), let d = c.observationDateText(r) { grouperDate[target] = d }
+            }
+        }
+        var hcg: [(date: CalendarDate, value: Double, index: Int)] = []
         for index in c.items(["Observation"]) {
             let r = c.resource(index)
             guard c.usableObservation(r), c.person(index) == .patient else { continue }
+            if c.terminology.matches(r.child("code"), .hcg), let d = c.dated(index, c.observationDateText(r), what: "date") {
+                // A positive hCG is dated pregnancy evidence; a negative one after it ends it.
+                switch Antiphospholipid.reading(c, index, r, antibody: false, ratio: false) {
+                case .positive:
+                    pregnantObservations.append(index)
+                    evidence.append(DayInterval(start: d, end: d))
+                case .negative: endings.append(Ending(index: index, when: DayInterval(start: d, end: d)))
+                default: break
+                }
+                if let q = r.child("valueQuantity"), let v = q.string("value").flatMap(Double.init), v.isFinite, v >= 0 { hcg.append((d, v, index)) }
+                continue
+            }
             if c.terminology.matches(r.child("code"), .pregnancyStatus) {
                 let value = r.child("valueCodeableConcept")
                 if c.terminology.matches(value, .pregnantNow), let d = c.dated(index, c.observationDateText(r), what: "date") {
@@ -75,11 +109,20 @@ enum Pregnancy: FactSource {
                     endings.append(Ending(index: index, when: DayInterval(start: d, end: d)))
                 }
             }
-            if let dating = dating(c, index) {
+            if let dating = dating(c, index, grouperDate: grouperDate[index]) {
                 datings.append(dating)
                 evidence.append(DayInterval(start: dating.date, end: dating.date))
+                // guideline.md v3: a gestational age, an estimated delivery date (while EDD − 280
+                // days ≤ the evaluation date ≤ EDD + 20 days) or a zib pregnancy item says she is
+                // pregnant; a last menstrual period alone does not.
+                let code = r.child("code")
+                if dating.gestationalAge.days >= 0,
+                   grouperDate[index] != nil || c.terminology.matches(code, .gestationalAge) || c.terminology.matches(code, .estimatedDeliveryDate) {
+                    pregnantObservations.append(index)
+                }
             }
         }
+        possibleBiochemicalLoss(c, hcg, into: &facts)
         guard !pregnancyConditions.isEmpty || !pregnantObservations.isEmpty else { return }
         // Time ends states: a loss, ectopic or molar record, or a "not pregnant" result after the
         // newest evidence of the pregnancy means it is over (v1 kept proposing progesterone).
@@ -105,11 +148,12 @@ enum Pregnancy: FactSource {
 
     /// The gestational age an Observation implies for the evaluation date (gestational age,
     /// estimated delivery date or last menstrual period), projected forward.
-    static func dating(_ c: FactContext, _ index: Int) -> Dating? {
+    static func dating(_ c: FactContext, _ index: Int, grouperDate: String? = nil) -> Dating? {
         let r = c.resource(index)
         let code = r.child("code")
         if c.terminology.matches(code, .gestationalAge) {
-            guard let d = c.dated(index, c.observationDateText(r), what: "date") else { return nil }
+            // Dated by its own effective[x], else its zib grouper's, else not projected (v3).
+            guard let d = c.dated(index, c.observationDateText(r) ?? grouperDate, what: "date") else { return nil }
             guard let ga = gestationalAge(c, r.child("valueQuantity")) else {
                 c.warn(index, .noPlausibleGestationalAge(range: c.defaults.plausibleGestationalAgeDays))
                 return nil
@@ -121,7 +165,7 @@ enum Pregnancy: FactSource {
                 c.warn(index, .noUsableValue(what: "estimated delivery date"))
                 return nil
             }
-            let recorded = c.dated(index, c.observationDateText(r), what: "date") ?? c.date
+            let recorded = c.dated(index, c.observationDateText(r) ?? grouperDate, what: "date") ?? c.date
             return Dating(date: recorded, index: index, gestationalAge: GestationalAge(days: 280 - c.date.days(until: edd)))
         }
         if c.terminology.matches(code, .lastMenstrualPeriod) {
@@ -129,6 +173,31 @@ enum Pregnancy: FactSource {
             return Dating(date: lmp, index: index, gestationalAge: GestationalAge(days: lmp.days(until: c.date)))
         }
         return nil
+    }
+
+    /// guideline.md v3: falling hCG values (a later value below an earlier one) with no coded
+    /// loss, ectopic or molar pregnancy within 28 days of them: a note ("possible biochemical
+    /// pregnancy loss: check, and record it"), never a counted loss.
+    static func possibleBiochemicalLoss(_ c: FactContext, _ values: [(date: CalendarDate, value: Double, index: Int)], into facts: inout Facts) {
+        let sorted = values.sorted { ($0.date, $0.index) < ($1.date, $1.index) }
+        guard sorted.count >= 2, let first = sorted.first, let last = sorted.last else { return }
+        var peak = sorted[0]
+        var fall: (from: (date: CalendarDate, value: Double, index: Int), to: (date: CalendarDate, value: Double, index: Int))?
+        for v in sorted.dropFirst() {
+            if v.value < peak.value && v.date > peak.date { fall = (peak, v) }
+            if v.value > peak.value { peak = v; fall = nil }
+        }
+        guard let fall else { return }
+        let span = DayInterval(start: first.date, end: last.date)
+        let window = c.defaults.samePregnancyDays
+        let coded = c.patientConditions().contains { index in
+            let code = c.resource(index).child("code")
+            guard c.terminology.matches(code, .pregnancyLoss) || c.terminology.matches(code, .notALoss),
+                  let d = c.conditionDateText(c.resource(index)).flatMap(DayInterval.init(fhir:)) else { return false }
+            return d.gap(to: span) <= window
+        }
+        guard !coded else { return }
+        c.warn(fall.to.index, .possibleBiochemicalLoss(from: formatNumber(fall.from.value), on: fall.from.date, to: formatNumber(fall.to.value), at: fall.to.date))
     }
 
     static func pregnancy(_ c: FactContext, conditions: [Int], observations: [Int], datings: [Dating], bleeding: [Bleeding], into facts: inout Facts) {
