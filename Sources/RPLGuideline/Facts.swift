@@ -132,9 +132,12 @@ public struct Partner: Sendable, Hashable {
     /// An order can name him: a Patient with a server id, or anyone with an identifier (interface.md
     /// v2: conditionally created as a Patient). Else his orders are plan activities.
     public var identifiable: Bool
-    public init(source: Source, identifiable: Bool) {
+    /// A female partner (guideline.md v3): not the genetic father; no karyotype order for her.
+    public var female = false
+    public init(source: Source, identifiable: Bool, female: Bool = false) {
         self.source = source
         self.identifiable = identifiable
+        self.female = female
     }
 }
 

@@ -14,9 +14,15 @@ func karyotypeCriteriaHold(_ f: Facts) -> Bool {
 func rplKaryotype(_ f: Facts) -> [Recommendation] {
     guard karyotypeCriteriaHold(f), let age = f.ageYears else { return [] }
     let sources = f.lossSources + f.familyHistoryRPL.map(\.source)
-    let reason = "Age \(age) (< 35), \(f.lossCount) miscarriages (≥ 3) and a family history of recurrent miscarriage (\(f.familyHistoryRPL.map(\.text).joined(separator: "; "))): karyotype both parents."
+    let criteria = "Age \(age) (< 35), \(f.lossCount) miscarriages (≥ 3) and a family history of recurrent miscarriage (\(f.familyHistoryRPL.map(\.text).joined(separator: "; ")))"
+    let reason = criteria + ": karyotype both parents."
     let hers = Recommendation(ruleId: .karyotype, activityId: .parentalKaryotyping, kind: .order, sources: sources,
                               reason: reason + " This order: the patient.", item: "patient")
+    if let partner = f.partner, partner.female {
+        // guideline.md v3: a female partner is not the genetic father.
+        return [hers, Recommendation(ruleId: .karyotype, activityId: nil, kind: .note, sources: sources + [partner.source],
+                                     reason: criteria + ": karyotype the patient. The partner is a woman: karyotype of the genetic father: per centre policy.")]
+    }
     guard let partner = f.partner, partner.identifiable else {
         let why = f.partner == nil ? "no partner is recorded" : "the partner has no identifier to order under"
         return [hers, Recommendation(ruleId: .karyotype, activityId: .partnerKaryotyping, kind: .advice, sources: sources,

@@ -27,6 +27,8 @@ final class FactContext {
     /// The patient's index in `input.items`.
     let patient: Int
     let partners: Set<Int>
+    /// Her other Patient records, joined to hers by `Patient.link` (guideline.md v3: one person).
+    let linkedRecords: Set<Int>
     private(set) var warnings: [Warning] = []
     /// `person(index, field)` answers, so a reference that does not resolve is warned about once.
     private var people: [PersonKey: Person] = [:]
@@ -56,36 +58,72 @@ final class FactContext {
         self.date = date
         let patients = input.items.indices.filter { input.items[$0].type == "Patient" && input.items[$0].container == nil && !input.superseded.contains($0) }
         guard !patients.isEmpty else { throw Failure(message: "the Bundle has no Patient") }
-        if patients.count == 1 {
-            patient = patients[0]
-        } else {
-            let women = patients.filter { input.items[$0].resource.string("gender") == "female" }
+        let relatedPeople = input.items.indices.filter { input.items[$0].type == "RelatedPerson" && input.items[$0].container == nil && !input.superseded.contains($0) }
+        // guideline.md v3: Patients joined by `Patient.link` are one person (R4), her records
+        // merged; a Patient that shares an identifier with a RelatedPerson coded as a partner is
+        // that partner, never the patient (a female partner is not a second patient).
+        var group = Dictionary(uniqueKeysWithValues: patients.map { ($0, $0) })
+        func root(_ p: Int) -> Int { var p = p; while group[p]! != p { p = group[p]! }; return p }
+        for p in patients {
+            for link in input.items[p].resource.children("link") {
+                guard let other = link.child("other"), let target = input.resolve(other, from: p), group[target] != nil else { continue }
+                let a = root(p), b = root(target)
+                if a != b { group[max(a, b)] = min(a, b) }
+            }
+        }
+        let partnerKeys = Set(relatedPeople.filter { i in
+            input.items[i].resource.children("relationship").contains { profiles.terminology.matches($0, .partner) }
+        }.flatMap { input.items[$0].resource.children("identifier").compactMap(identities.identifierKey) })
+        let partnersByIdentifier = Set(patients.filter { p in
+            input.items[p].resource.children("identifier").contains { identities.identifierKey($0).map(partnerKeys.contains) == true }
+        })
+        let candidates = patients.count > 1 && partnersByIdentifier.count < patients.count ? patients.filter { !partnersByIdentifier.contains($0) } : patients
+        var people = Dictionary(grouping: candidates, by: root)
+        if people.count > 1 {
+            let women = people.filter { $0.value.contains { input.items[$0].resource.string("gender") == "female" } }
             guard women.count == 1 else {
                 throw Failure(message: women.isEmpty
-                    ? "the Bundle has \(patients.count) Patients and none is female: cannot tell who the patient is"
-                    : "the Bundle has \(women.count) female Patients: one Bundle holds one patient")
+                    ? "the Bundle has \(people.count) Patients and none is female: cannot tell who the patient is"
+                    : "the Bundle has \(women.count) female Patients, not linked to each other (Patient.link): one Bundle holds one patient")
             }
-            patient = women[0]
+            people = women
         }
+        let hers = people.values.first!
+        if hers.count == 1 {
+            patient = hers[0]
+        } else {
+            // Her current record: the one the input refers to most, then the one that links to
+            // the others, then by identity (never by entry order).
+            var referred: [Int: Int] = [:]
+            for i in input.items.indices where !input.superseded.contains(i) {
+                let r = input.items[i].resource
+                guard let ref = r.child("subject") ?? r.child("patient"), let t = input.resolve(ref, from: i), hers.contains(t) else { continue }
+                referred[t, default: 0] += 1
+            }
+            patient = hers.max { a, b in
+                let ka = (referred[a] ?? 0, input.items[a].resource.children("link").isEmpty ? 0 : 1), kb = (referred[b] ?? 0, input.items[b].resource.children("link").isEmpty ? 0 : 1)
+                return ka != kb ? ka < kb : identities.of(a) > identities.of(b)
+            }!
+        }
+        linkedRecords = Set(hers).subtracting([patient])
         // guideline.md v3 `partner`: a RelatedPerson of hers, current, whose relationship is
         // exactly a partner code (a mother, a sister, a contact or an uncoded relation never is,
         // whatever the order of entries); his Patient is the one that shares an identifier with
         // him. Exactly one such person is the partner; two or more: none identifiable.
-        var people: [String: [Int]] = [:]
-        for i in input.items.indices where input.items[i].type == "RelatedPerson" && input.items[i].container == nil && !input.superseded.contains(i) {
+        var partnerPeople: [String: [Int]] = [:]
+        for i in relatedPeople {
             let r = input.items[i].resource
             guard r.string("active") != "false",
                   r.child("period")?.string("end").flatMap(DayInterval.init(fhir:)).map({ $0.end >= date }) ?? true,
                   r.children("relationship").contains(where: { profiles.terminology.matches($0, .partner) }) else { continue }
-            if let ref = r.child("patient"), let target = input.resolve(ref, from: i), target != patient { continue }
-            people[identities.of(i), default: []].append(i)
+            if let ref = r.child("patient"), let target = input.resolve(ref, from: i), target != patient, !hers.contains(target) { continue }
+            partnerPeople[identities.of(i), default: []].append(i)
         }
         var partners = Set<Int>()
-        if people.count == 1, let related = people.values.first {
+        if partnerPeople.count == 1, let related = partnerPeople.values.first {
             partners.formUnion(related)
             let keys = Set(related.flatMap { i in input.items[i].resource.children("identifier").compactMap(identities.identifierKey) })
-            let her = patient
-            partners.formUnion(patients.filter { p in p != her && input.items[p].resource.children("identifier").contains { identities.identifierKey($0).map(keys.contains) == true } })
+            partners.formUnion(patients.filter { p in !hers.contains(p) && input.items[p].resource.children("identifier").contains { identities.identifierKey($0).map(keys.contains) == true } })
         }
         self.partners = partners
         var byType: [String: [Int]] = [:]
@@ -107,7 +145,8 @@ final class FactContext {
         for (index, value) in identities.invalidBSNs { warn(index, .invalidBSN(value: value)) }
         for index in identities.conflictingBSNs { warn(index, .conflictingBSNs) }
         for (first, second) in input.sharedIdentifiers { warn(second, .sharedIdentifier(other: identities.name(first))) }
-        if people.count > 1 { warn(patient, .severalPartners(count: people.count)) }
+        if partnerPeople.count > 1 { warn(patient, .severalPartners(count: partnerPeople.count)) }
+        for other in linkedRecords.sorted() { warn(other, .linkedRecord(of: identities.name(patient))) }
     }
 
     func warn(_ index: Int, _ kind: Warning.Kind) {
@@ -146,7 +185,7 @@ final class FactContext {
                 warn(index, .unresolved(field: field, reference: r, consequence: "treated as missing"))
                 return .other
             }
-            if target == patient { return .patient }
+            if target == patient || linkedRecords.contains(target) { return .patient }
             if partners.contains(target) { return .partner }
             return .other
         }
@@ -436,6 +475,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case invalidBSN(value: String)
         case sharedIdentifier(other: String)
         case severalPartners(count: Int)
+        case linkedRecord(of: String)
         case conflictingBSNs
         case endedButActive(end: CalendarDate)
         case abatedButActive(end: CalendarDate)
@@ -484,6 +524,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case .endedButActive(let end): what = "status active, ended on \(end); not taken now"
         case .abatedButActive(let end): what = "status active, abated on \(end); not current"
         case .conflictingBSNs: what = "two different valid BSNs: the smallest is used as her identity; check which is hers"
+        case .linkedRecord(let her): what = "is linked to \(her) (Patient.link): the same person; its records are read as hers"
         case .severalPartners(let n): what = "\(n) people are recorded as her partner: no partner can be identified (his orders become a plan activity)"
         case .unresolved(let field, let reference, let consequence): what = "\(field) \(reference) does not resolve; \(consequence)"
         case .notAFullDate(let w, let text): what = "\(w) \(text) is not a full date; treated as missing"

@@ -39,7 +39,12 @@ enum Genetics: FactSource {
         }) {
             let r = c.resource(p)
             let identified = r.children("identifier").contains { $0.string("system") != nil && $0.string("value") != nil }
-            facts.partner = Partner(source: Source(p), identifiable: identified || (r.name == "Patient" && c.input.serverId(p) != nil))
+            // A female partner: her gender on any of her records, or coded as his wife (WIFE).
+            let female = c.partners.contains { i in
+                c.resource(i).string("gender") == "female"
+                    || c.resource(i).children("relationship").contains { rel in c.terminology.codes(of: rel).contains { $0.code == "WIFE" && $0.system.hasSuffix("v3-RoleCode") } }
+            }
+            facts.partner = Partner(source: Source(p), identifiable: identified || (r.name == "Patient" && c.input.serverId(p) != nil), female: female)
         }
     }
 
