@@ -258,6 +258,9 @@ let embeddedProfiles: [(name: String, json: String)] = [
     ("ValueSet-rpl-indication-venous-thromboembolism.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-indication-venous-thromboembolism","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-indication-venous-thromboembolism","version":"0.1.0","name":"RplIndicationVenousThromboembolism","status":"active","compose":{"include":[{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"I26"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"I80"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"I81"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"I82"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"Z86.7"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"O22.3"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"O87.1"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"O88.2"}]}]}}
 """####),
+    ("ValueSet-rpl-karyotype-normal-variant.json", ####"""
+{"resourceType":"ValueSet","id":"rpl-karyotype-normal-variant","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-karyotype-normal-variant","version":"0.1.0","name":"RplKaryotypeNormalVariant","status":"active","compose":{"include":[{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"Q95.4"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"Q95.5"}]}]}}
+"""####),
     ("ValueSet-rpl-karyotype.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-karyotype","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-karyotype","version":"0.1.0","name":"RplKaryotype","status":"active","compose":{"include":[{"system":"http://loinc.org","concept":[{"code":"29770-5"},{"code":"50619-6"}]}]}}
 """####),
@@ -323,6 +326,9 @@ let embeddedProfiles: [(name: String, json: String)] = [
 """####),
     ("ValueSet-rpl-prolactin.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-prolactin","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-prolactin","version":"0.1.0","name":"RplProlactin","status":"active","compose":{"include":[{"system":"http://loinc.org","concept":[{"code":"2842-3","display":"Prolactin [Mass/volume] in Serum or Plasma"},{"code":"15081-3","display":"Prolactin [Moles/volume] in Serum or Plasma"}]}]}}
+"""####),
+    ("ValueSet-rpl-rearrangement-unspecified.json", ####"""
+{"resourceType":"ValueSet","id":"rpl-rearrangement-unspecified","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-rearrangement-unspecified","version":"0.1.0","name":"RplRearrangementUnspecified","status":"active","compose":{"include":[{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"Q95.1"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"Q95.8"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"Q95.9"}]}]}}
 """####),
     ("ValueSet-rpl-recurrent-miscarriage.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-recurrent-miscarriage","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-recurrent-miscarriage","version":"0.1.0","name":"RplRecurrentMiscarriage","status":"active","compose":{"include":[{"system":"http://snomed.info/sct","concept":[{"code":"102878001"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"N96"}]},{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"O26.2"}]}]}}

@@ -94,6 +94,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case indicationSystemicRheumaticDisease = "rpl-indication-systemic-rheumatic-disease"
     /// Venous thromboembolism, now or in the past
     case indicationVenousThromboembolism = "rpl-indication-venous-thromboembolism"
+    /// Chromosomal normal variants recorded as a diagnosis
+    case karyotypeNormalVariant = "rpl-karyotype-normal-variant"
     /// Karyotype results (parent or pregnancy tissue; the specimen tells which)
     case karyotype = "rpl-karyotype"
     /// Last menstrual period
@@ -138,6 +140,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case progesteroneVaginal = "rpl-progesterone-vaginal"
     /// Prolactin
     case prolactin = "rpl-prolactin"
+    /// Balanced rearrangements that need the karyotype to judge
+    case rearrangementUnspecified = "rpl-rearrangement-unspecified"
     /// Conditions saying 2 or more miscarriages
     case recurrentMiscarriage = "rpl-recurrent-miscarriage"
     /// Loss codes that say second trimester

@@ -27,9 +27,29 @@ enum Genetics: FactSource {
         // karyotype order is not flagged.
         for index in c.items(["Condition"]) {
             let r = c.resource(index)
-            guard c.person(index) != .other, !c.refutedOrError(r), c.terminology.matches(r.child("code"), .balancedRearrangement) else { continue }
+            guard c.person(index) != .other, !c.refutedOrError(r) else { continue }
+            let code = r.child("code")
             let whose = c.person(index) == .partner ? "partner: " : ""
-            facts.parentalKaryotypeAbnormal.append(Finding(whose + c.text(r.child("code")), Source(index)))
+            if c.terminology.matches(code, .balancedRearrangement) {
+                facts.parentalKaryotypeAbnormal.append(Finding(whose + c.text(code), Source(index)))
+            } else if c.terminology.matches(code, .karyotypeNormalVariant) {
+                // Q95.4, Q95.5: normal variants (a note, as a heteromorphism in a karyotype).
+                facts.karyotypeNotes.append(Finding(whose + c.text(code) + " is a normal variant, not abnormal", Source(index)))
+            } else if c.terminology.matches(code, .rearrangementUnspecified) {
+                // Q95.1 counts when its text shows an inversion other than the inv(9)
+                // heteromorphism; Q95.1 without it, Q95.8 and Q95.9: the karyotype decides.
+                let words = ([code?.string("text")] + r.children("note").map { $0.string("text") }).compactMap { $0 }.joined(separator: " ")
+                let other = words.indices.contains { i in
+                    let tail = words[i...]
+                    return tail.hasPrefix("inv(") && !tail.hasPrefix("inv(9)(p11q13)") && !tail.hasPrefix("inv(9)(p12q13)")
+                }
+                if other && c.terminology.codes(of: code).contains(where: { $0.code.hasPrefix("Q95.1") }) {
+                    facts.parentalKaryotypeAbnormal.append(Finding(whose + c.text(code) + " (" + words + ")", Source(index)))
+                } else {
+                    c.warn(index, .notSpecific(what: "a balanced chromosomal rearrangement", text: c.text(code),
+                                               consequence: "not read as an abnormal parental karyotype; the karyotype (ISCN) decides: check"))
+                }
+            }
         }
         linkAnomaliesToLosses(c, into: &facts)
         // The partner (RPL-KARYOTYPE orders his test under his own name where he can be named).
