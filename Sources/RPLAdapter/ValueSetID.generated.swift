@@ -60,6 +60,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case familyRelationship = "rpl-family-relationship"
     /// Structural or ultrasound abnormalities in a pregnancy
     case fetalStructuralAnomaly = "rpl-fetal-structural-anomaly"
+    /// First-degree relatives (parents, siblings, children)
+    case firstDegreeRelative = "rpl-first-degree-relative"
     /// Free T4 results
     case freeT4 = "rpl-free-t4"
     /// FSH

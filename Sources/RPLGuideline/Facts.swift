@@ -325,6 +325,9 @@ public struct Facts: Sendable {
     public var lastDelivery: DatedFinding?
     /// A hereditary thrombophilia recorded for the patient (NR-LMWH-THROMBOPHILIA).
     public var hereditaryThrombophilia: [Finding] = []
+    /// Venous thromboembolism or a hereditary thrombophilia in a first-degree relative
+    /// (FamilyMemberHistory): another indication for thrombophilia testing (NR-THROMBOPHILIA v3).
+    public var familyThrombosis: [Finding] = []
     public var inputRequests: [InputRequest] = []
     public var alreadyRequested: [RequestedActivity] = []
     /// The patient's earlier requests for an activity of the catalogue that are closed (completed,

@@ -61,6 +61,15 @@ func exception(_ match: InputRequest.Match, request: InputRequest, _ f: Facts, s
         if !f.parentalKaryotypeAbnormal.isEmpty { return "a parent's karyotype is known to be abnormal (\(f.parentalKaryotypeAbnormal.map(\.text).joined(separator: "; ")))" }
         if !f.geneticsReferralReasons.isEmpty { return "a history the card's footnote names (\(f.geneticsReferralReasons.map(\.text).joined(separator: "; ")))" }
         return nil
+    case .nrThrombophilia:
+        // guideline.md v3: ESHRE, not unless in research or with additional risk factors.
+        if !f.onStudy.isEmpty { return "she takes part in a study" }
+        if let other = match.otherIndication { return "another indication is recorded (\(other))" }
+        if request.reasonNamesThrombophilia { return "the request's reason names a hereditary thrombophilia" }
+        if !f.familyThrombosis.isEmpty {
+            return "a first-degree relative had venous thromboembolism or a hereditary thrombophilia (\(f.familyThrombosis.map(\.text).joined(separator: "; ")))"
+        }
+        return nil
     case .nrImmunology:
         return match.item == "ANA" && !f.autoimmuneSymptoms.isEmpty ? "clinical symptoms of autoimmune disease are recorded" : nil
     case .nrHormones:

@@ -23,6 +23,18 @@ enum Requests: FactSource {
             conditions.append(RecordedCondition(index: index, code: code))
             if c.terminology.matches(code, .hereditaryThrombophilia) { facts.hereditaryThrombophilia.append(Finding(c.text(code), Source(index))) }
         }
+        // NR-THROMBOPHILIA v3: a first-degree relative's venous thromboembolism or hereditary
+        // thrombophilia (her family history, not her partner's).
+        for index in c.items(["FamilyMemberHistory"]) {
+            let r = c.resource(index)
+            guard r.string("status") != "entered-in-error", c.person(index, "patient") == .patient,
+                  c.terminology.matches(r.child("relationship"), .firstDegreeRelative) else { continue }
+            for condition in r.children("condition") {
+                let code = condition.child("code")
+                guard c.terminology.matchesCodeOrKeyword(code, .indicationVenousThromboembolism) || c.terminology.matchesCodeOrKeyword(code, .hereditaryThrombophilia) else { continue }
+                facts.familyThrombosis.append(Finding("\(c.text(code)) in \(c.text(r.child("relationship")))", Source(index)))
+            }
+        }
         // One pass in input order: requests and study participation.
         var catalogue: [CatalogueEntry]?
         for index in c.items(["MedicationRequest", "ServiceRequest", "ResearchSubject"]) {
