@@ -41,7 +41,9 @@ let treatmentLines: Set<RuleID> = [.nrDrugs, .nrPrednisone, .nrLmwhThrombophilia
 /// factor: a hereditary thrombophilia recorded, or named in the request's reason. Otherwise the
 /// request is the "Heparine" of NR-DRUGS (guideline.md v2).
 func lineApplies(_ match: InputRequest.Match, request: InputRequest, _ f: Facts) -> Bool {
-    if !request.forPatient && treatmentLines.contains(match.ruleId) { return false }
+    // guideline.md v3: except antioxidants, which the card lists beside sperm selection and which
+    // are given to men too.
+    if !request.forPatient && treatmentLines.contains(match.ruleId) && !(match.ruleId == .nrDrugs && match.item == "antioxidants") { return false }
     if match.ruleId == .nrLmwhThrombophilia { return !f.hereditaryThrombophilia.isEmpty || request.reasonNamesThrombophilia }
     return true
 }

@@ -35,6 +35,21 @@ enum Requests: FactSource {
                 facts.familyThrombosis.append(Finding("\(c.text(code)) in \(c.text(r.child("relationship")))", Source(index)))
             }
         }
+        // NR-DRUGS v3: an assisted reproduction treatment the record shows (a Procedure or an
+        // EpisodeOfCare), for the 60 days around a request.
+        var treatments: [(when: DayInterval, text: String)] = []
+        for index in c.items(["Procedure", "EpisodeOfCare"]) {
+            let r = c.resource(index)
+            guard c.person(index, r.name == "Procedure" ? "subject" : "patient") == .patient,
+                  !["entered-in-error", "not-done", "cancelled"].contains(r.string("status") ?? "") else { continue }
+            let concepts = r.name == "Procedure" ? [r.child("code")].compactMap { $0 } : r.children("type")
+            guard let concept = concepts.first(where: { c.terminology.matches($0, .indicationAssistedReproduction) }) else { continue }
+            let start = r.string("performedDateTime") ?? r.child(r.name == "Procedure" ? "performedPeriod" : "period")?.string("start")
+            let end = r.child(r.name == "Procedure" ? "performedPeriod" : "period")?.string("end")
+            guard let a = start.flatMap(DayInterval.init(fhir:)) else { continue }
+            let b = end.flatMap(DayInterval.init(fhir:)) ?? (r.name == "EpisodeOfCare" ? DayInterval(start: c.date, end: c.date) : a)
+            treatments.append((DayInterval(start: a.start, end: max(a.end, b.end)), "\(c.text(concept)) (\(r.name) from \(a.start))"))
+        }
         // One pass in input order: requests and study participation.
         var catalogue: [CatalogueEntry]?
         for index in c.items(["MedicationRequest", "ServiceRequest", "ResearchSubject"]) {
@@ -44,7 +59,7 @@ enum Requests: FactSource {
             case "MedicationRequest":
                 guard c.person(index) != .other else { continue }
                 let medication = medicationCode(c, index)
-                if ["draft", "active", "on-hold"].contains(status) { request(c, index, code: medication, type: "MedicationRequest", conditions: conditions, into: &facts) }
+                if ["draft", "active", "on-hold"].contains(status) { request(c, index, code: medication, type: "MedicationRequest", conditions: conditions, treatments: treatments, into: &facts) }
             case "ServiceRequest":
                 // A closed earlier request makes a new order a new generation (interface.md v2).
                 if c.person(index) == .patient, ["completed", "revoked", "entered-in-error"].contains(status) {
@@ -52,7 +67,7 @@ enum Requests: FactSource {
                     facts.closedRequests += requested(c, index, catalogue: catalogue!)
                 }
                 guard c.person(index) != .other, ["draft", "active", "on-hold"].contains(status) else { continue }
-                request(c, index, code: r.child("code"), type: "ServiceRequest", conditions: conditions, into: &facts)
+                request(c, index, code: r.child("code"), type: "ServiceRequest", conditions: conditions, treatments: treatments, into: &facts)
                 if c.person(index) == .patient {
                     if catalogue == nil { catalogue = Self.catalogue(c) }
                     facts.alreadyRequested += requested(c, index, catalogue: catalogue!)
@@ -170,7 +185,8 @@ enum Requests: FactSource {
         return nil
     }
 
-    static func request(_ c: FactContext, _ index: Int, code: Element?, type: String, conditions: [RecordedCondition], into facts: inout Facts) {
+    static func request(_ c: FactContext, _ index: Int, code: Element?, type: String, conditions: [RecordedCondition],
+                        treatments: [(when: DayInterval, text: String)], into facts: inout Facts) {
         let r = c.resource(index)
         if r.children("basedOn").contains(where: { ($0.string("reference") ?? "").hasPrefix("ResearchStudy/") || $0.string("type") == "ResearchStudy" })
             || r.children("extension").contains(where: { ($0.string("url") ?? "").hasSuffix("workflow-researchStudy") }) {
@@ -210,6 +226,11 @@ enum Requests: FactSource {
             guard let item = c.profiles.notRecommended.first(where: { $0.ruleId == matches[i].ruleId && $0.item == matches[i].item && $0.appliesTo == type }),
                   !item.indications.isEmpty else { continue }
             matches[i].otherIndication = otherIndication(c, item, reasons: reasons, conditions: conditions)
+            if matches[i].otherIndication == nil, item.indications.contains(.indicationAssistedReproduction),
+               let authored = r.string("authoredOn").flatMap(DayInterval.init(fhir:)),
+               let treatment = treatments.first(where: { $0.when.gap(to: authored) <= 60 }) {
+                matches[i].otherIndication = "assisted reproduction: \(treatment.text), within 60 days of the request"
+            }
         }
         let thrombophilia = reasons.contains { c.terminology.matchesCodeOrKeyword($0, .hereditaryThrombophilia) }
         facts.inputRequests.append(InputRequest(source: Source(index), description: "\(type) \(c.text(code))", matches: matches,
