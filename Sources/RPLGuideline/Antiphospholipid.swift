@@ -44,7 +44,7 @@ func currentRunStart(_ results: [AntiphospholipidResult]) -> AntiphospholipidRes
 func persistence(_ results: [AntiphospholipidResult], days: Int) -> (AntiphospholipidResult, AntiphospholipidResult)? {
     let positives = results.filter(\.positive).sorted { $0.date < $1.date }
     for (i, first) in positives.enumerated() {
-        if let later = positives[(i + 1)...].first(where: { first.date.days(until: $0.date) >= days }) {
+        if let later = positives[(i + 1)...].first(where: { first.date.days(until: $0.earliest) >= days }) {
             return (first, later)
         }
     }
@@ -63,7 +63,7 @@ func rplAPLRepeat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     return AntiphospholipidTest.allCases.compactMap { test in
         let results = f.antiphospholipid[test] ?? []
         guard persistence(results, days: days) == nil, let positive = currentRunStart(results) else { return nil }
-        if results.contains(where: { positive.date.days(until: $0.date) >= days }) { return nil }
+        if results.contains(where: { positive.date.days(until: $0.earliest) >= days }) { return nil }
         let due = max(positive.date.adding(days: days), f.evaluationDate)
         return Recommendation(ruleId: .aplRepeat, activityId: .aplRepeat, kind: .order, sources: [positive.source],
                               reason: "\(test.display) positive on \(positive.date); repeat no earlier than \(due) (12 weeks).",
@@ -87,7 +87,7 @@ func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
         if let (a, b) = persistence(results, days: days) {
             persistent.append((test, a, b))
         } else if let positive = results.filter(\.positive).max(by: { $0.date < $1.date }),
-                  let negative = results.first(where: { !$0.positive && positive.date.days(until: $0.date) >= days }) {
+                  let negative = results.first(where: { !$0.positive && positive.date.days(until: $0.earliest) >= days }) {
             transient.append(Recommendation(
                 ruleId: .aplTreat, activityId: nil, kind: .note, sources: [positive.source, negative.source],
                 reason: "\(test.display) positive on \(positive.date) and negative on \(negative.date): transient, no antiphospholipid treatment.",

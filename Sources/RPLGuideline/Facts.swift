@@ -93,14 +93,20 @@ public enum AntiphospholipidTest: String, Sendable, CaseIterable, Comparable {
 }
 
 public struct AntiphospholipidResult: Sendable, Hashable {
+    /// Its day; for a partial date (`2026-05`, guideline.md v2/v3: an interval) the last day it
+    /// may mean, so a repeat is never timed too early.
     public var date: CalendarDate
+    /// The first day it may mean (the same day for a full date): a later result is "at least 12
+    /// weeks after" only when it is for every day both may mean.
+    public var earliest: CalendarDate
     public var positive: Bool
     public var source: Source
     /// Why an indeterminate result is neither positive nor negative (guideline.md v3: equivocal,
     /// or a value and an interpretation that disagree); nil: a level with no limit (v2).
     public var indeterminate: String?
-    public init(date: CalendarDate, positive: Bool, source: Source, indeterminate: String? = nil) {
+    public init(date: CalendarDate, earliest: CalendarDate? = nil, positive: Bool, source: Source, indeterminate: String? = nil) {
         self.date = date
+        self.earliest = earliest ?? date
         self.positive = positive
         self.source = source
         self.indeterminate = indeterminate

@@ -49,4 +49,39 @@ import TestSupport
             #expect(out.requests("uterine-ultrasound").count == 1, "SNOMED \(code)")
         }
     }
+
+    /// A partial date on an antibody result is an interval, not a missing date: the test counts as
+    /// done; persistence needs 84 days for every day both dates may mean (a positive in 2026-03
+    /// and one on 2026-06-20: 81 days from 03-31, a repeat; on 06-25: 86 days, persistent).
+    @Test func aPartialDateOnAnAntibodyResultKeepsIt() throws {
+        func record(_ second: String?) -> S {
+            var s = S()
+            for r in S.allAPLNegative(date: "2026-01-01").filter({ $0.string("id") != "la-neg" }) { s.add(r) }
+            s.add(Self.answer("la-1", "75514-0", date: "2026-03", "LA6576-8"))
+            if let second { s.add(Self.answer("la-2", "75514-0", date: second, "LA6576-8")) }
+            return s
+        }
+        let alone = try InProcess.apply(record(nil))
+        #expect(alone.requests("apl-testing").isEmpty)
+        #expect(alone.requests("apl-repeat").count == 1)
+        let early = try InProcess.apply(record("2026-06-20"))
+        #expect(!early.fired.contains("RPL-APL-TREAT"))
+        #expect(early.requests("apl-repeat").count == 1)
+        let late = try InProcess.apply(record("2026-06-25"))
+        #expect(late.fired.contains("RPL-APL-TREAT"))
+        #expect(late.requests("apl-repeat").isEmpty)
+    }
+
+    /// guideline.md v3: an equivocal answer is indeterminate (counted as done, not ordered
+    /// again); a value and an interpretation that disagree are indeterminate, with a warning.
+    @Test func anEquivocalOrDisagreeingAnswerIsIndeterminate() throws {
+        var s = S()
+        for r in S.allAPLNegative(date: "2026-01-01").filter({ !["la-neg", "aclg-neg"].contains($0.string("id") ?? "") }) { s.add(r) }
+        s.add(Self.answer("la-1", "75514-0", date: "2026-09-01", "LA11885-3"))
+        s.add(S.observation("acl", S.loinc, "3181-5", date: "2026-09-01", value: S.concept("valueCodeableConcept", S.loinc, "LA6576-8"), interpretation: "N"))
+        let out = try InProcess.apply(s)
+        #expect(out.requests("apl-testing").isEmpty)
+        #expect(out.requests("apl-repeat").isEmpty && !out.fired.contains("RPL-APL-TREAT"))
+        #expect(out.stderr.contains("its value reads positive but its interpretation negative"))
+    }
 }

@@ -85,27 +85,42 @@ enum Antiphospholipid: FactSource {
             return
         }
         guard let test else { return }
-        guard let d = c.dated(index, c.observationDateText(r), what: "date") else {
+        // guideline.md v2/v3: a partial date is an interval, not a missing date.
+        guard let (d, earliest) = resultDays(c, index, c.observationDateText(r)) else {
             if c.observationDateText(r) == nil { c.warn(index, .noDate(what: test.display)) }
             return
         }
         let read = reading(c, index, r, antibody: test != .lupusAnticoagulant, ratio: isRatio,
                            defaultLimit: [.antiB2GPIIgG, .antiB2GPIIgM].contains(test) ? nil : c.defaults.antibodyPositiveAbove)
         if case .indeterminate(let why) = read {
-            facts.antiphospholipidIndeterminate[test, default: []].append(AntiphospholipidResult(date: d, positive: false, source: Source(index), indeterminate: why))
+            facts.antiphospholipidIndeterminate[test, default: []].append(AntiphospholipidResult(date: d, earliest: earliest, positive: false, source: Source(index), indeterminate: why))
             return
         }
         guard case let p? = read.positive else {
             // A level with no range, no interpretation and no default limit (anti-β2GPI): done, but
             // neither positive nor negative until the lab interprets it.
             if [.antiB2GPIIgG, .antiB2GPIIgM].contains(test), levelWithoutLimit(r) {
-                facts.antiphospholipidIndeterminate[test, default: []].append(AntiphospholipidResult(date: d, positive: false, source: Source(index)))
+                facts.antiphospholipidIndeterminate[test, default: []].append(AntiphospholipidResult(date: d, earliest: earliest, positive: false, source: Source(index)))
                 return
             }
             c.warn(index, .neitherPositiveNorNegative(what: test.display))
             return
         }
-        facts.antiphospholipid[test, default: []].append(AntiphospholipidResult(date: d, positive: p, source: Source(index)))
+        facts.antiphospholipid[test, default: []].append(AntiphospholipidResult(date: d, earliest: earliest, positive: p, source: Source(index)))
+    }
+
+    /// A result's days: a full date as `dated`; a partial one (wholly on or before the
+    /// evaluation date) as its last and first day.
+    static func resultDays(_ c: FactContext, _ index: Int, _ text: String?) -> (CalendarDate, CalendarDate)? {
+        guard let text else { return nil }
+        if CalendarDate(fhir: text) != nil { return c.dated(index, text, what: "date").map { ($0, $0) } }
+        guard let interval = DayInterval(fhir: text) else { return c.dated(index, text, what: "date").map { ($0, $0) } }
+        if interval.end > c.date {
+            c.warn(index, .afterEvaluationDate(what: "date", text: text, date: c.date))
+            return nil
+        }
+        if c.beforeBirth(index, interval, what: "date", text: text) { return nil }
+        return (interval.end, interval.start)
     }
 
     /// Positive, negative, or unreadable (nil): interpretation, else a coded answer, else a quantity
