@@ -325,6 +325,13 @@ public final class Profiles: Sendable {
                     if let c = part.child("valueCoding"), let s = c.string("system"), let code = c.string("code") {
                         item.excludes.insert(CodeKey(system: s, code: code))
                     }
+                case "valueSet":
+                    // guideline.md v3, one code list per concept: the test's ValueSet, the same
+                    // list the rules read (ANA, karyotyping, the thrombophilia tests).
+                    guard let id = part.string("valueCode"), let valueSet = ValueSetID(rawValue: id), resources["ValueSet/" + id] != nil else {
+                        throw LoadError(description: "Parameters-rpl-not-recommended.json: item \(item.item): valueSet \(part.string("valueCode") ?? "?") is not a ValueSet of Profiles")
+                    }
+                    item.codes.formUnion(terminology.listedCodes(valueSet))
                 case "keyword": if let k = part.string("valueString") { item.keywords.append(Terminology.normalise(k)) }
                 case "indication":
                     // A ValueSet id the program does not know would lift nothing: refused.

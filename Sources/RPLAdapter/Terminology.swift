@@ -193,6 +193,11 @@ public struct Terminology: Sendable {
         return String(s.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }.reversed())
     }
 
+    /// The codes a ValueSet lists by name (its concepts; not the categories of a filter).
+    public func listedCodes(_ valueSet: ValueSetID) -> Set<CodeKey> {
+        valueSets[valueSet.rawValue]?.codes ?? []
+    }
+
     public func contains(_ valueSet: ValueSetID, _ key: CodeKey) -> Bool {
         valueSets[valueSet.rawValue]?.contains(key) ?? false
     }

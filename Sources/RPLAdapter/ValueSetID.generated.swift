@@ -154,6 +154,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case subclinicalHypothyroidism = "rpl-subclinical-hypothyroidism"
     /// Alcohol or drug misuse
     case substanceMisuse = "rpl-substance-misuse"
+    /// Thrombophilia tests
+    case thrombophiliaTests = "rpl-thrombophilia-tests"
     /// TSH results
     case tsh = "rpl-tsh"
     /// Congenital uterine anomalies
