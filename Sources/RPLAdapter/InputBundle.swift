@@ -78,7 +78,25 @@ public struct InputBundle: Sendable {
             if let url = item.fullUrl { return item.type + "@" + url }
             return item.id.map { item.type + "/" + $0 }
         }
-        func digest(_ item: Item) -> String { SHA1.hex((try? JSONWriter().write(item.resource)) ?? []) }
+        // The last tie-break between copies with no version information: their content as
+        // meaning, not spelling (no id, meta, narrative or displays; decimals, code systems and
+        // instants in one spelling; lists sorted), so a resend reworded, reordered or rewritten
+        // picks the same one; identical content: the smaller id.
+        func normalised(_ e: Element) -> Element {
+            var e = e
+            e.children = e.children.filter { !["id", "meta", "text", "display"].contains($0.name) }.map(normalised)
+            if let v = e.value {
+                // XML gives no JSON kinds: any value that is a decimal is read as one.
+                if e.name == "system" { e.value = Terminology.canonicalSystem(v) }
+                else if Identities.decimal(v) != v { e.value = Identities.decimal(v) }
+                else if v.count > 10, v.contains("T"), CalendarDate(fhir: v) != nil { e.value = Identities.instant(v) }
+            }
+            e.children.sort { a, b in
+                a.name != b.name ? a.name < b.name : ((try? JSONWriter().write(a)) ?? []).lexicographicallyPrecedes((try? JSONWriter().write(b)) ?? [])
+            }
+            return e
+        }
+        func digest(_ item: Item) -> String { SHA1.hex((try? JSONWriter().write(normalised(item.resource))) ?? []) + "|" + (item.id ?? "") }
         func isNewer(_ a: Item, than b: Item) -> Bool {
             let la = a.resource.child("meta")?.string("lastUpdated").map(Identities.instant)
             let lb = b.resource.child("meta")?.string("lastUpdated").map(Identities.instant)
@@ -115,6 +133,17 @@ public struct InputBundle: Sendable {
             } else {
                 newest[k] = index
             }
+        }
+        // The pairs in an order of their own (by code and subject, then the newest's digest),
+        // never the entries': the first of each identifier is named in the others' warning.
+        var variants: [String: [Int]] = [:]
+        for (k, index) in newest where k.contains("?identifier=") {
+            variants[String(k.split(separator: "#", maxSplits: 1)[0]), default: []].append(index)
+        }
+        distinct = []
+        for (_, group) in variants.sorted(by: { $0.key < $1.key }) where group.count > 1 {
+            let sorted = group.sorted { (what(items[$0]), digest(items[$0])) < (what(items[$1]), digest(items[$1])) }
+            for other in sorted.dropFirst() { distinct.append((sorted[0], other)) }
         }
         var map: [Int: Int] = [:]
         for index in out { if let k = groupOf[index], let n = newest[k] { map[index] = n } }
