@@ -299,7 +299,10 @@ typealias S = Scenario
         var already = S(); already.add(S.tsh("8.0")); already.add(S.freeT4("8"))
         already.add(.resource("MedicationStatement", [.primitive("id", "ms"), .primitive("status", "active"),
                                                       S.concept("medicationCodeableConcept", S.atc, "H03AA01"), S.subject]))
-        #expect(!(try InProcess.apply(already).fired.contains("RPL-LEVOTHYROXINE")))
+        // guideline.md v3: already taken, not proposed again: a note says so.
+        let taken = try InProcess.apply(already)
+        #expect(taken.requests("levothyroxine").isEmpty)
+        #expect(taken.notes.contains { $0.hasPrefix("RPL-LEVOTHYROXINE") && $0.contains("already taken") })
         var normal = S(); normal.add(S.tsh("8.0")); normal.add(S.freeT4("15"))
         #expect(!(try InProcess.apply(normal).fired.contains("RPL-LEVOTHYROXINE")))
     }
