@@ -401,7 +401,9 @@ struct PlanEmitter {
             subject,
             .primitive("created", authored),
         ]
-        carePlan += plan.addresses.sorted(by: inIdentityOrder).map { reference("addresses", $0.index) }
+        // R4: CarePlan.addresses is Reference(Condition): the loss Conditions only (a curettage
+        // or a count Observation is evidence the plan names in its notes, not a problem it addresses).
+        carePlan += plan.addresses.filter { input.items[$0.index].type == "Condition" }.sorted(by: inIdentityOrder).map { reference("addresses", $0.index) }
         carePlan += activities
         carePlan += notes
         // The one plan of this patient and episode: a re-evaluation updates it.

@@ -16,8 +16,9 @@ func rplKaryotype(_ f: Facts) -> [Recommendation] {
     let sources = f.lossSources + f.familyHistoryRPL.map(\.source)
     let criteria = "Age \(age) (< 35), \(f.lossCount) miscarriages (≥ 3) and a family history of recurrent miscarriage (\(f.familyHistoryRPL.map(\.text).joined(separator: "; ")))"
     let reason = criteria + ": karyotype both parents."
+    let femalePartner = f.partner?.female == true
     let hers = Recommendation(ruleId: .karyotype, activityId: .parentalKaryotyping, kind: .order, sources: sources,
-                              reason: reason + " This order: the patient.", item: "patient")
+                              reason: (femalePartner ? criteria + ": karyotype the patient (the partner is a woman)." : reason) + " This order: the patient.", item: "patient")
     if let partner = f.partner, partner.female {
         // guideline.md v3: a female partner is not the genetic father.
         return [hers, Recommendation(ruleId: .karyotype, activityId: nil, kind: .note, sources: sources + [partner.source],

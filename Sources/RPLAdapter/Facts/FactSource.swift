@@ -499,6 +499,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case reachesPastEvaluationDate(what: String, text: String, date: CalendarDate)
         case samePregnancy(other: String, days: Int)
         case possiblyOtherPregnancy(other: String)
+        case locatedInUterus(by: String)
         case endsPregnancy(after: CalendarDate)
         case pregnancyTooLongAgo(since: CalendarDate, days: Int)
         case possibleBiochemicalLoss(from: String, on: CalendarDate, to: String, at: CalendarDate)
@@ -548,6 +549,8 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "\(w) \(text) reaches past the evaluation date \(date); counted, as it may lie before it"
         case .samePregnancy(let other, let days):
             what = "counted as one loss with \(other) (onsets less than \(days) days apart: one pregnancy recorded more than once)"
+        case .locatedInUterus(let by):
+            what = "a pregnancy of unknown location that \(by) locates in the uterus (within 28 days after it, or a delivery within 44 weeks): an intrauterine pregnancy, not counted as a loss"
         case .possiblyOtherPregnancy(let other):
             what = "possibly the ectopic pregnancy of \(other) (its date is partial: it may lie within 28 days of it); counted as a loss: check"
         case .ageUncertain(let birthDate, let age):

@@ -28,9 +28,15 @@ enum Losses: FactSource {
             } else if c.terminology.matches(code, .pregnancyLoss) {
                 // guideline.md v3: a pregnancy of unknown location counts only once it is resolved
                 // (an active PUL may still be an ongoing or an ectopic pregnancy).
-                if c.terminology.codes(of: code).contains(CodeKey(system: "http://snomed.info/sct", code: "858901000000108")), c.activeCondition(c.resource(index)) {
-                    c.warn(index, .notConfirmed(what: "pregnancy of unknown location", status: "still active", consequence: "not counted as a loss until it is resolved"))
-                    continue
+                if c.terminology.codes(of: code).contains(CodeKey(system: "http://snomed.info/sct", code: "858901000000108")) {
+                    if c.activeCondition(c.resource(index)) {
+                        c.warn(index, .notConfirmed(what: "pregnancy of unknown location", status: "still active", consequence: "not counted as a loss until it is resolved"))
+                        continue
+                    }
+                    if let onset = onset(c, index), let located = intrauterine(c, after: onset) {
+                        c.warn(index, .locatedInUterus(by: c.identities.name(located)))
+                        continue
+                    }
                 }
                 let recorded = c.conditionOnset(c.resource(index))
                 let interval = onset(c, index)
@@ -94,6 +100,31 @@ enum Losses: FactSource {
             next += 1
         }
         return out
+    }
+
+    /// guideline.md v3: a pregnancy of unknown location is located in the uterus by a
+    /// gestational-age or "pregnant" Observation dated within 28 days after its onset, or a
+    /// delivery within 44 weeks of it: that pregnancy went on, it is not a loss.
+    static func intrauterine(_ c: FactContext, after onset: DayInterval) -> Int? {
+        let window = c.defaults.samePregnancyDays
+        for index in c.items(["Observation"]) {
+            let r = c.resource(index)
+            guard c.usableObservation(r), c.person(index) == .patient,
+                  let d = c.observationDateText(r).flatMap(DayInterval.init(fhir:)), d.start >= onset.start, onset.end.days(until: d.end) <= window else { continue }
+            let code = r.child("code")
+            if c.terminology.matches(code, .gestationalAge) || c.terminology.matches(code, .estimatedDeliveryDate)
+                || (c.terminology.matches(code, .pregnancyStatus) && c.terminology.matches(r.child("valueCodeableConcept"), .pregnantNow)) {
+                return index
+            }
+        }
+        for index in c.items(["Procedure", "Condition"]) {
+            let r = c.resource(index)
+            guard c.person(index) == .patient, c.terminology.matches(r.child("code"), .delivery) else { continue }
+            let text = r.name == "Procedure" ? Endocrine.performedText(r) : c.conditionDateText(r)
+            guard let d = text.flatMap(DayInterval.init(fhir:)), d.start >= onset.start, onset.end.days(until: d.end) <= 44 * 7 else { continue }
+            return index
+        }
+        return nil
     }
 
     /// guideline.md v3: a loss's evidence may be a Procedure (an evacuation, a curettage, the
