@@ -201,6 +201,43 @@ import TestSupport
         #expect(failures.isEmpty)
     }
 
+    /// Issue 16: resources that say nothing the card reads (an allergy, a body height, an
+    /// immunization, a practitioner, a viral sinusitis) added to the patient's record: the
+    /// same decisions (rule ids of every request, flag, activity and note, as often).
+    @Test func unrelatedResourcesChangeNoDecision() throws {
+        var pairs = 0
+        var failures: [String] = []
+        for f in Self.fixtures {
+            guard let subject = Self.patientReference(f.bundle) else { continue }
+            pairs += 1
+            let ref = [Element.primitive("reference", subject)]
+            let unrelated: [Element] = [
+                .resource("AllergyIntolerance", [.primitive("id", "unrelated-allergy"), S.concept("code", S.sct, "91936005"),
+                                                 .complex("patient", ref)]),
+                .resource("Observation", [.primitive("id", "unrelated-height"), .primitive("status", "final"), S.concept("code", S.loinc, "8302-2"),
+                                          .complex("subject", ref), .primitive("effectiveDateTime", f.asOf),
+                                          .complex("valueQuantity", [.primitive("value", "168", kind: .number), .primitive("unit", "cm"),
+                                                                     .primitive("system", S.ucum), .primitive("code", "cm")])]),
+                .resource("Immunization", [.primitive("id", "unrelated-vaccine"), .primitive("status", "completed"),
+                                           S.concept("vaccineCode", "http://hl7.org/fhir/sid/cvx", "140"), .complex("patient", ref),
+                                           .primitive("occurrenceDateTime", f.asOf)]),
+                .resource("Practitioner", [.primitive("id", "unrelated-gp"), .complex("name", [.primitive("family", "Jansen")])]),
+                .resource("Condition", [.primitive("id", "unrelated-condition"), S.concept("code", S.sct, "444814009"), .complex("subject", ref),
+                                        .primitive("onsetDateTime", "2015-03-01")]),
+            ]
+            var added = f.bundle
+            for (i, r) in unrelated.enumerated() { added = Self.adding(added, r, fullUrl: "urn:uuid:0000000\(i)-1111-4222-8333-444455556666") }
+            let base = Self.run(f.bundle, asOf: f.asOf), other = Self.run(added, asOf: f.asOf)
+            if Self.decisions(base.bytes) != Self.decisions(other.bytes) {
+                failures.append("\(f.name): \(Self.decisions(base.bytes)) vs \(Self.decisions(other.bytes))")
+            }
+        }
+        print("metamorphic: unrelated resources added × \(pairs) fixtures, \(failures.count) failed")
+        for f in failures.prefix(20) { print("  FAIL \(f)") }
+        #expect(pairs > 60)
+        #expect(failures.isEmpty)
+    }
+
     static func isDate(_ v: String) -> Bool {
         let u = Array(v.utf8)
         guard u.count >= 4, u[0..<4].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), u[0] == UInt8(ascii: "1") || u[0] == UInt8(ascii: "2") else { return false }
