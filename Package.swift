@@ -33,7 +33,9 @@ let package = Package(
         // The rules of the card over plain Swift facts (no FHIR).
         .target(name: "RPLGuideline"),
         // Mapping: FHIR → facts (terminology, units) and recommendations → FHIR; Profiles/ compiled in.
-        .target(name: "RPLAdapter", dependencies: ["FHIR", "RPLGuideline"]),
+        .target(name: "RPLAdapter", dependencies: ["FHIR", "RPLGuideline", "Digests"]),
+        // Digests for names, ids and outbox keys (SHA-1, a fast 128-bit one): no dependencies.
+        .target(name: "Digests"),
         // The command line, thin.
         .executableTarget(
             name: "rpl-adapter",
@@ -46,7 +48,7 @@ let package = Package(
         .target(
             name: "RPLDeliver",
             dependencies: [
-                "FHIR", "RPLAdapter",
+                "FHIR", "Digests",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -69,10 +71,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["FHIR", "RPLAdapter", "RPLGuideline"], path: "Tests/TestSupport"),
         .testTarget(name: "RPLGuidelineTests", dependencies: ["RPLGuideline"]),
         // Rule tests (in-process, one suite per card area) and fact tests (one per fact source).
-        .testTarget(name: "RPLAdapterTests", dependencies: ["RPLAdapter", "RPLGuideline", "FHIR", "TestSupport"]),
+        .testTarget(name: "RPLAdapterTests", dependencies: ["RPLAdapter", "RPLGuideline", "FHIR", "TestSupport", "Digests"]),
         .testTarget(name: "EndToEndTests", dependencies: ["FHIR", "rpl-adapter", "TestSupport"]),
         // deliver's parts on their own (its peers, faults and crashes: scripts/test-deliver.sh).
-        .testTarget(name: "RPLDeliverTests", dependencies: ["RPLDeliver"]),
+        .testTarget(name: "RPLDeliverTests", dependencies: ["RPLDeliver", "Digests"]),
     ],
     swiftLanguageModes: [.v6]
 )

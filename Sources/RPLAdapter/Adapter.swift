@@ -3,6 +3,7 @@ import RPLGuideline
 
 #if canImport(Glibc)
 import Glibc
+import Digests
 #endif
 
 /// The whole job for one input Bundle: FHIR → facts → rules → plan → FHIR.

@@ -1,5 +1,6 @@
 import FHIR
 import RPLGuideline
+import Digests
 
 /// `--output-format hl7v2` (interface.md v2): HL7 v2.5.1 `OML^O21` for laboratories without FHIR,
 /// one message per requisition (the laboratory orders of one person), made from the transaction

@@ -1,5 +1,6 @@
 import FHIR
 import RPLGuideline
+import Digests
 
 /// The input Bundle, indexed: every resource (entries and their contained resources) by its
 /// place, with references resolved the way the Bundle's type implies (`urn:uuid` full URLs,

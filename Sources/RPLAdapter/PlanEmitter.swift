@@ -1,5 +1,6 @@
 import FHIR
 import RPLGuideline
+import Digests
 
 /// Recommendations → FHIR: one transaction Bundle with the Patient, the CarePlan, the
 /// ServiceRequests, MedicationRequest proposals, DetectedIssues, RiskAssessment and Provenance

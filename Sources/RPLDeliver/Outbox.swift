@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import RPLAdapter
+import Digests
 
 /// The durable outbox of `deliver` (interface.md v2, v3): every message is stored and synced before
 /// it is first sent, and marked delivered only on the receiver's acknowledgement. A real SQLite

@@ -1,4 +1,5 @@
 import FHIR
+import Digests
 import Foundation
 import RPLGuideline
 import Testing

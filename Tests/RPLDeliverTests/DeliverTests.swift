@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import RPLDeliver
 import GRDB
-import RPLAdapter
+import Digests
 
 @Suite struct IntakeTests {
     @Test func hl7MessagesAreSplitAtEachMSH() {
