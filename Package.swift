@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "RPLGuidelineTests", dependencies: ["RPLGuideline"]),
         // Rule tests (in-process, one suite per card area) and fact tests (one per fact source).
         .testTarget(name: "RPLAdapterTests", dependencies: ["RPLAdapter", "RPLGuideline", "FHIR", "TestSupport", "Digests"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["FHIR", "rpl-adapter", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FHIR", "RPLGuideline", "rpl-adapter", "TestSupport"]),
         // deliver's parts on their own (its peers, faults and crashes: scripts/test-deliver.sh).
         .testTarget(name: "RPLDeliverTests", dependencies: ["RPLDeliver", "Digests"]),
     ],

@@ -1,4 +1,5 @@
 import FHIR
+import RPLGuideline
 import Foundation
 import Testing
 import TestSupport
@@ -81,13 +82,9 @@ import TestSupport
         }
     }
 
-    static let ruleIds = ["RPL-INDICATION", "RPL-TERM", "RPL-PRECONCEPTION", "RPL-SUPPLEMENTS", "RPL-EXPERT-CENTRE", "RPL-SUPPORTIVE-CARE",
-                          "RPL-FREYA", "RPL-HISTORY", "RPL-LIFESTYLE-HISTORY", "RPL-PROGNOSIS", "RPL-TSH", "RPL-FT4", "RPL-LEVOTHYROXINE",
-                          "RPL-SUBCLINICAL", "RPL-APL", "RPL-APL-REPEAT", "RPL-APL-TREAT", "RPL-KARYOTYPE", "RPL-GENETIC-COUNSELING",
-                          "RPL-CLINICAL-GENETICS", "RPL-UTERUS", "RPL-UROGENITAL", "RPL-LIFESTYLE", "RPL-PROGESTERONE", "RPL-CERVIX",
-                          "NR-TISSUE-GENETICS", "NR-KARYOTYPE", "NR-THROMBOPHILIA", "NR-IMMUNOLOGY", "NR-HORMONES", "NR-PROLACTIN",
-                          "NR-OVARIAN-ENDOCRINE", "NR-HOMOCYSTEINE", "NR-LEVOTHYROXINE-EUTHYROID", "NR-LMWH-THROMBOPHILIA",
-                          "NR-UTERINE-SURGERY", "NR-POLYP-MYOMA-ADHESION", "NR-SCRATCHING", "NR-SPERM-SELECTION", "NR-DRUGS", "NR-PREDNISONE"]
+    /// Every rule id of the card (CodeSystem rpl-rule, generated into `RuleID`): none can be left
+    /// out of the table by forgetting it here.
+    static let ruleIds = RuleID.allCases.map(\.rawValue)
 
     // MARK: replay itself
 
