@@ -265,11 +265,9 @@ public enum HL7v2 {
               let ad = profiles.activityDefinition(activity) else { return nil }
         let orderCodes = Set((order.child("code")?.children("coding") ?? []).compactMap { $0.string("code") })
         var id = ad.children("specimenRequirement").first?.string("reference").map { String($0.split(separator: "/").last ?? "") }
-        for ext in ad.children("extension") where ext.string("url")?.hasSuffix("/activity-item") == true {
-            let parts = ext.children("extension")
-            guard let code = parts.first(where: { $0.string("url") == "code" })?.child("valueCoding")?.string("code"), orderCodes.contains(code),
-                  let specimen = parts.first(where: { $0.string("url") == "specimen" })?.string("valueCanonical") else { continue }
-            id = String(specimen.split(separator: "/").last ?? "")
+        for item in profiles.catalogue.items(of: activity) {
+            guard let code = item.code?.code, orderCodes.contains(code), let specimen = item.specimen else { continue }
+            id = specimen
         }
         guard let id, let sd = profiles.resources["SpecimenDefinition/" + id] else { return nil }
         func coded(_ concept: Element?, _ system: String, _ table: String) -> String {

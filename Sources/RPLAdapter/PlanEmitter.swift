@@ -150,16 +150,13 @@ struct PlanEmitter {
     func concept(_ activityId: ActivityID, item: String?) -> Element {
         let ad = profiles.activityDefinition(activityId)
         var concept = ad?.child("code") ?? ad?.child("productCodeableConcept") ?? .complex("code", [])
-        if let item, let ad {
-            for ext in ad.children("extension") where ext.string("url")?.hasSuffix("/activity-item") == true {
-                let parts = ext.children("extension")
-                guard parts.first(where: { $0.string("url") == "item" })?.string("valueCode") == item,
-                      var coding = parts.first(where: { $0.string("url") == "code" })?.child("valueCoding") else { continue }
+        if let item, ad != nil {
+            for entry in profiles.catalogue.items(of: activityId) where entry.item == item {
+                guard var coding = entry.coding else { continue }
                 coding.name = "coding"
                 concept.children.insert(coding, at: 0)
-                let display = parts.first(where: { $0.string("url") == "text" })?.string("valueString") ?? item
                 concept.children.removeAll { $0.name == "text" }
-                concept.children.append(.primitive("text", display))
+                concept.children.append(.primitive("text", entry.text))
             }
         }
         return concept

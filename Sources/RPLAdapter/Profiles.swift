@@ -38,6 +38,8 @@ public final class Profiles: Sendable {
     public let terminology: Terminology
     public let notRecommended: [NotRecommendedItem]
     public let site: SiteSettings
+    /// The ActivityDefinitions' items, read once (`OrderCatalogue`).
+    public let catalogue: OrderCatalogue
 
     public struct Defaults: Sendable {
         public var lookbackMonths = 12
@@ -307,6 +309,7 @@ public final class Profiles: Sendable {
         self.defaults = d
         self.canonicalBase = base
         self.terminology = Terminology(resources: resources)
+        self.catalogue = OrderCatalogue(resources: resources)
         var items: [NotRecommendedItem] = []
         for param in resources["Parameters/rpl-not-recommended"]?.children("parameter") ?? [] {
             var item = NotRecommendedItem(ruleId: .nrDrugs, item: "", appliesTo: "", codes: [], keywords: [])

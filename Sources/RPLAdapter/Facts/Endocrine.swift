@@ -77,15 +77,9 @@ enum Endocrine: FactSource {
     }
 
     static func profileTests(_ c: FactContext) -> [Test] {
-        guard let ad = c.profiles.activityDefinition(.hormoneProfile) else { return [] }
-        return ad.children("extension").compactMap { ext in
-            guard ext.string("url")?.hasSuffix("/activity-item") == true else { return nil }
-            let parts = ext.children("extension")
-            guard let item = parts.first(where: { $0.string("url") == "item" })?.string("valueCode") else { return nil }
-            let coding = parts.first(where: { $0.string("url") == "code" })?.child("valueCoding")
-            let code = coding.flatMap { coding in coding.string("system").flatMap { s in coding.string("code").map { CodeKey(system: s, code: $0) } } }
-            let text = parts.first(where: { $0.string("url") == "text" })?.string("valueString") ?? item
-            return Test(item: item, text: text, valueSet: ValueSetID(rawValue: "rpl-" + item), code: code)
+        guard c.profiles.activityDefinition(.hormoneProfile) != nil else { return [] }
+        return c.profiles.catalogue.items(of: .hormoneProfile).map { item in
+            Test(item: item.item, text: item.text, valueSet: ValueSetID(rawValue: "rpl-" + item.item), code: item.code)
         }
     }
 }

@@ -101,13 +101,10 @@ enum Requests: FactSource {
             guard let ad = c.profiles.activityDefinition(activity) else { continue }
             entries.append(CatalogueEntry(activity: activity, item: nil, canonical: c.profiles.activityDefinitionURL(activity),
                                           codes: Set(c.terminology.codes(of: ad.child("code")))))
-            for ext in ad.children("extension") where ext.string("url")?.hasSuffix("/activity-item") == true {
-                let parts = ext.children("extension")
-                guard let item = parts.first(where: { $0.string("url") == "item" })?.string("valueCode"),
-                      let coding = parts.first(where: { $0.string("url") == "code" })?.child("valueCoding"),
-                      let system = coding.string("system"), let code = coding.string("code") else { continue }
-                entries.append(CatalogueEntry(activity: activity, item: item, canonical: nil, codes: [CodeKey(system: system, code: code)],
-                                              valueSet: ValueSetID(rawValue: "rpl-" + item)))
+            for item in c.profiles.catalogue.items(of: activity) {
+                guard let code = item.code else { continue }
+                entries.append(CatalogueEntry(activity: activity, item: item.item, canonical: nil, codes: [code],
+                                              valueSet: ValueSetID(rawValue: "rpl-" + item.item)))
             }
         }
         return entries
