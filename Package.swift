@@ -36,11 +36,13 @@ let package = Package(
         .target(name: "RPLAdapter", dependencies: ["FHIR", "RPLGuideline", "Digests"]),
         // Digests for names, ids and outbox keys (SHA-1, a fast 128-bit one): no dependencies.
         .target(name: "Digests"),
+        // How every command ends: the exit statuses, named once.
+        .target(name: "ExitStatus", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The command line, thin.
         .executableTarget(
             name: "rpl-adapter",
             dependencies: [
-                "FHIR", "RPLAdapter",
+                "FHIR", "RPLAdapter", "ExitStatus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,7 +59,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "rpl-deliver",
-            dependencies: ["RPLDeliver", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["RPLDeliver", "ExitStatus", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Fuzz targets for the JSON reader, the XML reader and apply; the C part reaches libFuzzer's
         // driver (weakly linked: an ordinary build has no libFuzzer and the program says so).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExitStatus
 import FHIR
 import RPLAdapter
 import RPLGuideline
@@ -80,12 +81,12 @@ struct Apply: ParsableCommand {
         // A lab acts on NW: HL7 v2 orders need an ordering provider (interface.md v2).
         if outputFormat == .hl7v2 && adapter.site.requester == nil {
             Terminal.error("rpl-adapter: \(HL7v2.needsRequester)")
-            throw ExitCode(Terminal.badConfiguration)
+            throw ExitStatus.configuration.exitCode
         }
         // ORC-12 carries the AGB code (interface.md v3): a UZI number or another identifier is not one.
         if outputFormat == .hl7v2 && HL7v2.agb(adapter.site.requester) == nil {
             Terminal.error("rpl-adapter: \(HL7v2.needsAGB(adapter.site.requester))")
-            throw ExitCode(Terminal.badConfiguration)
+            throw ExitStatus.configuration.exitCode
         }
         let date = asOf.flatMap { CalendarDate(fhir: $0) }
         var failed = false
@@ -147,8 +148,8 @@ struct Apply: ParsableCommand {
                 failed = true
             }
         }
-        if unreadable { throw ExitCode(74) }
-        if failed { throw ExitCode(65) }
+        if unreadable { throw ExitStatus.ioError.exitCode }
+        if failed { throw ExitStatus.dataError.exitCode }
     }
 
     /// interface.md v3: the batch withdrawing earlier proposals, after the transaction, as the

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExitStatus
 import FHIR
 
 /// `rpl-adapter convert`: any R4 resource or Bundle, JSON to XML or back, losslessly.
@@ -43,10 +44,10 @@ struct Convert: ParsableCommand {
             Terminal.output(try outputFormat.write(resource, pretty: pretty))
         } catch let error as InputFile.ReadError {
             Terminal.error("rpl-adapter: \(error.message)")
-            throw ExitCode(74)
+            throw ExitStatus.ioError.exitCode
         } catch let error as FHIRFormatError {
             Terminal.report(error, source: file, as: outputFormat, pretty: pretty)
-            throw ExitCode(65)
+            throw ExitStatus.dataError.exitCode
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExitStatus
 
 #if canImport(Glibc)
 import Glibc
@@ -33,6 +34,6 @@ struct DeliverCommand: ParsableCommand {
         execv(program, argv)
         // Only reached when it could not be started.
         Terminal.error("rpl-adapter: deliver: cannot run \(program): \(String(cString: strerror(errno)))")
-        throw ExitCode(69)  // EX_UNAVAILABLE
+        throw ExitStatus.unavailable.exitCode
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExitStatus
 import FHIR
 import RPLAdapter
 
@@ -45,7 +46,7 @@ struct ReplayCommand: ParsableCommand {
             scenarios = try Replay.discover(folders.isEmpty ? ["Fixtures"] : folders, filter: filter)
         } catch {
             Terminal.error("rpl-adapter: replay: \(error); nothing was run")
-            throw ExitCode(66)
+            throw ExitStatus.noInput.exitCode
         }
         let colour = isatty(1) == 1
         let red = colour ? "\u{1B}[31m" : "", green = colour ? "\u{1B}[32m" : "", yellow = colour ? "\u{1B}[33m" : "", reset = colour ? "\u{1B}[0m" : ""
@@ -80,13 +81,13 @@ struct ReplayCommand: ParsableCommand {
         }
         if let junit, !writeFile(junit, Array(Replay.junit(results).utf8)) {
             Terminal.error("rpl-adapter: cannot write \(junit)")
-            throw ExitCode(74)
+            throw ExitStatus.ioError.exitCode
         }
         let summary = "\(passed) passed, \(failed + broken) failed" + (broken > 0 ? " (\(broken) broken)" : "")
         text += (failed + broken == 0 ? green : red) + summary + reset + "\n"
         Terminal.output(Array(text.utf8))
-        if broken > 0 { throw ExitCode(65) }
-        if failed > 0 { throw ExitCode(1) }
+        if broken > 0 { throw ExitStatus.dataError.exitCode }
+        if failed > 0 { throw ExitStatus.mismatch.exitCode }
     }
 
     func indent(_ s: String) -> String {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExitStatus
 import FHIR
 import RPLAdapter
 
@@ -12,9 +13,6 @@ import Darwin
 
 /// Standard output and standard error, written whole.
 enum Terminal {
-    /// Exit status when the output cannot be written (EX_IOERR).
-    static let writeFailure: Int32 = 74
-
     /// Writes to standard output. When it cannot be written (a full disk, a closed pipe: SIGPIPE
     /// is ignored so that a closed pipe is an error here, not a silent death) the run stops at
     /// once with exit 74 and one line on standard error: nothing is reported as done that was lost.
@@ -33,7 +31,7 @@ enum Terminal {
         }
         if let failure {
             error("rpl-adapter: cannot write standard output: \(String(cString: strerror(failure)))")
-            exit(writeFailure)
+            exit(ExitStatus.ioError.rawValue)
         }
     }
 
@@ -41,9 +39,6 @@ enum Terminal {
         let bytes = Array((line + "\n").utf8)
         bytes.withUnsafeBufferPointer { _ = write(2, $0.baseAddress!, $0.count) }
     }
-
-    /// Exit status for a Profiles folder that was read and found wrong (EX_CONFIG).
-    static let badConfiguration: Int32 = 78
 
     /// The built-in Profiles, or a site's folder (`--profiles`), checked as it loads: exit 74 when
     /// it cannot be read, 78 when it is wrong, one line per problem on standard error.
@@ -53,7 +48,7 @@ enum Terminal {
             return try Profiles.load(directory: directory)
         } catch {
             for problem in error.problems { Terminal.error("rpl-adapter: Profiles \(directory): \(problem)") }
-            throw ExitCode(error.unreadable ? 74 : badConfiguration)
+            throw (error.unreadable ? ExitStatus.ioError : .configuration).exitCode
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExitStatus
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -161,24 +162,24 @@ struct Deliver: AsyncParsableCommand {
     func open(mustExist: Bool, reading: Bool = false) throws -> Outbox {
         if let problem = Outbox.check(path: outbox, mustExist: mustExist) {
             Self.log(problem.description)
-            if case .missing = problem { throw ExitCode(66) }
-            throw ExitCode(74)
+            if case .missing = problem { throw ExitStatus.noInput.exitCode }
+            throw ExitStatus.ioError.exitCode
         }
         do {
             let box = reading ? try Outbox(readingAt: outbox) : try Outbox(path: outbox, sync: !noSync)
             guard try box.isOutbox() else {
                 Self.log("\(outbox) is a SQLite database but not an outbox")
-                throw ExitCode(66)
+                throw ExitStatus.noInput.exitCode
             }
             return box
         } catch let e as ExitCode {
             throw e
         } catch let busy as Outbox.Busy {
             Self.log("\(busy)")
-            throw ExitCode(74)
+            throw ExitStatus.ioError.exitCode
         } catch {
             Self.log("the outbox \(outbox) cannot be used: \(error)")
-            throw ExitCode(74)
+            throw ExitStatus.ioError.exitCode
         }
     }
 
@@ -203,12 +204,12 @@ struct Deliver: AsyncParsableCommand {
                 bytes = file == "-" ? [UInt8](FileHandle.standardInput.readDataToEndOfFile()) : [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
             } catch {
                 Self.log("cannot read \(file): \(error.localizedDescription)")
-                throw ExitCode(74)
+                throw ExitStatus.ioError.exitCode
             }
             let intake = Intake.read(bytes)
             if let refused = intake.refused {
                 Self.log("input refused, nothing taken in or sent: \(refused)")
-                throw ExitCode(65)
+                throw ExitStatus.dataError.exitCode
             }
             let wrong = intake.items.filter { $0.kind != kind }
             for p in intake.problems { Self.log("input: \(p); not taken in") }
@@ -241,12 +242,12 @@ struct Deliver: AsyncParsableCommand {
             outcome = try await deliverer.run(box)
         } catch {
             Self.log("the outbox \(outbox) cannot be written: \(error); what was not recorded is sent again next time")
-            throw ExitCode(74)
+            throw ExitStatus.ioError.exitCode
         }
         let c = try usable { try box.counts(destination: target) }
         Self.log("\(target): pending \(c.pending), delivered \(c.delivered), dead \(c.dead)")
-        if c.dead > 0 || badInput { throw ExitCode(65) }
-        if c.pending > 0 || outcome != .done { throw ExitCode(75) }
+        if c.dead > 0 || badInput { throw ExitStatus.dataError.exitCode }
+        if c.pending > 0 || outcome != .done { throw ExitStatus.tempFail.exitCode }
     }
 
     /// An outbox operation; a failure (a full disk, a removed file) is exit 74.
@@ -255,7 +256,7 @@ struct Deliver: AsyncParsableCommand {
             return try body()
         } catch {
             Self.log("the outbox \(outbox) cannot be used: \(error)")
-            throw ExitCode(74)
+            throw ExitStatus.ioError.exitCode
         }
     }
 
@@ -266,7 +267,7 @@ struct Deliver: AsyncParsableCommand {
             by = try box.countsByDestination()
         } catch {
             Self.log("the outbox \(outbox) cannot be read: \(error)")
-            throw ExitCode(74)
+            throw ExitStatus.ioError.exitCode
         }
         var total = Outbox.Counts()
         for (_, c) in by {
@@ -289,7 +290,7 @@ struct Deliver: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { b in Glibc.write(1, b.baseAddress!, b.count) }
-        if written != bytes.count { throw ExitCode(74) }
+        if written != bytes.count { throw ExitStatus.ioError.exitCode }
     }
 
     func requeue() throws {
@@ -310,7 +311,7 @@ struct Deliver: AsyncParsableCommand {
             Self.log("requeued \(d.message.name) for \(d.message.destination) (dead after \(d.message.attempts) attempts: \(first))")
         }
         Self.log("requeued \(requeued) dead messages\(left > 0 ? ", \(left) left dead" : ""); deliver --resume sends them")
-        if left > 0 { throw ExitCode(65) }
+        if left > 0 { throw ExitStatus.dataError.exitCode }
     }
 }
 
