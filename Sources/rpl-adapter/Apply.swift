@@ -24,7 +24,7 @@ struct Apply: ParsableCommand {
     )
 
     @Option(name: .long, help: "Evaluation date YYYY-MM-DD (default: Bundle.timestamp, else today).")
-    var asOf: String?
+    var asOf: EvaluationDate?
 
     @Option(name: .long, help: "auto, json, xml or ndjson (one Bundle per line).")
     var inputFormat: InputFormat = .auto
@@ -39,7 +39,7 @@ struct Apply: ParsableCommand {
     var profiles: String?
 
     @Option(name: .long, help: "The ordering clinician, SYSTEM|VALUE (e.g. http://fhir.nl/fhir/NamingSystem/agb-z|01234567): laboratory and imaging orders for the patient become signed orders. Overrides the site setting.")
-    var requester: String?
+    var requester: Requester?
 
     @Argument(help: "Input files, or - for standard input (the default).")
     var files: [String] = []
@@ -55,15 +55,9 @@ struct Apply: ParsableCommand {
     }
 
     func validate() throws {
-        if let asOf, CalendarDate(fhir: asOf) == nil || asOf.count != 10 {
-            throw ValidationError("--as-of must be a date YYYY-MM-DD, got \(asOf)")
-        }
         // An XML document is one document: several of them in one stream are not well-formed XML.
         if files.count > 1 && outputFormat == .xml {
             throw ValidationError("XML output holds one document: give one file per run, or use --output-format json (one Bundle per line)")
-        }
-        if let requester, SiteSettings.requester(requester) == nil {
-            throw ValidationError("--requester must be SYSTEM|VALUE (an identifier of the ordering clinician), got \(requester)")
         }
         // interface.md v3: several outputs are one Bundle per line (what deliver reads); indented,
         // they would be neither one document nor ndjson.
@@ -77,7 +71,7 @@ struct Apply: ParsableCommand {
 
     func run() throws {
         let loaded = try Terminal.loadProfiles(profiles)
-        let adapter = Adapter(profiles: loaded, requester: requester.flatMap(SiteSettings.requester))
+        let adapter = Adapter(profiles: loaded, requester: requester?.identifier)
         // A lab acts on NW: HL7 v2 orders need an ordering provider (interface.md v2).
         if outputFormat == .hl7v2 && adapter.site.requester == nil {
             Terminal.error("rpl-adapter: \(HL7v2.needsRequester)")
@@ -88,7 +82,7 @@ struct Apply: ParsableCommand {
             Terminal.error("rpl-adapter: \(HL7v2.needsAGB(adapter.site.requester))")
             throw ExitStatus.configuration.exitCode
         }
-        let date = asOf.flatMap { CalendarDate(fhir: $0) }
+        let date = asOf?.date
         var failed = false
         var unreadable = false
         let inputs = files.isEmpty ? ["-"] : files
@@ -320,5 +314,24 @@ final class LineReader {
             }
             if n == 0 { eof = true } else { buffer.append(contentsOf: chunk[0..<n]) }
         }
+    }
+}
+
+/// `--as-of`, read once: a full date YYYY-MM-DD.
+struct EvaluationDate: ExpressibleByArgument {
+    let date: CalendarDate
+    init?(argument: String) {
+        guard argument.count == 10, let date = CalendarDate(fhir: argument) else { return nil }
+        self.date = date
+    }
+    static var defaultCompletionKind: CompletionKind { .default }
+}
+
+/// `--requester SYSTEM|VALUE`, read once into the identifier the orders name.
+struct Requester: ExpressibleByArgument {
+    let identifier: Element
+    init?(argument: String) {
+        guard let identifier = SiteSettings.requester(argument) else { return nil }
+        self.identifier = identifier
     }
 }
