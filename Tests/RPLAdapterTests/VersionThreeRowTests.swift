@@ -137,7 +137,10 @@ import TestSupport
         }
         var s = S(losses: ["2025-03-10"])
         s.add(curettage("cur", on: "2026-01-22", reason: S.concept("reasonCode", S.sct, "17369002")))
-        #expect(try InProcess.apply(s).resources("CarePlan").first?.children("addresses").count == 2)
+        // Two losses (a plan); CarePlan.addresses lists the loss Condition only (R4: Reference(Condition)).
+        let plan = try #require(try InProcess.apply(s).resources("CarePlan").first)
+        #expect(plan.string("description")?.hasPrefix("2 pregnancy losses counted") == true)
+        #expect(plan.children("addresses").count == 1)
         // The curettage of the recorded loss (ten days later, or naming it): still one loss.
         var same = S(losses: ["2025-03-10"])
         same.add(curettage("cur", on: "2025-03-20", reason: S.concept("reasonCode", S.sct, "17369002")))
