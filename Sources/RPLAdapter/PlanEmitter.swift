@@ -234,9 +234,8 @@ struct PlanEmitter {
             let id = uuid([("patient", patientIdentity), ("episode", episode), ("rule", rec.ruleId.rawValue),
                            ("activity", rec.activityId?.rawValue ?? ""), ("item", rec.item ?? ""), ("inputs", inputs),
                            ("generation", String(rec.generation))])
-            switch rec.kind {
-            case .order:
-                let activityId = rec.activityId!
+            switch rec.action {
+            case .order(let activityId, let item, let notBefore):
                 var children: [Element] = [
                     .primitive("id", id),
                     identifier(id),
@@ -254,7 +253,7 @@ struct PlanEmitter {
                 children += [.primitive("status", isSigned ? "active" : "draft"), .primitive("intent", isSigned ? "order" : "proposal")]
                 if let c = category(activityId) { children.append(c) }
                 children.append(.primitive("priority", "routine"))
-                var code = concept(activityId, item: rec.item)
+                var code = concept(activityId, item: item)
                 code.name = "code"
                 children.append(code)
                 if let partner {
@@ -263,7 +262,7 @@ struct PlanEmitter {
                 } else {
                     children.append(subject)
                 }
-                if let due = rec.date {
+                if let due = notBefore {
                     children.append(.complex("occurrencePeriod", [.primitive("start", due.description)]))
                 }
                 children.append(.primitive("authoredOn", authored))
@@ -280,8 +279,7 @@ struct PlanEmitter {
                 entries.append(entry(id, resource))
                 generated.append(id)
                 activities.append(.complex("activity", [.complex("reference", [.primitive("reference", "urn:uuid:" + id)])]))
-            case .medication:
-                let activityId = rec.activityId!
+            case .medication(let activityId, let until):
                 var med = concept(activityId, item: nil)
                 med.name = "medicationCodeableConcept"
                 var children: [Element] = [
@@ -300,7 +298,7 @@ struct PlanEmitter {
                 children.append(note(rec, unnamed: unnamed))
                 if var dosage = profiles.activityDefinition(activityId)?.child("dosage") {
                     dosage.name = "dosageInstruction"
-                    if let end = rec.date {
+                    if let end = until {
                         // RPL-PROGESTERONE: until the day gestational age reaches 16w0d.
                         let bounds = Element.complex("boundsPeriod", [.primitive("start", authored), .primitive("end", end.description)])
                         if let t = dosage.children.firstIndex(where: { $0.name == "timing" }),
@@ -317,8 +315,7 @@ struct PlanEmitter {
                 entries.append(entry(id, resource))
                 generated.append(id)
                 activities.append(.complex("activity", [.complex("reference", [.primitive("reference", "urn:uuid:" + id)])]))
-            case .advice:
-                let activityId = rec.activityId!
+            case .advice(let activityId, _):
                 var code = concept(activityId, item: nil)
                 code.name = "code"
                 if let title = rec.title {
@@ -354,9 +351,9 @@ struct PlanEmitter {
                 ])
                 entries.append(entry(id, resource))
                 generated.append(id)
-            case .prognosis:
+            case .prognosis(let probability):
                 let line = rec.cardLine
-                if let p = rec.probability {
+                if let p = probability {
                     let resource = Element.resource("RiskAssessment", [
                         .primitive("id", id),
                         identifier(id),

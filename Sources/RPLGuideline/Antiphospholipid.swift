@@ -9,21 +9,21 @@ func rplAPL(_ f: Facts) -> [Recommendation] {
     var out: [Recommendation] = AntiphospholipidTest.allCases.compactMap { test in
         // An indeterminate result counts as done (guideline.md v2).
         guard (f.antiphospholipid[test] ?? []).isEmpty, (f.antiphospholipidIndeterminate[test] ?? []).isEmpty else { return nil }
-        return Recommendation(ruleId: .apl, activityId: .aplTesting, kind: .order, sources: [],
+        return Recommendation.order(ruleId: .apl, activity: .aplTesting, sources: [],
                               reason: "No \(test.display) result.", item: test.rawValue)
     }
     for (test, all) in f.antiphospholipidIndeterminate.sorted(by: { $0.key < $1.key }) where (f.antiphospholipid[test] ?? []).isEmpty {
         // guideline.md v3: an equivocal answer, or a value and an interpretation that disagree.
         let said = all.filter { $0.indeterminate != nil }
         if !said.isEmpty {
-            out.append(Recommendation(ruleId: .apl, activityId: nil, kind: .note, sources: said.map(\.source),
+            out.append(Recommendation.note(ruleId: .apl, sources: said.map(\.source),
                                       reason: "\(test.display): " + said.map { "\($0.indeterminate!) on \($0.date)" }.joined(separator: "; ")
                                           + ": indeterminate; counted as done, neither positive nor negative: check with the lab.",
                                       item: test.rawValue))
         }
         let results = all.filter { $0.indeterminate == nil }
         guard !results.isEmpty else { continue }
-        out.append(Recommendation(ruleId: .apl, activityId: nil, kind: .note, sources: results.map(\.source),
+        out.append(Recommendation.note(ruleId: .apl, sources: results.map(\.source),
                                   reason: "\(test.display) on \(results.map { $0.date.description }.joined(separator: ", ")) has no reference range or interpretation, and there is no default limit (Sydney: above the lab's 99th percentile): the lab's interpretation is needed; counted as done, neither positive nor negative.",
                                   item: test.rawValue))
     }
@@ -65,9 +65,9 @@ func rplAPLRepeat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
         guard persistence(results, days: days) == nil, let positive = currentRunStart(results) else { return nil }
         if results.contains(where: { positive.date.days(until: $0.earliest) >= days }) { return nil }
         let due = max(positive.date.adding(days: days), f.evaluationDate)
-        return Recommendation(ruleId: .aplRepeat, activityId: .aplRepeat, kind: .order, sources: [positive.source],
+        return Recommendation.order(ruleId: .aplRepeat, activity: .aplRepeat, sources: [positive.source],
                               reason: "\(test.display) positive on \(positive.date); repeat no earlier than \(due) (12 weeks).",
-                              item: test.rawValue, date: due)
+                              item: test.rawValue, notBefore: due)
     }
 }
 
@@ -88,8 +88,7 @@ func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
             persistent.append((test, a, b))
         } else if let positive = results.filter(\.positive).max(by: { $0.date < $1.date }),
                   let negative = results.first(where: { !$0.positive && positive.date.days(until: $0.earliest) >= days }) {
-            transient.append(Recommendation(
-                ruleId: .aplTreat, activityId: nil, kind: .note, sources: [positive.source, negative.source],
+            transient.append(Recommendation.note(ruleId: .aplTreat, sources: [positive.source, negative.source],
                 reason: "\(test.display) positive on \(positive.date) and negative on \(negative.date): transient, no antiphospholipid treatment.",
                 item: test.rawValue))
         }
@@ -114,10 +113,10 @@ func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     /// Each medicine proposed, or a note where it is already taken or requested.
     func propose(_ activity: ActivityID, taken: [Source], proposal: String, already: String) -> Recommendation {
         guard taken.isEmpty else {
-            return Recommendation(ruleId: .aplTreat, activityId: nil, kind: .note, sources: sources + taken,
+            return Recommendation.note(ruleId: .aplTreat, sources: sources + taken,
                                   reason: "\(basisText): \(already) is already taken or requested; not proposed again.", item: activity.rawValue)
         }
-        return Recommendation(ruleId: .aplTreat, activityId: activity, kind: .medication, sources: sources, reason: "\(basisText): \(proposal).\(fewLosses)")
+        return Recommendation.medication(ruleId: .aplTreat, activity: activity, sources: sources, reason: "\(basisText): \(proposal).\(fewLosses)")
     }
     return [
         propose(.aspirinLowDose, taken: f.aspirinTakenOrRequested, proposal: "low-dose aspirin \(aspirinWhen), with LMWH \(lmwhWhen)", already: "low-dose aspirin"),

@@ -16,7 +16,7 @@ func cycleAssessable(_ f: Facts, settings: GuidelineSettings) -> Bool {
 func rplProlactin(_ f: Facts, settings: GuidelineSettings) -> Recommendation? {
     let symptoms = f.oligoOrAmenorrhoea.coded
     guard !symptoms.isEmpty, f.prolactinResult == nil, cycleAssessable(f, settings: settings) else { return nil }
-    return Recommendation(ruleId: .prolactin, activityId: .prolactin, kind: .order, sources: symptoms.map(\.source),
+    return Recommendation.order(ruleId: .prolactin, activity: .prolactin, sources: symptoms.map(\.source),
                           reason: "Symptoms of a prolactin disorder: \(symptoms.map(\.text).joined(separator: "; ")); no prolactin result in the lookback window.")
 }
 
@@ -31,7 +31,7 @@ func rplHormoneProfile(_ f: Facts, settings: GuidelineSettings) -> [Recommendati
     guard !missing.isEmpty else { return [] }
     let names = Array(Set(symptoms.map(\.text))).sorted().joined(separator: "; ")
     return missing.map { test in
-        Recommendation(ruleId: .hormoneProfile, activityId: .hormoneProfile, kind: .order, sources: symptoms.map(\.source),
+        Recommendation.order(ruleId: .hormoneProfile, activity: .hormoneProfile, sources: symptoms.map(\.source),
                        reason: "Symptoms of a cycle disorder: \(names); \(test.text) has no result in the lookback window.",
                        item: test.item)
     }

@@ -3,19 +3,19 @@
 /// RPL-PRECONCEPTION — "Verricht een preconceptioneel advies consult o.b.v. aanbevelingen, aandacht
 /// voor zowel mannelijke als vrouwelijke factoren."
 func rplPreconception(_ f: Facts) -> Recommendation {
-    Recommendation(ruleId: .preconception, activityId: .preconceptionConsult, kind: .advice, sources: [],
+    Recommendation.advice(ruleId: .preconception, activity: .preconceptionConsult, sources: [],
                    reason: "Preconception advice consultation, attending to male and female factors.")
 }
 
 /// RPL-SUPPLEMENTS — "Adviseer standaard vitamine D en foliumzuur.": advice, not a prescription.
 func rplSupplements(_ f: Facts) -> Recommendation {
-    Recommendation(ruleId: .supplements, activityId: .supplementsAdvice, kind: .advice, sources: [],
+    Recommendation.advice(ruleId: .supplements, activity: .supplementsAdvice, sources: [],
                    reason: "Advise vitamin D and folic acid (advice, not a prescription).")
 }
 
 /// RPL-EXPERT-CENTRE — "Overweeg verwijzing naar centrum met expertise in herhaalde miskramen."
 func rplExpertCentre(_ f: Facts) -> Recommendation {
-    Recommendation(ruleId: .expertCentre, activityId: .expertCentreReferral, kind: .advice, sources: [],
+    Recommendation.advice(ruleId: .expertCentre, activity: .expertCentreReferral, sources: [],
                    reason: "Consider referral to a centre with expertise in recurrent pregnancy loss.")
 }
 
@@ -24,29 +24,29 @@ func rplExpertCentre(_ f: Facts) -> Recommendation {
 /// guideline.md v2: during a pregnancy the text says "this pregnancy", not "the next".
 func rplSupportiveCare(_ f: Facts) -> Recommendation {
     guard let pregnancy = f.currentPregnancy else {
-        return Recommendation(ruleId: .supportiveCare, activityId: .supportiveCareNextPregnancy, kind: .advice, sources: [],
+        return Recommendation.advice(ruleId: .supportiveCare, activity: .supportiveCareNextPregnancy, sources: [],
                               reason: "In the next pregnancy: supportive care with early viability ultrasounds.")
     }
-    return Recommendation(ruleId: .supportiveCare, activityId: .supportiveCareNextPregnancy, kind: .advice, sources: pregnancy.sources,
+    return Recommendation.advice(ruleId: .supportiveCare, activity: .supportiveCareNextPregnancy, sources: pregnancy.sources,
                           reason: "In this pregnancy: supportive care with early viability ultrasounds.",
                           title: "Supportive care with early viability ultrasounds in this pregnancy")
 }
 
 /// RPL-FREYA — "Wijs op informatie van patiëntenvereniging Freya."
 func rplFreya(_ f: Facts) -> Recommendation {
-    Recommendation(ruleId: .freya, activityId: .patientAssociationInfo, kind: .advice, sources: [],
+    Recommendation.advice(ruleId: .freya, activity: .patientAssociationInfo, sources: [],
                    reason: "Point to the information of the patient association Freya.")
 }
 
 /// RPL-HISTORY — "(Obstetrische) anamnese afnemen"
 func rplHistory(_ f: Facts) -> Recommendation {
-    Recommendation(ruleId: .history, activityId: .obstetricHistory, kind: .advice, sources: f.lossSources,
+    Recommendation.advice(ruleId: .history, activity: .obstetricHistory, sources: f.lossSources,
                    reason: "Take the (obstetric) history.")
 }
 
 /// RPL-LIFESTYLE-HISTORY — "Leefstijl anamnese man en vrouw"
 func rplLifestyleHistory(_ f: Facts) -> Recommendation {
-    Recommendation(ruleId: .lifestyleHistory, activityId: .lifestyleHistory, kind: .advice, sources: [],
+    Recommendation.advice(ruleId: .lifestyleHistory, activity: .lifestyleHistory, sources: [],
                    reason: "Take the lifestyle history of both partners.")
 }
 
@@ -60,13 +60,13 @@ func rplPrognosis(_ f: Facts) -> Recommendation {
         ?? "Age is part of the prognosis but is not known here."
     switch n {
     case 2:
-        return Recommendation(ruleId: .prognosis, activityId: nil, kind: .prognosis, sources: f.lossSources,
+        return Recommendation.prognosis(ruleId: .prognosis, sources: f.lossSources,
                               reason: "After 2 miscarriages the chance of a further miscarriage is about 25%. " + age, probability: "0.25")
     case 3:
-        return Recommendation(ruleId: .prognosis, activityId: nil, kind: .prognosis, sources: f.lossSources,
+        return Recommendation.prognosis(ruleId: .prognosis, sources: f.lossSources,
                               reason: "After 3 miscarriages the chance of a further miscarriage is about 35%. " + age, probability: "0.35")
     default:
-        return Recommendation(ruleId: .prognosis, activityId: nil, kind: .prognosis, sources: f.lossSources,
+        return Recommendation.prognosis(ruleId: .prognosis, sources: f.lossSources,
                               reason: "After \(n) miscarriage\(n == 1 ? "" : "s") the sources give no figure for the chance of a further miscarriage: the prognosis is individual, based on the history and age. " + age)
     }
 }

@@ -17,19 +17,19 @@ func rplKaryotype(_ f: Facts) -> [Recommendation] {
     let criteria = "Age \(age) (< 35), \(f.lossCount) miscarriages (≥ 3) and a family history of recurrent miscarriage (\(f.familyHistoryRPL.map(\.text).joined(separator: "; ")))"
     let reason = criteria + ": karyotype both parents."
     let femalePartner = f.partner?.female == true
-    let hers = Recommendation(ruleId: .karyotype, activityId: .parentalKaryotyping, kind: .order, sources: sources,
+    let hers = Recommendation.order(ruleId: .karyotype, activity: .parentalKaryotyping, sources: sources,
                               reason: (femalePartner ? criteria + ": karyotype the patient (the partner is a woman)." : reason) + " This order: the patient.", item: "patient")
     if let partner = f.partner, partner.female {
         // guideline.md v3: a female partner is not the genetic father.
-        return [hers, Recommendation(ruleId: .karyotype, activityId: nil, kind: .note, sources: sources + [partner.source],
+        return [hers, Recommendation.note(ruleId: .karyotype, sources: sources + [partner.source],
                                      reason: criteria + ": karyotype the patient. The partner is a woman: karyotype of the genetic father: per centre policy.")]
     }
     guard let partner = f.partner, partner.identifiable else {
         let why = f.partner == nil ? "no partner is recorded" : "the partner has no identifier to order under"
-        return [hers, Recommendation(ruleId: .karyotype, activityId: .partnerKaryotyping, kind: .advice, sources: sources,
+        return [hers, Recommendation.advice(ruleId: .karyotype, activity: .partnerKaryotyping, sources: sources,
                                      reason: reason + " Arrange the partner's karyotyping: \(why).")]
     }
-    var his = Recommendation(ruleId: .karyotype, activityId: .parentalKaryotyping, kind: .order, sources: sources + [partner.source],
+    var his = Recommendation.order(ruleId: .karyotype, activity: .parentalKaryotyping, sources: sources + [partner.source],
                              reason: reason + " This order: the partner.", item: "partner")
     his.forPartner = true
     return [hers, his]
@@ -41,11 +41,10 @@ func rplGeneticCounseling(_ f: Facts) -> Recommendation? {
     guard !f.parentalKaryotypeAbnormal.isEmpty else {
         // A heteromorphism is a normal variant: no counselling, but the plan says why.
         guard !f.karyotypeNotes.isEmpty else { return nil }
-        return Recommendation(ruleId: .geneticCounseling, activityId: nil, kind: .note, sources: f.karyotypeNotes.map(\.source),
+        return Recommendation.note(ruleId: .geneticCounseling, sources: f.karyotypeNotes.map(\.source),
                               reason: f.karyotypeNotes.map(\.text).joined(separator: "; ") + ": no genetic counselling for it.")
     }
-    return Recommendation(ruleId: .geneticCounseling, activityId: .geneticCounseling, kind: .order,
-                          sources: f.parentalKaryotypeAbnormal.map(\.source),
+    return Recommendation.order(ruleId: .geneticCounseling, activity: .geneticCounseling, sources: f.parentalKaryotypeAbnormal.map(\.source),
                           reason: "Abnormal parental karyotype: \(f.parentalKaryotypeAbnormal.map(\.text).joined(separator: "; ")).")
 }
 
@@ -54,8 +53,7 @@ func rplGeneticCounseling(_ f: Facts) -> Recommendation? {
 /// tissue → referral to clinical genetics.
 func rplClinicalGenetics(_ f: Facts) -> Recommendation? {
     guard !f.geneticsReferralReasons.isEmpty else { return nil }
-    return Recommendation(ruleId: .clinicalGenetics, activityId: .clinicalGeneticsReferral, kind: .order,
-                          sources: f.geneticsReferralReasons.map(\.source),
+    return Recommendation.order(ruleId: .clinicalGenetics, activity: .clinicalGeneticsReferral, sources: f.geneticsReferralReasons.map(\.source),
                           reason: "Referral to clinical genetics: \(f.geneticsReferralReasons.map(\.text).joined(separator: "; ")).")
 }
 
@@ -77,6 +75,6 @@ func recentLossWithAnomaly(_ f: Facts, settings: GuidelineSettings, includingTex
 func rplTissueGenetics(_ f: Facts, settings: GuidelineSettings) -> Recommendation? {
     guard let (loss, anomalies) = recentLossWithAnomaly(f, settings: settings, includingText: false) else { return nil }
     let when = loss.date.map { "on \($0)" } ?? "in \(loss.latestDate!.year)-\(loss.latestDate!.month < 10 ? "0" : "")\(loss.latestDate!.month)"
-    return Recommendation(ruleId: .tissueGenetics, activityId: .tissueGenetics, kind: .advice, sources: loss.sources + anomalies.map(\.source),
+    return Recommendation.advice(ruleId: .tissueGenetics, activity: .tissueGenetics, sources: loss.sources + anomalies.map(\.source),
                           reason: "The most recent loss (\(when)) was recorded with \(anomalies.map(\.text).joined(separator: "; ")): genetic analysis of its tissue may be considered.")
 }

@@ -45,7 +45,7 @@ public enum Guideline {
               !rec.forPartner, let open = f.alreadyRequested.first(where: { sameTest($0, rec) })
         else { return rec }
         let when = open.authoredOn.map { " on \($0)" } ?? ""
-        return Recommendation(ruleId: rec.ruleId, activityId: nil, kind: .note, sources: rec.sources + [open.source],
+        return Recommendation.note(ruleId: rec.ruleId, sources: rec.sources + [open.source],
                               reason: "\(rec.reason) Already requested\(when): not ordered again.", item: rec.item)
     }
 

@@ -7,6 +7,6 @@
 func rplANA(_ f: Facts) -> Recommendation? {
     let symptoms = f.autoimmuneSymptoms.coded
     guard !symptoms.isEmpty, f.anaResult == nil else { return nil }
-    return Recommendation(ruleId: .ana, activityId: .anaConsider, kind: .advice, sources: symptoms.map(\.source),
+    return Recommendation.advice(ruleId: .ana, activity: .anaConsider, sources: symptoms.map(\.source),
                           reason: "Clinical symptoms of autoimmune disease: \(symptoms.map(\.text).joined(separator: "; ")); no ANA result: consider ANA.")
 }

@@ -5,7 +5,6 @@
 /// naming the risk factors found.
 func rplLifestyle(_ f: Facts) -> Recommendation? {
     guard !f.lifestyleRisks.isEmpty else { return nil }
-    return Recommendation(ruleId: .lifestyle, activityId: .lifestyleCounseling, kind: .order,
-                          sources: f.lifestyleRisks.map(\.source),
+    return Recommendation.order(ruleId: .lifestyle, activity: .lifestyleCounseling, sources: f.lifestyleRisks.map(\.source),
                           reason: "Lifestyle risk factors: \(f.lifestyleRisks.map(\.text).joined(separator: "; ")).")
 }

@@ -113,10 +113,10 @@ func notRecommended(_ f: Facts, settings: GuidelineSettings) -> [Recommendation]
         }) else { continue }
         let how = match.byKeyword ? " (recognised by keyword: \(match.item))" : ""
         if let why = exception(match, request: request, f, settings: settings) {
-            out.append(Recommendation(ruleId: match.ruleId, activityId: nil, kind: .note, sources: [request.source],
+            out.append(Recommendation.note(ruleId: match.ruleId, sources: [request.source],
                                       reason: "Requested \(request.description)\(how) is not flagged: \(why).", item: match.item))
         } else {
-            out.append(Recommendation(ruleId: match.ruleId, activityId: nil, kind: .flag, sources: [request.source],
+            out.append(Recommendation.flag(ruleId: match.ruleId, sources: [request.source],
                                       reason: "Requested \(request.description)\(how): not recommended by the card.", item: match.item))
         }
     }

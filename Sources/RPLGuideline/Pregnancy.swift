@@ -27,26 +27,25 @@ func rplProgesterone(_ f: Facts, settings: GuidelineSettings) -> Recommendation?
     if early.isEmpty {
         let undated = f.bleedingInCurrentPregnancy.filter { $0.gestationalAgeAtOnset == nil }
         guard !undated.isEmpty else { return nil }
-        return Recommendation(ruleId: .progesterone, activityId: nil, kind: .note, sources: undated.map(\.finding.source),
+        return Recommendation.note(ruleId: .progesterone, sources: undated.map(\.finding.source),
                               reason: "Bleeding in the current pregnancy is recorded but its gestational age cannot be computed: progesterone could not be decided.")
     }
     guard let ga = pregnancy.gestationalAge else {
-        return Recommendation(ruleId: .progesterone, activityId: nil, kind: .note, sources: pregnancy.sources + early.map(\.source),
+        return Recommendation.note(ruleId: .progesterone, sources: pregnancy.sources + early.map(\.source),
                               reason: "Early bleeding with 3 or more miscarriages, but the current gestational age is unknown: the end date of progesterone (16w0d) cannot be computed.")
     }
     guard let end = progesteroneEndDate(f, settings: settings) else {
-        return Recommendation(ruleId: .progesterone, activityId: nil, kind: .note, sources: pregnancy.sources + early.map(\.source),
+        return Recommendation.note(ruleId: .progesterone, sources: pregnancy.sources + early.map(\.source),
                               reason: "Gestational age is \(ga), at or past \(settings.progesteroneUntil): no progesterone proposed.")
     }
     // guideline.md v3: one already taken or requested is not proposed again (a note).
     guard f.progesteroneTakenOrRequested.isEmpty else {
-        return Recommendation(ruleId: .progesterone, activityId: nil, kind: .note, sources: f.lossSources + pregnancy.sources + early.map(\.source) + f.progesteroneTakenOrRequested,
+        return Recommendation.note(ruleId: .progesterone, sources: f.lossSources + pregnancy.sources + early.map(\.source) + f.progesteroneTakenOrRequested,
                               reason: "\(f.lossCount) miscarriages, pregnant at \(ga), bleeding at or before \(settings.earlyBleedingUntil): progesterone is already taken or requested; not proposed again (until \(end), \(settings.progesteroneUntil)).")
     }
-    return Recommendation(ruleId: .progesterone, activityId: .progesteroneVaginal, kind: .medication,
-                          sources: f.lossSources + pregnancy.sources + early.map(\.source),
+    return Recommendation.medication(ruleId: .progesterone, activity: .progesteroneVaginal, sources: f.lossSources + pregnancy.sources + early.map(\.source),
                           reason: "\(f.lossCount) miscarriages, pregnant at \(ga) on \(f.evaluationDate), bleeding at or before \(settings.earlyBleedingUntil): progesterone 400 mg vaginally twice daily until \(end) (\(settings.progesteroneUntil)).",
-                          date: end)
+                          until: end)
 }
 
 /// RPL-CERVIX — "Bij tweede trimester miskramen en verdenking op een cervixinsufficiëntie" →
@@ -56,7 +55,6 @@ func rplProgesterone(_ f: Facts, settings: GuidelineSettings) -> Recommendation?
 func rplCervix(_ f: Facts) -> Recommendation? {
     let second = f.losses.filter(\.secondTrimester)
     guard !second.isEmpty, !f.cervicalInsufficiencySuspected.isEmpty else { return nil }
-    return Recommendation(ruleId: .cervix, activityId: .cervixUltrasoundFollowup, kind: .order,
-                          sources: second.flatMap(\.sources) + f.cervicalInsufficiencySuspected.map(\.source),
+    return Recommendation.order(ruleId: .cervix, activity: .cervixUltrasoundFollowup, sources: second.flatMap(\.sources) + f.cervicalInsufficiencySuspected.map(\.source),
                           reason: "Second-trimester loss and suspected cervical insufficiency: serial ultrasound follow-up of the cervix; cerclage only in selected cases.")
 }

@@ -1,35 +1,37 @@
-/// One output of a rule: an order, a medication proposal, advice, a flag on an input request, or
-/// the prognosis. It carries the rule id, the activity id of the order catalogue, the facts it
-/// used, and any date it computed.
+/// One output of a rule: an order, a medication proposal, advice, a flag on an input request, a
+/// note, or the prognosis (issue 17: an enum with payloads; no optional ids, no date with two
+/// meanings). It carries the rule id, the facts it used, and what the rule found.
 public struct Recommendation: Sendable, Hashable {
-    public enum Kind: String, Sendable {
-        /// A ServiceRequest.
-        case order
-        /// A MedicationRequest with intent proposal.
-        case medication
+    /// What the plan does with it, with what only that kind has.
+    public enum Action: Sendable, Hashable {
+        /// A ServiceRequest of the catalogue; `item` names one test of the activity (the
+        /// antiphospholipid test); `notBefore`: RPL-APL-REPEAT, not before this date.
+        case order(activity: ActivityID, item: String?, notBefore: CalendarDate?)
+        /// A MedicationRequest with intent proposal; `until`: RPL-PROGESTERONE, the day gestational
+        /// age reaches 16w0d.
+        case medication(activity: ActivityID, until: CalendarDate?)
         /// A CarePlan activity with a detail, no request.
-        case advice
-        /// A DetectedIssue on a request already in the input.
-        case flag
-        /// The prognosis (RiskAssessment, or a CarePlan note where no figure exists).
-        case prognosis
+        case advice(activity: ActivityID, item: String?)
+        /// A DetectedIssue on a request already in the input (`item`: the line's item it matched).
+        case flag(item: String?)
+        /// The prognosis: the chance of a further miscarriage as a decimal text ("0.25"), or nil
+        /// where the sources give no figure (a CarePlan note then).
+        case prognosis(probability: String?)
         /// Something the plan should say that is not an activity (a CarePlan note).
-        case note
+        case note(item: String?)
+    }
+
+    /// The kind of an action, without its payload (for ordering and matching).
+    public enum Kind: String, Sendable {
+        case order, medication, advice, flag, prognosis, note
     }
 
     public var ruleId: RuleID
-    public var activityId: ActivityID?
-    public var kind: Kind
+    public var action: Action
     /// The input resources behind it (for `reasonReference`, `implicated`, `basis`).
     public var sources: [Source]
     /// What the rule found, in English, for the note next to the card line.
     public var reason: String
-    /// Distinguishes several recommendations of one rule (the antiphospholipid test).
-    public var item: String?
-    /// RPL-APL-REPEAT: not before this date. RPL-PROGESTERONE: the day gestational age reaches 16w0d.
-    public var date: CalendarDate?
-    /// RPL-PROGNOSIS: chance of a further miscarriage, as a decimal text ("0.25"); nil: no figure.
-    public var probability: String?
     /// For the partner, not the patient (his karyotyping): the emitter names him as the subject.
     public var forPartner = false
     /// How many earlier requests for the same activity (and item) the input holds closed: a new
@@ -39,20 +41,64 @@ public struct Recommendation: Sendable, Hashable {
     /// "this pregnancy", not "the next").
     public var title: String?
 
-    public init(
-        ruleId: RuleID, activityId: ActivityID?, kind: Kind, sources: [Source], reason: String,
-        item: String? = nil, date: CalendarDate? = nil, probability: String? = nil,
-        title: String? = nil
-    ) {
+    public init(ruleId: RuleID, action: Action, sources: [Source], reason: String, title: String? = nil) {
         self.ruleId = ruleId
-        self.activityId = activityId
-        self.kind = kind
+        self.action = action
         self.sources = sources.uniqueSorted()
         self.reason = reason
-        self.item = item
-        self.date = date
-        self.probability = probability
         self.title = title
+    }
+
+    public static func order(ruleId: RuleID, activity: ActivityID, sources: [Source], reason: String, item: String? = nil,
+                             notBefore: CalendarDate? = nil, title: String? = nil) -> Recommendation {
+        Recommendation(ruleId: ruleId, action: .order(activity: activity, item: item, notBefore: notBefore), sources: sources, reason: reason, title: title)
+    }
+
+    public static func medication(ruleId: RuleID, activity: ActivityID, sources: [Source], reason: String, until: CalendarDate? = nil) -> Recommendation {
+        Recommendation(ruleId: ruleId, action: .medication(activity: activity, until: until), sources: sources, reason: reason)
+    }
+
+    public static func advice(ruleId: RuleID, activity: ActivityID, sources: [Source], reason: String, item: String? = nil, title: String? = nil) -> Recommendation {
+        Recommendation(ruleId: ruleId, action: .advice(activity: activity, item: item), sources: sources, reason: reason, title: title)
+    }
+
+    public static func flag(ruleId: RuleID, sources: [Source], reason: String, item: String? = nil) -> Recommendation {
+        Recommendation(ruleId: ruleId, action: .flag(item: item), sources: sources, reason: reason)
+    }
+
+    public static func prognosis(ruleId: RuleID, sources: [Source], reason: String, probability: String? = nil) -> Recommendation {
+        Recommendation(ruleId: ruleId, action: .prognosis(probability: probability), sources: sources, reason: reason)
+    }
+
+    public static func note(ruleId: RuleID, sources: [Source], reason: String, item: String? = nil, title: String? = nil) -> Recommendation {
+        Recommendation(ruleId: ruleId, action: .note(item: item), sources: sources, reason: reason, title: title)
+    }
+
+    public var kind: Kind {
+        switch action {
+        case .order: .order
+        case .medication: .medication
+        case .advice: .advice
+        case .flag: .flag
+        case .prognosis: .prognosis
+        case .note: .note
+        }
+    }
+
+    /// The catalogue activity of an order, a medication or advice.
+    public var activityId: ActivityID? {
+        switch action {
+        case .order(let a, _, _), .medication(let a, _), .advice(let a, _): a
+        default: nil
+        }
+    }
+
+    /// Which of several recommendations of one rule this is (the antiphospholipid test).
+    public var item: String? {
+        switch action {
+        case .order(_, let item, _), .advice(_, let item), .flag(let item), .note(let item): item
+        default: nil
+        }
     }
 
     public var cardLine: CardLine { Card.line(ruleId) }

@@ -5,7 +5,7 @@
 func rplTSH(_ f: Facts) -> Recommendation? {
     guard f.tsh == nil else { return nil }
     let older = f.tshBeforeWindow.map { " The newest, on \($0.date), is older than the window." } ?? ""
-    return Recommendation(ruleId: .tsh, activityId: .thyroidTsh, kind: .order, sources: f.tshBeforeWindow.map { [$0.finding.source] } ?? [],
+    return Recommendation.order(ruleId: .tsh, activity: .thyroidTsh, sources: f.tshBeforeWindow.map { [$0.finding.source] } ?? [],
                           reason: "No TSH result in the lookback window before \(f.evaluationDate).\(older)")
 }
 
@@ -14,7 +14,7 @@ func rplTSH(_ f: Facts) -> Recommendation? {
 func rplFT4(_ f: Facts) -> Recommendation? {
     guard let tsh = f.tsh, tsh.classification != .normal else { return nil }
     if let ft4 = f.freeT4, ft4.date >= tsh.date { return nil }
-    return Recommendation(ruleId: .ft4, activityId: .thyroidFt4, kind: .order, sources: [tsh.source],
+    return Recommendation.order(ruleId: .ft4, activity: .thyroidFt4, sources: [tsh.source],
                           reason: "TSH \(tsh.valueText) \(tsh.unit) on \(tsh.date) is \(tsh.classification.rawValue) (\(tsh.basis)); no free T4 on or after it.")
 }
 
@@ -41,16 +41,16 @@ func rplLevothyroxine(_ f: Facts) -> Recommendation? {
         // known end older than 12 months is not taken now (a note, and the proposal).
         let taken = f.levothyroxine.filter(\.current)
         if !taken.isEmpty {
-            return Recommendation(ruleId: .levothyroxine, activityId: nil, kind: .note, sources: [tsh.source, ft4.source] + taken.map(\.source),
+            return Recommendation.note(ruleId: .levothyroxine, sources: [tsh.source, ft4.source] + taken.map(\.source),
                                   reason: "Hypothyroidism: \(shown); levothyroxine is already taken (\(taken.map(\.text).joined(separator: "; "))): not proposed again; check the dose.")
         }
         let stale = f.levothyroxine.compactMap { use in use.staleSince.map { (use, $0) } }
         let staleText = stale.isEmpty ? "" : " " + stale.map { "\($0.0.text) is recorded active since \($0.1) with no known end (older than 12 months): not taken as current; check whether she still takes it." }.joined(separator: " ")
-        return Recommendation(ruleId: .levothyroxine, activityId: .levothyroxine, kind: .medication, sources: [tsh.source, ft4.source] + stale.map(\.0.source),
+        return Recommendation.medication(ruleId: .levothyroxine, activity: .levothyroxine, sources: [tsh.source, ft4.source] + stale.map(\.0.source),
                               reason: "Hypothyroidism: \(shown).\(staleText)")
     }
     guard !f.hypothyroidismConditions.isEmpty, f.levothyroxine.isEmpty else { return nil }
-    return Recommendation(ruleId: .levothyroxine, activityId: nil, kind: .note, sources: f.hypothyroidismConditions.map(\.source),
+    return Recommendation.note(ruleId: .levothyroxine, sources: f.hypothyroidismConditions.map(\.source),
                           reason: "Hypothyroidism recorded (\(f.hypothyroidismConditions.map(\.text).joined(separator: "; "))), no levothyroxine on record: check the medication list.")
 }
 
@@ -59,8 +59,7 @@ func rplLevothyroxine(_ f: Facts) -> Recommendation? {
 /// no medication proposal.
 func rplSubclinical(_ f: Facts) -> Recommendation? {
     guard subclinicalHypothyroidism(f), let tsh = f.tsh, let ft4 = f.freeT4 else { return nil }
-    return Recommendation(ruleId: .subclinical, activityId: .subclinicalHypothyroidismDiscussion, kind: .advice,
-                          sources: [tsh.source, ft4.source],
+    return Recommendation.advice(ruleId: .subclinical, activity: .subclinicalHypothyroidismDiscussion, sources: [tsh.source, ft4.source],
                           reason: "TSH \(tsh.valueText) \(tsh.unit) high with free T4 \(ft4.valueText) \(ft4.unit) normal: subclinical hypothyroidism; discuss levothyroxine (evidence conflicting, clinician's decision).")
 }
 

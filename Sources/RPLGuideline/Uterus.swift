@@ -10,19 +10,16 @@ func rplUterus(_ f: Facts) -> Recommendation? {
     // guideline.md v2: the preconception imaging waits until after a current pregnancy: a plan
     // activity, not an order.
     if let pregnancy = f.currentPregnancy {
-        return Recommendation(ruleId: .uterus, activityId: .uterineUltrasoundAfterPregnancy, kind: .advice,
-                              sources: f.adenomyosis.map(\.source) + pregnancy.sources,
+        return Recommendation.advice(ruleId: .uterus, activity: .uterineUltrasoundAfterPregnancy, sources: f.adenomyosis.map(\.source) + pregnancy.sources,
                               reason: reason + " She is pregnant now: after this pregnancy.")
     }
-    return Recommendation(ruleId: .uterus, activityId: .uterineUltrasound, kind: .order,
-                          sources: f.adenomyosis.map(\.source), reason: reason)
+    return Recommendation.order(ruleId: .uterus, activity: .uterineUltrasound, sources: f.adenomyosis.map(\.source), reason: reason)
 }
 
 /// RPL-UROGENITAL — "Bij uterine vormafwijking: diagnostiek naar afwijkingen in de tractus
 /// urogenitalis": a congenital uterine anomaly → imaging of the urinary tract.
 func rplUrogenital(_ f: Facts) -> Recommendation? {
     guard !f.uterineMalformations.isEmpty else { return nil }
-    return Recommendation(ruleId: .urogenital, activityId: .urinaryTractImaging, kind: .order,
-                          sources: f.uterineMalformations.map(\.source),
+    return Recommendation.order(ruleId: .urogenital, activity: .urinaryTractImaging, sources: f.uterineMalformations.map(\.source),
                           reason: "Uterine malformation: \(f.uterineMalformations.map(\.text).joined(separator: "; ")); look for urinary tract anomalies.")
 }

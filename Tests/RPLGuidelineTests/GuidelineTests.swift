@@ -80,7 +80,8 @@ import Testing
         f.bleedingInCurrentPregnancy = [Bleeding(gestationalAgeAtOnset: GestationalAge(weeks: 9), finding: Finding("bleeding", Source(8)))]
         let rec = rplProgesterone(f, settings: GuidelineSettings())
         // 16w0d − 9w3d = 46 days after 2026-11-02.
-        #expect(rec?.date?.description == "2026-12-18")
+        guard case .medication(_, let until)? = rec?.action else { Issue.record("not a medication"); return }
+        #expect(until?.description == "2026-12-18")
         f.currentPregnancy = CurrentPregnancy(gestationalAge: GestationalAge(weeks: 16), sources: [Source(7)])
         #expect(rplProgesterone(f, settings: GuidelineSettings())?.kind == .note)
     }
@@ -91,9 +92,9 @@ import Testing
         var f = facts()
         f.closedRequests = [RequestedActivity(activity: .aplTesting, item: "anticardiolipin-igg", source: Source(9), authoredOn: nil),
                             RequestedActivity(activity: .aplRepeat, item: "anticardiolipin-igg", source: Source(9), authoredOn: nil)]
-        let rec = Recommendation(ruleId: .apl, activityId: .aplTesting, kind: .order, sources: [], reason: "", item: "anticardiolipin-igg")
+        let rec = Recommendation.order(ruleId: .apl, activity: .aplTesting, sources: [], reason: "", item: "anticardiolipin-igg")
         #expect(Guideline.generation(rec, f).generation == 1)
-        let other = Recommendation(ruleId: .apl, activityId: .aplTesting, kind: .order, sources: [], reason: "", item: "anticardiolipin-igm")
+        let other = Recommendation.order(ruleId: .apl, activity: .aplTesting, sources: [], reason: "", item: "anticardiolipin-igm")
         #expect(Guideline.generation(other, f).generation == 0)
     }
 }
