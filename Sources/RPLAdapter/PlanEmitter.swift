@@ -212,15 +212,12 @@ struct PlanEmitter {
     }
 
     func emit(_ plan: Plan, warnings: [String]) -> Element {
-        var entries: [Element] = []
-        var activities: [Element] = []
-        var notes: [Element] = []
-        var generated: [String] = []
-        var partnerEntries: [Element] = []
+        var out = Emission()
         let episode = identityList(plan.addresses)
         let carePlanId = uuid([("patient", patientIdentity), ("episode", episode), ("resource", "CarePlan")])
         let requisition = uuid([("patient", patientIdentity), ("episode", episode), ("requisition", "laboratory")])
         let authored = date.description
+        let run = Run(episode: episode, carePlanId: carePlanId, requisition: requisition, authored: authored)
 
         // Within one rule, in the order of what each rests on (not the input's entry order).
         let ordered = plan.recommendations.enumerated().map { (offset: $0.offset, rec: $0.element, inputs: identityList($0.element.sources)) }
@@ -235,155 +232,28 @@ struct PlanEmitter {
                            ("activity", rec.activityId?.rawValue ?? ""), ("item", rec.item ?? ""), ("inputs", inputs),
                            ("generation", String(rec.generation))])
             switch rec.action {
-            case .order(let activityId, let item, let notBefore):
-                var children: [Element] = [
-                    .primitive("id", id),
-                    identifier(id),
-                    .primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)),
-                    .complex("basedOn", [.primitive("reference", "urn:uuid:" + carePlanId)]),
-                ]
-                let partner = partnerIndex(rec)
-                // interface.md v2: the laboratory orders of one person in one run share one requisition.
-                if categoryCode(activityId) == Self.laboratory {
-                    let value = partner.map { uuid([("patient", identities.of($0)), ("episode", episode), ("requisition", "laboratory")]) } ?? requisition
-                    children.append(.complex("requisition", [.primitive("system", profiles.identifierSystem), .primitive("value", "urn:uuid:" + value)]))
-                }
-                // Anything for the partner stays a proposal.
-                let isSigned = partner == nil && signed(activityId)
-                children += [.primitive("status", isSigned ? "active" : "draft"), .primitive("intent", isSigned ? "order" : "proposal")]
-                if let c = category(activityId) { children.append(c) }
-                children.append(.primitive("priority", "routine"))
-                var code = concept(activityId, item: item)
-                code.name = "code"
-                children.append(code)
-                if let partner {
-                    children.append(subject(partner))
-                    if let e = personEntry(partner), !partnerEntries.contains(e) { partnerEntries.append(e) }
-                } else {
-                    children.append(subject)
-                }
-                if let due = notBefore {
-                    children.append(.complex("occurrencePeriod", [.primitive("start", due.description)]))
-                }
-                children.append(.primitive("authoredOn", authored))
-                if isSigned, let requester = site.requester { children.append(requester) }
-                if let category = categoryCode(activityId), var performer = site.performers[category] {
-                    performer.name = "performer"
-                    children.append(performer)
-                }
-                children.append(Self.reasonCode)
-                let (references, unnamed) = reasons(rec)
-                children += references
-                children.append(note(rec, unnamed: unnamed))
-                let resource = Element.resource("ServiceRequest", children)
-                entries.append(entry(id, resource))
-                generated.append(id)
-                activities.append(.complex("activity", [.complex("reference", [.primitive("reference", "urn:uuid:" + id)])]))
-            case .medication(let activityId, let until):
-                var med = concept(activityId, item: nil)
-                med.name = "medicationCodeableConcept"
-                var children: [Element] = [
-                    .primitive("id", id),
-                    identifier(id),
-                    .primitive("status", "draft"),
-                    .primitive("intent", "proposal"),
-                    med,
-                    subject,
-                    .primitive("authoredOn", authored),
-                ]
-                let (references, unnamed) = reasons(rec)
-                children += references
-                children.append(.primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)))
-                children.append(.complex("basedOn", [.primitive("reference", "urn:uuid:" + carePlanId)]))
-                children.append(note(rec, unnamed: unnamed))
-                if var dosage = profiles.activityDefinition(activityId)?.child("dosage") {
-                    dosage.name = "dosageInstruction"
-                    if let end = until {
-                        // RPL-PROGESTERONE: until the day gestational age reaches 16w0d.
-                        let bounds = Element.complex("boundsPeriod", [.primitive("start", authored), .primitive("end", end.description)])
-                        if let t = dosage.children.firstIndex(where: { $0.name == "timing" }),
-                           let rp = dosage.children[t].children.firstIndex(where: { $0.name == "repeat" }) {
-                            dosage.children[t].children[rp].children.insert(bounds, at: 0)
-                        }
-                        if let ti = dosage.children.firstIndex(where: { $0.name == "text" }) {
-                            dosage.children[ti].value = (dosage.children[ti].value ?? "") + " (until \(end))"
-                        }
-                    }
-                    children.append(dosage)
-                }
-                let resource = Element.resource("MedicationRequest", children)
-                entries.append(entry(id, resource))
-                generated.append(id)
-                activities.append(.complex("activity", [.complex("reference", [.primitive("reference", "urn:uuid:" + id)])]))
-            case .advice(let activityId, _):
-                var code = concept(activityId, item: nil)
-                code.name = "code"
-                if let title = rec.title {
-                    code.children.removeAll { $0.name == "text" }
-                    code.children.append(.primitive("text", title))
-                }
-                let line = rec.cardLine
-                var detail: [Element] = []
-                if let kind = profiles.activityDefinition(activityId)?.string("kind") { detail.append(.primitive("kind", kind)) }
-                detail.append(.primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)))
-                detail.append(code)
-                detail += reasons(rec).references
-                detail.append(.primitive("status", "not-started"))
-                detail.append(.primitive("description", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)) — \(rec.reason)")))
-                activities.append(.complex("activity", [.complex("detail", detail)]))
-            case .flag:
-                guard let implicated = rec.sources.first else { continue }
-                let line = rec.cardLine
-                let resource = Element.resource("DetectedIssue", [
-                    .primitive("id", id),
-                    identifier(id),
-                    .primitive("status", "final"),
-                    .complex("code", [
-                        .complex("coding", [.primitive("system", profiles.ruleSystem), .primitive("code", rec.ruleId.rawValue), .primitive("display", line.english)]),
-                        .primitive("text", rec.ruleId.rawValue),
-                    ]),
-                    .primitive("severity", "moderate"),
-                    .complex("patient", subject.children),
-                    .primitive("identifiedDateTime", authored),
-                    reference("implicated", implicated.index),
-                    .primitive("detail", rplTerm("\(rec.ruleId) — card (NIET AANBEVOLEN): \(line.quoted) (\(line.english)) — \(rec.reason)")),
-                    .primitive("reference", profiles.planDefinitionURL),
-                ])
-                entries.append(entry(id, resource))
-                generated.append(id)
-            case .prognosis(let probability):
-                let line = rec.cardLine
-                if let p = probability {
-                    let resource = Element.resource("RiskAssessment", [
-                        .primitive("id", id),
-                        identifier(id),
-                        .complex("basedOn", [.primitive("reference", "urn:uuid:" + carePlanId)]),
-                        .primitive("status", "final"),
-                        .complex("code", [.primitive("text", "Prognosis after recurrent pregnancy loss")]),
-                        subject,
-                        .primitive("occurrenceDateTime", authored),
-                    ] + rec.sources.sorted(by: inIdentityOrder).map { reference("basis", $0.index) } + [
-                        .complex("prediction", [
-                            .complex("outcome", [.primitive("text", "further miscarriage")]),
-                            .primitive("probabilityDecimal", p, kind: .number),
-                            .primitive("rationale", rplTerm(rec.reason)),
-                        ]),
-                        .complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)); patient page (UMC Utrecht): about 25% after 2, about 35% after 3 miscarriages."))]),
-                    ])
-                    entries.append(entry(id, resource))
-                    generated.append(id)
-                } else {
-                    notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)) — \(rec.reason)"))]))
-                }
+            case .order(let activityId, let item, let notBefore): serviceRequest(rec, id: id, activityId: activityId, item: item, notBefore: notBefore, run, &out)
+            case .medication(let activityId, let until): medicationRequest(rec, id: id, activityId: activityId, until: until, run, &out)
+            case .advice(let activityId, _): advice(rec, activityId: activityId, &out)
+            case .flag: detectedIssue(rec, id: id, run, &out)
+            case .prognosis(let probability): prognosis(rec, id: id, probability: probability, run, &out)
             case .note:
                 let line = rec.cardLine
-                notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) — \(rec.reason)"))]))
+                        out.notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) — \(rec.reason)"))]))
             }
         }
-        notes.append(.complex("note", [.primitive("text", rplTerm(plan.riskFactors))]))
-        for n in plan.notes { notes.append(.complex("note", [.primitive("text", rplTerm(n))])) }
-        // Sorted: the same input sent with its entries in another order gives the same plan.
-        for w in warnings.sorted() { notes.append(.complex("note", [.primitive("text", rplTerm("Input warning: " + w))])) }
+        return bundle(plan, warnings: warnings, run, out)
+    }
+
+    /// The transaction: the patient's and partner's entries, the CarePlan (its addresses,
+    /// activities and notes), the requests, and the Provenance that covers them.
+    func bundle(_ plan: Plan, warnings: [String], _ run: Run, _ emitted: Emission) -> Element {
+        var out = emitted
+        let carePlanId = run.carePlanId, authored = run.authored
+        out.notes.append(.complex("note", [.primitive("text", rplTerm(plan.riskFactors))]))
+        for n in plan.notes { out.notes.append(.complex("note", [.primitive("text", rplTerm(n))])) }
+        // Sorted: the same input sent with its out.entries in another order gives the same plan.
+        for w in warnings.sorted() { out.notes.append(.complex("note", [.primitive("text", rplTerm("Input warning: " + w))])) }
 
         var carePlan: [Element] = [
             .primitive("id", carePlanId),
@@ -397,10 +267,10 @@ struct PlanEmitter {
             .primitive("created", authored),
         ]
         // R4: CarePlan.addresses is Reference(Condition): the loss Conditions only (a curettage
-        // or a count Observation is evidence the plan names in its notes, not a problem it addresses).
+        // or a count Observation is evidence the plan names in its out.notes, not a problem it addresses).
         carePlan += plan.addresses.filter { input.items[$0.index].type == "Condition" }.sorted(by: inIdentityOrder).map { reference("addresses", $0.index) }
-        carePlan += activities
-        carePlan += notes
+        carePlan += out.activities
+        carePlan += out.notes
         // The one plan of this patient and episode: a re-evaluation updates it.
         let carePlanRequest: Element
         switch site.requestStyle {
@@ -410,21 +280,26 @@ struct PlanEmitter {
         case .put:
             carePlanRequest = .complex("request", [.primitive("method", "PUT"), .primitive("url", "CarePlan/" + carePlanId)])
         }
-        var all = (patientEntry.map { [$0] } ?? []) + partnerEntries
+        var all = (patientEntry.map { [$0] } ?? []) + out.partnerEntries
             + [.complex("entry", [.primitive("fullUrl", "urn:uuid:" + carePlanId), .wrapping("resource", .resource("CarePlan", carePlan)), carePlanRequest])]
-            + entries
-        generated.insert(carePlanId, at: 0)
+            + out.entries
+        out.generated.insert(carePlanId, at: 0)
         let bundleIdentifier = Element.complex("identifier", [.primitive("system", profiles.canonicalBase + "/input"), .primitive("value", inputName)])
         guard site.provenance else { return .resource("Bundle", [bundleIdentifier, .primitive("type", "transaction")] + all) }
 
-        // Provenance: the input resources used, the generated resources, the program. R4
-        // Provenance has no identifier: a PUT with an id made of what it covers.
+        all.append(provenance(plan, generated: out.generated, run))
+        return .resource("Bundle", [bundleIdentifier, .primitive("type", "transaction")] + all)
+    }
+
+    /// The Provenance entry: the input resources used, the generated resources, the program. R4
+    /// Provenance has no identifier: a PUT with an id made of what it covers.
+    func provenance(_ plan: Plan, generated: [String], _ run: Run) -> Element {
         let used = Set(plan.recommendations.flatMap(\.sources) + [Source(patient)]).sorted(by: inIdentityOrder)
-        let provenanceId = uuid([("careplan", carePlanId), ("covers", generated.sorted().joined(separator: ","))])
+        let provenanceId = uuid([("careplan", run.carePlanId), ("covers", generated.sorted().joined(separator: ","))])
         var provenance: [Element] = [.primitive("id", provenanceId)]
         provenance += generated.map { .complex("target", [.primitive("reference", "urn:uuid:" + $0)]) }
         provenance += [
-            .primitive("recorded", authored + "T00:00:00Z"),
+            .primitive("recorded", run.authored + "T00:00:00Z"),
             .primitive("policy", profiles.planDefinitionURL),
             .complex("agent", [
                 .complex("type", [.complex("coding", [
@@ -434,11 +309,185 @@ struct PlanEmitter {
             ]),
         ]
         provenance += used.map { .complex("entity", [.primitive("role", "source"), reference("what", $0.index)]) }
-        all.append(.complex("entry", [
+        return .complex("entry", [
             .primitive("fullUrl", "urn:uuid:" + provenanceId),
             .wrapping("resource", .resource("Provenance", provenance)),
             .complex("request", [.primitive("method", "PUT"), .primitive("url", "Provenance/" + provenanceId)]),
-        ]))
-        return .resource("Bundle", [bundleIdentifier, .primitive("type", "transaction")] + all)
+        ])
     }
+
+    /// What one plan's writing shares: the episode, the plan's and the requisition's ids, the day.
+    struct Run {
+        var episode: String
+        var carePlanId: String
+        var requisition: String
+        var authored: String
+    }
+
+    /// What the writers of one plan collect: the request entries, the plan's activities and notes,
+    /// the ids made (for the Provenance), the partner's Patient entries.
+    struct Emission {
+        var entries: [Element] = []
+        var activities: [Element] = []
+        var notes: [Element] = []
+        var generated: [String] = []
+        var partnerEntries: [Element] = []
+    }
+
+    /// An order: a ServiceRequest (signed or a proposal, on the laboratory requisition, for the
+    /// patient or her partner).
+    func serviceRequest(_ rec: Recommendation, id: String, activityId: ActivityID, item: String?, notBefore: CalendarDate?, _ run: Run, _ out: inout Emission) {
+        var children: [Element] = [
+            .primitive("id", id),
+            identifier(id),
+            .primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)),
+            .complex("basedOn", [.primitive("reference", "urn:uuid:" + run.carePlanId)]),
+        ]
+        let partner = partnerIndex(rec)
+        // interface.md v2: the laboratory orders of one person in one run share one requisition.
+        if categoryCode(activityId) == Self.laboratory {
+            let value = partner.map { uuid([("patient", identities.of($0)), ("episode", run.episode), ("requisition", "laboratory")]) } ?? run.requisition
+            children.append(.complex("requisition", [.primitive("system", profiles.identifierSystem), .primitive("value", "urn:uuid:" + value)]))
+        }
+        // Anything for the partner stays a proposal.
+        let isSigned = partner == nil && signed(activityId)
+        children += [.primitive("status", isSigned ? "active" : "draft"), .primitive("intent", isSigned ? "order" : "proposal")]
+        if let c = category(activityId) { children.append(c) }
+        children.append(.primitive("priority", "routine"))
+        var code = concept(activityId, item: item)
+        code.name = "code"
+        children.append(code)
+        if let partner {
+            children.append(subject(partner))
+            if let e = personEntry(partner), !out.partnerEntries.contains(e) { out.partnerEntries.append(e) }
+        } else {
+            children.append(subject)
+        }
+        if let due = notBefore {
+            children.append(.complex("occurrencePeriod", [.primitive("start", due.description)]))
+        }
+        children.append(.primitive("authoredOn", run.authored))
+        if isSigned, let requester = site.requester { children.append(requester) }
+        if let category = categoryCode(activityId), var performer = site.performers[category] {
+            performer.name = "performer"
+            children.append(performer)
+        }
+        children.append(Self.reasonCode)
+        let (references, unnamed) = reasons(rec)
+        children += references
+        children.append(note(rec, unnamed: unnamed))
+        let resource = Element.resource("ServiceRequest", children)
+        out.entries.append(entry(id, resource))
+        out.generated.append(id)
+        out.activities.append(.complex("activity", [.complex("reference", [.primitive("reference", "urn:uuid:" + id)])]))
+    }
+
+    /// A medication proposal: a MedicationRequest with the catalogue's dosage (and its end).
+    func medicationRequest(_ rec: Recommendation, id: String, activityId: ActivityID, until: CalendarDate?, _ run: Run, _ out: inout Emission) {
+        var med = concept(activityId, item: nil)
+        med.name = "medicationCodeableConcept"
+        var children: [Element] = [
+            .primitive("id", id),
+            identifier(id),
+            .primitive("status", "draft"),
+            .primitive("intent", "proposal"),
+            med,
+            subject,
+            .primitive("authoredOn", run.authored),
+        ]
+        let (references, unnamed) = reasons(rec)
+        children += references
+        children.append(.primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)))
+        children.append(.complex("basedOn", [.primitive("reference", "urn:uuid:" + run.carePlanId)]))
+        children.append(note(rec, unnamed: unnamed))
+        if var dosage = profiles.activityDefinition(activityId)?.child("dosage") {
+            dosage.name = "dosageInstruction"
+            if let end = until {
+                // RPL-PROGESTERONE: until the day gestational age reaches 16w0d.
+                let bounds = Element.complex("boundsPeriod", [.primitive("start", run.authored), .primitive("end", end.description)])
+                if let t = dosage.children.firstIndex(where: { $0.name == "timing" }),
+                   let rp = dosage.children[t].children.firstIndex(where: { $0.name == "repeat" }) {
+                    dosage.children[t].children[rp].children.insert(bounds, at: 0)
+                }
+                if let ti = dosage.children.firstIndex(where: { $0.name == "text" }) {
+                    dosage.children[ti].value = (dosage.children[ti].value ?? "") + " (until \(end))"
+                }
+            }
+            children.append(dosage)
+        }
+        let resource = Element.resource("MedicationRequest", children)
+        out.entries.append(entry(id, resource))
+        out.generated.append(id)
+        out.activities.append(.complex("activity", [.complex("reference", [.primitive("reference", "urn:uuid:" + id)])]))
+    }
+
+    /// Advice: a CarePlan activity with a detail.
+    func advice(_ rec: Recommendation, activityId: ActivityID, _ out: inout Emission) {
+        var code = concept(activityId, item: nil)
+        code.name = "code"
+        if let title = rec.title {
+            code.children.removeAll { $0.name == "text" }
+            code.children.append(.primitive("text", title))
+        }
+        let line = rec.cardLine
+        var detail: [Element] = []
+        if let kind = profiles.activityDefinition(activityId)?.string("kind") { detail.append(.primitive("kind", kind)) }
+        detail.append(.primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)))
+        detail.append(code)
+        detail += reasons(rec).references
+        detail.append(.primitive("status", "not-started"))
+        detail.append(.primitive("description", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)) — \(rec.reason)")))
+        out.activities.append(.complex("activity", [.complex("detail", detail)]))
+    }
+
+    /// A flag on a request of the input: a DetectedIssue quoting the card's NIET AANBEVOLEN line.
+    func detectedIssue(_ rec: Recommendation, id: String, _ run: Run, _ out: inout Emission) {
+        guard let implicated = rec.sources.first else { return }
+        let line = rec.cardLine
+        let resource = Element.resource("DetectedIssue", [
+            .primitive("id", id),
+            identifier(id),
+            .primitive("status", "final"),
+            .complex("code", [
+                .complex("coding", [.primitive("system", profiles.ruleSystem), .primitive("code", rec.ruleId.rawValue), .primitive("display", line.english)]),
+                .primitive("text", rec.ruleId.rawValue),
+            ]),
+            .primitive("severity", "moderate"),
+            .complex("patient", subject.children),
+            .primitive("identifiedDateTime", run.authored),
+            reference("implicated", implicated.index),
+            .primitive("detail", rplTerm("\(rec.ruleId) — card (NIET AANBEVOLEN): \(line.quoted) (\(line.english)) — \(rec.reason)")),
+            .primitive("reference", profiles.planDefinitionURL),
+        ])
+        out.entries.append(entry(id, resource))
+        out.generated.append(id)
+    }
+
+    /// The prognosis: a RiskAssessment with the figure, or a plan note where the sources give none.
+    func prognosis(_ rec: Recommendation, id: String, probability: String?, _ run: Run, _ out: inout Emission) {
+        let line = rec.cardLine
+        if let p = probability {
+            let resource = Element.resource("RiskAssessment", [
+                .primitive("id", id),
+                identifier(id),
+                .complex("basedOn", [.primitive("reference", "urn:uuid:" + run.carePlanId)]),
+                .primitive("status", "final"),
+                .complex("code", [.primitive("text", "Prognosis after recurrent pregnancy loss")]),
+                subject,
+                .primitive("occurrenceDateTime", run.authored),
+            ] + rec.sources.sorted(by: inIdentityOrder).map { reference("basis", $0.index) } + [
+                .complex("prediction", [
+                    .complex("outcome", [.primitive("text", "further miscarriage")]),
+                    .primitive("probabilityDecimal", p, kind: .number),
+                    .primitive("rationale", rplTerm(rec.reason)),
+                ]),
+                .complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)); patient page (UMC Utrecht): about 25% after 2, about 35% after 3 miscarriages."))]),
+            ])
+            out.entries.append(entry(id, resource))
+            out.generated.append(id)
+        } else {
+            out.notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)) — \(rec.reason)"))]))
+        }
+    }
+
 }
