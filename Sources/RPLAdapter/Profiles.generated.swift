@@ -288,6 +288,9 @@ let embeddedProfiles: [(name: String, json: String)] = [
     ("ValueSet-rpl-lupus-anticoagulant.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-lupus-anticoagulant","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-lupus-anticoagulant","version":"0.1.0","name":"RplLupusAnticoagulant","status":"active","compose":{"include":[{"system":"http://loinc.org","concept":[{"code":"75514-0"}]}]}}
 """####),
+    ("ValueSet-rpl-methotrexate.json", ####"""
+{"resourceType":"ValueSet","id":"rpl-methotrexate","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-methotrexate","version":"0.1.0","name":"RplMethotrexate","status":"active","compose":{"include":[{"system":"http://www.whocc.no/atc","concept":[{"code":"L01BA01","display":"methotrexate"},{"code":"L04AX03","display":"methotrexate"}]}]}}
+"""####),
     ("ValueSet-rpl-miscarriage-count.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-miscarriage-count","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-miscarriage-count","version":"0.1.0","name":"RplMiscarriageCount","status":"active","compose":{"include":[{"system":"http://loinc.org","concept":[{"code":"11614-5"}]}]}}
 """####),
@@ -314,6 +317,9 @@ let embeddedProfiles: [(name: String, json: String)] = [
 """####),
     ("ValueSet-rpl-pregnancy-status.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-pregnancy-status","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-pregnancy-status","version":"0.1.0","name":"RplPregnancyStatus","status":"active","compose":{"include":[{"system":"http://loinc.org","concept":[{"code":"82810-3"}]}]}}
+"""####),
+    ("ValueSet-rpl-pregnancy-unknown-location.json", ####"""
+{"resourceType":"ValueSet","id":"rpl-pregnancy-unknown-location","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-pregnancy-unknown-location","version":"0.1.0","name":"RplPregnancyUnknownLocation","status":"active","compose":{"include":[{"system":"http://snomed.info/sct","concept":[{"code":"858901000000108","display":"Pregnancy of unknown location"}]}]}}
 """####),
     ("ValueSet-rpl-pregnancy-zib.json", ####"""
 {"resourceType":"ValueSet","id":"rpl-pregnancy-zib","url":"http://rpl-adapter.org/fhir/ValueSet/rpl-pregnancy-zib","version":"0.1.0","name":"RplPregnancyZib","status":"active","compose":{"include":[{"system":"http://snomed.info/sct","concept":[{"code":"118185001","display":"Finding related to pregnancy"}]}]}}

@@ -114,6 +114,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case lupusAnticoagulantRatio = "rpl-lupus-anticoagulant-ratio"
     /// Lupus anticoagulant (interpretation positive/negative)
     case lupusAnticoagulant = "rpl-lupus-anticoagulant"
+    /// Methotrexate
+    case methotrexate = "rpl-methotrexate"
     /// Number of previous miscarriages
     case miscarriageCount = "rpl-miscarriage-count"
     /// A history of miscarriage (at least one loss, never added to the dated losses)
@@ -132,6 +134,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case pregnancyLoss = "rpl-pregnancy-loss"
     /// Pregnancy status
     case pregnancyStatus = "rpl-pregnancy-status"
+    /// Pregnancy of unknown location
+    case pregnancyUnknownLocation = "rpl-pregnancy-unknown-location"
     /// zib2020 Pregnancy grouper
     case pregnancyZib = "rpl-pregnancy-zib"
     /// Conditions or answers saying pregnant now

@@ -56,8 +56,10 @@ func rplLifestyleHistory(_ f: Facts) -> Recommendation {
 /// guideline.md v2: at 4 or more not even "higher than about 35%": no source says so.
 func rplPrognosis(_ f: Facts) -> Recommendation {
     let n = f.lossCount
-    let age = f.ageYears.map { "She is \($0) years old; age is part of the prognosis." }
-        ?? "Age is part of the prognosis but is not known here."
+    // guideline.md v3: the prognosis reads the minimum and says so where the count is a range.
+    let range = n < f.lossCountMaximum ? "The number of losses is uncertain (\(n)–\(f.lossCountMaximum)): the minimum is used. " : ""
+    let age = range + (f.ageYears.map { "She is \($0) years old; age is part of the prognosis." }
+        ?? "Age is part of the prognosis but is not known here.")
     switch n {
     case 2:
         return Recommendation.prognosis(ruleId: .prognosis, sources: f.lossSources,

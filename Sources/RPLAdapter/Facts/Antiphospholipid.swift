@@ -166,8 +166,9 @@ enum Antiphospholipid: FactSource {
             return .indeterminate("answer \"\(s)\"")
         }
         if byValue == nil, r.child("valueQuantity") != nil, byInterpretation != nil {
-            // A quantity read against its own range, only to see whether it agrees.
-            byValue = positivity(c, index, r, antibody: antibody, ratio: ratio, defaultLimit: defaultLimit, interpretation: false)
+            // A quantity read against its own reference range only, to see whether it agrees: the
+            // project's defaults apply only with no range and no interpretation (guideline.md v2).
+            byValue = positivity(c, index, r, antibody: antibody, ratio: ratio, defaultLimit: nil, interpretation: false, ownRangeOnly: true)
         }
         if let a = byInterpretation, let b = byValue, a != b {
             c.warn(index, .valueAndInterpretationDisagree(value: b ? "positive" : "negative", interpretation: a ? "positive" : "negative"))
@@ -179,7 +180,7 @@ enum Antiphospholipid: FactSource {
     }
 
     static func positivity(_ c: FactContext, _ index: Int, _ r: Element, antibody: Bool, ratio: Bool,
-                           defaultLimit: Double? = nil, interpretation: Bool = true) -> Bool? {
+                           defaultLimit: Double? = nil, interpretation: Bool = true, ownRangeOnly: Bool = false) -> Bool? {
         if interpretation {
             for i in r.children("interpretation") {
                 if c.terminology.matches(i, .positive) { return true }
@@ -200,6 +201,7 @@ enum Antiphospholipid: FactSource {
         if let high = r.children("referenceRange").compactMap({ $0.child("high")?.string("value").flatMap(Double.init) }).first(where: { $0.isFinite }) {
             return bound.above(value, limit: high)
         }
+        if ownRangeOnly { return nil }
         if ratio { return bound.above(value, limit: c.defaults.lupusAnticoagulantRatioCutoff) }
         if antibody, let defaultLimit { return bound.above(value, limit: defaultLimit) }
         return nil

@@ -77,7 +77,11 @@ final class FactContext {
         let partnersByIdentifier = Set(patients.filter { p in
             input.items[p].resource.children("identifier").contains { identities.identifierKey($0).map(partnerKeys.contains) == true }
         })
-        let candidates = patients.count > 1 && partnersByIdentifier.count < patients.count ? patients.filter { !partnersByIdentifier.contains($0) } : patients
+        // Only where that leaves her: a RelatedPerson of his that names her as his wife must not
+        // make him the patient (the card is about the woman).
+        let isWoman = { (p: Int) in input.items[p].resource.string("gender") == "female" }
+        let others = patients.filter { !partnersByIdentifier.contains($0) }
+        let candidates = patients.count > 1 && !others.isEmpty && (others.contains(where: isWoman) || !patients.contains(where: isWoman)) ? others : patients
         var people = Dictionary(grouping: candidates, by: root)
         if people.count > 1 {
             let women = people.filter { $0.value.contains { input.items[$0].resource.string("gender") == "female" } }
@@ -264,7 +268,23 @@ final class FactContext {
             if let end = ext.child("valuePeriod")?.string("end") { ends.append(end) }
         }
         if ends.isEmpty {
-            for d in r.children("dosageInstruction") { if let end = d.child("timing")?.child("repeat")?.child("boundsPeriod")?.string("end") { ends.append(end) } }
+            for d in r.children("dosageInstruction") {
+                guard let rep = d.child("timing")?.child("repeat") else { continue }
+                if let end = rep.child("boundsPeriod")?.string("end") { ends.append(end) }
+                // Start plus `boundsDuration` (guideline.md v3): from the period's start, else authoredOn.
+                else if let duration = rep.child("boundsDuration"), let v = duration.string("value").flatMap(Int.init), v >= 0,
+                        let start = (rep.child("boundsPeriod")?.string("start") ?? r.string("authoredOn")).flatMap(DayInterval.init(fhir:))?.start {
+                    let unit = duration.string("code") ?? duration.string("unit") ?? ""
+                    let end: CalendarDate? = switch unit {
+                    case "d", "day", "days": start.adding(days: v)
+                    case "wk", "week", "weeks": start.adding(days: 7 * v)
+                    case "mo", "month", "months": start.adding(months: v)
+                    case "a", "year", "years": start.adding(months: 12 * v)
+                    default: nil
+                    }
+                    if let end { ends.append(end.description) }
+                }
+            }
         }
         return ends.compactMap(DayInterval.init(fhir:)).map(\.end).max()
     }
@@ -274,9 +294,11 @@ final class FactContext {
     func useStale(_ index: Int) -> CalendarDate? {
         let r = resource(index)
         guard useEnd(index) == nil else { return nil }
-        let text = r.string("effectiveDateTime") ?? r.child("effectivePeriod")?.string("start") ?? r.string("authoredOn") ?? r.string("dateAsserted")
-        guard let start = text.flatMap(DayInterval.init(fhir:))?.end else { return nil }
-        return start < date.adding(months: -defaults.medicationWithoutEndMonths) ? start : nil
+        // The record's latest word: its start, or a later `dateAsserted` (a long-term drug the
+        // patient confirmed last month is current).
+        let texts = [r.string("effectiveDateTime") ?? r.child("effectivePeriod")?.string("start") ?? r.string("authoredOn"), r.string("dateAsserted")]
+        guard let latest = texts.compactMap({ $0.flatMap(DayInterval.init(fhir:))?.end }).max() else { return nil }
+        return latest < date.adding(months: -defaults.medicationWithoutEndMonths) ? latest : nil
     }
 
     /// guideline.md v3, the date of an event is its clinical date: the onset, never `recordedDate`
@@ -499,6 +521,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case reachesPastEvaluationDate(what: String, text: String, date: CalendarDate)
         case samePregnancy(other: String, days: Int)
         case possiblyOtherPregnancy(other: String)
+        case undatable(what: String, text: String)
         case locatedInUterus(by: String)
         case endsPregnancy(after: CalendarDate)
         case pregnancyTooLongAgo(since: CalendarDate, days: Int)
@@ -550,9 +573,10 @@ struct Warning: Hashable, CustomStringConvertible {
         case .samePregnancy(let other, let days):
             what = "counted as one loss with \(other) (onsets less than \(days) days apart: one pregnancy recorded more than once)"
         case .locatedInUterus(let by):
-            what = "a pregnancy of unknown location that \(by) locates in the uterus (within 28 days after it, or a delivery within 44 weeks): an intrauterine pregnancy, not counted as a loss"
+            what = "a pregnancy of unknown location that \(by) locates in the uterus (soon after it, or a delivery within 44 weeks): an intrauterine pregnancy, not counted as a loss"
+        case .undatable(let w, let text): what = "\(w) \(text) cannot be dated; read as undated"
         case .possiblyOtherPregnancy(let other):
-            what = "possibly the ectopic pregnancy of \(other) (its date is partial: it may lie within 28 days of it); counted as a loss: check"
+            what = "possibly the ectopic (or molar) pregnancy of \(other) (its date is partial: it may lie within the same-pregnancy window of it); counted as a loss: check"
         case .ageUncertain(let birthDate, let age):
             what = "birthDate \(birthDate) does not settle the age: the lower age, \(age), is used"
         case .notConfirmed(let w, let status, let consequence):

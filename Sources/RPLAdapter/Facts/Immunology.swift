@@ -12,17 +12,10 @@ enum Immunology: FactSource {
     static func read(_ c: FactContext, into facts: inout Facts) {
         for index in c.patientConditions() {
             let code = c.resource(index).child("code")
-            // guideline.md v3: a disease or sign that abated before the evaluation date, or is
-            // recorded resolved, is not a clinical symptom now; other statuses (inactive,
-            // remission) of a systemic disease still are.
-            let r = c.resource(index)
-            if c.terminology.matches(code, .autoimmuneDisease) || c.terminology.matchesKeyword(code, .autoimmuneDisease) {
-                if c.abatement(r) != nil {
-                    _ = c.currentCondition(index)
-                    continue
-                }
-                if c.terminology.codes(of: r.child("clinicalStatus")).contains(where: { $0.code == "resolved" }) { continue }
-            }
+            // guideline.md v3 (`autoimmuneSymptoms`): active, and not abated before the
+            // evaluation date (a sign resolved years ago is not a clinical symptom now).
+            if c.terminology.matches(code, .autoimmuneDisease) || c.terminology.matchesKeyword(code, .autoimmuneDisease),
+               !c.currentCondition(index) { continue }
             if let finding = Endocrine.finding(c, index, code, .autoimmuneDisease) { facts.autoimmuneSymptoms.append(finding) }
         }
         // Any ANA result, at any date, answers RPL-ANA's "no ANA result" (the first in input order).

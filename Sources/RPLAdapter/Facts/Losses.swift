@@ -28,7 +28,7 @@ enum Losses: FactSource {
             } else if c.terminology.matches(code, .pregnancyLoss) {
                 // guideline.md v3: a pregnancy of unknown location counts only once it is resolved
                 // (an active PUL may still be an ongoing or an ectopic pregnancy).
-                if c.terminology.codes(of: code).contains(CodeKey(system: "http://snomed.info/sct", code: "858901000000108")) {
+                if c.terminology.matches(code, .pregnancyUnknownLocation) {
                     if c.activeCondition(c.resource(index)) {
                         c.warn(index, .notConfirmed(what: "pregnancy of unknown location", status: "still active", consequence: "not counted as a loss until it is resolved"))
                         continue
@@ -40,7 +40,9 @@ enum Losses: FactSource {
                 }
                 let recorded = c.conditionOnset(c.resource(index))
                 let interval = onset(c, index)
-                if recorded != nil && interval == nil { continue }  // unusable date: warned, not counted
+                // An onset after the evaluation date or before her birth: warned, not counted. One
+                // that cannot be dated (an age with no birth date, an unknown unit): undated, counted.
+                if let recorded, interval == nil, recorded.interval != nil { continue }
                 candidates.append(Candidate(onset: interval, index: index,
                                             secondTrimester: c.terminology.matches(code, .secondTrimesterLoss) || secondTrimesterByGestationalAge(c, index),
                                             recordedOn: c.resource(index).string("recordedDate").flatMap(DayInterval.init(fhir:))))
@@ -75,6 +77,7 @@ enum Losses: FactSource {
             }
         }
         candidates += procedureEvidence(c)
+        notLosses += ectopicTreatments(c)
         facts.losses = countLosses(c, candidates, notLosses: notLosses)
         facts.undatedLossesPossiblyDated = undatedPossiblyDated(c, facts.losses)
     }
@@ -102,11 +105,37 @@ enum Losses: FactSource {
         return out
     }
 
+    /// guideline.md v3: ectopic or molar evidence may also be a Procedure (coded as, or done for,
+    /// an ectopic or molar pregnancy) or a methotrexate request whose reason is an ectopic or
+    /// molar pregnancy or a pregnancy of unknown location: dated by its performance or authoring.
+    static func ectopicTreatments(_ c: FactContext) -> [(onset: DayInterval, index: Int)] {
+        var out: [(onset: DayInterval, index: Int)] = []
+        for index in c.items(["Procedure", "MedicationRequest"]) {
+            let r = c.resource(index)
+            guard c.person(index) == .patient, !["entered-in-error", "not-done", "cancelled"].contains(r.string("status") ?? "") else { continue }
+            let reasons = Requests.reasons(c, index)
+            let ectopic: Bool
+            let dateText: String?
+            if r.name == "Procedure" {
+                ectopic = c.terminology.matches(r.child("code"), .notALoss) || reasons.contains { c.terminology.matches($0, .notALoss) }
+                dateText = Endocrine.performedText(r)
+            } else {
+                ectopic = c.terminology.matches(Requests.medicationCode(c, index), .methotrexate)
+                    && reasons.contains { c.terminology.matches($0, .notALoss) || c.terminology.matches($0, .pregnancyUnknownLocation) }
+                dateText = r.string("authoredOn")
+            }
+            guard ectopic, let d = dateText.flatMap(DayInterval.init(fhir:)), d.start <= c.date else { continue }
+            out.append((d, index))
+        }
+        return out
+    }
+
     /// guideline.md v3: a pregnancy of unknown location is located in the uterus by a
     /// gestational-age or "pregnant" Observation dated within 28 days after its onset, or a
     /// delivery within 44 weeks of it: that pregnancy went on, it is not a loss.
     static func intrauterine(_ c: FactContext, after onset: DayInterval) -> Int? {
         let window = c.defaults.samePregnancyDays
+        var found: [Int] = []
         for index in c.items(["Observation"]) {
             let r = c.resource(index)
             guard c.usableObservation(r), c.person(index) == .patient,
@@ -114,7 +143,7 @@ enum Losses: FactSource {
             let code = r.child("code")
             if c.terminology.matches(code, .gestationalAge) || c.terminology.matches(code, .estimatedDeliveryDate)
                 || (c.terminology.matches(code, .pregnancyStatus) && c.terminology.matches(r.child("valueCodeableConcept"), .pregnantNow)) {
-                return index
+                found.append(index)
             }
         }
         for index in c.items(["Procedure", "Condition"]) {
@@ -122,9 +151,10 @@ enum Losses: FactSource {
             guard c.person(index) == .patient, c.terminology.matches(r.child("code"), .delivery) else { continue }
             let text = r.name == "Procedure" ? Endocrine.performedText(r) : c.conditionDateText(r)
             guard let d = text.flatMap(DayInterval.init(fhir:)), d.start >= onset.start, onset.end.days(until: d.end) <= 44 * 7 else { continue }
-            return index
+            found.append(index)
         }
-        return nil
+        // Named by identity, never by entry order.
+        return found.min { (c.identities.of($0), c.identities.name($0)) < (c.identities.of($1), c.identities.name($1)) }
     }
 
     /// guideline.md v3: a loss's evidence may be a Procedure (an evacuation, a curettage, the
@@ -164,7 +194,7 @@ enum Losses: FactSource {
     static func onset(_ c: FactContext, _ index: Int) -> DayInterval? {
         guard let (text, interval) = c.conditionOnset(c.resource(index)) else { return nil }
         guard let interval else {
-            c.warn(index, .notAFullDate(what: "onset", text: text))
+            c.warn(index, .undatable(what: "onset", text: text))
             return nil
         }
         if interval.start > c.date {

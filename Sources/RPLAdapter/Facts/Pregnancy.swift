@@ -77,11 +77,16 @@ enum Pregnancy: FactSource {
         // guideline.md v3: the zib Pregnancy grouper is read through its members, which take its
         // date when they carry none of their own.
         var grouperDate: [Int: String] = [:]
+        var grouperOf: [Int: Int] = [:]
         for index in c.items(["Observation"]) {
             let r = c.resource(index)
             guard c.usableObservation(r), c.person(index) == .patient, c.terminology.matches(r.child("code"), .pregnancyZib) else { continue }
             for member in r.children("hasMember") {
-                if let target = c.input.resolve(member, from: index), let d = c.observationDateText(r) { grouperDate[target] = d }
+                // A member of two groupers takes the date of the first by identity, not entry order.
+                guard let target = c.input.resolve(member, from: index), let d = c.observationDateText(r) else { continue }
+                if let known = grouperOf[target], c.identities.of(known) <= c.identities.of(index) { continue }
+                grouperDate[target] = d
+                grouperOf[target] = index
             }
         }
         var hcg: [(date: CalendarDate, value: Double, index: Int)] = []
@@ -89,13 +94,18 @@ enum Pregnancy: FactSource {
             let r = c.resource(index)
             guard c.usableObservation(r), c.person(index) == .patient else { continue }
             if c.terminology.matches(r.child("code"), .hcg), let d = c.dated(index, c.observationDateText(r), what: "date") {
-                // A positive hCG is dated pregnancy evidence; a negative one after it ends it.
-                switch Antiphospholipid.reading(c, index, r, antibody: false, ratio: false) {
-                case .positive:
-                    pregnantObservations.append(index)
-                    evidence.append(DayInterval(start: d, end: d))
-                case .negative: endings.append(Ending(index: index, when: DayInterval(start: d, end: d)))
-                default: break
+                // A positive hCG is dated pregnancy evidence (for 42w6d at most: an undated
+                // pregnancy ends then); a negative one after it ends it.
+                switch hcgPositive(c, r) {
+                case true?:
+                    if d.days(until: c.date) > c.defaults.pregnancyEndsAfterDays {
+                        c.warn(index, .pregnancyTooLongAgo(since: d, days: c.defaults.pregnancyEndsAfterDays))
+                    } else {
+                        pregnantObservations.append(index)
+                        evidence.append(DayInterval(start: d, end: d))
+                    }
+                case false?: endings.append(Ending(index: index, when: DayInterval(start: d, end: d)))
+                case nil: break
                 }
                 if let q = r.child("valueQuantity"), let v = q.string("value").flatMap(Double.init), v.isFinite, v >= 0 { hcg.append((d, v, index)) }
                 continue
@@ -103,6 +113,11 @@ enum Pregnancy: FactSource {
             if c.terminology.matches(r.child("code"), .pregnancyStatus) {
                 let value = r.child("valueCodeableConcept")
                 if c.terminology.matches(value, .pregnantNow), let d = c.dated(index, c.observationDateText(r), what: "date") {
+                    // Undated by a gestational age: over 42w6d ago, that pregnancy has ended (v3).
+                    if d.days(until: c.date) > c.defaults.pregnancyEndsAfterDays {
+                        c.warn(index, .pregnancyTooLongAgo(since: d, days: c.defaults.pregnancyEndsAfterDays))
+                        continue
+                    }
                     pregnantObservations.append(index)
                     evidence.append(DayInterval(start: d, end: d))
                 } else if c.terminology.matches(value, .notPregnant), let d = c.dated(index, c.observationDateText(r), what: "date") {
@@ -126,7 +141,8 @@ enum Pregnancy: FactSource {
         guard !pregnancyConditions.isEmpty || !pregnantObservations.isEmpty else { return }
         // Time ends states: a loss, ectopic or molar record, or a "not pregnant" result after the
         // newest evidence of the pregnancy means it is over (v1 kept proposing progesterone).
-        if let latest = evidence.map(\.end).max(), let ended = endings.first(where: { $0.when.start > latest }) {
+        if let latest = evidence.map(\.end).max(), let ended = endings.filter({ $0.when.start > latest })
+            .min(by: { ($0.when.start, c.identities.of($0.index)) < ($1.when.start, c.identities.of($1.index)) }) {
             c.warn(ended.index, .endsPregnancy(after: latest))
             return
         }
@@ -178,8 +194,27 @@ enum Pregnancy: FactSource {
     /// guideline.md v3: falling hCG values (a later value below an earlier one) with no coded
     /// loss, ectopic or molar pregnancy within 28 days of them: a note ("possible biochemical
     /// pregnancy loss: check, and record it"), never a counted loss.
+    /// An hCG result read like an interpretation: its interpretation, else a coded answer, else a
+    /// quantity against its own reference range (above the high limit: positive); equivocal or
+    /// unreadable: nil. Never a project default: the lab's limit decides.
+    static func hcgPositive(_ c: FactContext, _ r: Element) -> Bool? {
+        for i in r.children("interpretation") {
+            if c.terminology.matches(i, .equivocal) { return nil }
+            if c.terminology.matches(i, .positive) { return true }
+            if c.terminology.matches(i, .negative) { return false }
+        }
+        if let v = r.child("valueCodeableConcept") {
+            if c.terminology.matches(v, .positive) { return true }
+            if c.terminology.matches(v, .negative) { return false }
+            return nil
+        }
+        guard let q = r.child("valueQuantity"), let value = q.string("value").flatMap(Double.init), value.isFinite,
+              let high = r.children("referenceRange").compactMap({ $0.child("high")?.string("value").flatMap(Double.init) }).first else { return nil }
+        return Bound(q.string("comparator")).above(value, limit: high)
+    }
+
     static func possibleBiochemicalLoss(_ c: FactContext, _ values: [(date: CalendarDate, value: Double, index: Int)], into facts: inout Facts) {
-        let sorted = values.sorted { ($0.date, $0.index) < ($1.date, $1.index) }
+        let sorted = values.sorted { ($0.date, c.identities.of($0.index), c.identities.name($0.index)) < ($1.date, c.identities.of($1.index), c.identities.name($1.index)) }
         guard sorted.count >= 2, let first = sorted.first, let last = sorted.last else { return }
         var peak = sorted[0]
         var fall: (from: (date: CalendarDate, value: Double, index: Int), to: (date: CalendarDate, value: Double, index: Int))?

@@ -223,9 +223,10 @@ enum Requests: FactSource {
             guard let item = c.profiles.notRecommended.first(where: { $0.ruleId == matches[i].ruleId && $0.item == matches[i].item && $0.appliesTo == type }),
                   !item.indications.isEmpty else { continue }
             matches[i].otherIndication = otherIndication(c, item, reasons: reasons, conditions: conditions)
+            // A request with no authoredOn is made now (the evaluation date).
+            let authored = r.string("authoredOn").flatMap(DayInterval.init(fhir:)) ?? DayInterval(start: c.date, end: c.date)
             if matches[i].otherIndication == nil, item.indications.contains(.indicationAssistedReproduction),
-               let authored = r.string("authoredOn").flatMap(DayInterval.init(fhir:)),
-               let treatment = treatments.first(where: { $0.when.gap(to: authored) <= 60 }) {
+               let treatment = treatments.filter({ $0.when.gap(to: authored) <= 60 }).min(by: { ($0.when.start, $0.text) < ($1.when.start, $1.text) }) {
                 matches[i].otherIndication = "assisted reproduction: \(treatment.text), within 60 days of the request"
             }
         }
