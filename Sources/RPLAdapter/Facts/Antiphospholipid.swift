@@ -11,7 +11,7 @@ import RPLGuideline
 /// `antiphospholipidNonspecific`, `aspirin`, `lmwh`; settings
 /// `lupusAnticoagulantRatioCutoff`, `antibodyPositiveAbove`, `plausibleAntibody`,
 /// `plausibleLupusAnticoagulantRatio`.
-/// Tests: Tests/RPLAdapterTests/FactTests.swift (AntiphospholipidFactTests), RuleTests.swift (AntiphospholipidRuleTests), Fixtures `apl-*`.
+/// Tests: Tests/RPLAdapterTests/Facts/AntiphospholipidFactTests.swift, Tests/RPLAdapterTests/Rules/AntiphospholipidRuleTests.swift, Fixtures `apl-*`.
 enum Antiphospholipid: FactSource {
     static let antibodies: [(AntiphospholipidTest, ValueSetID)] = [
         (.anticardiolipinIgG, .anticardiolipinIgg), (.anticardiolipinIgM, .anticardiolipinIgm),

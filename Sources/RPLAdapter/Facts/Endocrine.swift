@@ -9,8 +9,7 @@ import RPLGuideline
 /// Codes: ValueSets `amenorrhoea`, `cycleDisorder`, `prolactin`, `delivery`, and for each test of the
 /// profile (the `activity-item`s of ActivityDefinition-hormone-profile) the ValueSet `rpl-<item>`
 /// (`fsh`, `lh`, `estradiol`) or else the item's own code; settings `lookbackMonths`, `postpartumDays`.
-/// Tests: Tests/RPLAdapterTests/FactTests.swift (EndocrineFactTests), Tests/RPLAdapterTests/RuleTests.swift
-/// (EndocrineRuleTests), Fixtures `endocrine-*`.
+/// Tests: Tests/RPLAdapterTests/Facts/EndocrineFactTests.swift, Tests/RPLAdapterTests/Rules/EndocrineRuleTests.swift, Fixtures `endocrine-*`.
 enum Endocrine: FactSource {
     static func read(_ c: FactContext, into facts: inout Facts) {
         var deliveries: [DatedFinding] = []

@@ -8,7 +8,7 @@ import RPLGuideline
 /// Codes: ValueSets `karyotype`, `productsOfConception`, `abnormal`, `familyRelationship`,
 /// `recurrentMiscarriage`, `pregnancyLoss`, `congenitalMalformation`, `chromosomalAbnormality`,
 /// `fetalStructuralAnomaly` (keywords for family history: Parameters-rpl-recognition-keywords).
-/// Tests: Tests/RPLAdapterTests/FactTests.swift (GeneticsFactTests), RuleTests.swift (GeneticsRuleTests), Fixtures `genetics-*`.
+/// Tests: Tests/RPLAdapterTests/Facts/GeneticsFactTests.swift, Tests/RPLAdapterTests/Rules/GeneticsRuleTests.swift, Fixtures `genetics-*`.
 enum Genetics: FactSource {
     static func read(_ c: FactContext, into facts: inout Facts) {
         // One pass in input order: karyotypes and family histories both give referral reasons.

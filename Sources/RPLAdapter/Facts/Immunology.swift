@@ -6,8 +6,7 @@ import RPLGuideline
 /// systemic autoimmune disease or its clinical signs, any clinical status; by code, or by keyword
 /// marked `byText`), `anaResult` (an ANA result at any date: "no ANA result").
 /// Codes: ValueSets `autoimmuneDisease`, `ana`.
-/// Tests: Tests/RPLAdapterTests/FactTests.swift (ImmunologyFactTests), Tests/RPLAdapterTests/RuleTests.swift
-/// (ImmunologyRuleTests), Fixtures `immunology-*`.
+/// Tests: Tests/RPLAdapterTests/Facts/ImmunologyFactTests.swift, Tests/RPLAdapterTests/Rules/ImmunologyRuleTests.swift, Fixtures `immunology-*`.
 enum Immunology: FactSource {
     static func read(_ c: FactContext, into facts: inout Facts) {
         for index in c.patientConditions() {

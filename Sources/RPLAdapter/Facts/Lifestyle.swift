@@ -6,7 +6,7 @@ import RPLGuideline
 /// limits, alcohol or drug misuse.
 /// Codes: ValueSets `smokingStatus`, `currentSmoker`, `bmi`, `substanceMisuse`; settings `bmiHigh`,
 /// `bmiLow`, `plausibleBMI`.
-/// Tests: Tests/RPLAdapterTests/FactTests.swift (LifestyleFactTests), RuleTests.swift (UterusLifestyleRuleTests), Fixtures `lifestyle-*`.
+/// Tests: Tests/RPLAdapterTests/Facts/LifestyleFactTests.swift, Tests/RPLAdapterTests/Rules/UterusLifestyleRuleTests.swift, Fixtures `lifestyle-*`.
 enum Lifestyle: FactSource {
     struct BMI {
         var date: CalendarDate

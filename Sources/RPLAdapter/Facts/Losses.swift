@@ -5,7 +5,7 @@ import RPLGuideline
 /// `GeneralAdvice.swift`). Facts: `losses`, `statedLossCount`, `ageYears` (guideline.md §0).
 /// Codes: ValueSets `pregnancyLoss`, `notALoss`, `secondTrimesterLoss`, `recurrentMiscarriage`, `miscarriageHistory`,
 /// `miscarriageCount`, `gestationalAge`.
-/// Tests: Tests/RPLAdapterTests/FactTests.swift (LossesFactTests), RuleTests.swift (IndicationAndAdviceTests), Fixtures `indication-*`.
+/// Tests: Tests/RPLAdapterTests/Facts/LossesFactTests.swift, Tests/RPLAdapterTests/Rules/IndicationRuleTests.swift, Fixtures `indication-*`.
 enum Losses: FactSource {
     struct Candidate {
         /// The days the onset may mean (a partial date is an interval); nil: no onset recorded.

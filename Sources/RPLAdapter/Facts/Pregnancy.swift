@@ -11,7 +11,7 @@ import RPLGuideline
 /// Codes: ValueSets `pregnantNow`, `pregnancyStatus`, `gestationalAge`, `estimatedDeliveryDate`,
 /// `lastMenstrualPeriod`, `earlyPregnancyBleeding`, `cervicalInsufficiency`, `notPregnant`,
 /// `pregnancyLoss`, `notALoss`, `delivery`; settings `plausibleGestationalAgeDays`, `pregnancyEndsAfterDays`.
-/// Tests: Tests/RPLAdapterTests/FactTests.swift (PregnancyFactTests), RuleTests.swift (PregnancyRuleTests), Fixtures `pregnancy-*`.
+/// Tests: Tests/RPLAdapterTests/Facts/PregnancyFactTests.swift, Tests/RPLAdapterTests/Rules/PregnancyRuleTests.swift, Fixtures `pregnancy-*`.
 enum Pregnancy: FactSource {
     struct Dating {
         var date: CalendarDate

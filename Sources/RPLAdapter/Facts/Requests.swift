@@ -11,7 +11,7 @@ import RPLGuideline
 /// or by the recognition ValueSets of the test it orders).
 /// Codes: Parameters-rpl-not-recommended (items, codes, keywords, the `indication` ValueSets of each
 /// item), ValueSets `productsOfConception`, `hereditaryThrombophilia`, `indication*`.
-/// Tests: Tests/RPLAdapterTests/FactTests.swift (RequestsFactTests), RuleTests.swift (NotRecommendedRuleTests), Fixtures `nr-*`.
+/// Tests: Tests/RPLAdapterTests/Facts/RequestsFactTests.swift, Tests/RPLAdapterTests/Rules/NotRecommendedRuleTests.swift, Fixtures `nr-*`.
 enum Requests: FactSource {
     static func read(_ c: FactContext, into facts: inout Facts) {
         // The recorded conditions the exceptions read: a hereditary thrombophilia (coded), and

@@ -9,7 +9,7 @@ import RPLGuideline
 /// start and whether it is taken now).
 /// Codes: ValueSets `tsh`, `freeT4`, `hypothyroidism`, `subclinicalHypothyroidism`, `levothyroxine`;
 /// settings `tshLow/High`, `freeT4Low/High`, `lookbackMonths`, `plausibleTSH`, `plausibleFreeT4`.
-/// Tests: Tests/RPLAdapterTests/FactTests.swift (ThyroidFactTests), RuleTests.swift (ThyroidRuleTests), Fixtures `thyroid-*`.
+/// Tests: Tests/RPLAdapterTests/Facts/ThyroidFactTests.swift, Tests/RPLAdapterTests/Rules/ThyroidRuleTests.swift, Fixtures `thyroid-*`.
 enum Thyroid: FactSource {
     static func read(_ c: FactContext, into facts: inout Facts) {
         var tsh: [ThyroidResult] = []

@@ -5,8 +5,7 @@ import RPLGuideline
 /// Facts: `uterineImaging` (a report, study or procedure of uterine imaging of the patient that was
 /// done), `uterineMalformations`, `adenomyosis`.
 /// Codes: ValueSets `uterineImaging`, `uterineAnomaly` (not `arcuateUterus`), `adenomyosis`.
-/// Tests: Tests/RPLAdapterTests/FactTests.swift (UterusFactTests), RuleTests.swift
-/// (UterusLifestyleRuleTests), Fixtures `uterus-*`.
+/// Tests: Tests/RPLAdapterTests/Facts/UterusFactTests.swift, Tests/RPLAdapterTests/Rules/UterusLifestyleRuleTests.swift, Fixtures `uterus-*`.
 enum Uterus: FactSource {
     static func read(_ c: FactContext, into facts: inout Facts) {
         for index in c.patientConditions() {

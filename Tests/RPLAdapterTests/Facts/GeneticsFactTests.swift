@@ -1,0 +1,35 @@
+import FHIR
+import Foundation
+import RPLGuideline
+import Testing
+import TestSupport
+@testable import RPLAdapter
+
+@Suite struct GeneticsFactTests {
+    @Test func anomaliesAreLinkedToTheirPregnancy() throws {
+        var s = S(losses: ["2025-03-10", "2026-10-05"])
+        s.add(S.condition("echo", S.icd10, "O28.3", onset: "2026-09-20"))
+        s.add(FactRun.condition(text: "Echoafwijking", onset: "2025-02-01"))
+        let (f, _) = try FactRun.read(s, [Losses.self, Genetics.self])
+        let recent = try #require(f.losses.first { $0.date == CalendarDate(year: 2026, month: 10, day: 5) })
+        let earlier = try #require(f.losses.first { $0.date == CalendarDate(year: 2025, month: 3, day: 10) })
+        #expect(recent.structuralAnomalies.map(\.byText) == [false])
+        #expect(earlier.structuralAnomalies.map(\.byText) == [true])
+    }
+
+    @Test func majorAnomaliesInTheFamilyButNotTheMinorOnes() throws {
+        func family(_ code: String) throws -> [Finding] {
+            var s = S()
+            s.add(.resource("FamilyMemberHistory", [.primitive("id", "f"), .primitive("status", "completed"),
+                                                    .complex("patient", [.primitive("reference", "PATIENT")]),
+                                                    S.concept("relationship", "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "SON"),
+                                                    .complex("condition", [S.concept("code", S.icd10, code)])]))
+            return try FactRun.read(s, [Genetics.self]).facts.geneticsReferralReasons
+        }
+        #expect(try family("Q21.0").count == 1)   // ventricular septal defect
+        #expect(try family("Q05.9").count == 1)   // spina bifida
+        #expect(try family("Q17.0").isEmpty)      // accessory auricle (ear tag): minor
+        #expect(try family("Q82.5").isEmpty)      // naevus: minor
+        #expect(try family("Q38.1").isEmpty)      // tongue-tie: minor
+    }
+}
