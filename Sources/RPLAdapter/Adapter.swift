@@ -48,6 +48,8 @@ public struct Adapter: Sendable {
         /// interface.md v3: the `batch` of earlier proposals withdrawn, written after `output`;
         /// nil when there is nothing to withdraw.
         public var withdrawals: Element? = nil
+        /// The signed laboratory orders, typed (what the HL7 v2 writer reads).
+        public var orderSet = OrderSet()
     }
 
     /// Earlier proposals of this program that the new output no longer makes (interface.md v3):
@@ -85,7 +87,7 @@ public struct Adapter: Sendable {
                                 message: "HL7 v2 orders need the patient identified in PID-3: the patient has no business identifier (Patient.identifier with system and value); her requests are draft proposals and no message is written")
         }
         guard site.requester != nil else { return ([], []) }
-        return try HL7v2.messages(result.output, patient: patient, profiles: profiles, site: site, date: date)
+        return try HL7v2.messages(result.orderSet, patient: patient, profiles: profiles, site: site, date: date)
     }
 
     /// What an output answers (interface.md v2: `Bundle.identifier` of every output): the input
@@ -168,9 +170,11 @@ public struct Adapter: Sendable {
         }
         let emitter = PlanEmitter(input: input, identities: extractor.identities, profiles: profiles, site: site, patient: extractor.patient,
                                   date: date, version: Adapter.version, inputName: name)
-        return withdrawing(Result(output: emitter.emit(plan, warnings: warnings), warnings: warnings, notIndicated: nil, plan: plan,
-                                  patient: input.items[extractor.patient].resource, evaluationDate: date),
-                           input: input, extractor: extractor, date: date)
+        let (output, orderSet) = emitter.emit(plan, warnings: warnings)
+        var result = Result(output: output, warnings: warnings, notIndicated: nil, plan: plan,
+                            patient: input.items[extractor.patient].resource, evaluationDate: date)
+        result.orderSet = orderSet
+        return withdrawing(result, input: input, extractor: extractor, date: date)
     }
 
     /// Today in the local time zone (`TZ`): interface.md v2.

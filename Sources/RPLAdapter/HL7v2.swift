@@ -3,10 +3,10 @@ import RPLGuideline
 import Digests
 
 /// `--output-format hl7v2` (interface.md v2): HL7 v2.5.1 `OML^O21` for laboratories without FHIR,
-/// one message per requisition (the laboratory orders of one person), made from the transaction
-/// `apply` built. Only signed laboratory orders are written (`active` / `order`: a lab acts on
-/// `NW`); proposals (karyotyping, the partner's, medications), imaging and referrals are not
-/// laboratory orders a lab may act on.
+/// one message per requisition (the laboratory orders of one person), made from the plan's typed
+/// `OrderSet` (never read back from the FHIR transaction). Only signed laboratory orders are in it
+/// (`active` / `order`: a lab acts on `NW`); proposals (karyotyping, the partner's, medications),
+/// imaging and referrals are not laboratory orders a lab may act on.
 public enum HL7v2 {
     /// Why there is no HL7 v2 output without an ordering provider.
     public static let needsRequester = "HL7 v2 output needs an ordering provider (a lab acts on NW): configure a requester in Parameters-rpl-site.json or give --requester SYSTEM|VALUE"
@@ -57,16 +57,10 @@ public enum HL7v2 {
 
     /// The messages for one plan, in requisition order (none when it holds no signed laboratory
     /// order), and what was changed to fit HL7 v2 (free text cut, identifiers left out).
-    public static func messages(_ output: Element, patient: Element, profiles: Profiles, site: SiteSettings, date: CalendarDate) throws(Refusal) -> (messages: [String], warnings: [String]) {
-        let resources = output.children("entry").compactMap { $0.child("resource")?.resource }
-        let orders = resources.filter {
-            $0.name == "ServiceRequest" && $0.string("status") == "active" && $0.string("intent") == "order"
-                && $0.children("category").contains { $0.children("coding").contains { $0.string("code") == PlanEmitter.laboratory } }
-        }
-        var groups: [(requisition: String, orders: [Element])] = []
-        for order in orders {
-            let requisition = order.child("requisition")?.string("value") ?? ""
-            if let i = groups.firstIndex(where: { $0.requisition == requisition }) { groups[i].orders.append(order) } else { groups.append((requisition, [order])) }
+    public static func messages(_ orderSet: OrderSet, patient: Element, profiles: Profiles, site: SiteSettings, date: CalendarDate) throws(Refusal) -> (messages: [String], warnings: [String]) {
+        var groups: [(requisition: String, orders: [OrderSet.LabOrder])] = []
+        for order in orderSet.labOrders {
+            if let i = groups.firstIndex(where: { $0.requisition == order.requisition }) { groups[i].orders.append(order) } else { groups.append((order.requisition, [order])) }
         }
         guard !groups.isEmpty else { return ([], []) }
         var fit = Fit()
@@ -109,13 +103,13 @@ public enum HL7v2 {
         }
     }
 
-    static func message(_ requisition: String, _ orders: [Element], pid3: String, pid5: String, patient: Element, profiles: Profiles, site: SiteSettings,
+    static func message(_ requisition: String, _ orders: [OrderSet.LabOrder], pid3: String, pid5: String, patient: Element, profiles: Profiles, site: SiteSettings,
                         date: CalendarDate, _ fit: inout Fit) throws(Refusal) -> String {
         let day = digits(date.description)
         // MSH-10 names this message: the requisition and the orders in it. A resend is the same
         // message with the same control id; a re-evaluation that adds an order is a new message
         // (with the requisition alone it would look like a duplicate to the lab and be dropped).
-        let content = requisition + "|" + orders.compactMap { $0.child("identifier")?.string("value") }.sorted().joined(separator: ",")
+        let content = requisition + "|" + orders.map(\.identifier).sorted().joined(separator: ",")
         var segments: [[String]] = []
         // MSH-1 is the field separator itself; MSH-2 the encoding characters (not escaped).
         let controlId = try fit.identifier(digest(content, 20), Length.controlId, "MSH-10", from: "ServiceRequest.requisition")
@@ -124,15 +118,15 @@ public enum HL7v2 {
         segments.append(["PID", "1", "", pid3, "", pid5, "", digits(patient.string("birthDate") ?? ""), sex(patient)])
         segments.append(["PV1", "1", "O"])
         for (n, order) in orders.enumerated() {
-            let placer = try fit.identifier(digest(order.child("identifier")?.string("value") ?? order.string("id") ?? "", 22), Length.placerNumber, "ORC-2", from: "ServiceRequest.identifier")
+            let placer = try fit.identifier(digest(order.identifier, 22), Length.placerNumber, "ORC-2", from: "ServiceRequest.identifier")
             let group = try fit.identifier(digest(requisition, 22), Length.placerNumber, "ORC-4", from: "ServiceRequest.requisition")
-            let orc12 = try orderingProvider(order.child("requester"), "ORC-12", &fit)
-            let obr16 = try orderingProvider(order.child("requester"), "OBR-16", &fit)
+            let orc12 = try orderingProvider(order, "ORC-12", &fit)
+            let obr16 = try orderingProvider(order, "OBR-16", &fit)
             segments.append(["ORC", "NW", placer, "", group, "", "", "", "", "", "", "", orc12])
-            let start = order.child("occurrencePeriod")?.string("start").map(digits) ?? ""
+            let start = order.notBefore.map { digits($0.description) } ?? ""
             segments.append(["TQ1", "1", "", "", "", "", "", start, "", "R"])
             segments.append(["OBR", String(n + 1), placer, "", universalService(order, &fit)] + Array(repeating: "", count: 11) + [obr16])
-            if let note = order.child("note")?.string("text") { segments.append(["NTE", "1", "P", fit.text(note, Length.comment, "NTE-3 (comment)")]) }
+            segments.append(["NTE", "1", "P", fit.text(order.note, Length.comment, "NTE-3 (comment)")])
             if let (type, additive) = specimen(order, profiles: profiles) { segments.append(["SPM", "1", "", "", type, "", additive]) }
         }
         return segments.map { fields in
@@ -238,34 +232,32 @@ public enum HL7v2 {
     /// ORC-12 / OBR-16: the ordering provider: XCN.1 its AGB code, XCN.2 the name given in the
     /// reference, XCN.9 `VEKTIS` (the AGB register). The caller has refused a requester without
     /// an AGB code (`needsAGB`, exit 78).
-    static func orderingProvider(_ r: Element?, _ field: String, _ fit: inout Fit) throws(Refusal) -> String {
-        guard let r, let code = agb(r) else { return "" }
+    static func orderingProvider(_ order: OrderSet.LabOrder, _ field: String, _ fit: inout Fit) throws(Refusal) -> String {
+        guard let code = order.requesterAGB else { return "" }
         let id = try fit.identifier(code, Length.idNumber, "\(field) (XCN.1 ID number)", from: "ServiceRequest.requester.identifier")
-        let display = fit.text(r.string("display") ?? "", Length.surname, "\(field).2 (ordering provider's name)")
+        let display = fit.text(order.requesterName ?? "", Length.surname, "\(field).2 (ordering provider's name)")
         return try fit.field(id + "^" + display + "^^^^^^^VEKTIS", Length.identifierField, field, from: "ServiceRequest.requester")
     }
 
     /// OBR-4: the LOINC code and its display.
-    static func universalService(_ order: Element, _ fit: inout Fit) -> String {
-        let codings = order.child("code")?.children("coding") ?? []
-        if let loinc = codings.first(where: { $0.string("system") == "http://loinc.org" }) {
-            return e(loinc.string("code") ?? "") + "^" + fit.text(loinc.string("display") ?? order.child("code")?.string("text") ?? "", Length.codedText, "OBR-4.2 (text)") + "^LN"
+    static func universalService(_ order: OrderSet.LabOrder, _ fit: inout Fit) -> String {
+        if let loinc = order.codings.first(where: { $0.system == "http://loinc.org" }) {
+            return e(loinc.code ?? "") + "^" + fit.text(loinc.display ?? order.text ?? "", Length.codedText, "OBR-4.2 (text)") + "^LN"
         }
-        if let sct = codings.first(where: { $0.string("system") == "http://snomed.info/sct" }) {
-            return e(sct.string("code") ?? "") + "^" + fit.text(sct.string("display") ?? "", Length.codedText, "OBR-4.2 (text)") + "^SCT"
+        if let sct = order.codings.first(where: { $0.system == "http://snomed.info/sct" }) {
+            return e(sct.code ?? "") + "^" + fit.text(sct.display ?? "", Length.codedText, "OBR-4.2 (text)") + "^SCT"
         }
-        return "^" + fit.text(order.child("code")?.string("text") ?? "", Length.codedText, "OBR-4.2 (text)")
+        return "^" + fit.text(order.text ?? "", Length.codedText, "OBR-4.2 (text)")
     }
 
     /// SPM-4 (HL7 table 0487) and SPM-6 (table 0371): the SpecimenDefinition the order's
-    /// ActivityDefinition names (`specimenRequirement`), or its item (the lupus anticoagulant:
+    /// ActivityDefinition names (`specimenRequirement`), or its item's (the lupus anticoagulant:
     /// citrated plasma).
-    static func specimen(_ order: Element, profiles: Profiles) -> (String, String)? {
-        guard let canonical = order.string("instantiatesCanonical"), let activity = ActivityID(rawValue: String(canonical.split(separator: "/").last ?? "")),
-              let ad = profiles.activityDefinition(activity) else { return nil }
-        let orderCodes = Set((order.child("code")?.children("coding") ?? []).compactMap { $0.string("code") })
+    static func specimen(_ order: OrderSet.LabOrder, profiles: Profiles) -> (String, String)? {
+        guard let ad = profiles.activityDefinition(order.activity) else { return nil }
+        let orderCodes = Set(order.codings.compactMap(\.code))
         var id = ad.children("specimenRequirement").first?.string("reference").map { String($0.split(separator: "/").last ?? "") }
-        for item in profiles.catalogue.items(of: activity) {
+        for item in profiles.catalogue.items(of: order.activity) {
             guard let code = item.code?.code, orderCodes.contains(code), let specimen = item.specimen else { continue }
             id = specimen
         }

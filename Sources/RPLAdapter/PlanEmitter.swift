@@ -211,7 +211,7 @@ struct PlanEmitter {
         return n
     }
 
-    func emit(_ plan: Plan, warnings: [String]) -> Element {
+    func emit(_ plan: Plan, warnings: [String]) -> (output: Element, orderSet: OrderSet) {
         var out = Emission()
         let episode = identityList(plan.addresses)
         let carePlanId = uuid([("patient", patientIdentity), ("episode", episode), ("resource", "CarePlan")])
@@ -242,7 +242,7 @@ struct PlanEmitter {
                         out.notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) — \(rec.reason)"))]))
             }
         }
-        return bundle(plan, warnings: warnings, run, out)
+        return (bundle(plan, warnings: warnings, run, out), out.orderSet)
     }
 
     /// The transaction: the patient's and partner's entries, the CarePlan (its addresses,
@@ -332,6 +332,8 @@ struct PlanEmitter {
         var notes: [Element] = []
         var generated: [String] = []
         var partnerEntries: [Element] = []
+        /// The signed laboratory orders, typed, for the HL7 v2 writer.
+        var orderSet = OrderSet()
     }
 
     /// An order: a ServiceRequest (signed or a proposal, on the laboratory requisition, for the
@@ -375,7 +377,16 @@ struct PlanEmitter {
         children.append(Self.reasonCode)
         let (references, unnamed) = reasons(rec)
         children += references
-        children.append(note(rec, unnamed: unnamed))
+        let noted = note(rec, unnamed: unnamed)
+        children.append(noted)
+        if isSigned && categoryCode(activityId) == Self.laboratory {
+            // What a lab acts on, typed for the HL7 v2 writer (interface.md v2).
+            out.orderSet.labOrders.append(OrderSet.LabOrder(
+                identifier: "urn:uuid:" + id, requisition: "urn:uuid:" + run.requisition, activity: activityId,
+                codings: code.children("coding").map { OrderSet.Coding(system: $0.string("system"), code: $0.string("code"), display: $0.string("display")) },
+                text: code.string("text"), notBefore: notBefore, note: noted.string("text") ?? "",
+                requesterAGB: HL7v2.agb(site.requester), requesterName: site.requester?.string("display")))
+        }
         let resource = Element.resource("ServiceRequest", children)
         out.entries.append(entry(id, resource))
         out.generated.append(id)
