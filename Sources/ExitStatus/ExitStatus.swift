@@ -1,8 +1,9 @@
 import ArgumentParser
 
 /// How every command of this project ends (BSD sysexits.h), named once: the README's tables of exit
-/// statuses are this enum. Commands throw `ExitStatus.…​.exitCode` (or end with `.exit()`); no
-/// number is written anywhere else (issue 17, part 5).
+/// statuses are this enum. Commands throw `ExitStatus.<case>.exitCode` (or call
+/// `exit(ExitStatus.<case>.rawValue)` where they must stop at once); no number is written anywhere
+/// else (issue 17, part 5).
 public enum ExitStatus: Int32, Sendable, CaseIterable {
     /// Everything done.
     case success = 0

@@ -45,10 +45,8 @@ enum Pregnancy: FactSource {
                 // guideline.md v3: a pregnancy with no dating is bounded by its own onset (else its
                 // recordedDate, the latest possible start): more than 42w6d after it, it has ended.
                 let onset = c.conditionDateText(r).flatMap(DayInterval.init(fhir:))
-                if let start = onset?.end ?? r.string("recordedDate").flatMap(DayInterval.init(fhir:))?.end,
-                   start.days(until: c.date) > c.defaults.pregnancyEndsAfterDays {
-                    c.warn(index, .pregnancyTooLongAgo(since: start, days: c.defaults.pregnancyEndsAfterDays))
-                } else {
+                let start = onset?.end ?? r.string("recordedDate").flatMap(DayInterval.init(fhir:))?.end
+                if !(start.map { ended(c, index, since: $0) } ?? false) {
                     pregnancyConditions.append(index)
                     if let d = onset { evidence.append(d) }
                 }
@@ -98,9 +96,7 @@ enum Pregnancy: FactSource {
                 // pregnancy ends then); a negative one after it ends it.
                 switch hcgPositive(c, r) {
                 case true?:
-                    if d.days(until: c.date) > c.defaults.pregnancyEndsAfterDays {
-                        c.warn(index, .pregnancyTooLongAgo(since: d, days: c.defaults.pregnancyEndsAfterDays))
-                    } else {
+                    if !ended(c, index, since: d) {
                         pregnantObservations.append(index)
                         evidence.append(DayInterval(start: d, end: d))
                     }
@@ -114,10 +110,7 @@ enum Pregnancy: FactSource {
                 let value = r.child("valueCodeableConcept")
                 if c.terminology.matches(value, .pregnantNow), let d = c.dated(index, c.observationDateText(r), what: "date") {
                     // Undated by a gestational age: over 42w6d ago, that pregnancy has ended (v3).
-                    if d.days(until: c.date) > c.defaults.pregnancyEndsAfterDays {
-                        c.warn(index, .pregnancyTooLongAgo(since: d, days: c.defaults.pregnancyEndsAfterDays))
-                        continue
-                    }
+                    if ended(c, index, since: d) { continue }
                     pregnantObservations.append(index)
                     evidence.append(DayInterval(start: d, end: d))
                 } else if c.terminology.matches(value, .notPregnant), let d = c.dated(index, c.observationDateText(r), what: "date") {
@@ -194,6 +187,14 @@ enum Pregnancy: FactSource {
     /// guideline.md v3: falling hCG values (a later value below an earlier one) with no coded
     /// loss, ectopic or molar pregnancy within 28 days of them: a note ("possible biochemical
     /// pregnancy loss: check, and record it"), never a counted loss.
+    /// guideline.md v3: pregnancy evidence with no dating of its own bounds the pregnancy: more
+    /// than 42w6d (`pregnancyEndsAfterDays`) after it, that pregnancy has ended (a warning says so).
+    static func ended(_ c: FactContext, _ index: Int, since start: CalendarDate) -> Bool {
+        guard start.days(until: c.date) > c.defaults.pregnancyEndsAfterDays else { return false }
+        c.warn(index, .pregnancyTooLongAgo(since: start, days: c.defaults.pregnancyEndsAfterDays))
+        return true
+    }
+
     /// An hCG result read like an interpretation: its interpretation, else a coded answer, else a
     /// quantity against its own reference range (above the high limit: positive); equivocal or
     /// unreadable: nil. Never a project default: the lab's limit decides.
