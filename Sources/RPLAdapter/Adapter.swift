@@ -42,13 +42,11 @@ public struct Adapter: Sendable {
         /// When no plan was made: why (a line for standard error).
         public var notIndicated: String?
         public var plan: Plan?
-        /// The input's Patient (HL7 v2 output names her in PID).
-        public var patient: Element? = nil
-        public var evaluationDate: CalendarDate? = nil
         /// interface.md v3: the `batch` of earlier proposals withdrawn, written after `output`;
         /// nil when there is nothing to withdraw.
         public var withdrawals: Element? = nil
-        /// The signed laboratory orders, typed (what the HL7 v2 writer reads).
+        /// The plan's laboratory orders, typed, with the patient they are for (what the HL7 v2
+        /// writer reads); empty when no plan was made.
         public var orderSet = OrderSet()
     }
 
@@ -79,15 +77,15 @@ public struct Adapter: Sendable {
     /// refuses that case up front: `HL7v2.needsRequester`, `HL7v2.needsAGB`). A patient who cannot
     /// be identified in PID-3, or an identifier longer than HL7 v2 allows, is refused.
     public func hl7v2(_ result: Result) throws(HL7v2.Refusal) -> (messages: [String], warnings: [String]) {
-        guard let patient = result.patient, let date = result.evaluationDate else { return ([], []) }
+        guard let patient = result.orderSet.patient else { return ([], []) }
         // interface.md v3: never an empty PID-3. Her orders stayed proposals (see `apply`), so there
         // are no signed orders to write; she is refused all the same, so the lab never waits for them.
-        if !HL7v2.hasBusinessIdentifier(patient) {
+        if !patient.hasBusinessIdentifier {
             throw HL7v2.Refusal(field: "PID-3", location: "Patient.identifier",
                                 message: "HL7 v2 orders need the patient identified in PID-3: the patient has no business identifier (Patient.identifier with system and value); her requests are draft proposals and no message is written")
         }
         guard site.requester != nil else { return ([], []) }
-        return try HL7v2.messages(result.orderSet, patient: patient, profiles: profiles, site: site, date: date)
+        return try HL7v2.messages(result.orderSet, site: site)
     }
 
     /// What an output answers (interface.md v2: `Bundle.identifier` of every output): the input
@@ -160,7 +158,7 @@ public struct Adapter: Sendable {
         var warnings = extractor.warnings.map(rplTerm)
         // interface.md v3, who may be ordered for: only a patient with a business identifier.
         var site = self.site
-        if plan.indicated && site.requester != nil && !HL7v2.hasBusinessIdentifier(patient) {
+        if plan.indicated && site.requester != nil && !Identities.hasBusinessIdentifier(patient) {
             warnings.append("the patient has no business identifier (Patient.identifier with system and value): no order is signed for her; every request stays a draft proposal for a clinician")
             site.requester = nil
         }
@@ -171,8 +169,7 @@ public struct Adapter: Sendable {
         let emitter = PlanEmitter(input: input, identities: extractor.identities, profiles: profiles, site: site, patient: extractor.patient,
                                   date: date, version: Adapter.version, inputName: name)
         let (output, orderSet) = emitter.emit(plan, warnings: warnings)
-        var result = Result(output: output, warnings: warnings, notIndicated: nil, plan: plan,
-                            patient: input.items[extractor.patient].resource, evaluationDate: date)
+        var result = Result(output: output, warnings: warnings, notIndicated: nil, plan: plan)
         result.orderSet = orderSet
         return withdrawing(result, input: input, extractor: extractor, date: date)
     }

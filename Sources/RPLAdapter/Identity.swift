@@ -48,6 +48,16 @@ final class Identities {
         return system + "|" + value
     }
 
+    /// Whether a person has a business identifier (an identifier with a system and a value):
+    /// interface.md v3, only such a person may be ordered for. A BSN that fails the 11-test
+    /// identifies nobody.
+    public static func hasBusinessIdentifier(_ p: Element) -> Bool {
+        p.children("identifier").contains { i in
+            guard let system = i.string("system"), let value = i.string("value") else { return false }
+            return !HL7v2.bsnSystems.contains(Terminology.canonicalSystem(system)) || passesElevenTest(Terminology.trimmed(value))
+        }
+    }
+
     /// Whether a BSN passes the 11-test (nine digits; 9·d1 + 8·d2 + … + 2·d8 − d9 divisible by 11).
     static func passesElevenTest(_ value: String) -> Bool {
         let digits = value.utf8.map { Int($0) - 48 }

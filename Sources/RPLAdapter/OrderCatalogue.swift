@@ -20,11 +20,17 @@ public struct OrderCatalogue: Sendable {
     }
 
     public let items: [ActivityID: [Item]]
+    /// The SpecimenDefinition id an activity names (`specimenRequirement`).
+    let activitySpecimen: [ActivityID: String]
+    /// The SpecimenDefinitions of Profiles/, typed, by id.
+    let specimens: [String: OrderSet.Specimen]
 
     init(resources: [String: Element]) {
         var items: [ActivityID: [Item]] = [:]
+        var activitySpecimen: [ActivityID: String] = [:]
         for activity in ActivityID.allCases {
             guard let ad = resources["ActivityDefinition/" + activity.rawValue] else { continue }
+            activitySpecimen[activity] = ad.children("specimenRequirement").first?.string("reference").map { String($0.split(separator: "/").last ?? "") }
             for ext in ad.children("extension") where ext.string("url")?.hasSuffix("/activity-item") == true {
                 let parts = ext.children("extension")
                 func part(_ name: String) -> Element? { parts.first { $0.string("url") == name } }
@@ -36,6 +42,29 @@ public struct OrderCatalogue: Sendable {
             }
         }
         self.items = items
+        self.activitySpecimen = activitySpecimen
+        var specimens: [String: OrderSet.Specimen] = [:]
+        for (key, sd) in resources where key.hasPrefix("SpecimenDefinition/") {
+            func coding(_ concept: Element?, _ system: String) -> OrderSet.Coding? {
+                concept?.children("coding").first { $0.string("system") == system }.map(OrderSet.Coding.init)
+            }
+            specimens[String(key.dropFirst("SpecimenDefinition/".count))] = OrderSet.Specimen(
+                type: coding(sd.child("typeCollected"), "http://terminology.hl7.org/CodeSystem/v2-0487"),
+                additive: coding(sd.all("typeTested.container.additive.additiveCodeableConcept").first, "http://terminology.hl7.org/CodeSystem/v2-0371"))
+        }
+        self.specimens = specimens
+    }
+
+    /// What the lab collects for an order of `activity` coded `codes`: the SpecimenDefinition of
+    /// the ordered item where it names its own (the lupus anticoagulant: citrated plasma), else the
+    /// activity's; nil where Profiles define none.
+    public func specimen(of activity: ActivityID, codes: Set<String>) -> OrderSet.Specimen? {
+        var id = activitySpecimen[activity]
+        for item in items(of: activity) {
+            guard let code = item.code?.code, codes.contains(code), let specimen = item.specimen else { continue }
+            id = specimen
+        }
+        return id.flatMap { specimens[$0] }
     }
 
     public func items(of activity: ActivityID) -> [Item] { items[activity] ?? [] }

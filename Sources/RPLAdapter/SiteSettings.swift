@@ -15,6 +15,8 @@ public struct SiteSettings: Sendable {
     /// The ordering clinician, a Reference (by identifier, e.g. an AGB code). With one, the
     /// laboratory and imaging orders for the patient are `active` / `order`.
     public var requester: Element?
+    /// The requester as the lab needs them (their AGB code and name), typed.
+    public var signer: OrderSet.Requester? { requester.map(OrderSet.Requester.init) }
     /// The performing department per request category (the SNOMED code of the ActivityDefinition's
     /// request category: 108252007 laboratory, 363679005 imaging), a Reference.
     public var performers: [String: Element] = [:]

@@ -78,8 +78,8 @@ struct Apply: ParsableCommand {
             throw ExitStatus.configuration.exitCode
         }
         // ORC-12 carries the AGB code (interface.md v3): a UZI number or another identifier is not one.
-        if outputFormat == .hl7v2 && HL7v2.agb(adapter.site.requester) == nil {
-            Terminal.error("rpl-adapter: \(HL7v2.needsAGB(adapter.site.requester))")
+        if outputFormat == .hl7v2 && adapter.site.signer?.agb == nil {
+            Terminal.error("rpl-adapter: \(HL7v2.needsAGB(adapter.site.signer))")
             throw ExitStatus.configuration.exitCode
         }
         let date = asOf?.date

@@ -92,8 +92,8 @@ import TestSupport
     }
 
     @Test func anAGBCodeIsDigits() throws {
-        #expect(HL7v2.agb(SiteSettings.requester("http://fhir.nl/fhir/NamingSystem/agb-z|0123^45|6")) == nil)
-        #expect(HL7v2.agb(SiteSettings.requester("urn:oid:2.16.840.1.113883.2.4.6.1| 01234567")) == "01234567")
+        #expect(SiteSettings.requester("http://fhir.nl/fhir/NamingSystem/agb-z|0123^45|6").map(OrderSet.Requester.init)?.agb == nil)
+        #expect(SiteSettings.requester("urn:oid:2.16.840.1.113883.2.4.6.1| 01234567").map(OrderSet.Requester.init)?.agb == "01234567")
     }
 
     @Test func anIdentifierWithoutAnAuthorityIsLeftOutOrRefusedWhenNoneRemain() throws {
@@ -125,8 +125,8 @@ import TestSupport
         let obr = try #require(segments.first { $0.hasPrefix("OBR|") }).split(separator: "|", omittingEmptySubsequences: false)
         #expect(orc[12] == "01234567^^^^^^^^VEKTIS")
         #expect(obr[16] == orc[12])
-        #expect(HL7v2.agb(SiteSettings.requester("urn:oid:2.16.528.1.1007.3.1|012345678")) == nil)
-        #expect(HL7v2.needsAGB(SiteSettings.requester("urn:oid:2.16.528.1.1007.3.1|012345678")).contains("a UZI number is not an AGB code"))
+        #expect(SiteSettings.requester("urn:oid:2.16.528.1.1007.3.1|012345678").map(OrderSet.Requester.init)?.agb == nil)
+        #expect(HL7v2.needsAGB(SiteSettings.requester("urn:oid:2.16.528.1.1007.3.1|012345678").map(OrderSet.Requester.init)).contains("a UZI number is not an AGB code"))
     }
 
     @Test func aLongNameIsCutWithAWarning() throws {

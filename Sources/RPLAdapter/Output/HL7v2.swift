@@ -12,25 +12,16 @@ public enum HL7v2 {
     public static let needsRequester = "HL7 v2 output needs an ordering provider (a lab acts on NW): configure a requester in Parameters-rpl-site.json or give --requester SYSTEM|VALUE"
 
     /// The requester's identifier is no AGB code (a UZI number is not one): ORC-12 needs one.
-    public static func needsAGB(_ requester: Element?) -> String {
-        let system = requester?.child("identifier")?.string("system") ?? "no identifier"
-        return "HL7 v2 output needs the ordering provider's AGB code in ORC-12 (\(agbSystems.sorted().joined(separator: " or "))); the requester is identified by \(system)"
+    public static func needsAGB(_ requester: OrderSet.Requester?) -> String {
+        let system = requester?.system ?? "no identifier"
+        return "HL7 v2 output needs the ordering provider's AGB code in ORC-12 (\(OrderSet.Requester.agbSystems.sorted().joined(separator: " or "))); the requester is identified by \(system)"
             + (system == uziSystem ? " (a UZI number is not an AGB code)" : "")
-            + (agbSystems.contains(Terminology.canonicalSystem(system)) ? " whose value is not an AGB code (digits only)" : "")
+            + (OrderSet.Requester.agbSystems.contains(Terminology.canonicalSystem(system)) ? " whose value is not an AGB code (digits only)" : "")
     }
 
-    /// The national patient number (BSN) and the AGB code of a care provider, by URI or OID.
+    /// The national patient number (BSN), by URI or OID.
     public static let bsnSystems: Set<String> = ["http://fhir.nl/fhir/NamingSystem/bsn", "urn:oid:2.16.840.1.113883.2.4.6.3"]
-    public static let agbSystems: Set<String> = ["http://fhir.nl/fhir/NamingSystem/agb-z", "urn:oid:2.16.840.1.113883.2.4.6.1"]
     static let uziSystem = "urn:oid:2.16.528.1.1007.3.1"
-
-    /// The requester's AGB code, when it is identified by one.
-    public static func agb(_ requester: Element?) -> String? {
-        guard let i = requester?.child("identifier"), let system = i.string("system").map(Terminology.canonicalSystem), agbSystems.contains(system),
-              let value = i.string("value").map(Terminology.trimmed), !value.isEmpty, value.allSatisfy(\.isASCII), value.allSatisfy(\.isNumber) else { return nil }
-        // An AGB code is digits (8): anything else is not one (it would be escaped into ORC-12).
-        return value
-    }
 
     /// HL7 v2.5.1 lengths (chapter 2A component tables; the field lengths of chapters 2, 3, 4):
     /// identifiers are refused when longer, free text is cut.
@@ -57,7 +48,8 @@ public enum HL7v2 {
 
     /// The messages for one plan, in requisition order (none when it holds no signed laboratory
     /// order), and what was changed to fit HL7 v2 (free text cut, identifiers left out).
-    public static func messages(_ orderSet: OrderSet, patient: Element, profiles: Profiles, site: SiteSettings, date: CalendarDate) throws(Refusal) -> (messages: [String], warnings: [String]) {
+    public static func messages(_ orderSet: OrderSet, site: SiteSettings) throws(Refusal) -> (messages: [String], warnings: [String]) {
+        guard let patient = orderSet.patient, let date = orderSet.date else { return ([], []) }
         var groups: [(requisition: String, orders: [OrderSet.LabOrder])] = []
         for order in orderSet.labOrders {
             if let i = groups.firstIndex(where: { $0.requisition == order.requisition }) { groups[i].orders.append(order) } else { groups.append((order.requisition, [order])) }
@@ -68,7 +60,7 @@ public enum HL7v2 {
         let pid5 = name(patient, &fit)
         var messages: [String] = []
         for group in groups {
-            messages.append(try message(group.requisition, group.orders, pid3: pid3, pid5: pid5, patient: patient, profiles: profiles, site: site, date: date, &fit))
+            messages.append(try message(group.requisition, group.orders, pid3: pid3, pid5: pid5, patient: patient, site: site, date: date, &fit))
         }
         // Each warning once (every message carries the same PID and ordering provider).
         var seen = Set<String>()
@@ -103,7 +95,7 @@ public enum HL7v2 {
         }
     }
 
-    static func message(_ requisition: String, _ orders: [OrderSet.LabOrder], pid3: String, pid5: String, patient: Element, profiles: Profiles, site: SiteSettings,
+    static func message(_ requisition: String, _ orders: [OrderSet.LabOrder], pid3: String, pid5: String, patient: OrderSet.Person, site: SiteSettings,
                         date: CalendarDate, _ fit: inout Fit) throws(Refusal) -> String {
         let day = digits(date.description)
         // MSH-10 names this message: the requisition and the orders in it. A resend is the same
@@ -115,7 +107,7 @@ public enum HL7v2 {
         let controlId = try fit.identifier(digest(content, 20), Length.controlId, "MSH-10", from: "ServiceRequest.requisition")
         segments.append(["MSH", "^~\\&", e(site.sendingApplication), e(site.sendingFacility), e(site.receivingApplication), e(site.receivingFacility),
                          day, "", "OML^O21^OML_O21", controlId, "P", "2.5.1", "", "", "", "", "", "UNICODE UTF-8"])
-        segments.append(["PID", "1", "", pid3, "", pid5, "", digits(patient.string("birthDate") ?? ""), sex(patient)])
+        segments.append(["PID", "1", "", pid3, "", pid5, "", digits(patient.birthDate ?? ""), sex(patient)])
         segments.append(["PV1", "1", "O"])
         for (n, order) in orders.enumerated() {
             let placer = try fit.identifier(digest(order.identifier, 22), Length.placerNumber, "ORC-2", from: "ServiceRequest.identifier")
@@ -127,7 +119,9 @@ public enum HL7v2 {
             segments.append(["TQ1", "1", "", "", "", "", "", start, "", "R"])
             segments.append(["OBR", String(n + 1), placer, "", universalService(order, &fit)] + Array(repeating: "", count: 11) + [obr16])
             segments.append(["NTE", "1", "P", fit.text(order.note, Length.comment, "NTE-3 (comment)")])
-            if let (type, additive) = specimen(order, profiles: profiles) { segments.append(["SPM", "1", "", "", type, "", additive]) }
+            if let specimen = order.specimen {
+                segments.append(["SPM", "1", "", "", coded(specimen.type, "HL70487"), "", coded(specimen.additive, "HL70371")])
+            }
         }
         return segments.map { fields in
             // MSH: its first field is the separator, so it joins from MSH-2.
@@ -160,31 +154,17 @@ public enum HL7v2 {
         String(SHA1.hex(Array(s.utf8)).prefix(length)).uppercased()
     }
 
-    /// Whether a person has a business identifier (an identifier with a system and a value):
-    /// interface.md v3, only such a person may be ordered for.
-    /// A BSN that fails the 11-test identifies nobody (interface.md v3).
-    public static func hasBusinessIdentifier(_ p: Element) -> Bool {
-        p.children("identifier").contains { i in
-            guard let system = i.string("system"), let value = i.string("value") else { return false }
-            return !bsnSystems.contains(Terminology.canonicalSystem(system)) || Identities.passesElevenTest(Terminology.trimmed(value))
-        }
-    }
-
     /// PID-3: every identifier with its assigning authority and type: the BSN as the Dutch
     /// national number (`…^^^NLMINBIZA^NNNLD`), others by the site setting
     /// `hl7v2AssigningAuthorities` (type PI unless configured). An identifier whose system has no
     /// authority configured is left out with a warning; with none left the patient is refused.
-    static func patientIdentifiers(_ p: Element, site: SiteSettings, _ fit: inout Fit) throws(Refusal) -> String {
+    static func patientIdentifiers(_ p: OrderSet.Person, site: SiteSettings, _ fit: inout Fit) throws(Refusal) -> String {
         var repetitions: [String] = []
-        // Current identifiers as one spelling (trimmed, OID systems as URIs), each once, the BSN
-        // first, then sorted: a resend with another order or spelling is the same message.
-        var seen: Set<String> = []
-        let current: [(n: Int, system: String, value: String)] = p.children("identifier").enumerated().compactMap { n, i in
-            guard let key = Identities.identifierKey(i), seen.insert(key).inserted, let bar = key.firstIndex(of: "|") else { return nil }
-            return (n, String(key[..<bar]), String(key[key.index(after: bar)...]))
-        }.sorted { a, b in
+        // Current identifiers as one spelling, each once, the BSN first, then sorted: a resend
+        // with another order or spelling is the same message.
+        let current = p.identifiers.sorted { a, b in
             ((bsnSystems.contains(a.system) ? 0 : 1), a.system, a.value) < ((bsnSystems.contains(b.system) ? 0 : 1), b.system, b.value)
-        }
+        }.map { (n: $0.position, system: $0.system, value: $0.value) }
         for (n, system, value) in current {
             let location = "Patient.identifier[\(n)]"
             let authority: String, type: String
@@ -204,7 +184,7 @@ public enum HL7v2 {
             repetitions.append(try fit.field(id + "^^^" + e(authority) + "^" + e(type), Length.identifierField, "PID-3", from: location))
         }
         guard !repetitions.isEmpty else {
-            let why = hasBusinessIdentifier(p)
+            let why = p.hasBusinessIdentifier
                 ? "none of the patient's identifiers has an assigning authority (a BSN, or a system configured in the site setting hl7v2AssigningAuthorities)"
                 : "the patient has no business identifier (Patient.identifier with system and value)"
             throw Refusal(field: "PID-3", location: "Patient.identifier", message: "HL7 v2 orders need the patient identified in PID-3: \(why); no message is written for her")
@@ -213,15 +193,13 @@ public enum HL7v2 {
     }
 
     /// PID-5 is required: without a name on record it is the explicit null `""`.
-    static func name(_ p: Element, _ fit: inout Fit) -> String {
-        guard let n = p.children("name").first, n.string("family") != nil || !n.children("given").isEmpty else { return "\"\"" }
-        let family = n.string("family") ?? ""
-        let given = n.children("given").compactMap(\.value).joined(separator: " ")
-        return fit.text(family, Length.surname, "PID-5.1 (family name)") + "^" + fit.text(given, Length.givenName, "PID-5.2 (given name)")
+    static func name(_ p: OrderSet.Person, _ fit: inout Fit) -> String {
+        guard let n = p.name else { return "\"\"" }
+        return fit.text(n.family, Length.surname, "PID-5.1 (family name)") + "^" + fit.text(n.given.joined(separator: " "), Length.givenName, "PID-5.2 (given name)")
     }
 
-    static func sex(_ p: Element) -> String {
-        switch p.string("gender") {
+    static func sex(_ p: OrderSet.Person) -> String {
+        switch p.gender {
         case "female": return "F"
         case "male": return "M"
         case "other": return "O"
@@ -233,9 +211,9 @@ public enum HL7v2 {
     /// reference, XCN.9 `VEKTIS` (the AGB register). The caller has refused a requester without
     /// an AGB code (`needsAGB`, exit 78).
     static func orderingProvider(_ order: OrderSet.LabOrder, _ field: String, _ fit: inout Fit) throws(Refusal) -> String {
-        guard let code = order.requesterAGB else { return "" }
+        guard let code = order.requester.agb else { return "" }
         let id = try fit.identifier(code, Length.idNumber, "\(field) (XCN.1 ID number)", from: "ServiceRequest.requester.identifier")
-        let display = fit.text(order.requesterName ?? "", Length.surname, "\(field).2 (ordering provider's name)")
+        let display = fit.text(order.requester.name ?? "", Length.surname, "\(field).2 (ordering provider's name)")
         return try fit.field(id + "^" + display + "^^^^^^^VEKTIS", Length.identifierField, field, from: "ServiceRequest.requester")
     }
 
@@ -250,24 +228,10 @@ public enum HL7v2 {
         return "^" + fit.text(order.text ?? "", Length.codedText, "OBR-4.2 (text)")
     }
 
-    /// SPM-4 (HL7 table 0487) and SPM-6 (table 0371): the SpecimenDefinition the order's
-    /// ActivityDefinition names (`specimenRequirement`), or its item's (the lupus anticoagulant:
-    /// citrated plasma).
-    static func specimen(_ order: OrderSet.LabOrder, profiles: Profiles) -> (String, String)? {
-        guard let ad = profiles.activityDefinition(order.activity) else { return nil }
-        let orderCodes = Set(order.codings.compactMap(\.code))
-        var id = ad.children("specimenRequirement").first?.string("reference").map { String($0.split(separator: "/").last ?? "") }
-        for item in profiles.catalogue.items(of: order.activity) {
-            guard let code = item.code?.code, orderCodes.contains(code), let specimen = item.specimen else { continue }
-            id = specimen
-        }
-        guard let id, let sd = profiles.resources["SpecimenDefinition/" + id] else { return nil }
-        func coded(_ concept: Element?, _ system: String, _ table: String) -> String {
-            guard let c = concept?.children("coding").first(where: { $0.string("system") == system }) else { return "" }
-            return e(c.string("code") ?? "") + "^" + e(c.string("display") ?? "") + "^" + table
-        }
-        let type = coded(sd.child("typeCollected"), "http://terminology.hl7.org/CodeSystem/v2-0487", "HL70487")
-        let additive = coded(sd.all("typeTested.container.additive.additiveCodeableConcept").first, "http://terminology.hl7.org/CodeSystem/v2-0371", "HL70371")
-        return (type, additive)
+    /// SPM-4 (HL7 table 0487) or SPM-6 (table 0371): `code^display^table`, empty where the
+    /// SpecimenDefinition does not code it.
+    static func coded(_ coding: OrderSet.Coding?, _ table: String) -> String {
+        guard let coding else { return "" }
+        return e(coding.code ?? "") + "^" + e(coding.display ?? "") + "^" + table
     }
 }

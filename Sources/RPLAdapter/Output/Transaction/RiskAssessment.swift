@@ -1,0 +1,33 @@
+import FHIR
+import RPLGuideline
+
+/// The prognosis: a RiskAssessment, or a plan note where the sources give no figure. (The
+/// transaction's writers: one file per resource type.)
+extension PlanEmitter {
+    /// The prognosis: a RiskAssessment with the figure, or a plan note where the sources give none.
+    func prognosis(_ rec: Recommendation, id: String, probability: String?, _ run: Run, _ out: inout Emission) {
+        let line = rec.cardLine
+        if let p = probability {
+            let resource = Element.resource("RiskAssessment", [
+                .primitive("id", id),
+                identifier(id),
+                .complex("basedOn", [.primitive("reference", "urn:uuid:" + run.carePlanId)]),
+                .primitive("status", "final"),
+                .complex("code", [.primitive("text", "Prognosis after recurrent pregnancy loss")]),
+                subject,
+                .primitive("occurrenceDateTime", run.authored),
+            ] + rec.sources.sorted(by: inIdentityOrder).map { reference("basis", $0.index) } + [
+                .complex("prediction", [
+                    .complex("outcome", [.primitive("text", "further miscarriage")]),
+                    .primitive("probabilityDecimal", p, kind: .number),
+                    .primitive("rationale", rplTerm(rec.reason)),
+                ]),
+                .complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)); patient page (UMC Utrecht): about 25% after 2, about 35% after 3 miscarriages."))]),
+            ])
+            out.entries.append(entry(id, resource))
+            out.generated.append(id)
+        } else {
+            out.notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)) — \(rec.reason)"))]))
+        }
+    }
+}

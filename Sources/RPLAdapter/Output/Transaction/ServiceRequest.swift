@@ -1,0 +1,93 @@
+import FHIR
+import RPLGuideline
+
+/// A ServiceRequest per order: signed or a proposal, on the requisition, for the patient or her
+/// partner; its signed laboratory orders also typed into the OrderSet. (The transaction's
+/// writers: one file per resource type.)
+extension PlanEmitter {
+    /// The SNOMED code of an ActivityDefinition's request category.
+    func categoryCode(_ activityId: ActivityID) -> String? {
+        category(activityId)?.children("coding").first?.string("code")
+    }
+
+    static let laboratory = "108252007", imaging = "363679005"
+
+    /// interface.md v2, who signs: with a requester configured, laboratory and imaging orders for
+    /// the patient are signed orders; karyotyping (it needs consent), medications, referrals and
+    /// anything for the partner stay proposals, as does everything when no requester is configured.
+    func signed(_ activityId: ActivityID) -> Bool {
+        guard site.requester != nil, let category = categoryCode(activityId) else { return false }
+        return (category == Self.laboratory || category == Self.imaging) && activityId != .parentalKaryotyping
+    }
+
+    /// reasonCode of every generated ServiceRequest (interface.md v2).
+    static let reasonCode = Element.complex("reasonCode", [
+        .complex("coding", [.primitive("system", "http://snomed.info/sct"), .primitive("code", "102878001"), .primitive("display", "Recurrent miscarriage")]),
+    ])
+
+    func category(_ activityId: ActivityID) -> Element? {
+        guard let ext = profiles.activityDefinition(activityId)?.children("extension")
+            .first(where: { $0.string("url")?.hasSuffix("/request-category") == true }),
+              var c = ext.child("valueCodeableConcept") else { return nil }
+        c.name = "category"
+        return c
+    }
+
+    /// An order: a ServiceRequest (signed or a proposal, on the laboratory requisition, for the
+    /// patient or her partner).
+    func serviceRequest(_ rec: Recommendation, id: String, activityId: ActivityID, item: String?, notBefore: CalendarDate?, _ run: Run, _ out: inout Emission) {
+        var children: [Element] = [
+            .primitive("id", id),
+            identifier(id),
+            .primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)),
+            .complex("basedOn", [.primitive("reference", "urn:uuid:" + run.carePlanId)]),
+        ]
+        let partner = partnerIndex(rec)
+        // interface.md v2: the laboratory orders of one person in one run share one requisition.
+        if categoryCode(activityId) == Self.laboratory {
+            let value = partner.map { uuid([("patient", identities.of($0)), ("episode", run.episode), ("requisition", "laboratory")]) } ?? run.requisition
+            children.append(.complex("requisition", [.primitive("system", profiles.identifierSystem), .primitive("value", "urn:uuid:" + value)]))
+        }
+        // Anything for the partner stays a proposal.
+        let isSigned = partner == nil && signed(activityId)
+        children += [.primitive("status", isSigned ? "active" : "draft"), .primitive("intent", isSigned ? "order" : "proposal")]
+        if let c = category(activityId) { children.append(c) }
+        children.append(.primitive("priority", "routine"))
+        var code = concept(activityId, item: item)
+        code.name = "code"
+        children.append(code)
+        if let partner {
+            children.append(subject(partner))
+            if let e = personEntry(partner), !out.partnerEntries.contains(e) { out.partnerEntries.append(e) }
+        } else {
+            children.append(subject)
+        }
+        if let due = notBefore {
+            children.append(.complex("occurrencePeriod", [.primitive("start", due.description)]))
+        }
+        children.append(.primitive("authoredOn", run.authored))
+        if isSigned, let requester = site.requester { children.append(requester) }
+        if let category = categoryCode(activityId), var performer = site.performers[category] {
+            performer.name = "performer"
+            children.append(performer)
+        }
+        children.append(Self.reasonCode)
+        let (references, unnamed) = reasons(rec)
+        children += references
+        let noted = note(rec, unnamed: unnamed)
+        children.append(noted)
+        if isSigned && categoryCode(activityId) == Self.laboratory, let requester = site.requester {
+            // What a lab acts on, typed for the HL7 v2 writer (interface.md v2).
+            let codings = code.children("coding").map(OrderSet.Coding.init)
+            out.orderSet.labOrders.append(OrderSet.LabOrder(
+                identifier: "urn:uuid:" + id, requisition: "urn:uuid:" + run.requisition, activity: activityId,
+                codings: codings, text: code.string("text"), notBefore: notBefore, note: noted.string("text") ?? "",
+                requester: OrderSet.Requester(requester),
+                specimen: profiles.catalogue.specimen(of: activityId, codes: Set(codings.compactMap(\.code)))))
+        }
+        let resource = Element.resource("ServiceRequest", children)
+        out.entries.append(entry(id, resource))
+        out.generated.append(id)
+        out.activities.append(.complex("activity", [.complex("reference", [.primitive("reference", "urn:uuid:" + id)])]))
+    }
+}
