@@ -12,6 +12,8 @@ let package = Package(
         // `rpl-adapter deliver` runs this program (its own binary: apply's start-up stays free of
         // the network and database libraries).
         .executable(name: "rpl-deliver", targets: ["rpl-deliver"]),
+        // `rpl-adapter serve` runs this program: the HTTP service (Hummingbird, JWT, metrics).
+        .executable(name: "rpl-serve", targets: ["rpl-serve"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,6 +21,13 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // serve: the HTTP service, CDS Hooks JWTs, Prometheus metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // libxml2, the XML parser behind the FHIR XML reader.
@@ -61,6 +70,25 @@ let package = Package(
             name: "rpl-deliver",
             dependencies: ["RPLDeliver", "ExitStatus", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // The adapter as a service (interface.md v3, serve): FHIR $apply and $rpl-transaction, CDS
+        // Hooks, trust (JWT), operations. Its own binary, as delivery is.
+        .target(
+            name: "RPLService",
+            dependencies: [
+                "FHIR", "RPLAdapter", "RPLGuideline", "Digests",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .executableTarget(
+            name: "rpl-serve",
+            dependencies: ["RPLService", "RPLAdapter", "RPLGuideline", "ExitStatus", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // Fuzz targets for the JSON reader, the XML reader and apply; the C part reaches libFuzzer's
         // driver (weakly linked: an ordinary build has no libFuzzer and the program says so).
         .target(name: "CFuzzerDriver"),
@@ -77,6 +105,15 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["FHIR", "RPLGuideline", "rpl-adapter", "TestSupport"]),
         // deliver's parts on their own (its peers, faults and crashes: scripts/test-deliver.sh).
         .testTarget(name: "RPLDeliverTests", dependencies: ["RPLDeliver", "Digests"]),
+        // serve's routes in-process (HummingbirdTesting), JWTs signed by the test.
+        .testTarget(
+            name: "RPLServiceTests",
+            dependencies: [
+                "RPLService", "RPLAdapter", "RPLGuideline", "FHIR", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

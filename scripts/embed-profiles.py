@@ -25,7 +25,8 @@ def runtime(resource):
         r.pop('title', None)
     elif kind == 'PlanDefinition':
         r['action'] = [{k: v for k, v in a.items() if k in ('id', 'definitionCanonical')} for a in r.get('action', [])]
-    elif kind == 'CodeSystem':
+    elif kind == 'CodeSystem' and r.get('id') != 'rpl-override-reason':
+        # (The override reasons' displays are read: serve offers them on its cards.)
         r['concept'] = [{'code': c['code']} for c in r.get('concept', [])]
     return r
 

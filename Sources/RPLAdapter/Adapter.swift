@@ -45,6 +45,11 @@ public struct Adapter: Sendable {
         /// interface.md v3: the `batch` of earlier proposals withdrawn, written after `output`;
         /// nil when there is nothing to withdraw.
         public var withdrawals: Element? = nil
+        /// The resources the plan's writers made, one per recommendation that has one (in the
+        /// plan's order): what the CDS Hooks cards are written from.
+        public var written: [Written] = []
+        /// The open requests of the input for the card's activities.
+        public var requested: [Requested] = []
         /// The plan's laboratory orders, typed, with the patient they are for (what the HL7 v2
         /// writer reads); empty when no plan was made.
         public var orderSet = OrderSet()
@@ -123,8 +128,9 @@ public struct Adapter: Sendable {
     }
 
     /// `asOf`: the evaluation date; without it the Bundle's timestamp, else today (local time zone).
-    /// `inputFallback`: how to name an input that has neither an identifier nor an id.
-    public func apply(_ bundle: Element, asOf: CalendarDate?, inputFallback: String? = nil) throws(FHIRFormatError) -> Result {
+    /// `inputFallback`: how to name an input that has neither an identifier nor an id. `form`: a
+    /// transaction (`apply`), or one CarePlan with its resources contained (`$apply`).
+    public func apply(_ bundle: Element, asOf: CalendarDate?, inputFallback: String? = nil, form: PlanForm = .transaction) throws(FHIRFormatError) -> Result {
         let name = Adapter.inputName(bundle, fallback: inputFallback)
         let empty = Element.resource("Bundle", [outputIdentifier(name), .primitive("type", "transaction")])
         guard bundle.isResource, bundle.name == "Bundle" else {
@@ -141,37 +147,68 @@ public struct Adapter: Sendable {
         } catch {
             throw FHIRFormatError(.invalid, "\(error)", location: "Bundle")
         }
+        var emitter = PlanEmitter(input: input, identities: extractor.identities, profiles: profiles, site: site, patient: extractor.patient,
+                                  date: date, version: Adapter.version, inputName: name)
+        emitter.form = form
+        let warnings = extractor.warnings.map(rplTerm)
         // guideline.md v2: a deceased patient gets no plan (as when not indicated: exit 0, the reason said).
         let patient = input.items[extractor.patient].resource
         if patient.string("deceasedBoolean") == "true" || patient.string("deceasedDateTime") != nil {
             let when = patient.string("deceasedDateTime").map { " (\($0))" } ?? ""
-            return Result(output: empty, warnings: extractor.warnings.map(rplTerm),
-                          notIndicated: "the patient is recorded as deceased\(when)", plan: nil)
+            let why = "the patient is recorded as deceased\(when)"
+            return Result(output: form == .transaction ? empty : emitter.carePlanWithoutActivity(why, warnings: warnings),
+                          warnings: warnings, notIndicated: why, plan: nil)
         }
+        let plan = Guideline.evaluate(extractor.facts, settings: guidelineSettings)
+        return plan.indicated ? planned(plan, emitter, warnings: warnings, extractor: extractor)
+            : notIndicated(plan, emitter, warnings: warnings, empty: empty, extractor: extractor)
+    }
+
+    /// The card's settings as this site's Profiles set them.
+    var guidelineSettings: GuidelineSettings {
         var settings = GuidelineSettings()
         settings.antiphospholipidRepeatDays = profiles.defaults.antiphospholipidRepeatDays
         settings.postpartumDays = profiles.defaults.postpartumDays
         settings.tissueGeneticsWithinDays = profiles.defaults.tissueGeneticsWithinDays
         settings.progesteroneUntil = GestationalAge(days: profiles.defaults.progesteroneUntilDays)
         settings.earlyBleedingUntil = GestationalAge(days: profiles.defaults.earlyBleedingUntilDays)
-        let plan = Guideline.evaluate(extractor.facts, settings: settings)
-        var warnings = extractor.warnings.map(rplTerm)
+        return settings
+    }
+
+    /// An indicated plan, written in the emitter's form (withdrawals only beside a transaction).
+    func planned(_ plan: Plan, _ emitter: PlanEmitter, warnings: [String], extractor: FactExtractor) -> Result {
+        var emitter = emitter, warnings = warnings
+        let patient = emitter.input.items[extractor.patient].resource
+        switch emitter.form {
+        case .transaction: break
+        // interface.md v3, serve: $apply's CarePlan is draft/proposal whatever the site's requester.
+        case .containedCarePlan: emitter.site.requester = nil
+        // The clinician in the hook's context signs what a suggestion creates.
+        case .suggestions(let requester): emitter.site.requester = requester
+        }
         // interface.md v3, who may be ordered for: only a patient with a business identifier.
-        var site = self.site
-        if plan.indicated && site.requester != nil && !Identities.hasBusinessIdentifier(patient) {
+        if emitter.site.requester != nil && !Identities.hasBusinessIdentifier(patient) {
             warnings.append("the patient has no business identifier (Patient.identifier with system and value): no order is signed for her; every request stays a draft proposal for a clinician")
-            site.requester = nil
+            emitter.site.requester = nil
         }
-        guard plan.indicated else {
-            return withdrawing(Result(output: empty, warnings: warnings, notIndicated: rplTerm(plan.indication), plan: plan),
-                               input: input, extractor: extractor, date: date)
-        }
-        let emitter = PlanEmitter(input: input, identities: extractor.identities, profiles: profiles, site: site, patient: extractor.patient,
-                                  date: date, version: Adapter.version, inputName: name)
-        let (output, orderSet) = emitter.emit(plan, warnings: warnings)
+        let (output, orderSet, written) = emitter.emit(plan, warnings: warnings)
         var result = Result(output: output, warnings: warnings, notIndicated: nil, plan: plan)
         result.orderSet = orderSet
-        return withdrawing(result, input: input, extractor: extractor, date: date)
+        result.written = written
+        result.requested = extractor.facts.alreadyRequested.map {
+            Requested(reference: emitter.input.serverId($0.source.index), activity: $0.activity, item: $0.item)
+        }
+        guard emitter.form == .transaction else { return result }
+        return withdrawing(result, input: emitter.input, extractor: extractor, date: emitter.date)
+    }
+
+    func notIndicated(_ plan: Plan, _ emitter: PlanEmitter, warnings: [String], empty: Element, extractor: FactExtractor) -> Result {
+        let why = rplTerm(plan.indication)
+        guard emitter.form == .transaction else {
+            return Result(output: emitter.carePlanWithoutActivity(why, warnings: warnings), warnings: warnings, notIndicated: why, plan: plan)
+        }
+        return withdrawing(Result(output: empty, warnings: warnings, notIndicated: why, plan: plan),
+                           input: emitter.input, extractor: extractor, date: emitter.date)
     }
 
     /// Today in the local time zone (`TZ`): interface.md v2.

@@ -25,15 +25,47 @@ struct DeliverCommand: ParsableCommand {
     var arguments: [String] = []
 
     func run() throws {
+        try Sibling.exec("rpl-deliver", arguments, as: "deliver")
+    }
+}
+
+/// `rpl-adapter serve …` runs `rpl-serve` (beside this program) with the same arguments: the
+/// HTTP service (Hummingbird, JWT, metrics) lives in its own binary, as delivery does.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "The card as a decision-support service: FHIR $apply and CDS Hooks (see `rpl-adapter serve --help`).",
+        discussion: """
+            Runs rpl-serve (beside this program) with the same arguments; exit 69 when it is missing.
+
+            Example:
+              rpl-adapter serve --port 8080
+              curl -s http://127.0.0.1:8080/cds-services
+            """,
+        shouldDisplay: true
+    )
+
+    @Argument(parsing: .captureForPassthrough, help: "The arguments of rpl-serve (--host, --port, --profiles, --auth, --allow-origin, --body-limit).")
+    var arguments: [String] = []
+
+    func run() throws {
+        try Sibling.exec("rpl-serve", arguments, as: "serve")
+    }
+}
+
+/// The programs installed beside this one.
+enum Sibling {
+    /// Replaces this process with `program` (beside this binary); returns only when it cannot start.
+    static func exec(_ program: String, _ arguments: [String], as command: String) throws {
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         let me = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
         let dir = me.contains("/") ? String(me[..<me.lastIndex(of: "/")!]) : "."
-        let program = dir + "/rpl-deliver"
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        execv(program, argv)
+        let path = dir + "/" + program
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        execv(path, argv)
         // Only reached when it could not be started.
-        Terminal.error("rpl-adapter: deliver: cannot run \(program): \(String(cString: strerror(errno)))")
+        Terminal.error("rpl-adapter: \(command): cannot run \(path): \(String(cString: strerror(errno)))")
         throw ExitStatus.unavailable.exitCode
     }
 }

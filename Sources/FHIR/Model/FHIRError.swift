@@ -12,6 +12,8 @@ public struct FHIRFormatError: Error, Sendable, Equatable, CustomStringConvertib
         case tooLong = "too-long"
         /// Cannot be written in the requested format.
         case processing
+        /// What was asked for does not exist (a service's unknown resource).
+        case notFound = "not-found"
     }
 
     public var type: IssueType

@@ -15,10 +15,11 @@ struct PlanEmitter {
     let input: InputBundle
     let identities: Identities
     let profiles: Profiles
-    let site: SiteSettings
+    var site: SiteSettings
     let patient: Int
     let date: CalendarDate
     let version: String
+    var form = PlanForm.transaction
     /// What the output answers (Bundle.identifier): the input Bundle's identity.
     let inputName: String
 
@@ -116,7 +117,7 @@ struct PlanEmitter {
         return n
     }
 
-    func emit(_ plan: Plan, warnings: [String]) -> (output: Element, orderSet: OrderSet) {
+    func emit(_ plan: Plan, warnings: [String]) -> (output: Element, orderSet: OrderSet, written: [Written]) {
         var out = Emission()
         out.orderSet.patient = OrderSet.Person(input.items[patient].resource)
         out.orderSet.date = date
@@ -124,7 +125,8 @@ struct PlanEmitter {
         let carePlanId = uuid([("patient", patientIdentity), ("episode", episode), ("resource", "CarePlan")])
         let requisition = uuid([("patient", patientIdentity), ("episode", episode), ("requisition", "laboratory")])
         let authored = date.description
-        let run = Run(episode: episode, carePlanId: carePlanId, requisition: requisition, authored: authored)
+        let run = Run(episode: episode, carePlanId: carePlanId, requisition: requisition, authored: authored,
+                      planReference: form.planReference(carePlanId))
 
         // Within one rule, in the order of what each rests on (not the input's entry order).
         let ordered = plan.recommendations.enumerated().map { (offset: $0.offset, rec: $0.element, inputs: identityList($0.element.sources)) }
@@ -149,7 +151,12 @@ struct PlanEmitter {
                         out.notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) — \(rec.reason)"))]))
             }
         }
-        return (bundle(plan, warnings: warnings, run, out), out.orderSet)
+        switch form {
+        case .transaction: return (bundle(plan, warnings: warnings, run, out), out.orderSet, out.written)
+        case .containedCarePlan: return (containedCarePlan(plan, warnings: warnings, run, out), out.orderSet, out.written)
+        // The suggestions are the written resources themselves; the plan is said by the card.
+        case .suggestions: return (containedCarePlan(plan, warnings: warnings, run, out), out.orderSet, out.written)
+        }
     }
 
     /// What one plan's writing shares: the episode, the plan's and the requisition's ids, the day.
@@ -158,17 +165,70 @@ struct PlanEmitter {
         var carePlanId: String
         var requisition: String
         var authored: String
+        /// How the plan's resources name the plan (`basedOn`): its `urn:uuid` in a transaction,
+        /// `#` (the container) when they are contained in it, nothing in a suggestion (the client
+        /// has no such plan).
+        var planReference: String?
     }
 
-    /// What the writers of one plan collect: the request entries, the plan's activities and notes,
-    /// the ids made (for the Provenance), the partner's Patient entries.
+    func basedOn(_ run: Run) -> [Element] {
+        run.planReference.map { [.complex("basedOn", [.primitive("reference", $0)])] } ?? []
+    }
+
+    /// What the writers of one plan collect: the resources written (in the plan's order), the
+    /// plan's activities and notes, the partner's Patient entries, the typed order set.
     struct Emission {
-        var entries: [Element] = []
+        var written: [Written] = []
         var activities: [Element] = []
         var notes: [Element] = []
-        var generated: [String] = []
         var partnerEntries: [Element] = []
         /// The signed laboratory orders, typed, for the HL7 v2 writer.
         var orderSet = OrderSet()
+
+        /// A resource a recommendation gave; a request is also an activity of the plan.
+        mutating func write(_ rec: Recommendation, id: String, _ resource: Element, activity: Bool, implicated: String? = nil) {
+            written.append(Written(recommendation: rec, id: id, resource: resource, implicated: implicated))
+            if activity { activities.append(.complex("activity", [.complex("reference", [.primitive("reference", "urn:uuid:" + id)])])) }
+        }
     }
+}
+
+/// How the plan is written: a transaction for a FHIR server (`apply`, `$rpl-transaction`), or one
+/// CarePlan with its resources contained (`PlanDefinition/$apply`, interface.md v3 `serve`).
+public enum PlanForm: Sendable, Equatable {
+    case transaction
+    case containedCarePlan
+    /// CDS Hooks suggestions (interface.md v3, serve): each request on its own, to be created in
+    /// the client's record; orders the site would sign stay drafts, with `requester` (the
+    /// hook's `context.userId`) as their requester.
+    case suggestions(requester: Element)
+
+    var isSuggestion: Bool { if case .suggestions = self { true } else { false } }
+
+    func planReference(_ carePlanId: String) -> String? {
+        switch self {
+        case .transaction: "urn:uuid:" + carePlanId
+        case .containedCarePlan: "#"
+        case .suggestions: nil
+        }
+    }
+}
+
+/// A resource the plan's writers made for one recommendation (a request, a flag, the prognosis),
+/// with its id: what a writer beside the transaction (CDS Hooks cards) reads, never the output back.
+public struct Written: Sendable {
+    public var recommendation: Recommendation
+    /// Its name-based id (identity from meaning, interface.md v3).
+    public var id: String
+    public var resource: Element
+    /// For a flag: the input request it flags, as `Type/id`, where the input gave it a server id.
+    public var implicated: String?
+}
+
+/// A request the input already holds for an activity of the card (open: draft, active, on hold),
+/// as `Type/id` where the input gave it a server id: what `order-sign` compares drafts with.
+public struct Requested: Sendable, Hashable {
+    public var reference: String?
+    public var activity: ActivityID
+    public var item: String?
 }

@@ -6,30 +6,12 @@ import RPLGuideline
 extension PlanEmitter {
     /// The transaction: the patient's and partner's entries, the CarePlan (its addresses,
     /// activities and notes), the requests, and the Provenance that covers them.
-    func bundle(_ plan: Plan, warnings: [String], _ run: Run, _ emitted: Emission) -> Element {
-        var out = emitted
-        let carePlanId = run.carePlanId, authored = run.authored
-        out.notes.append(.complex("note", [.primitive("text", rplTerm(plan.riskFactors))]))
-        for n in plan.notes { out.notes.append(.complex("note", [.primitive("text", rplTerm(n))])) }
-        // Sorted: the same input sent with its out.entries in another order gives the same plan.
-        for w in warnings.sorted() { out.notes.append(.complex("note", [.primitive("text", rplTerm("Input warning: " + w))])) }
-
-        var carePlan: [Element] = [
-            .primitive("id", carePlanId),
-            identifier(carePlanId),
-            .primitive("instantiatesCanonical", profiles.planDefinitionURL),
-            .primitive("status", "active"),
-            .primitive("intent", "plan"),
-            .primitive("title", "Recurrent pregnancy loss: work-up and treatment plan (Dutch adaptation of the ESHRE guideline)"),
-            .primitive("description", rplTerm(plan.indication + ". " + Card.source)),
-            subject,
-            .primitive("created", authored),
-        ]
-        // R4: CarePlan.addresses is Reference(Condition): the loss Conditions only (a curettage
-        // or a count Observation is evidence the plan names in its out.notes, not a problem it addresses).
-        carePlan += plan.addresses.filter { input.items[$0.index].type == "Condition" }.sorted(by: inIdentityOrder).map { reference("addresses", $0.index) }
+    func bundle(_ plan: Plan, warnings: [String], _ run: Run, _ out: Emission) -> Element {
+        let carePlanId = run.carePlanId
+        var carePlan = carePlanHead(plan, run, status: "active", intent: "plan")
+        carePlan += addresses(plan)
         carePlan += out.activities
-        carePlan += out.notes
+        carePlan += out.notes + planNotes(plan, warnings: warnings)
         // The one plan of this patient and episode: a re-evaluation updates it.
         let carePlanRequest: Element
         switch site.requestStyle {
@@ -41,13 +23,42 @@ extension PlanEmitter {
         }
         var all = (patientEntry.map { [$0] } ?? []) + out.partnerEntries
             + [.complex("entry", [.primitive("fullUrl", "urn:uuid:" + carePlanId), .wrapping("resource", .resource("CarePlan", carePlan)), carePlanRequest])]
-            + out.entries
-        out.generated.insert(carePlanId, at: 0)
+            + out.written.map { entry($0.id, $0.resource) }
         let bundleIdentifier = Element.complex("identifier", [.primitive("system", profiles.canonicalBase + "/input"), .primitive("value", inputName)])
         guard site.provenance else { return .resource("Bundle", [bundleIdentifier, .primitive("type", "transaction")] + all) }
 
-        all.append(provenance(plan, generated: out.generated, run))
+        all.append(provenance(plan, generated: [carePlanId] + out.written.map(\.id), run))
         return .resource("Bundle", [bundleIdentifier, .primitive("type", "transaction")] + all)
+    }
+
+    /// The CarePlan's elements up to `created` (R4 order), the same in both forms.
+    func carePlanHead(_ plan: Plan, _ run: Run, status: String, intent: String) -> [Element] {
+        [
+            .primitive("id", run.carePlanId),
+            identifier(run.carePlanId),
+            .primitive("instantiatesCanonical", profiles.planDefinitionURL),
+            .primitive("status", status),
+            .primitive("intent", intent),
+            .primitive("title", "Recurrent pregnancy loss: work-up and treatment plan (Dutch adaptation of the ESHRE guideline)"),
+            .primitive("description", rplTerm(plan.indication + ". " + Card.source)),
+            subject,
+            .primitive("created", run.authored),
+        ]
+    }
+
+    /// R4: CarePlan.addresses is Reference(Condition): the loss Conditions only (a curettage or a
+    /// count Observation is evidence the plan names in its notes, not a problem it addresses).
+    func addresses(_ plan: Plan) -> [Element] {
+        plan.addresses.filter { input.items[$0.index].type == "Condition" }.sorted(by: inIdentityOrder).map { reference("addresses", $0.index) }
+    }
+
+    /// After the rules' own notes: the risk factors, the plan's notes, and the input warnings
+    /// (sorted: the same input with its entries in another order gives the same plan).
+    func planNotes(_ plan: Plan, warnings: [String]) -> [Element] {
+        var notes: [Element] = [.complex("note", [.primitive("text", rplTerm(plan.riskFactors))])]
+        for n in plan.notes { notes.append(.complex("note", [.primitive("text", rplTerm(n))])) }
+        for w in warnings.sorted() { notes.append(.complex("note", [.primitive("text", rplTerm("Input warning: " + w))])) }
+        return notes
     }
 
     /// Advice: a CarePlan activity with a detail.

@@ -23,7 +23,6 @@ extension PlanEmitter {
             .primitive("detail", rplTerm("\(rec.ruleId) — card (NIET AANBEVOLEN): \(line.quoted) (\(line.english)) — \(rec.reason)")),
             .primitive("reference", profiles.planDefinitionURL),
         ])
-        out.entries.append(entry(id, resource))
-        out.generated.append(id)
+        out.write(rec, id: id, resource, activity: false, implicated: input.serverId(implicated.index))
     }
 }

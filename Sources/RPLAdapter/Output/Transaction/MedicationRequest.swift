@@ -20,7 +20,7 @@ extension PlanEmitter {
         let (references, unnamed) = reasons(rec)
         children += references
         children.append(.primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)))
-        children.append(.complex("basedOn", [.primitive("reference", "urn:uuid:" + run.carePlanId)]))
+        children += basedOn(run)
         children.append(note(rec, unnamed: unnamed))
         if var dosage = profiles.activityDefinition(activityId)?.child("dosage") {
             dosage.name = "dosageInstruction"
@@ -38,8 +38,6 @@ extension PlanEmitter {
             children.append(dosage)
         }
         let resource = Element.resource("MedicationRequest", children)
-        out.entries.append(entry(id, resource))
-        out.generated.append(id)
-        out.activities.append(.complex("activity", [.complex("reference", [.primitive("reference", "urn:uuid:" + id)])]))
+        out.write(rec, id: id, resource, activity: true)
     }
 }

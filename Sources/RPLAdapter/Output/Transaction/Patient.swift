@@ -64,7 +64,8 @@ extension PlanEmitter {
 
     /// How an order names its person: the Patient entry made for them, their server id, else a display.
     func subject(_ index: Int) -> Element {
-        if let entry = personEntry(index), let url = entry.string("fullUrl") { return .complex("subject", [.primitive("reference", url)]) }
+        // A contained CarePlan creates no Patient: it names her as the input does.
+        if form == .transaction, let entry = personEntry(index), let url = entry.string("fullUrl") { return .complex("subject", [.primitive("reference", url)]) }
         return reference("subject", index)
     }
 

@@ -11,7 +11,7 @@ extension PlanEmitter {
             let resource = Element.resource("RiskAssessment", [
                 .primitive("id", id),
                 identifier(id),
-                .complex("basedOn", [.primitive("reference", "urn:uuid:" + run.carePlanId)]),
+            ] + basedOn(run) + [
                 .primitive("status", "final"),
                 .complex("code", [.primitive("text", "Prognosis after recurrent pregnancy loss")]),
                 subject,
@@ -24,8 +24,7 @@ extension PlanEmitter {
                 ]),
                 .complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)); patient page (UMC Utrecht): about 25% after 2, about 35% after 3 miscarriages."))]),
             ])
-            out.entries.append(entry(id, resource))
-            out.generated.append(id)
+            out.write(rec, id: id, resource, activity: false)
         } else {
             out.notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)) — \(rec.reason)"))]))
         }

@@ -40,8 +40,7 @@ extension PlanEmitter {
             .primitive("id", id),
             identifier(id),
             .primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)),
-            .complex("basedOn", [.primitive("reference", "urn:uuid:" + run.carePlanId)]),
-        ]
+        ] + basedOn(run)
         let partner = partnerIndex(rec)
         // interface.md v2: the laboratory orders of one person in one run share one requisition.
         if categoryCode(activityId) == Self.laboratory {
@@ -50,7 +49,8 @@ extension PlanEmitter {
         }
         // Anything for the partner stays a proposal.
         let isSigned = partner == nil && signed(activityId)
-        children += [.primitive("status", isSigned ? "active" : "draft"), .primitive("intent", isSigned ? "order" : "proposal")]
+        // A suggestion is an order for the clinician to sign: still a draft.
+        children += [.primitive("status", isSigned && !form.isSuggestion ? "active" : "draft"), .primitive("intent", isSigned ? "order" : "proposal")]
         if let c = category(activityId) { children.append(c) }
         children.append(.primitive("priority", "routine"))
         var code = concept(activityId, item: item)
@@ -86,8 +86,6 @@ extension PlanEmitter {
                 specimen: profiles.catalogue.specimen(of: activityId, codes: Set(codings.compactMap(\.code)))))
         }
         let resource = Element.resource("ServiceRequest", children)
-        out.entries.append(entry(id, resource))
-        out.generated.append(id)
-        out.activities.append(.complex("activity", [.complex("reference", [.primitive("reference", "urn:uuid:" + id)])]))
+        out.write(rec, id: id, resource, activity: true)
     }
 }

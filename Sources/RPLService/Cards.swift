@@ -1,0 +1,145 @@
+import FHIR
+import RPLAdapter
+import RPLGuideline
+
+/// CDS Hooks cards (interface.md v3, serve): a writer beside the FHIR transaction and HL7 v2,
+/// reading the plan and the resources its writers made (`Adapter.Result.written`), never the
+/// transaction back.
+enum Cards {
+    static let disclaimer = "Decision support by rpl-adapter \(Adapter.version): a clinician decides; nothing is ordered until a clinician signs it."
+
+    static func source(_ profiles: Profiles) -> JSONOut {
+        .object([
+            ("label", .string("NVOG card Recurrent Pregnancy Loss (ESHRE 2018, updates 2022)")),
+            ("topic", .object([("system", .string(profiles.planDefinitionURL)), ("code", .string("rpl-guideline")),
+                               ("display", .string("Recurrent pregnancy loss: work-up and treatment"))])),
+        ])
+    }
+
+    /// A sentence cut to fit a card summary (under 140 characters).
+    static func summary(_ s: String) -> String {
+        s.count < 140 ? s : String(s.prefix(138)) + "…"
+    }
+
+    /// `patient-view`: one card summarising the plan, with one suggestion per order or proposal.
+    static func patientView(_ result: Adapter.Result, profiles: Profiles, partnerChecked: Bool) -> [JSONOut] {
+        guard let plan = result.plan, plan.indicated else { return [] }
+        let requests = result.written.filter { ["ServiceRequest", "MedicationRequest"].contains($0.resource.name) }
+        let signable = requests.filter { $0.resource.string("intent") == "order" }.count
+        let counts = signable > 0 ? "\(signable) order\(signable == 1 ? "" : "s") to sign, \(requests.count - signable) proposal\(requests.count - signable == 1 ? "" : "s")"
+            : "\(requests.count) proposal\(requests.count == 1 ? "" : "s")"
+        var detail = "**\(plan.indication)**\n\n"
+        for rec in plan.recommendations where rec.kind != .flag {
+            detail += "- **\(rec.ruleId)**: \(rec.reason) — kaart: \(rec.cardLine.quoted) (\(rec.cardLine.english))\n"
+        }
+        if !plan.notes.isEmpty { detail += "\n" + plan.notes.map { "- " + $0 }.joined(separator: "\n") + "\n" }
+        if !partnerChecked { detail += "\nPartner's records not checked: no FHIR server to read them from (his karyotype and history are not in the prefetch).\n" }
+        for w in result.warnings.sorted() { detail += "\nInput warning: \(w)" }
+        detail += "\n\n---\n\(Card.source)\n\n\(disclaimer)"
+        let suggestions: [JSONOut] = requests.map { w in
+            let what = w.resource.child("code")?.string("text") ?? w.resource.child("medicationCodeableConcept")?.string("text") ?? w.recommendation.ruleId.rawValue
+            let verb = w.resource.string("intent") == "order" ? "Order" : "Propose"
+            return .object([
+                ("label", .string("\(verb): \(what)")),
+                ("uuid", .string(w.id)),
+                ("isRecommended", .bool(true)),
+                ("actions", .array([.object([
+                    ("type", .string("create")),
+                    ("description", .string("\(verb) \(what) (\(w.recommendation.ruleId)), as a draft for a clinician to sign")),
+                    ("resource", .resource(w.resource)),
+                ])])),
+            ])
+        }
+        var card: [(String, JSONOut)] = [
+            ("uuid", .string(DeterministicID.uuid("card=patient-view|" + result.written.map(\.id).sorted().joined(separator: ",") + "|" + plan.indication))),
+            ("summary", .string(summary("Recurrent pregnancy loss: \(plan.indication.split(separator: ":").first ?? ""); \(counts)"))),
+            ("detail", .string(detail)),
+            ("indicator", .string("info")),
+            ("source", source(profiles)),
+        ]
+        if !suggestions.isEmpty {
+            card += [("suggestions", .array(suggestions)), ("selectionBehavior", .string("any"))]
+        }
+        return [.object(card)]
+    }
+
+    /// `order-sign` / `order-select`: a warning card for each judged draft the card does not
+    /// recommend (a suggestion to delete it, override reasons), an info card for a judged draft
+    /// that repeats an open request; nothing for drafts that are fine.
+    static func orders(_ result: Adapter.Result, judged: [String], drafts: Set<String>, profiles: Profiles) -> [(card: JSONOut, rule: String)] {
+        guard result.plan?.indicated == true else { return [] }
+        var cards: [(card: JSONOut, rule: String)] = []
+        let judgedSet = Set(judged)
+        for w in result.written where w.recommendation.kind == .flag {
+            guard let draft = w.implicated, judgedSet.contains(draft) else { continue }
+            let line = w.recommendation.cardLine
+            cards.append((.object([
+                ("uuid", .string(w.id)),
+                ("summary", .string(summary("Not recommended for recurrent pregnancy loss: \(line.english)"))),
+                ("detail", .string("**\(w.recommendation.ruleId)** — NIET AANBEVOLEN: \(line.quoted)\n\n(\(line.english))\n\n\(w.recommendation.reason)\n\n---\n\(Card.source)\n\n\(disclaimer)")),
+                ("indicator", .string("warning")),
+                ("source", source(profiles)),
+                ("suggestions", .array([removal(draft, id: w.id, why: "not recommended by the card (\(w.recommendation.ruleId))")])),
+                ("selectionBehavior", .string("at-most-one")),
+                ("overrideReasons", .array(overrideReasons(profiles))),
+            ]), w.recommendation.ruleId.rawValue))
+        }
+        // A draft for what the record already requests (open: draft, active, on hold).
+        for draft in judged {
+            guard let mine = result.requested.first(where: { $0.reference == draft }) else { continue }
+            guard let open = result.requested.first(where: { r in
+                r.reference != nil && !drafts.contains(r.reference!) && sameTest(r, mine)
+            }) else { continue }
+            let id = DeterministicID.uuid("card=repeat|\(draft)|\(open.reference!)")
+            cards.append((.object([
+                ("uuid", .string(id)),
+                ("summary", .string(summary("Already requested: \(open.reference!) asks for the same test as this draft"))),
+                ("detail", .string("The draft \(draft) repeats the open request \(open.reference!) (\(mine.activity.rawValue)\(mine.item.map { ", " + $0 } ?? "")).\n\n\(disclaimer)")),
+                ("indicator", .string("info")),
+                ("source", source(profiles)),
+                ("suggestions", .array([removal(draft, id: DeterministicID.uuid("suggestion=" + id), why: "the record already requests it")])),
+                ("selectionBehavior", .string("at-most-one")),
+            ]), "repeat"))
+        }
+        return cards
+    }
+
+    /// Drafts the FHIR reader refused (not FHIR R4 as written): not judged, and said so.
+    static func unread(_ problems: [String], profiles: Profiles) -> [JSONOut] {
+        guard !problems.isEmpty else { return [] }
+        return [.object([
+            ("uuid", .string(DeterministicID.uuid("card=unread|" + problems.joined(separator: "|")))),
+            ("summary", .string(summary("\(problems.count) draft order\(problems.count == 1 ? "" : "s") could not be read and \(problems.count == 1 ? "was" : "were") not checked against the card"))),
+            ("detail", .string("Not valid FHIR R4 as sent, so not judged:\n\n" + problems.map { "- " + $0 }.joined(separator: "\n") + "\n\n\(disclaimer)")),
+            ("indicator", .string("info")),
+            ("source", source(profiles)),
+        ])]
+    }
+
+    static func sameTest(_ a: Requested, _ b: Requested) -> Bool {
+        let family: Set<ActivityID> = [.aplTesting, .aplRepeat]
+        let sameActivity = a.activity == b.activity || (family.contains(a.activity) && family.contains(b.activity))
+        return sameActivity && (a.item == nil || b.item == nil || a.item == b.item)
+    }
+
+    static func removal(_ draft: String, id: String, why: String) -> JSONOut {
+        .object([
+            ("label", .string("Remove this draft order")),
+            ("uuid", .string(id)),
+            ("actions", .array([.object([
+                ("type", .string("delete")),
+                ("description", .string("Remove the draft \(draft): \(why)")),
+                ("resourceId", .string(draft)),
+            ])])),
+        ])
+    }
+
+    /// The override reasons of `CodeSystem-rpl-override-reason` (Profiles), each with its display.
+    static func overrideReasons(_ profiles: Profiles) -> [JSONOut] {
+        guard let cs = profiles.resources["CodeSystem/rpl-override-reason"], let system = cs.string("url") else { return [] }
+        return cs.children("concept").compactMap { c in
+            guard let code = c.string("code"), let display = c.string("display") else { return nil }
+            return .object([("system", .string(system)), ("code", .string(code)), ("display", .string(display))])
+        }
+    }
+}

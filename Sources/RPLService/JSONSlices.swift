@@ -1,0 +1,194 @@
+import FHIR
+
+/// A CDS Hooks request is a small JSON envelope around large FHIR resources (`prefetch`,
+/// `context.draftOrders`). This reads the envelope's objects as byte ranges, so each FHIR resource
+/// is read once, straight from the request body, by the project's strict FHIR reader (never
+/// parsed into a dictionary and written out again). Values it only skips are checked for balance
+/// and string syntax; the values that are used are read strictly (`string`, `resource`).
+struct JSONSlices {
+    let bytes: UnsafeBufferPointer<UInt8>
+
+    struct Malformed: Error, CustomStringConvertible {
+        let offset: Int
+        let message: String
+        var description: String { "\(message) at byte \(offset)" }
+    }
+
+    /// The members of the object at `range`, in order: each key and the range of its value
+    /// (whitespace trimmed). Refuses a duplicate key and anything but an object.
+    func members(_ range: Range<Int>) throws(Malformed) -> [(key: String, value: Range<Int>)] {
+        var pos = skipSpace(range.lowerBound, range.upperBound)
+        guard pos < range.upperBound, bytes[pos] == UInt8(ascii: "{") else { throw Malformed(offset: pos, message: "expected an object") }
+        pos = skipSpace(pos + 1, range.upperBound)
+        var out: [(key: String, value: Range<Int>)] = []
+        var seen = Set<String>()
+        if pos < range.upperBound, bytes[pos] == UInt8(ascii: "}") { return out }
+        while true {
+            guard pos < range.upperBound, bytes[pos] == UInt8(ascii: "\"") else { throw Malformed(offset: pos, message: "expected a key") }
+            let keyEnd = try skipString(pos, range.upperBound)
+            let key = try string(pos..<keyEnd)
+            guard seen.insert(key).inserted else { throw Malformed(offset: pos, message: "duplicate key \"\(key)\"") }
+            pos = skipSpace(keyEnd, range.upperBound)
+            guard pos < range.upperBound, bytes[pos] == UInt8(ascii: ":") else { throw Malformed(offset: pos, message: "expected ':'") }
+            let start = skipSpace(pos + 1, range.upperBound)
+            let end = try skipValue(start, range.upperBound)
+            out.append((key, start..<end))
+            pos = skipSpace(end, range.upperBound)
+            guard pos < range.upperBound else { throw Malformed(offset: pos, message: "unterminated object") }
+            if bytes[pos] == UInt8(ascii: "}") {
+                guard skipSpace(pos + 1, range.upperBound) == range.upperBound else { throw Malformed(offset: pos + 1, message: "content after the object") }
+                return out
+            }
+            guard bytes[pos] == UInt8(ascii: ",") else { throw Malformed(offset: pos, message: "expected ',' or '}'") }
+            pos = skipSpace(pos + 1, range.upperBound)
+        }
+    }
+
+    /// The elements of the array at `range`, as ranges.
+    func elements(_ range: Range<Int>) throws(Malformed) -> [Range<Int>] {
+        var pos = skipSpace(range.lowerBound, range.upperBound)
+        guard pos < range.upperBound, bytes[pos] == UInt8(ascii: "[") else { throw Malformed(offset: pos, message: "expected an array") }
+        pos = skipSpace(pos + 1, range.upperBound)
+        var out: [Range<Int>] = []
+        if pos < range.upperBound, bytes[pos] == UInt8(ascii: "]") { return out }
+        while true {
+            let end = try skipValue(pos, range.upperBound)
+            out.append(pos..<end)
+            pos = skipSpace(end, range.upperBound)
+            guard pos < range.upperBound else { throw Malformed(offset: pos, message: "unterminated array") }
+            if bytes[pos] == UInt8(ascii: "]") { return out }
+            guard bytes[pos] == UInt8(ascii: ",") else { throw Malformed(offset: pos, message: "expected ',' or ']'") }
+            pos = skipSpace(pos + 1, range.upperBound)
+        }
+    }
+
+    func isNull(_ range: Range<Int>) -> Bool {
+        range.count == 4 && bytes[range.lowerBound] == UInt8(ascii: "n")
+    }
+
+    func isObject(_ range: Range<Int>) -> Bool {
+        !range.isEmpty && bytes[range.lowerBound] == UInt8(ascii: "{")
+    }
+
+    /// The JSON string at `range`, unescaped; refuses anything else.
+    func string(_ range: Range<Int>) throws(Malformed) -> String {
+        guard range.count >= 2, bytes[range.lowerBound] == UInt8(ascii: "\""), bytes[range.upperBound - 1] == UInt8(ascii: "\"") else {
+            throw Malformed(offset: range.lowerBound, message: "expected a string")
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(range.count)
+        var i = range.lowerBound + 1
+        let end = range.upperBound - 1
+        while i < end {
+            let b = bytes[i]
+            guard b == UInt8(ascii: "\\") else { out.append(b); i += 1; continue }
+            guard i + 1 < end else { throw Malformed(offset: i, message: "bad escape") }
+            let e = bytes[i + 1]
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                guard i + 5 < end + 1, let unit = hex(i + 2) else { throw Malformed(offset: i, message: "bad \\u escape") }
+                var scalar = unit
+                if (0xD800..<0xDC00).contains(unit) {
+                    guard i + 11 < end + 1, bytes[i + 6] == UInt8(ascii: "\\"), bytes[i + 7] == UInt8(ascii: "u"),
+                          let low = hex(i + 8), (0xDC00..<0xE000).contains(low) else { throw Malformed(offset: i, message: "lone surrogate") }
+                    scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                    i += 6
+                } else if (0xDC00..<0xE000).contains(unit) {
+                    throw Malformed(offset: i, message: "lone surrogate")
+                }
+                guard let s = Unicode.Scalar(scalar) else { throw Malformed(offset: i, message: "bad \\u escape") }
+                out.append(contentsOf: Array(String(Character(s)).utf8))
+                i += 4
+            default: throw Malformed(offset: i, message: "bad escape")
+            }
+            i += 2
+        }
+        guard let s = String(validating: out, as: UTF8.self) else { throw Malformed(offset: range.lowerBound, message: "invalid UTF-8") }
+        return s
+    }
+
+    /// A FHIR resource at `range`, read strictly.
+    func resource(_ range: Range<Int>) throws(FHIRFormatError) -> Element {
+        try JSONReader.read(UnsafeBufferPointer(rebasing: bytes[range]))
+    }
+
+    // MARK: scanning
+
+    private func hex(_ at: Int) -> UInt32? {
+        var v: UInt32 = 0
+        for k in 0..<4 {
+            let c = bytes[at + k]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+            default: return nil
+            }
+            v = v << 4 | d
+        }
+        return v
+    }
+
+    func skipSpace(_ from: Int, _ end: Int) -> Int {
+        var i = from
+        while i < end, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
+        return i
+    }
+
+    /// The end of the string starting at `from` (one past its closing quote).
+    func skipString(_ from: Int, _ end: Int) throws(Malformed) -> Int {
+        var i = from + 1
+        while i < end {
+            switch bytes[i] {
+            case UInt8(ascii: "\""): return i + 1
+            case UInt8(ascii: "\\"): i += 2
+            case 0..<0x20: throw Malformed(offset: i, message: "control character in a string")
+            default: i += 1
+            }
+        }
+        throw Malformed(offset: from, message: "unterminated string")
+    }
+
+    /// The end of the value starting at `from`.
+    func skipValue(_ from: Int, _ end: Int) throws(Malformed) -> Int {
+        guard from < end else { throw Malformed(offset: from, message: "expected a value") }
+        switch bytes[from] {
+        case UInt8(ascii: "\""):
+            return try skipString(from, end)
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var stack: [UInt8] = [bytes[from]]
+            var i = from + 1
+            while i < end {
+                switch bytes[i] {
+                case UInt8(ascii: "\""): i = try skipString(i, end); continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    stack.append(bytes[i])
+                    guard stack.count <= JSONReader.maxDepth else { throw Malformed(offset: i, message: "nested too deeply") }
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    let open = bytes[i] == UInt8(ascii: "}") ? UInt8(ascii: "{") : UInt8(ascii: "[")
+                    guard stack.popLast() == open else { throw Malformed(offset: i, message: "unbalanced brackets") }
+                    if stack.isEmpty { return i + 1 }
+                default: break
+                }
+                i += 1
+            }
+            throw Malformed(offset: from, message: "unterminated value")
+        default:
+            // A number or a literal: up to the next delimiter.
+            var i = from
+            while i < end, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
+            let word = String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<i]), as: UTF8.self)
+            guard word == "null" || word == "true" || word == "false" || Double(word) != nil else {
+                throw Malformed(offset: from, message: "unexpected \(word.prefix(20))")
+            }
+            return i
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import FHIR
+import Foundation
+import AsyncHTTPClient
+import NIOCore
+
+/// What the rules read, as CDS Hooks prefetch templates (interface.md v3, serve), and how a
+/// request's prefetch becomes one record: each key complete, else completed from `fhirServer`.
+enum Prefetch {
+    /// The templates, within the specification's prefetch query restrictions (a read, and type
+    /// searches by patient).
+    static let templates: [(key: String, template: String)] = [
+        ("patient", "Patient/{{context.patientId}}"),
+    ] + [
+        ("conditions", "Condition"), ("observations", "Observation"), ("procedures", "Procedure"),
+        ("medicationRequests", "MedicationRequest"), ("medicationStatements", "MedicationStatement"),
+        ("serviceRequests", "ServiceRequest"), ("familyHistory", "FamilyMemberHistory"), ("relatedPersons", "RelatedPerson"),
+        ("diagnosticReports", "DiagnosticReport"), ("imagingStudies", "ImagingStudy"), ("episodesOfCare", "EpisodeOfCare"),
+        ("researchSubjects", "ResearchSubject"),
+    ].map { ($0.0, $0.1 + "?patient={{context.patientId}}") }
+
+    /// Why a record could not be made complete: HTTP 412 (or 400 for a malformed prefetch).
+    struct Incomplete: Error, CustomStringConvertible {
+        let description: String
+        var badRequest = false
+    }
+
+    /// Where missing data may be fetched from: the request's `fhirServer` (when this client may
+    /// name it) and its access token.
+    struct Source: Sendable {
+        var fhirServer: String
+        var accessToken: String?
+    }
+
+    /// The record for `patientId`: every template's resources, from the prefetch where it is
+    /// complete, else fetched (following `next` links) within `deadline`.
+    static func record(_ body: JSONSlices, prefetch: [(key: String, value: Range<Int>)], patientId: String, from source: Source?,
+                       http: HTTPClient, deadline: NIODeadline) async throws -> [Element] {
+        var resources: [Element] = []
+        for (key, template) in templates {
+            let given = prefetch.first { $0.key == key }
+            if let given, body.isNull(given.value) { continue }  // the client has no such data
+            if let given, body.isObject(given.value) {
+                let r: Element
+                do { r = try body.resource(given.value) } catch {
+                    throw Incomplete(description: "prefetch \(key) is not a FHIR resource: \(error)", badRequest: true)
+                }
+                if r.name == "Bundle" {
+                    resources += entries(r)
+                    guard let next = nextLink(r) else { continue }
+                    resources += try await fetchAll(next, key: key, from: source, http: http, deadline: deadline)
+                    continue
+                }
+                if r.name != "OperationOutcome" {
+                    if key == "patient", r.string("id") != patientId {
+                        throw Incomplete(description: "prefetch patient is Patient/\(r.string("id") ?? "?"), not context.patientId", badRequest: true)
+                    }
+                    resources.append(r)
+                    continue
+                }
+            } else if let given, !body.isObject(given.value) {
+                throw Incomplete(description: "prefetch \(key) must be a FHIR resource or null", badRequest: true)
+            }
+            // Absent, or an OperationOutcome in its place: incomplete, never read as empty.
+            let url = template.replacingOccurrences(of: "{{context.patientId}}", with: patientId)
+            resources += try await fetchAll(url, key: key, from: source, http: http, deadline: deadline)
+        }
+        return resources
+    }
+
+    static func entries(_ bundle: Element) -> [Element] {
+        bundle.children("entry").compactMap { e in
+            guard let r = e.child("resource")?.resource, r.name != "OperationOutcome" else { return nil }
+            return r
+        }
+    }
+
+    static func nextLink(_ bundle: Element) -> String? {
+        bundle.children("link").first { $0.string("relation") == "next" }?.string("url")
+    }
+
+    /// A read or search on the source, with every `next` page.
+    static func fetchAll(_ first: String, key: String, from source: Source?, http: HTTPClient, deadline: NIODeadline) async throws -> [Element] {
+        guard let source else {
+            throw Incomplete(description: "prefetch \(key) is missing or incomplete and the request gives no fhirServer this service may use")
+        }
+        var out: [Element] = []
+        var url: String? = first.hasPrefix("http") ? first : source.fhirServer + "/" + first
+        var pages = 0
+        while let u = url {
+            // Only from the client's own server (a next link elsewhere is not followed).
+            guard u.hasPrefix(source.fhirServer + "/") || u.hasPrefix(source.fhirServer + "?") else {
+                throw Incomplete(description: "prefetch \(key): a link leaves fhirServer")
+            }
+            pages += 1
+            guard pages <= 100 else { throw Incomplete(description: "prefetch \(key): more than 100 pages") }
+            let r = try await fetch(u, key: key, source: source, http: http, deadline: deadline)
+            guard r.name != "OperationOutcome" else { throw Incomplete(description: "prefetch \(key): the FHIR server answered an OperationOutcome") }
+            if r.name == "Bundle" {
+                out += entries(r)
+                url = nextLink(r)
+            } else {
+                out.append(r)
+                url = nil
+            }
+        }
+        return out
+    }
+
+    static func fetch(_ url: String, key: String, source: Source, http: HTTPClient, deadline: NIODeadline) async throws -> Element {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Accept", value: "application/fhir+json")
+        if let token = source.accessToken { request.headers.add(name: "Authorization", value: "Bearer " + token) }
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await http.execute(request, deadline: deadline)
+            body = try await response.body.collect(upTo: 16 << 20)
+        } catch {
+            throw Incomplete(description: "prefetch \(key): the FHIR server could not be read in time (\(type(of: error)))")
+        }
+        // A read of a resource that does not exist: no such data.
+        if response.status == .notFound || response.status == .gone { return .resource("Bundle", [.primitive("type", "searchset")]) }
+        guard response.status == .ok else { throw Incomplete(description: "prefetch \(key): the FHIR server answered \(response.status.code)") }
+        do {
+            return try body.withUnsafeReadableBytes { raw throws(FHIRFormatError) -> Element in
+                try JSONReader.read(raw.bindMemory(to: UInt8.self))
+            }
+        } catch {
+            throw Incomplete(description: "prefetch \(key): the FHIR server's answer is not FHIR JSON (\(error))")
+        }
+    }
+}

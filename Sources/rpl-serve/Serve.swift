@@ -1,0 +1,89 @@
+import ArgumentParser
+import ExitStatus
+import Foundation
+import Logging
+import RPLAdapter
+import RPLGuideline
+import RPLService
+
+/// `rpl-adapter serve` (interface.md v3): the adapter as an HTTP service. Its own binary, so that
+/// `apply`'s start-up links none of the server.
+@main
+struct RPLServe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rpl-serve",
+        abstract: "The card as a decision-support service: FHIR PlanDefinition/$apply and $rpl-transaction, CDS Hooks (patient-view, order-sign, order-select).",
+        discussion: """
+            Exit statuses: 0 stopped by SIGTERM or SIGINT (requests in flight finished), 64 usage,
+            74 a Profiles folder or auth file that cannot be read, 78 a wrong configuration (Profiles,
+            the auth file, a non-loopback --host without --auth).
+            """
+    )
+
+    @Option(help: "The address to listen on. Any other than loopback needs --auth.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port (0: any free port, said on standard error).")
+    var port = 8080
+
+    @Option(help: "A site's Profiles folder (default: the built-in Profiles).")
+    var profiles: String?
+
+    @Option(help: "The auth file: the public base URL and the CDS clients trusted (issuer, JWKS or JWKS URL, FHIR servers).")
+    var auth: String?
+
+    @Option(name: .customLong("allow-origin"), help: "An origin a browser may call from (CORS); repeat for several.")
+    var allowOrigin: [String] = []
+
+    @Option(name: .customLong("body-limit"), help: "The largest request body, in bytes.")
+    var bodyLimit = 16 << 20
+
+    @Option(name: .customLong("as-of"), help: "Evaluate every request as of this date (YYYY-MM-DD), for replaying recorded requests; default: as apply (a Bundle's timestamp, else today).")
+    var asOf: String?
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard bodyLimit > 0 else { throw ValidationError("--body-limit must be positive") }
+        if let asOf, CalendarDate(fhir: asOf) == nil || asOf.count != 10 { throw ValidationError("--as-of must be a date YYYY-MM-DD, got \(asOf)") }
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "127.0.0.1" || host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        let logger = Logger(label: "rpl-serve")
+        guard Self.isLoopback(host) || auth != nil else {
+            FileHandle.standardError.write(Data("rpl-serve: refusing to listen on \(host) without --auth (CDS Hooks JWT): only loopback may go without\n".utf8))
+            throw ExitStatus.configuration.exitCode
+        }
+        let loaded: Profiles
+        do {
+            loaded = try profiles.map { try Profiles.load(directory: $0) } ?? Profiles.builtIn()
+        } catch let error as Profiles.LoadError {
+            for problem in error.problems { FileHandle.standardError.write(Data("rpl-serve: Profiles \(profiles ?? ""): \(problem)\n".utf8)) }
+            throw (error.unreadable ? ExitStatus.ioError : .configuration).exitCode
+        }
+        var options = ServeOptions()
+        options.host = host
+        options.port = port
+        options.allowedOrigins = allowOrigin
+        options.bodyLimit = bodyLimit
+        if let auth {
+            do {
+                options.trust = try await Trust(AuthFile.read(auth))
+            } catch {
+                FileHandle.standardError.write(Data("rpl-serve: \(error)\n".utf8))
+                throw ExitStatus.configuration.exitCode
+            }
+        }
+        let engine = Engine(adapter: Adapter(profiles: loaded), metrics: ServiceMetrics(), logger: logger, trusting: options.trust != nil,
+                            asOf: asOf.flatMap(CalendarDate.init(fhir:)))
+        let host = self.host
+        let app = Server.application(engine: engine, options: options) { port in
+            FileHandle.standardError.write(Data("rpl-serve: listening on http://\(host):\(port)\n".utf8))
+        }
+        try await app.runService()
+    }
+}
