@@ -92,7 +92,7 @@ let package = Package(
         // Fuzz targets for the JSON reader, the XML reader and apply; the C part reaches libFuzzer's
         // driver (weakly linked: an ordinary build has no libFuzzer and the program says so).
         .target(name: "CFuzzerDriver"),
-        .executableTarget(name: "rpl-fuzz", dependencies: ["CFuzzerDriver", "FHIR", "RPLAdapter", "RPLGuideline"]),
+        .executableTarget(name: "rpl-fuzz", dependencies: ["CFuzzerDriver", "FHIR", "RPLAdapter", "RPLGuideline", "ExitStatus"]),
         // Reader throughput and scaling, printed as numbers (not a test).
         .executableTarget(name: "fhir-benchmark", dependencies: ["FHIR"], path: "Benchmarks/fhir-benchmark"),
         .testTarget(name: "FHIRTests", dependencies: ["FHIR", "CLibXML2"]),

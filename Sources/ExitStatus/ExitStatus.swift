@@ -9,6 +9,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case success = 0
     /// `replay`: an expectation differs from the output.
     case mismatch = 1
+    /// EX_USAGE: the command line is wrong (ArgumentParser's validation errors exit so).
+    case usage = 64
     /// EX_DATAERR: some input is not usable (an OperationOutcome says what and where).
     case dataError = 65
     /// EX_NOINPUT: a named input or outbox does not exist.

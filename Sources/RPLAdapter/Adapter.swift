@@ -1,9 +1,9 @@
 import FHIR
 import RPLGuideline
 
+import Digests
 #if canImport(Glibc)
 import Glibc
-import Digests
 #endif
 
 /// The whole job for one input Bundle: FHIR → facts → rules → plan → FHIR.

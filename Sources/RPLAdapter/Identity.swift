@@ -51,10 +51,10 @@ final class Identities {
     /// Whether a person has a business identifier (an identifier with a system and a value):
     /// interface.md v3, only such a person may be ordered for. A BSN that fails the 11-test
     /// identifies nobody.
-    public static func hasBusinessIdentifier(_ p: Element) -> Bool {
+    static func hasBusinessIdentifier(_ p: Element) -> Bool {
         p.children("identifier").contains { i in
             guard let system = i.string("system"), let value = i.string("value") else { return false }
-            return !HL7v2.bsnSystems.contains(Terminology.canonicalSystem(system)) || passesElevenTest(Terminology.trimmed(value))
+            return Terminology.canonicalSystem(system) != bsnSystem || passesElevenTest(Terminology.trimmed(value))
         }
     }
 

@@ -20,6 +20,12 @@ public struct OrderCatalogue: Sendable {
     }
 
     public let items: [ActivityID: [Item]]
+    /// Each activity's request category (the ActivityDefinition's `request-category` extension),
+    /// as written into its requests, and the SNOMED codes it holds.
+    public let categories: [ActivityID: Element]
+    public func categoryCodes(of activity: ActivityID) -> [String] {
+        categories[activity]?.children("coding").compactMap { $0.string("code") } ?? []
+    }
     /// The SpecimenDefinition id an activity names (`specimenRequirement`).
     let activitySpecimen: [ActivityID: String]
     /// The SpecimenDefinitions of Profiles/, typed, by id.
@@ -28,8 +34,14 @@ public struct OrderCatalogue: Sendable {
     init(resources: [String: Element]) {
         var items: [ActivityID: [Item]] = [:]
         var activitySpecimen: [ActivityID: String] = [:]
+        var categories: [ActivityID: Element] = [:]
         for activity in ActivityID.allCases {
             guard let ad = resources["ActivityDefinition/" + activity.rawValue] else { continue }
+            if let ext = ad.children("extension").first(where: { $0.string("url")?.hasSuffix("/request-category") == true }),
+               var concept = ext.child("valueCodeableConcept") {
+                concept.name = "category"
+                categories[activity] = concept
+            }
             activitySpecimen[activity] = ad.children("specimenRequirement").first?.string("reference").map { String($0.split(separator: "/").last ?? "") }
             for ext in ad.children("extension") where ext.string("url")?.hasSuffix("/activity-item") == true {
                 let parts = ext.children("extension")
@@ -43,6 +55,7 @@ public struct OrderCatalogue: Sendable {
         }
         self.items = items
         self.activitySpecimen = activitySpecimen
+        self.categories = categories
         var specimens: [String: OrderSet.Specimen] = [:]
         for (key, sd) in resources where key.hasPrefix("SpecimenDefinition/") {
             func coding(_ concept: Element?, _ system: String) -> OrderSet.Coding? {
@@ -61,7 +74,8 @@ public struct OrderCatalogue: Sendable {
     public func specimen(of activity: ActivityID, codes: Set<String>) -> OrderSet.Specimen? {
         var id = activitySpecimen[activity]
         for item in items(of: activity) {
-            guard let code = item.code?.code, codes.contains(code), let specimen = item.specimen else { continue }
+            // By the code alone, as the order carries it (a site's coding may leave out the system).
+            guard let code = item.coding?.string("code"), codes.contains(code), let specimen = item.specimen else { continue }
             id = specimen
         }
         return id.flatMap { specimens[$0] }

@@ -40,6 +40,11 @@ public struct SiteSettings: Sendable {
     static let known: Set<String> = ["requester", "performer", "requestStyle", "provenance", "hl7v2SendingApplication", "hl7v2SendingFacility",
                                      "hl7v2ReceivingApplication", "hl7v2ReceivingFacility", "hl7v2AssigningAuthorities",
                                      "patientIdentifierSystems"]
+    /// The ones a site's copy must give (a missing one would silently fall back to the program's
+    /// own literal): the request style, Provenance, the HL7 v2 names. The requester, performers,
+    /// assigning authorities and identifier systems may be absent (none configured).
+    static let required: Set<String> = ["requestStyle", "provenance", "hl7v2SendingApplication", "hl7v2SendingFacility",
+                                        "hl7v2ReceivingApplication", "hl7v2ReceivingFacility"]
     /// The ones that repeat (one per category / per system).
     static let repeating: Set<String> = ["performer", "hl7v2AssigningAuthorities", "patientIdentifierSystems"]
 
@@ -126,6 +131,9 @@ public struct SiteSettings: Sendable {
                 else { problems.append("Parameters-rpl-site.json: patientIdentifierSystems must be a valueUri (one parameter per system, in order of preference)") }
             default: break
             }
+        }
+        for missing in required.subtracting(seen.keys).sorted() {
+            problems.append("Parameters-rpl-site.json: \(missing) is missing (give it, empty where the site has none)")
         }
         return (s, problems)
     }

@@ -23,7 +23,7 @@ struct Apply: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "Evaluation date YYYY-MM-DD (default: Bundle.timestamp, else today).")
+    @Option(name: .long, help: "Evaluation date YYYY-MM-DD (default: Bundle.timestamp, else today).", transform: EvaluationDate.init(parsing:))
     var asOf: EvaluationDate?
 
     @Option(name: .long, help: "auto, json, xml or ndjson (one Bundle per line).")
@@ -38,7 +38,7 @@ struct Apply: ParsableCommand {
     @Option(name: .long, help: "Load Profiles (terminology, defaults, order catalogue) from this folder instead of the built-in copy.")
     var profiles: String?
 
-    @Option(name: .long, help: "The ordering clinician, SYSTEM|VALUE (e.g. http://fhir.nl/fhir/NamingSystem/agb-z|01234567): laboratory and imaging orders for the patient become signed orders. Overrides the site setting.")
+    @Option(name: .long, help: "The ordering clinician, SYSTEM|VALUE (e.g. http://fhir.nl/fhir/NamingSystem/agb-z|01234567): laboratory and imaging orders for the patient become signed orders. Overrides the site setting.", transform: Requester.init(parsing:))
     var requester: Requester?
 
     @Argument(help: "Input files, or - for standard input (the default).")
@@ -318,20 +318,24 @@ final class LineReader {
 }
 
 /// `--as-of`, read once: a full date YYYY-MM-DD.
-struct EvaluationDate: ExpressibleByArgument {
+struct EvaluationDate {
     let date: CalendarDate
-    init?(argument: String) {
-        guard argument.count == 10, let date = CalendarDate(fhir: argument) else { return nil }
+    /// A wrong value says what is expected (exit 64 with usage).
+    init(parsing argument: String) throws {
+        guard argument.count == 10, let date = CalendarDate(fhir: argument) else {
+            throw ValidationError("--as-of must be a date YYYY-MM-DD, got \(argument)")
+        }
         self.date = date
     }
-    static var defaultCompletionKind: CompletionKind { .default }
 }
 
 /// `--requester SYSTEM|VALUE`, read once into the identifier the orders name.
-struct Requester: ExpressibleByArgument {
+struct Requester {
     let identifier: Element
-    init?(argument: String) {
-        guard let identifier = SiteSettings.requester(argument) else { return nil }
+    init(parsing argument: String) throws {
+        guard let identifier = SiteSettings.requester(argument) else {
+            throw ValidationError("--requester must be SYSTEM|VALUE (an identifier of the ordering clinician), got \(argument)")
+        }
         self.identifier = identifier
     }
 }

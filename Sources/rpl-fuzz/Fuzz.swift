@@ -1,4 +1,5 @@
 import CFuzzerDriver
+import ExitStatus
 import FHIR
 import RPLAdapter
 import RPLGuideline
@@ -28,7 +29,7 @@ enum Fuzz {
         var args = CommandLine.arguments
         guard args.count >= 2, let t = Target(rawValue: args[1]) else {
             print("usage: rpl-fuzz json|xml|apply [libFuzzer options] [corpus folders]")
-            exit(64)
+            exit(ExitStatus.usage.rawValue)
         }
         target = t
         if t == .apply { adapter = Adapter(profiles: try! Profiles.builtIn()) }
@@ -45,8 +46,9 @@ enum Fuzz {
         }
         if status == -1 {
             print("rpl-fuzz was built without libFuzzer: build it with scripts/fuzz (swift build -Xswiftc -sanitize=fuzzer,address)")
-            exit(69)
+            exit(ExitStatus.unavailable.rawValue)
         }
+        // libFuzzer's own status (0, or the crash it found), passed on.
         exit(status)
     }
 

@@ -263,9 +263,12 @@ import TestSupport
             #expect(r.status == 78)
             #expect(r.stdout.isEmpty)
             let lines = Self.lines(r.stderr)
-            #expect(lines.count == 2, "\(r.stderr)")
+            // The misspelling, and so the setting it was meant to be is missing (issue 17: no
+            // silent fallback to the program's literal).
+            #expect(lines.count == 3, "\(r.stderr)")
             #expect(lines.contains { $0.contains("tshLow 0.4 is not below tshHigh 0.3") }, "\(r.stderr)")
             #expect(lines.contains { $0.contains("unknown parameter hl7v2SendingFacilty") }, "\(r.stderr)")
+            #expect(lines.contains { $0.contains("hl7v2SendingFacility is missing") }, "\(r.stderr)")
         }
     }
 

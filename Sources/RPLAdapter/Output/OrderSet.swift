@@ -100,7 +100,6 @@ public struct OrderSet: Sendable {
         public var identifier: String
         /// The requisition it belongs to (the patient's laboratory orders of one run).
         public var requisition: String
-        public var activity: ActivityID
         public var codings: [Coding]
         public var text: String?
         /// Not to be done before this day (RPL-APL-REPEAT).

@@ -54,11 +54,19 @@ struct PlanEmitter {
         return r
     }
 
+    /// What every generated text says of its rule, built here only: the rule id, the card line in
+    /// Dutch (`label`: "card", or "card (NIET AANBEVOLEN)" on a flag), its English rendering (left
+    /// out on a plan note, where the Dutch stands alone beside the notes' own words), and `then`.
+    func cardText(_ rec: Recommendation, label: String = "card", english: Bool = true, then: String? = nil) -> String {
+        let line = rec.cardLine
+        let rendered = english ? " (\(line.english))" : ""
+        return rplTerm("\(rec.ruleId) — \(label): \(line.quoted)\(rendered)" + (then ?? " — \(rec.reason)"))
+    }
+
     /// The note every generated resource carries: rule id, card line in Dutch and English, and
     /// what was found.
     func note(_ rec: Recommendation) -> Element {
-        let line = rec.cardLine
-        return .complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)) — \(rec.reason)"))])
+        .complex("note", [.primitive("text", cardText(rec))])
     }
 
     func identifier(_ uuid: String) -> Element {
@@ -68,15 +76,20 @@ struct PlanEmitter {
     /// A request, DetectedIssue or RiskAssessment: created once (`POST` + `ifNoneExist`: an order,
     /// once created, is never overwritten: a clinician may have signed or cancelled it), or `PUT`.
     func entry(_ uuid: String, _ resource: Element) -> Element {
-        let request: Element
+        let request = self.request(resource.name, uuid, conditional: ("POST", resource.name, "identifier=\(profiles.identifierSystem)|urn:uuid:\(uuid)"))
+        return .complex("entry", [.primitive("fullUrl", "urn:uuid:" + uuid), .wrapping("resource", resource), request])
+    }
+
+    /// How the transaction asks the server to store a resource, decided here once for the site's
+    /// request style (interface.md v2): its conditional form, or `PUT <type>/<id>`.
+    func request(_ type: String, _ id: String, conditional: (method: String, url: String, ifNoneExist: String?)) -> Element {
         switch site.requestStyle {
         case .conditional:
-            request = .complex("request", [.primitive("method", "POST"), .primitive("url", resource.name),
-                                           .primitive("ifNoneExist", "identifier=\(profiles.identifierSystem)|urn:uuid:\(uuid)")])
+            return .complex("request", [.primitive("method", conditional.method), .primitive("url", conditional.url)]
+                + (conditional.ifNoneExist.map { [.primitive("ifNoneExist", $0)] } ?? []))
         case .put:
-            request = .complex("request", [.primitive("method", "PUT"), .primitive("url", resource.name + "/" + uuid)])
+            return .complex("request", [.primitive("method", "PUT"), .primitive("url", type + "/" + id)])
         }
-        return .complex("entry", [.primitive("fullUrl", "urn:uuid:" + uuid), .wrapping("resource", resource), request])
     }
 
     /// The codings of an ActivityDefinition (its `code`, or `productCodeableConcept`), plus for one
@@ -147,8 +160,7 @@ struct PlanEmitter {
             case .flag: detectedIssue(rec, id: id, run, &out)
             case .prognosis(let probability): prognosis(rec, id: id, probability: probability, run, &out)
             case .note:
-                let line = rec.cardLine
-                        out.notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) — \(rec.reason)"))]))
+                out.notes.append(.complex("note", [.primitive("text", cardText(rec, english: false))]))
             }
         }
         switch form {

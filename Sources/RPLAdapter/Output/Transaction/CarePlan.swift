@@ -13,14 +13,7 @@ extension PlanEmitter {
         carePlan += out.activities
         carePlan += out.notes + planNotes(plan, warnings: warnings)
         // The one plan of this patient and episode: a re-evaluation updates it.
-        let carePlanRequest: Element
-        switch site.requestStyle {
-        case .conditional:
-            carePlanRequest = .complex("request", [.primitive("method", "PUT"),
-                                                   .primitive("url", "CarePlan?identifier=\(profiles.identifierSystem)|urn:uuid:\(carePlanId)")])
-        case .put:
-            carePlanRequest = .complex("request", [.primitive("method", "PUT"), .primitive("url", "CarePlan/" + carePlanId)])
-        }
+        let carePlanRequest = request("CarePlan", carePlanId, conditional: ("PUT", "CarePlan?identifier=\(profiles.identifierSystem)|urn:uuid:\(carePlanId)", nil))
         var all = (patientEntry.map { [$0] } ?? []) + out.partnerEntries
             + [.complex("entry", [.primitive("fullUrl", "urn:uuid:" + carePlanId), .wrapping("resource", .resource("CarePlan", carePlan)), carePlanRequest])]
             + out.written.map { entry($0.id, $0.resource) }
@@ -69,14 +62,13 @@ extension PlanEmitter {
             code.children.removeAll { $0.name == "text" }
             code.children.append(.primitive("text", title))
         }
-        let line = rec.cardLine
         var detail: [Element] = []
         if let kind = profiles.activityDefinition(activityId)?.string("kind") { detail.append(.primitive("kind", kind)) }
         detail.append(.primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)))
         detail.append(code)
         detail += reasons(rec).references
         detail.append(.primitive("status", "not-started"))
-        detail.append(.primitive("description", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)) — \(rec.reason)")))
+        detail.append(.primitive("description", cardText(rec)))
         out.activities.append(.complex("activity", [.complex("detail", detail)]))
     }
 }

@@ -20,7 +20,7 @@ extension PlanEmitter {
             .complex("patient", subject.children),
             .primitive("identifiedDateTime", run.authored),
             reference("implicated", implicated.index),
-            .primitive("detail", rplTerm("\(rec.ruleId) — card (NIET AANBEVOLEN): \(line.quoted) (\(line.english)) — \(rec.reason)")),
+            .primitive("detail", cardText(rec, label: "card (NIET AANBEVOLEN)")),
             .primitive("reference", profiles.planDefinitionURL),
         ])
         out.write(rec, id: id, resource, activity: false, implicated: input.serverId(implicated.index))

@@ -49,14 +49,7 @@ extension PlanEmitter {
         }
         kept.insert(contentsOf: identifiers, at: 0)
         let resource = Element.resource("Patient", [.primitive("id", id)] + kept)
-        let request: Element
-        switch site.requestStyle {
-        case .conditional:
-            request = .complex("request", [.primitive("method", "POST"), .primitive("url", "Patient"),
-                                           .primitive("ifNoneExist", "identifier=" + identity)])
-        case .put:
-            request = .complex("request", [.primitive("method", "PUT"), .primitive("url", "Patient/" + id)])
-        }
+        let request = self.request("Patient", id, conditional: ("POST", "Patient", "identifier=" + identity))
         return .complex("entry", [.primitive("fullUrl", "urn:uuid:" + id), .wrapping("resource", resource), request])
     }
 

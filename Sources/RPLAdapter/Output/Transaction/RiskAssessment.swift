@@ -6,7 +6,6 @@ import RPLGuideline
 extension PlanEmitter {
     /// The prognosis: a RiskAssessment with the figure, or a plan note where the sources give none.
     func prognosis(_ rec: Recommendation, id: String, probability: String?, _ run: Run, _ out: inout Emission) {
-        let line = rec.cardLine
         if let p = probability {
             let resource = Element.resource("RiskAssessment", [
                 .primitive("id", id),
@@ -22,11 +21,11 @@ extension PlanEmitter {
                     .primitive("probabilityDecimal", p, kind: .number),
                     .primitive("rationale", rplTerm(rec.reason)),
                 ]),
-                .complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)); patient page (UMC Utrecht): about 25% after 2, about 35% after 3 miscarriages."))]),
+                .complex("note", [.primitive("text", cardText(rec, then: "; patient page (UMC Utrecht): about 25% after 2, about 35% after 3 miscarriages."))]),
             ])
             out.write(rec, id: id, resource, activity: false)
         } else {
-            out.notes.append(.complex("note", [.primitive("text", rplTerm("\(rec.ruleId) — card: \(line.quoted) (\(line.english)) — \(rec.reason)"))]))
+            out.notes.append(.complex("note", [.primitive("text", cardText(rec))]))
         }
     }
 }

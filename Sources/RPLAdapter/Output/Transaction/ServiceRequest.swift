@@ -5,19 +5,20 @@ import RPLGuideline
 /// partner; its signed laboratory orders also typed into the OrderSet. (The transaction's
 /// writers: one file per resource type.)
 extension PlanEmitter {
-    /// The SNOMED code of an ActivityDefinition's request category.
-    func categoryCode(_ activityId: ActivityID) -> String? {
-        category(activityId)?.children("coding").first?.string("code")
-    }
-
     static let laboratory = "108252007", imaging = "363679005"
+
+    /// Whether an activity's request category holds `code` (any of its codings: one decision for
+    /// the requisition, the signing and the lab order).
+    func inCategory(_ activityId: ActivityID, _ code: String) -> Bool {
+        profiles.catalogue.categoryCodes(of: activityId).contains(code)
+    }
 
     /// interface.md v2, who signs: with a requester configured, laboratory and imaging orders for
     /// the patient are signed orders; karyotyping (it needs consent), medications, referrals and
     /// anything for the partner stay proposals, as does everything when no requester is configured.
     func signed(_ activityId: ActivityID) -> Bool {
-        guard site.requester != nil, let category = categoryCode(activityId) else { return false }
-        return (category == Self.laboratory || category == Self.imaging) && activityId != .parentalKaryotyping
+        guard site.requester != nil else { return false }
+        return (inCategory(activityId, Self.laboratory) || inCategory(activityId, Self.imaging)) && activityId != .parentalKaryotyping
     }
 
     /// reasonCode of every generated ServiceRequest (interface.md v2).
@@ -25,13 +26,7 @@ extension PlanEmitter {
         .complex("coding", [.primitive("system", "http://snomed.info/sct"), .primitive("code", "102878001"), .primitive("display", "Recurrent miscarriage")]),
     ])
 
-    func category(_ activityId: ActivityID) -> Element? {
-        guard let ext = profiles.activityDefinition(activityId)?.children("extension")
-            .first(where: { $0.string("url")?.hasSuffix("/request-category") == true }),
-              var c = ext.child("valueCodeableConcept") else { return nil }
-        c.name = "category"
-        return c
-    }
+    func category(_ activityId: ActivityID) -> Element? { profiles.catalogue.categories[activityId] }
 
     /// An order: a ServiceRequest (signed or a proposal, on the laboratory requisition, for the
     /// patient or her partner).
@@ -43,7 +38,7 @@ extension PlanEmitter {
         ] + basedOn(run)
         let partner = partnerIndex(rec)
         // interface.md v2: the laboratory orders of one person in one run share one requisition.
-        if categoryCode(activityId) == Self.laboratory {
+        if inCategory(activityId, Self.laboratory) {
             let value = partner.map { uuid([("patient", identities.of($0)), ("episode", run.episode), ("requisition", "laboratory")]) } ?? run.requisition
             children.append(.complex("requisition", [.primitive("system", profiles.identifierSystem), .primitive("value", "urn:uuid:" + value)]))
         }
@@ -67,7 +62,8 @@ extension PlanEmitter {
         }
         children.append(.primitive("authoredOn", run.authored))
         if isSigned, let requester = site.requester { children.append(requester) }
-        if let category = categoryCode(activityId), var performer = site.performers[category] {
+        // The performing department of the first of its categories that has one configured.
+        if var performer = profiles.catalogue.categoryCodes(of: activityId).lazy.compactMap({ self.site.performers[$0] }).first {
             performer.name = "performer"
             children.append(performer)
         }
@@ -76,11 +72,11 @@ extension PlanEmitter {
         children += references
         let noted = note(rec, unnamed: unnamed)
         children.append(noted)
-        if isSigned && categoryCode(activityId) == Self.laboratory, let requester = site.requester {
+        if isSigned && inCategory(activityId, Self.laboratory), let requester = site.requester {
             // What a lab acts on, typed for the HL7 v2 writer (interface.md v2).
             let codings = code.children("coding").map(OrderSet.Coding.init)
             out.orderSet.labOrders.append(OrderSet.LabOrder(
-                identifier: "urn:uuid:" + id, requisition: "urn:uuid:" + run.requisition, activity: activityId,
+                identifier: "urn:uuid:" + id, requisition: "urn:uuid:" + run.requisition,
                 codings: codings, text: code.string("text"), notBefore: notBefore, note: noted.string("text") ?? "",
                 requester: OrderSet.Requester(requester),
                 specimen: profiles.catalogue.specimen(of: activityId, codes: Set(codings.compactMap(\.code)))))
