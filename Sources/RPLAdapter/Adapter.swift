@@ -36,7 +36,8 @@ public struct Adapter: Sendable {
     }
 
     public struct Result: Sendable {
-        /// The transaction Bundle (empty when not indicated).
+        /// The transaction Bundle (empty when not indicated); `$apply`'s CarePlan; for suggestions,
+        /// an empty collection (what they create is `written`).
         public var output: Element
         public var warnings: [String]
         /// When no plan was made: why (a line for standard error).

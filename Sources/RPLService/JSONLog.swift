@@ -17,7 +17,7 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var members: [(String, JSONOut)] = [
-            ("time", .string(ISO8601DateFormatter().string(from: Date()))),
+            ("time", .string(Date().formatted(.iso8601))),
             ("level", .string(event.level.rawValue)),
             ("logger", .string(label)),
             ("message", .string("\(event.message)")),

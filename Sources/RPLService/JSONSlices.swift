@@ -70,47 +70,13 @@ struct JSONSlices {
         !range.isEmpty && bytes[range.lowerBound] == UInt8(ascii: "{")
     }
 
-    /// The JSON string at `range`, unescaped; refuses anything else.
+    /// The JSON string at `range`, unescaped (the FHIR reader's rules); refuses anything else.
     func string(_ range: Range<Int>) throws(Malformed) -> String {
-        guard range.count >= 2, bytes[range.lowerBound] == UInt8(ascii: "\""), bytes[range.upperBound - 1] == UInt8(ascii: "\"") else {
-            throw Malformed(offset: range.lowerBound, message: "expected a string")
+        do {
+            return try JSONReader.string(UnsafeBufferPointer(rebasing: bytes[range]))
+        } catch {
+            throw Malformed(offset: range.lowerBound, message: error.message)
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(range.count)
-        var i = range.lowerBound + 1
-        let end = range.upperBound - 1
-        while i < end {
-            let b = bytes[i]
-            guard b == UInt8(ascii: "\\") else { out.append(b); i += 1; continue }
-            guard i + 1 < end else { throw Malformed(offset: i, message: "bad escape") }
-            let e = bytes[i + 1]
-            switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                guard i + 5 < end + 1, let unit = hex(i + 2) else { throw Malformed(offset: i, message: "bad \\u escape") }
-                var scalar = unit
-                if (0xD800..<0xDC00).contains(unit) {
-                    guard i + 11 < end + 1, bytes[i + 6] == UInt8(ascii: "\\"), bytes[i + 7] == UInt8(ascii: "u"),
-                          let low = hex(i + 8), (0xDC00..<0xE000).contains(low) else { throw Malformed(offset: i, message: "lone surrogate") }
-                    scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
-                    i += 6
-                } else if (0xDC00..<0xE000).contains(unit) {
-                    throw Malformed(offset: i, message: "lone surrogate")
-                }
-                guard let s = Unicode.Scalar(scalar) else { throw Malformed(offset: i, message: "bad \\u escape") }
-                out.append(contentsOf: Array(String(Character(s)).utf8))
-                i += 4
-            default: throw Malformed(offset: i, message: "bad escape")
-            }
-            i += 2
-        }
-        guard let s = String(validating: out, as: UTF8.self) else { throw Malformed(offset: range.lowerBound, message: "invalid UTF-8") }
-        return s
     }
 
     /// A FHIR resource at `range`, read strictly.
@@ -119,22 +85,6 @@ struct JSONSlices {
     }
 
     // MARK: scanning
-
-    private func hex(_ at: Int) -> UInt32? {
-        var v: UInt32 = 0
-        for k in 0..<4 {
-            let c = bytes[at + k]
-            let d: UInt32
-            switch c {
-            case 0x30...0x39: d = UInt32(c - 0x30)
-            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-            default: return nil
-            }
-            v = v << 4 | d
-        }
-        return v
-    }
 
     func skipSpace(_ from: Int, _ end: Int) -> Int {
         var i = from

@@ -41,6 +41,16 @@ public enum JSONReader {
     public static func read(_ text: String) throws(FHIRFormatError) -> Element {
         try read(Array(text.utf8))
     }
+
+    /// One JSON string (the whole buffer, quotes included), unescaped and validated as UTF-8 by
+    /// the same rules as the strings of a document: for a reader of a JSON envelope around FHIR.
+    public static func string(_ buffer: UnsafeBufferPointer<UInt8>) throws(FHIRFormatError) -> String {
+        var scanner = JSONScanner(buffer)
+        guard buffer.first == UInt8(ascii: "\"") else { throw scanner.error(.structure, "expected a string") }
+        let s = try scanner.readString()
+        guard scanner.pos == buffer.count else { throw scanner.error(.structure, "content after the string") }
+        return s
+    }
 }
 
 struct JSONScanner {

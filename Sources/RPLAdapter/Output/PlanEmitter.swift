@@ -166,8 +166,9 @@ struct PlanEmitter {
         switch form {
         case .transaction: return (bundle(plan, warnings: warnings, run, out), out.orderSet, out.written)
         case .containedCarePlan: return (containedCarePlan(plan, warnings: warnings, run, out), out.orderSet, out.written)
-        // The suggestions are the written resources themselves; the plan is said by the card.
-        case .suggestions: return (containedCarePlan(plan, warnings: warnings, run, out), out.orderSet, out.written)
+        // The suggestions are the written resources themselves (`written`); the card says the
+        // plan, so no plan resource is made.
+        case .suggestions: return (.resource("Bundle", [.primitive("type", "collection")]), out.orderSet, out.written)
         }
     }
 
