@@ -6,7 +6,10 @@
 2. $rpl-transaction answers exactly the bytes `rpl-adapter apply` writes, for every fixture input
    (JSON and XML, errors included);
 3. `serve --host 0.0.0.0` without --auth exits 78 without listening;
-4. SIGTERM during load: requests in flight finish whole, none is cut; the server exits 0.
+4. SIGTERM during load: requests in flight finish whole, none is cut; the server exits 0;
+5. a patient-view whose prefetch is incomplete (a `next` link) and whose partner no context token
+   names is completed from a real FHIR server (sekmet-fhir from PyPI): the card equals `apply` on
+   the whole record, and without the server it says the partner's records were not checked.
 
 Everything listens on 127.0.0.1; every loop is bounded; what it starts it stops by process id.
 Usage: test-serve.py path/to/rpl-adapter   (rpl-serve beside it)
@@ -20,7 +23,9 @@ import signal
 import subprocess
 import sys
 import threading
+import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.abspath(sys.argv[1])
@@ -151,11 +156,98 @@ def sigterm_during_load():
     check(code == 0, f"SIGTERM: serve exits 0 (got {code})")
 
 
+def requests_of(resources):
+    """What a plan asks for, comparable across forms: (type, intent, what) of each request."""
+    def what(r):
+        c = r.get("code") or r.get("medicationCodeableConcept") or {}
+        return c.get("text") or json.dumps(c.get("coding"), sort_keys=True)
+    return sorted((r["resourceType"], r.get("intent"), what(r)) for r in resources if r["resourceType"] in ("ServiceRequest", "MedicationRequest"))
+
+
+def completed_from_a_fhir_server(port):
+    sys.path.insert(0, os.path.join(HERE, "scripts"))
+    import peers
+    bundle = json.load(open(os.path.join(HERE, "Fixtures/examples/two-losses-tsh.json")))
+    hers = [e["resource"] for e in bundle["entry"]]
+    for r in hers:
+        if "subject" in r:
+            r["subject"] = {"reference": "Patient/anna"}
+    his_bsn = peers.bsn(3)
+    partner = {"resourceType": "RelatedPerson", "id": "rp-piet", "patient": {"reference": "Patient/anna"},
+               "identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": his_bsn}],
+               "relationship": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "HUSB"}]}]}
+    him = {"resourceType": "Patient", "id": "piet", "gender": "male", "birthDate": "1990-02-01",
+           "identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": his_bsn}]}
+    smokes = {"resourceType": "Observation", "id": "piet-smoking", "status": "final", "subject": {"reference": "Patient/piet"},
+              "code": {"coding": [{"system": "http://loinc.org", "code": "72166-2"}]}, "effectiveDateTime": "2026-10-01",
+              "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct", "code": "449868002"}]}}
+    everything = hers + [partner, him, smokes]
+    with tempfile.TemporaryDirectory() as work, peers.Sekmet(work) as server:
+        load = {"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}} for r in everything]}
+        req = urllib.request.Request(server.base, data=json.dumps(load).encode(), method="POST",
+                                     headers={"Content-Type": "application/fhir+json"})
+        urllib.request.urlopen(req, timeout=60).read()
+
+        def searchset(resources, next_url=None):
+            b = {"resourceType": "Bundle", "type": "searchset"}
+            if resources:
+                b["entry"] = [{"resource": r} for r in resources]
+            if next_url:
+                b["link"] = [{"relation": "next", "url": next_url}]
+            return b
+        patient = next(r for r in hers if r["resourceType"] == "Patient")
+        conditions = [r for r in hers if r["resourceType"] == "Condition"]
+        observations = [r for r in hers if r["resourceType"] == "Observation"]
+        # Her observations: an empty first page whose next page (on the server) holds them.
+        prefetch = {"patient": patient, "conditions": searchset(conditions),
+                    "observations": searchset([], server.base + "/Observation?patient=anna"), "relatedPersons": searchset([partner])}
+
+        def view(prefetch, fhir_server):
+            request = {"hook": "patient-view", "hookInstance": "5b0b7c3e-9c47-4b53-a0a3-6d1f3b9e4f10",
+                       "context": {"userId": "Practitioner/dr-jansen", "patientId": "anna"}, "prefetch": prefetch}
+            if fhir_server:
+                request["fhirServer"] = fhir_server
+            status, body = post(port, "/cds-services/rpl-patient-view", json.dumps(request).encode())
+            return status, json.loads(body)
+
+        status, answer = view(prefetch, server.base)
+        cards = answer.get("cards", [])
+        detail = cards[0].get("detail", "") if cards else ""
+        created = [a["resource"] for c in cards for s in c.get("suggestions", []) for a in s.get("actions", []) if "resource" in a]
+        whole = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in everything]}
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(whole, f)
+        expected = json.loads(subprocess.run([BIN, "apply", "--as-of", AS_OF, "--requester", "http://fhir.nl/fhir/NamingSystem/agb-z|01234567", f.name],
+                                             capture_output=True).stdout)
+        os.unlink(f.name)
+        applied = [e["resource"] for e in expected["entry"]]
+        check(status == 200 and len(cards) == 1, f"prefetch completed from sekmet: HTTP {status}, {len(cards)} card(s)")
+        check("partner smokes" in detail and "Partner's records not checked" not in detail,
+              "prefetch completed from sekmet: the partner found by his RelatedPerson's BSN, his smoking on the card")
+        check(requests_of(created) == requests_of(applied),
+              f"prefetch completed from sekmet (a next link, the partner's records): the card's {len(created)} suggestions are apply's requests on the whole record ({len(requests_of(applied))})")
+
+        # Without the server: her record given whole (the client has nothing else), the partner's records unread.
+        prefetch = {key: prefetch.get(key) for key in ("patient", "conditions", "observations", "procedures", "medicationRequests",
+                                                         "medicationStatements", "serviceRequests", "familyHistory", "relatedPersons",
+                                                         "diagnosticReports", "imagingStudies", "episodesOfCare", "researchSubjects")}
+        prefetch["observations"] = searchset(observations)
+        status, answer = view(prefetch, None)
+        detail = answer["cards"][0].get("detail", "") if answer.get("cards") else ""
+        check(status == 200 and "Partner's records not checked" in detail and "partner smokes" not in detail,
+              "without fhirServer: the card says the partner's records were not checked")
+        prefetch["observations"] = searchset([], server.base + "/Observation?patient=anna")
+        status, _ = view(prefetch, None)
+        check(status == 412, f"a next link without fhirServer: HTTP 412 (got {status})")
+
+
 def main():
     p, port = start()
     try:
         fhirpy_apply(port)
         transaction_is_apply(port)
+        completed_from_a_fhir_server(port)
     finally:
         code = stop(p)
     check(code == 0, f"serve stops on SIGTERM with exit 0 (got {code})")

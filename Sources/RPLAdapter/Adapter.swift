@@ -131,7 +131,10 @@ public struct Adapter: Sendable {
     /// `asOf`: the evaluation date; without it the Bundle's timestamp, else today (local time zone).
     /// `inputFallback`: how to name an input that has neither an identifier nor an id. `form`: a
     /// transaction (`apply`), or one CarePlan with its resources contained (`$apply`).
-    public func apply(_ bundle: Element, asOf: CalendarDate?, inputFallback: String? = nil, form: PlanForm = .transaction) throws(FHIRFormatError) -> Result {
+    /// `partnerRecordsChecked`: false where the partner's own records could not be read (a CDS
+    /// Hooks prefetch): his rules give notes.
+    public func apply(_ bundle: Element, asOf: CalendarDate?, inputFallback: String? = nil, form: PlanForm = .transaction,
+                      partnerRecordsChecked: Bool = true) throws(FHIRFormatError) -> Result {
         let name = Adapter.inputName(bundle, fallback: inputFallback)
         let empty = Element.resource("Bundle", [outputIdentifier(name), .primitive("type", "transaction")])
         guard bundle.isResource, bundle.name == "Bundle" else {
@@ -160,7 +163,9 @@ public struct Adapter: Sendable {
             return Result(output: form == .transaction ? empty : emitter.carePlanWithoutActivity(why, warnings: warnings),
                           warnings: warnings, notIndicated: why, plan: nil)
         }
-        let plan = Guideline.evaluate(extractor.facts, settings: guidelineSettings)
+        var facts = extractor.facts
+        facts.partnerRecordsNotChecked = !partnerRecordsChecked
+        let plan = Guideline.evaluate(facts, settings: guidelineSettings)
         return plan.indicated ? planned(plan, emitter, warnings: warnings, extractor: extractor)
             : notIndicated(plan, emitter, warnings: warnings, empty: empty, extractor: extractor)
     }

@@ -302,6 +302,9 @@ public struct Facts: Sendable {
     public var progesteroneTakenOrRequested: [Source] = []
     public var familyHistoryRPL: [Finding] = []
     public var partner: Partner?
+    /// The partner's own records could not be read (interface.md v3, serve: a CDS Hooks prefetch
+    /// names only her, and no FHIR server was given to find him in): his rules give notes.
+    public var partnerRecordsNotChecked = false
     public var geneticsReferralReasons: [Finding] = []
     public var parentalKaryotypeAbnormal: [Finding] = []
     /// Parental karyotypes normal apart from a common heteromorphism: said, not acted on.

@@ -78,3 +78,17 @@ func rplTissueGenetics(_ f: Facts, settings: GuidelineSettings) -> Recommendatio
     return Recommendation.advice(ruleId: .tissueGenetics, activity: .tissueGenetics, sources: loss.sources + anomalies.map(\.source),
                           reason: "The most recent loss (\(when)) was recorded with \(anomalies.map(\.text).joined(separator: "; ")): genetic analysis of its tissue may be considered.")
 }
+
+/// interface.md v3, serve: the partner's records were not read (a CDS Hooks prefetch names only
+/// her). RPL-KARYOTYPE's family history and RPL-GENETIC-COUNSELING's abnormal karyotype may lie on
+/// his record, so the plan says so instead of deciding as if he had none.
+func partnersGeneticsNotChecked(_ f: Facts) -> Recommendation? {
+    guard f.partnerRecordsNotChecked, f.partner?.female != true else { return nil }
+    var what = ["a known chromosomal abnormality of his (RPL-GENETIC-COUNSELING)"]
+    // Only where his family history would complete RPL-KARYOTYPE's footnote.
+    if let age = f.ageYears, age < 35, f.lossCount >= 3, f.familyHistoryRPL.isEmpty {
+        what.append("recurrent miscarriage in his parents or siblings (RPL-KARYOTYPE: karyotyping of both parents)")
+    }
+    return Recommendation.note(ruleId: .geneticCounseling, sources: f.partner.map { [$0.source] } ?? [],
+                               reason: "Partner's records not checked: " + what.joined(separator: " or ") + " would change this plan; ask, or check his record.")
+}

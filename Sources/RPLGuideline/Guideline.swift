@@ -102,7 +102,7 @@ public enum Guideline {
     }
 
     static func genetics(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
-        rplKaryotype(f) + [rplGeneticCounseling(f), rplClinicalGenetics(f)].compactMap { $0 }
+        rplKaryotype(f) + [rplGeneticCounseling(f), rplClinicalGenetics(f), partnersGeneticsNotChecked(f)].compactMap { $0 }
     }
 
     /// §3a: the card's "wel bij", "overweeg" and "tenzij" lines.
@@ -116,7 +116,7 @@ public enum Guideline {
     }
 
     static func lifestyle(_ f: Facts) -> [Recommendation] {
-        [rplLifestyle(f)].compactMap { $0 }
+        [rplLifestyle(f), partnersLifestyleNotChecked(f)].compactMap { $0 }
     }
 
     static func pregnancy(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {

@@ -8,3 +8,11 @@ func rplLifestyle(_ f: Facts) -> Recommendation? {
     return Recommendation.order(ruleId: .lifestyle, activity: .lifestyleCounseling, sources: f.lifestyleRisks.map(\.source),
                           reason: "Lifestyle risk factors: \(f.lifestyleRisks.map(\.text).joined(separator: "; ")).")
 }
+
+/// interface.md v3, serve: the partner's records were not read, so his smoking, BMI and misuse
+/// ("man en vrouw") are unknown to RPL-LIFESTYLE: said, for the lifestyle history to ask.
+func partnersLifestyleNotChecked(_ f: Facts) -> Recommendation? {
+    guard f.partnerRecordsNotChecked else { return nil }
+    return Recommendation.note(ruleId: .lifestyle, sources: f.partner.map { [$0.source] } ?? [],
+                               reason: "Partner's records not checked: his smoking, BMI and alcohol or drug use are unknown; ask in the lifestyle history of both partners.")
+}

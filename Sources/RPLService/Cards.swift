@@ -22,7 +22,7 @@ enum Cards {
     }
 
     /// `patient-view`: one card summarising the plan, with one suggestion per order or proposal.
-    static func patientView(_ result: Adapter.Result, profiles: Profiles, partnerChecked: Bool) -> [JSONOut] {
+    static func patientView(_ result: Adapter.Result, profiles: Profiles) -> [JSONOut] {
         guard let plan = result.plan, plan.indicated else { return [] }
         let requests = result.written.filter { ["ServiceRequest", "MedicationRequest"].contains($0.resource.name) }
         let signable = requests.filter { $0.resource.string("intent") == "order" }.count
@@ -33,7 +33,6 @@ enum Cards {
             detail += "- **\(rec.ruleId)**: \(rec.reason) — kaart: \(rec.cardLine.quoted) (\(rec.cardLine.english))\n"
         }
         if !plan.notes.isEmpty { detail += "\n" + plan.notes.map { "- " + $0 }.joined(separator: "\n") + "\n" }
-        if !partnerChecked { detail += "\nPartner's records not checked: no FHIR server to read them from (his karyotype and history are not in the prefetch).\n" }
         for w in result.warnings.sorted() { detail += "\nInput warning: \(w)" }
         detail += "\n\n---\n\(Card.source)\n\n\(disclaimer)"
         let suggestions: [JSONOut] = requests.map { w in

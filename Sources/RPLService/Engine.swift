@@ -76,6 +76,9 @@ public struct Engine: Sendable {
             // The client has no such patient (prefetch null, or a read that found nothing).
             return Self.json(200, .object([("cards", .array([]))]))
         }
+        let partner = await Prefetch.partnerRecords(resources, patientId: request.patientId, terminology: adapter.profiles.terminology,
+                                                    from: source, http: http, deadline: .now() + .seconds(2))
+        resources += partner.resources
         var drafts: [String] = [], unread: [String] = []
         if service.hook != "patient-view" {
             guard let range = request.draftOrders, !body.isNull(range) else { return Self.error(400, "\(service.hook) needs context.draftOrders") }
@@ -100,14 +103,14 @@ public struct Engine: Sendable {
         let input = Element.resource("Bundle", [.primitive("type", "collection")] + resources.map { .complex("entry", [.wrapping("resource", $0)]) })
         let result: Adapter.Result
         do {
-            result = try adapter.apply(input, asOf: asOf, form: .suggestions(requester: .complex("requester", [.primitive("reference", request.userId)])))
+            result = try adapter.apply(input, asOf: asOf, form: .suggestions(requester: .complex("requester", [.primitive("reference", request.userId)])),
+                                       partnerRecordsChecked: partner.checked)
         } catch {
             return Self.error(422, "the record cannot be evaluated: \(error)")
         }
         let cards: [(card: JSONOut, rule: String)]
         if service.hook == "patient-view" {
-            let partnerChecked = resources.contains { $0.name == "Patient" && $0.string("id") != request.patientId }
-            cards = Cards.patientView(result, profiles: adapter.profiles, partnerChecked: partnerChecked).map { ($0, RuleID.indication.rawValue) }
+            cards = Cards.patientView(result, profiles: adapter.profiles).map { ($0, RuleID.indication.rawValue) }
         } else {
             let judged = service.hook == "order-select" ? drafts.filter(request.selections.contains) : drafts
             cards = Cards.orders(result, judged: judged, drafts: Set(drafts), profiles: adapter.profiles)

@@ -1,4 +1,5 @@
 import FHIR
+import RPLAdapter
 import Foundation
 import AsyncHTTPClient
 import NIOCore
@@ -65,6 +66,63 @@ enum Prefetch {
             resources += try await fetchAll(url, key: key, from: source, http: http, deadline: deadline)
         }
         return resources
+    }
+
+    /// The partner's own records (interface.md v3, serve): no context token names him, so no
+    /// prefetch holds them. With a `fhirServer`, his Patient is found by the identifiers of the
+    /// RelatedPerson coded as her partner, and his records by his id, within `deadline`. `checked`
+    /// is false where they could not be read (no server, no identifier, the server failing): his
+    /// rules then give notes rather than decide as if he had no records. Without a server the
+    /// record is unchecked even when it names no partner (the server might); with one, a record
+    /// naming none is read as `apply` reads it.
+    static func partnerRecords(_ resources: [Element], patientId: String, terminology: Terminology, from source: Source?,
+                               http: HTTPClient, deadline: NIODeadline) async -> (resources: [Element], checked: Bool) {
+        let partners = resources.filter { r in
+            r.name == "RelatedPerson" && r.string("active") != "false"
+                && r.children("relationship").contains { terminology.matches($0, .partner) }
+        }
+        guard !partners.isEmpty else { return ([], source != nil) }
+        // Already in the record (a client that prefetched him, or sent his Patient): nothing to fetch.
+        let his = Set(partners.flatMap { $0.children("identifier").compactMap(identifierToken) })
+        if resources.contains(where: { r in
+            r.name == "Patient" && r.string("id") != patientId && r.children("identifier").contains { identifierToken($0).map(his.contains) == true }
+        }) { return ([], true) }
+        guard let source, !his.isEmpty else { return ([], false) }
+        var found: [Element] = []
+        do {
+            var ids: [String] = []
+            for token in his.sorted().prefix(5) {
+                for p in try await fetchAll("Patient?identifier=" + percentEncoded(token), key: "partner", from: source, http: http, deadline: deadline)
+                where p.name == "Patient" {
+                    guard let id = p.string("id"), id != patientId, !ids.contains(id) else { continue }
+                    ids.append(id)
+                    found.append(p)
+                }
+            }
+            for id in ids.prefix(3) {
+                for type in partnerTypes {
+                    found += try await fetchAll(type + "?patient=" + percentEncoded(id), key: "partner", from: source, http: http, deadline: deadline)
+                }
+            }
+        } catch {
+            return ([], false)
+        }
+        return (found, true)
+    }
+
+    /// What the partner's rules read of his own records (guideline.md v3 `partner`).
+    static let partnerTypes = ["Condition", "Observation", "FamilyMemberHistory", "ServiceRequest", "MedicationRequest", "Procedure"]
+
+    /// An identifier as a FHIR token search value (`system|value`), when it has both.
+    static func identifierToken(_ identifier: Element) -> String? {
+        guard let system = identifier.string("system"), let value = identifier.string("value"), !system.isEmpty, !value.isEmpty else { return nil }
+        return system + "|" + value
+    }
+
+    static func percentEncoded(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
     }
 
     static func entries(_ bundle: Element) -> [Element] {

@@ -32,6 +32,28 @@ import Testing
         #expect(GestationalAge(weeks: 12).description == "12w0d")
     }
 
+    /// interface.md v3, serve: the partner's records unread (a CDS Hooks prefetch names only her):
+    /// his rules give notes; read (apply, or a fhirServer): none of these notes.
+    @Test func partnersRulesGiveNotesWhenHisRecordsAreNotChecked() {
+        var f = facts(losses: 3)
+        #expect(!Guideline.evaluate(f).recommendations.contains { $0.reason.hasPrefix("Partner's records not checked") })
+        f.partnerRecordsNotChecked = true
+        let notes = Guideline.evaluate(f).recommendations.filter { $0.reason.hasPrefix("Partner's records not checked") }
+        #expect(notes.map(\.ruleId) == [.geneticCounseling, .lifestyle])
+        #expect(notes.allSatisfy { $0.kind == .note })
+        // Age 33, three losses, no family history of hers: his could complete RPL-KARYOTYPE's footnote.
+        #expect(notes.first?.reason.contains("RPL-KARYOTYPE") == true)
+        f.ageYears = 36
+        #expect(Guideline.evaluate(f).recommendations.first { $0.ruleId == .geneticCounseling }?.reason.contains("RPL-KARYOTYPE") == false)
+        // A female partner is not the genetic father: no genetics note, the lifestyle one stays.
+        f.partner = Partner(source: Source(7), identifiable: true, female: true)
+        #expect(Guideline.evaluate(f).recommendations.filter { $0.reason.hasPrefix("Partner's records not checked") }.map(\.ruleId) == [.lifestyle])
+        // Not indicated: no plan, no notes.
+        var one = facts(losses: 1)
+        one.partnerRecordsNotChecked = true
+        #expect(Guideline.evaluate(one).recommendations.isEmpty)
+    }
+
     @Test func noPlanBelowTwoLosses() {
         let plan = Guideline.evaluate(facts(losses: 1))
         #expect(!plan.indicated && plan.recommendations.isEmpty)
