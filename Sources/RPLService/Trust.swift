@@ -102,9 +102,14 @@ public actor Trust {
     var lastRefresh: [String: Date] = [:]
     let http: HTTPClient
 
-    public init(_ file: AuthFile, http: HTTPClient = .shared) async throws {
+    /// A JWKS URL is read again for an unknown `kid` at most this often (a flood of bad tokens
+    /// does not become a flood on the client's server).
+    let refreshInterval: TimeInterval
+
+    public init(_ file: AuthFile, http: HTTPClient = .shared, refreshInterval: TimeInterval = 60) async throws {
         self.file = file
         self.http = http
+        self.refreshInterval = refreshInterval
         for client in file.clients {
             let collection = JWTKeyCollection()
             if let jwks = client.jwks { try await collection.add(jwks: jwks) }
@@ -177,7 +182,7 @@ public actor Trust {
 
     func refresh(_ client: AuthFile.Client) async throws {
         guard let url = client.jwksURL else { return }
-        if let last = lastRefresh[client.issuer], Date().timeIntervalSince(last) < 60 { return }
+        if let last = lastRefresh[client.issuer], Date().timeIntervalSince(last) < refreshInterval { return }
         lastRefresh[client.issuer] = Date()
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")

@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import FHIR
 import JWTKit
 import RPLAdapter
@@ -23,11 +25,12 @@ import TestSupport
         }
 
         func token(iss: String = TrustTests.issuer, aud: String = TrustTests.endpoint, exp: TimeInterval = 120, iat: TimeInterval = -5,
-                   jti: String = UUID().uuidString, kid: String = "k1") async throws -> String {
+                   jti: String = UUID().uuidString, kid: String = "k1", jku: String? = nil) async throws -> String {
             await signer.add(ecdsa: key, kid: JWKIdentifier(string: kid))
             var header = JWTHeader()
             header.typ = "JWT"
             header.kid = kid
+            if let jku { header.jku = jku }
             let now = Date()
             let claims = CDSClaims(iss: .init(value: iss), aud: .init(value: [aud]), exp: .init(value: now.addingTimeInterval(exp)),
                                    iat: .init(value: now.addingTimeInterval(iat)), jti: .init(value: jti), tenant: nil)
@@ -51,6 +54,51 @@ import TestSupport
 
     static func b64(_ s: String) -> String {
         Data(s.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// What the client's JWKS URL serves (changed by the test to rotate keys, or to fail).
+    actor Published {
+        var body: String?
+        init(_ body: String?) { self.body = body }
+        func set(_ body: String?) { self.body = body }
+    }
+
+    /// Keys from a JWKS URL (a real HTTP server on loopback): read at start, read again for a
+    /// `kid` it does not know (a rotation), a key no longer published refused, a URL down at
+    /// start read when it is back, and a `jku` other than that URL refused.
+    @Test func keysFromAJWKSURLAndTheirRotation() async throws {
+        let first = Client(), second = Client()
+        let published = Published(nil)
+        let router = Router()
+        router.get("jwks") { _, _ -> Response in
+            guard let body = await published.body else { return Response(status: .serviceUnavailable) }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        let peer = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await peer.test(.live) { client in
+            let url = "http://127.0.0.1:\(try #require(client.port))/jwks"
+            let file = "{\"publicBaseURL\":\"\(Self.base)\",\"clients\":[{\"issuer\":\"\(Self.issuer)\",\"jwksURL\":\"\(url)\"}]}"
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("rpl-auth-\(UUID().uuidString).json")
+            try file.write(to: path, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: path) }
+            // Down at start: the service starts, refuses, and reads the URL again once it is back.
+            let trust = try await Trust(try AuthFile.read(path.path), refreshInterval: 0)
+            #expect(try await Self.call(trust, token: try await first.token()) == 401)
+            await published.set(first.jwks(kid: "k1"))
+            #expect(try await Self.call(trust, token: try await first.token()) == 200)
+            // The client rotates to k2: a token with k2 makes the service read the URL again.
+            await published.set(second.jwks(kid: "k2"))
+            #expect(try await Self.call(trust, token: try await second.token(kid: "k2")) == 200)
+            #expect(try await Self.call(trust, token: try await first.token(kid: "k1")) == 401)
+            // A jku header only when it is that URL.
+            #expect(try await Self.call(trust, token: try await second.token(kid: "k2", jku: url)) == 200)
+            #expect(try await Self.call(trust, token: try await second.token(kid: "k2", jku: "https://attacker.example/jwks")) == 401)
+            // Read at most once a minute by default: a rotation inside the minute waits for it.
+            let slow = try await Trust(try AuthFile.read(path.path))
+            await published.set(first.jwks(kid: "k3"))
+            #expect(try await Self.call(slow, token: try await second.token(kid: "k2")) == 200)
+            #expect(try await Self.call(slow, token: try await first.token(kid: "k3")) == 401)
+        }
     }
 
     @Test func aValidTokenIsAnswered() async throws {
