@@ -9,7 +9,9 @@
 4. SIGTERM during load: requests in flight finish whole, none is cut; the server exits 0;
 5. a patient-view whose prefetch is incomplete (a `next` link) and whose partner no context token
    names is completed from a real FHIR server (sekmet-fhir from PyPI): the card equals `apply` on
-   the whole record, and without the server it says the partner's records were not checked.
+   the whole record, and without the server it says the partner's records were not checked;
+6. a body that trickles in (a byte every 0.2 s, which the idle timeout allows) gets 408 after
+   `--request-timeout`, and the server goes on answering.
 
 Everything listens on 127.0.0.1; every loop is bounded; what it starts it stops by process id.
 Usage: test-serve.py path/to/rpl-adapter   (rpl-serve beside it)
@@ -242,12 +244,42 @@ def completed_from_a_fhir_server(port):
         check(status == 412, f"a next link without fhirServer: HTTP 412 (got {status})")
 
 
+def trickling_body_times_out():
+    import socket
+    p, port = start("--request-timeout", "1")
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s.sendall(b"POST /fhir/$rpl-transaction HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\nContent-Length: 400\r\n\r\n")
+        s.setblocking(False)
+        answer = b""
+        for _ in range(150):  # bounded: 30 s at most
+            try:
+                s.send(b" ")
+            except OSError:
+                pass
+            time.sleep(0.2)
+            try:
+                chunk = s.recv(4096)
+                answer += chunk
+                if not chunk or b"\r\n\r\n" in answer:
+                    break
+            except BlockingIOError:
+                pass
+        s.close()
+        check(answer.startswith(b"HTTP/1.1 408"), f"a trickling body: 408 after --request-timeout (got {answer[:40]!r})")
+        status, _ = post(port, "/fhir/$rpl-transaction", open(os.path.join(HERE, "Fixtures/examples/two-losses-tsh.json"), "rb").read())
+        check(status == 200, f"after a timed-out request the server answers (HTTP {status})")
+    finally:
+        stop(p)
+
+
 def main():
     p, port = start()
     try:
         fhirpy_apply(port)
         transaction_is_apply(port)
         completed_from_a_fhir_server(port)
+        trickling_body_times_out()
     finally:
         code = stop(p)
     check(code == 0, f"serve stops on SIGTERM with exit 0 (got {code})")

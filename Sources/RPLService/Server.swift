@@ -23,6 +23,9 @@ public struct ServeOptions: Sendable {
     public var bodyLimit = 16 << 20
     /// A connection that sends nothing for this long is closed (a body that never ends).
     public var idleTimeout: TimeAmount = .seconds(10)
+    /// A request's whole body must arrive within this (a client that trickles a byte at a time
+    /// keeps the idle timeout at bay, not this one): else 408.
+    public var requestTimeout: Duration = .seconds(30)
     public init() {}
 }
 
@@ -47,11 +50,11 @@ public enum Server {
         let guarded = router.group().add(middleware: Authentication(trust: options.trust))
         guarded.get("cds-services") { _, _ in respond(Engine.json(200, CDSHooks.discovery())) }
         guarded.post("cds-services/:id") { request, context in
-            let body = try await bytes(request, limit: options.bodyLimit)
+            let body = try await bytes(request, options)
             return respond(await engine.hook(context.parameters.get("id") ?? "", body: body, client: context.client))
         }
         guarded.post("cds-services/:id/feedback") { request, context in
-            let body = try await bytes(request, limit: options.bodyLimit)
+            let body = try await bytes(request, options)
             return respond(engine.feedback(context.parameters.get("id") ?? "", body: body))
         }
         guarded.get("fhir/metadata") { request, _ in
@@ -59,11 +62,11 @@ public enum Server {
                                                         accept: request.headers[.accept], request: .json)))
         }
         guarded.post("fhir/$rpl-transaction") { request, _ in
-            let body = try await bytes(request, limit: options.bodyLimit)
+            let body = try await bytes(request, options)
             return respond(engine.transaction(body: body, format: request.uri.queryParameters["_format"].map(String.init), accept: request.headers[.accept]))
         }
         guarded.post("fhir/PlanDefinition/$apply") { request, _ in
-            let body = try await bytes(request, limit: options.bodyLimit)
+            let body = try await bytes(request, options)
             return respond(engine.applyOperation(planDefinition: nil, body: body, format: request.uri.queryParameters["_format"].map(String.init),
                                                  accept: request.headers[.accept]))
         }
@@ -73,17 +76,29 @@ public enum Server {
             guard id == "rpl-card" || id == "rpl-guideline" else {
                 return respond(engine.fhir(404, OperationOutcome.make([FHIRFormatError(.notFound, "no PlanDefinition/\(id) here: apply PlanDefinition/rpl-card")]), .json))
             }
-            let body = try await bytes(request, limit: options.bodyLimit)
+            let body = try await bytes(request, options)
             return respond(engine.applyOperation(planDefinition: id, body: body, format: request.uri.queryParameters["_format"].map(String.init),
                                                  accept: request.headers[.accept]))
         }
         return router
     }
 
-    static func bytes(_ request: Request, limit: Int) async throws -> [UInt8] {
-        var request = request
-        let buffer = try await request.collectBody(upTo: limit)
-        return Array(buffer.readableBytesView)
+    /// The request's body, at most `bodyLimit` bytes (else 413), whole within `requestTimeout`
+    /// (else 408: the reading is cancelled, the connection closed).
+    static func bytes(_ request: Request, _ options: ServeOptions) async throws -> [UInt8] {
+        try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask {
+                var request = request
+                return Array(try await request.collectBody(upTo: options.bodyLimit).readableBytesView)
+            }
+            group.addTask {
+                try await Task.sleep(for: options.requestTimeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let body = first else { throw HTTPError(.requestTimeout) }
+            return body
+        }
     }
 
     static func respond(_ answer: Engine.Answer) -> Response {
@@ -148,9 +163,9 @@ struct CORS: RouterMiddleware {
 }
 
 /// Requests and latency per route (the route pattern, never the path's ids). Time limits sit
-/// where time is spent waiting: the connection's idle timeout (a client that stops sending its
-/// body) and the FHIR server's deadline (prefetch completion, 2 s); the evaluation itself is
-/// bounded by the body limit.
+/// where time is spent waiting: the connection's idle timeout (a client that stops sending), the
+/// request timeout (a body that trickles), the FHIR server's deadline (prefetch completion, 2 s)
+/// and the JWKS URL's (5 s); the evaluation itself is bounded by the body limit.
 struct Operations: RouterMiddleware {
     let metrics: ServiceMetrics
 

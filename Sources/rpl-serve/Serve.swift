@@ -38,12 +38,16 @@ struct RPLServe: AsyncParsableCommand {
     @Option(name: .customLong("body-limit"), help: "The largest request body, in bytes.")
     var bodyLimit = 16 << 20
 
+    @Option(name: .customLong("request-timeout"), help: "Seconds a request's whole body may take to arrive (else 408).")
+    var requestTimeout = 30
+
     @Option(name: .customLong("as-of"), help: "Evaluate every request as of this date (YYYY-MM-DD), for replaying recorded requests; default: as apply (a Bundle's timestamp, else today).")
     var asOf: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard bodyLimit > 0 else { throw ValidationError("--body-limit must be positive") }
+        guard requestTimeout > 0 else { throw ValidationError("--request-timeout must be positive") }
         if let asOf, CalendarDate(fhir: asOf) == nil || asOf.count != 10 { throw ValidationError("--as-of must be a date YYYY-MM-DD, got \(asOf)") }
     }
 
@@ -70,6 +74,7 @@ struct RPLServe: AsyncParsableCommand {
         options.port = port
         options.allowedOrigins = allowOrigin
         options.bodyLimit = bodyLimit
+        options.requestTimeout = .seconds(requestTimeout)
         if let auth {
             do {
                 options.trust = try await Trust(AuthFile.read(auth))
