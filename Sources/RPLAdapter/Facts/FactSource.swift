@@ -164,8 +164,9 @@ final class FactContext {
         let unique = warnings.filter { seen.insert($0).inserted }
         // By the resource's identity, not its place in the Bundle (interface.md v3: the order of
         // entries changes nothing); the patient's own first.
-        func key(_ w: Warning) -> String { w.index == patient ? "" : identities.of(w.index) }
-        return unique.enumerated().sorted { (key($0.element), $0.offset) < (key($1.element), $1.offset) }.map(\.element)
+        // Each key made once (not twice per comparison).
+        let keyed = unique.enumerated().map { (key: $0.element.index == patient ? "" : identities.of($0.element.index), offset: $0.offset, warning: $0.element) }
+        return keyed.sorted { ($0.key, $0.offset) < ($1.key, $1.offset) }.map(\.warning)
     }
 
     // MARK: people
