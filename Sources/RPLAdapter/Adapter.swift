@@ -198,7 +198,10 @@ public struct Adapter: Sendable {
             emitter.site.requester = nil
         }
         let (output, orderSet, written) = emitter.emit(plan, warnings: warnings)
-        var result = Result(output: output, warnings: warnings, notIndicated: nil, plan: plan)
+        // The plan as written (a CDS card lists it in the same order, whatever the entries' order).
+        var asWritten = plan
+        asWritten.recommendations = emitter.ordered(plan).map(\.rec)
+        var result = Result(output: output, warnings: warnings, notIndicated: nil, plan: asWritten)
         result.orderSet = orderSet
         result.written = written
         result.requested = extractor.facts.alreadyRequested.map {

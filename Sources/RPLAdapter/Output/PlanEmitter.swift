@@ -130,6 +130,20 @@ struct PlanEmitter {
         return n
     }
 
+    /// The plan's recommendations in the order they are written: the card's order, and within
+    /// one rule the order of what each rests on (its inputs' identities), never the input's entry
+    /// order. Each with its inputs' identity list.
+    func ordered(_ plan: Plan) -> [(rec: Recommendation, inputs: String)] {
+        plan.recommendations.enumerated().map { (offset: $0.offset, rec: $0.element, inputs: identityList($0.element.sources)) }
+            .sorted { a, b in
+                let oa = Card.order(a.rec.ruleId), ob = Card.order(b.rec.ruleId)
+                if oa != ob { return oa < ob }
+                if a.rec.kind == .order && b.rec.kind == .order && a.rec.ruleId == b.rec.ruleId { return a.offset < b.offset }
+                return (a.rec.item ?? "", a.inputs, a.offset) < (b.rec.item ?? "", b.inputs, b.offset)
+            }
+            .map { ($0.rec, $0.inputs) }
+    }
+
     func emit(_ plan: Plan, warnings: [String]) -> (output: Element, orderSet: OrderSet, written: [Written]) {
         var out = Emission()
         out.orderSet.patient = OrderSet.Person(input.items[patient].resource)
@@ -141,15 +155,7 @@ struct PlanEmitter {
         let run = Run(episode: episode, carePlanId: carePlanId, requisition: requisition, authored: authored,
                       planReference: form.planReference(carePlanId))
 
-        // Within one rule, in the order of what each rests on (not the input's entry order).
-        let ordered = plan.recommendations.enumerated().map { (offset: $0.offset, rec: $0.element, inputs: identityList($0.element.sources)) }
-            .sorted { a, b in
-                let oa = Card.order(a.rec.ruleId), ob = Card.order(b.rec.ruleId)
-                if oa != ob { return oa < ob }
-                if a.rec.kind == .order && b.rec.kind == .order && a.rec.ruleId == b.rec.ruleId { return a.offset < b.offset }
-                return (a.rec.item ?? "", a.inputs, a.offset) < (b.rec.item ?? "", b.inputs, b.offset)
-            }
-        for (_, rec, inputs) in ordered {
+        for (rec, inputs) in ordered(plan) {
             let id = uuid([("patient", patientIdentity), ("episode", episode), ("rule", rec.ruleId.rawValue),
                            ("activity", rec.activityId?.rawValue ?? ""), ("item", rec.item ?? ""), ("inputs", inputs),
                            ("generation", String(rec.generation))])
