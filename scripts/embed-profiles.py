@@ -23,6 +23,12 @@ def runtime(resource):
     kind = r.get('resourceType')
     if kind == 'ValueSet':
         r.pop('title', None)
+        # Each concept's source (the rule book's) is not read by the rules.
+        for part in ('include', 'exclude'):
+            for inc in r.get('compose', {}).get(part, []):
+                inc['concept'] = [{k: v for k, v in c.items() if k != 'extension'} for c in inc.get('concept', [])] if 'concept' in inc else None
+                if inc['concept'] is None:
+                    del inc['concept']
     elif kind == 'PlanDefinition':
         r['action'] = [{k: v for k, v in a.items() if k in ('id', 'definitionCanonical')} for a in r.get('action', [])]
     elif kind == 'CodeSystem' and r.get('id') != 'rpl-override-reason':
@@ -41,6 +47,16 @@ def render(profiles_dir):
     for n in names:
         # Compact: the reader at start-up skips no whitespace (the files stay readable in Profiles/).
         text = json.dumps(runtime(json.load(open(os.path.join(profiles_dir, n), encoding='utf-8'))), separators=(',', ':'), ensure_ascii=False) + '\n'
+        if '"####' in text:
+            raise SystemExit(f'{n}: contains a raw-string delimiter')
+        out.append(f'    ("{n}", ####"""\n{text}"""####),')
+    out.append(']')
+    out += ['',
+            '/// The built-in Profiles whole (descriptions, displays, what each rule checks): read only by',
+            '/// `rpl-adapter rules`, never at the start of `apply`.',
+            'let embeddedProfileSources: [(name: String, json: String)] = [']
+    for n in names:
+        text = json.dumps(json.load(open(os.path.join(profiles_dir, n), encoding='utf-8')), separators=(',', ':'), ensure_ascii=False) + '\n'
         if '"####' in text:
             raise SystemExit(f'{n}: contains a raw-string delimiter')
         out.append(f'    ("{n}", ####"""\n{text}"""####),')

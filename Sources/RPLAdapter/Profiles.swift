@@ -119,6 +119,17 @@ public final class Profiles: Sendable {
         try Profiles(files: embeddedProfiles.map { ($0.name, Array($0.json.utf8)) }, strictTypes: false)
     }
 
+    /// The built-in copy whole, by "Type/id" (the texts `builtIn()` leaves out: descriptions,
+    /// displays, what each rule checks), for the rule book.
+    public static func builtInSources() throws(FHIRFormatError) -> [String: Element] {
+        var out: [String: Element] = [:]
+        for (_, json) in embeddedProfileSources {
+            let r = try JSONReader.read(Array(json.utf8))
+            out[r.name + "/" + (r.string("id") ?? "")] = r
+        }
+        return out
+    }
+
     /// A site's own copy: every `*.json` in the folder. Checked as it is loaded: only regular files
     /// (a FIFO or a device is refused without reading it), each at most `maxFileBytes`, each a
     /// FHIR JSON resource named `Type-id.json` after what it holds, and every resource of the

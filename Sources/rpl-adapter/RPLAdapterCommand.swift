@@ -12,7 +12,7 @@ struct RPLAdapterCommand: ParsableCommand {
         commandName: "rpl-adapter",
         abstract: "FHIR R4 adapter for the Dutch ESHRE guideline Recurrent Pregnancy Loss.",
         version: Adapter.version,
-        subcommands: [Apply.self, Convert.self, ReplayCommand.self, ProfilesCommand.self, DeliverCommand.self, ServeCommand.self]
+        subcommands: [Apply.self, Convert.self, ReplayCommand.self, ProfilesCommand.self, RulesCommand.self, DeliverCommand.self, ServeCommand.self]
     )
 
     static func main() {
