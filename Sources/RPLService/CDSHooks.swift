@@ -50,7 +50,8 @@ enum CDSHooks {
         var userId: String
         var patientId: String
         var draftOrders: Range<Int>?
-        var selections: [String] = []
+        /// order-select's `context.selections` (REQUIRED there); nil when absent.
+        var selections: [String]?
         var prefetch: [(key: String, value: Range<Int>)] = []
     }
 

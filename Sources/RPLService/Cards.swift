@@ -74,11 +74,14 @@ enum Cards {
             let line = w.recommendation.cardLine
             cards.append((.object([
                 ("uuid", .string(w.id)),
-                ("summary", .string(summary("Not recommended for recurrent pregnancy loss: \(line.english)"))),
+                // The card's item and the draft, not the sender's words for it (a cosmetic resend
+                // gives the same card); the detail names the code recognised.
+                ("summary", .string(summary("Not recommended by the RPL card (\(w.recommendation.ruleId)): \(w.recommendation.item.map { $0 + ", " } ?? "")\(draft)"))),
                 ("detail", .string("**\(w.recommendation.ruleId)** — NIET AANBEVOLEN: \(line.quoted)\n\n(\(line.english))\n\n\(w.recommendation.reason)\n\n---\n\(Card.source)\n\n\(disclaimer)")),
                 ("indicator", .string("warning")),
                 ("source", source(profiles)),
-                ("suggestions", .array([removal(draft, id: w.id, why: "not recommended by the card (\(w.recommendation.ruleId))")])),
+                // Its own uuid: feedback tells the card from the suggestion taken.
+                ("suggestions", .array([removal(draft, id: DeterministicID.uuid("suggestion=" + w.id), why: "not recommended by the card (\(w.recommendation.ruleId))")])),
                 ("selectionBehavior", .string("at-most-one")),
                 ("overrideReasons", .array(overrideReasons(profiles))),
             ]), w.recommendation.ruleId.rawValue))

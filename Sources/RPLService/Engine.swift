@@ -28,11 +28,14 @@ public struct Engine: Sendable {
         self.trusting = trusting
     }
 
-    /// An HTTP answer: status, body, content type.
+    /// An HTTP answer: status, body, content type, and any further headers.
     public struct Answer: Sendable {
         public var status: Int
         public var body: [UInt8]
         public var contentType: String
+        public var headers: [(name: String, value: String)] = []
+        /// Why a request was refused (the error's message), for the log.
+        public var reason: String? = nil
     }
 
     static func json(_ status: Int, _ value: JSONOut) -> Answer {
@@ -40,7 +43,9 @@ public struct Engine: Sendable {
     }
 
     static func error(_ status: Int, _ message: String) -> Answer {
-        json(status, .object([("error", .string(message))]))
+        var answer = json(status, .object([("error", .string(message))]))
+        answer.reason = message
+        return answer
     }
 
     // MARK: CDS Hooks
@@ -53,13 +58,22 @@ public struct Engine: Sendable {
         defer { storage.deallocate() }
         _ = storage.initialize(from: bytes)
         let body = JSONSlices(bytes: UnsafeBufferPointer(rebasing: storage[0..<bytes.count]))
-        return await hook(service, body, all: 0..<bytes.count, client: client)
+        let answer = await hook(service, body, all: 0..<bytes.count, client: client)
+        if let reason = answer.reason {
+            // An operator sees why an EHR's calls fail: the reason up to its first colon (what
+            // follows may quote the request's values, which are patient data).
+            logger.notice("cds hook refused", metadata: ["event": "cds.refused", "service": .string(service.id), "status": .stringConvertible(answer.status),
+                                                         "reason": .string(String(reason.prefix { $0 != ":" }))])
+        }
+        return answer
     }
 
     func hook(_ service: CDSHooks.Service, _ body: JSONSlices, all: Range<Int>, client: TrustedClient?) async -> Answer {
         let request: CDSHooks.Request
         do { request = try CDSHooks.parse(body, all: all) } catch { return Self.error(error.status, error.message) }
         guard request.hook == service.hook else { return Self.error(400, "\(service.id) answers the hook \(service.hook), not \(request.hook)") }
+        // CDS Hooks 2.0, order-select: `selections` is REQUIRED (nothing to judge without it).
+        if service.hook == "order-select" && request.selections == nil { return Self.error(400, "order-select needs context.selections") }
         // A patient or her proxy viewing the record gets no cards (the card is for clinicians).
         if request.userId.hasPrefix("Patient/") || request.userId.hasPrefix("RelatedPerson/") { return Self.json(200, .object([("cards", .array([]))])) }
         let source = allowedSource(request, client: client)
@@ -112,7 +126,7 @@ public struct Engine: Sendable {
         if service.hook == "patient-view" {
             cards = Cards.patientView(result, profiles: adapter.profiles).map { ($0, RuleID.indication.rawValue) }
         } else {
-            let judged = service.hook == "order-select" ? drafts.filter(request.selections.contains) : drafts
+            let judged = service.hook == "order-select" ? drafts.filter((request.selections ?? []).contains) : drafts
             cards = Cards.orders(result, judged: judged, drafts: Set(drafts), profiles: adapter.profiles)
                 + Cards.unread(unread, profiles: adapter.profiles).map { ($0, "unread") }
         }
@@ -211,13 +225,19 @@ public struct Engine: Sendable {
                     .complex("operation", [.primitive("name", "apply"), .primitive("definition", "http://hl7.org/fhir/OperationDefinition/PlanDefinition-apply")]),
                 ]),
                 .complex("operation", [.primitive("name", "rpl-transaction"), .primitive("definition", base + "/OperationDefinition/rpl-transaction")]),
+                .complex("operation", [.primitive("name", "rpl-withdrawals"), .primitive("definition", base + "/OperationDefinition/rpl-withdrawals")]),
             ]),
         ])
         return fhir(200, statement, format)
     }
 
-    /// `POST /fhir/$rpl-transaction`: exactly the transaction Bundle `apply` writes for the Bundle.
-    public func transaction(body: [UInt8], format: String?, accept: String?) -> Answer {
+    /// What `apply` writes for a Bundle: `POST /fhir/$rpl-transaction` answers the transaction
+    /// (`withdrawals` false), `POST /fhir/$rpl-withdrawals` the batch withdrawing earlier proposals
+    /// that apply writes after it (interface.md v3), or 204 when there is none. The transaction's
+    /// answer says when there is one (`RPL-Withdrawals: n`, a `Link` to the operation): one HTTP
+    /// answer holds one Bundle, and an integration that only POSTs the transaction would otherwise
+    /// keep drafts the new plan no longer makes.
+    public func transaction(body: [UInt8], format: String?, accept: String?, withdrawals: Bool = false) -> Answer {
         body.withUnsafeBufferPointer { b -> Answer in
             let sniffed = FHIRFormat.sniff(b) ?? .json
             let out = Self.answerFormat(format: format, accept: accept, request: sniffed)
@@ -232,7 +252,16 @@ public struct Engine: Sendable {
                     throw error
                 }
                 let result = try adapter.apply(bundle, asOf: asOf, inputFallback: name)
-                return fhir(200, result.output, out)
+                if withdrawals {
+                    guard let batch = result.withdrawals else { return Answer(status: 204, body: [], contentType: "") }
+                    return fhir(200, batch, out)
+                }
+                var answer = fhir(200, result.output, out)
+                if let batch = result.withdrawals {
+                    answer.headers = [("RPL-Withdrawals", String(batch.children("entry").count)),
+                                      ("Link", "<$rpl-withdrawals>; rel=\"related\"")]
+                }
+                return answer
             } catch {
                 return fhir(400, adapter.namingInput(OperationOutcome.make([error]), name ?? "unreadable input"), out)
             }

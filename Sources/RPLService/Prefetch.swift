@@ -53,7 +53,7 @@ enum Prefetch {
                 }
                 if r.name != "OperationOutcome" {
                     if key == "patient", r.string("id") != patientId {
-                        throw Incomplete(description: "prefetch patient is Patient/\(r.string("id") ?? "?"), not context.patientId", badRequest: true)
+                        throw Incomplete(description: "prefetch patient is another Patient than context.patientId", badRequest: true)
                     }
                     resources.append(r)
                     continue
@@ -174,7 +174,10 @@ enum Prefetch {
             response = try await http.execute(request, deadline: deadline)
             body = try await response.body.collect(upTo: 16 << 20)
         } catch {
-            throw Incomplete(description: "prefetch \(key): the FHIR server could not be read in time (\(type(of: error)))")
+            // Say which: a TLS failure (an internal CA the system does not trust) is not a timeout.
+            let why = error is HTTPClientError && (error as! HTTPClientError) == .deadlineExceeded ? "no answer within the deadline"
+                : "\(type(of: error)): \(error)"
+            throw Incomplete(description: "prefetch \(key): the FHIR server could not be read (\(why))")
         }
         // A read of a resource that does not exist: no such data.
         if response.status == .notFound || response.status == .gone { return .resource("Bundle", [.primitive("type", "searchset")]) }

@@ -65,6 +65,11 @@ public enum Server {
             let body = try await bytes(request, options)
             return respond(engine.transaction(body: body, format: request.uri.queryParameters["_format"].map(String.init), accept: request.headers[.accept]))
         }
+        guarded.post("fhir/$rpl-withdrawals") { request, _ in
+            let body = try await bytes(request, options)
+            return respond(engine.transaction(body: body, format: request.uri.queryParameters["_format"].map(String.init), accept: request.headers[.accept],
+                                              withdrawals: true))
+        }
         guarded.post("fhir/PlanDefinition/$apply") { request, _ in
             let body = try await bytes(request, options)
             return respond(engine.applyOperation(planDefinition: nil, body: body, format: request.uri.queryParameters["_format"].map(String.init),
@@ -102,8 +107,11 @@ public enum Server {
     }
 
     static func respond(_ answer: Engine.Answer) -> Response {
-        Response(status: .init(code: answer.status), headers: [.contentType: answer.contentType],
-                 body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+        var headers: HTTPFields = answer.status == 204 ? [:] : [.contentType: answer.contentType]
+        for (name, value) in answer.headers {
+            if let field = HTTPFields.Element.Name(name) { headers[field] = value }
+        }
+        return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 
     /// The application: listens on `options.host`; SIGTERM and SIGINT stop it gracefully (no new

@@ -143,7 +143,8 @@ public actor Trust {
     }
 
     func check(_ authorization: String?, audience: String, now: Date) async throws -> TrustedClient {
-        guard let authorization, authorization.hasPrefix("Bearer ") else { throw Refused("no Bearer token") }
+        // RFC 7235: the scheme name is case-insensitive ("bearer" is Bearer).
+        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { throw Refused("no Bearer token") }
         let token = String(authorization.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let header = Self.json(parts[0]), let payload = Self.json(parts[1]) else { throw Refused("not a JWS compact token") }
