@@ -92,16 +92,28 @@ def fhirpy_apply(port):
 
 
 def transaction_is_apply(port):
-    inputs = sorted(glob.glob(os.path.join(HERE, "Fixtures/*/input.*")))
-    same = 0
+    """Every fixture input and the trial's record with drafts taken from the card: $rpl-transaction
+    answers apply's first document, $rpl-withdrawals its second (204 when apply writes none)."""
+    inputs = sorted(glob.glob(os.path.join(HERE, "Fixtures/*/input.*"))) + [os.path.join(HERE, "TestData/serve-trial/fhir13-record-with-accepted-cds-draft.json")]
+    same = withdrawn = 0
     for f in inputs:
         expected = subprocess.run([BIN, "apply", "--as-of", AS_OF, f], capture_output=True)
-        status, body = post(port, "/fhir/$rpl-transaction", open(f, "rb").read())
-        ok = body == expected.stdout and (status == 200) == (expected.returncode == 0)
+        body = open(f, "rb").read()
+        status, answer = post(port, "/fhir/$rpl-transaction", body)
+        documents = expected.stdout.split(b"\n")[:-1] if f.endswith(".json") else [expected.stdout]
+        first = documents[0] + (b"\n" if f.endswith(".json") else b"") if documents else b""
+        ok = answer == (first if len(documents) > 1 else expected.stdout) and (status == 200) == (expected.returncode == 0)
+        w_status, w_answer = post(port, "/fhir/$rpl-withdrawals", body)
+        if len(documents) > 1:
+            ok = ok and w_status == 200 and w_answer == documents[1] + b"\n"
+            withdrawn += 1
+        elif expected.returncode == 0:
+            ok = ok and w_status == 204
         if not ok:
-            check(False, f"$rpl-transaction {os.path.relpath(f, HERE)}: HTTP {status}, apply exit {expected.returncode}, bytes equal {body == expected.stdout}")
+            check(False, f"$rpl-transaction {os.path.relpath(f, HERE)}: HTTP {status}/{w_status}, apply exit {expected.returncode}")
         same += ok
-    check(same == len(inputs), f"$rpl-transaction gives apply's bytes for {same} of {len(inputs)} fixture inputs")
+    check(same == len(inputs), f"$rpl-transaction and $rpl-withdrawals give apply's bytes for {same} of {len(inputs)} inputs ({withdrawn} with a withdrawal batch)")
+    check(withdrawn >= 1, "at least one input has a withdrawal batch")
 
 
 def refuses_open_address():
