@@ -93,4 +93,20 @@ import TestSupport
         }
         #expect((statuses[200] ?? 0) > 20 && (statuses[400] ?? 0) > 100, "\(statuses)")
     }
+
+    /// The service's own JSON writer: every string, control characters, quotes, backslashes and
+    /// non-ASCII included, reads back as itself.
+    @Test func everyStringTheServiceWritesReadsBackAsItself() throws {
+        var mix = Mix(state: 7)
+        var samples = ["", "plain", "\"quoted\" \\ back", "line\nbreak\r\ttab", "\u{0}\u{1}\u{1F}\u{7F}", "miskraam – β2 ✓ 🤰", String(repeating: "\\\"", count: 50)]
+        for _ in 0..<200 {
+            let scalars = (0..<mix.below(40)).compactMap { _ in Unicode.Scalar(UInt32(mix.below(3) == 0 ? mix.below(0x20) : mix.below(0x2FFF))) }
+            samples.append(String(String.UnicodeScalarView(scalars)))
+        }
+        for s in samples {
+            let bytes = try JSONOut.object([("s", .string(s))]).bytes()
+            let back = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: String])
+            #expect(back["s"] == s, "\(Array(s.utf8))")
+        }
+    }
 }
