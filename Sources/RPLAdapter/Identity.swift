@@ -11,7 +11,7 @@ import Digests
 /// local to one message (engines mint new ones per send) and is never identity. Made on demand
 /// and kept: most input resources never need one.
 /// One per apply (the fact sources' warnings and the emitter's ids share it).
-final class Identities {
+public final class Identities {
     let input: InputBundle
     let terminology: Terminology
     let preferredSystems: [String]
@@ -41,7 +41,7 @@ final class Identities {
     /// trimmed; nil without both, or for one no longer in use (`use` old, an ended period).
     func identifierKey(_ e: Element) -> String? { Identities.identifierKey(e) }
 
-    static func identifierKey(_ e: Element) -> String? {
+    public static func identifierKey(_ e: Element) -> String? {
         guard let system = e.string("system").map(Terminology.canonicalSystem), let raw = e.string("value") else { return nil }
         let value = Terminology.trimmed(raw)
         guard !system.isEmpty, !value.isEmpty, e.string("use") != "old", e.child("period")?.string("end") == nil else { return nil }

@@ -80,15 +80,31 @@ func rplTissueGenetics(_ f: Facts, settings: GuidelineSettings) -> Recommendatio
 }
 
 /// interface.md v3, serve: the partner's records were not read (a CDS Hooks prefetch names only
-/// her). RPL-KARYOTYPE's family history and RPL-GENETIC-COUNSELING's abnormal karyotype may lie on
-/// his record, so the plan says so instead of deciding as if he had none.
-func partnersGeneticsNotChecked(_ f: Facts) -> Recommendation? {
-    guard f.partnerRecordsNotChecked, f.partner?.female != true else { return nil }
-    var what = ["a known chromosomal abnormality of his (RPL-GENETIC-COUNSELING)"]
-    // Only where his family history would complete RPL-KARYOTYPE's footnote.
-    if let age = f.ageYears, age < 35, f.lossCount >= 3, f.familyHistoryRPL.isEmpty {
-        what.append("recurrent miscarriage in his parents or siblings (RPL-KARYOTYPE: karyotyping of both parents)")
+/// her). What his record may hold changes three genetics rules, so each says so where it could
+/// (guideline.md §0: his family history for RPL-KARYOTYPE's footnote and his open requests for
+/// its order; a known chromosomal abnormality of his for RPL-GENETIC-COUNSELING; an earlier child
+/// of his with a major structural anomaly or a relative of his with a chromosomal abnormality for
+/// RPL-CLINICAL-GENETICS) instead of deciding as if he had no records. Not for a female partner
+/// (not the genetic father).
+func partnersGeneticsNotChecked(_ f: Facts) -> [Recommendation] {
+    guard f.partnerRecordsNotChecked, f.partner?.female != true else { return [] }
+    let sources = f.partner.map { [$0.source] } ?? []
+    let prefix = "Partner's records not checked: "
+    var out: [Recommendation] = []
+    if karyotypeCriteriaHold(f) {
+        out.append(.note(ruleId: .karyotype, sources: sources,
+                         reason: prefix + "an open karyotype request of his is not seen; check before signing his order."))
+    } else if let age = f.ageYears, age < 35, f.lossCount >= 3, f.familyHistoryRPL.isEmpty {
+        out.append(.note(ruleId: .karyotype, sources: sources,
+                         reason: prefix + "recurrent miscarriage in his parents or siblings would complete the footnote (age under 35, 3 or more miscarriages): karyotyping of both parents; ask."))
     }
-    return Recommendation.note(ruleId: .geneticCounseling, sources: f.partner.map { [$0.source] } ?? [],
-                               reason: "Partner's records not checked: " + what.joined(separator: " or ") + " would change this plan; ask, or check his record.")
+    if f.parentalKaryotypeAbnormal.isEmpty {
+        out.append(.note(ruleId: .geneticCounseling, sources: sources,
+                         reason: prefix + "a known chromosomal abnormality of his would indicate genetic counselling; ask."))
+    }
+    if f.geneticsReferralReasons.isEmpty {
+        out.append(.note(ruleId: .clinicalGenetics, sources: sources,
+                         reason: prefix + "an earlier child of his with a major structural anomaly, or a relative of his with a chromosomal abnormality, would indicate referral to clinical genetics; ask."))
+    }
+    return out
 }

@@ -102,7 +102,7 @@ public enum Guideline {
     }
 
     static func genetics(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
-        rplKaryotype(f) + [rplGeneticCounseling(f), rplClinicalGenetics(f), partnersGeneticsNotChecked(f)].compactMap { $0 }
+        rplKaryotype(f) + [rplGeneticCounseling(f), rplClinicalGenetics(f)].compactMap { $0 } + partnersGeneticsNotChecked(f)
     }
 
     /// §3a: the card's "wel bij", "overweeg" and "tenzij" lines.

@@ -14,5 +14,5 @@ func rplLifestyle(_ f: Facts) -> Recommendation? {
 func partnersLifestyleNotChecked(_ f: Facts) -> Recommendation? {
     guard f.partnerRecordsNotChecked else { return nil }
     return Recommendation.note(ruleId: .lifestyle, sources: f.partner.map { [$0.source] } ?? [],
-                               reason: "Partner's records not checked: his smoking, BMI and alcohol or drug use are unknown; ask in the lifestyle history of both partners.")
+                               reason: "Partner's records not checked: the partner's smoking, BMI and alcohol or drug use are unknown; ask in the lifestyle history of both partners.")
 }

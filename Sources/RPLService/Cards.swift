@@ -65,7 +65,10 @@ enum Cards {
     /// `order-sign` / `order-select`: a warning card for each judged draft the card does not
     /// recommend (a suggestion to delete it, override reasons), an info card for a judged draft
     /// that repeats an open request; nothing for drafts that are fine.
-    static func orders(_ result: Adapter.Result, judged: [String], drafts: Set<String>, profiles: Profiles) -> [(card: JSONOut, rule: String)] {
+    /// `partnerChecked` false: the partner's records were not read, which NR-KARYOTYPE's exception
+    /// may rest on (his history or family history): its warning says so.
+    static func orders(_ result: Adapter.Result, judged: [String], drafts: Set<String>, partnerChecked: Bool = true,
+                       profiles: Profiles) -> [(card: JSONOut, rule: String)] {
         guard result.plan?.indicated == true else { return [] }
         var cards: [(card: JSONOut, rule: String)] = []
         let judgedSet = Set(judged)
@@ -77,7 +80,11 @@ enum Cards {
                 // The card's item and the draft, not the sender's words for it (a cosmetic resend
                 // gives the same card); the detail names the code recognised.
                 ("summary", .string(summary("Not recommended by the RPL card (\(w.recommendation.ruleId)): \(w.recommendation.item.map { $0 + ", " } ?? "")\(draft)"))),
-                ("detail", .string("**\(w.recommendation.ruleId)** — NIET AANBEVOLEN: \(line.quoted)\n\n(\(line.english))\n\n\(w.recommendation.reason)\n\n---\n\(Card.source)\n\n\(disclaimer)")),
+                ("detail", .string("**\(w.recommendation.ruleId)** — NIET AANBEVOLEN: \(line.quoted)\n\n(\(line.english))\n\n\(w.recommendation.reason)"
+                    + (w.recommendation.ruleId == .nrKaryotype && !partnerChecked
+                        ? "\n\nPartner's records not checked: a known chromosomal abnormality of his, or recurrent miscarriage in his family, would make karyotyping indicated (the card's \"zonder VG of +familieanamnese\"); ask before removing it."
+                        : "")
+                    + "\n\n---\n\(Card.source)\n\n\(disclaimer)")),
                 ("indicator", .string("warning")),
                 ("source", source(profiles)),
                 // Its own uuid: feedback tells the card from the suggestion taken.

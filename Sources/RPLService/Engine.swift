@@ -76,11 +76,15 @@ public struct Engine: Sendable {
         if service.hook == "order-select" && request.selections == nil { return Self.error(400, "order-select needs context.selections") }
         // A patient or her proxy viewing the record gets no cards (the card is for clinicians).
         if request.userId.hasPrefix("Patient/") || request.userId.hasPrefix("RelatedPerson/") { return Self.json(200, .object([("cards", .array([]))])) }
+        // Checked before anything is fetched.
+        if service.hook != "patient-view", request.draftOrders.map(body.isNull) ?? true { return Self.error(400, "\(service.hook) needs context.draftOrders") }
         let source = allowedSource(request, client: client)
+        // One deadline for everything read from fhirServer: her prefetch and his records.
+        let deadline = NIODeadline.now() + .seconds(2)
         var resources: [Element]
         do {
             resources = try await Prefetch.record(body, prefetch: request.prefetch, patientId: request.patientId, from: source, http: http,
-                                                  deadline: .now() + .seconds(2))
+                                                  deadline: deadline)
         } catch let e as Prefetch.Incomplete {
             return Self.error(e.badRequest ? 400 : 412, e.description)
         } catch {
@@ -91,11 +95,16 @@ public struct Engine: Sendable {
             return Self.json(200, .object([("cards", .array([]))]))
         }
         let partner = await Prefetch.partnerRecords(resources, patientId: request.patientId, terminology: adapter.profiles.terminology,
-                                                    from: source, http: http, deadline: .now() + .seconds(2))
+                                                    from: source, http: http, deadline: deadline)
         resources += partner.resources
+        if let failure = partner.failure {
+            // Why the card says his records were not checked (the reason up to its first colon).
+            logger.notice("partner records not read", metadata: ["event": "cds.partner-unread", "service": .string(service.id),
+                                                                 "reason": .string(String(failure.prefix { $0 != ":" }))])
+        }
         var drafts: [String] = [], unread: [String] = []
         if service.hook != "patient-view" {
-            guard let range = request.draftOrders, !body.isNull(range) else { return Self.error(400, "\(service.hook) needs context.draftOrders") }
+            guard let range = request.draftOrders else { return Self.error(400, "\(service.hook) needs context.draftOrders") }
             // Each draft on its own: one a reader refuses is said on a card, not the end of the others.
             let entries: [Range<Int>]
             do {
@@ -127,7 +136,7 @@ public struct Engine: Sendable {
             cards = Cards.patientView(result, profiles: adapter.profiles).map { ($0, RuleID.indication.rawValue) }
         } else {
             let judged = service.hook == "order-select" ? drafts.filter((request.selections ?? []).contains) : drafts
-            cards = Cards.orders(result, judged: judged, drafts: Set(drafts), profiles: adapter.profiles)
+            cards = Cards.orders(result, judged: judged, drafts: Set(drafts), partnerChecked: partner.checked, profiles: adapter.profiles)
                 + Cards.unread(unread, profiles: adapter.profiles).map { ($0, "unread") }
         }
         for c in cards { metrics.card(service: service.id, rule: c.rule) }

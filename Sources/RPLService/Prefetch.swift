@@ -69,55 +69,63 @@ enum Prefetch {
     }
 
     /// The partner's own records (interface.md v3, serve): no context token names him, so no
-    /// prefetch holds them. With a `fhirServer`, his Patient is found by the identifiers of the
-    /// RelatedPerson coded as her partner, and his records by his id, within `deadline`. `checked`
-    /// is false where they could not be read (no server, no identifier, the server failing): his
-    /// rules then give notes rather than decide as if he had no records. Without a server the
-    /// record is unchecked even when it names no partner (the server might); with one, a record
-    /// naming none is read as `apply` reads it.
+    /// prefetch holds them. With a `fhirServer`, his Patient is the one (already in the record, or
+    /// found by `Patient?identifier=`) that carries an identifier of the RelatedPerson coded as her
+    /// partner, compared as the record's identity compares them (canonical system, trimmed value,
+    /// current); his records are read by his id, within `deadline`. `checked` is false where they
+    /// could not be read (no server, no identifier, the server failing, him not found): his rules
+    /// then give notes rather than decide as if he had no records; `failure` says why for the log.
+    /// Without a server the record is unchecked even when it names no partner (the server might);
+    /// with one, a record naming none is read as `apply` reads it.
     static func partnerRecords(_ resources: [Element], patientId: String, terminology: Terminology, from source: Source?,
-                               http: HTTPClient, deadline: NIODeadline) async -> (resources: [Element], checked: Bool) {
+                               http: HTTPClient, deadline: NIODeadline) async -> (resources: [Element], checked: Bool, failure: String?) {
         let partners = resources.filter { r in
             r.name == "RelatedPerson" && r.string("active") != "false"
                 && r.children("relationship").contains { terminology.matches($0, .partner) }
         }
-        guard !partners.isEmpty else { return ([], source != nil) }
-        // Already in the record (a client that prefetched him, or sent his Patient): nothing to fetch.
-        let his = Set(partners.flatMap { $0.children("identifier").compactMap(identifierToken) })
-        if resources.contains(where: { r in
-            r.name == "Patient" && r.string("id") != patientId && r.children("identifier").contains { identifierToken($0).map(his.contains) == true }
-        }) { return ([], true) }
-        guard let source, !his.isEmpty else { return ([], false) }
+        guard !partners.isEmpty else { return ([], source != nil, nil) }
+        guard let source else { return ([], false, nil) }
+        // Each identifier as the sender spelled it (what his server may hold) and as one key.
+        var searches: [String] = []
+        var keys = Set<String>()
+        for identifier in partners.flatMap({ $0.children("identifier") }) {
+            guard let key = Identities.identifierKey(identifier), let system = identifier.string("system"), let value = identifier.string("value") else { continue }
+            keys.insert(key)
+            for token in [system + "|" + Terminology.trimmed(value), key] where !searches.contains(token) { searches.append(token) }
+        }
+        guard !keys.isEmpty else { return ([], false, "the partner's RelatedPerson has no current identifier with system and value") }
+        func his(_ p: Element) -> Bool {
+            p.name == "Patient" && p.string("id") != patientId && p.children("identifier").contains { Identities.identifierKey($0).map(keys.contains) == true }
+        }
         var found: [Element] = []
+        var ids = resources.filter(his).compactMap { $0.string("id") }
         do {
-            var ids: [String] = []
-            for token in his.sorted().prefix(5) {
-                for p in try await fetchAll("Patient?identifier=" + percentEncoded(token), key: "partner", from: source, http: http, deadline: deadline)
-                where p.name == "Patient" {
-                    guard let id = p.string("id"), id != patientId, !ids.contains(id) else { continue }
-                    ids.append(id)
-                    found.append(p)
+            if ids.isEmpty {
+                // Only Patients that carry one of his identifiers: a server that ignores or widens
+                // the search parameter adds nobody else to her record.
+                for token in searches.prefix(6) {
+                    for p in try await fetchAll("Patient?identifier=" + percentEncoded(token), key: "partner", from: source, http: http, deadline: deadline)
+                    where his(p) {
+                        guard let id = p.string("id"), !ids.contains(id) else { continue }
+                        ids.append(id)
+                        found.append(p)
+                    }
                 }
             }
+            guard !ids.isEmpty else { return (found, false, "no Patient on fhirServer carries the partner's identifier") }
             for id in ids.prefix(3) {
                 for type in partnerTypes {
                     found += try await fetchAll(type + "?patient=" + percentEncoded(id), key: "partner", from: source, http: http, deadline: deadline)
                 }
             }
         } catch {
-            return ([], false)
+            return ([], false, "\(error)")
         }
-        return (found, true)
+        return (found, true, nil)
     }
 
     /// What the partner's rules read of his own records (guideline.md v3 `partner`).
     static let partnerTypes = ["Condition", "Observation", "FamilyMemberHistory", "ServiceRequest", "MedicationRequest", "Procedure"]
-
-    /// An identifier as a FHIR token search value (`system|value`), when it has both.
-    static func identifierToken(_ identifier: Element) -> String? {
-        guard let system = identifier.string("system"), let value = identifier.string("value"), !system.isEmpty, !value.isEmpty else { return nil }
-        return system + "|" + value
-    }
 
     static func percentEncoded(_ s: String) -> String {
         var allowed = CharacterSet.alphanumerics

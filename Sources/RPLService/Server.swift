@@ -165,6 +165,8 @@ struct CORS: RouterMiddleware {
             response = try await next(request, context)
         }
         response.headers[.accessControlAllowOrigin] = origin
+        // A browser client may read what $rpl-transaction says of the withdrawal batch.
+        response.headers[.accessControlExposeHeaders] = "RPL-Withdrawals, Link"
         response.headers[.vary] = "Origin"
         return response
     }

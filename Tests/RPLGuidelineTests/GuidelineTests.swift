@@ -35,19 +35,29 @@ import Testing
     /// interface.md v3, serve: the partner's records unread (a CDS Hooks prefetch names only her):
     /// his rules give notes; read (apply, or a fhirServer): none of these notes.
     @Test func partnersRulesGiveNotesWhenHisRecordsAreNotChecked() {
+        func notes(_ f: Facts) -> [Recommendation] { Guideline.evaluate(f).recommendations.filter { $0.reason.hasPrefix("Partner's records not checked") } }
         var f = facts(losses: 3)
-        #expect(!Guideline.evaluate(f).recommendations.contains { $0.reason.hasPrefix("Partner's records not checked") })
+        #expect(notes(f).isEmpty)
         f.partnerRecordsNotChecked = true
-        let notes = Guideline.evaluate(f).recommendations.filter { $0.reason.hasPrefix("Partner's records not checked") }
-        #expect(notes.map(\.ruleId) == [.geneticCounseling, .lifestyle])
-        #expect(notes.allSatisfy { $0.kind == .note })
         // Age 33, three losses, no family history of hers: his could complete RPL-KARYOTYPE's footnote.
-        #expect(notes.first?.reason.contains("RPL-KARYOTYPE") == true)
+        #expect(notes(f).map(\.ruleId) == [.karyotype, .geneticCounseling, .clinicalGenetics, .lifestyle])
+        #expect(notes(f).allSatisfy { $0.kind == .note })
+        #expect(notes(f).first?.reason.contains("footnote") == true)
+        // Her family history completes it: his open karyotype request is what cannot be seen.
+        f.familyHistoryRPL = [Finding("mother: recurrent miscarriage", Source(5))]
+        #expect(notes(f).first { $0.ruleId == .karyotype }?.reason.contains("open karyotype request") == true)
+        // Older than 35 without family history: nothing of his changes RPL-KARYOTYPE.
+        f.familyHistoryRPL = []
         f.ageYears = 36
-        #expect(Guideline.evaluate(f).recommendations.first { $0.ruleId == .geneticCounseling }?.reason.contains("RPL-KARYOTYPE") == false)
-        // A female partner is not the genetic father: no genetics note, the lifestyle one stays.
+        #expect(!notes(f).contains { $0.ruleId == .karyotype })
+        // Counselling or referral already indicated: no note for them.
+        f.parentalKaryotypeAbnormal = [Finding("46,XY,t(11;22)", Source(6))]
+        f.geneticsReferralReasons = [Finding("child with a major anomaly", Source(8))]
+        #expect(notes(f).map(\.ruleId) == [.lifestyle])
+        // A female partner is not the genetic father: only the lifestyle note.
+        f.parentalKaryotypeAbnormal = []; f.geneticsReferralReasons = []
         f.partner = Partner(source: Source(7), identifiable: true, female: true)
-        #expect(Guideline.evaluate(f).recommendations.filter { $0.reason.hasPrefix("Partner's records not checked") }.map(\.ruleId) == [.lifestyle])
+        #expect(notes(f).map(\.ruleId) == [.lifestyle])
         // Not indicated: no plan, no notes.
         var one = facts(losses: 1)
         one.partnerRecordsNotChecked = true

@@ -26,6 +26,7 @@ import TestSupport
         let app = Serve.app(origins: ["https://ehr.example.org"])
         let allowed = try await Serve.call(app, .get, "/cds-services", headers: [.origin: "https://ehr.example.org"])
         #expect(allowed.headers[.accessControlAllowOrigin] == "https://ehr.example.org")
+        #expect(allowed.headers[.accessControlExposeHeaders]?.contains("RPL-Withdrawals") == true)
         let preflight = try await Serve.call(app, .options, "/cds-services/rpl-patient-view", headers: [.origin: "https://ehr.example.org"])
         #expect(preflight.status == 204 && preflight.headers[.accessControlAllowMethods]?.contains("POST") == true)
         let other = try await Serve.call(app, .get, "/cds-services", headers: [.origin: "https://evil.example.org"])

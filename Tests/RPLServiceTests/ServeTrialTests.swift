@@ -84,6 +84,7 @@ import TestSupport
         let expectedTransaction = try JSONWriter().write(result.output) + [0x0A]
         #expect(transaction.status == 200 && transaction.body == expectedTransaction)
         #expect(transaction.headers.contains { $0.name == "RPL-Withdrawals" && $0.value == "7" })
+        #expect(transaction.headers.contains { $0.name == "Link" && $0.value == "<$rpl-withdrawals>; rel=\"related\"" })
         let withdrawals = engine.transaction(body: body, format: nil, accept: nil, withdrawals: true)
         let expectedBatch = try JSONWriter().write(batch) + [0x0A]
         #expect(withdrawals.status == 200 && withdrawals.body == expectedBatch)

@@ -132,6 +132,12 @@ public struct RuleBook: Sendable {
                               rules: rulesByArea.removeValue(forKey: code) ?? []))
         }
         if let stray = rulesByArea.keys.sorted().first { throw Problem(description: "card area \(stray) is not in CodeSystem rpl-card-area") }
+        // Every rule the program runs is in the book: one missing from the PlanDefinition is an
+        // error, not a silent gap (the rules run from the code, not from the PlanDefinition).
+        let written = Set(areas.flatMap(\.rules).map(\.id))
+        if let missing = RuleID.allCases.map(\.rawValue).first(where: { !written.contains($0) }) {
+            throw Problem(description: "PlanDefinition/rpl-guideline has no action for \(missing), a rule the program runs")
+        }
         self.areas = areas
         version = plan.string("version") ?? ""
         siteSettings = (resources["Parameters/rpl-site"]?.children("parameter") ?? []).compactMap { p in
@@ -202,7 +208,8 @@ public struct RuleBook: Sendable {
                 let system = inc.string("system") ?? ""
                 for c in inc.children("concept") {
                     let source = c.children("extension").first { $0.string("url") == Self.base + "/StructureDefinition/code-source" }?.string("valueCode")
-                    concepts.append(Concept(system: system, code: c.string("code") ?? "", display: c.string("display"), source: source ?? "project", excluded: excluded))
+                    // A site's own code, or a ValueSet from before the rule book: said, not guessed.
+                    concepts.append(Concept(system: system, code: c.string("code") ?? "", display: c.string("display"), source: source ?? "unrecorded", excluded: excluded))
                 }
                 for f in inc.children("filter") {
                     filters.append("\(excluded ? "not " : "")\(system) \(f.string("property") ?? "") \(f.string("op") ?? "") \(f.string("value") ?? "")")
@@ -213,7 +220,8 @@ public struct RuleBook: Sendable {
     }
 
     /// Each rule's fixtures: where it fires and where it is held quiet (the `Fires:` and `Quiet:`
-    /// lines of each fixture's README, which `replay` checks against the program).
+    /// lines of each fixture's README, which the end-to-end tests check against the program:
+    /// `FixtureTests`).
     static func fixtureOutcomes(_ folder: String?) throws(Problem) -> (fires: [String: [String]], quiet: [String: [String]]) {
         guard let folder else { return ([:], [:]) }
         guard directoryExists(folder) else { throw Problem(description: "cannot read the fixtures folder \(folder)") }

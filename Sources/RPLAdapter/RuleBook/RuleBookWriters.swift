@@ -27,7 +27,8 @@ extension RuleBook {
                        appliesTo: "geldt voor", filters: "met onderliggende codes",
                        sources: ["terminology": "spec (terminology.md)", "guideline": "spec (guideline.md)",
                                  "unconfirmed": "niet bevestigd (terminology.md: (?))",
-                                 "project": "toegevoegd door het project, niet tegen een terminologieserver gecontroleerd"])
+                                 "project": "toegevoegd door het project, niet tegen een terminologieserver gecontroleerd",
+                                 "unrecorded": "herkomst niet vastgelegd (code-source ontbreekt: een eigen code van de site?)"])
             case .en:
                 Labels(title: "rpl-adapter rule book",
                        introText: "Every rule of the summary card Recurrent pregnancy loss (the NVOG adaptation of the ESHRE guideline Recurrent Pregnancy Loss, 2018, updates 2022) as the program runs it, with this installation's codes and settings. Generated from Profiles (version %@); a clinician decides, the program proposes.",
@@ -39,12 +40,19 @@ extension RuleBook {
                        appliesTo: "applies to", filters: "with the codes below them",
                        sources: ["terminology": "spec (terminology.md)", "guideline": "spec (guideline.md)",
                                  "unconfirmed": "unconfirmed (terminology.md: (?))",
-                                 "project": "added by the project, not checked against a terminology server"])
+                                 "project": "added by the project, not checked against a terminology server",
+                                 "unrecorded": "source not recorded (no code-source: a site's own code?)"])
             }
         }
     }
 
     // MARK: markdown
+
+    /// Text from Profiles in a markdown line or code span: one line, no backticks (a site's value
+    /// or display cannot break the structure).
+    static func md(_ s: String) -> String {
+        String(s.map { $0 == "\n" || $0 == "\r" ? " " : $0 == "`" ? "'" : $0 })
+    }
 
     /// Markdown, byte-stable for one Profiles folder and one fixtures folder.
     public func markdown(_ language: Language) -> String {
@@ -52,36 +60,36 @@ extension RuleBook {
         var out = "# \(l.title)\n\n\(l.intro(version))\n\n## \(l.contents)\n\n"
         for area in areas {
             out += "- \(area.title[language]!)\n"
-            for rule in area.rules { out += "  - \(rule.id): \(rule.summary(language))\n" }
+            for rule in area.rules { out += "  - \(rule.id): \(Self.md(rule.summary(language)))\n" }
         }
         out += "\n## \(l.siteSettings)\n\n"
-        for s in siteSettings { out += "- `\(s.name)` = \(s.value)\n" }
+        for s in siteSettings { out += "- `\(Self.md(s.name))` = \(Self.md(s.value))\n" }
         for area in areas {
             out += "\n## \(area.title[language]!)\n"
             for rule in area.rules {
                 out += "\n### \(rule.id)\n\n"
-                out += "- **\(l.cardLine)**: " + rule.quotes.map { "\"\($0)\"" }.joined(separator: " … ") + "\n"
-                out += "- **\(l.english)**: \(rule.english)\n"
-                out += "- **\(l.checks)**: \(rule.checks[language]!)\n"
+                out += "- **\(l.cardLine)**: " + rule.quotes.map { "\"\(Self.md($0))\"" }.joined(separator: " … ") + "\n"
+                out += "- **\(l.english)**: \(Self.md(rule.english))\n"
+                out += "- **\(l.checks)**: \(Self.md(rule.checks[language]!))\n"
                 if !rule.settings.isEmpty {
-                    out += "- **\(l.settings)**: " + rule.settings.map { "`\($0.name)` = \($0.value)" }.joined(separator: ", ") + "\n"
+                    out += "- **\(l.settings)**: " + rule.settings.map { "`\(Self.md($0.name))` = \(Self.md($0.value))" }.joined(separator: ", ") + "\n"
                 }
                 for item in rule.items {
-                    out += "- **\(l.items)**: \(item.name) (\(l.appliesTo) \(item.appliesTo.joined(separator: ", ")))"
-                    let codes = item.codes + item.valueSets.map { "ValueSet `\($0)`" }
+                    out += "- **\(l.items)**: \(Self.md(item.name)) (\(l.appliesTo) \(Self.md(item.appliesTo.joined(separator: ", "))))"
+                    let codes = item.codes.map(Self.md) + item.valueSets.map { "ValueSet `\(Self.md($0))`" }
                     if !codes.isEmpty { out += "; " + codes.joined(separator: ", ") }
-                    if !item.keywords.isEmpty { out += "; \(l.keywords): " + item.keywords.map { "\"\($0)\"" }.joined(separator: ", ") }
-                    if !item.indications.isEmpty { out += "; \(l.indications): " + item.indications.map { "`\($0)`" }.joined(separator: ", ") }
+                    if !item.keywords.isEmpty { out += "; \(l.keywords): " + item.keywords.map { "\"\(Self.md($0))\"" }.joined(separator: ", ") }
+                    if !item.indications.isEmpty { out += "; \(l.indications): " + item.indications.map { "`\(Self.md($0))`" }.joined(separator: ", ") }
                     out += "\n"
                 }
                 if !rule.codeLists.isEmpty {
                     out += "- **\(l.codeLists)**:\n"
                     for list in rule.codeLists {
-                        out += "  - `\(list.id)`: \(list.title)\n"
+                        out += "  - `\(Self.md(list.id))`: \(Self.md(list.title))\n"
                         for c in list.concepts {
-                            out += "    - \(c.excluded ? "(\(l.excluded)) " : "")\(c.system) `\(c.code)`" + (c.display.map { " \($0)" } ?? "") + " — \(l.sources[c.source] ?? c.source)\n"
+                            out += "    - \(c.excluded ? "(\(l.excluded)) " : "")\(Self.md(c.system)) `\(Self.md(c.code))`" + (c.display.map { " \(Self.md($0))" } ?? "") + " — \(l.sources[c.source] ?? c.source)\n"
                         }
-                        for f in list.filters { out += "    - \(f) (\(l.filters))\n" }
+                        for f in list.filters { out += "    - \(Self.md(f)) (\(l.filters))\n" }
                     }
                 }
                 if fixtures == nil {
