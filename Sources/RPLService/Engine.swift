@@ -18,9 +18,13 @@ public struct Engine: Sendable {
     /// The evaluation date of every request (`serve --as-of`, for replaying recorded requests);
     /// nil: as `apply` without `--as-of` (a Bundle's timestamp, else today).
     let asOf: CalendarDate?
+    /// How long reading from `fhirServer` may take in all (interface.md v3: 2 s; `--fetch-deadline`).
+    let fetchDeadline: TimeAmount
 
-    public init(adapter: Adapter, http: HTTPClient = .shared, metrics: ServiceMetrics, logger: Logger, trusting: Bool, asOf: CalendarDate? = nil) {
+    public init(adapter: Adapter, http: HTTPClient = .shared, metrics: ServiceMetrics, logger: Logger, trusting: Bool, asOf: CalendarDate? = nil,
+                fetchDeadline: TimeAmount = .seconds(2)) {
         self.asOf = asOf
+        self.fetchDeadline = fetchDeadline
         self.adapter = adapter
         self.http = http
         self.metrics = metrics
@@ -80,7 +84,7 @@ public struct Engine: Sendable {
         if service.hook != "patient-view", request.draftOrders.map(body.isNull) ?? true { return Self.error(400, "\(service.hook) needs context.draftOrders") }
         let source = allowedSource(request, client: client)
         // One deadline for everything read from fhirServer: her prefetch and his records.
-        let deadline = NIODeadline.now() + .seconds(2)
+        let deadline = NIODeadline.now() + fetchDeadline
         var resources: [Element]
         do {
             resources = try await Prefetch.record(body, prefetch: request.prefetch, patientId: request.patientId, from: source, http: http,

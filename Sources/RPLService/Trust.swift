@@ -105,11 +105,14 @@ public actor Trust {
     /// A JWKS URL is read again for an unknown `kid` at most this often (a flood of bad tokens
     /// does not become a flood on the client's server).
     let refreshInterval: TimeInterval
+    /// How long a JWKS URL may take to answer.
+    let fetchTimeout: TimeAmount
 
-    public init(_ file: AuthFile, http: HTTPClient = .shared, refreshInterval: TimeInterval = 60) async throws {
+    public init(_ file: AuthFile, http: HTTPClient = .shared, refreshInterval: TimeInterval = 60, fetchTimeout: TimeAmount = .seconds(5)) async throws {
         self.file = file
         self.http = http
         self.refreshInterval = refreshInterval
+        self.fetchTimeout = fetchTimeout
         for client in file.clients {
             let collection = JWTKeyCollection()
             if let jwks = client.jwks { try await collection.add(jwks: jwks) }
@@ -187,7 +190,7 @@ public actor Trust {
         lastRefresh[client.issuer] = Date()
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")
-        let response = try await http.execute(request, timeout: .seconds(5))
+        let response = try await http.execute(request, timeout: fetchTimeout)
         guard response.status == .ok else { throw Refused("JWKS \(url) answered \(response.status.code)") }
         let body = try await response.body.collect(upTo: 1 << 20)
         let jwks = try JSONDecoder().decode(JWKS.self, from: Data(buffer: body))

@@ -41,6 +41,9 @@ struct RPLServe: AsyncParsableCommand {
     @Option(name: .customLong("request-timeout"), help: "Seconds a request's whole body may take to arrive (else 408).")
     var requestTimeout = 30
 
+    @Option(name: .customLong("fetch-deadline"), help: "Seconds within which missing prefetch and the partner's records must be read from fhirServer (else 412, or his records not checked).")
+    var fetchDeadline = 2
+
     @Option(name: .customLong("as-of"), help: "Evaluate every request as of this date (YYYY-MM-DD), for replaying recorded requests; default: as apply (a Bundle's timestamp, else today).")
     var asOf: String?
 
@@ -48,6 +51,7 @@ struct RPLServe: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard bodyLimit > 0 else { throw ValidationError("--body-limit must be positive") }
         guard requestTimeout > 0 else { throw ValidationError("--request-timeout must be positive") }
+        guard (1...600).contains(fetchDeadline) else { throw ValidationError("--fetch-deadline must be 1...600 seconds") }
         if let asOf, CalendarDate(fhir: asOf) == nil || asOf.count != 10 { throw ValidationError("--as-of must be a date YYYY-MM-DD, got \(asOf)") }
     }
 
@@ -84,7 +88,7 @@ struct RPLServe: AsyncParsableCommand {
             }
         }
         let engine = Engine(adapter: Adapter(profiles: loaded), metrics: ServiceMetrics(), logger: logger, trusting: options.trust != nil,
-                            asOf: asOf.flatMap(CalendarDate.init(fhir:)))
+                            asOf: asOf.flatMap(CalendarDate.init(fhir:)), fetchDeadline: .seconds(Int64(fetchDeadline)))
         let host = self.host
         let app = Server.application(engine: engine, options: options) { port in
             FileHandle.standardError.write(Data("rpl-serve: listening on http://\(host):\(port)\n".utf8))
