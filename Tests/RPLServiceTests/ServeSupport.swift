@@ -21,7 +21,7 @@ enum Serve {
         // No test waits for the fetch deadline to pass: a generous one, so that a loaded machine
         // (the whole suite runs at once) never turns a read into a 412.
         return Engine(adapter: Adapter(profiles: profiles), metrics: ServiceMetrics(), logger: logger, trusting: trusting, asOf: asOf,
-                      fetchDeadline: .seconds(120))
+                      fetchDeadline: .seconds(600))
     }
 
     static func app(_ engine: Engine = engine(), trust: Trust? = nil, origins: [String] = []) -> some ApplicationProtocol {

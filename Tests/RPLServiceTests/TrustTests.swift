@@ -83,7 +83,7 @@ import TestSupport
             defer { try? FileManager.default.removeItem(at: path) }
             // Down at start: the service starts, refuses, and reads the URL again once it is back.
             // A generous timeout: a loaded machine must not turn a read into a refusal.
-            let trust = try await Trust(try AuthFile.read(path.path), refreshInterval: 0, fetchTimeout: .seconds(120))
+            let trust = try await Trust(try AuthFile.read(path.path), refreshInterval: 0, fetchTimeout: .seconds(600))
             #expect(try await Self.call(trust, token: try await first.token()) == 401)
             await published.set(first.jwks(kid: "k1"))
             #expect(try await Self.call(trust, token: try await first.token()) == 200)
@@ -95,7 +95,7 @@ import TestSupport
             #expect(try await Self.call(trust, token: try await second.token(kid: "k2", jku: url)) == 200)
             #expect(try await Self.call(trust, token: try await second.token(kid: "k2", jku: "https://attacker.example/jwks")) == 401)
             // Read at most once per interval (a minute by default): a rotation inside it waits for it.
-            let slow = try await Trust(try AuthFile.read(path.path), refreshInterval: 3600, fetchTimeout: .seconds(120))
+            let slow = try await Trust(try AuthFile.read(path.path), refreshInterval: 3600, fetchTimeout: .seconds(600))
             await published.set(first.jwks(kid: "k3"))
             #expect(try await Self.call(slow, token: try await second.token(kid: "k2")) == 200)
             #expect(try await Self.call(slow, token: try await first.token(kid: "k3")) == 401)
