@@ -108,7 +108,7 @@ public struct RuleBook: Sendable {
                 throw fail("no textEquivalent in English and Dutch (what the program checks)")
             }
             var lists: [CodeList] = []
-            for artifact in action.children("relatedArtifact") where artifact.string("type") == "depends-on" {
+            for artifact in action.children("documentation") where artifact.string("type") == "depends-on" {
                 guard let url = artifact.string("resource") else { continue }
                 guard let vs = valueSets[url] else { throw fail("depends on \(url), which Profiles does not hold") }
                 lists.append(Self.codeList(vs))
