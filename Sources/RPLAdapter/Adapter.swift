@@ -14,12 +14,15 @@ public struct Adapter: Sendable {
     /// The site settings in force: Profiles' `Parameters-rpl-site`, the requester overridden by
     /// `--requester`.
     public let site: SiteSettings
+    /// The language of the texts a clinician reads (issue 19).
+    public let wording: Wording
 
     public init(profiles: Profiles, requester: Element? = nil) {
         self.profiles = profiles
         var site = profiles.site
         if let requester { site.requester = requester }
         self.site = site
+        self.wording = .builtInEnglish
     }
 
     /// The resource types the facts are made of; readers need not build the others (Encounters,
@@ -39,7 +42,10 @@ public struct Adapter: Sendable {
         /// The transaction Bundle (empty when not indicated); `$apply`'s CarePlan; for suggestions,
         /// an empty collection (what they create is `written`).
         public var output: Element
+        /// The warnings in English, for operators (standard error).
         public var warnings: [String]
+        /// The same warnings as phrases, for texts a clinician reads.
+        public var warningPhrases: [Phrase] = []
         /// When no plan was made: why (a line for standard error).
         public var notIndicated: String?
         public var plan: Plan?
@@ -59,12 +65,13 @@ public struct Adapter: Sendable {
     /// Earlier proposals of this program that the new output no longer makes (interface.md v3):
     /// the batch, the new plan made to replace an earlier one, and what must be withdrawn by hand
     /// said in the plan and as a warning.
-    func withdrawing(_ result: Result, input: InputBundle, extractor: FactExtractor, date: CalendarDate) -> Result {
+    func withdrawing(_ result: Result, input: InputBundle, extractor: FactExtractor, date: CalendarDate, wording: Wording) -> Result {
         var result = result
         let w = Withdrawals.find(input: input, identities: extractor.identities, patient: extractor.patient, profiles: profiles,
-                                 output: result.output, date: date, correlation: result.output.child("identifier"))
+                                 output: result.output, date: date, correlation: result.output.child("identifier"), wording: wording)
         result.withdrawals = w.batch
-        result.warnings += w.byHand
+        result.warnings += w.byHand.map(\.operatorText)
+        result.warningPhrases += w.byHand
         guard !w.replaced.isEmpty || !w.byHand.isEmpty else { return result }
         for e in result.output.children.indices where result.output.children[e].name == "entry" {
             guard let r = result.output.children[e].child("resource")?.resource, r.name == "CarePlan" else { continue }
@@ -72,7 +79,7 @@ public struct Adapter: Sendable {
             // R4 order: replaces after identifier, instantiates* and basedOn.
             let at = (plan.children.lastIndex { ["id", "meta", "text", "contained", "extension", "identifier", "instantiatesCanonical", "instantiatesUri", "basedOn"].contains($0.name) } ?? -1) + 1
             plan.children.insert(contentsOf: w.replaced.map { .complex("replaces", [.primitive("reference", $0)]) }, at: at)
-            for line in w.byHand { plan.children.append(.complex("note", [.primitive("text", "Input warning: " + line)])) }
+            for line in w.byHand { plan.children.append(.complex("note", [.primitive("text", rplTerm(wording.render(inputWarning: line)))])) }
             result.output.children[e].children = result.output.children[e].children.map { $0.name == "resource" ? .wrapping("resource", plan) : $0 }
         }
         return result
@@ -154,14 +161,14 @@ public struct Adapter: Sendable {
         var emitter = PlanEmitter(input: input, identities: extractor.identities, profiles: profiles, site: site, patient: extractor.patient,
                                   date: date, version: Adapter.version, inputName: name)
         emitter.form = form
-        let warnings = extractor.warnings.map(rplTerm)
+        emitter.wording = wording
+        let warnings = extractor.warnings
         // guideline.md v2: a deceased patient gets no plan (as when not indicated: exit 0, the reason said).
         let patient = input.items[extractor.patient].resource
         if patient.string("deceasedBoolean") == "true" || patient.string("deceasedDateTime") != nil {
-            let when = patient.string("deceasedDateTime").map { " (\($0))" } ?? ""
-            let why = "the patient is recorded as deceased\(when)"
+            let why: Phrase = patient.string("deceasedDateTime").map { "the patient is recorded as deceased (\(record: $0))" } ?? "the patient is recorded as deceased"
             return Result(output: form == .transaction ? empty : emitter.carePlanWithoutActivity(why, warnings: warnings),
-                          warnings: warnings, notIndicated: why, plan: nil)
+                          warnings: warnings.map(\.operatorText), warningPhrases: warnings, notIndicated: why.operatorText, plan: nil)
         }
         var facts = extractor.facts
         facts.partnerRecordsNotChecked = !partnerRecordsChecked
@@ -182,7 +189,7 @@ public struct Adapter: Sendable {
     }
 
     /// An indicated plan, written in the emitter's form (withdrawals only beside a transaction).
-    func planned(_ plan: Plan, _ emitter: PlanEmitter, warnings: [String], extractor: FactExtractor) -> Result {
+    func planned(_ plan: Plan, _ emitter: PlanEmitter, warnings: [Phrase], extractor: FactExtractor) -> Result {
         var emitter = emitter, warnings = warnings
         let patient = emitter.input.items[extractor.patient].resource
         switch emitter.form {
@@ -201,23 +208,23 @@ public struct Adapter: Sendable {
         // The plan as written (a CDS card lists it in the same order, whatever the entries' order).
         var asWritten = plan
         asWritten.recommendations = emitter.ordered(plan).map(\.rec)
-        var result = Result(output: output, warnings: warnings, notIndicated: nil, plan: asWritten)
+        var result = Result(output: output, warnings: warnings.map(\.operatorText), warningPhrases: warnings, notIndicated: nil, plan: asWritten)
         result.orderSet = orderSet
         result.written = written
         result.requested = extractor.facts.alreadyRequested.map {
             Requested(reference: emitter.input.serverId($0.source.index), activity: $0.activity, item: $0.item)
         }
         guard emitter.form == .transaction else { return result }
-        return withdrawing(result, input: emitter.input, extractor: extractor, date: emitter.date)
+        return withdrawing(result, input: emitter.input, extractor: extractor, date: emitter.date, wording: emitter.wording)
     }
 
-    func notIndicated(_ plan: Plan, _ emitter: PlanEmitter, warnings: [String], empty: Element, extractor: FactExtractor) -> Result {
-        let why = rplTerm(plan.indication)
+    func notIndicated(_ plan: Plan, _ emitter: PlanEmitter, warnings: [Phrase], empty: Element, extractor: FactExtractor) -> Result {
+        let why = plan.indication.operatorText
         guard emitter.form == .transaction else {
-            return Result(output: emitter.carePlanWithoutActivity(why, warnings: warnings), warnings: warnings, notIndicated: why, plan: plan)
+            return Result(output: emitter.carePlanWithoutActivity(plan.indication, warnings: warnings), warnings: warnings.map(\.operatorText), warningPhrases: warnings, notIndicated: why, plan: plan)
         }
-        return withdrawing(Result(output: empty, warnings: warnings, notIndicated: why, plan: plan),
-                           input: emitter.input, extractor: extractor, date: emitter.date)
+        return withdrawing(Result(output: empty, warnings: warnings.map(\.operatorText), warningPhrases: warnings, notIndicated: why, plan: plan),
+                           input: emitter.input, extractor: extractor, date: emitter.date, wording: emitter.wording)
     }
 
     /// Today in the local time zone (`TZ`): interface.md v2.

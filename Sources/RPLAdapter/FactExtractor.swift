@@ -12,7 +12,7 @@ public struct FactExtractor {
     }
 
     public let patient: Int
-    public let warnings: [String]
+    public let warnings: [Phrase]
     public let facts: Facts
     /// The input resources' identities (the emitter's ids are made of them).
     let identities: Identities
@@ -29,6 +29,6 @@ public struct FactExtractor {
         self.patient = context.patient
         self.identities = context.identities
         self.facts = facts
-        self.warnings = context.orderedWarnings.map(\.description)
+        self.warnings = context.orderedWarnings.map(\.phrase)
     }
 }

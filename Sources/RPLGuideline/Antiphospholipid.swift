@@ -17,14 +17,13 @@ func rplAPL(_ f: Facts) -> [Recommendation] {
         let said = all.filter { $0.indeterminate != nil }
         if !said.isEmpty {
             out.append(Recommendation.note(ruleId: .apl, sources: said.map(\.source),
-                                      reason: "\(test.display): " + said.map { "\($0.indeterminate!) on \($0.date)" }.joined(separator: "; ")
-                                          + ": indeterminate; counted as done, neither positive nor negative: check with the lab.",
+                                      reason: "\(test.display): \(Phrase.joined(said.map { "\($0.indeterminate!) on \($0.date)" }, separator: "; ")): indeterminate; counted as done, neither positive nor negative: check with the lab.",
                                       item: test.rawValue))
         }
         let results = all.filter { $0.indeterminate == nil }
         guard !results.isEmpty else { continue }
         out.append(Recommendation.note(ruleId: .apl, sources: results.map(\.source),
-                                  reason: "\(test.display) on \(results.map { $0.date.description }.joined(separator: ", ")) has no reference range or interpretation, and there is no default limit (Sydney: above the lab's 99th percentile): the lab's interpretation is needed; counted as done, neither positive nor negative.",
+                                  reason: "\(test.display) on \(Phrase.joined(results.map { "\($0.date)" }, separator: ", ")) has no reference range or interpretation, and there is no default limit (Sydney: above the lab's 99th percentile): the lab's interpretation is needed; counted as done, neither positive nor negative.",
                                   item: test.rawValue))
     }
     return out
@@ -96,27 +95,27 @@ func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     let aps = f.apsDiagnosed
     guard !persistent.isEmpty || !aps.isEmpty else { return transient }
     let sources = aps.map(\.source) + persistent.flatMap { [$0.1.source, $0.2.source] }
-    var why: [String] = []
-    if !aps.isEmpty { why.append("antiphospholipid syndrome recorded (\(aps.map(\.text).joined(separator: "; ")))") }
+    var why: [Phrase] = []
+    if !aps.isEmpty { why.append("antiphospholipid syndrome recorded (\(aps.listed))") }
     if !persistent.isEmpty {
-        why.append("persistent antiphospholipid antibodies (" + persistent.map { "\($0.0.display) positive on \($0.1.date) and \($0.2.date)" }.joined(separator: "; ") + ")")
+        why.append("persistent antiphospholipid antibodies (\(Phrase.joined(persistent.map { "\($0.0.display) positive on \($0.1.date) and \($0.2.date)" }, separator: "; ")))")
     }
-    let basis = why.joined(separator: "; ")
-    let basisText = basis.prefix(1).uppercased() + basis.dropFirst()
+    // The first reason begins the sentence: its capitalised wording.
+    let basisText = Phrase.joined([why[0].capitalised] + why.dropFirst(), separator: "; ")
     // ESHRE's timing: aspirin from before conception, LMWH from a positive pregnancy test; during a
     // pregnancy both now.
     let pregnant = f.currentPregnancy != nil
-    let aspirinWhen = pregnant ? "now, in this pregnancy" : "from before conception"
-    let lmwhWhen = pregnant ? "now, in this pregnancy" : "from a positive pregnancy test"
-    let fewLosses = f.lossCount < 3
-        ? " ESHRE advises this for 3 or more losses; with fewer, within research (the card itself names no number)." : ""
+    let aspirinWhen: Phrase = pregnant ? "now, in this pregnancy" : "from before conception"
+    let lmwhWhen: Phrase = pregnant ? "now, in this pregnancy" : "from a positive pregnancy test"
+    let fewLosses: Phrase? = f.lossCount < 3
+        ? "ESHRE advises this for 3 or more losses; with fewer, within research (the card itself names no number)." : nil
     /// Each medicine proposed, or a note where it is already taken or requested.
-    func propose(_ activity: ActivityID, taken: [Source], proposal: String, already: String) -> Recommendation {
+    func propose(_ activity: ActivityID, taken: [Source], proposal: Phrase, already: Phrase) -> Recommendation {
         guard taken.isEmpty else {
             return Recommendation.note(ruleId: .aplTreat, sources: sources + taken,
                                   reason: "\(basisText): \(already) is already taken or requested; not proposed again.", item: activity.rawValue)
         }
-        return Recommendation.medication(ruleId: .aplTreat, activity: activity, sources: sources, reason: "\(basisText): \(proposal).\(fewLosses)")
+        return Recommendation.medication(ruleId: .aplTreat, activity: activity, sources: sources, reason: fewLosses.map { "\(basisText): \(proposal)." + $0 } ?? "\(basisText): \(proposal).")
     }
     return [
         propose(.aspirinLowDose, taken: f.aspirinTakenOrRequested, proposal: "low-dose aspirin \(aspirinWhen), with LMWH \(lmwhWhen)", already: "low-dose aspirin"),

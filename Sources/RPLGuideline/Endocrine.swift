@@ -17,7 +17,7 @@ func rplProlactin(_ f: Facts, settings: GuidelineSettings) -> Recommendation? {
     let symptoms = f.oligoOrAmenorrhoea.coded
     guard !symptoms.isEmpty, f.prolactinResult == nil, cycleAssessable(f, settings: settings) else { return nil }
     return Recommendation.order(ruleId: .prolactin, activity: .prolactin, sources: symptoms.map(\.source),
-                          reason: "Symptoms of a prolactin disorder: \(symptoms.map(\.text).joined(separator: "; ")); no prolactin result in the lookback window.")
+                          reason: "Symptoms of a prolactin disorder: \(symptoms.listed); no prolactin result in the lookback window.")
 }
 
 /// RPL-HORMONE-PROFILE — "Hormoonprofiel (wel bij symptomen van cyclusstoornis)": a coded cycle
@@ -29,10 +29,11 @@ func rplHormoneProfile(_ f: Facts, settings: GuidelineSettings) -> [Recommendati
     guard !symptoms.isEmpty, cycleAssessable(f, settings: settings) else { return [] }
     let missing = f.hormoneProfile.filter { $0.result == nil }
     guard !missing.isEmpty else { return [] }
-    let names = Array(Set(symptoms.map(\.text))).sorted().joined(separator: "; ")
+    // Each symptom once, in the order of its English words (the same in every language).
+    let names = Phrase.joined(Array(Set(symptoms.map(\.text))).sorted { $0.description < $1.description }, separator: "; ")
     return missing.map { test in
         Recommendation.order(ruleId: .hormoneProfile, activity: .hormoneProfile, sources: symptoms.map(\.source),
-                       reason: "Symptoms of a cycle disorder: \(names); \(test.text) has no result in the lookback window.",
+                       reason: "Symptoms of a cycle disorder: \(names); \(record: test.text) has no result in the lookback window.",
                        item: test.item)
     }
 }

@@ -43,6 +43,14 @@ public struct StatedLossCount: Sendable, Hashable {
 
 public enum LabClassification: String, Sendable {
     case low, normal, high
+
+    public var phrase: Phrase {
+        switch self {
+        case .low: "low"
+        case .normal: "normal"
+        case .high: "high"
+        }
+    }
 }
 
 /// A thyroid result converted to the unit the card's defaults use (TSH mU/L, free T4 pmol/L).
@@ -54,9 +62,9 @@ public struct ThyroidResult: Sendable, Hashable {
     public var date: CalendarDate
     public var classification: LabClassification
     /// How the classification was made: "reference range", "interpretation", "default range".
-    public var basis: String
+    public var basis: Phrase
     public var source: Source
-    public init(value: Double, unit: String, date: CalendarDate, classification: LabClassification, basis: String, source: Source) {
+    public init(value: Double, unit: String, date: CalendarDate, classification: LabClassification, basis: Phrase, source: Source) {
         self.value = value
         self.unit = unit
         self.date = date
@@ -77,7 +85,7 @@ public enum AntiphospholipidTest: String, Sendable, CaseIterable, Comparable {
     case antiB2GPIIgG = "anti-b2gpi-igg"
     case antiB2GPIIgM = "anti-b2gpi-igm"
 
-    public var display: String {
+    public var display: Phrase {
         switch self {
         case .lupusAnticoagulant: return "lupus anticoagulant"
         case .anticardiolipinIgG: return "anticardiolipin IgG"
@@ -103,8 +111,8 @@ public struct AntiphospholipidResult: Sendable, Hashable {
     public var source: Source
     /// Why an indeterminate result is neither positive nor negative (guideline.md v3: equivocal,
     /// or a value and an interpretation that disagree); nil: a level with no limit (v2).
-    public var indeterminate: String?
-    public init(date: CalendarDate, earliest: CalendarDate? = nil, positive: Bool, source: Source, indeterminate: String? = nil) {
+    public var indeterminate: Phrase?
+    public init(date: CalendarDate, earliest: CalendarDate? = nil, positive: Bool, source: Source, indeterminate: Phrase? = nil) {
         self.date = date
         self.earliest = earliest ?? date
         self.positive = positive
@@ -114,17 +122,27 @@ public struct AntiphospholipidResult: Sendable, Hashable {
 }
 
 public struct Finding: Sendable, Hashable {
-    /// What was found, in words (for the plan text).
-    public var text: String
+    /// What was found, in words (for the plan text): the record's words, or the adapter's phrase.
+    public var text: Phrase
     public var source: Source
     /// Recognised by a keyword in free text, not by a code (guideline.md v2: text may hold back a
     /// not-recommended flag, never create an order or an activity).
     public var byText: Bool
-    public init(_ text: String, _ source: Source, byText: Bool = false) {
+    public init(_ text: Phrase, _ source: Source, byText: Bool = false) {
         self.text = text
         self.source = source
         self.byText = byText
     }
+
+    /// The record's own words (a code's display or text), never translated.
+    public init(record text: String, _ source: Source, byText: Bool = false) {
+        self.init(.record(text), source, byText: byText)
+    }
+}
+
+extension Array where Element == Finding {
+    /// The findings' words, "; " between them.
+    public var listed: Phrase { .joined(map(\.text), separator: "; ") }
 }
 
 extension Array where Element == Finding {
@@ -205,7 +223,7 @@ public struct MedicationUse: Sendable, Hashable {
     public var end: CalendarDate?
     /// Active, but with no known end and started (or asserted) more than 12 months ago: not taken now.
     public var staleSince: CalendarDate?
-    public var text: String = "levothyroxine"
+    public var text: Phrase = "levothyroxine"
     public init(source: Source, start: CalendarDate?, current: Bool, end: CalendarDate? = nil, staleSince: CalendarDate? = nil) {
         self.source = source
         self.start = start
@@ -242,8 +260,8 @@ public struct InputRequest: Sendable, Hashable {
         public var byKeyword: Bool
         /// Another recorded indication that this item treats (guideline.md v2 §4: metformin for
         /// diabetes, heparin for thrombosis, …), in words; nil when none is recorded.
-        public var otherIndication: String?
-        public init(ruleId: RuleID, item: String, byKeyword: Bool, otherIndication: String? = nil) {
+        public var otherIndication: Phrase?
+        public init(ruleId: RuleID, item: String, byKeyword: Bool, otherIndication: Phrase? = nil) {
             self.ruleId = ruleId
             self.item = item
             self.byKeyword = byKeyword

@@ -57,18 +57,19 @@ func rplLifestyleHistory(_ f: Facts) -> Recommendation {
 func rplPrognosis(_ f: Facts) -> Recommendation {
     let n = f.lossCount
     // guideline.md v3: the prognosis reads the minimum and says so where the count is a range.
-    let range = n < f.lossCountMaximum ? "The number of losses is uncertain (\(n)–\(f.lossCountMaximum)): the minimum is used. " : ""
-    let age = range + (f.ageYears.map { "She is \($0) years old; age is part of the prognosis." }
-        ?? "Age is part of the prognosis but is not known here.")
+    let known: Phrase = f.ageYears.map { "She is \($0) years old; age is part of the prognosis." }
+        ?? "Age is part of the prognosis but is not known here."
+    let age = n < f.lossCountMaximum ? "The number of losses is uncertain (\(n)–\(f.lossCountMaximum)): the minimum is used." + known : known
     switch n {
     case 2:
         return Recommendation.prognosis(ruleId: .prognosis, sources: f.lossSources,
-                              reason: "After 2 miscarriages the chance of a further miscarriage is about 25%. " + age, probability: "0.25")
+                              reason: "After 2 miscarriages the chance of a further miscarriage is about 25%." + age, probability: "0.25")
     case 3:
         return Recommendation.prognosis(ruleId: .prognosis, sources: f.lossSources,
-                              reason: "After 3 miscarriages the chance of a further miscarriage is about 35%. " + age, probability: "0.35")
+                              reason: "After 3 miscarriages the chance of a further miscarriage is about 35%." + age, probability: "0.35")
     default:
         return Recommendation.prognosis(ruleId: .prognosis, sources: f.lossSources,
-                              reason: "After \(n) miscarriage\(n == 1 ? "" : "s") the sources give no figure for the chance of a further miscarriage: the prognosis is individual, based on the history and age. " + age)
+                              reason: (n == 1 ? "After 1 miscarriage the sources give no figure for the chance of a further miscarriage: the prognosis is individual, based on the history and age."
+                                       : "After \(n) miscarriages the sources give no figure for the chance of a further miscarriage: the prognosis is individual, based on the history and age.") + age)
     }
 }

@@ -14,23 +14,23 @@ func karyotypeCriteriaHold(_ f: Facts) -> Bool {
 func rplKaryotype(_ f: Facts) -> [Recommendation] {
     guard karyotypeCriteriaHold(f), let age = f.ageYears else { return [] }
     let sources = f.lossSources + f.familyHistoryRPL.map(\.source)
-    let criteria = "Age \(age) (< 35), \(f.lossCount) miscarriages (≥ 3) and a family history of recurrent miscarriage (\(f.familyHistoryRPL.map(\.text).joined(separator: "; ")))"
-    let reason = criteria + ": karyotype both parents."
+    let criteria: Phrase = "Age \(age) (< 35), \(f.lossCount) miscarriages (≥ 3) and a family history of recurrent miscarriage (\(f.familyHistoryRPL.listed))"
+    let reason: Phrase = "\(criteria): karyotype both parents."
     let femalePartner = f.partner?.female == true
     let hers = Recommendation.order(ruleId: .karyotype, activity: .parentalKaryotyping, sources: sources,
-                              reason: (femalePartner ? criteria + ": karyotype the patient (the partner is a woman)." : reason) + " This order: the patient.", item: "patient")
+                              reason: (femalePartner ? "\(criteria): karyotype the patient (the partner is a woman)." : reason) + "This order: the patient.", item: "patient")
     if let partner = f.partner, partner.female {
         // guideline.md v3: a female partner is not the genetic father.
         return [hers, Recommendation.note(ruleId: .karyotype, sources: sources + [partner.source],
-                                     reason: criteria + ": karyotype the patient. The partner is a woman: karyotype of the genetic father: per centre policy.")]
+                                     reason: "\(criteria): karyotype the patient. The partner is a woman: karyotype of the genetic father: per centre policy.")]
     }
     guard let partner = f.partner, partner.identifiable else {
-        let why = f.partner == nil ? "no partner is recorded" : "the partner has no identifier to order under"
+        let why: Phrase = f.partner == nil ? "no partner is recorded" : "the partner has no identifier to order under"
         return [hers, Recommendation.advice(ruleId: .karyotype, activity: .partnerKaryotyping, sources: sources,
-                                     reason: reason + " Arrange the partner's karyotyping: \(why).")]
+                                     reason: reason + "Arrange the partner's karyotyping: \(why).")]
     }
     var his = Recommendation.order(ruleId: .karyotype, activity: .parentalKaryotyping, sources: sources + [partner.source],
-                             reason: reason + " This order: the partner.", item: "partner")
+                             reason: reason + "This order: the partner.", item: "partner")
     his.forPartner = true
     return [hers, his]
 }
@@ -42,10 +42,10 @@ func rplGeneticCounseling(_ f: Facts) -> Recommendation? {
         // A heteromorphism is a normal variant: no counselling, but the plan says why.
         guard !f.karyotypeNotes.isEmpty else { return nil }
         return Recommendation.note(ruleId: .geneticCounseling, sources: f.karyotypeNotes.map(\.source),
-                              reason: f.karyotypeNotes.map(\.text).joined(separator: "; ") + ": no genetic counselling for it.")
+                              reason: "\(f.karyotypeNotes.listed): no genetic counselling for it.")
     }
     return Recommendation.order(ruleId: .geneticCounseling, activity: .geneticCounseling, sources: f.parentalKaryotypeAbnormal.map(\.source),
-                          reason: "Abnormal parental karyotype: \(f.parentalKaryotypeAbnormal.map(\.text).joined(separator: "; ")).")
+                          reason: "Abnormal parental karyotype: \(f.parentalKaryotypeAbnormal.listed).")
 }
 
 /// RPL-CLINICAL-GENETICS — footnote: a child with structural anomalies born in the family, a family
@@ -54,7 +54,7 @@ func rplGeneticCounseling(_ f: Facts) -> Recommendation? {
 func rplClinicalGenetics(_ f: Facts) -> Recommendation? {
     guard !f.geneticsReferralReasons.isEmpty else { return nil }
     return Recommendation.order(ruleId: .clinicalGenetics, activity: .clinicalGeneticsReferral, sources: f.geneticsReferralReasons.map(\.source),
-                          reason: "Referral to clinical genetics: \(f.geneticsReferralReasons.map(\.text).joined(separator: "; ")).")
+                          reason: "Referral to clinical genetics: \(f.geneticsReferralReasons.listed).")
 }
 
 /// The most recent loss with a recorded date, when it lies within `tissueGeneticsWithinDays`
@@ -74,9 +74,10 @@ func recentLossWithAnomaly(_ f: Facts, settings: GuidelineSettings, includingTex
 /// naming the loss and the anomaly; no order.
 func rplTissueGenetics(_ f: Facts, settings: GuidelineSettings) -> Recommendation? {
     guard let (loss, anomalies) = recentLossWithAnomaly(f, settings: settings, includingText: false) else { return nil }
-    let when = loss.date.map { "on \($0)" } ?? "in \(loss.latestDate!.year)-\(loss.latestDate!.month < 10 ? "0" : "")\(loss.latestDate!.month)"
+    let month = loss.latestDate!
+    let when: Phrase = loss.date.map { "on \($0)" } ?? "in \(record: "\(month.year)-\(month.month < 10 ? "0" : "")\(month.month)")"
     return Recommendation.advice(ruleId: .tissueGenetics, activity: .tissueGenetics, sources: loss.sources + anomalies.map(\.source),
-                          reason: "The most recent loss (\(when)) was recorded with \(anomalies.map(\.text).joined(separator: "; ")): genetic analysis of its tissue may be considered.")
+                          reason: "The most recent loss (\(when)) was recorded with \(anomalies.listed): genetic analysis of its tissue may be considered.")
 }
 
 /// interface.md v3, serve: the partner's records were not read (a CDS Hooks prefetch names only
@@ -89,7 +90,7 @@ func rplTissueGenetics(_ f: Facts, settings: GuidelineSettings) -> Recommendatio
 func partnersGeneticsNotChecked(_ f: Facts) -> [Recommendation] {
     guard f.partnerRecordsNotChecked, f.partner?.female != true else { return [] }
     let sources = f.partner.map { [$0.source] } ?? []
-    let prefix = "Partner's records not checked: "
+    let prefix: Phrase = "Partner's records not checked:"
     var out: [Recommendation] = []
     if karyotypeCriteriaHold(f) {
         out.append(.note(ruleId: .karyotype, sources: sources,

@@ -6,12 +6,15 @@ public enum Guideline {
         guard indication.holds else {
             return Plan(indicated: false, indication: indication.reason, recommendations: [], notes: [])
         }
-        var notes: [String] = []
+        var notes: [Phrase] = []
         if facts.ageYears == nil {
             notes.append("Age is missing (no Patient.birthDate): the prognosis and RPL-KARYOTYPE could not take it into account.")
         }
         if facts.lossCount < facts.lossCountMaximum {
-            notes.append("Number of losses uncertain (\(facts.lossCount)–\(facts.lossCountMaximum)): \(facts.undatedLossesPossiblyDated.count == 1 ? "a loss recorded without a date" : "losses recorded without a date") may be \(facts.undatedLossesPossiblyDated.count == 1 ? "one" : "some") of the dated losses: check. RPL-INDICATION counts \(facts.lossCountMaximum); the rules that need 3 losses and the prognosis count \(facts.lossCount).")
+            let counts: Phrase = "RPL-INDICATION counts \(facts.lossCountMaximum); the rules that need 3 losses and the prognosis count \(facts.lossCount)."
+            notes.append(facts.undatedLossesPossiblyDated.count == 1
+                ? "Number of losses uncertain (\(facts.lossCount)–\(facts.lossCountMaximum)): a loss recorded without a date may be one of the dated losses: check." + counts
+                : "Number of losses uncertain (\(facts.lossCount)–\(facts.lossCountMaximum)): losses recorded without a date may be some of the dated losses: check." + counts)
         }
         var out: [Recommendation] = []
         out += generalAdvice(facts)
@@ -44,9 +47,9 @@ public enum Guideline {
               // An open karyotyping request of the patient is hers; the partner's is judged as his.
               !rec.forPartner, let open = f.alreadyRequested.first(where: { sameTest($0, rec) })
         else { return rec }
-        let when = open.authoredOn.map { " on \($0)" } ?? ""
+        let already: Phrase = open.authoredOn.map { "Already requested on \(record: $0): not ordered again." } ?? "Already requested: not ordered again."
         return Recommendation.note(ruleId: rec.ruleId, sources: rec.sources + [open.source],
-                              reason: "\(rec.reason) Already requested\(when): not ordered again.", item: rec.item)
+                              reason: rec.reason + already, item: rec.item)
     }
 
     /// Whether a request in the input asks for what a recommendation orders: the same activity (a
@@ -70,22 +73,21 @@ public enum Guideline {
     /// guideline.md §5 (v2): the card's "DD - Risicofactoren" quoted, and which of them this record
     /// shows; where it shows none, that is said. (The patient page's "a cause is found in about one
     /// in five" is another source and is not merged into the card's figure.)
-    static func riskFactorNote(_ f: Facts, settings: GuidelineSettings) -> String {
-        var shown: [String] = []
+    static func riskFactorNote(_ f: Facts, settings: GuidelineSettings) -> Phrase {
+        var shown: [Phrase] = []
         if let age = f.ageYears { shown.append("age \(age)") }
-        if !f.lifestyleRisks.isEmpty { shown.append("lifestyle (\(f.lifestyleRisks.map(\.text).joined(separator: "; ")))") }
+        if !f.lifestyleRisks.isEmpty { shown.append("lifestyle (\(f.lifestyleRisks.listed))") }
         if antiphospholipidTreatmentHolds(f, settings: settings) {
             shown.append(f.apsDiagnosed.isEmpty ? "persistent antiphospholipid antibodies" : "antiphospholipid syndrome")
         }
-        if let tsh = f.tsh, tsh.classification != .normal { shown.append("thyroid dysfunction (TSH \(tsh.classification.rawValue))") }
-        else if !f.hypothyroidismConditions.isEmpty { shown.append("thyroid dysfunction (\(f.hypothyroidismConditions.map(\.text).joined(separator: "; ")))") }
+        if let tsh = f.tsh, tsh.classification != .normal { shown.append("thyroid dysfunction (TSH \(tsh.classification.phrase))") }
+        else if !f.hypothyroidismConditions.isEmpty { shown.append("thyroid dysfunction (\(f.hypothyroidismConditions.listed))") }
         if !f.uterineMalformations.isEmpty { shown.append("uterine malformation") }
         if !f.adenomyosis.isEmpty { shown.append("adenomyosis") }
         if !f.cervicalInsufficiencySuspected.isEmpty { shown.append("suspected cervical insufficiency") }
         if !f.parentalKaryotypeAbnormal.isEmpty { shown.append("an abnormal karyotype") }
-        let card = "Card, DD - Risicofactoren: " + Card.riskFactors.joined(separator: "; ") + "."
-        let record = shown.isEmpty ? " This record shows none of them." : " This record shows: " + shown.joined(separator: "; ") + "."
-        return card + record
+        let card: Phrase = "Card, DD - Risicofactoren: \(record: Card.riskFactors.joined(separator: "; "))."
+        return card + (shown.isEmpty ? "This record shows none of them." : "This record shows: \(Phrase.joined(shown, separator: "; ")).")
     }
 
     static func generalAdvice(_ f: Facts) -> [Recommendation] {

@@ -8,5 +8,5 @@ func rplANA(_ f: Facts) -> Recommendation? {
     let symptoms = f.autoimmuneSymptoms.coded
     guard !symptoms.isEmpty, f.anaResult == nil else { return nil }
     return Recommendation.advice(ruleId: .ana, activity: .anaConsider, sources: symptoms.map(\.source),
-                          reason: "Clinical symptoms of autoimmune disease: \(symptoms.map(\.text).joined(separator: "; ")); no ANA result: consider ANA.")
+                          reason: "Clinical symptoms of autoimmune disease: \(symptoms.listed); no ANA result: consider ANA.")
 }

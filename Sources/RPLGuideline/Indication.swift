@@ -2,10 +2,10 @@
 
 /// RPL-INDICATION — "2 of meer miskramen = herhaalde miskramen.": two or more losses make the plan;
 /// otherwise the run succeeds with no plan and says why.
-public func rplIndication(_ f: Facts) -> (holds: Bool, reason: String) {
+public func rplIndication(_ f: Facts) -> (holds: Bool, reason: Phrase) {
     // guideline.md v3: the maximum decides; a range is said as one.
     let n = f.lossCountMaximum, low = f.lossCount
-    let counted = low < n ? "\(low)–\(n) pregnancy losses counted" : "\(n) pregnancy loss\(n == 1 ? "" : "es") counted"
+    let counted: Phrase = low < n ? "\(low)–\(n) pregnancy losses counted" : n == 1 ? "1 pregnancy loss counted" : "\(n) pregnancy losses counted"
     if n >= 2 { return (true, "\(counted): recurrent pregnancy loss (2 or more)") }
     return (false, "\(counted), fewer than 2: no recurrent pregnancy loss work-up is indicated")
 }

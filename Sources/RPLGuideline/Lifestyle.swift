@@ -6,7 +6,7 @@
 func rplLifestyle(_ f: Facts) -> Recommendation? {
     guard !f.lifestyleRisks.isEmpty else { return nil }
     return Recommendation.order(ruleId: .lifestyle, activity: .lifestyleCounseling, sources: f.lifestyleRisks.map(\.source),
-                          reason: "Lifestyle risk factors: \(f.lifestyleRisks.map(\.text).joined(separator: "; ")).")
+                          reason: "Lifestyle risk factors: \(f.lifestyleRisks.listed).")
 }
 
 /// interface.md v3, serve: the partner's records were not read, so his smoking, BMI and misuse

@@ -13,13 +13,13 @@ let specificity: [RuleID] = [
 /// "treatment of euthyroidism", or nil when euthyroidism is shown (newest TSH in the window normal,
 /// a free T4 on or after it normal if there is one, no hypothyroidism recorded or shown, and no
 /// levothyroxine taken before that TSH other than the request itself).
-func levothyroxineNotForEuthyroidism(_ f: Facts, request: Source) -> String? {
+func levothyroxineNotForEuthyroidism(_ f: Facts, request: Source) -> Phrase? {
     guard let tsh = f.tsh else {
         return "no TSH in the lookback window: euthyroid status is unknown until the TSH ordered by RPL-TSH is back"
     }
-    if tsh.classification != .normal { return "TSH \(tsh.valueText) \(tsh.unit) on \(tsh.date) is \(tsh.classification.rawValue): not euthyroid" }
+    if tsh.classification != .normal { return "TSH \(record: tsh.valueText) \(record: tsh.unit) on \(tsh.date) is \(tsh.classification.phrase): not euthyroid" }
     if let ft4 = f.freeT4, ft4.date >= tsh.date, ft4.classification != .normal {
-        return "free T4 \(ft4.valueText) \(ft4.unit) on \(ft4.date) is \(ft4.classification.rawValue): not euthyroid"
+        return "free T4 \(record: ft4.valueText) \(record: ft4.unit) on \(ft4.date) is \(ft4.classification.phrase): not euthyroid"
     }
     if !f.hypothyroidismConditions.isEmpty || !f.subclinicalHypothyroidismConditions.isEmpty {
         return "hypothyroidism is recorded"
@@ -27,8 +27,9 @@ func levothyroxineNotForEuthyroidism(_ f: Facts, request: Source) -> String? {
     // guideline.md v3: taken *at the time of* the TSH: a course that ended before it does not count.
     let before = f.levothyroxine.filter { $0.source != request && ($0.start.map { $0 <= tsh.date } ?? true) && ($0.end.map { $0 >= tsh.date } ?? true) }
     if !before.isEmpty {
-        let unknown = before.contains { $0.start == nil } ? " (a start date is not recorded: taken as before)" : ""
-        return "levothyroxine was taken before the normal TSH of \(tsh.date)\(unknown): treated hypothyroidism, not euthyroidism"
+        return before.contains { $0.start == nil }
+            ? "levothyroxine was taken before the normal TSH of \(tsh.date) (a start date is not recorded: taken as before): treated hypothyroidism, not euthyroidism"
+            : "levothyroxine was taken before the normal TSH of \(tsh.date): treated hypothyroidism, not euthyroidism"
     }
     return nil
 }
@@ -49,19 +50,19 @@ func lineApplies(_ match: InputRequest.Match, request: InputRequest, _ f: Facts)
 }
 
 /// The exception of a line for one matched item, in words, when it holds.
-func exception(_ match: InputRequest.Match, request: InputRequest, _ f: Facts, settings: GuidelineSettings) -> String? {
-    let aps = "antiphospholipid syndrome or persistent antiphospholipid antibodies (RPL-APL-TREAT)"
+func exception(_ match: InputRequest.Match, request: InputRequest, _ f: Facts, settings: GuidelineSettings) -> Phrase? {
+    let aps: Phrase = "antiphospholipid syndrome or persistent antiphospholipid antibodies (RPL-APL-TREAT)"
     switch match.ruleId {
     case .nrTissueGenetics:
         // RPL-TISSUE-GENETICS holds (or the anomaly is named in text: text may hold back a flag).
         guard let (_, anomalies) = recentLossWithAnomaly(f, settings: settings, includingText: true) else { return nil }
-        return "structural or ultrasound abnormalities are recorded for the most recent loss (\(anomalies.map(\.text).joined(separator: "; ")))"
+        return "structural or ultrasound abnormalities are recorded for the most recent loss (\(anomalies.listed))"
     case .nrKaryotype:
         // guideline.md v2/v3: "zonder VG of +familieanamnese": the criteria of RPL-KARYOTYPE, a
         // known abnormal parental karyotype (a carrier), or a history the footnote names.
         if karyotypeCriteriaHold(f) { return "the criteria of RPL-KARYOTYPE hold" }
-        if !f.parentalKaryotypeAbnormal.isEmpty { return "a parent's karyotype is known to be abnormal (\(f.parentalKaryotypeAbnormal.map(\.text).joined(separator: "; ")))" }
-        if !f.geneticsReferralReasons.isEmpty { return "a history the card's footnote names (\(f.geneticsReferralReasons.map(\.text).joined(separator: "; ")))" }
+        if !f.parentalKaryotypeAbnormal.isEmpty { return "a parent's karyotype is known to be abnormal (\(f.parentalKaryotypeAbnormal.listed))" }
+        if !f.geneticsReferralReasons.isEmpty { return "a history the card's footnote names (\(f.geneticsReferralReasons.listed))" }
         return nil
     case .nrThrombophilia:
         // guideline.md v3: ESHRE, not unless in research or with additional risk factors.
@@ -69,7 +70,7 @@ func exception(_ match: InputRequest.Match, request: InputRequest, _ f: Facts, s
         if let other = match.otherIndication { return "another indication is recorded (\(other))" }
         if request.reasonNamesThrombophilia { return "the request's reason names a hereditary thrombophilia" }
         if !f.familyThrombosis.isEmpty {
-            return "a first-degree relative had venous thromboembolism or a hereditary thrombophilia (\(f.familyThrombosis.map(\.text).joined(separator: "; ")))"
+            return "a first-degree relative had venous thromboembolism or a hereditary thrombophilia (\(f.familyThrombosis.listed))"
         }
         return nil
     case .nrImmunology:
@@ -111,13 +112,15 @@ func notRecommended(_ f: Facts, settings: GuidelineSettings) -> [Recommendation]
         guard let match = request.matches.filter({ lineApplies($0, request: request, f) }).min(by: {
             (specificity.firstIndex(of: $0.ruleId) ?? specificity.count) < (specificity.firstIndex(of: $1.ruleId) ?? specificity.count)
         }) else { continue }
-        let how = match.byKeyword ? " (recognised by keyword: \(match.item))" : ""
+        let requested: Phrase = match.byKeyword
+            ? "Requested \(record: request.description) (recognised by keyword: \(record: match.item))"
+            : "Requested \(record: request.description)"
         if let why = exception(match, request: request, f, settings: settings) {
             out.append(Recommendation.note(ruleId: match.ruleId, sources: [request.source],
-                                      reason: "Requested \(request.description)\(how) is not flagged: \(why).", item: match.item))
+                                      reason: "\(requested) is not flagged: \(why).", item: match.item))
         } else {
             out.append(Recommendation.flag(ruleId: match.ruleId, sources: [request.source],
-                                      reason: "Requested \(request.description)\(how): not recommended by the card.", item: match.item))
+                                      reason: "\(requested): not recommended by the card.", item: match.item))
         }
     }
     return out

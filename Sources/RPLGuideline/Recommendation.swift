@@ -30,8 +30,8 @@ public struct Recommendation: Sendable, Hashable {
     public var action: Action
     /// The input resources behind it (for `reasonReference`, `implicated`, `basis`).
     public var sources: [Source]
-    /// What the rule found, in English, for the note next to the card line.
-    public var reason: String
+    /// What the rule found, for the note next to the card line (in the output's language).
+    public var reason: Phrase
     /// For the partner, not the patient (his karyotyping): the emitter names him as the subject.
     public var forPartner = false
     /// How many earlier requests for the same activity (and item) the input holds closed: a new
@@ -39,9 +39,9 @@ public struct Recommendation: Sendable, Hashable {
     public var generation = 0
     /// The activity's name in this plan where it differs from the catalogue's (during a pregnancy:
     /// "this pregnancy", not "the next").
-    public var title: String?
+    public var title: Phrase?
 
-    public init(ruleId: RuleID, action: Action, sources: [Source], reason: String, title: String? = nil) {
+    public init(ruleId: RuleID, action: Action, sources: [Source], reason: Phrase, title: Phrase? = nil) {
         self.ruleId = ruleId
         self.action = action
         self.sources = sources.uniqueSorted()
@@ -49,28 +49,28 @@ public struct Recommendation: Sendable, Hashable {
         self.title = title
     }
 
-    public static func order(ruleId: RuleID, activity: ActivityID, sources: [Source], reason: String, item: String? = nil,
-                             notBefore: CalendarDate? = nil, title: String? = nil) -> Recommendation {
+    public static func order(ruleId: RuleID, activity: ActivityID, sources: [Source], reason: Phrase, item: String? = nil,
+                             notBefore: CalendarDate? = nil, title: Phrase? = nil) -> Recommendation {
         Recommendation(ruleId: ruleId, action: .order(activity: activity, item: item, notBefore: notBefore), sources: sources, reason: reason, title: title)
     }
 
-    public static func medication(ruleId: RuleID, activity: ActivityID, sources: [Source], reason: String, until: CalendarDate? = nil) -> Recommendation {
+    public static func medication(ruleId: RuleID, activity: ActivityID, sources: [Source], reason: Phrase, until: CalendarDate? = nil) -> Recommendation {
         Recommendation(ruleId: ruleId, action: .medication(activity: activity, until: until), sources: sources, reason: reason)
     }
 
-    public static func advice(ruleId: RuleID, activity: ActivityID, sources: [Source], reason: String, item: String? = nil, title: String? = nil) -> Recommendation {
+    public static func advice(ruleId: RuleID, activity: ActivityID, sources: [Source], reason: Phrase, item: String? = nil, title: Phrase? = nil) -> Recommendation {
         Recommendation(ruleId: ruleId, action: .advice(activity: activity, item: item), sources: sources, reason: reason, title: title)
     }
 
-    public static func flag(ruleId: RuleID, sources: [Source], reason: String, item: String? = nil) -> Recommendation {
+    public static func flag(ruleId: RuleID, sources: [Source], reason: Phrase, item: String? = nil) -> Recommendation {
         Recommendation(ruleId: ruleId, action: .flag(item: item), sources: sources, reason: reason)
     }
 
-    public static func prognosis(ruleId: RuleID, sources: [Source], reason: String, probability: String? = nil) -> Recommendation {
+    public static func prognosis(ruleId: RuleID, sources: [Source], reason: Phrase, probability: String? = nil) -> Recommendation {
         Recommendation(ruleId: ruleId, action: .prognosis(probability: probability), sources: sources, reason: reason)
     }
 
-    public static func note(ruleId: RuleID, sources: [Source], reason: String, item: String? = nil, title: String? = nil) -> Recommendation {
+    public static func note(ruleId: RuleID, sources: [Source], reason: Phrase, item: String? = nil, title: Phrase? = nil) -> Recommendation {
         Recommendation(ruleId: ruleId, action: .note(item: item), sources: sources, reason: reason, title: title)
     }
 
@@ -109,15 +109,15 @@ public struct Plan: Sendable {
     /// RPL-INDICATION: whether there is a plan at all.
     public var indicated: Bool
     /// Why (or why not), in one sentence.
-    public var indication: String
+    public var indication: Phrase
     /// In the order of guideline.md.
     public var recommendations: [Recommendation]
     /// Things the rules could not decide for lack of data (e.g. age missing).
-    public var notes: [String]
+    public var notes: [Phrase]
     /// What the plan is about: the losses that make the indication (the CarePlan's `addresses`).
     public var addresses: [Source] = []
     /// The card's risk factors and which of them the record shows (guideline.md §5).
-    public var riskFactors: String = ""
+    public var riskFactors: Phrase = ""
 }
 
 // Ids are written as the card and Profiles spell them ("RPL-TSH", "thyroid-tsh"), also in text.

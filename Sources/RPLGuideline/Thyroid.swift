@@ -4,9 +4,9 @@
 /// → order TSH.
 func rplTSH(_ f: Facts) -> Recommendation? {
     guard f.tsh == nil else { return nil }
-    let older = f.tshBeforeWindow.map { " The newest, on \($0.date), is older than the window." } ?? ""
+    let none: Phrase = "No TSH result in the lookback window before \(f.evaluationDate)."
     return Recommendation.order(ruleId: .tsh, activity: .thyroidTsh, sources: f.tshBeforeWindow.map { [$0.finding.source] } ?? [],
-                          reason: "No TSH result in the lookback window before \(f.evaluationDate).\(older)")
+                          reason: f.tshBeforeWindow.map { none + "The newest, on \($0.date), is older than the window." } ?? none)
 }
 
 /// RPL-FT4 — "Bij abnormale waarden: vrijT4 bepalen": newest TSH high or low and no free T4 dated
@@ -15,7 +15,7 @@ func rplFT4(_ f: Facts) -> Recommendation? {
     guard let tsh = f.tsh, tsh.classification != .normal else { return nil }
     if let ft4 = f.freeT4, ft4.date >= tsh.date { return nil }
     return Recommendation.order(ruleId: .ft4, activity: .thyroidFt4, sources: [tsh.source],
-                          reason: "TSH \(tsh.valueText) \(tsh.unit) on \(tsh.date) is \(tsh.classification.rawValue) (\(tsh.basis)); no free T4 on or after it.")
+                          reason: "TSH \(record: tsh.valueText) \(record: tsh.unit) on \(tsh.date) is \(tsh.classification.phrase) (\(tsh.basis)); no free T4 on or after it.")
 }
 
 /// Overt hypothyroidism: newest TSH high and a free T4 on or after it low.
@@ -36,22 +36,22 @@ func subclinicalHypothyroidism(_ f: Facts) -> Bool {
 /// with no levothyroxine on record at all gives no proposal, but a note to check the medication list.
 func rplLevothyroxine(_ f: Facts) -> Recommendation? {
     if overtHypothyroidism(f), let tsh = f.tsh, let ft4 = f.freeT4 {
-        let shown = "TSH \(tsh.valueText) \(tsh.unit) high and free T4 \(ft4.valueText) \(ft4.unit) low (overt hypothyroidism)"
+        let shown: Phrase = "TSH \(record: tsh.valueText) \(record: tsh.unit) high and free T4 \(record: ft4.valueText) \(record: ft4.unit) low (overt hypothyroidism)"
         // guideline.md v3: one already taken is not proposed again (a note); a record with no
         // known end older than 12 months is not taken now (a note, and the proposal).
         let taken = f.levothyroxine.filter(\.current)
         if !taken.isEmpty {
             return Recommendation.note(ruleId: .levothyroxine, sources: [tsh.source, ft4.source] + taken.map(\.source),
-                                  reason: "Hypothyroidism: \(shown); levothyroxine is already taken (\(taken.map(\.text).joined(separator: "; "))): not proposed again; check the dose.")
+                                  reason: "Hypothyroidism: \(shown); levothyroxine is already taken (\(Phrase.joined(taken.map(\.text), separator: "; "))): not proposed again; check the dose.")
         }
         let stale = f.levothyroxine.compactMap { use in use.staleSince.map { (use, $0) } }
-        let staleText = stale.isEmpty ? "" : " " + stale.map { "\($0.0.text) is recorded active since \($0.1) with no known end (older than 12 months): not taken as current; check whether she still takes it." }.joined(separator: " ")
+        let staleText: [Phrase] = stale.map { "\($0.0.text) is recorded active since \($0.1) with no known end (older than 12 months): not taken as current; check whether she still takes it." }
         return Recommendation.medication(ruleId: .levothyroxine, activity: .levothyroxine, sources: [tsh.source, ft4.source] + stale.map(\.0.source),
-                              reason: "Hypothyroidism: \(shown).\(staleText)")
+                              reason: .joined(["Hypothyroidism: \(shown)."] + staleText, separator: " "))
     }
     guard !f.hypothyroidismConditions.isEmpty, f.levothyroxine.isEmpty else { return nil }
     return Recommendation.note(ruleId: .levothyroxine, sources: f.hypothyroidismConditions.map(\.source),
-                          reason: "Hypothyroidism recorded (\(f.hypothyroidismConditions.map(\.text).joined(separator: "; "))), no levothyroxine on record: check the medication list.")
+                          reason: "Hypothyroidism recorded (\(f.hypothyroidismConditions.listed)), no levothyroxine on record: check the medication list.")
 }
 
 /// RPL-SUBCLINICAL — same card line; ESHRE: the evidence on subclinical hypothyroidism is
@@ -60,7 +60,7 @@ func rplLevothyroxine(_ f: Facts) -> Recommendation? {
 func rplSubclinical(_ f: Facts) -> Recommendation? {
     guard subclinicalHypothyroidism(f), let tsh = f.tsh, let ft4 = f.freeT4 else { return nil }
     return Recommendation.advice(ruleId: .subclinical, activity: .subclinicalHypothyroidismDiscussion, sources: [tsh.source, ft4.source],
-                          reason: "TSH \(tsh.valueText) \(tsh.unit) high with free T4 \(ft4.valueText) \(ft4.unit) normal: subclinical hypothyroidism; discuss levothyroxine (evidence conflicting, clinician's decision).")
+                          reason: "TSH \(record: tsh.valueText) \(record: tsh.unit) high with free T4 \(record: ft4.valueText) \(record: ft4.unit) normal: subclinical hypothyroidism; discuss levothyroxine (evidence conflicting, clinician's decision).")
 }
 
 /// A number for the plan text: up to 2 decimals, no trailing zeros. Any Double is written: values

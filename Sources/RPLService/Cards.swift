@@ -6,7 +6,7 @@ import RPLGuideline
 /// reading the plan and the resources its writers made (`Adapter.Result.written`), never the
 /// transaction back.
 enum Cards {
-    static let disclaimer = "Decision support by rpl-adapter \(Adapter.version): a clinician decides; nothing is ordered until a clinician signs it."
+    static let disclaimer: Phrase = "Decision support by rpl-adapter \(record: Adapter.version): a clinician decides; nothing is ordered until a clinician signs it."
 
     static func source(_ profiles: Profiles) -> JSONOut {
         .object([
@@ -22,36 +22,44 @@ enum Cards {
     }
 
     /// `patient-view`: one card summarising the plan, with one suggestion per order or proposal.
-    static func patientView(_ result: Adapter.Result, profiles: Profiles) -> [JSONOut] {
+    static func patientView(_ result: Adapter.Result, profiles: Profiles, wording w: Wording) -> [JSONOut] {
         guard let plan = result.plan, plan.indicated else { return [] }
+        func t(_ p: Phrase) -> String { rplTerm(p.rendered(in: w)) }
         let requests = result.written.filter { ["ServiceRequest", "MedicationRequest"].contains($0.resource.name) }
         let signable = requests.filter { $0.resource.string("intent") == "order" }.count
-        let counts = signable > 0 ? "\(signable) order\(signable == 1 ? "" : "s") to sign, \(requests.count - signable) proposal\(requests.count - signable == 1 ? "" : "s")"
-            : "\(requests.count) proposal\(requests.count == 1 ? "" : "s")"
-        var detail = "**\(plan.indication)**\n\n"
+        func count(_ n: Int, _ one: Phrase, _ many: Phrase) -> Phrase { n == 1 ? one : many }
+        let proposals = requests.count - signable
+        let counts: Phrase = signable > 0
+            ? "\(count(signable, "1 order to sign", "\(signable) orders to sign")), \(count(proposals, "1 proposal", "\(proposals) proposals"))"
+            : count(requests.count, "1 proposal", "\(requests.count) proposals")
+        var detail = "**\(t(plan.indication))**\n\n"
         for rec in plan.recommendations where rec.kind != .flag {
-            detail += "- **\(rec.ruleId)**: \(rec.reason) — kaart: \(rec.cardLine.quoted) (\(rec.cardLine.english))\n"
+            // The card's English rendering only in English (the Dutch quote stands alone in Dutch).
+            let english = w.language == .en ? " (\(rec.cardLine.english))" : ""
+            detail += "- **\(rec.ruleId)**: \(t(rec.reason)) — kaart: \(rec.cardLine.quoted)\(english)\n"
         }
-        if !plan.notes.isEmpty { detail += "\n" + plan.notes.map { "- " + $0 }.joined(separator: "\n") + "\n" }
-        for w in result.warnings.sorted() { detail += "\nInput warning: \(w)" }
-        detail += "\n\n---\n\(Card.source)\n\n\(disclaimer)"
+        if !plan.notes.isEmpty { detail += "\n" + plan.notes.map { "- " + t($0) }.joined(separator: "\n") + "\n" }
+        for line in result.warningPhrases.map({ rplTerm(w.render(inputWarning: $0)) }).sorted() { detail += "\n" + line }
+        detail += "\n\n---\n\(Card.source)\n\n\(t(disclaimer))"
         let suggestions: [JSONOut] = requests.map { w in
             let what = w.resource.child("code")?.string("text") ?? w.resource.child("medicationCodeableConcept")?.string("text") ?? w.recommendation.ruleId.rawValue
-            let verb = w.resource.string("intent") == "order" ? "Order" : "Propose"
+            let order = w.resource.string("intent") == "order"
             return .object([
-                ("label", .string("\(verb): \(what)")),
+                ("label", .string(t(order ? "Order: \(record: what)" : "Propose: \(record: what)"))),
                 ("uuid", .string(w.id)),
                 ("isRecommended", .bool(true)),
                 ("actions", .array([.object([
                     ("type", .string("create")),
-                    ("description", .string("\(verb) \(what) (\(w.recommendation.ruleId)), as a draft for a clinician to sign")),
+                    ("description", .string(t(order ? "Order \(record: what) (\(w.recommendation.ruleId)), as a draft for a clinician to sign"
+                                                    : "Propose \(record: what) (\(w.recommendation.ruleId)), as a draft for a clinician to sign"))),
                     ("resource", .resource(w.resource)),
                 ])])),
             ])
         }
         var card: [(String, JSONOut)] = [
-            ("uuid", .string(DeterministicID.uuid("card=patient-view|" + result.written.map(\.id).sorted().joined(separator: ",") + "|" + plan.indication))),
-            ("summary", .string(summary("Recurrent pregnancy loss: \(plan.indication.split(separator: ":").first ?? ""); \(counts)"))),
+            // Its identity from meaning: the English indication, whatever the language.
+            ("uuid", .string(DeterministicID.uuid("card=patient-view|" + result.written.map(\.id).sorted().joined(separator: ",") + "|" + plan.indication.operatorText))),
+            ("summary", .string(summary(t("Recurrent pregnancy loss: \(record: t(plan.indication).split(separator: ":").first.map(String.init) ?? ""); \(counts)")))),
             ("detail", .string(detail)),
             ("indicator", .string("info")),
             ("source", source(profiles)),
@@ -68,8 +76,9 @@ enum Cards {
     /// `partnerChecked` false: the partner's records were not read, which NR-KARYOTYPE's exception
     /// may rest on (his history or family history): its warning says so.
     static func orders(_ result: Adapter.Result, judged: [String], drafts: Set<String>, partnerChecked: Bool = true,
-                       profiles: Profiles) -> [(card: JSONOut, rule: String)] {
+                       profiles: Profiles, wording: Wording) -> [(card: JSONOut, rule: String)] {
         guard result.plan?.indicated == true else { return [] }
+        func t(_ p: Phrase) -> String { rplTerm(p.rendered(in: wording)) }
         var cards: [(card: JSONOut, rule: String)] = []
         let judgedSet = Set(judged)
         for w in result.written where w.recommendation.kind == .flag {
@@ -79,16 +88,16 @@ enum Cards {
                 ("uuid", .string(w.id)),
                 // The card's item and the draft, not the sender's words for it (a cosmetic resend
                 // gives the same card); the detail names the code recognised.
-                ("summary", .string(summary("Not recommended by the RPL card (\(w.recommendation.ruleId)): \(w.recommendation.item.map { $0 + ", " } ?? "")\(draft)"))),
-                ("detail", .string("**\(w.recommendation.ruleId)** — NIET AANBEVOLEN: \(line.quoted)\n\n(\(line.english))\n\n\(w.recommendation.reason)"
+                ("summary", .string(summary(t("Not recommended by the RPL card (\(w.recommendation.ruleId)): \(record: w.recommendation.item.map { $0 + ", " } ?? "")\(record: draft)")))),
+                ("detail", .string("**\(w.recommendation.ruleId)** — NIET AANBEVOLEN: \(line.quoted)\n\n" + (wording.language == .en ? "(\(line.english))\n\n" : "") + t(w.recommendation.reason)
                     + (w.recommendation.ruleId == .nrKaryotype && !partnerChecked
-                        ? "\n\nPartner's records not checked: a known chromosomal abnormality of his, or recurrent miscarriage in his family, would make karyotyping indicated (the card's \"zonder VG of +familieanamnese\"); ask before removing it."
+                        ? "\n\n" + t("Partner's records not checked: a known chromosomal abnormality of his, or recurrent miscarriage in his family, would make karyotyping indicated (the card's \"zonder VG of +familieanamnese\"); ask before removing it.")
                         : "")
-                    + "\n\n---\n\(Card.source)\n\n\(disclaimer)")),
+                    + "\n\n---\n\(Card.source)\n\n\(t(disclaimer))")),
                 ("indicator", .string("warning")),
                 ("source", source(profiles)),
                 // Its own uuid: feedback tells the card from the suggestion taken.
-                ("suggestions", .array([removal(draft, id: DeterministicID.uuid("suggestion=" + w.id), why: "not recommended by the card (\(w.recommendation.ruleId))")])),
+                ("suggestions", .array([removal(draft, id: DeterministicID.uuid("suggestion=" + w.id), why: "not recommended by the card (\(w.recommendation.ruleId))", wording)])),
                 ("selectionBehavior", .string("at-most-one")),
                 ("overrideReasons", .array(overrideReasons(profiles))),
             ]), w.recommendation.ruleId.rawValue))
@@ -102,11 +111,11 @@ enum Cards {
             let id = DeterministicID.uuid("card=repeat|\(draft)|\(open.reference!)")
             cards.append((.object([
                 ("uuid", .string(id)),
-                ("summary", .string(summary("Already requested: \(open.reference!) asks for the same test as this draft"))),
-                ("detail", .string("The draft \(draft) repeats the open request \(open.reference!) (\(mine.activity.rawValue)\(mine.item.map { ", " + $0 } ?? "")).\n\n\(disclaimer)")),
+                ("summary", .string(summary(t("Already requested: \(record: open.reference!) asks for the same test as this draft")))),
+                ("detail", .string(t("The draft \(record: draft) repeats the open request \(record: open.reference!) (\(record: mine.activity.rawValue + (mine.item.map { ", " + $0 } ?? ""))).") + "\n\n\(t(disclaimer))")),
                 ("indicator", .string("info")),
                 ("source", source(profiles)),
-                ("suggestions", .array([removal(draft, id: DeterministicID.uuid("suggestion=" + id), why: "the record already requests it")])),
+                ("suggestions", .array([removal(draft, id: DeterministicID.uuid("suggestion=" + id), why: "the record already requests it", wording)])),
                 ("selectionBehavior", .string("at-most-one")),
             ]), "repeat"))
         }
@@ -114,12 +123,15 @@ enum Cards {
     }
 
     /// Drafts the FHIR reader refused (not FHIR R4 as written): not judged, and said so.
-    static func unread(_ problems: [String], profiles: Profiles) -> [JSONOut] {
+    static func unread(_ problems: [String], profiles: Profiles, wording: Wording) -> [JSONOut] {
         guard !problems.isEmpty else { return [] }
+        func t(_ p: Phrase) -> String { rplTerm(p.rendered(in: wording)) }
         return [.object([
             ("uuid", .string(DeterministicID.uuid("card=unread|" + problems.joined(separator: "|")))),
-            ("summary", .string(summary("\(problems.count) draft order\(problems.count == 1 ? "" : "s") could not be read and \(problems.count == 1 ? "was" : "were") not checked against the card"))),
-            ("detail", .string("Not valid FHIR R4 as sent, so not judged:\n\n" + problems.map { "- " + $0 }.joined(separator: "\n") + "\n\n\(disclaimer)")),
+            ("summary", .string(summary(t(problems.count == 1 ? "1 draft order could not be read and was not checked against the card"
+                                                              : "\(problems.count) draft orders could not be read and were not checked against the card")))),
+            // The reader's messages are for operators: English (issue 19).
+            ("detail", .string(t("Not valid FHIR R4 as sent, so not judged:") + "\n\n" + problems.map { "- " + $0 }.joined(separator: "\n") + "\n\n\(t(disclaimer))")),
             ("indicator", .string("info")),
             ("source", source(profiles)),
         ])]
@@ -131,13 +143,13 @@ enum Cards {
         return sameActivity && (a.item == nil || b.item == nil || a.item == b.item)
     }
 
-    static func removal(_ draft: String, id: String, why: String) -> JSONOut {
+    static func removal(_ draft: String, id: String, why: Phrase, _ wording: Wording) -> JSONOut {
         .object([
-            ("label", .string("Remove this draft order")),
+            ("label", .string(rplTerm(Phrase("Remove this draft order").rendered(in: wording)))),
             ("uuid", .string(id)),
             ("actions", .array([.object([
                 ("type", .string("delete")),
-                ("description", .string("Remove the draft \(draft): \(why)")),
+                ("description", .string(rplTerm(Phrase("Remove the draft \(record: draft): \(why)").rendered(in: wording)))),
                 ("resourceId", .string(draft)),
             ])])),
         ])

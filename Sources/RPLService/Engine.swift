@@ -137,11 +137,11 @@ public struct Engine: Sendable {
         }
         let cards: [(card: JSONOut, rule: String)]
         if service.hook == "patient-view" {
-            cards = Cards.patientView(result, profiles: adapter.profiles).map { ($0, RuleID.indication.rawValue) }
+            cards = Cards.patientView(result, profiles: adapter.profiles, wording: adapter.wording).map { ($0, RuleID.indication.rawValue) }
         } else {
             let judged = service.hook == "order-select" ? drafts.filter((request.selections ?? []).contains) : drafts
-            cards = Cards.orders(result, judged: judged, drafts: Set(drafts), partnerChecked: partner.checked, profiles: adapter.profiles)
-                + Cards.unread(unread, profiles: adapter.profiles).map { ($0, "unread") }
+            cards = Cards.orders(result, judged: judged, drafts: Set(drafts), partnerChecked: partner.checked, profiles: adapter.profiles, wording: adapter.wording)
+                + Cards.unread(unread, profiles: adapter.profiles, wording: adapter.wording).map { ($0, "unread") }
         }
         for c in cards { metrics.card(service: service.id, rule: c.rule) }
         return Self.json(200, .object([("cards", .array(cards.map(\.card)))]))

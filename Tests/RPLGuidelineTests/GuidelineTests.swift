@@ -35,17 +35,17 @@ import Testing
     /// interface.md v3, serve: the partner's records unread (a CDS Hooks prefetch names only her):
     /// his rules give notes; read (apply, or a fhirServer): none of these notes.
     @Test func partnersRulesGiveNotesWhenHisRecordsAreNotChecked() {
-        func notes(_ f: Facts) -> [Recommendation] { Guideline.evaluate(f).recommendations.filter { $0.reason.hasPrefix("Partner's records not checked") } }
+        func notes(_ f: Facts) -> [Recommendation] { Guideline.evaluate(f).recommendations.filter { $0.reason.description.hasPrefix("Partner's records not checked") } }
         var f = facts(losses: 3)
         #expect(notes(f).isEmpty)
         f.partnerRecordsNotChecked = true
         // Age 33, three losses, no family history of hers: his could complete RPL-KARYOTYPE's footnote.
         #expect(notes(f).map(\.ruleId) == [.karyotype, .geneticCounseling, .clinicalGenetics, .lifestyle])
         #expect(notes(f).allSatisfy { $0.kind == .note })
-        #expect(notes(f).first?.reason.contains("footnote") == true)
+        #expect(notes(f).first?.reason.description.contains("footnote") == true)
         // Her family history completes it: his open karyotype request is what cannot be seen.
         f.familyHistoryRPL = [Finding("mother: recurrent miscarriage", Source(5))]
-        #expect(notes(f).first { $0.ruleId == .karyotype }?.reason.contains("open karyotype request") == true)
+        #expect(notes(f).first { $0.ruleId == .karyotype }?.reason.description.contains("open karyotype request") == true)
         // Older than 35 without family history: nothing of his changes RPL-KARYOTYPE.
         f.familyHistoryRPL = []
         f.ageYears = 36

@@ -36,9 +36,9 @@ enum Antiphospholipid: FactSource {
                 if clinical.contains("resolved") {
                     c.warn(index, .notConfirmed(what: "antiphospholipid syndrome", status: "resolved", consequence: "not read as a known APS; the antibody tests are still ordered"))
                 } else if verification.isEmpty || verification.contains("confirmed") {
-                    facts.apsDiagnosed.append(Finding(c.text(code), Source(index)))
+                    facts.apsDiagnosed.append(Finding(record: c.text(code), Source(index)))
                 } else {
-                    c.warn(index, .notConfirmed(what: "antiphospholipid syndrome", status: verification.first ?? "not given",
+                    c.warn(index, .notConfirmed(what: "antiphospholipid syndrome", status: verification.first.map { .record($0) } ?? "not given",
                                                 consequence: "the antibody tests are still ordered"))
                 }
             } else if c.terminology.matches(code, .antiphospholipidNonspecific) {
@@ -135,7 +135,7 @@ enum Antiphospholipid: FactSource {
 
     enum Reading {
         case positive, negative, unreadable
-        case indeterminate(String)
+        case indeterminate(Phrase)
         var positive: Bool? {
             switch self {
             case .positive: return true
@@ -152,18 +152,18 @@ enum Antiphospholipid: FactSource {
                         defaultLimit: Double? = nil) -> Reading {
         var byInterpretation: Bool?
         for i in r.children("interpretation") {
-            if c.terminology.matches(i, .equivocal) { return .indeterminate("interpretation \(c.text(i))") }
+            if c.terminology.matches(i, .equivocal) { return .indeterminate("interpretation \(record: c.text(i))") }
             if c.terminology.matches(i, .positive) { byInterpretation = true; break }
             if c.terminology.matches(i, .negative) { byInterpretation = false; break }
         }
         var byValue: Bool?
         if let v = r.child("valueCodeableConcept") {
-            if c.terminology.matches(v, .equivocal) { return .indeterminate("answer \(c.text(v))") }
+            if c.terminology.matches(v, .equivocal) { return .indeterminate("answer \(record: c.text(v))") }
             if c.terminology.matches(v, .positive) { byValue = true }
             else if c.terminology.matches(v, .negative) { byValue = false }
-            else if c.terminology.matchesKeyword(v, .equivocal) { return .indeterminate("answer \(c.text(v))") }
+            else if c.terminology.matchesKeyword(v, .equivocal) { return .indeterminate("answer \(record: c.text(v))") }
         } else if let s = r.string("valueString"), c.terminology.matchesKeyword(text: s, .equivocal) {
-            return .indeterminate("answer \"\(s)\"")
+            return .indeterminate("answer \"\(record: s)\"")
         }
         if byValue == nil, r.child("valueQuantity") != nil, byInterpretation != nil {
             // A quantity read against its own reference range only, to see whether it agrees: the
@@ -172,7 +172,7 @@ enum Antiphospholipid: FactSource {
         }
         if let a = byInterpretation, let b = byValue, a != b {
             c.warn(index, .valueAndInterpretationDisagree(value: b ? "positive" : "negative", interpretation: a ? "positive" : "negative"))
-            return .indeterminate("value \(b ? "positive" : "negative") but interpretation \(a ? "positive" : "negative")")
+            return .indeterminate("value \(b ? Phrase("positive") : "negative") but interpretation \(a ? Phrase("positive") : "negative")")
         }
         if let p = byInterpretation ?? byValue { return p ? .positive : .negative }
         if let p = positivity(c, index, r, antibody: antibody, ratio: ratio, defaultLimit: defaultLimit, interpretation: false) { return p ? .positive : .negative }

@@ -17,7 +17,7 @@ enum Endocrine: FactSource {
             let r = c.resource(index)
             let code = r.child("code")
             if c.terminology.matches(code, .delivery), let d = c.dated(index, c.conditionDateText(r), what: "onset") {
-                deliveries.append(DatedFinding(date: d, finding: Finding(c.text(code), Source(index))))
+                deliveries.append(DatedFinding(date: d, finding: Finding(record: c.text(code), Source(index))))
             }
             guard c.currentCondition(index) else { continue }
             if let finding = finding(c, index, code, .amenorrhoea) { facts.oligoOrAmenorrhoea.append(finding) }
@@ -28,7 +28,7 @@ enum Endocrine: FactSource {
             guard c.person(index) == .patient, !["entered-in-error", "not-done"].contains(r.string("status") ?? ""),
                   c.terminology.matches(r.child("code"), .delivery),
                   let d = c.dated(index, performedText(r), what: "performed") else { continue }
-            deliveries.append(DatedFinding(date: d, finding: Finding(c.text(r.child("code")), Source(index))))
+            deliveries.append(DatedFinding(date: d, finding: Finding(record: c.text(r.child("code")), Source(index))))
         }
         facts.lastDelivery = deliveries.max { ($0.date, $0.finding.source) < ($1.date, $1.finding.source) }
 
@@ -52,8 +52,8 @@ enum Endocrine: FactSource {
 
     /// A Condition of this ValueSet: by code, else by keyword (marked as text).
     static func finding(_ c: FactContext, _ index: Int, _ code: Element?, _ valueSet: ValueSetID) -> Finding? {
-        if c.terminology.matches(code, valueSet) { return Finding(c.text(code), Source(index)) }
-        if c.terminology.matchesKeyword(code, valueSet) { return Finding(c.text(code), Source(index), byText: true) }
+        if c.terminology.matches(code, valueSet) { return Finding(record: c.text(code), Source(index)) }
+        if c.terminology.matchesKeyword(code, valueSet) { return Finding(record: c.text(code), Source(index), byText: true) }
         return nil
     }
 

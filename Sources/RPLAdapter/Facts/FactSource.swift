@@ -219,7 +219,7 @@ final class FactContext {
     // MARK: dates
 
     /// The clinically relevant date of a resource, warning when it is after the evaluation date.
-    func dated(_ index: Int, _ text: String?, what: String) -> CalendarDate? {
+    func dated(_ index: Int, _ text: String?, what: Phrase) -> CalendarDate? {
         guard let text else { return nil }
         guard let d = CalendarDate(fhir: text) else {
             warn(index, .notAFullDate(what: what, text: text))
@@ -239,7 +239,7 @@ final class FactContext {
 
     /// The patient's record dated wholly before her birth (before the first day her birth date may
     /// mean) is implausible: a warning, and the caller does not use it.
-    func beforeBirth(_ index: Int, _ interval: DayInterval, what: String, text: String) -> Bool {
+    func beforeBirth(_ index: Int, _ interval: DayInterval, what: Phrase, text: String) -> Bool {
         guard let birth, interval.end < birth.start, index != patient, person(index) == .patient else { return false }
         warn(index, .beforeBirth(what: what, text: text, birthDate: resource(patient).string("birthDate") ?? ""))
         return true
@@ -386,7 +386,7 @@ final class FactContext {
     /// is its last day when the whole interval lies in the lookback window; one that straddles
     /// the window's start is a warning and not used; one wholly before it is an old result
     /// (its last day, for the caller's window check).
-    func datedResult(_ index: Int, _ text: String?, what: String) -> CalendarDate? {
+    func datedResult(_ index: Int, _ text: String?, what: Phrase) -> CalendarDate? {
         guard let text else { return nil }
         if CalendarDate(fhir: text) != nil { return dated(index, text, what: what) }
         guard let interval = DayInterval(fhir: text) else { return dated(index, text, what: what) }
@@ -481,7 +481,7 @@ final class FactContext {
     }
 
     /// A number a rule reads: finite and inside its plausible range (Profiles), else a warning and nil.
-    func plausible(_ index: Int, _ value: Double, _ range: ClosedRange<Double>, what: String, text: String, unit: String) -> Double? {
+    func plausible(_ index: Int, _ value: Double, _ range: ClosedRange<Double>, what: Phrase, text: String, unit: String) -> Double? {
         guard value.isFinite, range.contains(value) else {
             warn(index, .implausible(what: what, text: text, range: range, unit: unit))
             return nil
@@ -502,35 +502,35 @@ struct Warning: Hashable, CustomStringConvertible {
         case conflictingBSNs
         case endedButActive(end: CalendarDate)
         case abatedButActive(end: CalendarDate)
-        case straddlesWindow(what: String, text: String, start: CalendarDate)
-        case unresolved(field: String, reference: String, consequence: String)
-        case notAFullDate(what: String, text: String)
-        case afterEvaluationDate(what: String, text: String, date: CalendarDate)
-        case noDate(what: String)
-        case noUnit(what: String)
-        case unknownUnit(what: String, unit: String)
-        case noUsableValue(what: String)
-        case notWhole(what: String, text: String)
-        case implausible(what: String, text: String, range: ClosedRange<Double>, unit: String)
-        case straddlesLimit(what: String, value: String, unit: String, basis: String)
-        case neitherPositiveNorNegative(what: String)
+        case straddlesWindow(what: Phrase, text: String, start: CalendarDate)
+        case unresolved(field: String, reference: String, consequence: Phrase)
+        case notAFullDate(what: Phrase, text: String)
+        case afterEvaluationDate(what: Phrase, text: String, date: CalendarDate)
+        case noDate(what: Phrase)
+        case noUnit(what: Phrase)
+        case unknownUnit(what: Phrase, unit: String)
+        case noUsableValue(what: Phrase)
+        case notWhole(what: Phrase, text: String)
+        case implausible(what: Phrase, text: String, range: ClosedRange<Double>, unit: String)
+        case straddlesLimit(what: Phrase, value: String, unit: String, basis: Phrase)
+        case neitherPositiveNorNegative(what: Phrase)
         case valueAndInterpretationDisagree(value: String, interpretation: String)
         case noPlausibleGestationalAge(range: ClosedRange<Double>)
         case gestationalAgeBeyondPregnancy(gestationalAge: GestationalAge, date: CalendarDate)
         case datingBeforePregnancy(date: CalendarDate)
-        case textOnly(what: String, text: String)
-        case reachesPastEvaluationDate(what: String, text: String, date: CalendarDate)
+        case textOnly(what: Phrase, text: String)
+        case reachesPastEvaluationDate(what: Phrase, text: String, date: CalendarDate)
         case samePregnancy(other: String, days: Int)
         case possiblyOtherPregnancy(other: String)
-        case undatable(what: String, text: String)
+        case undatable(what: Phrase, text: String)
         case locatedInUterus(by: String)
         case endsPregnancy(after: CalendarDate)
         case pregnancyTooLongAgo(since: CalendarDate, days: Int)
         case possibleBiochemicalLoss(from: String, on: CalendarDate, to: String, at: CalendarDate)
-        case notConfirmed(what: String, status: String, consequence: String)
-        case notSpecific(what: String, text: String, consequence: String)
+        case notConfirmed(what: Phrase, status: Phrase, consequence: Phrase)
+        case notSpecific(what: Phrase, text: String, consequence: Phrase)
         case ageUncertain(birthDate: String, age: Int)
-        case beforeBirth(what: String, text: String, birthDate: String)
+        case beforeBirth(what: Phrase, text: String, birthDate: String)
     }
 
     /// The resource's index in the input (for ordering).
@@ -539,62 +539,65 @@ struct Warning: Hashable, CustomStringConvertible {
     let resource: String
     let kind: Kind
 
-    var description: String {
-        let what: String
+    var description: String { phrase.description }
+
+    /// The resource's name and what is wrong with it, in the output's language.
+    var phrase: Phrase {
+        let what: Phrase
         switch kind {
-        case .notAWoman(let g): what = "gender is \(g); the card is about women"
-        case .invalidBSN(let v): what = "BSN \(v) fails the 11-test; not used as an identifier"
-        case .sharedIdentifier(let other): what = "has the identifier of \(other) but another code or subject; read as another resource"
-        case .straddlesWindow(let w, let text, let start): what = "\(w) \(text) may be before or after the start of the lookback window (\(start)); not used"
+        case .notAWoman(let g): what = "gender is \(record: g); the card is about women"
+        case .invalidBSN(let v): what = "BSN \(record: v) fails the 11-test; not used as an identifier"
+        case .sharedIdentifier(let other): what = "has the identifier of \(record: other) but another code or subject; read as another resource"
+        case .straddlesWindow(let w, let text, let start): what = "\(w) \(record: text) may be before or after the start of the lookback window (\(start)); not used"
         case .endedButActive(let end): what = "status active, ended on \(end); not taken now"
         case .abatedButActive(let end): what = "status active, abated on \(end); not current"
         case .conflictingBSNs: what = "two different valid BSNs: the smallest is used as her identity; check which is hers"
-        case .linkedRecord(let her): what = "is linked to \(her) (Patient.link): the same person; its records are read as hers"
+        case .linkedRecord(let her): what = "is linked to \(record: her) (Patient.link): the same person; its records are read as hers"
         case .severalPartners(let n): what = "\(n) people are recorded as her partner: no partner can be identified (his orders become a plan activity)"
-        case .unresolved(let field, let reference, let consequence): what = "\(field) \(reference) does not resolve; \(consequence)"
-        case .notAFullDate(let w, let text): what = "\(w) \(text) is not a full date; treated as missing"
-        case .afterEvaluationDate(let w, let text, let date): what = "\(w) \(text) is after the evaluation date \(date); treated as missing"
+        case .unresolved(let field, let reference, let consequence): what = "\(record: field) \(record: reference) does not resolve; \(consequence)"
+        case .notAFullDate(let w, let text): what = "\(w) \(record: text) is not a full date; treated as missing"
+        case .afterEvaluationDate(let w, let text, let date): what = "\(w) \(record: text) is after the evaluation date \(date); treated as missing"
         case .noDate(let w): what = "\(w) has no date; treated as missing"
         case .noUnit(let w): what = "\(w) has no unit; treated as missing"
-        case .unknownUnit(let w, let unit): what = "\(w) has an unknown unit \(unit); treated as missing"
+        case .unknownUnit(let w, let unit): what = "\(w) has an unknown unit \(record: unit); treated as missing"
         case .noUsableValue(let w): what = "\(w) has no usable value; treated as missing"
-        case .notWhole(let w, let text): what = "\(w) \(text) is not a whole number; not used"
+        case .notWhole(let w, let text): what = "\(w) \(record: text) is not a whole number; not used"
         case .implausible(let w, let text, let range, let unit):
-            what = "\(w) \(text) is implausible (plausible range \(formatNumber(range.lowerBound))–\(formatNumber(range.upperBound)) \(unit)); not used"
+            what = "\(w) \(record: text) is implausible (plausible range \(record: formatNumber(range.lowerBound))–\(record: formatNumber(range.upperBound)) \(record: unit)); not used"
         case .straddlesLimit(let w, let value, let unit, let basis):
-            what = "\(w) \(value) \(unit) cannot be classified against \(basis): the bound straddles a limit; treated as missing"
-        case .valueAndInterpretationDisagree(let v, let i): what = "its value reads \(v) but its interpretation \(i): indeterminate (counted as done, neither positive nor negative); check with the lab"
+            what = "\(w) \(record: value) \(record: unit) cannot be classified against \(basis): the bound straddles a limit; treated as missing"
+        case .valueAndInterpretationDisagree(let v, let i): what = "its value reads \(record: v) but its interpretation \(record: i): indeterminate (counted as done, neither positive nor negative); check with the lab"
         case .neitherPositiveNorNegative(let w): what = "\(w) result cannot be read as positive or negative; treated as missing"
         case .noPlausibleGestationalAge(let range):
-            what = "gestational age has no plausible value in weeks or days (\(formatNumber(range.lowerBound))–\(formatNumber(range.upperBound)) days); treated as missing"
+            what = "gestational age has no plausible value in weeks or days (\(record: formatNumber(range.lowerBound))–\(record: formatNumber(range.upperBound)) days); treated as missing"
         case .gestationalAgeBeyondPregnancy(let ga, let date): what = "implies a gestational age of \(ga) on \(date): not a current pregnancy"
         case .datingBeforePregnancy(let date): what = "dates the pregnancy as beginning after \(date); its gestational age is not used"
         case .reachesPastEvaluationDate(let w, let text, let date):
-            what = "\(w) \(text) reaches past the evaluation date \(date); counted, as it may lie before it"
+            what = "\(w) \(record: text) reaches past the evaluation date \(date); counted, as it may lie before it"
         case .samePregnancy(let other, let days):
-            what = "counted as one loss with \(other) (onsets less than \(days) days apart: one pregnancy recorded more than once)"
+            what = "counted as one loss with \(record: other) (onsets less than \(days) days apart: one pregnancy recorded more than once)"
         case .locatedInUterus(let by):
-            what = "a pregnancy of unknown location that \(by) locates in the uterus (soon after it, or a delivery within 44 weeks): an intrauterine pregnancy, not counted as a loss"
-        case .undatable(let w, let text): what = "\(w) \(text) cannot be dated; read as undated"
+            what = "a pregnancy of unknown location that \(record: by) locates in the uterus (soon after it, or a delivery within 44 weeks): an intrauterine pregnancy, not counted as a loss"
+        case .undatable(let w, let text): what = "\(w) \(record: text) cannot be dated; read as undated"
         case .possiblyOtherPregnancy(let other):
-            what = "possibly the ectopic (or molar) pregnancy of \(other) (its date is partial: it may lie within the same-pregnancy window of it); counted as a loss: check"
+            what = "possibly the ectopic (or molar) pregnancy of \(record: other) (its date is partial: it may lie within the same-pregnancy window of it); counted as a loss: check"
         case .ageUncertain(let birthDate, let age):
-            what = "birthDate \(birthDate) does not settle the age: the lower age, \(age), is used"
+            what = "birthDate \(record: birthDate) does not settle the age: the lower age, \(age), is used"
         case .notConfirmed(let w, let status, let consequence):
             what = "\(w) is not confirmed (verification status \(status)): \(consequence)"
         case .notSpecific(let w, let text, let consequence):
-            what = "\"\(text)\" is not specific for \(w): \(consequence)"
+            what = "\"\(record: text)\" is not specific for \(w): \(consequence)"
         case .pregnancyTooLongAgo(let since, let days):
             what = "pregnant since \(since) at the latest, more than \(days) days (42w6d) before the evaluation date: that pregnancy has ended; not a current pregnancy"
         case .possibleBiochemicalLoss(let from, let on, let to, let at):
-            what = "hCG fell from \(from) on \(on) to \(to) on \(at) with no coded loss: possible biochemical pregnancy loss: check, and record it (not counted as a loss)"
+            what = "hCG fell from \(record: from) on \(on) to \(record: to) on \(at) with no coded loss: possible biochemical pregnancy loss: check, and record it (not counted as a loss)"
         case .endsPregnancy(let after):
             what = "ends the pregnancy recorded up to \(after): no current pregnancy"
         case .beforeBirth(let w, let text, let birthDate):
-            what = "\(w) \(text) is before the patient's birth date \(birthDate): implausible; not used"
-        case .textOnly(let w, let text): what = "\(w) recorded as text only (\"\(text)\"), no recognised code: check; not counted"
+            what = "\(w) \(record: text) is before the patient's birth date \(record: birthDate): implausible; not used"
+        case .textOnly(let w, let text): what = "\(w) recorded as text only (\"\(record: text)\"), no recognised code: check; not counted"
         }
-        return "\(resource): \(what)"
+        return "\(record: resource): \(what)"
     }
 }
 

@@ -29,12 +29,12 @@ enum Genetics: FactSource {
             let r = c.resource(index)
             guard c.person(index) != .other, !c.refutedOrError(r) else { continue }
             let code = r.child("code")
-            let whose = c.person(index) == .partner ? "partner: " : ""
+            let partner = c.person(index) == .partner
             if c.terminology.matches(code, .balancedRearrangement) {
-                facts.parentalKaryotypeAbnormal.append(Finding(whose + c.text(code), Source(index)))
+                facts.parentalKaryotypeAbnormal.append(Finding(partner ? "partner: \(record: c.text(code))" : .record(c.text(code)), Source(index)))
             } else if c.terminology.matches(code, .karyotypeNormalVariant) {
                 // Q95.4, Q95.5: normal variants (a note, as a heteromorphism in a karyotype).
-                facts.karyotypeNotes.append(Finding(whose + c.text(code) + " is a normal variant, not abnormal", Source(index)))
+                facts.karyotypeNotes.append(Finding(partner ? "partner: \(record: c.text(code)) is a normal variant, not abnormal" : "\(record: c.text(code)) is a normal variant, not abnormal", Source(index)))
             } else if c.terminology.matches(code, .rearrangementUnspecified) {
                 // Q95.1 counts when its text shows an inversion other than the inv(9)
                 // heteromorphism; Q95.1 without it, Q95.8 and Q95.9: the karyotype decides.
@@ -44,7 +44,7 @@ enum Genetics: FactSource {
                     return tail.hasPrefix("inv(") && !tail.hasPrefix("inv(9)(p11q13)") && !tail.hasPrefix("inv(9)(p12q13)")
                 }
                 if other && c.terminology.codes(of: code).contains(where: { $0.code.hasPrefix("Q95.1") }) {
-                    facts.parentalKaryotypeAbnormal.append(Finding(whose + c.text(code) + " (" + words + ")", Source(index)))
+                    facts.parentalKaryotypeAbnormal.append(Finding(partner ? "partner: \(record: c.text(code)) (\(record: words))" : "\(record: c.text(code)) (\(record: words))", Source(index)))
                 } else {
                     c.warn(index, .notSpecific(what: "a balanced chromosomal rearrangement", text: c.text(code),
                                                consequence: "not read as an abnormal parental karyotype; the karyotype (ISCN) decides: check"))
@@ -90,10 +90,10 @@ enum Genetics: FactSource {
                 + r.children("evidence").flatMap { $0.children("code") } + r.children("conclusionCode")
             var finding: Finding?
             if let coded = concepts.first(where: { c.terminology.matches($0, .fetalStructuralAnomaly) }) {
-                finding = Finding(c.text(coded), Source(index))
+                finding = Finding(record: c.text(coded), Source(index))
             } else if r.name == "Condition", let text = concepts.first(where: { c.terminology.matchesKeyword($0, .fetalStructuralAnomaly) }) {
                 // Text is read on Conditions only (a clinician's diagnosis line), never on results.
-                finding = Finding(c.text(text), Source(index), byText: true)
+                finding = Finding(record: c.text(text), Source(index), byText: true)
             }
             guard let finding else { continue }
             let dateText = r.name == "Condition" ? c.conditionDateText(r) : c.observationDateText(r)
@@ -138,7 +138,7 @@ enum Genetics: FactSource {
                 return
             }
             if let text = r.string("valueString"), Karyotype.hasTranslocation(text) {
-                facts.geneticsReferralReasons.append(Finding("translocation in pregnancy tissue (\(text))", Source(index)))
+                facts.geneticsReferralReasons.append(Finding("translocation in pregnancy tissue (\(record: text))", Source(index)))
             }
             return
         }
@@ -150,13 +150,13 @@ enum Genetics: FactSource {
         switch iscn {
         case .abnormal?: abnormal = true
         case .normalVariant(let variants)?:
-            if !abnormal { facts.karyotypeNotes.append(Finding("karyotype \(value): \(variants.joined(separator: ", ")) is a common heteromorphism (a normal variant), not abnormal", Source(index))) }
+            if !abnormal { facts.karyotypeNotes.append(Finding("karyotype \(record: value): \(record: variants.joined(separator: ", ")) is a common heteromorphism (a normal variant), not abnormal", Source(index))) }
         case .notISCN?:
             if !abnormal { c.warn(index, .textOnly(what: "a karyotype", text: value)) }
         case .normal?, nil: break
         }
         if abnormal {
-            facts.parentalKaryotypeAbnormal.append(Finding("abnormal karyotype\(value.isEmpty ? "" : " (\(value))")", Source(index)))
+            facts.parentalKaryotypeAbnormal.append(Finding(value.isEmpty ? "abnormal karyotype" : "abnormal karyotype (\(record: value))", Source(index)))
         }
     }
 
@@ -169,7 +169,7 @@ enum Genetics: FactSource {
             let rpl = conditions.contains { c.terminology.matchesCodeOrKeyword($0, .recurrentMiscarriage) }
             let lossEntries = conditions.filter { c.terminology.matches($0, .pregnancyLoss) }.count
             if rpl || lossEntries >= 2 {
-                facts.familyHistoryRPL.append(Finding("recurrent miscarriage in \(who)", Source(index)))
+                facts.familyHistoryRPL.append(Finding("recurrent miscarriage in \(record: who)", Source(index)))
             }
         }
         // Her record's history of her partner (HUSB, WIFE, SPS, DOMPART) as a carrier: his karyotype.
@@ -178,7 +178,7 @@ enum Genetics: FactSource {
         }
         for condition in conditions {
             if c.terminology.matchesCodeOrKeyword(condition, .congenitalMalformation) || c.terminology.matchesCodeOrKeyword(condition, .chromosomalAbnormality) {
-                facts.geneticsReferralReasons.append(Finding("\(c.text(condition)) in \(who)", Source(index)))
+                facts.geneticsReferralReasons.append(Finding("\(record: c.text(condition)) in \(record: who)", Source(index)))
             }
         }
     }

@@ -34,7 +34,7 @@ enum Lifestyle: FactSource {
                 let who = c.person(index)
                 guard who != .other, !c.refutedOrError(r) else { continue }
                 if c.terminology.matches(code, .substanceMisuse) && c.currentCondition(index) {
-                    facts.lifestyleRisks.append(Finding((who == .partner ? "partner: " : "") + c.text(code), Source(index)))
+                    facts.lifestyleRisks.append(Finding(who == .partner ? "partner: \(record: c.text(code))" : .record(c.text(code)), Source(index)))
                 }
                 continue
             }
@@ -70,13 +70,12 @@ enum Lifestyle: FactSource {
         }
         for who in [FactContext.Person.patient, .partner] {
             guard let latest = bmi.filter({ $0.person == who }).max(by: { ($0.date, c.identities.of($0.index)) < ($1.date, c.identities.of($1.index)) }) else { continue }
-            let whose = who == .partner ? "partner's " : ""
             let v = latest.value
             if v >= c.defaults.bmiHigh {
-                facts.lifestyleRisks.append(Finding("\(whose)BMI \(formatNumber(v)) (≥ \(formatNumber(c.defaults.bmiHigh)))", Source(latest.index)))
+                facts.lifestyleRisks.append(Finding(who == .partner ? "partner's BMI \(record: formatNumber(v)) (≥ \(record: formatNumber(c.defaults.bmiHigh)))" : "BMI \(record: formatNumber(v)) (≥ \(record: formatNumber(c.defaults.bmiHigh)))", Source(latest.index)))
             }
             if v < c.defaults.bmiLow {
-                facts.lifestyleRisks.append(Finding("\(whose)BMI \(formatNumber(v)) (< \(formatNumber(c.defaults.bmiLow)))", Source(latest.index)))
+                facts.lifestyleRisks.append(Finding(who == .partner ? "partner's BMI \(record: formatNumber(v)) (< \(record: formatNumber(c.defaults.bmiLow)))" : "BMI \(record: formatNumber(v)) (< \(record: formatNumber(c.defaults.bmiLow)))", Source(latest.index)))
             }
         }
     }

@@ -39,7 +39,7 @@ enum Pregnancy: FactSource {
             let r = c.resource(index)
             let code = r.child("code")
             if c.terminology.matches(code, .cervicalInsufficiency) {
-                facts.cervicalInsufficiencySuspected.append(Finding(c.text(code), Source(index)))
+                facts.cervicalInsufficiencySuspected.append(Finding(record: c.text(code), Source(index)))
             }
             if c.terminology.matches(code, .pregnantNow) && c.currentCondition(index) {
                 // guideline.md v3: a pregnancy with no dating is bounded by its own onset (else its
@@ -262,7 +262,7 @@ enum Pregnancy: FactSource {
                 if days < 0 { continue }  // before this pregnancy
                 atOnset = GestationalAge(days: days)
             }
-            facts.bleedingInCurrentPregnancy.append(RPLGuideline.Bleeding(gestationalAgeAtOnset: atOnset, finding: Finding(c.text(c.resource(b.index).child("code")), Source(b.index))))
+            facts.bleedingInCurrentPregnancy.append(RPLGuideline.Bleeding(gestationalAgeAtOnset: atOnset, finding: Finding(record: c.text(c.resource(b.index).child("code")), Source(b.index))))
         }
     }
 }

@@ -21,7 +21,7 @@ enum Requests: FactSource {
         for index in c.patientConditions() {
             let code = c.resource(index).child("code")
             conditions.append(RecordedCondition(index: index, code: code))
-            if c.terminology.matches(code, .hereditaryThrombophilia) { facts.hereditaryThrombophilia.append(Finding(c.text(code), Source(index))) }
+            if c.terminology.matches(code, .hereditaryThrombophilia) { facts.hereditaryThrombophilia.append(Finding(record: c.text(code), Source(index))) }
         }
         // NR-THROMBOPHILIA v3: a first-degree relative's venous thromboembolism or hereditary
         // thrombophilia (her family history, not her partner's).
@@ -32,7 +32,7 @@ enum Requests: FactSource {
             for condition in r.children("condition") {
                 let code = condition.child("code")
                 guard c.terminology.matchesCodeOrKeyword(code, .indicationVenousThromboembolism) || c.terminology.matchesCodeOrKeyword(code, .hereditaryThrombophilia) else { continue }
-                facts.familyThrombosis.append(Finding("\(c.text(code)) in \(c.text(r.child("relationship")))", Source(index)))
+                facts.familyThrombosis.append(Finding("\(record: c.text(code)) in \(record: c.text(r.child("relationship")))", Source(index)))
             }
         }
         // NR-DRUGS v3: an assisted reproduction treatment the record shows (a Procedure or an
@@ -174,10 +174,10 @@ enum Requests: FactSource {
         var code: Element?
     }
 
-    static func otherIndication(_ c: FactContext, _ item: Profiles.NotRecommendedItem, reasons: [Element], conditions: [RecordedCondition]) -> String? {
+    static func otherIndication(_ c: FactContext, _ item: Profiles.NotRecommendedItem, reasons: [Element], conditions: [RecordedCondition]) -> Phrase? {
         for valueSet in item.indications {
-            if let reason = reasons.first(where: { c.terminology.matchesCodeOrKeyword($0, valueSet) }) { return "the request's reason: \(c.text(reason))" }
-            if let condition = conditions.first(where: { c.terminology.matches($0.code, valueSet) }) { return c.text(condition.code) }
+            if let reason = reasons.first(where: { c.terminology.matchesCodeOrKeyword($0, valueSet) }) { return "the request's reason: \(record: c.text(reason))" }
+            if let condition = conditions.first(where: { c.terminology.matches($0.code, valueSet) }) { return .record(c.text(condition.code)) }
         }
         return nil
     }
@@ -227,7 +227,7 @@ enum Requests: FactSource {
             let authored = r.string("authoredOn").flatMap(DayInterval.init(fhir:)) ?? DayInterval(start: c.date, end: c.date)
             if matches[i].otherIndication == nil, item.indications.contains(.indicationAssistedReproduction),
                let treatment = treatments.filter({ $0.when.gap(to: authored) <= 60 }).min(by: { ($0.when.start, $0.text) < ($1.when.start, $1.text) }) {
-                matches[i].otherIndication = "assisted reproduction: \(treatment.text), within 60 days of the request"
+                matches[i].otherIndication = "assisted reproduction: \(record: treatment.text), within 60 days of the request"
             }
         }
         let thrombophilia = reasons.contains { c.terminology.matchesCodeOrKeyword($0, .hereditaryThrombophilia) }

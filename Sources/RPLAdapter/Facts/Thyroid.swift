@@ -39,10 +39,10 @@ enum Thyroid: FactSource {
             let r = c.resource(index)
             let code = r.child("code")
             if c.terminology.matches(code, .hypothyroidism) && c.currentCondition(index) {
-                facts.hypothyroidismConditions.append(Finding(c.text(code), Source(index)))
+                facts.hypothyroidismConditions.append(Finding(record: c.text(code), Source(index)))
             }
             if c.terminology.matches(code, .subclinicalHypothyroidism) && c.currentCondition(index) {
-                facts.subclinicalHypothyroidismConditions.append(Finding(c.text(code), Source(index)))
+                facts.subclinicalHypothyroidismConditions.append(Finding(record: c.text(code), Source(index)))
             }
         }
         for index in c.items(["MedicationRequest", "MedicationStatement"]) {
@@ -55,7 +55,7 @@ enum Thyroid: FactSource {
             let stale = status == "active" ? c.useStale(index) : nil
             var use = MedicationUse(source: Source(index), start: start, current: status == "active" && !c.useEnded(index) && stale == nil,
                                     end: c.useEnd(index), staleSince: stale)
-            use.text = c.text(Requests.medicationCode(c, index))
+            use.text = .record(c.text(Requests.medicationCode(c, index)))
             facts.levothyroxine.append(use)
         }
     }
@@ -67,7 +67,7 @@ enum Thyroid: FactSource {
     /// A TSH or free T4 result in the lookback window, converted and classified; nil (with a
     /// warning where the data is unusable) otherwise.
     static func result(_ c: FactContext, _ index: Int, table: [String: Double], unit: String, range: (low: Double, high: Double),
-                       plausible: ClosedRange<Double>, what: String) -> ThyroidResult? {
+                       plausible: ClosedRange<Double>, what: Phrase) -> ThyroidResult? {
         let r = c.resource(index)
         guard let d = c.datedResult(index, c.observationDateText(r), what: "date") else {
             if c.observationDateText(r) == nil { c.warn(index, .noDate(what: what)) }
@@ -89,7 +89,7 @@ enum Thyroid: FactSource {
         let quantity = r.child("valueQuantity")!
         guard let value = c.plausible(index, converted, plausible, what: what, text: quantity.string("value") ?? "", unit: unit) else { return nil }
         let bound = Bound(quantity.string("comparator"))
-        func result(_ classification: LabClassification?, basis: String) -> ThyroidResult? {
+        func result(_ classification: LabClassification?, basis: Phrase) -> ThyroidResult? {
             guard let classification else {
                 c.warn(index, .straddlesLimit(what: what, value: bound.text + formatNumber(value), unit: unit, basis: basis))
                 return nil
@@ -115,7 +115,7 @@ enum Thyroid: FactSource {
         if interpretation.contains(where: { ["H", "HH", "HU"].contains($0) }) { return result(.high, basis: "interpretation") }
         if interpretation.contains(where: { ["L", "LL", "LU"].contains($0) }) { return result(.low, basis: "interpretation") }
         if interpretation.contains("N") { return result(.normal, basis: "interpretation") }
-        let basis = "default range \(formatNumber(range.low))–\(formatNumber(range.high)) \(unit)"
+        let basis: Phrase = "default range \(record: formatNumber(range.low))–\(record: formatNumber(range.high)) \(record: unit)"
         let classification = bound.classify(value, low: range.low, high: range.high)
         if interpretation.contains("A") && classification == .normal {
             // Abnormal without a direction, inside the default range: the direction is the nearer limit.

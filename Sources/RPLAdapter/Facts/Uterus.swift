@@ -13,9 +13,9 @@ enum Uterus: FactSource {
             // guideline.md v2: an arcuate uterus is a normal variant (ESHRE/ESGE U0), not a
             // malformation, even when its code falls under Q51: by its code or named in the text.
             if c.terminology.matches(code, .uterineAnomaly) && !c.terminology.matchesCodeOrKeyword(code, .arcuateUterus) {
-                facts.uterineMalformations.append(Finding(c.text(code), Source(index)))
+                facts.uterineMalformations.append(Finding(record: c.text(code), Source(index)))
             }
-            if c.terminology.matches(code, .adenomyosis) { facts.adenomyosis.append(Finding(c.text(code), Source(index))) }
+            if c.terminology.matches(code, .adenomyosis) { facts.adenomyosis.append(Finding(record: c.text(code), Source(index))) }
         }
         for index in c.items(["DiagnosticReport", "ImagingStudy", "Procedure"]) {
             let r = c.resource(index)

@@ -7,7 +7,7 @@ import RPLGuideline
 /// RiskAssessment. Every contained resource is referenced from the CarePlan or its RequestGroup
 /// (dom-3): the RequestGroup from `activity`, the flags and the prognosis from `supportingInfo`.
 extension PlanEmitter {
-    func containedCarePlan(_ plan: Plan, warnings: [String], _ run: Run, _ out: Emission) -> Element {
+    func containedCarePlan(_ plan: Plan, warnings: [Phrase], _ run: Run, _ out: Emission) -> Element {
         let requests = out.written.filter { ["ServiceRequest", "MedicationRequest"].contains($0.resource.name) }
         let supporting = out.written.filter { !["ServiceRequest", "MedicationRequest"].contains($0.resource.name) }
         var contained: [Element] = []
@@ -41,7 +41,7 @@ extension PlanEmitter {
 
     /// `$apply` for a patient the card does not reach (not indicated, deceased): a CarePlan with
     /// no activity and a note saying why.
-    func carePlanWithoutActivity(_ why: String, warnings: [String]) -> Element {
+    func carePlanWithoutActivity(_ why: Phrase, warnings: [Phrase]) -> Element {
         let id = uuid([("patient", patientIdentity), ("episode", ""), ("resource", "CarePlan")])
         var children: [Element] = [
             .primitive("id", id),
@@ -49,12 +49,12 @@ extension PlanEmitter {
             .primitive("instantiatesCanonical", profiles.planDefinitionURL),
             .primitive("status", "draft"),
             .primitive("intent", "proposal"),
-            .primitive("title", "Recurrent pregnancy loss: work-up and treatment plan (Dutch adaptation of the ESHRE guideline)"),
+            .primitive("title", text(PlanEmitter.title)),
             subject,
             .primitive("created", date.description),
-            .complex("note", [.primitive("text", rplTerm("No plan: " + why + ". " + Card.source))]),
+            .complex("note", [.primitive("text", text("No plan: \(why).") + " " + Card.source)]),
         ]
-        for w in warnings.sorted() { children.append(.complex("note", [.primitive("text", rplTerm("Input warning: " + w))])) }
+        children += warningNotes(warnings)
         return .resource("CarePlan", children)
     }
 }

@@ -20,6 +20,8 @@ struct PlanEmitter {
     let date: CalendarDate
     let version: String
     var form = PlanForm.transaction
+    /// The language of every text a clinician reads (issue 19); operators' messages stay English.
+    var wording = Wording.builtInEnglish
     /// What the output answers (Bundle.identifier): the input Bundle's identity.
     let inputName: String
 
@@ -54,13 +56,19 @@ struct PlanEmitter {
         return r
     }
 
+    static let title: Phrase = "Recurrent pregnancy loss: work-up and treatment plan (Dutch adaptation of the ESHRE guideline)"
+
+    /// A phrase in the output's language, with the card's rejected term rewritten (RPL-TERM).
+    func text(_ phrase: Phrase) -> String { rplTerm(phrase.rendered(in: wording)) }
+
     /// What every generated text says of its rule, built here only: the rule id, the card line in
     /// Dutch (`label`: "card", or "card (NIET AANBEVOLEN)" on a flag), its English rendering (left
     /// out on a plan note, where the Dutch stands alone beside the notes' own words), and `then`.
-    func cardText(_ rec: Recommendation, label: String = "card", english: Bool = true, then: String? = nil) -> String {
+    func cardText(_ rec: Recommendation, label: Phrase = "card", english: Bool = true, then: Phrase? = nil) -> String {
         let line = rec.cardLine
-        let rendered = english ? " (\(line.english))" : ""
-        return rplTerm("\(rec.ruleId) — \(label): \(line.quoted)\(rendered)" + (then ?? " — \(rec.reason)"))
+        // The card's English rendering only in English: in Dutch the card's own words stand alone.
+        let rendered = english && wording.language == .en ? " (\(line.english))" : ""
+        return rplTerm("\(rec.ruleId) — \(text(label)): \(line.quoted)\(rendered)" + (then.map(text) ?? " — " + text(rec.reason)))
     }
 
     /// The note every generated resource carries: rule id, card line in Dutch and English, and
@@ -126,7 +134,7 @@ struct PlanEmitter {
     func note(_ rec: Recommendation, unnamed: [String]) -> Element {
         var n = note(rec)
         guard !unnamed.isEmpty, let i = n.children.firstIndex(where: { $0.name == "text" }) else { return n }
-        n.children[i].value = (n.children[i].value ?? "") + " Based on: " + unnamed.joined(separator: ", ") + " (in the input, with no server id or identifier to refer to)."
+        n.children[i].value = (n.children[i].value ?? "") + " " + text("Based on: \(record: unnamed.joined(separator: ", ")) (in the input, with no server id or identifier to refer to).")
         return n
     }
 
@@ -144,7 +152,7 @@ struct PlanEmitter {
             .map { ($0.rec, $0.inputs) }
     }
 
-    func emit(_ plan: Plan, warnings: [String]) -> (output: Element, orderSet: OrderSet, written: [Written]) {
+    func emit(_ plan: Plan, warnings: [Phrase]) -> (output: Element, orderSet: OrderSet, written: [Written]) {
         var out = Emission()
         out.orderSet.patient = OrderSet.Person(input.items[patient].resource)
         out.orderSet.date = date

@@ -15,10 +15,10 @@ struct Withdrawals {
     /// Earlier CarePlans the new plan replaces (`Type/id`).
     var replaced: [String] = []
     /// What could not be withdrawn safely: a line each, for the plan's notes and standard error.
-    var byHand: [String] = []
+    var byHand: [Phrase] = []
 
     static func find(input: InputBundle, identities: Identities, patient: Int, profiles: Profiles, output: Element,
-                     date: CalendarDate, correlation: Element?) -> Withdrawals {
+                     date: CalendarDate, correlation: Element?, wording: Wording = .builtInEnglish) -> Withdrawals {
         var made: Set<String> = []
         var newPlan: String?
         for entry in output.children("entry") {
@@ -48,16 +48,17 @@ struct Withdrawals {
             }
             let name = identities.name(index)
             guard let version = r.child("meta")?.string("versionId"), let server = input.serverId(index) else {
-                result.byHand.append("\(name) (\(mine)) no longer holds and has no server version to withdraw it safely: withdraw it by hand")
+                result.byHand.append("\(record: name) (\(record: mine)) no longer holds and has no server version to withdraw it safely: withdraw it by hand")
                 continue
             }
             if item.type == "CarePlan" { result.replaced.append(server) }
-            let why = item.type == "CarePlan"
-                ? "Withdrawn by rpl-adapter on \(date): replaced by the plan \(newPlan ?? "of a new evaluation") (the record changed)."
-                : "Withdrawn by rpl-adapter on \(date): the evaluation of \(date) no longer proposes this (the record changed)."
+            let why: Phrase = item.type != "CarePlan"
+                ? "Withdrawn by rpl-adapter on \(date): the evaluation of \(date) no longer proposes this (the record changed)."
+                : newPlan.map { "Withdrawn by rpl-adapter on \(date): replaced by the plan \(record: $0) (the record changed)." }
+                    ?? "Withdrawn by rpl-adapter on \(date): replaced by the plan of a new evaluation (the record changed)."
             var changed = r
             for i in changed.children.indices where changed.children[i].name == "status" { changed.children[i].value = newStatus }
-            let note = Element.complex("note", [.primitive("text", why)])
+            let note = Element.complex("note", [.primitive("text", rplTerm(why.rendered(in: wording)))])
             // R4 order: note sits before the elements after it; appended where the notes are, else at the end.
             if let last = changed.children.lastIndex(where: { $0.name == "note" }) { changed.children.insert(note, at: last + 1) }
             else { changed.children.insert(note, at: insertionPoint(for: "note", in: changed)) }

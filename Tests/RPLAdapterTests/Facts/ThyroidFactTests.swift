@@ -13,7 +13,7 @@ import TestSupport
         s.add(S.condition("e890", S.icd10, "E89.0", onset: "2021-01-01"))
         let (f, _) = try FactRun.read(s, [Thyroid.self])
         #expect(f.hypothyroidismConditions.map(\.source.index).count == 2)
-        #expect(!f.hypothyroidismConditions.contains { $0.text.contains("E06.3") })
+        #expect(!f.hypothyroidismConditions.contains { $0.text.description.contains("E06.3") })
     }
 
     @Test func theNewestTSHInTheWindowWithItsClassification() throws {

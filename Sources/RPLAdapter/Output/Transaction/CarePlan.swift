@@ -6,7 +6,7 @@ import RPLGuideline
 extension PlanEmitter {
     /// The transaction: the patient's and partner's entries, the CarePlan (its addresses,
     /// activities and notes), the requests, and the Provenance that covers them.
-    func bundle(_ plan: Plan, warnings: [String], _ run: Run, _ out: Emission) -> Element {
+    func bundle(_ plan: Plan, warnings: [Phrase], _ run: Run, _ out: Emission) -> Element {
         let carePlanId = run.carePlanId
         var carePlan = carePlanHead(plan, run, status: "active", intent: "plan")
         carePlan += addresses(plan)
@@ -32,8 +32,8 @@ extension PlanEmitter {
             .primitive("instantiatesCanonical", profiles.planDefinitionURL),
             .primitive("status", status),
             .primitive("intent", intent),
-            .primitive("title", "Recurrent pregnancy loss: work-up and treatment plan (Dutch adaptation of the ESHRE guideline)"),
-            .primitive("description", rplTerm(plan.indication + ". " + Card.source)),
+            .primitive("title", text(PlanEmitter.title)),
+            .primitive("description", text("\(plan.indication).") + " " + Card.source),
             subject,
             .primitive("created", run.authored),
         ]
@@ -47,11 +47,17 @@ extension PlanEmitter {
 
     /// After the rules' own notes: the risk factors, the plan's notes, and the input warnings
     /// (sorted: the same input with its entries in another order gives the same plan).
-    func planNotes(_ plan: Plan, warnings: [String]) -> [Element] {
-        var notes: [Element] = [.complex("note", [.primitive("text", rplTerm(plan.riskFactors))])]
-        for n in plan.notes { notes.append(.complex("note", [.primitive("text", rplTerm(n))])) }
-        for w in warnings.sorted() { notes.append(.complex("note", [.primitive("text", rplTerm("Input warning: " + w))])) }
-        return notes
+    func planNotes(_ plan: Plan, warnings: [Phrase]) -> [Element] {
+        var notes: [Element] = [.complex("note", [.primitive("text", text(plan.riskFactors))])]
+        for n in plan.notes { notes.append(.complex("note", [.primitive("text", text(n))])) }
+        return notes + warningNotes(warnings)
+    }
+
+    /// The input warnings as plan notes, in the order of their English words (the same order in
+    /// every language; never the input's entry order).
+    func warningNotes(_ warnings: [Phrase]) -> [Element] {
+        warnings.map { (key: $0.operatorText, phrase: $0) }.sorted { $0.key < $1.key }
+            .map { .complex("note", [.primitive("text", rplTerm(wording.render(inputWarning: $0.phrase)))]) }
     }
 
     /// Advice: a CarePlan activity with a detail.
@@ -60,7 +66,7 @@ extension PlanEmitter {
         code.name = "code"
         if let title = rec.title {
             code.children.removeAll { $0.name == "text" }
-            code.children.append(.primitive("text", title))
+            code.children.append(.primitive("text", text(title)))
         }
         var detail: [Element] = []
         if let kind = profiles.activityDefinition(activityId)?.string("kind") { detail.append(.primitive("kind", kind)) }

@@ -12,14 +12,14 @@ extension PlanEmitter {
                 identifier(id),
             ] + basedOn(run) + [
                 .primitive("status", "final"),
-                .complex("code", [.primitive("text", "Prognosis after recurrent pregnancy loss")]),
+                .complex("code", [.primitive("text", text("Prognosis after recurrent pregnancy loss"))]),
                 subject,
                 .primitive("occurrenceDateTime", run.authored),
             ] + rec.sources.sorted(by: inIdentityOrder).map { reference("basis", $0.index) } + [
                 .complex("prediction", [
-                    .complex("outcome", [.primitive("text", "further miscarriage")]),
+                    .complex("outcome", [.primitive("text", text("further miscarriage"))]),
                     .primitive("probabilityDecimal", p, kind: .number),
-                    .primitive("rationale", rplTerm(rec.reason)),
+                    .primitive("rationale", text(rec.reason)),
                 ]),
                 .complex("note", [.primitive("text", cardText(rec, then: "; patient page (UMC Utrecht): about 25% after 2, about 35% after 3 miscarriages."))]),
             ])

@@ -1,0 +1,176 @@
+/// A text a clinician reads, in the output's language (issue 19). Written in Swift as an English
+/// string literal, as gettext's msgid and Apple's string catalogues write theirs: the literal's
+/// words with `{0}`, `{1}` … where its arguments stand are the key (`template`) of the wording
+/// that Profiles holds in English and Dutch (`CodeSystem-rpl-text`: display and designation).
+/// The arguments are the record's own words (`\(record:)`, never translated), dates, numbers,
+/// gestational ages and other phrases. Interpolating a plain `String` does not compile: each
+/// argument says whether it is record text or a phrase to translate.
+public struct Phrase: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    public indirect enum Argument: Sendable, Hashable {
+        case phrase(Phrase)
+        /// The record's words, a code, a number or a unit: the same in every language.
+        case verbatim(String)
+        case date(CalendarDate)
+        case gestationalAge(GestationalAge)
+    }
+
+    public indirect enum Form: Sendable, Hashable {
+        /// A template of the catalogue and its arguments.
+        case template(String, [Argument])
+        /// Phrases side by side (language-neutral punctuation between them).
+        case joined([Phrase], separator: String)
+        /// A phrase that begins a sentence: its first letter upper case, in every language.
+        case capitalised(Phrase)
+    }
+
+    public var form: Form
+
+    public init(template: String, arguments: [Argument] = []) {
+        form = .template(template, arguments)
+    }
+
+    public init(stringLiteral value: String) {
+        form = .template(value, [])
+    }
+
+    public init(stringInterpolation: StringInterpolation) {
+        form = .template(stringInterpolation.template, stringInterpolation.arguments)
+    }
+
+    /// Record words that are not translated, as a phrase of their own.
+    public static func record(_ text: String) -> Phrase {
+        Phrase(template: "{0}", arguments: [.verbatim(text)])
+    }
+
+    /// Phrases joined by `separator` ("; ", " "): each is translated on its own.
+    public static func joined(_ phrases: [Phrase], separator: String) -> Phrase {
+        Phrase(form: .joined(phrases, separator: separator))
+    }
+
+    init(form: Form) { self.form = form }
+
+    public var capitalised: Phrase { Phrase(form: .capitalised(self)) }
+
+    /// One sentence after the other.
+    public static func + (a: Phrase, b: Phrase) -> Phrase {
+        var parts: [Phrase] = []
+        for p in [a, b] {
+            if case .joined(let inner, separator: " ") = p.form { parts += inner } else { parts.append(p) }
+        }
+        return .joined(parts, separator: " ")
+    }
+
+    public var isEmpty: Bool {
+        switch form {
+        case .template(let t, let a): t.isEmpty && a.isEmpty
+        case .joined(let parts, _): parts.allSatisfy(\.isEmpty)
+        case .capitalised(let p): p.isEmpty
+        }
+    }
+
+    public struct StringInterpolation: StringInterpolationProtocol {
+        public var template = ""
+        public var arguments: [Argument] = []
+
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            template.reserveCapacity(literalCapacity + 3 * interpolationCount)
+        }
+
+        public mutating func appendLiteral(_ literal: String) { template += literal }
+
+        mutating func add(_ argument: Argument) {
+            template += "{\(arguments.count)}"
+            arguments.append(argument)
+        }
+
+        public mutating func appendInterpolation(_ phrase: Phrase) { add(.phrase(phrase)) }
+        /// The record's own words (a display, a code's text, a resource's name): never translated.
+        public mutating func appendInterpolation(record text: String) { add(.verbatim(text)) }
+        public mutating func appendInterpolation(_ number: Int) { add(.verbatim(String(number))) }
+        public mutating func appendInterpolation(_ date: CalendarDate) { add(.date(date)) }
+        public mutating func appendInterpolation(_ age: GestationalAge) { add(.gestationalAge(age)) }
+        public mutating func appendInterpolation(_ rule: RuleID) { add(.verbatim(rule.rawValue)) }
+    }
+
+    /// In English as written in Swift, for operators' messages and tests.
+    public var description: String { rendered(in: .builtInEnglish) }
+
+    /// The templates this phrase and its arguments use.
+    public var templates: [String] {
+        switch form {
+        case .template(let t, let args):
+            return (t == "{0}" ? [] : [t]) + args.flatMap { arg -> [String] in
+                if case .phrase(let p) = arg { return p.templates }
+                return []
+            }
+        case .joined(let parts, _): return parts.flatMap(\.templates)
+        case .capitalised(let p): return p.templates
+        }
+    }
+
+    public func rendered(in wording: Wording) -> String {
+        switch form {
+        case .joined(let parts, let separator):
+            return parts.map { $0.rendered(in: wording) }.joined(separator: separator)
+        case .capitalised(let p):
+            let text = p.rendered(in: wording)
+            return text.prefix(1).uppercased() + text.dropFirst()
+        case .template(let template, let arguments):
+            let text = template == "{0}" ? template : (wording.templates[template] ?? template)
+            guard !arguments.isEmpty else { return text }
+            // Placeholders `{n}`, in whatever order the language puts them.
+            var out = ""
+            var i = text.startIndex
+            while i < text.endIndex {
+                let c = text[i]
+                if c == "{", let close = text[i...].firstIndex(of: "}"), let n = Int(text[text.index(after: i)..<close]), n < arguments.count {
+                    out += wording.render(arguments[n])
+                    i = text.index(after: close)
+                } else {
+                    out.append(c)
+                    i = text.index(after: i)
+                }
+            }
+            return out
+        }
+    }
+}
+
+/// The wording of one language: the catalogue's templates (English template → this language's),
+/// and how dates and gestational ages are written.
+public struct Wording: Sendable {
+    public enum Language: String, Sendable, CaseIterable {
+        case nl, en
+    }
+
+    public var language: Language
+    public var templates: [String: String]
+
+    public init(language: Language, templates: [String: String]) {
+        self.language = language
+        self.templates = templates
+    }
+
+    /// English as the Swift literals write it: no catalogue needed.
+    public static let builtInEnglish = Wording(language: .en, templates: [:])
+
+    func render(_ argument: Phrase.Argument) -> String {
+        switch argument {
+        case .phrase(let p): return p.rendered(in: self)
+        case .verbatim(let s): return s
+        case .date(let d):
+            // Dutch: dd-mm-jjjj, as Dutch clinical records write a date; English: ISO 8601.
+            guard language == .nl else { return d.description }
+            return (d.day < 10 ? "0" : "") + String(d.day) + "-" + (d.month < 10 ? "0" : "") + String(d.month) + "-" + String(d.year)
+        case .gestationalAge(let ga):
+            // Dutch obstetrics writes weeks+days ("12+0 weken").
+            guard language == .nl else { return ga.description }
+            return "\(ga.days / 7)+\(ga.days % 7) weken"
+        }
+    }
+
+    /// Templates the phrase uses that this wording has no entry for.
+    public func missing(_ phrase: Phrase) -> [String] {
+        phrase.templates.filter { templates[$0] == nil }
+    }
+}
