@@ -31,8 +31,9 @@ def runtime(resource):
                     del inc['concept']
     elif kind == 'PlanDefinition':
         r['action'] = [{k: v for k, v in a.items() if k in ('id', 'definitionCanonical')} for a in r.get('action', [])]
-    elif kind == 'CodeSystem' and r.get('id') != 'rpl-override-reason':
-        # (The override reasons' displays are read: serve offers them on its cards.)
+    elif kind == 'CodeSystem' and r.get('id') not in ('rpl-override-reason', 'rpl-text'):
+        # (The override reasons' displays are read: serve offers them on its cards; the texts'
+        # wordings are the plan's words.)
         r['concept'] = [{'code': c['code']} for c in r.get('concept', [])]
     return r
 

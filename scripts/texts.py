@@ -56,8 +56,10 @@ NOT_PHRASES = {
 
 
 def literals(text):
-    """Every (template, line) of a string literal in Swift source, interpolations as {n}."""
+    """Every (template, line) of a string literal in Swift source, interpolations as {n}; the
+    literals inside an interpolation too."""
     out = []
+    NESTED.clear()
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -74,10 +76,16 @@ def literals(text):
             continue
         if c == '"':
             template, i = read_literal(text, i + 1)
-            out.append((template, text.count("\n", 0, i) + 1))
+            line = text.count("\n", 0, i) + 1
+            out.append((template, line))
+            out.extend((t, line) for t in NESTED)
+            NESTED.clear()
             continue
         i += 1
     return out
+
+
+NESTED = []
 
 
 def read_literal(text, i):
@@ -111,7 +119,8 @@ def skip_interpolation(text, i):
     while depth:
         c = text[i]
         if c == '"':
-            _, i = read_literal(text, i + 1)
+            nested, i = read_literal(text, i + 1)
+            NESTED.append(nested)
             continue
         if c == "(": depth += 1
         elif c == ")": depth -= 1
@@ -125,7 +134,7 @@ def is_prose(template):
 
 # Phrases of one word (a classification, a term) that the shape test alone would miss.
 SINGLE_WORDS = {"low", "normal", "high", "date", "onset", "performed", "BMI", "TSH", "interpretation", "positive", "negative",
-                "levothyroxine", "card", "birthDate", "resolved", "adenomyosis"}
+                "levothyroxine", "card", "birthDate", "resolved", "adenomyosis", "smokes"}
 
 
 def source_templates():
@@ -137,6 +146,30 @@ def source_templates():
             if (path.name, template) in NOT_PHRASES:
                 continue
             found.setdefault(template, f"{path.relative_to(ROOT)}:{line}")
+    return found
+
+
+def profile_texts():
+    """The English texts of Profiles that the output copies (the catalogue words them too): the
+    project's activity displays, the ActivityDefinitions' code texts, dosages and item names."""
+    found = {}
+    profiles = ROOT / "Profiles"
+    for c in json.loads((profiles / "CodeSystem-rpl-activity.json").read_text())["concept"]:
+        found.setdefault(c["display"], "Profiles/CodeSystem-rpl-activity.json")
+    for path in sorted(profiles.glob("ActivityDefinition-*.json")):
+        ad = json.loads(path.read_text())
+        where = f"Profiles/{path.name}"
+        for key in ("code", "productCodeableConcept"):
+            if key in ad and "text" in ad[key]:
+                found.setdefault(ad[key]["text"], where)
+        for d in ad.get("dosage", []):
+            if "text" in d:
+                found.setdefault(d["text"], where)
+        for e in ad.get("extension", []):
+            if e["url"].endswith("/activity-item"):
+                for part in e["extension"]:
+                    if part["url"] == "text":
+                        found.setdefault(part["valueString"], where)
     return found
 
 
@@ -163,6 +196,8 @@ def placeholders(t):
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "check"
     found = source_templates()
+    for t, where in profile_texts().items():
+        found.setdefault(t, where)
     cs, entries = load()
     if mode == "list":
         for t, where in found.items():

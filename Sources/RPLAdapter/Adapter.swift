@@ -15,14 +15,16 @@ public struct Adapter: Sendable {
     /// `--requester`.
     public let site: SiteSettings
     /// The language of the texts a clinician reads (issue 19).
-    public let wording: Wording
+    public var wording: Wording
 
-    public init(profiles: Profiles, requester: Element? = nil) {
+    /// `language`: the run's `--language`, else the site's setting (Dutch by default).
+    public init(profiles: Profiles, requester: Element? = nil, language: Wording.Language? = nil) {
         self.profiles = profiles
         var site = profiles.site
         if let requester { site.requester = requester }
+        if let language { site.language = language }
         self.site = site
-        self.wording = .builtInEnglish
+        self.wording = profiles.wording(site.language)
     }
 
     /// The resource types the facts are made of; readers need not build the others (Encounters,
@@ -204,10 +206,10 @@ public struct Adapter: Sendable {
             warnings.append("the patient has no business identifier (Patient.identifier with system and value): no order is signed for her; every request stays a draft proposal for a clinician")
             emitter.site.requester = nil
         }
-        let (output, orderSet, written) = emitter.emit(plan, warnings: warnings)
+        let (output, orderSet, written, order) = emitter.emit(plan, warnings: warnings)
         // The plan as written (a CDS card lists it in the same order, whatever the entries' order).
         var asWritten = plan
-        asWritten.recommendations = emitter.ordered(plan).map(\.rec)
+        asWritten.recommendations = order
         var result = Result(output: output, warnings: warnings.map(\.operatorText), warningPhrases: warnings, notIndicated: nil, plan: asWritten)
         result.orderSet = orderSet
         result.written = written

@@ -40,6 +40,9 @@ public final class Profiles: Sendable {
     public let site: SiteSettings
     /// The ActivityDefinitions' items, read once (`OrderCatalogue`).
     public let catalogue: OrderCatalogue
+    /// The wording of each language (issue 19): `CodeSystem-rpl-text`'s displays (English) and
+    /// its designations in Dutch, by the English template.
+    public let wordings: [Wording.Language: Wording]
 
     public struct Defaults: Sendable {
         public var lookbackMonths = 12
@@ -314,9 +317,12 @@ public final class Profiles: Sendable {
         }
         let (site, siteProblems) = SiteSettings.read(resources["Parameters/rpl-site"])
         problems += siteProblems
+        let (wordings, textProblems) = Self.wordings(resources["CodeSystem/rpl-text"])
+        problems += textProblems
         // Every problem of every file at once: a site fixes its copy in one round.
         if !problems.isEmpty { throw LoadError(problems: problems, unreadable: false) }
         self.site = site
+        self.wordings = wordings
         self.defaults = d
         self.canonicalBase = base
         self.terminology = Terminology(resources: resources)
@@ -367,6 +373,46 @@ public final class Profiles: Sendable {
     }
 
     public var planDefinitionURL: String { canonicalBase + "/PlanDefinition/rpl-guideline" }
+
+    /// The texts of one language.
+    public func wording(_ language: Wording.Language) -> Wording {
+        wordings[language] ?? Wording(language: language, templates: [:])
+    }
+
+    /// CodeSystem rpl-text: each concept's display is its English wording and key, its
+    /// designation with language `nl` the Dutch; both must be there, with the same placeholders
+    /// (a site's copy that drops a language is refused, not shown half in English).
+    static func wordings(_ cs: Element?) -> ([Wording.Language: Wording], [String]) {
+        guard let cs else { return ([:], ["CodeSystem-rpl-text.json: missing"]) }
+        var en: [String: String] = [:], nl: [String: String] = [:]
+        var problems: [String] = []
+        func placeholders(_ s: String) -> [Substring] {
+            var out: [Substring] = []
+            var rest = s[...]
+            while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+                out.append(rest[open...close])
+                rest = rest[rest.index(after: close)...]
+            }
+            return out.sorted()
+        }
+        for concept in cs.children("concept") {
+            let code = concept.string("code") ?? "?"
+            guard let display = concept.string("display"), !display.isEmpty else {
+                problems.append("CodeSystem-rpl-text.json: concept \(code) has no display (its English wording)")
+                continue
+            }
+            guard let dutch = concept.children("designation").first(where: { $0.string("language") == "nl" })?.string("value"), !dutch.isEmpty else {
+                problems.append("CodeSystem-rpl-text.json: concept \(code) has no designation in language nl")
+                continue
+            }
+            if placeholders(dutch) != placeholders(display) {
+                problems.append("CodeSystem-rpl-text.json: concept \(code): the Dutch has other placeholders than the English")
+            }
+            en[display] = concept.children("designation").first(where: { $0.string("language") == "en" })?.string("value") ?? display
+            nl[display] = dutch
+        }
+        return ([.en: Wording(language: .en, templates: en), .nl: Wording(language: .nl, templates: nl)], problems)
+    }
 
     public func activityDefinitionURL(_ id: ActivityID) -> String { canonicalBase + "/ActivityDefinition/" + id.rawValue }
 

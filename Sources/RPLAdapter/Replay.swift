@@ -85,6 +85,12 @@ public struct Replay {
         guard let p = readFile(f + "/parameters.json") else { return done(.broken("parameters.json cannot be read")) }
         guard let params = try? JSONReader.read(p), params.name == "Parameters" else { return done(.broken("parameters.json is not a FHIR Parameters")) }
         var asOf: CalendarDate?
+        // A scenario may pin its language (issue 19); else the adapter's (the site setting).
+        var adapter = self.adapter
+        for param in params.children("parameter") where param.string("name") == "language" {
+            guard let code = param.string("valueCode"), let language = Wording.Language(rawValue: code) else { return done(.broken("language is not nl or en")) }
+            adapter = Adapter(profiles: adapter.profiles, language: language)
+        }
         for param in params.children("parameter") where param.string("name") == "asOf" {
             guard let text = param.string("valueDate"), let d = CalendarDate(fhir: text) else { return done(.broken("asOf is not a date")) }
             asOf = d
@@ -123,21 +129,7 @@ public struct Replay {
 
     /// A JUnit XML report: one testcase per scenario.
     public static func junit(_ results: [Result]) -> String {
-        func esc(_ s: String) -> String {
-            var o = ""
-            for ch in s {
-                switch ch {
-                case "&": o += "&amp;"
-                case "<": o += "&lt;"
-                case ">": o += "&gt;"
-                case "\"": o += "&quot;"
-                default:
-                    if let a = ch.asciiValue, a < 0x20, a != 0x0A, a != 0x09 { continue }
-                    o.append(ch)
-                }
-            }
-            return o
-        }
+        let esc = markupEscaped
         let failures = results.filter { if case .failed = $0.verdict { return true }; return false }.count
         let errors = results.filter { if case .broken = $0.verdict { return true }; return false }.count
         let total = results.reduce(0) { $0 + $1.seconds }

@@ -1,4 +1,5 @@
 import FHIR
+import RPLGuideline
 
 /// A site's settings (interface.md v2, `Profiles/Parameters-rpl-site.json`): who signs the orders,
 /// who performs them, how a transaction names what it creates, and the HL7 v2 names. The built-in
@@ -33,13 +34,16 @@ public struct SiteSettings: Sendable {
     /// HL7 v2 PID-3: the assigning authority (CX.4) and identifier type (CX.5, table 0203; PI
     /// unless given) of a patient identifier system other than the BSN (`hl7v2AssigningAuthorities`).
     public var assigningAuthorities: [String: (authority: String, type: String)] = [:]
+    /// The language of every text a clinician reads (issue 19): Dutch unless the site says
+    /// otherwise (`language`, nl or en); `--language` overrides it per run.
+    public var language = Wording.Language.nl
 
     public init() {}
 
     /// The names Parameters rpl-site may hold; any other is a misspelling and refused.
     static let known: Set<String> = ["requester", "performer", "requestStyle", "provenance", "hl7v2SendingApplication", "hl7v2SendingFacility",
                                      "hl7v2ReceivingApplication", "hl7v2ReceivingFacility", "hl7v2AssigningAuthorities",
-                                     "patientIdentifierSystems"]
+                                     "patientIdentifierSystems", "language"]
     /// The ones a site's copy must give (a missing one would silently fall back to the program's
     /// own literal): the request style, Provenance, the HL7 v2 names. The requester, performers,
     /// assigning authorities and identifier systems may be absent (none configured).
@@ -129,6 +133,9 @@ public struct SiteSettings: Sendable {
             case "patientIdentifierSystems":
                 if let v = value?.value, value?.name == "valueUri" { s.patientIdentifierSystems.append(Terminology.canonicalSystem(v)) }
                 else { problems.append("Parameters-rpl-site.json: patientIdentifierSystems must be a valueUri (one parameter per system, in order of preference)") }
+            case "language":
+                if let v = value?.value, value?.name == "valueCode", let language = Wording.Language(rawValue: v) { s.language = language }
+                else { problems.append("Parameters-rpl-site.json: language is \(value?.value ?? "missing"); expected a valueCode nl or en") }
             default: break
             }
         }

@@ -17,9 +17,9 @@ func levothyroxineNotForEuthyroidism(_ f: Facts, request: Source) -> Phrase? {
     guard let tsh = f.tsh else {
         return "no TSH in the lookback window: euthyroid status is unknown until the TSH ordered by RPL-TSH is back"
     }
-    if tsh.classification != .normal { return "TSH \(record: tsh.valueText) \(record: tsh.unit) on \(tsh.date) is \(tsh.classification.phrase): not euthyroid" }
+    if tsh.classification != .normal { return "TSH \(number: tsh.valueText) \(record: tsh.unit) on \(tsh.date) is \(tsh.classification.phrase): not euthyroid" }
     if let ft4 = f.freeT4, ft4.date >= tsh.date, ft4.classification != .normal {
-        return "free T4 \(record: ft4.valueText) \(record: ft4.unit) on \(ft4.date) is \(ft4.classification.phrase): not euthyroid"
+        return "free T4 \(number: ft4.valueText) \(record: ft4.unit) on \(ft4.date) is \(ft4.classification.phrase): not euthyroid"
     }
     if !f.hypothyroidismConditions.isEmpty || !f.subclinicalHypothyroidismConditions.isEmpty {
         return "hypothyroidism is recorded"
@@ -119,8 +119,14 @@ func notRecommended(_ f: Facts, settings: GuidelineSettings) -> [Recommendation]
             out.append(Recommendation.note(ruleId: match.ruleId, sources: [request.source],
                                       reason: "\(requested) is not flagged: \(why).", item: match.item))
         } else {
-            out.append(Recommendation.flag(ruleId: match.ruleId, sources: [request.source],
-                                      reason: "\(requested): not recommended by the card.", item: match.item))
+            var reason: Phrase = "\(requested): not recommended by the card."
+            // interface.md v3, serve: his records unread, the history that would lift the flag
+            // ("zonder VG of +familieanamnese") may be there: said with the flag (not for a female
+            // partner, who is not the genetic father).
+            if match.ruleId == .nrKaryotype && f.partnerRecordsNotChecked && f.partner?.female != true {
+                reason = reason + "Partner's records not checked: a known chromosomal abnormality of his, or recurrent miscarriage in his family, would make karyotyping indicated (the card's \"zonder VG of +familieanamnese\"); ask before removing it."
+            }
+            out.append(Recommendation.flag(ruleId: match.ruleId, sources: [request.source], reason: reason, item: match.item))
         }
     }
     return out

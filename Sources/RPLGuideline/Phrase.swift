@@ -12,6 +12,9 @@ public struct Phrase: Sendable, Hashable, ExpressibleByStringInterpolation, Cust
         case verbatim(String)
         case date(CalendarDate)
         case gestationalAge(GestationalAge)
+        /// A number as `formatNumber` writes it (a point before its decimals, perhaps a
+        /// comparator): Dutch writes a decimal comma.
+        case number(String)
     }
 
     public indirect enum Form: Sendable, Hashable {
@@ -90,6 +93,8 @@ public struct Phrase: Sendable, Hashable, ExpressibleByStringInterpolation, Cust
         public mutating func appendInterpolation(_ date: CalendarDate) { add(.date(date)) }
         public mutating func appendInterpolation(_ age: GestationalAge) { add(.gestationalAge(age)) }
         public mutating func appendInterpolation(_ rule: RuleID) { add(.verbatim(rule.rawValue)) }
+        /// A measured value or limit, as `formatNumber` writes it.
+        public mutating func appendInterpolation(number text: String) { add(.number(text)) }
     }
 
     /// In English as written in Swift, for operators' messages and tests.
@@ -99,7 +104,8 @@ public struct Phrase: Sendable, Hashable, ExpressibleByStringInterpolation, Cust
     public var templates: [String] {
         switch form {
         case .template(let t, let args):
-            return (t == "{0}" ? [] : [t]) + args.flatMap { arg -> [String] in
+            // A template of placeholders and punctuation only ("{0}: {1}.") has no words to word.
+            return (t.contains(where: \.isLetter) ? [t] : []) + args.flatMap { arg -> [String] in
                 if case .phrase(let p) = arg { return p.templates }
                 return []
             }
@@ -145,6 +151,8 @@ public struct Wording: Sendable {
 
     public var language: Language
     public var templates: [String: String]
+    /// Tests: the record's words between « and », so a check of the wording can leave them out.
+    public var marksRecords = false
 
     public init(language: Language, templates: [String: String]) {
         self.language = language
@@ -157,7 +165,10 @@ public struct Wording: Sendable {
     func render(_ argument: Phrase.Argument) -> String {
         switch argument {
         case .phrase(let p): return p.rendered(in: self)
-        case .verbatim(let s): return s
+        case .verbatim(let s): return marksRecords ? "«" + s + "»" : s
+        case .number(let text):
+            guard language == .nl else { return text }
+            return String(text.map { $0 == "." ? "," : $0 })
         case .date(let d):
             // Dutch: dd-mm-jjjj, as Dutch clinical records write a date; English: ISO 8601.
             guard language == .nl else { return d.description }

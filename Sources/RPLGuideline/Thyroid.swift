@@ -15,7 +15,7 @@ func rplFT4(_ f: Facts) -> Recommendation? {
     guard let tsh = f.tsh, tsh.classification != .normal else { return nil }
     if let ft4 = f.freeT4, ft4.date >= tsh.date { return nil }
     return Recommendation.order(ruleId: .ft4, activity: .thyroidFt4, sources: [tsh.source],
-                          reason: "TSH \(record: tsh.valueText) \(record: tsh.unit) on \(tsh.date) is \(tsh.classification.phrase) (\(tsh.basis)); no free T4 on or after it.")
+                          reason: "TSH \(number: tsh.valueText) \(record: tsh.unit) on \(tsh.date) is \(tsh.classification.phrase) (\(tsh.basis)); no free T4 on or after it.")
 }
 
 /// Overt hypothyroidism: newest TSH high and a free T4 on or after it low.
@@ -36,7 +36,7 @@ func subclinicalHypothyroidism(_ f: Facts) -> Bool {
 /// with no levothyroxine on record at all gives no proposal, but a note to check the medication list.
 func rplLevothyroxine(_ f: Facts) -> Recommendation? {
     if overtHypothyroidism(f), let tsh = f.tsh, let ft4 = f.freeT4 {
-        let shown: Phrase = "TSH \(record: tsh.valueText) \(record: tsh.unit) high and free T4 \(record: ft4.valueText) \(record: ft4.unit) low (overt hypothyroidism)"
+        let shown: Phrase = "TSH \(number: tsh.valueText) \(record: tsh.unit) high and free T4 \(number: ft4.valueText) \(record: ft4.unit) low (overt hypothyroidism)"
         // guideline.md v3: one already taken is not proposed again (a note); a record with no
         // known end older than 12 months is not taken now (a note, and the proposal).
         let taken = f.levothyroxine.filter(\.current)
@@ -60,7 +60,7 @@ func rplLevothyroxine(_ f: Facts) -> Recommendation? {
 func rplSubclinical(_ f: Facts) -> Recommendation? {
     guard subclinicalHypothyroidism(f), let tsh = f.tsh, let ft4 = f.freeT4 else { return nil }
     return Recommendation.advice(ruleId: .subclinical, activity: .subclinicalHypothyroidismDiscussion, sources: [tsh.source, ft4.source],
-                          reason: "TSH \(record: tsh.valueText) \(record: tsh.unit) high with free T4 \(record: ft4.valueText) \(record: ft4.unit) normal: subclinical hypothyroidism; discuss levothyroxine (evidence conflicting, clinician's decision).")
+                          reason: "TSH \(number: tsh.valueText) \(record: tsh.unit) high with free T4 \(number: ft4.valueText) \(record: ft4.unit) normal: subclinical hypothyroidism; discuss levothyroxine (evidence conflicting, clinician's decision).")
 }
 
 /// A number for the plan text: up to 2 decimals, no trailing zeros. Any Double is written: values

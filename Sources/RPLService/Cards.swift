@@ -8,11 +8,11 @@ import RPLGuideline
 enum Cards {
     static let disclaimer: Phrase = "Decision support by rpl-adapter \(record: Adapter.version): a clinician decides; nothing is ordered until a clinician signs it."
 
-    static func source(_ profiles: Profiles) -> JSONOut {
+    static func source(_ profiles: Profiles, _ wording: Wording) -> JSONOut {
         .object([
-            ("label", .string("NVOG card Recurrent Pregnancy Loss (ESHRE 2018, updates 2022)")),
+            ("label", .string(Phrase("NVOG card Recurrent Pregnancy Loss (ESHRE 2018, updates 2022)").rendered(in: wording))),
             ("topic", .object([("system", .string(profiles.planDefinitionURL)), ("code", .string("rpl-guideline")),
-                               ("display", .string("Recurrent pregnancy loss: work-up and treatment"))])),
+                               ("display", .string(Phrase("Recurrent pregnancy loss: work-up and treatment").rendered(in: wording)))])),
         ])
     }
 
@@ -62,7 +62,7 @@ enum Cards {
             ("summary", .string(summary(t("Recurrent pregnancy loss: \(record: t(plan.indication).split(separator: ":").first.map(String.init) ?? ""); \(counts)")))),
             ("detail", .string(detail)),
             ("indicator", .string("info")),
-            ("source", source(profiles)),
+            ("source", source(profiles, w)),
         ]
         if !suggestions.isEmpty {
             card += [("suggestions", .array(suggestions)), ("selectionBehavior", .string("any"))]
@@ -73,9 +73,8 @@ enum Cards {
     /// `order-sign` / `order-select`: a warning card for each judged draft the card does not
     /// recommend (a suggestion to delete it, override reasons), an info card for a judged draft
     /// that repeats an open request; nothing for drafts that are fine.
-    /// `partnerChecked` false: the partner's records were not read, which NR-KARYOTYPE's exception
-    /// may rest on (his history or family history): its warning says so.
-    static func orders(_ result: Adapter.Result, judged: [String], drafts: Set<String>, partnerChecked: Bool = true,
+    /// (With the partner's records unread, NR-KARYOTYPE's flag itself says so: RPLGuideline.)
+    static func orders(_ result: Adapter.Result, judged: [String], drafts: Set<String>,
                        profiles: Profiles, wording: Wording) -> [(card: JSONOut, rule: String)] {
         guard result.plan?.indicated == true else { return [] }
         func t(_ p: Phrase) -> String { rplTerm(p.rendered(in: wording)) }
@@ -90,12 +89,9 @@ enum Cards {
                 // gives the same card); the detail names the code recognised.
                 ("summary", .string(summary(t("Not recommended by the RPL card (\(w.recommendation.ruleId)): \(record: w.recommendation.item.map { $0 + ", " } ?? "")\(record: draft)")))),
                 ("detail", .string("**\(w.recommendation.ruleId)** — NIET AANBEVOLEN: \(line.quoted)\n\n" + (wording.language == .en ? "(\(line.english))\n\n" : "") + t(w.recommendation.reason)
-                    + (w.recommendation.ruleId == .nrKaryotype && !partnerChecked
-                        ? "\n\n" + t("Partner's records not checked: a known chromosomal abnormality of his, or recurrent miscarriage in his family, would make karyotyping indicated (the card's \"zonder VG of +familieanamnese\"); ask before removing it.")
-                        : "")
                     + "\n\n---\n\(Card.source)\n\n\(t(disclaimer))")),
                 ("indicator", .string("warning")),
-                ("source", source(profiles)),
+                ("source", source(profiles, wording)),
                 // Its own uuid: feedback tells the card from the suggestion taken.
                 ("suggestions", .array([removal(draft, id: DeterministicID.uuid("suggestion=" + w.id), why: "not recommended by the card (\(w.recommendation.ruleId))", wording)])),
                 ("selectionBehavior", .string("at-most-one")),
@@ -114,7 +110,7 @@ enum Cards {
                 ("summary", .string(summary(t("Already requested: \(record: open.reference!) asks for the same test as this draft")))),
                 ("detail", .string(t("The draft \(record: draft) repeats the open request \(record: open.reference!) (\(record: mine.activity.rawValue + (mine.item.map { ", " + $0 } ?? ""))).") + "\n\n\(t(disclaimer))")),
                 ("indicator", .string("info")),
-                ("source", source(profiles)),
+                ("source", source(profiles, wording)),
                 ("suggestions", .array([removal(draft, id: DeterministicID.uuid("suggestion=" + id), why: "the record already requests it", wording)])),
                 ("selectionBehavior", .string("at-most-one")),
             ]), "repeat"))
@@ -133,7 +129,7 @@ enum Cards {
             // The reader's messages are for operators: English (issue 19).
             ("detail", .string(t("Not valid FHIR R4 as sent, so not judged:") + "\n\n" + problems.map { "- " + $0 }.joined(separator: "\n") + "\n\n\(t(disclaimer))")),
             ("indicator", .string("info")),
-            ("source", source(profiles)),
+            ("source", source(profiles, wording)),
         ])]
     }
 

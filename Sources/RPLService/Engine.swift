@@ -140,7 +140,7 @@ public struct Engine: Sendable {
             cards = Cards.patientView(result, profiles: adapter.profiles, wording: adapter.wording).map { ($0, RuleID.indication.rawValue) }
         } else {
             let judged = service.hook == "order-select" ? drafts.filter((request.selections ?? []).contains) : drafts
-            cards = Cards.orders(result, judged: judged, drafts: Set(drafts), partnerChecked: partner.checked, profiles: adapter.profiles, wording: adapter.wording)
+            cards = Cards.orders(result, judged: judged, drafts: Set(drafts), profiles: adapter.profiles, wording: adapter.wording)
                 + Cards.unread(unread, profiles: adapter.profiles, wording: adapter.wording).map { ($0, "unread") }
         }
         for c in cards { metrics.card(service: service.id, rule: c.rule) }

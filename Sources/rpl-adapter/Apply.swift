@@ -35,6 +35,9 @@ struct Apply: ParsableCommand {
     @Flag(name: .long, help: "Indented output (ndjson output stays one line per Bundle).")
     var pretty = false
 
+    @Option(name: .long, help: "The language of the plan's texts, nl or en (default: the site setting language, Dutch unless the site says otherwise). Messages on standard error stay English.")
+    var language: Wording.Language?
+
     @Option(name: .long, help: "Load Profiles (terminology, defaults, order catalogue) from this folder instead of the built-in copy.")
     var profiles: String?
 
@@ -71,7 +74,7 @@ struct Apply: ParsableCommand {
 
     func run() throws {
         let loaded = try Terminal.loadProfiles(profiles)
-        let adapter = Adapter(profiles: loaded, requester: requester?.identifier)
+        let adapter = Adapter(profiles: loaded, requester: requester?.identifier, language: language)
         // A lab acts on NW: HL7 v2 orders need an ordering provider (interface.md v2).
         if outputFormat == .hl7v2 && adapter.site.requester == nil {
             Terminal.error("rpl-adapter: \(HL7v2.needsRequester)")

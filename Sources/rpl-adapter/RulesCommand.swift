@@ -2,6 +2,7 @@ import ArgumentParser
 import ExitStatus
 import FHIR
 import RPLAdapter
+import RPLGuideline
 
 /// `rpl-adapter rules`: the rule book a hospital's decision-support committee signs off, from
 /// the Profiles this site runs (issue 19).
@@ -55,4 +56,4 @@ struct RulesCommand: ParsableCommand {
     }
 }
 
-extension RuleBook.Language: ExpressibleByArgument {}
+extension Wording.Language: ExpressibleByArgument {}

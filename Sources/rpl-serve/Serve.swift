@@ -47,7 +47,11 @@ struct RPLServe: AsyncParsableCommand {
     @Option(name: .customLong("as-of"), help: "Evaluate every request as of this date (YYYY-MM-DD), for replaying recorded requests; default: as apply (a Bundle's timestamp, else today).")
     var asOf: String?
 
+    @Option(help: "The language of the plans' and cards' texts, nl or en (default: the site setting language, Dutch unless the site says otherwise).")
+    var language: String?
+
     func validate() throws {
+        if let language, Wording.Language(rawValue: language) == nil { throw ValidationError("--language must be nl or en, got \(language)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard bodyLimit > 0 else { throw ValidationError("--body-limit must be positive") }
         guard requestTimeout > 0 else { throw ValidationError("--request-timeout must be positive") }
@@ -87,7 +91,7 @@ struct RPLServe: AsyncParsableCommand {
                 throw ExitStatus.configuration.exitCode
             }
         }
-        let engine = Engine(adapter: Adapter(profiles: loaded), metrics: ServiceMetrics(), logger: logger, trusting: options.trust != nil,
+        let engine = Engine(adapter: Adapter(profiles: loaded, language: language.flatMap(Wording.Language.init(rawValue:))), metrics: ServiceMetrics(), logger: logger, trusting: options.trust != nil,
                             asOf: asOf.flatMap(CalendarDate.init(fhir:)), fetchDeadline: .seconds(Int64(fetchDeadline)))
         let host = self.host
         let app = Server.application(engine: engine, options: options) { port in

@@ -73,7 +73,7 @@ import TestSupport
         // The holder has no server id or identifier: no reasonReference, the note names it (v2).
         let request = try #require(out.requests("thyroid-ft4").first)
         #expect(request.child("reasonReference") == nil)
-        #expect(request.child("note")?.string("text")?.contains("Based on: DiagnosticReport/dr#t1") == true)
+        #expect(request.child("note")?.string("text")?.contains("Gebaseerd op: DiagnosticReport/dr#t1") == true)
     }
 
     @Test func aLocalLabCodeMappedThroughTheConceptMap() throws {

@@ -32,7 +32,7 @@ import TestSupport
     /// joined by ` … `, and the risk-factor summary `Card, DD - Risicofactoren: a; b; c.`.
     static func quotes(in text: String) -> [String] {
         var found: [String] = []
-        for opener in ["card: \"", "card (NIET AANBEVOLEN): \""] {
+        for opener in ["card: \"", "card (NIET AANBEVOLEN): \"", "kaart: \"", "kaart (NIET AANBEVOLEN): \""] {
             var rest = Substring(text)
             while let start = rest.range(of: opener) {
                 rest = rest[start.upperBound...]
@@ -44,8 +44,11 @@ import TestSupport
                 }
             }
         }
-        if let start = text.range(of: "Card, DD - Risicofactoren: "), let end = text.range(of: ". This record", range: start.upperBound..<text.endIndex) {
-            found += text[start.upperBound..<end.lowerBound].components(separatedBy: "; ")
+        // In English and in Dutch (issue 19).
+        for (opener, closer) in [("Card, DD - Risicofactoren: ", ". This record"), ("Kaart, DD - Risicofactoren: ", ". In dit dossier")] {
+            if let start = text.range(of: opener), let end = text.range(of: closer, range: start.upperBound..<text.endIndex) {
+                found += text[start.upperBound..<end.lowerBound].components(separatedBy: "; ")
+            }
         }
         return found
     }

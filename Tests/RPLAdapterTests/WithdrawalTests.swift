@@ -43,7 +43,7 @@ import TestSupport
     func batch(_ s: S) throws -> (Outcome, Element?) {
         let bytes = try JSONWriter().write(s.bundle())
         let input = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: .json) }
-        let result = try Adapter(profiles: InProcess.profiles).apply(input, asOf: CalendarDate(fhir: "2026-11-02"))
+        let result = try Adapter(profiles: InProcess.profiles, language: .en).apply(input, asOf: CalendarDate(fhir: "2026-11-02"))
         if let w = result.withdrawals {
             // Kept for the schema check (scripts/validate-output.sh), as every apply output is.
             try? FileManager.default.createDirectory(at: InProcess.outputs, withIntermediateDirectories: true)

@@ -20,7 +20,7 @@ enum Serve {
         logger.logLevel = .critical
         // No test waits for the fetch deadline to pass: a generous one, so that a loaded machine
         // (the whole suite runs at once) never turns a read into a 412.
-        return Engine(adapter: Adapter(profiles: profiles), metrics: ServiceMetrics(), logger: logger, trusting: trusting, asOf: asOf,
+        return Engine(adapter: Adapter(profiles: profiles, language: .en), metrics: ServiceMetrics(), logger: logger, trusting: trusting, asOf: asOf,
                       fetchDeadline: .seconds(600))
     }
 

@@ -32,7 +32,7 @@ import TestSupport
     static func engine(asOf: String) -> Engine {
         var logger = Logger(label: "rpl-serve-trial")
         logger.logLevel = .critical
-        return Engine(adapter: Adapter(profiles: InProcess.profiles), metrics: ServiceMetrics(), logger: logger, trusting: false,
+        return Engine(adapter: Adapter(profiles: InProcess.profiles, language: .en), metrics: ServiceMetrics(), logger: logger, trusting: false,
                       asOf: CalendarDate(fhir: asOf))
     }
 
@@ -76,7 +76,7 @@ import TestSupport
         let body = Array(try Data(contentsOf: Self.folder.appendingPathComponent("fhir13-record-with-accepted-cds-draft.json")))
         // What apply writes: the transaction, then the batch (its second document).
         let bundle = try JSONReader.read(body)
-        let result = try Adapter(profiles: InProcess.profiles).apply(bundle, asOf: CalendarDate(fhir: "2026-12-01"),
+        let result = try Adapter(profiles: InProcess.profiles, language: .en).apply(bundle, asOf: CalendarDate(fhir: "2026-12-01"),
                                                                       inputFallback: Adapter.namesItself(bundle) ? nil : body.withUnsafeBufferPointer { Adapter.inputFallback($0) })
         let batch = try #require(result.withdrawals)
         #expect(batch.children("entry").count == 7)  // the seven drafts accepted from the card

@@ -245,17 +245,20 @@ public enum InProcess {
     nonisolated(unsafe) static var counter = 0
     static let lock = NSLock()
 
+    /// `language`: the rule and fact tests read the plan's texts in English (their words are the
+    /// phrases' keys); the Dutch is tested on its own (`LanguageTests`).
     public static func apply(_ scenario: Scenario, asOf: String? = "2026-11-02", format: String = "json",
-                             profiles: Profiles? = nil, requester: String? = nil) throws -> Outcome {
+                             profiles: Profiles? = nil, requester: String? = nil, language: Wording.Language = .en) throws -> Outcome {
         let bundle = scenario.bundle()
         let bytes = format == "json" ? try JSONWriter().write(bundle) : try XMLWriter().write(bundle)
-        return apply(bytes: bytes, format: format == "json" ? .json : .xml, asOf: asOf, profiles: profiles, requester: requester)
+        return apply(bytes: bytes, format: format == "json" ? .json : .xml, asOf: asOf, profiles: profiles, requester: requester, language: language)
     }
 
-    public static func apply(bytes: [UInt8], format: FHIRFormat, asOf: String?, profiles: Profiles? = nil, requester: String? = nil) -> Outcome {
+    public static func apply(bytes: [UInt8], format: FHIRFormat, asOf: String?, profiles: Profiles? = nil, requester: String? = nil,
+                             language: Wording.Language = .en) -> Outcome {
         do {
             let input = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: format) }
-            let adapter = Adapter(profiles: profiles ?? Self.profiles, requester: requester.flatMap(SiteSettings.requester))
+            let adapter = Adapter(profiles: profiles ?? Self.profiles, requester: requester.flatMap(SiteSettings.requester), language: language)
             let result = try adapter.apply(input, asOf: asOf.flatMap(CalendarDate.init(fhir:)))
             var stderr = result.warnings.map { "warning: \($0)\n" }.joined()
             if let why = result.notIndicated { stderr += "no plan: \(why)\n" }

@@ -171,7 +171,7 @@ enum Antiphospholipid: FactSource {
             byValue = positivity(c, index, r, antibody: antibody, ratio: ratio, defaultLimit: nil, interpretation: false, ownRangeOnly: true)
         }
         if let a = byInterpretation, let b = byValue, a != b {
-            c.warn(index, .valueAndInterpretationDisagree(value: b ? "positive" : "negative", interpretation: a ? "positive" : "negative"))
+            c.warn(index, .valueAndInterpretationDisagree(value: b ? Phrase("positive") : "negative", interpretation: a ? Phrase("positive") : "negative"))
             return .indeterminate("value \(b ? Phrase("positive") : "negative") but interpretation \(a ? Phrase("positive") : "negative")")
         }
         if let p = byInterpretation ?? byValue { return p ? .positive : .negative }

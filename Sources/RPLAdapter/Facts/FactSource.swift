@@ -483,7 +483,7 @@ final class FactContext {
     /// A number a rule reads: finite and inside its plausible range (Profiles), else a warning and nil.
     func plausible(_ index: Int, _ value: Double, _ range: ClosedRange<Double>, what: Phrase, text: String, unit: String) -> Double? {
         guard value.isFinite, range.contains(value) else {
-            warn(index, .implausible(what: what, text: text, range: range, unit: unit))
+            warn(index, .implausible(what: what, text: text, range: range, unit: .record(unit)))
             return nil
         }
         return value
@@ -511,10 +511,10 @@ struct Warning: Hashable, CustomStringConvertible {
         case unknownUnit(what: Phrase, unit: String)
         case noUsableValue(what: Phrase)
         case notWhole(what: Phrase, text: String)
-        case implausible(what: Phrase, text: String, range: ClosedRange<Double>, unit: String)
+        case implausible(what: Phrase, text: String, range: ClosedRange<Double>, unit: Phrase)
         case straddlesLimit(what: Phrase, value: String, unit: String, basis: Phrase)
         case neitherPositiveNorNegative(what: Phrase)
-        case valueAndInterpretationDisagree(value: String, interpretation: String)
+        case valueAndInterpretationDisagree(value: Phrase, interpretation: Phrase)
         case noPlausibleGestationalAge(range: ClosedRange<Double>)
         case gestationalAgeBeyondPregnancy(gestationalAge: GestationalAge, date: CalendarDate)
         case datingBeforePregnancy(date: CalendarDate)
@@ -563,13 +563,13 @@ struct Warning: Hashable, CustomStringConvertible {
         case .noUsableValue(let w): what = "\(w) has no usable value; treated as missing"
         case .notWhole(let w, let text): what = "\(w) \(record: text) is not a whole number; not used"
         case .implausible(let w, let text, let range, let unit):
-            what = "\(w) \(record: text) is implausible (plausible range \(record: formatNumber(range.lowerBound))–\(record: formatNumber(range.upperBound)) \(record: unit)); not used"
+            what = "\(w) \(record: text) is implausible (plausible range \(number: formatNumber(range.lowerBound))–\(number: formatNumber(range.upperBound)) \(unit)); not used"
         case .straddlesLimit(let w, let value, let unit, let basis):
             what = "\(w) \(record: value) \(record: unit) cannot be classified against \(basis): the bound straddles a limit; treated as missing"
-        case .valueAndInterpretationDisagree(let v, let i): what = "its value reads \(record: v) but its interpretation \(record: i): indeterminate (counted as done, neither positive nor negative); check with the lab"
+        case .valueAndInterpretationDisagree(let v, let i): what = "its value reads \(v) but its interpretation \(i): indeterminate (counted as done, neither positive nor negative); check with the lab"
         case .neitherPositiveNorNegative(let w): what = "\(w) result cannot be read as positive or negative; treated as missing"
         case .noPlausibleGestationalAge(let range):
-            what = "gestational age has no plausible value in weeks or days (\(record: formatNumber(range.lowerBound))–\(record: formatNumber(range.upperBound)) days); treated as missing"
+            what = "gestational age has no plausible value in weeks or days (\(number: formatNumber(range.lowerBound))–\(number: formatNumber(range.upperBound)) days); treated as missing"
         case .gestationalAgeBeyondPregnancy(let ga, let date): what = "implies a gestational age of \(ga) on \(date): not a current pregnancy"
         case .datingBeforePregnancy(let date): what = "dates the pregnancy as beginning after \(date); its gestational age is not used"
         case .reachesPastEvaluationDate(let w, let text, let date):

@@ -72,10 +72,10 @@ enum Lifestyle: FactSource {
             guard let latest = bmi.filter({ $0.person == who }).max(by: { ($0.date, c.identities.of($0.index)) < ($1.date, c.identities.of($1.index)) }) else { continue }
             let v = latest.value
             if v >= c.defaults.bmiHigh {
-                facts.lifestyleRisks.append(Finding(who == .partner ? "partner's BMI \(record: formatNumber(v)) (≥ \(record: formatNumber(c.defaults.bmiHigh)))" : "BMI \(record: formatNumber(v)) (≥ \(record: formatNumber(c.defaults.bmiHigh)))", Source(latest.index)))
+                facts.lifestyleRisks.append(Finding(who == .partner ? "partner's BMI \(number: formatNumber(v)) (≥ \(number: formatNumber(c.defaults.bmiHigh)))" : "BMI \(number: formatNumber(v)) (≥ \(number: formatNumber(c.defaults.bmiHigh)))", Source(latest.index)))
             }
             if v < c.defaults.bmiLow {
-                facts.lifestyleRisks.append(Finding(who == .partner ? "partner's BMI \(record: formatNumber(v)) (< \(record: formatNumber(c.defaults.bmiLow)))" : "BMI \(record: formatNumber(v)) (< \(record: formatNumber(c.defaults.bmiLow)))", Source(latest.index)))
+                facts.lifestyleRisks.append(Finding(who == .partner ? "partner's BMI \(number: formatNumber(v)) (< \(number: formatNumber(c.defaults.bmiLow)))" : "BMI \(number: formatNumber(v)) (< \(number: formatNumber(c.defaults.bmiLow)))", Source(latest.index)))
             }
         }
     }

@@ -37,7 +37,7 @@ enum Requests: FactSource {
         }
         // NR-DRUGS v3: an assisted reproduction treatment the record shows (a Procedure or an
         // EpisodeOfCare), for the 60 days around a request.
-        var treatments: [(when: DayInterval, text: String)] = []
+        var treatments: [(when: DayInterval, text: Phrase)] = []
         for index in c.items(["Procedure", "EpisodeOfCare"]) {
             let r = c.resource(index)
             guard c.person(index, r.name == "Procedure" ? "subject" : "patient") == .patient,
@@ -48,7 +48,7 @@ enum Requests: FactSource {
             let end = r.child(r.name == "Procedure" ? "performedPeriod" : "period")?.string("end")
             guard let a = start.flatMap(DayInterval.init(fhir:)) else { continue }
             let b = end.flatMap(DayInterval.init(fhir:)) ?? (r.name == "EpisodeOfCare" ? DayInterval(start: c.date, end: c.date) : a)
-            treatments.append((DayInterval(start: a.start, end: max(a.end, b.end)), "\(c.text(concept)) (\(r.name) from \(a.start))"))
+            treatments.append((DayInterval(start: a.start, end: max(a.end, b.end)), "\(record: c.text(concept)) (\(record: r.name) from \(a.start))"))
         }
         // One pass in input order: requests and study participation.
         var catalogue: [CatalogueEntry]?
@@ -183,7 +183,7 @@ enum Requests: FactSource {
     }
 
     static func request(_ c: FactContext, _ index: Int, code: Element?, type: String, conditions: [RecordedCondition],
-                        treatments: [(when: DayInterval, text: String)], into facts: inout Facts) {
+                        treatments: [(when: DayInterval, text: Phrase)], into facts: inout Facts) {
         let r = c.resource(index)
         if r.children("basedOn").contains(where: { ($0.string("reference") ?? "").hasPrefix("ResearchStudy/") || $0.string("type") == "ResearchStudy" })
             || r.children("extension").contains(where: { ($0.string("url") ?? "").hasSuffix("workflow-researchStudy") }) {
@@ -226,8 +226,8 @@ enum Requests: FactSource {
             // A request with no authoredOn is made now (the evaluation date).
             let authored = r.string("authoredOn").flatMap(DayInterval.init(fhir:)) ?? DayInterval(start: c.date, end: c.date)
             if matches[i].otherIndication == nil, item.indications.contains(.indicationAssistedReproduction),
-               let treatment = treatments.filter({ $0.when.gap(to: authored) <= 60 }).min(by: { ($0.when.start, $0.text) < ($1.when.start, $1.text) }) {
-                matches[i].otherIndication = "assisted reproduction: \(record: treatment.text), within 60 days of the request"
+               let treatment = treatments.filter({ $0.when.gap(to: authored) <= 60 }).min(by: { ($0.when.start, $0.text.description) < ($1.when.start, $1.text.description) }) {
+                matches[i].otherIndication = "assisted reproduction: \(treatment.text), within 60 days of the request"
             }
         }
         let thrombophilia = reasons.contains { c.terminology.matchesCodeOrKeyword($0, .hereditaryThrombophilia) }

@@ -115,7 +115,7 @@ enum Thyroid: FactSource {
         if interpretation.contains(where: { ["H", "HH", "HU"].contains($0) }) { return result(.high, basis: "interpretation") }
         if interpretation.contains(where: { ["L", "LL", "LU"].contains($0) }) { return result(.low, basis: "interpretation") }
         if interpretation.contains("N") { return result(.normal, basis: "interpretation") }
-        let basis: Phrase = "default range \(record: formatNumber(range.low))–\(record: formatNumber(range.high)) \(record: unit)"
+        let basis: Phrase = "default range \(number: formatNumber(range.low))–\(number: formatNumber(range.high)) \(record: unit)"
         let classification = bound.classify(value, low: range.low, high: range.high)
         if interpretation.contains("A") && classification == .normal {
             // Abnormal without a direction, inside the default range: the direction is the nearer limit.

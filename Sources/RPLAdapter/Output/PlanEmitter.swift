@@ -51,7 +51,7 @@ struct PlanEmitter {
         var r = input.outputReference(index)
         r.name = name
         if r.child("reference") == nil && r.child("identifier") == nil && input.items[index].container == nil {
-            r.children = [.primitive("display", identities.name(index) + " in the input Bundle")]
+            r.children = [.primitive("display", text("\(record: identities.name(index)) in the input Bundle"))]
         }
         return r
     }
@@ -114,7 +114,23 @@ struct PlanEmitter {
                 concept.children.append(.primitive("text", entry.text))
             }
         }
-        return concept
+        return localised(concept)
+    }
+
+    /// A CodeableConcept of the catalogue in the output's language: its text, and the displays
+    /// of the project's own codings (CodeSystem rpl-activity); the other code systems' displays
+    /// are theirs, in English (LOINC, SNOMED CT, ATC).
+    func localised(_ concept: Element) -> Element {
+        var c = concept
+        for i in c.children.indices {
+            if c.children[i].name == "text", let v = c.children[i].value {
+                c.children[i].value = text(Phrase(template: v))
+            } else if c.children[i].name == "coding", c.children[i].string("system") == profiles.activitySystem,
+                      let d = c.children[i].children.firstIndex(where: { $0.name == "display" }), let v = c.children[i].children[d].value {
+                c.children[i].children[d].value = text(Phrase(template: v))
+            }
+        }
+        return c
     }
 
     /// The input resources behind a recommendation that the receiving server can resolve (a
@@ -152,7 +168,9 @@ struct PlanEmitter {
             .map { ($0.rec, $0.inputs) }
     }
 
-    func emit(_ plan: Plan, warnings: [Phrase]) -> (output: Element, orderSet: OrderSet, written: [Written]) {
+    /// The plan written in the emitter's form, with the recommendations in the order written
+    /// (what `Result.plan` holds: sorted once, here).
+    func emit(_ plan: Plan, warnings: [Phrase]) -> (output: Element, orderSet: OrderSet, written: [Written], order: [Recommendation]) {
         var out = Emission()
         out.orderSet.patient = OrderSet.Person(input.items[patient].resource)
         out.orderSet.date = date
@@ -163,7 +181,8 @@ struct PlanEmitter {
         let run = Run(episode: episode, carePlanId: carePlanId, requisition: requisition, authored: authored,
                       planReference: form.planReference(carePlanId))
 
-        for (rec, inputs) in ordered(plan) {
+        let order = ordered(plan)
+        for (rec, inputs) in order {
             let id = uuid([("patient", patientIdentity), ("episode", episode), ("rule", rec.ruleId.rawValue),
                            ("activity", rec.activityId?.rawValue ?? ""), ("item", rec.item ?? ""), ("inputs", inputs),
                            ("generation", String(rec.generation))])
@@ -178,11 +197,11 @@ struct PlanEmitter {
             }
         }
         switch form {
-        case .transaction: return (bundle(plan, warnings: warnings, run, out), out.orderSet, out.written)
-        case .containedCarePlan: return (containedCarePlan(plan, warnings: warnings, run, out), out.orderSet, out.written)
+        case .transaction: return (bundle(plan, warnings: warnings, run, out), out.orderSet, out.written, order.map(\.rec))
+        case .containedCarePlan: return (containedCarePlan(plan, warnings: warnings, run, out), out.orderSet, out.written, order.map(\.rec))
         // The suggestions are the written resources themselves (`written`); the card says the
         // plan, so no plan resource is made.
-        case .suggestions: return (.resource("Bundle", [.primitive("type", "collection")]), out.orderSet, out.written)
+        case .suggestions: return (.resource("Bundle", [.primitive("type", "collection")]), out.orderSet, out.written, order.map(\.rec))
         }
     }
 

@@ -9,9 +9,8 @@ import RPLGuideline
 /// or the site's own folder) and the fixtures' READMEs; written by `RuleBook.markdown` and
 /// `RuleBook.html`.
 public struct RuleBook: Sendable {
-    public enum Language: String, Sendable, CaseIterable {
-        case nl, en
-    }
+    /// The plan's languages (issue 19).
+    public typealias Language = Wording.Language
 
     /// One code of a code list, with where it comes from (ValueSet concept extension
     /// `code-source`): the spec's terminology.md or guideline.md, marked unconfirmed there, or

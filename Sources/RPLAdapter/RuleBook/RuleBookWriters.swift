@@ -105,20 +105,7 @@ extension RuleBook {
 
     // MARK: HTML
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { markupEscaped(s) }
 
     /// One self-contained page (no external assets: styles inline, no scripts, no fonts or
     /// images fetched), printable (each area starts a page; links shown as the rule ids).

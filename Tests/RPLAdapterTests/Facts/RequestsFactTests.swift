@@ -24,7 +24,7 @@ import TestSupport
         #expect(f.hereditaryThrombophilia.count == 1)
         #expect(f.inputRequests.count == 3)
         let met = f.inputRequests[0], enox = f.inputRequests[1], his = f.inputRequests[2]
-        #expect(met.matches.map(\.otherIndication) == ["ICD-10 E11.9"])
+        #expect(met.matches.map { $0.otherIndication?.description } == ["ICD-10 E11.9"])
         #expect(enox.reasonNamesThrombophilia && enox.matches.allSatisfy { $0.otherIndication == nil })
         #expect(met.forPatient && !his.forPatient)
     }

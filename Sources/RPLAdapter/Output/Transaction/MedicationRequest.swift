@@ -32,8 +32,11 @@ extension PlanEmitter {
                     dosage.children[t].children[rp].children.insert(bounds, at: 0)
                 }
                 if let ti = dosage.children.firstIndex(where: { $0.name == "text" }) {
-                    dosage.children[ti].value = (dosage.children[ti].value ?? "") + " (until \(end))"
+                    let catalogue = Phrase(template: dosage.children[ti].value ?? "")
+                    dosage.children[ti].value = text("\(catalogue) (until \(end))")
                 }
+            } else if let ti = dosage.children.firstIndex(where: { $0.name == "text" }) {
+                dosage.children[ti].value = text(Phrase(template: dosage.children[ti].value ?? ""))
             }
             children.append(dosage)
         }
