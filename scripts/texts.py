@@ -154,8 +154,9 @@ def profile_texts():
     project's activity displays, the ActivityDefinitions' code texts, dosages and item names."""
     found = {}
     profiles = ROOT / "Profiles"
-    for c in json.loads((profiles / "CodeSystem-rpl-activity.json").read_text())["concept"]:
-        found.setdefault(c["display"], "Profiles/CodeSystem-rpl-activity.json")
+    for name in ("CodeSystem-rpl-activity.json", "CodeSystem-rpl-override-reason.json"):
+        for c in json.loads((profiles / name).read_text())["concept"]:
+            found.setdefault(c["display"], f"Profiles/{name}")
     for path in sorted(profiles.glob("ActivityDefinition-*.json")):
         ad = json.loads(path.read_text())
         where = f"Profiles/{path.name}"

@@ -95,7 +95,7 @@ enum Cards {
                 // Its own uuid: feedback tells the card from the suggestion taken.
                 ("suggestions", .array([removal(draft, id: DeterministicID.uuid("suggestion=" + w.id), why: "not recommended by the card (\(w.recommendation.ruleId))", wording)])),
                 ("selectionBehavior", .string("at-most-one")),
-                ("overrideReasons", .array(overrideReasons(profiles))),
+                ("overrideReasons", .array(overrideReasons(profiles, wording))),
             ]), w.recommendation.ruleId.rawValue))
         }
         // A draft for what the record already requests (open: draft, active, on hold).
@@ -152,11 +152,11 @@ enum Cards {
     }
 
     /// The override reasons of `CodeSystem-rpl-override-reason` (Profiles), each with its display.
-    static func overrideReasons(_ profiles: Profiles) -> [JSONOut] {
+    static func overrideReasons(_ profiles: Profiles, _ wording: Wording) -> [JSONOut] {
         guard let cs = profiles.resources["CodeSystem/rpl-override-reason"], let system = cs.string("url") else { return [] }
         return cs.children("concept").compactMap { c in
             guard let code = c.string("code"), let display = c.string("display") else { return nil }
-            return .object([("system", .string(system)), ("code", .string(code)), ("display", .string(display))])
+            return .object([("system", .string(system)), ("code", .string(code)), ("display", .string(Phrase(template: display).rendered(in: wording)))])
         }
     }
 }

@@ -98,3 +98,59 @@ import TestSupport
         #expect(InProcess.profiles.site.language == .nl)
     }
 }
+
+/// Issue 19, done when 1: the Dutch uses the card's words where the card has them, held against
+/// the card as the quotes are (`CardQuoteTests`): each stretch below is in the card, and in the
+/// Dutch wording of the phrase that says that line.
+@Suite struct CardWordsTests {
+    static let stretches: [(english: String, card: String)] = [
+        ("Preconception advice consultation, attending to male and female factors.", "preconceptioneel advies consult"),
+        ("Preconception advice consultation, attending to male and female factors.", "zowel mannelijke als vrouwelijke factoren"),
+        ("Advise vitamin D and folic acid (advice, not a prescription).", "vitamine D en foliumzuur"),
+        ("Consider referral to a centre with expertise in recurrent pregnancy loss.", "Overweeg verwijzing naar"),
+        ("Consider referral to a centre with expertise in recurrent pregnancy loss.", "centrum met expertise in herhaalde miskramen"),
+        ("In the next pregnancy: supportive care with early viability ultrasounds.", "ondersteunende zorg"),
+        ("Point to the information of the patient association Freya.", "informatie van patiëntenvereniging Freya"),
+        ("Take the (obstetric) history.", "anamnese afnemen"),
+        ("Take the lifestyle history of both partners.", "Leefstijl anamnese"),
+        ("{0}: karyotype both parents.", "ouders"),
+        ("{0}: no genetic counselling for it.", "genetische counseling"),
+        ("Referral to clinical genetics: {0}.", "afdeling klinische genetica"),
+        ("{0} positive on {1}; repeat no earlier than {2} (12 weeks).", "12 weken"),
+        ("low-dose aspirin {0}, with LMWH {1}", "lage dosis aspirine"),
+        ("Second-trimester loss and suspected cervical insufficiency: serial ultrasound follow-up of the cervix; cerclage only in selected cases.", "verdenking op een cervixinsufficiëntie"),
+        ("Second-trimester loss and suspected cervical insufficiency: serial ultrasound follow-up of the cervix; cerclage only in selected cases.", "echoscopische follow-up van de cervix"),
+        ("Second-trimester loss and suspected cervical insufficiency: serial ultrasound follow-up of the cervix; cerclage only in selected cases.", "Cerclage alleen in selecte casus"),
+        ("{0} miscarriages, pregnant at {1} on {2}, bleeding at or before {3}: progesterone 400 mg vaginally twice daily until {4} ({5}).", "progesteron vaginaal"),
+        ("Uterine malformation: {0}; look for urinary tract anomalies.", "Uterine vormafwijking"),
+        ("Uterine malformation: {0}; look for urinary tract anomalies.", "diagnostiek naar afwijkingen in de tractus urogenitalis"),
+        ("Clinical symptoms of autoimmune disease: {0}; no ANA result: consider ANA.", "klinische symptomen"),
+        ("Symptoms of a cycle disorder: {0}; {1} has no result in the lookback window.", "symptomen van cyclusstoornis"),
+        ("Symptoms of a prolactin disorder: {0}; no prolactin result in the lookback window.", "symptomen van prolactineafwijkingen"),
+        ("Lifestyle risk factors: {0}.", "leefstijl"),
+        ("TSH {0} {1} on {2} is {3} ({4}); no free T4 on or after it.", "TSH"),
+        ("The most recent loss ({0}) was recorded with {1}: genetic analysis of its tissue may be considered.", "genetische analyse miskraamweefsel"),
+    ]
+
+    /// Letters only, lower case: the card's line breaks, hyphens and the Dutch grammar's
+    /// articles between the card's words do not count ("symptomen van een cyclusstoornis" says the
+    /// card's "symptomen van cyclusstoornis").
+    static func words(_ s: String) -> [String] {
+        s.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init).filter { !["een", "de", "het", "van", "het"].contains($0) }
+    }
+
+    static func contains(_ text: String, _ stretch: String) -> Bool {
+        let t = words(text), s = words(stretch)
+        guard !s.isEmpty, t.count >= s.count else { return false }
+        return (0...(t.count - s.count)).contains { Array(t[$0..<($0 + s.count)]) == s }
+    }
+
+    @Test func theDutchSaysTheCardsWords() {
+        let dutch = InProcess.profiles.wording(.nl).templates
+        for (english, stretch) in Self.stretches {
+            #expect(Self.contains(CardQuoteTests.card, stretch), "not on the card: \(stretch)")
+            let wording = dutch[english] ?? ""
+            #expect(Self.contains(wording, stretch), "\(english) → \(wording): lacks the card's \"\(stretch)\"")
+        }
+    }
+}
