@@ -33,7 +33,7 @@ func rplHormoneProfile(_ f: Facts, settings: GuidelineSettings) -> [Recommendati
     let names = Phrase.joined(Array(Set(symptoms.map(\.text))).sorted { $0.description < $1.description }, separator: "; ")
     return missing.map { test in
         Recommendation.order(ruleId: .hormoneProfile, activity: .hormoneProfile, sources: symptoms.map(\.source),
-                       reason: "Symptoms of a cycle disorder: \(names); \(record: test.text) has no result in the lookback window.",
+                       reason: "Symptoms of a cycle disorder: \(names); \(Phrase(template: test.text)) has no result in the lookback window.",
                        item: test.item)
     }
 }

@@ -261,6 +261,8 @@ public struct InputRequest: Sendable, Hashable {
         /// Another recorded indication that this item treats (guideline.md v2 §4: metformin for
         /// diabetes, heparin for thrombosis, …), in words; nil when none is recorded.
         public var otherIndication: Phrase?
+        /// The keyword that recognised it (as Profiles lists it), when `byKeyword`.
+        public var keyword: String?
         public init(ruleId: RuleID, item: String, byKeyword: Bool, otherIndication: Phrase? = nil) {
             self.ruleId = ruleId
             self.item = item
@@ -270,13 +272,14 @@ public struct InputRequest: Sendable, Hashable {
     }
 
     public var source: Source
-    public var description: String
+    /// What is requested, in words (its kind and the code's text).
+    public var description: Phrase
     public var matches: [Match]
     /// The request's reason names a hereditary thrombophilia (NR-LMWH-THROMBOPHILIA).
     public var reasonNamesThrombophilia: Bool
     /// The patient's own request (the drug list judges only hers, not the partner's).
     public var forPatient: Bool
-    public init(source: Source, description: String, matches: [Match], reasonNamesThrombophilia: Bool = false, forPatient: Bool = true) {
+    public init(source: Source, description: Phrase, matches: [Match], reasonNamesThrombophilia: Bool = false, forPatient: Bool = true) {
         self.source = source
         self.description = description
         self.matches = matches

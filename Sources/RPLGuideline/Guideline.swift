@@ -47,7 +47,10 @@ public enum Guideline {
               // An open karyotyping request of the patient is hers; the partner's is judged as his.
               !rec.forPartner, let open = f.alreadyRequested.first(where: { sameTest($0, rec) })
         else { return rec }
-        let already: Phrase = open.authoredOn.map { "Already requested on \(record: $0): not ordered again." } ?? "Already requested: not ordered again."
+        // The day as the record writes it (a dateTime's own date), in the language's date form.
+        let already: Phrase = open.authoredOn.map { text in
+            CalendarDate(fhir: String(text.prefix(10))).map { "Already requested on \($0): not ordered again." } ?? "Already requested on \(record: text): not ordered again."
+        } ?? "Already requested: not ordered again."
         return Recommendation.note(ruleId: rec.ruleId, sources: rec.sources + [open.source],
                               reason: rec.reason + already, item: rec.item)
     }

@@ -113,8 +113,8 @@ func notRecommended(_ f: Facts, settings: GuidelineSettings) -> [Recommendation]
             (specificity.firstIndex(of: $0.ruleId) ?? specificity.count) < (specificity.firstIndex(of: $1.ruleId) ?? specificity.count)
         }) else { continue }
         let requested: Phrase = match.byKeyword
-            ? "Requested \(record: request.description) (recognised by keyword: \(record: match.item))"
-            : "Requested \(record: request.description)"
+            ? "Requested \(request.description) (recognised by keyword: \(record: match.keyword ?? match.item))"
+            : "Requested \(request.description)"
         if let why = exception(match, request: request, f, settings: settings) {
             out.append(Recommendation.note(ruleId: match.ruleId, sources: [request.source],
                                       reason: "\(requested) is not flagged: \(why).", item: match.item))

@@ -457,6 +457,21 @@ final class FactContext {
     /// A concept as the plan text names it. A code this program knows, by its system and code
     /// (`SNOMED 17369002`): the same however the sender spelled, worded or ordered its codings
     /// (interface.md v3); else the sender's text, else a display, else system and code.
+    /// A family relationship as the plan says it: a v3 RoleCode in words (its meaning, whatever
+    /// the sender's display), else the concept as `text` writes it.
+    func relative(_ concept: Element?) -> Phrase {
+        let words: [String: Phrase] = [
+            "MTH": "the mother", "NMTH": "the mother", "FTH": "the father", "NFTH": "the father", "PRN": "a parent", "NPRN": "a parent",
+            "SIS": "a sister", "NSIS": "a sister", "HSIS": "a half-sister", "BRO": "a brother", "NBRO": "a brother", "HBRO": "a half-brother",
+            "SIB": "a sibling", "NSIB": "a sibling", "DAU": "a daughter", "DAUC": "a daughter", "SON": "a son", "SONC": "a son",
+            "CHILD": "a child", "NCHILD": "a child", "GRMTH": "a grandmother", "GRFTH": "a grandfather", "AUNT": "an aunt", "UNCLE": "an uncle",
+            "COUSN": "a cousin", "HUSB": "the husband", "WIFE": "the wife", "SPS": "the spouse", "DOMPART": "the partner",
+        ]
+        let roles = terminology.codes(of: concept).filter { $0.system == "http://terminology.hl7.org/CodeSystem/v3-RoleCode" }
+        if let phrase = roles.compactMap({ words[$0.code] }).first { return phrase }
+        return .record(text(concept))
+    }
+
     func text(_ concept: Element?) -> String {
         guard let concept else { return "?" }
         let short = ["http://loinc.org": "LOINC", "http://snomed.info/sct": "SNOMED", "http://www.whocc.no/atc": "ATC",
@@ -575,7 +590,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case .reachesPastEvaluationDate(let w, let text, let date):
             what = "\(w) \(record: text) reaches past the evaluation date \(date); counted, as it may lie before it"
         case .samePregnancy(let other, let days):
-            what = "counted as one loss with \(record: other) (onsets less than \(days) days apart: one pregnancy recorded more than once)"
+            what = "counted as one loss with \(record: other) (onsets less than \(days) days apart, a partial date counted as any of its days: one pregnancy recorded more than once)"
         case .locatedInUterus(let by):
             what = "a pregnancy of unknown location that \(record: by) locates in the uterus (soon after it, or a delivery within 44 weeks): an intrauterine pregnancy, not counted as a loss"
         case .undatable(let w, let text): what = "\(w) \(record: text) cannot be dated; read as undated"

@@ -163,13 +163,13 @@ enum Genetics: FactSource {
     static func familyHistory(_ c: FactContext, _ index: Int, into facts: inout Facts) {
         let r = c.resource(index)
         let relationship = r.child("relationship")
-        let who = c.text(relationship)
+        let who = c.relative(relationship)
         let conditions = r.children("condition").map { $0.child("code") }
         if c.terminology.matches(relationship, .familyRelationship) {
             let rpl = conditions.contains { c.terminology.matchesCodeOrKeyword($0, .recurrentMiscarriage) }
             let lossEntries = conditions.filter { c.terminology.matches($0, .pregnancyLoss) }.count
             if rpl || lossEntries >= 2 {
-                facts.familyHistoryRPL.append(Finding("recurrent miscarriage in \(record: who)", Source(index)))
+                facts.familyHistoryRPL.append(Finding("recurrent miscarriage in \(who)", Source(index)))
             }
         }
         // Her record's history of her partner (HUSB, WIFE, SPS, DOMPART) as a carrier: his karyotype.
@@ -178,7 +178,7 @@ enum Genetics: FactSource {
         }
         for condition in conditions {
             if c.terminology.matchesCodeOrKeyword(condition, .congenitalMalformation) || c.terminology.matchesCodeOrKeyword(condition, .chromosomalAbnormality) {
-                facts.geneticsReferralReasons.append(Finding("\(record: c.text(condition)) in \(record: who)", Source(index)))
+                facts.geneticsReferralReasons.append(Finding("\(record: c.text(condition)) in \(who)", Source(index)))
             }
         }
     }

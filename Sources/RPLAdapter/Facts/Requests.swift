@@ -32,7 +32,7 @@ enum Requests: FactSource {
             for condition in r.children("condition") {
                 let code = condition.child("code")
                 guard c.terminology.matchesCodeOrKeyword(code, .indicationVenousThromboembolism) || c.terminology.matchesCodeOrKeyword(code, .hereditaryThrombophilia) else { continue }
-                facts.familyThrombosis.append(Finding("\(record: c.text(code)) in \(record: c.text(r.child("relationship")))", Source(index)))
+                facts.familyThrombosis.append(Finding("\(record: c.text(code)) in \(c.relative(r.child("relationship")))", Source(index)))
             }
         }
         // NR-DRUGS v3: an assisted reproduction treatment the record shows (a Procedure or an
@@ -207,8 +207,11 @@ enum Requests: FactSource {
         if matches.isEmpty && !c.terminology.hasRecognisedCode(code) {
             let texts = Terminology.texts(of: code)
             for item in c.profiles.notRecommended where item.appliesTo == type {
-                if texts.contains(where: { t in item.keywords.contains { Terminology.containsWord(t, $0) } }) {
-                    matches.append(InputRequest.Match(ruleId: item.ruleId, item: item.item, byKeyword: true))
+                // The keyword as Profiles lists it (normalised), said in the plan: the record's word.
+                if let keyword = item.keywords.first(where: { k in texts.contains { Terminology.containsWord($0, k) } }) {
+                    var match = InputRequest.Match(ruleId: item.ruleId, item: item.item, byKeyword: true)
+                    match.keyword = keyword
+                    matches.append(match)
                 }
             }
         }
@@ -231,7 +234,7 @@ enum Requests: FactSource {
             }
         }
         let thrombophilia = reasons.contains { c.terminology.matchesCodeOrKeyword($0, .hereditaryThrombophilia) }
-        facts.inputRequests.append(InputRequest(source: Source(index), description: "\(type) \(c.text(code))", matches: matches,
+        facts.inputRequests.append(InputRequest(source: Source(index), description: type == "MedicationRequest" ? "MedicationRequest \(record: c.text(code))" : "ServiceRequest \(record: c.text(code))", matches: matches,
                                                 reasonNamesThrombophilia: thrombophilia, forPatient: c.person(index) == .patient))
     }
 }

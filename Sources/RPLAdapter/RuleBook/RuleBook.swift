@@ -1,5 +1,6 @@
 import FHIR
 import RPLGuideline
+import Digests
 
 /// The rule book (issue 19): every rule of the card as a hospital's clinical decision-support
 /// committee reviews it before switching the adapter on: the card line (Dutch as printed, the
@@ -82,6 +83,9 @@ public struct RuleBook: Sendable {
     public let siteSettings: [Setting]
     /// The fixtures read (nil: none given, the book says so).
     public let fixtures: String?
+    /// What the committee signs off: a SHA-1 of every Profiles resource as the program reads it
+    /// (sorted by type and id), so a book names exactly the Profiles it was made from.
+    public let fingerprint: String
 
     static let base = "http://rpl-adapter.org/fhir"
     static let translation = "http://hl7.org/fhir/StructureDefinition/translation"
@@ -143,6 +147,9 @@ public struct RuleBook: Sendable {
             p.string("name").map { Setting(name: $0, value: Self.value(p)) }
         }
         self.fixtures = fixtures
+        var all: [UInt8] = []
+        for key in resources.keys.sorted() { all += Array(key.utf8) + [0] + ((try? JSONWriter().write(resources[key]!)) ?? []) + [0] }
+        fingerprint = Digest.sha1Hex(all)
     }
 
     /// Whether `path` is a folder (the command's default fixtures).

@@ -1,11 +1,13 @@
 // The rule book as markdown (for diffing two versions in review) and as one self-contained,
 // printable HTML page (for the committee's meeting).
 
+import RPLGuideline
+
 extension RuleBook {
     /// The book's own words, in both languages side by side (a label cannot lack one).
     struct Labels {
         let title, introText, contents, cardLine, english, checks, codeLists, items, settings, fires, quiet, none, noFixtures,
-            siteSettings, excluded, keywords, indications, appliesTo, filters: String
+            siteSettings, excluded, keywords, indications, appliesTo, filters, fingerprint, context: String
         let sources: [String: String]
 
         /// The introduction, naming the Profiles' version.
@@ -22,9 +24,11 @@ extension RuleBook {
                        contents: "Inhoud", cardLine: "Kaartregel", english: "Engelse weergave", checks: "Wat het programma controleert",
                        codeLists: "Codelijsten", items: "Herkend als niet-aanbevolen aanvraag", settings: "Instellingen (waarden van deze installatie)",
                        fires: "Testgevallen waarin de regel afgaat", quiet: "Testgevallen waarin de regel stil blijft", none: "geen",
-                       noFixtures: "Geen testgevallen gelezen (--fixtures).", siteSettings: "Instellingen voor elke aanvraag",
+                       noFixtures: "Geen testgevallen gelezen: geef --fixtures (in een kloon van de repository: Fixtures).", siteSettings: "Instellingen voor elke aanvraag",
                        excluded: "uitgezonderd", keywords: "trefwoorden (alleen zonder code)", indications: "andere indicatie heft de markering op",
                        appliesTo: "geldt voor", filters: "met onderliggende codes",
+                       fingerprint: "Vingerafdruk van deze Profiles (SHA-1; een ander getal: andere codes, teksten of instellingen)",
+                       context: "context van de kaart, geen regel",
                        sources: ["terminology": "spec (terminology.md)", "guideline": "spec (guideline.md)",
                                  "unconfirmed": "niet bevestigd (terminology.md: (?))",
                                  "project": "toegevoegd door het project, niet tegen een terminologieserver gecontroleerd",
@@ -35,9 +39,11 @@ extension RuleBook {
                        contents: "Contents", cardLine: "Card line", english: "English rendering", checks: "What the program checks",
                        codeLists: "Code lists", items: "Recognised as a not-recommended request", settings: "Settings (this installation's values)",
                        fires: "Fixtures where it fires", quiet: "Fixtures where it stays quiet", none: "none",
-                       noFixtures: "No fixtures read (--fixtures).", siteSettings: "Settings for every order",
+                       noFixtures: "No fixtures read: give --fixtures (in a clone of the repository: Fixtures).", siteSettings: "Settings for every order",
                        excluded: "excluded", keywords: "keywords (only without a code)", indications: "another indication lifts the flag",
                        appliesTo: "applies to", filters: "with the codes below them",
+                       fingerprint: "Fingerprint of these Profiles (SHA-1; another number: other codes, texts or settings)",
+                       context: "the card's context, not a rule",
                        sources: ["terminology": "spec (terminology.md)", "guideline": "spec (guideline.md)",
                                  "unconfirmed": "unconfirmed (terminology.md: (?))",
                                  "project": "added by the project, not checked against a terminology server",
@@ -57,7 +63,8 @@ extension RuleBook {
     /// Markdown, byte-stable for one Profiles folder and one fixtures folder.
     public func markdown(_ language: Language) -> String {
         let l = Labels.of(language)
-        var out = "# \(l.title)\n\n\(l.intro(version))\n\n## \(l.contents)\n\n"
+        var out = "# \(l.title)\n\n\(l.intro(version))\n\n> \(Self.md(Card.source))\n\n"
+        out += "- **\(l.fingerprint)**: `\(fingerprint)`\n- **DD - Risicofactoren** (\(l.context)): \(Self.md(Card.riskFactors.joined(separator: "; ")))\n\n## \(l.contents)\n\n"
         for area in areas {
             out += "- \(area.title[language]!)\n"
             for rule in area.rules { out += "  - \(rule.id): \(Self.md(rule.summary(language)))\n" }
@@ -134,6 +141,8 @@ extension RuleBook {
         <body>
         <h1>\(e(l.title))</h1>
         <p>\(e(l.intro(version)))</p>
+        <blockquote>\(e(Card.source))</blockquote>
+        <p><strong>\(e(l.fingerprint))</strong>: <code>\(e(fingerprint))</code><br><strong>DD - Risicofactoren</strong> (\(e(l.context))): \(e(Card.riskFactors.joined(separator: "; ")))</p>
         <nav><h2>\(e(l.contents))</h2><ul>
 
         """

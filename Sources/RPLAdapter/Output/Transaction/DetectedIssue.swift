@@ -8,13 +8,15 @@ extension PlanEmitter {
     func detectedIssue(_ rec: Recommendation, id: String, _ run: Run, _ out: inout Emission) {
         guard let implicated = rec.sources.first else { return }
         let line = rec.cardLine
+        // The alert's headline: in Dutch the card's own heading and words, in English its rendering.
+        let headline = wording.language == .en ? line.english : "NIET AANBEVOLEN: " + line.quotes.joined(separator: " … ")
         let resource = Element.resource("DetectedIssue", [
             .primitive("id", id),
             identifier(id),
             .primitive("status", "final"),
             .complex("code", [
-                .complex("coding", [.primitive("system", profiles.ruleSystem), .primitive("code", rec.ruleId.rawValue), .primitive("display", line.english)]),
-                .primitive("text", rec.ruleId.rawValue),
+                .complex("coding", [.primitive("system", profiles.ruleSystem), .primitive("code", rec.ruleId.rawValue), .primitive("display", headline)]),
+                .primitive("text", headline),
             ]),
             .primitive("severity", "moderate"),
             .complex("patient", subject.children),
