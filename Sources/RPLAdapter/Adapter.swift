@@ -44,10 +44,10 @@ public struct Adapter: Sendable {
         /// The transaction Bundle (empty when not indicated); `$apply`'s CarePlan; for suggestions,
         /// an empty collection (what they create is `written`).
         public var output: Element
-        /// The warnings in English, for operators (standard error).
-        public var warnings: [String]
-        /// The same warnings as phrases, for texts a clinician reads.
-        public var warningPhrases: [Phrase] = []
+        /// The warnings about the input, as phrases (the plan's notes and the cards word them).
+        public var warningPhrases: [Phrase]
+        /// The same warnings in English, for operators (standard error).
+        public var warnings: [String] { warningPhrases.map(\.operatorText) }
         /// When no plan was made: why (a line for standard error).
         public var notIndicated: String?
         public var plan: Plan?
@@ -72,7 +72,6 @@ public struct Adapter: Sendable {
         let w = Withdrawals.find(input: input, identities: extractor.identities, patient: extractor.patient, profiles: profiles,
                                  output: result.output, date: date, correlation: result.output.child("identifier"), wording: wording)
         result.withdrawals = w.batch
-        result.warnings += w.byHand.map(\.operatorText)
         result.warningPhrases += w.byHand
         guard !w.replaced.isEmpty || !w.byHand.isEmpty else { return result }
         for e in result.output.children.indices where result.output.children[e].name == "entry" {
@@ -81,7 +80,7 @@ public struct Adapter: Sendable {
             // R4 order: replaces after identifier, instantiates* and basedOn.
             let at = (plan.children.lastIndex { ["id", "meta", "text", "contained", "extension", "identifier", "instantiatesCanonical", "instantiatesUri", "basedOn"].contains($0.name) } ?? -1) + 1
             plan.children.insert(contentsOf: w.replaced.map { .complex("replaces", [.primitive("reference", $0)]) }, at: at)
-            for line in w.byHand { plan.children.append(.complex("note", [.primitive("text", rplTerm(wording.render(inputWarning: line)))])) }
+            for line in w.byHand { plan.children.append(.complex("note", [.primitive("text", wording.text(Wording.inputWarning(line)))])) }
             result.output.children[e].children = result.output.children[e].children.map { $0.name == "resource" ? .wrapping("resource", plan) : $0 }
         }
         return result
@@ -170,7 +169,7 @@ public struct Adapter: Sendable {
         if patient.string("deceasedBoolean") == "true" || patient.string("deceasedDateTime") != nil {
             let why: Phrase = patient.string("deceasedDateTime").map { "the patient is recorded as deceased (\(record: $0))" } ?? "the patient is recorded as deceased"
             return Result(output: form == .transaction ? empty : emitter.carePlanWithoutActivity(why, warnings: warnings),
-                          warnings: warnings.map(\.operatorText), warningPhrases: warnings, notIndicated: why.operatorText, plan: nil)
+                          warningPhrases: warnings, notIndicated: why.operatorText, plan: nil)
         }
         var facts = extractor.facts
         facts.partnerRecordsNotChecked = !partnerRecordsChecked
@@ -210,7 +209,7 @@ public struct Adapter: Sendable {
         // The plan as written (a CDS card lists it in the same order, whatever the entries' order).
         var asWritten = plan
         asWritten.recommendations = order
-        var result = Result(output: output, warnings: warnings.map(\.operatorText), warningPhrases: warnings, notIndicated: nil, plan: asWritten)
+        var result = Result(output: output, warningPhrases: warnings, notIndicated: nil, plan: asWritten)
         result.orderSet = orderSet
         result.written = written
         result.requested = extractor.facts.alreadyRequested.map {
@@ -223,9 +222,9 @@ public struct Adapter: Sendable {
     func notIndicated(_ plan: Plan, _ emitter: PlanEmitter, warnings: [Phrase], empty: Element, extractor: FactExtractor) -> Result {
         let why = plan.indication.operatorText
         guard emitter.form == .transaction else {
-            return Result(output: emitter.carePlanWithoutActivity(plan.indication, warnings: warnings), warnings: warnings.map(\.operatorText), warningPhrases: warnings, notIndicated: why, plan: plan)
+            return Result(output: emitter.carePlanWithoutActivity(plan.indication, warnings: warnings), warningPhrases: warnings, notIndicated: why, plan: plan)
         }
-        return withdrawing(Result(output: empty, warnings: warnings.map(\.operatorText), warningPhrases: warnings, notIndicated: why, plan: plan),
+        return withdrawing(Result(output: empty, warningPhrases: warnings, notIndicated: why, plan: plan),
                            input: emitter.input, extractor: extractor, date: emitter.date, wording: emitter.wording)
     }
 

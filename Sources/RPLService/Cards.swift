@@ -10,9 +10,9 @@ enum Cards {
 
     static func source(_ profiles: Profiles, _ wording: Wording) -> JSONOut {
         .object([
-            ("label", .string(Phrase("NVOG card Recurrent Pregnancy Loss (ESHRE 2018, updates 2022)").rendered(in: wording))),
+            ("label", .string(wording.text("NVOG card Recurrent Pregnancy Loss (ESHRE 2018, updates 2022)"))),
             ("topic", .object([("system", .string(profiles.planDefinitionURL)), ("code", .string("rpl-guideline")),
-                               ("display", .string(Phrase("Recurrent pregnancy loss: work-up and treatment").rendered(in: wording)))])),
+                               ("display", .string(wording.text("Recurrent pregnancy loss: work-up and treatment")))])),
         ])
     }
 
@@ -24,7 +24,7 @@ enum Cards {
     /// `patient-view`: one card summarising the plan, with one suggestion per order or proposal.
     static func patientView(_ result: Adapter.Result, profiles: Profiles, wording w: Wording) -> [JSONOut] {
         guard let plan = result.plan, plan.indicated else { return [] }
-        func t(_ p: Phrase) -> String { rplTerm(p.rendered(in: w)) }
+        let t = w.text
         let requests = result.written.filter { ["ServiceRequest", "MedicationRequest"].contains($0.resource.name) }
         let signable = requests.filter { $0.resource.string("intent") == "order" }.count
         func count(_ n: Int, _ one: Phrase, _ many: Phrase) -> Phrase { n == 1 ? one : many }
@@ -39,7 +39,7 @@ enum Cards {
             detail += "- **\(rec.ruleId)**: \(t(rec.reason)) — kaart: \(rec.cardLine.quoted)\(english)\n"
         }
         if !plan.notes.isEmpty { detail += "\n" + plan.notes.map { "- " + t($0) }.joined(separator: "\n") + "\n" }
-        for line in result.warningPhrases.map({ rplTerm(w.render(inputWarning: $0)) }).sorted() { detail += "\n" + line }
+        for line in result.warningPhrases.map({ w.text(Wording.inputWarning($0)) }).sorted() { detail += "\n" + line }
         detail += "\n\n---\n\(Card.source)\n\n\(t(disclaimer))"
         let suggestions: [JSONOut] = requests.map { w in
             let what = w.resource.child("code")?.string("text") ?? w.resource.child("medicationCodeableConcept")?.string("text") ?? w.recommendation.ruleId.rawValue
@@ -77,7 +77,7 @@ enum Cards {
     static func orders(_ result: Adapter.Result, judged: [String], drafts: Set<String>,
                        profiles: Profiles, wording: Wording) -> [(card: JSONOut, rule: String)] {
         guard result.plan?.indicated == true else { return [] }
-        func t(_ p: Phrase) -> String { rplTerm(p.rendered(in: wording)) }
+        let t = wording.text
         var cards: [(card: JSONOut, rule: String)] = []
         let judgedSet = Set(judged)
         for w in result.written where w.recommendation.kind == .flag {
@@ -121,7 +121,7 @@ enum Cards {
     /// Drafts the FHIR reader refused (not FHIR R4 as written): not judged, and said so.
     static func unread(_ problems: [String], profiles: Profiles, wording: Wording) -> [JSONOut] {
         guard !problems.isEmpty else { return [] }
-        func t(_ p: Phrase) -> String { rplTerm(p.rendered(in: wording)) }
+        let t = wording.text
         return [.object([
             ("uuid", .string(DeterministicID.uuid("card=unread|" + problems.joined(separator: "|")))),
             ("summary", .string(summary(t(problems.count == 1 ? "1 draft order could not be read and was not checked against the card"
@@ -141,11 +141,11 @@ enum Cards {
 
     static func removal(_ draft: String, id: String, why: Phrase, _ wording: Wording) -> JSONOut {
         .object([
-            ("label", .string(rplTerm(Phrase("Remove this draft order").rendered(in: wording)))),
+            ("label", .string(wording.text("Remove this draft order"))),
             ("uuid", .string(id)),
             ("actions", .array([.object([
                 ("type", .string("delete")),
-                ("description", .string(rplTerm(Phrase("Remove the draft \(record: draft): \(why)").rendered(in: wording)))),
+                ("description", .string(wording.text("Remove the draft \(record: draft): \(why)"))),
                 ("resourceId", .string(draft)),
             ])])),
         ])
@@ -156,7 +156,7 @@ enum Cards {
         guard let cs = profiles.resources["CodeSystem/rpl-override-reason"], let system = cs.string("url") else { return [] }
         return cs.children("concept").compactMap { c in
             guard let code = c.string("code"), let display = c.string("display") else { return nil }
-            return .object([("system", .string(system)), ("code", .string(code)), ("display", .string(Phrase(template: display).rendered(in: wording)))])
+            return .object([("system", .string(system)), ("code", .string(code)), ("display", .string(wording.text(Phrase(template: display))))])
         }
     }
 }

@@ -59,7 +59,7 @@ struct PlanEmitter {
     static let title: Phrase = "Recurrent pregnancy loss: work-up and treatment plan (Dutch adaptation of the ESHRE guideline)"
 
     /// A phrase in the output's language, with the card's rejected term rewritten (RPL-TERM).
-    func text(_ phrase: Phrase) -> String { rplTerm(phrase.rendered(in: wording)) }
+    func text(_ phrase: Phrase) -> String { wording.text(phrase) }
 
     /// What every generated text says of its rule, built here only: the rule id, the card line in
     /// Dutch (`label`: "card", or "card (NIET AANBEVOLEN)" on a flag), its English rendering (left

@@ -58,7 +58,7 @@ struct Withdrawals {
                     ?? "Withdrawn by rpl-adapter on \(date): replaced by the plan of a new evaluation (the record changed)."
             var changed = r
             for i in changed.children.indices where changed.children[i].name == "status" { changed.children[i].value = newStatus }
-            let note = Element.complex("note", [.primitive("text", rplTerm(why.rendered(in: wording)))])
+            let note = Element.complex("note", [.primitive("text", wording.text(why))])
             // R4 order: note sits before the elements after it; appended where the notes are, else at the end.
             if let last = changed.children.lastIndex(where: { $0.name == "note" }) { changed.children.insert(note, at: last + 1) }
             else { changed.children.insert(note, at: insertionPoint(for: "note", in: changed)) }

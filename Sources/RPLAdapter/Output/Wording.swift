@@ -10,8 +10,10 @@ extension Phrase {
 }
 
 extension Wording {
-    /// A warning about the input as the plan's note says it.
-    public func render(inputWarning warning: Phrase) -> String {
-        Phrase(template: "Input warning: {0}", arguments: [.phrase(warning)]).rendered(in: self)
-    }
+    /// A phrase as a clinician reads it: in this language, the card's rejected term rewritten
+    /// (RPL-TERM). Every writer of clinicians' texts calls this.
+    public func text(_ phrase: Phrase) -> String { rplTerm(phrase.rendered(in: self)) }
+
+    /// A warning about the input as the plan's note (and the card) says it.
+    public static func inputWarning(_ warning: Phrase) -> Phrase { "Input warning: \(warning)" }
 }

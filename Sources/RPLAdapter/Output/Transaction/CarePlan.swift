@@ -57,7 +57,7 @@ extension PlanEmitter {
     /// every language; never the input's entry order).
     func warningNotes(_ warnings: [Phrase]) -> [Element] {
         warnings.map { (key: $0.operatorText, phrase: $0) }.sorted { $0.key < $1.key }
-            .map { .complex("note", [.primitive("text", rplTerm(wording.render(inputWarning: $0.phrase)))]) }
+            .map { .complex("note", [.primitive("text", text(Wording.inputWarning($0.phrase)))]) }
     }
 
     /// Advice: a CarePlan activity with a detail.
