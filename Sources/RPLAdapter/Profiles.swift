@@ -116,10 +116,14 @@ public final class Profiles: Sendable {
         "plausibleMiscarriageCount", "plausibleGestationalAgeDays",
     ]
 
+    /// The built-in copy's resources by file name, decoded once from the binary.
+    static let builtInResources = ElementArchive.decode(strings: embeddedProfileStrings, nodes: embeddedProfileNodes)
+
     /// The built-in copy, compiled into the binary from Profiles/.
     public static func builtIn() throws -> Profiles {
-        // Checked strictly by the tests (and `profiles check Profiles`), not again at every start.
-        try Profiles(files: embeddedProfiles.map { ($0.name, Array($0.json.utf8)) }, strictTypes: false)
+        // Compiled, not parsed (issue 20); checked strictly by the tests (and `profiles check
+        // Profiles`), not again at every start.
+        try Profiles(read: builtInResources.map { ($0.name, $0.element) })
     }
 
     /// The built-in copy whole, by "Type/id" (the texts `builtIn()` leaves out: descriptions,
@@ -154,7 +158,7 @@ public final class Profiles: Sendable {
                 unreadable = unreadable || problem.unreadable
             }
         }
-        let required = Set(embeddedProfiles.map { $0.name })
+        let required = Set(builtInResources.map { $0.name })
         let present = Set(names)
         for missing in required.subtracting(present).sorted() {
             problems.append("\(missing): missing (every file of the built-in Profiles is required; copy it and change its content)")
@@ -208,25 +212,35 @@ public final class Profiles: Sendable {
         return .success(out)
     }
 
-    init(files: [(String, [UInt8])], strictTypes: Bool = true) throws {
-        var resources: [String: Element] = [:]
+    /// Files as JSON (a site's copy, read strictly).
+    convenience init(files: [(String, [UInt8])]) throws {
+        var read: [(String, Element)] = []
         var problems: [String] = []
         for (name, bytes) in files {
             do {
-                let r = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try JSONReader.read(b, strictTypes: strictTypes) }
-                guard let id = r.string("id") else { problems.append("\(name): the \(r.name) has no id"); continue }
-                // The file name says what it holds: a ValueSet renamed or replaced by another
-                // resource is caught here, not by a plan that quietly changes.
-                let expected = r.name + "-" + id + ".json"
-                if name != expected { problems.append("\(name): holds \(r.name)/\(id), so it must be named \(expected)") }
-                if resources[r.name + "/" + id] != nil { problems.append("\(name): \(r.name)/\(id) is defined twice") }
-                if r.name == "ValueSet" && !r.all("compose.include").contains(where: { $0.child("concept") != nil || $0.child("filter") != nil }) {
-                    problems.append("\(name): ValueSet/\(id) lists no codes (compose.include.concept or .filter); it would match nothing")
-                }
-                resources[r.name + "/" + id] = r
+                read.append((name, try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try JSONReader.read(b) }))
             } catch {
                 problems.append("\(name): \(error)")
             }
+        }
+        try self.init(read: read, problems: problems)
+    }
+
+    /// Resources already read, by file name.
+    init(read: [(String, Element)], problems readProblems: [String] = []) throws {
+        var resources: [String: Element] = [:]
+        var problems = readProblems
+        for (name, r) in read {
+            guard let id = r.string("id") else { problems.append("\(name): the \(r.name) has no id"); continue }
+            // The file name says what it holds: a ValueSet renamed or replaced by another
+            // resource is caught here, not by a plan that quietly changes.
+            let expected = r.name + "-" + id + ".json"
+            if name != expected { problems.append("\(name): holds \(r.name)/\(id), so it must be named \(expected)") }
+            if resources[r.name + "/" + id] != nil { problems.append("\(name): \(r.name)/\(id) is defined twice") }
+            if r.name == "ValueSet" && !r.all("compose.include").contains(where: { $0.child("concept") != nil || $0.child("filter") != nil }) {
+                problems.append("\(name): ValueSet/\(id) lists no codes (compose.include.concept or .filter); it would match nothing")
+            }
+            resources[r.name + "/" + id] = r
         }
         self.resources = resources
         var d = Defaults()
@@ -386,14 +400,16 @@ public final class Profiles: Sendable {
         guard let cs else { return ([:], ["CodeSystem-rpl-text.json: missing"]) }
         var en: [String: String] = [:], nl: [String: String] = [:]
         var problems: [String] = []
-        func placeholders(_ s: String) -> [Substring] {
-            var out: [Substring] = []
-            var rest = s[...]
-            while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-                out.append(rest[open...close])
-                rest = rest[rest.index(after: close)...]
+        // Over UTF-8 bytes, not Characters: grapheme breaking made this most of a cold start.
+        func placeholders(_ s: String) -> [ArraySlice<UInt8>] {
+            let bytes = Array(s.utf8)
+            var out: [ArraySlice<UInt8>] = []
+            var open: Int?
+            for (i, b) in bytes.enumerated() {
+                if b == UInt8(ascii: "{") && open == nil { open = i }
+                if b == UInt8(ascii: "}"), let o = open { out.append(bytes[o...i]); open = nil }
             }
-            return out.sorted()
+            return out.sorted { $0.lexicographicallyPrecedes($1) }
         }
         for concept in cs.children("concept") {
             let code = concept.string("code") ?? "?"

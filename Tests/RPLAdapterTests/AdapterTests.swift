@@ -28,6 +28,29 @@ import Testing
         #expect(p.terminationStatus == 0)
     }
 
+    /// The built-in copy is compiled into an element archive by the Python script (issue 20): the
+    /// same documents as JSON, read by the JSON reader strictly, give the same trees.
+    @Test func builtInArchiveHoldsWhatTheJSONReaderReads() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-json-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", Self.root.appendingPathComponent("scripts/embed-profiles.py").path, "--runtime-json", dir.path]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        let archived = Profiles.builtInResources
+        #expect(archived.map(\.name) == files)
+        #expect(archived.count > 100)
+        for (name, element) in archived {
+            let json = try JSONReader.read(Array(Data(contentsOf: dir.appendingPathComponent(name))))
+            #expect(element == json, "\(name)")
+        }
+        // A number keeps its source text, as the reader keeps it.
+        #expect(archived.contains { $0.element.all("parameter.valueDecimal").contains { $0.value?.contains(".") == true } })
+    }
+
     @Test func profilesHaveEveryActivityAndRuleOfTheSpec() throws {
         let profiles = try Profiles.builtIn()
         let activities = ["thyroid-tsh", "thyroid-ft4", "levothyroxine", "apl-testing", "apl-repeat", "aspirin-low-dose", "lmwh",
