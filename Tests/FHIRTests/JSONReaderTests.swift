@@ -161,6 +161,28 @@ import Testing
         #expect(try JSONWriter().string(basic) == json)
     }
 
+    /// A resource the caller does not build is checked as strictly (issue 20: its keys are
+    /// compared as bytes, not made): a duplicate key, also one spelled with an escape, also after
+    /// the 24 keys where the check switches to hashing, is refused; distinct keys are not.
+    @Test func skippedResourcesRefuseDuplicateKeys() throws {
+        func skipped(_ members: String) -> FHIRFormatError? {
+            let json = #"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Encounter","# + members + "}}]}"
+            do {
+                _ = try Array(json.utf8).withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try JSONReader.read(b, materialise: { $0 == "Patient" }) }
+                return nil
+            } catch { return error }
+        }
+        let many = (0..<30).map { #""k\#($0)":1"# }.joined(separator: ",")
+        for members in [#""id":"a","id":"b""#, #""id":"a","id":"b""#, #""id":"a","id":"b""#, #""id":"a","id":"b""#,
+                        #""meta":{"versionId":"1","versionId":"2"}"#, many + #","k3":2"#, many + #","k3":2"#, #""k3":2,"# + many] {
+            let e = try #require(skipped(members), "accepted: \(members)")
+            #expect(e.message.contains("duplicate property"), "\(e.message)")
+        }
+        for members in [#""id":"a","ib":"b","idx":"c""#, #""id":"a","i":"b""#, many] {
+            #expect(skipped(members) == nil, "refused: \(members)")
+        }
+    }
+
     @Test func truncatedInputIsRefusedAtEveryLength() throws {
         let json = Array(#"{"resourceType":"Patient","name":[{"given":["a","b"]}],"_active":{"id":"x"},"active":true,"multipleBirthInteger":12}"#.utf8)
         for length in 0..<json.count {

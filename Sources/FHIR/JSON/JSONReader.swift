@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads FHIR JSON (RFC 8259 plus FHIR's rules) from bytes into the element model.
 ///
 /// A hand-written scanner over the input buffer: strings are validated as UTF-8 and made once,
@@ -445,6 +453,12 @@ struct JSONScanner {
 
     /// After a member of an object: the remaining members, checked but not built.
     mutating func skipRestOfObject(_ keys: inout KeySet) throws(FHIRFormatError) {
+        var skipped = SkippedKeys()
+        for key in keys.all { skipped.insert(decoded: key, bytes) }
+        try skipRestOfObject(&skipped)
+    }
+
+    mutating func skipRestOfObject(_ keys: inout SkippedKeys) throws(FHIRFormatError) {
         while true {
             skipWhitespace()
             guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an object") }
@@ -455,17 +469,31 @@ struct JSONScanner {
         }
     }
 
-    /// `"key": value`, checked but not built.
-    mutating func skipMember(_ keys: inout KeySet) throws(FHIRFormatError) {
+    /// `"key": value`, checked but not built: the key is compared as input bytes, not made.
+    mutating func skipMember(_ keys: inout SkippedKeys) throws(FHIRFormatError) {
         skipWhitespace()
         guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
             throw error(.structure, "expected a property name in quotes")
         }
         let keyStart = pos
-        let key = try readString()
-        if !keys.insert(key) { throw error(.invalid, "duplicate property \"\(key)\"", at: keyStart) }
+        _ = try skipString()
+        let raw = (keyStart + 1)..<(pos - 1)
+        let fresh: Bool
+        if UnsafeBufferPointer(rebasing: bytes[raw]).contains(UInt8(ascii: "\\")) {
+            var decoder = JSONScanner(bytes)
+            decoder.pos = keyStart
+            fresh = keys.insert(decoded: try decoder.readString(), bytes)
+        } else {
+            fresh = keys.insert(raw: raw, bytes)
+        }
+        func key() -> String {
+            var decoder = JSONScanner(bytes)
+            decoder.pos = keyStart
+            return (try? decoder.readString()) ?? ""
+        }
+        if !fresh { throw error(.invalid, "duplicate property \"\(key())\"", at: keyStart) }
         skipWhitespace()
-        guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error(.structure, "expected ':' after the property name \"\(key)\"") }
+        guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error(.structure, "expected ':' after the property name \"\(key())\"") }
         pos += 1
         skipWhitespace()
         guard pos < bytes.count else { throw error(.structure, "unexpected end of input") }
@@ -486,7 +514,7 @@ struct JSONScanner {
             if depth > JSONReader.maxDepth { throw error(.tooLong, "nesting deeper than \(JSONReader.maxDepth) levels") }
             skipWhitespace()
             if pos < bytes.count && bytes[pos] == UInt8(ascii: "}") { throw error(.invalid, "empty object: FHIR JSON has no empty objects", at: start) }
-            var keys = KeySet()
+            var keys = SkippedKeys()
             try skipMember(&keys)
             try skipRestOfObject(&keys)
             depth -= 1
@@ -730,6 +758,8 @@ struct KeySet {
     private var small: [String] = []
     private var large: Set<String>?
 
+    var all: [String] { large.map(Array.init) ?? small }
+
     func contains(_ key: String) -> Bool {
         if let large { return large.contains(key) }
         return small.contains(key)
@@ -769,5 +799,51 @@ struct ByteRangePath {
             if let t = step.resourceType { out += ".ofType(\(text(t)))" }
         }
         return out
+    }
+}
+
+/// Property names of an object being skipped (issue 20: most of a Bundle is skipped): keys
+/// without escapes as byte ranges of the input, compared byte for byte, none made into a String;
+/// an escaped key by its decoded text, so `"a\u0062"` and `"ab"` are still the same key. Beyond
+/// 24 keys, a hash set of the texts (a hostile object of many keys stays linear).
+struct SkippedKeys {
+    private var raw: [Range<Int>] = []
+    private var decoded: [String] = []
+    private var large: Set<String>?
+
+    mutating func insert(raw key: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        if large != nil { return large!.insert(Self.text(key, bytes)).inserted }
+        let k = UnsafeBufferPointer(rebasing: bytes[key])
+        for r in raw where r.count == key.count {
+            if memcmp(k.baseAddress!, bytes.baseAddress! + r.lowerBound, key.count) == 0 { return false }
+        }
+        if !decoded.isEmpty {
+            for d in decoded where d.utf8.elementsEqual(k) { return false }
+        }
+        raw.append(key)
+        spillIfLarge(bytes)
+        return true
+    }
+
+    mutating func insert(decoded key: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        if large != nil { return large!.insert(key).inserted }
+        if decoded.contains(key) { return false }
+        for r in raw where r.count == key.utf8.count {
+            if key.utf8.elementsEqual(UnsafeBufferPointer(rebasing: bytes[r])) { return false }
+        }
+        decoded.append(key)
+        spillIfLarge(bytes)
+        return true
+    }
+
+    private mutating func spillIfLarge(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard raw.count + decoded.count > 24 else { return }
+        large = Set(decoded + raw.map { Self.text($0, bytes) })
+        raw = []
+        decoded = []
+    }
+
+    private static func text(_ r: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self)
     }
 }
