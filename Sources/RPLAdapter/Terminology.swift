@@ -58,6 +58,9 @@ public struct Terminology: Sendable {
     public private(set) var displays: [CodeKey: String] = [:]
     /// Local code → the standard codes it maps to.
     private var localCodes: [CodeKey: [CodeKey]] = [:]
+    /// The ConceptMaps' source systems: a code of another system is not looked up (issue 20: a
+    /// record's codes are read thousands of times, and hashing a CodeKey is most of it).
+    private var localSystems: [String] = []
 
     /// Code systems whose codes nest by prefix: `O03.4` (or `O034`) is under `O03`.
     static let hierarchicalSystems: Set<String> = ["http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icpc-1-nl"]
@@ -121,22 +124,23 @@ public struct Terminology: Sendable {
                 }
             }
         }
+        localSystems = Array(Set(localCodes.keys.map(\.system))).sorted()
     }
 
     /// The codes of a CodeableConcept (or Coding list), local codes translated through the ConceptMap.
     public func codes(of concept: Element?) -> [CodeKey] {
         guard let concept else { return [] }
         // A CodeableConcept, or a single Coding.
-        let codings = concept.child("coding") != nil ? concept.children("coding") : [concept]
         var out: [CodeKey] = []
-        for c in codings {
+        let hasCodings = concept.children.contains { $0.name == "coding" }
+        for c in hasCodings ? concept.children : [concept] where !hasCodings || c.name == "coding" {
             guard let system = c.string("system"), let raw = c.string("code") else { continue }
             // interface.md v3: codes trimmed, a code system written as its OID read as its URI.
             let code = Terminology.trimmed(raw)
             guard !code.isEmpty else { continue }
             let key = CodeKey(system: Terminology.canonicalSystem(system), code: code)
             out.append(key)
-            out += localCodes[key] ?? []
+            if localSystems.contains(key.system), let local = localCodes[key] { out += local }
         }
         return out
     }
@@ -183,6 +187,7 @@ public struct Terminology: Sendable {
     /// A system URI as the Profiles write it: trimmed, an OID mapped to its URI.
     public static func canonicalSystem(_ system: String) -> String {
         let s = trimmed(system)
+        guard s.utf8.starts(with: "urn:oid:".utf8) else { return s }
         return oidSystems[s] ?? s
     }
 

@@ -18,6 +18,10 @@ struct RPLAdapterCommand: ParsableCommand {
     static func main() {
         // A closed pipe must be a write error we report (exit 74), not a silent SIGPIPE death.
         signal(SIGPIPE, SIG_IGN)
+        if let apply = Apply.plain(Array(CommandLine.arguments.dropFirst())) {
+            // `run` ends the process; a thrown status or error ends it as `main` would.
+            do { try apply.run() } catch { exit(withError: error) }
+        }
         main(nil)
     }
 }

@@ -158,6 +158,38 @@ import TestSupport
         #expect(try Runner.apply(bytes: [], arguments: ["apply", "/nonexistent.json"]).status == 74)
     }
 
+    /// `apply` with plain options is read without the argument parser (issue 20, cold start); the
+    /// same job spelled so that the argument parser reads it (`--name=value`, options after a
+    /// file, `--` before the files) gives the same bytes and status, and what the plain reading
+    /// does not take still gets the parser's usage errors.
+    @Test func plainOptionsAndTheArgumentParserAgree() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plain-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("in.json").path
+        try Data(JSONWriter().write(typical().bundle())).write(to: URL(fileURLWithPath: file))
+        for (plain, parsed) in [
+            (["apply", "--as-of", "2026-11-02", file], ["apply", "--as-of=2026-11-02", file]),
+            (["apply", "--pretty", "--language", "en", "--as-of", "2026-11-02", file], ["apply", file, "--language=en", "--pretty", "--as-of", "2026-11-02"]),
+            (["apply", "--output-format", "xml", "--as-of", "2026-11-02", file], ["apply", "--as-of", "2026-11-02", "--output-format=xml", "--", file]),
+            (["apply", "--output-format", "hl7v2", "--requester", "http://fhir.nl/fhir/NamingSystem/agb-z|01234567", "--as-of", "2026-11-02", file],
+             ["apply", "--output-format=hl7v2", "--requester=http://fhir.nl/fhir/NamingSystem/agb-z|01234567", "--as-of=2026-11-02", file]),
+            (["apply", "--as-of", "2026-11-02", file, "/nonexistent.json"], ["apply", "--as-of=2026-11-02", file, "/nonexistent.json"]),
+        ] {
+            let a = try ConvertCommandTests.run(plain), b = try ConvertCommandTests.run(parsed)
+            #expect(a.status == b.status, "\(plain)")
+            #expect(a.stdout == b.stdout, "\(plain)")
+            #expect(a.stderr == b.stderr, "\(plain)")
+            #expect(!a.stdout.isEmpty)
+        }
+        for wrong in [["apply", "--as-of", "2026-11-31", file], ["apply", "--language", "de", file], ["apply", "--pretty", "--input-format", "ndjson", file],
+                      ["apply", "--as-of"], ["apply", "--unknown", "x", file]] {
+            let run = try ConvertCommandTests.run(wrong)
+            #expect(run.status == 64, "\(wrong)")
+            #expect(run.stderr.contains("Usage: rpl-adapter apply"), "\(wrong): \(run.stderr)")
+        }
+    }
+
     /// Resources the rules do not read are not built, but still checked as strictly.
     @Test func resourcesNotReadAreStillChecked() throws {
         let good = String(decoding: try JSONWriter().write(typical().bundle()), as: UTF8.self)
