@@ -161,6 +161,32 @@ import Testing
         #expect(try JSONWriter().string(basic) == json)
     }
 
+    /// Strings are scanned eight bytes at a time (issue 20): a quote, an escape, a control
+    /// character or a non-ASCII byte is found at every offset of the eight, in a built resource
+    /// and in a skipped one alike.
+    @Test func everyOffsetOfTheWordScanIsChecked() throws {
+        func read(_ id: [UInt8], materialise: Bool) throws(FHIRFormatError) -> String? {
+            let json = Array(#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Basic","id":""#.utf8) + id + Array(#""}}]}"#.utf8)
+            let bundle = try json.withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try JSONReader.read(b, materialise: { _ in materialise }) }
+            return bundle.child("entry")?.child("resource")?.resource?.string("id")
+        }
+        for before in 0..<20 {
+            let lead = [UInt8](repeating: UInt8(ascii: "a"), count: before), tail = [UInt8](repeating: UInt8(ascii: "b"), count: 11)
+            for materialise in [true, false] {
+                #expect(throws: FHIRFormatError.self) { try read(lead + [0x01] + tail, materialise: materialise) }
+                #expect(throws: FHIRFormatError.self) { try read(lead + [0x1F] + tail, materialise: materialise) }
+                #expect(throws: FHIRFormatError.self) { try read(lead + [0xC3] + tail, materialise: materialise) }
+                #expect(throws: FHIRFormatError.self) { try read(lead + [0x5C, 0x71] + tail, materialise: materialise) }  // \q
+            }
+            let text = String(repeating: "a", count: before)
+            #expect(try read(lead + Array(#"\""#.utf8) + tail, materialise: true) == text + "\"" + String(repeating: "b", count: 11))
+            #expect(try read(lead + Array("é ~".utf8) + tail, materialise: true) == text + "é ~" + String(repeating: "b", count: 11))
+            #expect(try read(lead + [0x20, 0x21, 0x7E, 0x7F] + tail, materialise: true) == text + " !~\u{7F}" + String(repeating: "b", count: 11))
+            // A quote ends the string wherever it falls: what follows is refused as JSON.
+            #expect(throws: FHIRFormatError.self) { try read(lead + [0x22] + tail, materialise: false) }
+        }
+    }
+
     /// A resource the caller does not build is checked as strictly (issue 20: its keys are
     /// compared as bytes, not made): a duplicate key, also one spelled with an escape, also after
     /// the 24 keys where the check switches to hashing, is refused; distinct keys are not.

@@ -124,6 +124,8 @@ struct JSONScanner {
 
     @inline(__always)
     mutating func skipWhitespace() {
+        // Indentation eight spaces at a time (pretty-printed input is mostly indentation).
+        while pos + 8 <= bytes.count && word(at: pos) == 0x2020_2020_2020_2020 { pos += 8 }
         while pos < bytes.count {
             switch bytes[pos] {
             case 0x20, 0x0A, 0x0D, 0x09: pos += 1
@@ -555,6 +557,7 @@ struct JSONScanner {
         pos += 1
         let start = pos
         var ascii = true
+        skipPlainASCII()
         while pos < bytes.count {
             let b = bytes[pos]
             if b == UInt8(ascii: "\"") {
@@ -612,11 +615,33 @@ struct JSONScanner {
 
     // MARK: strings
 
+    @inline(__always) func word(at offset: Int) -> UInt64 {
+        UnsafeRawPointer(bytes.baseAddress! + offset).loadUnaligned(as: UInt64.self)
+    }
+
+    /// Inside a string, eight bytes at a time past those that need no look: printable ASCII other
+    /// than a quote or a backslash (SWAR: each test says whether any of the eight bytes matches,
+    /// exactly). The byte-by-byte loop after it does the rest, and all the checking.
+    @inline(__always) mutating func skipPlainASCII() {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        while pos + 8 <= bytes.count {
+            let w = word(at: pos)
+            let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+            let special = (w & highs)  // non-ASCII
+                | ((w &- ones &* 0x20) & ~w & highs)  // a byte below 0x20
+                | ((quote &- ones) & ~quote & highs)  // '"'
+                | ((backslash &- ones) & ~backslash & highs)  // '\\'
+            if special != 0 { return }
+            pos += 8
+        }
+    }
+
     /// A string (at `"`), unescaped and validated as UTF-8.
     mutating func readString() throws(FHIRFormatError) -> String {
         pos += 1
         let start = pos
         var ascii = true
+        skipPlainASCII()
         while pos < bytes.count {
             let b = bytes[pos]
             if b == UInt8(ascii: "\"") {
