@@ -8,8 +8,10 @@ Measures: `apply` end to end over an ndjson of the Synthea bundles (~20 MB) in J
 bundles as XML files; Python in the same run (orjson.loads per line, the parse-only ceiling, and
 fhir.resources 6.4.0 Bundle.parse_raw per line, the R4 peer) from a throw-away virtual environment;
 cold start (median of 50 process starts on a small bundle); peak resident memory for one 10 MB
-bundle and for ndjson streams of 20 and 40 MB; time per entry for generated bundles of 1,000,
-10,000 and 100,000 entries. Times are the best of several runs (the least noisy estimate here).
+bundle, one 35 MB bundle and for ndjson streams of 20 and 40 MB; time per entry for generated
+bundles of 1,000, 10,000 and 100,000 entries; libxml2's `xmllint --stream` over the XML files;
+instruction counts (callgrind) of the small example and Misty Bradtke's bundle. Issue 20's goals
+are printed beside their measures. Times are the best of several runs (the least noisy estimate here).
 """
 import argparse, copy, json, os, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -40,6 +42,17 @@ def peak_rss_mb(cmd, stdin=None):
     f = open(stdin, 'rb') if stdin else subprocess.DEVNULL
     p = subprocess.run(['/usr/bin/time', '-f', '%M'] + cmd, stdin=f, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return int(p.stderr.decode().strip().splitlines()[-1]) / 1024
+
+
+def instructions(cmd, work):
+    """Instructions executed (callgrind's Ir total) for one run."""
+    out = os.path.join(work, 'callgrind.out')
+    p = subprocess.run(['valgrind', '--tool=callgrind', f'--callgrind-out-file={out}'] + cmd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for line in p.stderr.splitlines():
+        if 'refs:' in line:
+            return int(line.split('refs:')[1].strip().replace(',', ''))
+    raise SystemExit(f'callgrind gave no count for {cmd[:3]}')
 
 
 def venv_python(work):
@@ -132,9 +145,14 @@ def main():
             t_fr = float(subprocess.run([py, '-c', PY_BENCH, 'fhir', nd, '1'], capture_output=True, check=True).stdout)
             rows.append(('orjson.loads per line (parse only)', f'{mb:.1f} MB', f'{mb / t_or:.1f} MB/s', ''))
             rows.append(('fhir.resources 6.4.0 Bundle.parse_raw', f'{mb:.1f} MB', f'{mb / t_fr:.1f} MB/s', ''))
-            ratios['apply JSON ÷ orjson parse'] = t_or / t_json
-            ratios['apply JSON ÷ fhir.resources'] = t_fr / t_json
+            ratios['apply JSON ÷ orjson parse (goal ≥ 1.0)'] = t_or / t_json
+            ratios['apply JSON ÷ fhir.resources (goal ≥ 50)'] = t_fr / t_json
         ratios['XML ÷ JSON (MB/s)'] = (xsize / t_xml) / (size / t_json)
+        if shutil.which('xmllint'):
+            # libxml2's own streaming reader over the same documents: the ceiling for XML.
+            t_lint = timed(['xmllint', '--stream', '--noout'] + xml_args, repeats=reps)
+            rows.append(('xmllint --stream (parse only)', f'{xsize / 1e6:.1f} MB', f'{xsize / 1e6 / t_lint:.1f} MB/s', ''))
+            ratios['apply XML ÷ xmllint --stream (goal ≥ 0.6)'] = t_lint / t_xml
 
         # Cold start: a process per call on a small bundle.
         small = os.path.join(ROOT, 'Fixtures', 'examples', 'two-losses-tsh.json')
@@ -152,6 +170,14 @@ def main():
         big_path = os.path.join(work, 'big.json'); json.dump(big, open(big_path, 'w'), separators=(',', ':'))
         big_mb = os.path.getsize(big_path) / 1e6
         rows.append(('peak RSS, one bundle', f'{big_mb:.1f} MB', f'{peak_rss_mb([binary, "apply"] + AS_OF + [big_path]):.0f} MB', ''))
+        if not a.smoke:
+            # Issue 20's measure: one 35 MB Bundle, against twice its size plus 16 MB.
+            huge = scaled_bundle(misty, len(misty['entry']) + int((35e6 - base) / per))
+            huge_path = os.path.join(work, 'huge.json'); json.dump(huge, open(huge_path, 'w'), separators=(',', ':'))
+            huge_mb = os.path.getsize(huge_path) / 1e6
+            peak = peak_rss_mb([binary, "apply"] + AS_OF + [huge_path])
+            rows.append(('peak RSS, one bundle', f'{huge_mb:.1f} MB', f'{peak:.0f} MB', f'{peak / huge_mb:.1f}× its size'))
+            ratios['peak RSS ÷ (2 × 35 MB bundle + 16 MB) (goal ≤ 1.0)'] = peak / (2 * huge_mb + 16)
         rows.append(('peak RSS, ndjson stream', f'{mb:.1f} MB', f'{peak_rss_mb([binary, "apply", "--input-format", "ndjson"] + AS_OF + [nd]):.0f} MB', ''))
         nd2 = os.path.join(work, 'in2.ndjson')
         with open(nd2, 'wb') as f:
@@ -167,6 +193,13 @@ def main():
             rows.append((f'apply, {n} entries', f'{os.path.getsize(p) / 1e6:.1f} MB', f'{t * 1000:.0f} ms', f'{per_entry[n]:.2f} µs/entry'))
         ns = sorted(per_entry)
         ratios[f'time per entry at {ns[-1]} ÷ at {ns[0]}'] = per_entry[ns[-1]] / per_entry[ns[0]]
+
+        # Instruction counts (callgrind): repeatable whatever the machine's load.
+        if not a.smoke and shutil.which('valgrind'):
+            misty_path = [os.path.join(SYN, f) for f in os.listdir(SYN) if f.startswith('Misty')][0]
+            for label, path, goal in [('small example, cold', small, 35), ("Misty Bradtke's bundle", misty_path, 100)]:
+                count = instructions([binary, 'apply'] + AS_OF + [path], work)
+                rows.append((f'instructions, {label}', f'{os.path.getsize(path) / 1e6:.2f} MB', f'{count / 1e6:.1f}M', f'goal ≤ {goal}M'))
 
         w = [max(len(r[i]) for r in rows) for i in range(4)]
         print(f'rpl-adapter benchmark ({"smoke" if a.smoke else "full"}; {os.path.relpath(binary, ROOT)})')

@@ -411,20 +411,35 @@ public final class Profiles: Sendable {
             }
             return out.sorted { $0.lexicographicallyPrecedes($1) }
         }
-        for concept in cs.children("concept") {
-            let code = concept.string("code") ?? "?"
-            guard let display = concept.string("display"), !display.isEmpty else {
+        en.reserveCapacity(cs.children.count)
+        nl.reserveCapacity(cs.children.count)
+        // One pass over each concept's members (issue 20: every start reads all of them).
+        for concept in cs.children where concept.name == "concept" {
+            var code = "?", display: String?, dutch: String??, english: String??
+            for member in concept.children {
+                switch member.name {
+                case "code" where code == "?": code = member.value ?? "?"
+                case "display" where display == nil: display = member.value
+                case "designation":
+                    let language = member.string("language")
+                    if language == "nl" && dutch == nil { dutch = .some(member.string("value")) }
+                    if language == "en" && english == nil { english = .some(member.string("value")) }
+                default: break
+                }
+            }
+            guard let display, !display.isEmpty else {
                 problems.append("CodeSystem-rpl-text.json: concept \(code) has no display (its English wording)")
                 continue
             }
-            guard let dutch = concept.children("designation").first(where: { $0.string("language") == "nl" })?.string("value"), !dutch.isEmpty else {
+            guard let dutch = dutch ?? nil, !dutch.isEmpty else {
                 problems.append("CodeSystem-rpl-text.json: concept \(code) has no designation in language nl")
                 continue
             }
-            if placeholders(dutch) != placeholders(display) {
+            let braces = { (s: String) in s.utf8.contains(UInt8(ascii: "{")) || s.utf8.contains(UInt8(ascii: "}")) }
+            if (braces(dutch) || braces(display)) && placeholders(dutch) != placeholders(display) {
                 problems.append("CodeSystem-rpl-text.json: concept \(code): the Dutch has other placeholders than the English")
             }
-            en[display] = concept.children("designation").first(where: { $0.string("language") == "en" })?.string("value") ?? display
+            en[display] = (english ?? nil) ?? display
             nl[display] = dutch
         }
         return ([.en: Wording(language: .en, templates: en), .nl: Wording(language: .nl, templates: nl)], problems)

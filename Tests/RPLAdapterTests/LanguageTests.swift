@@ -93,6 +93,17 @@ import TestSupport
         #expect(throws: Profiles.LoadError.self) {
             try InProcess.profiles(changing: "CodeSystem-rpl-text.json") { $0.replacingOccurrences(of: "\"language\": \"nl\"", with: "\"language\": \"de\"") }
         }
+        // The Dutch with other placeholders than the English: refused.
+        #expect(throws: Profiles.LoadError.self) {
+            try InProcess.profiles(changing: "CodeSystem-rpl-text.json") { $0.replacingOccurrences(of: "\"Geen uitslag van {0}.\"", with: "\"Geen uitslag van {1}.\"") }
+        }
+        // An English designation words the English output; the display stays the key.
+        let english = try InProcess.profiles(changing: "CodeSystem-rpl-text.json") {
+            $0.replacingOccurrences(of: "\"value\": \"Geen uitslag van {0}.\"", with: "\"value\": \"Geen uitslag van {0}.\"}, {\"language\": \"en\", \"value\": \"{0}: no result.\"")
+        }
+        #expect(english.wording(.en).templates["No {0} result."] == "{0}: no result.")
+        #expect(english.wording(.nl).templates["No {0} result."] == "Geen uitslag van {0}.")
+        #expect(InProcess.profiles.wording(.en).templates["No {0} result."] == "No {0} result.")
         let p = try InProcess.profiles(changing: "Parameters-rpl-site.json") { $0.replacingOccurrences(of: "\"valueCode\": \"nl\"", with: "\"valueCode\": \"en\"") }
         #expect(p.site.language == .en)
         #expect(InProcess.profiles.site.language == .nl)
