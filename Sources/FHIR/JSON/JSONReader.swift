@@ -69,6 +69,8 @@ struct JSONScanner {
     var path = ByteRangePath()
     /// Which nested resources to build (nil: all).
     var materialise: ((String) -> Bool)?
+    /// The children of the objects being read (issue 20): see `ElementStack`.
+    let stack = ElementStack()
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -148,7 +150,7 @@ struct JSONScanner {
         if depth > JSONReader.maxDepth {
             throw error(.tooLong, "nesting deeper than \(JSONReader.maxDepth) levels")
         }
-        var node = Element(name: name, valueKind: .object)
+        let node = Building(children: Siblings(stack: stack, start: stack.count))
         var keys = KeySet()
         var resourceType: String?
         var pendingPadding = false
@@ -186,7 +188,7 @@ struct JSONScanner {
                 }
                 resourceType = type
                 path.setResourceType((pos - 1 - type.utf8.count)..<(pos - 1))
-                if resourcePosition == .allowed, node.children.isEmpty, let materialise, !materialise(type) {
+                if resourcePosition == .allowed, node.children.count == 0, let materialise, !materialise(type) {
                     try skipRestOfObject(&keys)
                     depth -= 1
                     return Element(name: type, isResource: true)
@@ -194,13 +196,13 @@ struct JSONScanner {
             } else if key.utf8.count > 1 && key.utf8.first == UInt8(ascii: "_") {
                 let baseName = String(key.dropFirst())
                 path.push(keyRange)
-                try readPrimitiveExtras(into: &node, name: baseName, after: keys.contains(baseName))
+                try readPrimitiveExtras(into: node, name: baseName, after: keys.contains(baseName))
                 path.pop()
                 pendingPadding = true
             } else {
                 path.push(keyRange)
                 // Most objects have no `_name` keys: only then is "_" + name looked up.
-                try readProperty(into: &node, name: key, after: pendingPadding && keys.contains("_" + key))
+                try readProperty(into: node, name: key, after: pendingPadding && keys.contains("_" + key))
                 path.pop()
             }
 
@@ -217,23 +219,22 @@ struct JSONScanner {
             throw error(.structure, "expected ',' or '}' after the value of \"\(key)\", found \(describe(bytes[pos]))")
         }
         depth -= 1
-        if pendingPadding || node.children.contains(where: { $0.value == nil && $0.children.isEmpty && !$0.isResource }) {
-            try checkNulls(node)
+        let children = stack.pop(from: node.children.start)
+        if pendingPadding || children.contains(where: { $0.value == nil && $0.children.isEmpty && !$0.isResource }) {
+            try checkNulls(children)
         }
-        if let resourceType {
-            node.name = resourceType
-            node.isResource = true
-        } else if resourcePosition == .required {
+        if let resourceType { return Element(name: resourceType, valueKind: .object, isResource: true, children: children) }
+        if resourcePosition == .required {
             throw error(.invalid, "the root object has no resourceType", at: objectStart)
         }
-        return node
+        return Element(name: name, valueKind: .object, children: children)
     }
 
     /// A `null` is allowed only where the parallel `_name` array has something at that index.
-    func checkNulls(_ node: Element) throws(FHIRFormatError) {
-        for (i, child) in node.children.enumerated() where child.value == nil && child.children.isEmpty && !child.isResource {
+    func checkNulls(_ children: [Element]) throws(FHIRFormatError) {
+        for (i, child) in children.enumerated() where child.value == nil && child.children.isEmpty && !child.isResource {
             var index = 0
-            for sibling in node.children[..<i] where sibling.name == child.name { index += 1 }
+            for sibling in children[..<i] where sibling.name == child.name { index += 1 }
             throw FHIRFormatError(
                 .invalid, "null in \"\(child.name)\" without a value or extension in \"_\(child.name)\" at the same index",
                 location: { let p = path.render(bytes); return (p.isEmpty ? "" : p + ".") + child.name + (child.wasArray ? "[\(index)]" : "") }())
@@ -247,7 +248,7 @@ struct JSONScanner {
 
     /// A property `name` (not `_name`): a primitive, an object, or an array of either.
     /// `after`: the parallel `_name` came earlier in this object.
-    mutating func readProperty(into node: inout Element, name: String, after: Bool) throws(FHIRFormatError) {
+    mutating func readProperty(into node: Building, name: String, after: Bool) throws(FHIRFormatError) {
         let byte = bytes[pos]
         if byte == UInt8(ascii: "[") {
             let arrayStart = pos
@@ -327,7 +328,7 @@ struct JSONScanner {
 
     /// `_name`: the id and extensions of a primitive (an object, or an array of objects and nulls
     /// parallel to the `name` array).
-    mutating func readPrimitiveExtras(into node: inout Element, name: String, after: Bool) throws(FHIRFormatError) {
+    mutating func readPrimitiveExtras(into node: Building, name: String, after: Bool) throws(FHIRFormatError) {
         let existing = after ? firstIndex(of: name, in: node) : nil
         if bytes[pos] == UInt8(ascii: "[") {
             let arrayStart = pos
@@ -395,20 +396,20 @@ struct JSONScanner {
         }
     }
 
-    func firstIndex(of name: String, in node: Element) -> Int? {
+    func firstIndex(of name: String, in node: Building) -> Int? {
         // Objects are small; the key set already refused duplicates, so a run is contiguous.
         var i = node.children.count - 1
         var found: Int?
         while i >= 0 {
-            if node.children[i].name == name { found = i } else if found != nil { break }
+            if node.children.name(at: i) == name { found = i } else if found != nil { break }
             i -= 1
         }
         return found
     }
 
-    func countRun(of name: String, from start: Int, in node: Element) -> Int {
+    func countRun(of name: String, from start: Int, in node: Building) -> Int {
         var i = start
-        while i < node.children.count && node.children[i].name == name { i += 1 }
+        while i < node.children.count && node.children.name(at: i) == name { i += 1 }
         return i - start
     }
 
@@ -871,4 +872,78 @@ struct SkippedKeys {
     private static func text(_ r: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self)
     }
+}
+
+/// The children of every object being read, innermost last, in one growing buffer (issue 20):
+/// an object's children are pushed as they are read and moved out, when it ends, into an array
+/// of exactly their number. One allocation per object instead of one per doubling, and no spare
+/// capacity left in the tree.
+final class ElementStack {
+    private var base: UnsafeMutablePointer<Element>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init() {
+        capacity = 64
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        // What an error left behind.
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+
+    func push(_ element: Element) {
+        if count == capacity {
+            let larger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+            larger.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = larger
+            capacity *= 2
+        }
+        (base + count).initialize(to: element)
+        count += 1
+    }
+
+    subscript(i: Int) -> Element {
+        get { base[i] }
+        set { base[i] = newValue }
+    }
+
+    func name(at i: Int) -> String { base[i].name }
+
+    /// The elements from `start` up, moved out.
+    func pop(from start: Int) -> [Element] {
+        let n = count - start
+        guard n > 0 else { return [] }
+        let out = [Element](unsafeUninitializedCapacity: n) { buffer, initialized in
+            buffer.baseAddress!.moveInitialize(from: base + start, count: n)
+            initialized = n
+        }
+        count = start
+        return out
+    }
+}
+
+/// The object being read: its children so far, on the stack (`node.children` as for an Element).
+struct Building {
+    var children: Siblings
+}
+
+/// One object's children on the stack, indexed from 0.
+struct Siblings {
+    let stack: ElementStack
+    let start: Int
+
+    var count: Int { stack.count - start }
+
+    subscript(i: Int) -> Element {
+        get { stack[start + i] }
+        nonmutating set { stack[start + i] = newValue }
+    }
+
+    func name(at i: Int) -> String { stack.name(at: start + i) }
+
+    func append(_ element: Element) { stack.push(element) }
 }
