@@ -103,6 +103,8 @@ import Testing
 
     @Test(arguments: [
         (#"{"resourceType":"Patient","id":"a","id":"b"}"#, "duplicate property"),
+        (#"{"resourceType":"Patient","id":"a","\u0069d":"b"}"#, "duplicate property"),
+        (#"{"resourceType":"Patient","\u0069d":"a","id":"b"}"#, "duplicate property"),
         (#"{"resourceType":"Patient","gender":null}"#, "null is not allowed"),
         (#"{"resourceType":"Patient","name":[]}"#, "empty array"),
         (#"{"resourceType":"Patient","meta":{}}"#, "empty object"),

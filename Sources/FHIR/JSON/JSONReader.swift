@@ -151,7 +151,7 @@ struct JSONScanner {
             throw error(.tooLong, "nesting deeper than \(JSONReader.maxDepth) levels")
         }
         let node = Building(children: Siblings(stack: stack, start: stack.count))
-        var keys = KeySet()
+        var keys = ObjectKeys()
         var resourceType: String?
         var pendingPadding = false
         skipWhitespace()
@@ -167,7 +167,8 @@ struct JSONScanner {
             let keyStart = pos
             let key = try readString()
             let keyRange = (keyStart + 1)..<(pos - 1)
-            if !keys.insert(key) {
+            // An escape always shortens: as long as its text, the key had none.
+            if !(keyRange.count == key.utf8.count ? keys.insert(raw: keyRange, bytes) : keys.insert(decoded: key, bytes)) {
                 throw error(.invalid, "duplicate property \"\(key)\"", at: keyStart)
             }
             skipWhitespace()
@@ -196,13 +197,13 @@ struct JSONScanner {
             } else if key.utf8.count > 1 && key.utf8.first == UInt8(ascii: "_") {
                 let baseName = String(key.dropFirst())
                 path.push(keyRange)
-                try readPrimitiveExtras(into: node, name: baseName, after: keys.contains(baseName))
+                try readPrimitiveExtras(into: node, name: baseName, after: keys.contains(baseName, bytes))
                 path.pop()
                 pendingPadding = true
             } else {
                 path.push(keyRange)
                 // Most objects have no `_name` keys: only then is "_" + name looked up.
-                try readProperty(into: node, name: key, after: pendingPadding && keys.contains("_" + key))
+                try readProperty(into: node, name: key, after: pendingPadding && keys.contains("_" + key, bytes))
                 path.pop()
             }
 
@@ -425,7 +426,7 @@ struct JSONScanner {
             }
             return Element(name: name, value: text, valueKind: .string)
         case UInt8(ascii: "{"):
-            let position: ResourcePosition = TypeTable.resourceContainerNames.contains(name) ? .allowed : .no
+            let position: ResourcePosition = TypeTable.isResourceContainer(name) ? .allowed : .no
             let object = try readObject(name: name, resourcePosition: position)
             if object.isResource { return Element(name: name, children: [object]) }
             return object
@@ -455,13 +456,7 @@ struct JSONScanner {
     // MARK: skipping
 
     /// After a member of an object: the remaining members, checked but not built.
-    mutating func skipRestOfObject(_ keys: inout KeySet) throws(FHIRFormatError) {
-        var skipped = SkippedKeys()
-        for key in keys.all { skipped.insert(decoded: key, bytes) }
-        try skipRestOfObject(&skipped)
-    }
-
-    mutating func skipRestOfObject(_ keys: inout SkippedKeys) throws(FHIRFormatError) {
+    mutating func skipRestOfObject(_ keys: inout ObjectKeys) throws(FHIRFormatError) {
         while true {
             skipWhitespace()
             guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an object") }
@@ -473,7 +468,7 @@ struct JSONScanner {
     }
 
     /// `"key": value`, checked but not built: the key is compared as input bytes, not made.
-    mutating func skipMember(_ keys: inout SkippedKeys) throws(FHIRFormatError) {
+    mutating func skipMember(_ keys: inout ObjectKeys) throws(FHIRFormatError) {
         skipWhitespace()
         guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
             throw error(.structure, "expected a property name in quotes")
@@ -517,7 +512,7 @@ struct JSONScanner {
             if depth > JSONReader.maxDepth { throw error(.tooLong, "nesting deeper than \(JSONReader.maxDepth) levels") }
             skipWhitespace()
             if pos < bytes.count && bytes[pos] == UInt8(ascii: "}") { throw error(.invalid, "empty object: FHIR JSON has no empty objects", at: start) }
-            var keys = SkippedKeys()
+            var keys = ObjectKeys()
             try skipMember(&keys)
             try skipRestOfObject(&keys)
             depth -= 1
@@ -779,27 +774,6 @@ struct JSONScanner {
     }
 }
 
-/// Property names seen in one object: a linear scan while small, a hash set beyond.
-struct KeySet {
-    private var small: [String] = []
-    private var large: Set<String>?
-
-    var all: [String] { large.map(Array.init) ?? small }
-
-    func contains(_ key: String) -> Bool {
-        if let large { return large.contains(key) }
-        return small.contains(key)
-    }
-
-    mutating func insert(_ key: String) -> Bool {
-        if large != nil { return large!.insert(key).inserted }
-        if small.contains(key) { return false }
-        small.append(key)
-        if small.count > 24 { large = Set(small); small = [] }
-        return true
-    }
-}
-
 /// The JSON reader's location: key byte ranges, an index for array items, a resource type range.
 struct ByteRangePath {
     private struct Step {
@@ -828,11 +802,11 @@ struct ByteRangePath {
     }
 }
 
-/// Property names of an object being skipped (issue 20: most of a Bundle is skipped): keys
-/// without escapes as byte ranges of the input, compared byte for byte, none made into a String;
-/// an escaped key by its decoded text, so `"a\u0062"` and `"ab"` are still the same key. Beyond
-/// 24 keys, a hash set of the texts (a hostile object of many keys stays linear).
-struct SkippedKeys {
+/// Property names seen in one object (issue 20: compared as input bytes, no String made for a
+/// skipped resource's keys): keys without escapes as byte ranges of the input, compared byte for
+/// byte; an escaped key by its decoded text, so `"a\u0062"` and `"ab"` are still the same key.
+/// Beyond 24 keys, a hash set of the texts (a hostile object of many keys stays linear).
+struct ObjectKeys {
     private var raw: [Range<Int>] = []
     private var decoded: [String] = []
     private var large: Set<String>?
@@ -860,6 +834,15 @@ struct SkippedKeys {
         decoded.append(key)
         spillIfLarge(bytes)
         return true
+    }
+
+    func contains(_ key: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        if let large { return large.contains(key) }
+        if decoded.contains(key) { return true }
+        for r in raw where r.count == key.utf8.count {
+            if key.utf8.elementsEqual(UnsafeBufferPointer(rebasing: bytes[r])) { return true }
+        }
+        return false
     }
 
     private mutating func spillIfLarge(_ bytes: UnsafeBufferPointer<UInt8>) {

@@ -80,14 +80,20 @@ extension Element {
         return !first
     }
 
+    /// Whether two names are the same: lengths first, which tells most names apart without the
+    /// string comparison's call (issue 20: the fact sources look children up by name all the time).
+    @inline(__always) static func same(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a == b
+    }
+
     /// The first child with this name.
     public func child(_ name: String) -> Element? {
-        children.first { $0.name == name }
+        children.first { Self.same($0.name, name) }
     }
 
     /// All children with this name, in order.
     public func children(_ name: String) -> [Element] {
-        children.filter { $0.name == name }
+        children.filter { Self.same($0.name, name) }
     }
 
     /// The value of the first child with this name.

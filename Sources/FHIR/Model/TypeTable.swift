@@ -34,6 +34,15 @@ public final class TypeTable: Sendable {
 
     /// Element names whose type is ResourceList: `contained`, `resource`, `outcome`.
     public static let resourceContainerNames = generatedResourceContainerNames
+    /// Bit n set: a container name has n bytes.
+    static let resourceContainerNameLengths: UInt64 = generatedResourceContainerNames.reduce(0) { $0 | 1 << UInt64($1.utf8.count) }
+
+    /// Whether an element of this name holds a resource: by length first, as the reader asks for
+    /// every object it reads (issue 20).
+    @inline(__always) static func isResourceContainer(_ name: String) -> Bool {
+        let n = name.utf8.count
+        return n < 64 && resourceContainerNameLengths & (1 << UInt64(n)) != 0 && resourceContainerNames.contains(name)
+    }
 
     public let primitives: [String: PrimitiveKind]
     /// Each type's line of the table; parsed on first use (a run touches a few dozen of 659 types,
