@@ -179,6 +179,10 @@ def render(profiles_dir):
     out += ['"""', '', 'let embeddedProfileNodes: StaticString = #"""']
     out += [stream[i:i + 120] for i in range(0, len(stream), 120)]
     out += ['"""#', '',
+            "/// The built-in Profiles' file names (a site's copy must have each), without decoding them.",
+            'let embeddedProfileNames: [String] = [']
+    out += [f'    "{n}",' for n in names]
+    out += [']', '',
             '/// The built-in Profiles whole (descriptions, displays, what each rule checks): read only by',
             '/// `rpl-adapter rules`, never at the start of `apply`.',
             'let embeddedProfileSources: [(name: String, json: String)] = [']

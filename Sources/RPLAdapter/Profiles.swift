@@ -158,7 +158,7 @@ public final class Profiles: Sendable {
                 unreadable = unreadable || problem.unreadable
             }
         }
-        let required = Set(builtInResources.map { $0.name })
+        let required = Set(embeddedProfileNames)
         let present = Set(names)
         for missing in required.subtracting(present).sorted() {
             problems.append("\(missing): missing (every file of the built-in Profiles is required; copy it and change its content)")

@@ -152,7 +152,7 @@ struct Apply: ParsableCommand {
         // tree and plan and the Profiles are left to the kernel instead of being freed node by
         // node: that was a tenth of a run on a large Bundle (issue 20).
         let status: ExitStatus = unreadable ? .ioError : failed ? .dataError : .success
-        withExtendedLifetime((adapter, lastInput)) { Glibc.exit(status.rawValue) }
+        withExtendedLifetime((adapter, lastInput)) { Terminal.end(status) }
     }
 
     /// interface.md v3: the batch withdrawing earlier proposals, after the transaction, as the

@@ -13,6 +13,18 @@ import Darwin
 
 /// Standard output and standard error, written whole.
 enum Terminal {
+    /// Ends the process with this status at once (what was written is out: the writes are not
+    /// buffered), leaving the memory to the kernel.
+    static func end(_ status: ExitStatus) -> Never {
+        #if canImport(Glibc)
+        Glibc.exit(status.rawValue)
+        #elseif canImport(Musl)
+        Musl.exit(status.rawValue)
+        #else
+        Darwin.exit(status.rawValue)
+        #endif
+    }
+
     /// Writes to standard output. When it cannot be written (a full disk, a closed pipe: SIGPIPE
     /// is ignored so that a closed pipe is an error here, not a silent death) the run stops at
     /// once with exit 74 and one line on standard error: nothing is reported as done that was lost.

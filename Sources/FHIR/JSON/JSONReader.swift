@@ -167,8 +167,8 @@ struct JSONScanner {
             let keyStart = pos
             let key = try readString()
             let keyRange = (keyStart + 1)..<(pos - 1)
-            // An escape always shortens: as long as its text, the key had none.
-            if !(keyRange.count == key.utf8.count ? keys.insert(raw: keyRange, bytes) : keys.insert(decoded: key, bytes)) {
+            let plain = ObjectKeys.isPlain(UnsafeBufferPointer(rebasing: bytes[keyRange]))
+            if !(plain ? keys.insert(raw: keyRange, bytes) : keys.insert(decoded: key, bytes)) {
                 throw error(.invalid, "duplicate property \"\(key)\"", at: keyStart)
             }
             skipWhitespace()
@@ -477,7 +477,7 @@ struct JSONScanner {
         _ = try skipString()
         let raw = (keyStart + 1)..<(pos - 1)
         let fresh: Bool
-        if UnsafeBufferPointer(rebasing: bytes[raw]).contains(UInt8(ascii: "\\")) {
+        if !ObjectKeys.isPlain(UnsafeBufferPointer(rebasing: bytes[raw])) {
             var decoder = JSONScanner(bytes)
             decoder.pos = keyStart
             fresh = keys.insert(decoded: try decoder.readString(), bytes)
@@ -803,14 +803,17 @@ struct ByteRangePath {
 }
 
 /// Property names seen in one object (issue 20: compared as input bytes, no String made for a
-/// skipped resource's keys): keys without escapes as byte ranges of the input, compared byte for
-/// byte; an escaped key by its decoded text, so `"a\u0062"` and `"ab"` are still the same key.
+/// skipped resource's keys): ASCII keys without escapes as byte ranges of the input, compared
+/// byte for byte; any other key by its decoded text, so `"a\u0062"` and `"ab"` are still the
+/// same key.
 /// Beyond 24 keys, a hash set of the texts (a hostile object of many keys stays linear).
 struct ObjectKeys {
     private var raw: [Range<Int>] = []
     private var decoded: [String] = []
     private var large: Set<String>?
 
+    /// An ASCII key without escapes, as its input bytes: compared byte for byte with the other
+    /// such keys (for ASCII, the same bytes is the same string), as a string with the rest.
     mutating func insert(raw key: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if large != nil { return large!.insert(Self.text(key, bytes)).inserted }
         let k = UnsafeBufferPointer(rebasing: bytes[key])
@@ -818,19 +821,20 @@ struct ObjectKeys {
             if memcmp(k.baseAddress!, bytes.baseAddress! + r.lowerBound, key.count) == 0 { return false }
         }
         if !decoded.isEmpty {
-            for d in decoded where d.utf8.elementsEqual(k) { return false }
+            let text = Self.text(key, bytes)
+            if decoded.contains(text) { return false }
         }
         raw.append(key)
         spillIfLarge(bytes)
         return true
     }
 
+    /// Any other key (escaped, or not ASCII), by its text: compared as strings, so canonically
+    /// equivalent keys (`é` composed and decomposed, the Kelvin sign and `K`) are one key, as
+    /// Swift's strings make them everywhere else.
     mutating func insert(decoded key: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if large != nil { return large!.insert(key).inserted }
-        if decoded.contains(key) { return false }
-        for r in raw where r.count == key.utf8.count {
-            if key.utf8.elementsEqual(UnsafeBufferPointer(rebasing: bytes[r])) { return false }
-        }
+        if decoded.contains(key) || raw.contains(where: { Self.text($0, bytes) == key }) { return false }
         decoded.append(key)
         spillIfLarge(bytes)
         return true
@@ -839,10 +843,18 @@ struct ObjectKeys {
     func contains(_ key: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if let large { return large.contains(key) }
         if decoded.contains(key) { return true }
-        for r in raw where r.count == key.utf8.count {
-            if key.utf8.elementsEqual(UnsafeBufferPointer(rebasing: bytes[r])) { return true }
+        if key.utf8.allSatisfy({ $0 < 0x80 }) {
+            for r in raw where r.count == key.utf8.count {
+                if key.utf8.elementsEqual(UnsafeBufferPointer(rebasing: bytes[r])) { return true }
+            }
+            return false
         }
-        return false
+        return raw.contains { Self.text($0, bytes) == key }
+    }
+
+    /// Whether input bytes can be kept as a raw key: ASCII without escapes.
+    static func isPlain(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        !key.contains { $0 >= 0x80 || $0 == UInt8(ascii: "\\") }
     }
 
     private mutating func spillIfLarge(_ bytes: UnsafeBufferPointer<UInt8>) {
