@@ -71,6 +71,8 @@ struct JSONScanner {
     var materialise: ((String) -> Bool)?
     /// The children of the objects being read (issue 20): see `ElementStack`.
     let stack = ElementStack()
+    /// The plain keys of the objects being read, innermost last (see `ObjectKeys`).
+    let keyStack = KeyStack()
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -151,7 +153,8 @@ struct JSONScanner {
             throw error(.tooLong, "nesting deeper than \(JSONReader.maxDepth) levels")
         }
         let node = Building(children: Siblings(stack: stack, start: stack.count))
-        var keys = ObjectKeys()
+        var keys = ObjectKeys(keyStack)
+        defer { keys.end() }
         var resourceType: String?
         var pendingPadding = false
         skipWhitespace()
@@ -512,7 +515,8 @@ struct JSONScanner {
             if depth > JSONReader.maxDepth { throw error(.tooLong, "nesting deeper than \(JSONReader.maxDepth) levels") }
             skipWhitespace()
             if pos < bytes.count && bytes[pos] == UInt8(ascii: "}") { throw error(.invalid, "empty object: FHIR JSON has no empty objects", at: start) }
-            var keys = ObjectKeys()
+            var keys = ObjectKeys(keyStack)
+            defer { keys.end() }
             try skipMember(&keys)
             try skipRestOfObject(&keys)
             depth -= 1
@@ -808,9 +812,23 @@ struct ByteRangePath {
 /// same key.
 /// Beyond 24 keys, a hash set of the texts (a hostile object of many keys stays linear).
 struct ObjectKeys {
-    private var raw: [Range<Int>] = []
+    /// The plain keys, on the scanner's stack from `start` up (one buffer for every object, not
+    /// an array grown for each).
+    private let stack: KeyStack
+    private let start: Int
+    private var raw: ArraySlice<Range<Int>> { stack.ranges[start...] }
     private var decoded: [String] = []
     private var large: Set<String>?
+
+    init(_ stack: KeyStack) {
+        self.stack = stack
+        start = stack.ranges.count
+    }
+
+    /// The object is read: its keys leave the stack.
+    func end() {
+        stack.ranges.removeSubrange(start...)
+    }
 
     /// An ASCII key without escapes, as its input bytes: compared byte for byte with the other
     /// such keys (for ASCII, the same bytes is the same string), as a string with the rest.
@@ -824,7 +842,7 @@ struct ObjectKeys {
             let text = Self.text(key, bytes)
             if decoded.contains(text) { return false }
         }
-        raw.append(key)
+        stack.ranges.append(key)
         spillIfLarge(bytes)
         return true
     }
@@ -860,13 +878,20 @@ struct ObjectKeys {
     private mutating func spillIfLarge(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard raw.count + decoded.count > 24 else { return }
         large = Set(decoded + raw.map { Self.text($0, bytes) })
-        raw = []
+        end()
         decoded = []
     }
 
     private static func text(_ r: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self)
     }
+}
+
+/// The plain keys of every object being read, innermost last (`ObjectKeys`).
+final class KeyStack {
+    var ranges: [Range<Int>] = []
+
+    init() { ranges.reserveCapacity(64) }
 }
 
 /// The children of every object being read, innermost last, in one growing buffer (issue 20):
