@@ -816,33 +816,36 @@ struct ObjectKeys {
     /// an array grown for each).
     private let stack: KeyStack
     private let start: Int
-    private var raw: ArraySlice<Range<Int>> { stack.ranges[start...] }
+    private var raw: [Range<Int>] { (start..<max(start, stack.count)).map { stack[$0] } }
     private var decoded: [String] = []
     private var large: Set<String>?
 
     init(_ stack: KeyStack) {
         self.stack = stack
-        start = stack.ranges.count
+        start = stack.count
     }
 
     /// The object is read: its keys leave the stack.
     func end() {
-        stack.ranges.removeSubrange(start...)
+        stack.truncate(to: start)
     }
 
     /// An ASCII key without escapes, as its input bytes: compared byte for byte with the other
     /// such keys (for ASCII, the same bytes is the same string), as a string with the rest.
     mutating func insert(raw key: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if large != nil { return large!.insert(Self.text(key, bytes)).inserted }
-        let k = UnsafeBufferPointer(rebasing: bytes[key])
-        for r in raw where r.count == key.count {
-            if memcmp(k.baseAddress!, bytes.baseAddress! + r.lowerBound, key.count) == 0 { return false }
+        let k = bytes.baseAddress! + key.lowerBound, n = key.count
+        var j = start
+        while j < stack.count {
+            let from = stack.starts[j]
+            if stack.ends[j] - from == n && memcmp(k, bytes.baseAddress! + from, n) == 0 { return false }
+            j += 1
         }
         if !decoded.isEmpty {
             let text = Self.text(key, bytes)
             if decoded.contains(text) { return false }
         }
-        stack.ranges.append(key)
+        stack.push(key)
         spillIfLarge(bytes)
         return true
     }
@@ -876,7 +879,7 @@ struct ObjectKeys {
     }
 
     private mutating func spillIfLarge(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard raw.count + decoded.count > 24 else { return }
+        guard stack.count - start + decoded.count > 24 else { return }
         large = Set(decoded + raw.map { Self.text($0, bytes) })
         end()
         decoded = []
@@ -887,11 +890,43 @@ struct ObjectKeys {
     }
 }
 
-/// The plain keys of every object being read, innermost last (`ObjectKeys`).
+/// The plain keys of every object being read, innermost last (`ObjectKeys`): input byte ranges
+/// in one growing buffer.
 final class KeyStack {
-    var ranges: [Range<Int>] = []
+    private(set) var starts: UnsafeMutablePointer<Int>
+    private(set) var ends: UnsafeMutablePointer<Int>
+    private var capacity = 64
+    private(set) var count = 0
 
-    init() { ranges.reserveCapacity(64) }
+    init() {
+        starts = .allocate(capacity: capacity)
+        ends = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        starts.deallocate()
+        ends.deallocate()
+    }
+
+    func push(_ key: Range<Int>) {
+        if count == capacity {
+            let s = UnsafeMutablePointer<Int>.allocate(capacity: capacity * 2), e = UnsafeMutablePointer<Int>.allocate(capacity: capacity * 2)
+            s.update(from: starts, count: count)
+            e.update(from: ends, count: count)
+            starts.deallocate()
+            ends.deallocate()
+            starts = s
+            ends = e
+            capacity *= 2
+        }
+        starts[count] = key.lowerBound
+        ends[count] = key.upperBound
+        count += 1
+    }
+
+    func truncate(to n: Int) { count = min(count, n) }
+
+    subscript(i: Int) -> Range<Int> { starts[i]..<ends[i] }
 }
 
 /// The children of every object being read, innermost last, in one growing buffer (issue 20):
