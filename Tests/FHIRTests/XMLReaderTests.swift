@@ -149,3 +149,22 @@ import Testing
         #expect(status.code == 0, "\(status.output)")
     }
 }
+
+/// The narrative scanner's quick look for the XHTML namespace (issue 20): found at the start, the
+/// end and across a near miss; not found in a cut-off copy; a document without it has no divs.
+@Suite struct NarrativeScannerTests {
+    @Test func theNamespaceIsFoundWhereverItIs() {
+        let ns = "http://www.w3.org/1999/xhtml"
+        func has(_ text: String) -> Bool { Array(text.utf8).withUnsafeBufferPointer { NarrativeScanner.contains(NarrativeScanner.xhtmlNamespace, in: $0) } }
+        #expect(has(ns))
+        #expect(has("x" + ns))
+        #expect(has("http://www.w3.org/1999/xhtm " + ns + " y"))
+        #expect(!has(String(ns.dropLast())))
+        #expect(!has("http://www.w3.org/1999/xhtm"))
+        #expect(!has(""))
+        let div = #"<Basic xmlns="http://hl7.org/fhir"><text><div xmlns="http://www.w3.org/1999/xhtml">a</div></text></Basic>"#
+        let plain = #"<Basic xmlns="http://hl7.org/fhir"><id value="a"/></Basic>"#
+        #expect(Array(div.utf8).withUnsafeBufferPointer { NarrativeScanner.divs(in: $0) }.count == 1)
+        #expect(Array(plain.utf8).withUnsafeBufferPointer { NarrativeScanner.divs(in: $0) }.isEmpty)
+    }
+}

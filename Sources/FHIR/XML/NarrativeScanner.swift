@@ -14,11 +14,19 @@ import Darwin
 
 enum NarrativeScanner {
     static func divs(in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        // No XHTML namespace anywhere: no narrative to find (most documents of a feed).
+        let namespace = Self.xhtmlNamespace
+        guard contains(namespace, in: bytes) else { return [] }
         var found: [Range<Int>] = []
         var i = 0
         let n = bytes.count
         var divStart = -1
         var divDepth = 0
+        // Read once: a static is behind a once-check at every use (issue 20: this scan is a pass
+        // over the whole document).
+        let xmlns = Self.xmlns, xmlnsSingle = Self.xmlnsSingle
+        let commentOpen = Self.commentOpen, commentEnd = Self.commentEnd, cdataOpen = Self.cdataOpen, cdataEnd = Self.cdataEnd
+        let piOpen = Self.piOpen, piEnd = Self.piEnd, declarationOpen = Self.declarationOpen
 
         func starts(_ pattern: [UInt8], at j: Int) -> Bool {
             guard j + pattern.count <= n else { return false }
@@ -37,10 +45,14 @@ enum NarrativeScanner {
             // Next '<' (memchr: the scanner runs over whole documents).
             guard let p = memchr(bytes.baseAddress! + i, 0x3C, n - i) else { break }
             i = bytes.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
-            if starts(commentOpen, at: i) { i = skip(past: commentEnd, from: i + 4); continue }
-            if starts(cdataOpen, at: i) { i = skip(past: cdataEnd, from: i + 9); continue }
-            if starts(piOpen, at: i) { i = skip(past: piEnd, from: i + 2); continue }
-            if starts(declarationOpen, at: i) { return [] }  // DOCTYPE: refused by the reader anyway
+            // Only `<!` and `<?` open anything but a tag.
+            let next = i + 1 < n ? bytes[i + 1] : 0
+            if next == UInt8(ascii: "!") || next == UInt8(ascii: "?") {
+                if starts(commentOpen, at: i) { i = skip(past: commentEnd, from: i + 4); continue }
+                if starts(cdataOpen, at: i) { i = skip(past: cdataEnd, from: i + 9); continue }
+                if starts(piOpen, at: i) { i = skip(past: piEnd, from: i + 2); continue }
+                if starts(declarationOpen, at: i) { return [] }  // DOCTYPE: refused by the reader anyway
+            }
             let tagStart = i
             let isEnd = i + 1 < n && bytes[i + 1] == UInt8(ascii: "/")
             var j = i + (isEnd ? 2 : 1)
@@ -92,12 +104,26 @@ enum NarrativeScanner {
         return found
     }
 
+    static let xhtmlNamespace = Array("http://www.w3.org/1999/xhtml".utf8)
     static let xmlns = Array("xmlns=\"http://www.w3.org/1999/xhtml\"".utf8)
     static let xmlnsSingle = Array("xmlns='http://www.w3.org/1999/xhtml'".utf8)
     static let commentOpen = Array("<!--".utf8), commentEnd = Array("-->".utf8)
     static let cdataOpen = Array("<![CDATA[".utf8), cdataEnd = Array("]]>".utf8)
     static let piOpen = Array("<?".utf8), piEnd = Array("?>".utf8)
     static let declarationOpen = Array("<!".utf8)
+
+    /// Whether `pattern` occurs in `bytes` (memchr for its first byte, then a compare).
+    static func contains(_ pattern: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress, let first = pattern.first else { return false }
+        var i = 0
+        while i + pattern.count <= bytes.count {
+            guard let p = memchr(base + i, Int32(first), bytes.count - pattern.count + 1 - i) else { return false }
+            i = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+            if pattern.withUnsafeBufferPointer({ memcmp(base + i, $0.baseAddress!, $0.count) }) == 0 { return true }
+            i += 1
+        }
+        return false
+    }
 
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
 
