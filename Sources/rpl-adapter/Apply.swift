@@ -23,6 +23,8 @@ struct Apply: ParsableCommand {
             """
     )
 
+    // Every option is also read by `Apply.plain` (below), which must set each property: one it
+    // leaves unset traps when read.
     @Option(name: .long, help: "Evaluation date YYYY-MM-DD (default: Bundle.timestamp, else today).", transform: EvaluationDate.init(parsing:))
     var asOf: EvaluationDate?
 

@@ -834,13 +834,7 @@ struct ObjectKeys {
     /// such keys (for ASCII, the same bytes is the same string), as a string with the rest.
     mutating func insert(raw key: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if large != nil { return large!.insert(Self.text(key, bytes)).inserted }
-        let k = bytes.baseAddress! + key.lowerBound, n = key.count
-        var j = start
-        while j < stack.count {
-            let from = stack.starts[j]
-            if stack.ends[j] - from == n && memcmp(k, bytes.baseAddress! + from, n) == 0 { return false }
-            j += 1
-        }
+        if holdsPlain(bytes.baseAddress! + key.lowerBound, count: key.count, bytes) { return false }
         if !decoded.isEmpty {
             let text = Self.text(key, bytes)
             if decoded.contains(text) { return false }
@@ -865,12 +859,21 @@ struct ObjectKeys {
         if let large { return large.contains(key) }
         if decoded.contains(key) { return true }
         if key.utf8.allSatisfy({ $0 < 0x80 }) {
-            for r in raw where r.count == key.utf8.count {
-                if key.utf8.elementsEqual(UnsafeBufferPointer(rebasing: bytes[r])) { return true }
-            }
-            return false
+            var key = key
+            return key.withUTF8 { holdsPlain($0.baseAddress ?? bytes.baseAddress!, count: $0.count, bytes) }
         }
         return raw.contains { Self.text($0, bytes) == key }
+    }
+
+    /// Whether a plain key of these bytes is on this object's part of the stack (compared in place).
+    private func holdsPlain(_ key: UnsafePointer<UInt8>, count n: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var j = start
+        while j < stack.count {
+            let from = stack.starts[j]
+            if stack.ends[j] - from == n && memcmp(key, bytes.baseAddress! + from, n) == 0 { return true }
+            j += 1
+        }
+        return false
     }
 
     /// Whether input bytes can be kept as a raw key: ASCII without escapes.
