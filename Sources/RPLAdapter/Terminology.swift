@@ -82,30 +82,36 @@ public struct Terminology: Sendable {
 
     init(resources: [String: Element]) {
         for (key, r) in resources {
-            if key.hasPrefix("ValueSet/"), let id = r.string("id") {
+            if r.name == "ValueSet", let id = r.string("id") {
                 var members = Members()
-                for (part, isExclude) in [("compose.include", false), ("compose.exclude", true)] {
-                    for entry in r.all(part) {
-                        guard let system = entry.string("system") else { continue }
-                        for concept in entry.children("concept") {
-                            guard let code = concept.string("code") else { continue }
-                            if !isExclude, let d = concept.string("display") { displays[CodeKey(system: system, code: code)] = d }
-                            if isExclude { members.excluded.insert(CodeKey(system: system, code: code)) }
-                            else { members.codes.insert(CodeKey(system: system, code: code)) }
+                // One pass over compose (issue 20: every start builds these sets); an include and
+                // an exclude fill different sets, so their order does not matter.
+                for entry in r.child("compose")?.children ?? [] {
+                    let isExclude: Bool
+                    switch entry.name {
+                    case "include": isExclude = false
+                    case "exclude": isExclude = true
+                    default: continue
+                    }
+                    guard let system = entry.string("system") else { continue }
+                    for concept in entry.children where concept.name == "concept" {
+                        guard let code = concept.string("code") else { continue }
+                        if !isExclude, let d = concept.string("display") { displays[CodeKey(system: system, code: code)] = d }
+                        if isExclude { members.excluded.insert(CodeKey(system: system, code: code)) }
+                        else { members.codes.insert(CodeKey(system: system, code: code)) }
+                    }
+                    for filter in entry.children where filter.name == "filter" && filter.string("op") == "is-a" {
+                        guard let value = filter.string("value") else { continue }
+                        if let block = Block(system: system, value), !isExclude {
+                            members.blocks.append(block)
+                            continue
                         }
-                        for filter in entry.children("filter") where filter.string("op") == "is-a" {
-                            guard let value = filter.string("value") else { continue }
-                            if let block = Block(system: system, value), !isExclude {
-                                members.blocks.append(block)
-                                continue
-                            }
-                            guard let category = Terminology.categories(of: CodeKey(system: system, code: value)).first else { continue }
-                            if isExclude { members.excludedCategories.insert(category) } else { members.categories.insert(category) }
-                        }
+                        guard let category = Terminology.categories(of: CodeKey(system: system, code: value)).first else { continue }
+                        if isExclude { members.excludedCategories.insert(category) } else { members.categories.insert(category) }
                     }
                 }
                 valueSets[id] = members
-            } else if key.hasPrefix("ConceptMap/") {
+            } else if r.name == "ConceptMap" {
                 for group in r.children("group") {
                     guard let source = group.string("source"), let target = group.string("target") else { continue }
                     for element in group.children("element") {

@@ -103,10 +103,11 @@ extension Element {
 
     /// Follows a dotted path of child names (`"code.coding"`), collecting every match.
     public func all(_ path: String) -> [Element] {
+        if !path.utf8.contains(UInt8(ascii: ".")) { return children(path) }
         var current = [self]
         for step in path.split(separator: ".") {
             let name = String(step)
-            current = current.flatMap { $0.children(name) }
+            current = current.flatMap { $0.children.filter { Self.same($0.name, name) } }
         }
         return current
     }
