@@ -237,7 +237,7 @@ public final class Profiles: Sendable {
             let expected = r.name + "-" + id + ".json"
             if name != expected { problems.append("\(name): holds \(r.name)/\(id), so it must be named \(expected)") }
             if resources[r.name + "/" + id] != nil { problems.append("\(name): \(r.name)/\(id) is defined twice") }
-            if r.name == "ValueSet" && !r.all("compose.include").contains(where: { $0.child("concept") != nil || $0.child("filter") != nil }) {
+            if r.name == "ValueSet" && !(r.child("compose")?.children ?? []).contains(where: { $0.name == "include" && ($0.child("concept") != nil || $0.child("filter") != nil) }) {
                 problems.append("\(name): ValueSet/\(id) lists no codes (compose.include.concept or .filter); it would match nothing")
             }
             resources[r.name + "/" + id] = r
@@ -401,15 +401,20 @@ public final class Profiles: Sendable {
         var en: [String: String] = [:], nl: [String: String] = [:]
         var problems: [String] = []
         // Over UTF-8 bytes, not Characters: grapheme breaking made this most of a cold start.
-        func placeholders(_ s: String) -> [ArraySlice<UInt8>] {
-            let bytes = Array(s.utf8)
-            var out: [ArraySlice<UInt8>] = []
-            var open: Int?
-            for (i, b) in bytes.enumerated() {
-                if b == UInt8(ascii: "{") && open == nil { open = i }
-                if b == UInt8(ascii: "}"), let o = open { out.append(bytes[o...i]); open = nil }
+        func placeholders(_ s: String) -> [String] {
+            var s = s
+            return s.withUTF8 { bytes in
+                var out: [String] = []
+                var open = -1
+                for i in bytes.indices {
+                    if bytes[i] == UInt8(ascii: "{") && open < 0 { open = i }
+                    if bytes[i] == UInt8(ascii: "}") && open >= 0 {
+                        out.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[open...i]), as: UTF8.self))
+                        open = -1
+                    }
+                }
+                return out.count < 2 ? out : out.sorted()
             }
-            return out.sorted { $0.lexicographicallyPrecedes($1) }
         }
         en.reserveCapacity(cs.children.count)
         nl.reserveCapacity(cs.children.count)
@@ -435,8 +440,7 @@ public final class Profiles: Sendable {
                 problems.append("CodeSystem-rpl-text.json: concept \(code) has no designation in language nl")
                 continue
             }
-            let braces = { (s: String) in s.utf8.contains(UInt8(ascii: "{")) || s.utf8.contains(UInt8(ascii: "}")) }
-            if (braces(dutch) || braces(display)) && placeholders(dutch) != placeholders(display) {
+            if placeholders(dutch) != placeholders(display) {
                 problems.append("CodeSystem-rpl-text.json: concept \(code): the Dutch has other placeholders than the English")
             }
             en[display] = (english ?? nil) ?? display
