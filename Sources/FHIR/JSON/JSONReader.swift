@@ -21,16 +21,9 @@ public enum JSONReader {
     }
 
     public static func read(_ buffer: UnsafeBufferPointer<UInt8>) throws(FHIRFormatError) -> Element {
-        try read(buffer, strictTypes: true)
-    }
-
-    /// `strictTypes: false` skips the check of each element's JSON type against the R4 type table
-    /// (JSONTypeCheck), for documents already checked: the Profiles compiled into the binary,
-    /// which a test reads strictly.
-    public static func read(_ buffer: UnsafeBufferPointer<UInt8>, strictTypes: Bool) throws(FHIRFormatError) -> Element {
         var scanner = JSONScanner(buffer)
         let root = try scanner.readDocument()
-        if strictTypes { try JSONTypeCheck.check(root) }
+        try JSONTypeCheck.check(root)
         return root
     }
 
@@ -152,7 +145,7 @@ struct JSONScanner {
         if depth > JSONReader.maxDepth {
             throw error(.tooLong, "nesting deeper than \(JSONReader.maxDepth) levels")
         }
-        let node = Building(children: Siblings(stack: stack, start: stack.count))
+        let siblings = Siblings(stack: stack, start: stack.count)
         var keys = ObjectKeys(keyStack)
         defer { keys.end() }
         var resourceType: String?
@@ -192,7 +185,7 @@ struct JSONScanner {
                 }
                 resourceType = type
                 path.setResourceType((pos - 1 - type.utf8.count)..<(pos - 1))
-                if resourcePosition == .allowed, node.children.count == 0, let materialise, !materialise(type) {
+                if resourcePosition == .allowed, siblings.count == 0, let materialise, !materialise(type) {
                     try skipRestOfObject(&keys)
                     depth -= 1
                     return Element(name: type, isResource: true)
@@ -200,13 +193,13 @@ struct JSONScanner {
             } else if key.utf8.count > 1 && key.utf8.first == UInt8(ascii: "_") {
                 let baseName = String(key.dropFirst())
                 path.push(keyRange)
-                try readPrimitiveExtras(into: node, name: baseName, after: keys.contains(baseName, bytes))
+                try readPrimitiveExtras(into: siblings, name: baseName, after: keys.contains(baseName, bytes))
                 path.pop()
                 pendingPadding = true
             } else {
                 path.push(keyRange)
                 // Most objects have no `_name` keys: only then is "_" + name looked up.
-                try readProperty(into: node, name: key, after: pendingPadding && keys.contains("_" + key, bytes))
+                try readProperty(into: siblings, name: key, after: pendingPadding && keys.contains("_" + key, bytes))
                 path.pop()
             }
 
@@ -223,7 +216,7 @@ struct JSONScanner {
             throw error(.structure, "expected ',' or '}' after the value of \"\(key)\", found \(describe(bytes[pos]))")
         }
         depth -= 1
-        let children = stack.pop(from: node.children.start)
+        let children = stack.pop(from: siblings.start)
         if pendingPadding || children.contains(where: { $0.value == nil && $0.children.isEmpty && !$0.isResource }) {
             try checkNulls(children)
         }
@@ -252,7 +245,7 @@ struct JSONScanner {
 
     /// A property `name` (not `_name`): a primitive, an object, or an array of either.
     /// `after`: the parallel `_name` came earlier in this object.
-    mutating func readProperty(into node: Building, name: String, after: Bool) throws(FHIRFormatError) {
+    mutating func readProperty(into siblings: Siblings, name: String, after: Bool) throws(FHIRFormatError) {
         let byte = bytes[pos]
         if byte == UInt8(ascii: "[") {
             let arrayStart = pos
@@ -266,7 +259,7 @@ struct JSONScanner {
                 throw error(.invalid, "empty array: FHIR JSON has no empty arrays", at: arrayStart)
             }
             // Values may already exist from an earlier `_name` array.
-            let existing = after ? firstIndex(of: name, in: node) : nil
+            let existing = after ? firstIndex(of: name, in: siblings) : nil
             var index = 0
             while true {
                 skipWhitespace()
@@ -284,18 +277,18 @@ struct JSONScanner {
                 item.wasArray = true
                 if let existing {
                     let target = existing + index
-                    guard target < node.children.count, node.children[target].name == name,
-                          node.children[target].wasArray, node.children[target].value == nil
+                    guard target < siblings.count, siblings[target].name == name,
+                          siblings[target].wasArray, siblings[target].value == nil
                     else {
                         throw error(.invalid, "\"\(name)\" and \"_\(name)\" have different lengths")
                     }
                     if item.value == nil && !item.children.isEmpty {
                         throw error(.invalid, "\"\(name)\" mixes objects with primitive extensions")
                     }
-                    node.children[target].value = item.value
-                    node.children[target].valueKind = item.valueKind
+                    siblings[target].value = item.value
+                    siblings[target].valueKind = item.valueKind
                 } else {
-                    node.children.append(item)
+                    siblings.append(item)
                 }
                 index += 1
                 skipWhitespace()
@@ -305,7 +298,7 @@ struct JSONScanner {
                 throw error(.structure, "expected ',' or ']' in the array \"\(name)\", found \(describe(bytes[pos]))")
             }
             if let existing {
-                let count = countRun(of: name, from: existing, in: node)
+                let count = countRun(of: name, from: existing, in: siblings)
                 if count != index {
                     throw error(.invalid, "\"\(name)\" has \(index) items but \"_\(name)\" has \(count)")
                 }
@@ -317,23 +310,23 @@ struct JSONScanner {
             throw error(.invalid, "null is not allowed here (FHIR JSON omits absent elements)")
         }
         var item = try readValue(name: name)
-        if after, let existing = firstIndex(of: name, in: node) {
+        if after, let existing = firstIndex(of: name, in: siblings) {
             // `_name` came first: fill in its value.
-            guard !node.children[existing].wasArray, item.value != nil else {
+            guard !siblings[existing].wasArray, item.value != nil else {
                 throw error(.invalid, "\"\(name)\" and \"_\(name)\" do not match (one is an array)")
             }
-            node.children[existing].value = item.value
-            node.children[existing].valueKind = item.valueKind
+            siblings[existing].value = item.value
+            siblings[existing].valueKind = item.valueKind
             return
         }
         item.wasArray = false
-        node.children.append(item)
+        siblings.append(item)
     }
 
     /// `_name`: the id and extensions of a primitive (an object, or an array of objects and nulls
     /// parallel to the `name` array).
-    mutating func readPrimitiveExtras(into node: Building, name: String, after: Bool) throws(FHIRFormatError) {
-        let existing = after ? firstIndex(of: name, in: node) : nil
+    mutating func readPrimitiveExtras(into siblings: Siblings, name: String, after: Bool) throws(FHIRFormatError) {
+        let existing = after ? firstIndex(of: name, in: siblings) : nil
         if bytes[pos] == UInt8(ascii: "[") {
             let arrayStart = pos
             pos += 1
@@ -360,15 +353,15 @@ struct JSONScanner {
                 }
                 if let existing {
                     let target = existing + index
-                    guard target < node.children.count, node.children[target].name == name, node.children[target].wasArray else {
+                    guard target < siblings.count, siblings[target].name == name, siblings[target].wasArray else {
                         throw error(.invalid, "\"\(name)\" and \"_\(name)\" have different lengths")
                     }
-                    if node.children[target].value == nil && !node.children[target].children.isEmpty {
+                    if siblings[target].value == nil && !siblings[target].children.isEmpty {
                         throw error(.invalid, "\"_\(name)\" given for an element that is not a primitive")
                     }
-                    node.children[target].children = extras
+                    siblings[target].children = extras
                 } else {
-                    node.children.append(Element(name: name, wasArray: true, children: extras))
+                    siblings.append(Element(name: name, wasArray: true, children: extras))
                 }
                 index += 1
                 skipWhitespace()
@@ -378,7 +371,7 @@ struct JSONScanner {
                 throw error(.structure, "expected ',' or ']' in the array \"_\(name)\", found \(describe(bytes[pos]))")
             }
             if let existing {
-                let count = countRun(of: name, from: existing, in: node)
+                let count = countRun(of: name, from: existing, in: siblings)
                 if count != index {
                     throw error(.invalid, "\"\(name)\" has \(count) items but \"_\(name)\" has \(index)")
                 }
@@ -391,29 +384,29 @@ struct JSONScanner {
         }
         let extras = try readObject(name: name, resourcePosition: .no).children
         if let existing {
-            guard !node.children[existing].wasArray, node.children[existing].value != nil else {
+            guard !siblings[existing].wasArray, siblings[existing].value != nil else {
                 throw error(.invalid, "\"_\(name)\" does not match \"\(name)\"")
             }
-            node.children[existing].children = extras
+            siblings[existing].children = extras
         } else {
-            node.children.append(Element(name: name, wasArray: false, children: extras))
+            siblings.append(Element(name: name, wasArray: false, children: extras))
         }
     }
 
-    func firstIndex(of name: String, in node: Building) -> Int? {
+    func firstIndex(of name: String, in siblings: Siblings) -> Int? {
         // Objects are small; the key set already refused duplicates, so a run is contiguous.
-        var i = node.children.count - 1
+        var i = siblings.count - 1
         var found: Int?
         while i >= 0 {
-            if node.children.name(at: i) == name { found = i } else if found != nil { break }
+            if siblings.name(at: i) == name { found = i } else if found != nil { break }
             i -= 1
         }
         return found
     }
 
-    func countRun(of name: String, from start: Int, in node: Building) -> Int {
+    func countRun(of name: String, from start: Int, in siblings: Siblings) -> Int {
         var i = start
-        while i < node.children.count && node.children.name(at: i) == name { i += 1 }
+        while i < siblings.count && siblings.name(at: i) == name { i += 1 }
         return i - start
     }
 
@@ -816,7 +809,7 @@ struct ObjectKeys {
     /// an array grown for each).
     private let stack: KeyStack
     private let start: Int
-    private var raw: [Range<Int>] { (start..<max(start, stack.count)).map { stack[$0] } }
+    private var raw: [Range<Int>] { (start..<stack.count).map { stack[$0] } }
     private var decoded: [String] = []
     private var large: Set<String>?
 
@@ -982,11 +975,6 @@ final class ElementStack {
         count = start
         return out
     }
-}
-
-/// The object being read: its children so far, on the stack (`node.children` as for an Element).
-struct Building {
-    var children: Siblings
 }
 
 /// One object's children on the stack, indexed from 0.
