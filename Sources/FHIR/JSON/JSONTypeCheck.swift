@@ -15,15 +15,23 @@ enum JSONTypeCheck {
 
     struct Checker {
         let table: TypeTable
-        /// Type lookups of this pass (the table's own cache takes a lock per lookup).
-        var types: [String: TypeTable.TypeInfo] = [:]
+        /// The complex types this pass met, by number (the table's own cache takes a lock and a
+        /// lookup by name; issue 20).
+        var types: [TypeTable.TypeInfo?]
+        /// `Element`: a primitive's id and extensions.
+        let elementType: TypeTable.TypeInfo?
 
-        init(table: TypeTable) { self.table = table }
+        init(table: TypeTable) {
+            self.table = table
+            types = Array(repeating: nil, count: table.typeCount)
+            elementType = table.type("Element")
+        }
 
-        mutating func type(_ name: String) -> TypeTable.TypeInfo? {
-            if let known = types[name] { return known }
-            let found = table.type(name)
-            if let found { types[name] = found }
+        mutating func type(number: Int) -> TypeTable.TypeInfo? {
+            guard number >= 0 else { return nil }
+            if let known = types[number] { return known }
+            let found = table.type(number: number)
+            types[number] = found
             return found
         }
 
@@ -39,7 +47,7 @@ enum JSONTypeCheck {
         }
 
         mutating func resourceMembers(_ r: Element) throws(FHIRFormatError) {
-            guard let info = type(r.name) else {
+            guard let info = table.type(r.name) else {
                 // A resource type R4 does not know: kept, but its element names must still be
                 // names XML can carry (found by the `json` fuzz target: "ServiceRequestt").
                 for i in r.children.indices {
@@ -55,17 +63,22 @@ enum JSONTypeCheck {
         }
 
         mutating func members(_ children: [Element], of type: TypeTable.TypeInfo) throws(FHIRFormatError) {
-            for i in children.indices {
-                do {
-                    if let info = type.elements[children[i].name] {
-                        try element(children[i], info: info)
-                    } else {
-                        try unknown(children[i])
+            // Through the buffer, so each child is looked at in place rather than copied (issue 20).
+            let failed: (FHIRFormatError, Int)? = children.withUnsafeBufferPointer { each in
+                for i in each.indices {
+                    do throws(FHIRFormatError) {
+                        if let info = type.element(each[i].name) {
+                            try element(each[i], info: info)
+                        } else {
+                            try unknown(each[i])
+                        }
+                    } catch {
+                        return (error, i)
                     }
-                } catch {
-                    throw Self.prefixed(error, "." + Self.step(children, i))
                 }
+                return nil
             }
+            if let (error, i) = failed { throw Self.prefixed(error, "." + Self.step(children, i)) }
         }
 
         /// An element the table does not know, and everything under it: kept, if named as FHIR names.
@@ -131,7 +144,7 @@ enum JSONTypeCheck {
                     throw fail("\"\(name)\" (\(info.typeName)): expected a JSON \(Self.describe(kind)), found an object (a primitive's id and extensions go in \"_\(name)\")")
                 }
                 // A primitive's id and extensions (from "_name").
-                if !child.children.isEmpty, let element = type("Element") {
+                if !child.children.isEmpty, let element = elementType {
                     try members(child.children, of: element)
                 }
                 return
@@ -150,7 +163,7 @@ enum JSONTypeCheck {
                 }
                 return
             }
-            guard let complex = type(info.typeName) else { return }
+            guard let complex = type(number: info.typeNumber) else { return }
             try members(child.children, of: complex)
         }
 

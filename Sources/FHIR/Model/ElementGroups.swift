@@ -22,7 +22,7 @@ struct ElementGroups {
             if let i = existing {
                 groups[i].members.append(child)
             } else {
-                groups.append(Group(name: child.name, info: type?.elements[child.name], members: [child]))
+                groups.append(Group(name: child.name, info: type?.element(child.name), members: [child]))
                 if index != nil {
                     index![child.name] = groups.count - 1
                 } else if groups.count > 32 {

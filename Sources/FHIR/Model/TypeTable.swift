@@ -1,8 +1,19 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The R4 definitions the writers need: for every type, its elements in definition order, each
 /// element's type and whether it repeats. Generated from HL7's JSON schema and XSDs
 /// (TypeTable.generated.swift, scripts/generate-type-table.py).
+///
+/// Names are found through open-addressed tables with a cheap hash (FNV-1a) rather than
+/// dictionaries: the JSON type check looks up every element it meets and every run starts by
+/// indexing 679 types, and the standard hash (SipHash) made that a tenth of a run (issue 20).
 public final class TypeTable: Sendable {
     public enum PrimitiveKind: Sendable {
         case string, number, boolean, xhtml
@@ -15,17 +26,52 @@ public final class TypeTable: Sendable {
         public let repeats: Bool
         /// The JSON kind when the type is a primitive (looked up once, when the type is parsed).
         public let primitiveKind: PrimitiveKind?
+        /// The complex type's number in the table (`type(number:)`), -1 for a primitive: a pass
+        /// over a tree finds the next type without a lookup by name.
+        public let typeNumber: Int
     }
 
     public final class TypeInfo: Sendable {
         public let name: String
         public let isResource: Bool
-        public let elements: [String: ElementInfo]
+        /// The elements, open-addressed by `NameSlots.hash` of the name.
+        private let slotNames: [String]
+        private let slotInfos: [ElementInfo?]
 
-        init(name: String, isResource: Bool, elements: [String: ElementInfo]) {
+        /// `elements` in definition order.
+        init(name: String, isResource: Bool, elements: [(String, ElementInfo)]) {
             self.name = name
             self.isResource = isResource
-            self.elements = elements
+            var size = 8
+            while size < elements.count * 3 { size *= 2 }
+            var names = [String](repeating: "", count: size)
+            var infos = [ElementInfo?](repeating: nil, count: size)
+            for (key, info) in elements {
+                var slot = NameSlots.hash(key) & (size - 1)
+                while infos[slot] != nil { slot = (slot + 1) & (size - 1) }
+                names[slot] = key
+                infos[slot] = info
+            }
+            slotNames = names
+            slotInfos = infos
+        }
+
+        /// The element of this name.
+        @inline(__always) public func element(_ name: String) -> ElementInfo? {
+            let mask = slotInfos.count - 1
+            var slot = NameSlots.hash(name) & mask
+            while let info = slotInfos[slot] {
+                if Element.same(slotNames[slot], name) { return info }
+                slot = (slot + 1) & mask
+            }
+            return nil
+        }
+
+        /// Every element by name (for callers that list them; lookups use `element(_:)`).
+        public var elements: [String: ElementInfo] {
+            var out: [String: ElementInfo] = [:]
+            for (name, info) in zip(slotNames, slotInfos) { if let info { out[name] = info } }
+            return out
         }
     }
 
@@ -44,72 +90,171 @@ public final class TypeTable: Sendable {
         return n < 64 && resourceContainerNameLengths & (1 << UInt64(n)) != 0 && resourceContainerNames.contains(name)
     }
 
-    public let primitives: [String: PrimitiveKind]
-    /// Each type's line of the table; parsed on first use (a run touches a few dozen of 659 types,
-    /// and start-up time matters to an engine that starts the program per message).
-    private let lines: [String: (isResource: Bool, line: Range<Int>)]
+    /// One line of the table: a primitive (with its kind) or a complex type (with its line).
+    private struct Entry: Sendable {
+        let name: String
+        let primitive: PrimitiveKind?
+        let isResource: Bool
+        let line: Range<Int>
+    }
+
+    /// Every type, primitives included, in the table's order: a type's number is its place here.
+    private let entries: [Entry]
+    /// `entries` by name, open-addressed.
+    private let index: NameSlots
     private let source: String
-    private let cache = Mutex<[String: TypeInfo]>([:])
+    /// Each complex type's elements, parsed on first use (a run touches a few dozen of 659 types,
+    /// and start-up time matters to an engine that starts the program per message).
+    private let parsed: Mutex<[TypeInfo?]>
 
     /// Scans the table's bytes once for the type names; a type's elements are parsed on first use.
     init(source: String) {
-        var primitives: [String: PrimitiveKind] = [:]
-        var lines: [String: (Bool, Range<Int>)] = [:]
-        lines.reserveCapacity(700)
+        var entries: [Entry] = []
+        entries.reserveCapacity(700)
         var text = source
         text.withUTF8 { b in
             var i = 0
+            let base = b.baseAddress!
             while i < b.count {
-                var end = i
-                while end < b.count && b[end] != 0x0A { end += 1 }
+                // The line's end by memchr: the table is 190 kB, scanned at every start.
+                let end = memchr(base + i, 0x0A, b.count - i).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? b.count
                 // "K name rest": kind, space, name, space.
                 if end - i > 2 {
                     var nameEnd = i + 2
                     while nameEnd < end && b[nameEnd] != 0x20 { nameEnd += 1 }
                     let name = String(decoding: UnsafeBufferPointer(rebasing: b[(i + 2)..<nameEnd]), as: UTF8.self)
                     if b[i] == UInt8(ascii: "P") {
+                        let kind: PrimitiveKind
                         switch b[end - 1] {
-                        case UInt8(ascii: "n"): primitives[name] = .number
-                        case UInt8(ascii: "b"): primitives[name] = .boolean
-                        case UInt8(ascii: "x"): primitives[name] = .xhtml
-                        default: primitives[name] = .string
+                        case UInt8(ascii: "n"): kind = .number
+                        case UInt8(ascii: "b"): kind = .boolean
+                        case UInt8(ascii: "x"): kind = .xhtml
+                        default: kind = .string
                         }
+                        entries.append(Entry(name: name, primitive: kind, isResource: false, line: end..<end))
                     } else {
-                        lines[name] = (b[i] == UInt8(ascii: "R"), min(nameEnd + 1, end)..<end)
+                        entries.append(Entry(name: name, primitive: nil, isResource: b[i] == UInt8(ascii: "R"), line: min(nameEnd + 1, end)..<end))
                     }
                 }
                 i = end + 1
             }
         }
-        self.primitives = primitives
-        self.lines = lines
+        self.entries = entries
+        self.index = NameSlots(entries.map(\.name))
         self.source = text
+        self.parsed = Mutex(Array(repeating: nil, count: entries.count))
     }
 
-    func parse(_ name: String, isResource: Bool, _ range: Range<Int>) -> TypeInfo {
+    /// The type's elements from its line: `name:type` fields separated by spaces, `*` when repeating.
+    private func parse(_ number: Int) -> TypeInfo {
+        let entry = entries[number]
+        var elements: [(String, ElementInfo)] = []
         var text = source
-        let line = text.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
-        var elements: [String: ElementInfo] = [:]
-        for (i, field) in line.utf8.split(separator: 0x20).enumerated() {
-            guard let colon = field.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            var typeBytes = field[field.index(after: colon)...]
-            let repeats = typeBytes.last == UInt8(ascii: "*")
-            if repeats { typeBytes = typeBytes.dropLast() }
-            elements[String(Substring(field[..<colon]))] = ElementInfo(
-                index: i, typeName: String(Substring(typeBytes)), repeats: repeats, primitiveKind: primitives[String(Substring(typeBytes))])
+        text.withUTF8 { b in
+            var i = entry.line.lowerBound
+            var position = 0
+            while i < entry.line.upperBound {
+                var end = i
+                while end < entry.line.upperBound && b[end] != 0x20 { end += 1 }
+                var colon = i
+                while colon < end && b[colon] != UInt8(ascii: ":") { colon += 1 }
+                if colon < end {
+                    var typeEnd = end
+                    let repeats = b[typeEnd - 1] == UInt8(ascii: "*")
+                    if repeats { typeEnd -= 1 }
+                    let name = String(decoding: UnsafeBufferPointer(rebasing: b[i..<colon]), as: UTF8.self)
+                    if let t = index.find(UnsafeBufferPointer(rebasing: b[(colon + 1)..<typeEnd])) {
+                        let type = entries[t]
+                        elements.append((name, ElementInfo(
+                            index: position, typeName: type.name, repeats: repeats, primitiveKind: type.primitive,
+                            typeNumber: type.primitive == nil ? t : -1)))
+                    } else {
+                        // A type the table does not define (none in R4; kept as the name says).
+                        let typeName = String(decoding: UnsafeBufferPointer(rebasing: b[(colon + 1)..<typeEnd]), as: UTF8.self)
+                        elements.append((name, ElementInfo(index: position, typeName: typeName, repeats: repeats, primitiveKind: nil, typeNumber: -1)))
+                    }
+                }
+                position += 1
+                i = end + 1
+            }
         }
-        return TypeInfo(name: name, isResource: isResource, elements: elements)
+        return TypeInfo(name: entry.name, isResource: entry.isResource, elements: elements)
     }
 
     public func type(_ name: String) -> TypeInfo? {
-        if let known = cache.withLock({ $0[name] }) { return known }
-        guard let entry = lines[name] else { return nil }
-        let info = parse(name, isResource: entry.isResource, entry.line)
-        cache.withLock { $0[name] = info }
+        guard let number = index.find(name) else { return nil }
+        return type(number: number)
+    }
+
+    /// How many types the table has (`ElementInfo.typeNumber` is below it).
+    public var typeCount: Int { entries.count }
+
+    /// The complex type of this number (`ElementInfo.typeNumber`); a pass over a tree keeps what it
+    /// found by number, without the lock.
+    public func type(number: Int) -> TypeInfo? {
+        guard number >= 0 && number < entries.count, entries[number].primitive == nil else { return nil }
+        if let known = parsed.withLock({ $0[number] }) { return known }
+        let info = parse(number)
+        parsed.withLock { $0[number] = info }
         return info
     }
 
-    public func primitiveKind(_ typeName: String) -> PrimitiveKind? { primitives[typeName] }
+    public func primitiveKind(_ typeName: String) -> PrimitiveKind? {
+        index.find(typeName).flatMap { entries[$0].primitive }
+    }
 
-    public func isResourceType(_ name: String) -> Bool { lines[name]?.isResource ?? false }
+    public func isResourceType(_ name: String) -> Bool {
+        index.find(name).map { entries[$0].isResource } ?? false
+    }
+}
+
+/// Names to their numbers (their places in the list given), open-addressed by FNV-1a of their
+/// bytes: found from a String or straight from input bytes.
+struct NameSlots: Sendable {
+    private let names: [String]
+    /// Number + 1 of the name in each slot; 0 for an empty slot.
+    private let slots: [Int32]
+
+    init(_ names: [String]) {
+        self.names = names
+        var size = 16
+        while size < names.count * 2 { size *= 2 }
+        var slots = [Int32](repeating: 0, count: size)
+        for (n, name) in names.enumerated() {
+            var slot = Self.hash(name.utf8) & (size - 1)
+            while slots[slot] != 0 { slot = (slot + 1) & (size - 1) }
+            slots[slot] = Int32(n + 1)
+        }
+        self.slots = slots
+    }
+
+    @inline(__always) static func hash<C: Collection<UInt8>>(_ bytes: C) -> Int {
+        var h: UInt32 = 0x811C_9DC5
+        for b in bytes { h = (h ^ UInt32(b)) &* 0x0100_0193 }
+        return Int(h ^ (h >> 15))
+    }
+
+    @inline(__always) static func hash(_ name: String) -> Int { hash(name.utf8) }
+
+    func find(_ name: String) -> Int? {
+        let mask = slots.count - 1
+        var slot = Self.hash(name) & mask
+        while slots[slot] != 0 {
+            let n = Int(slots[slot]) - 1
+            if Element.same(names[n], name) { return n }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    func find(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        let mask = slots.count - 1
+        var slot = Self.hash(bytes) & mask
+        while slots[slot] != 0 {
+            let n = Int(slots[slot]) - 1
+            if names[n].utf8.elementsEqual(bytes) { return n }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
 }

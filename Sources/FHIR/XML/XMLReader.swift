@@ -335,7 +335,7 @@ func location(of stack: [Element], table: TypeTable = .r4) -> String? {
         }
         let parent = stack[level - 1]
         let index = parent.children.reduce(0) { $1.name == element.name ? $0 + 1 : $0 }
-        let info = type?.elements[element.name]
+        let info = type?.element(element.name)
         out += "." + element.name
         if info?.repeats ?? (index > 0) { out += "[\(index)]" }
         type = info.flatMap { table.type($0.typeName) }
