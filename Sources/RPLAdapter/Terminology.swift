@@ -8,6 +8,11 @@ public struct CodeKey: Sendable, Hashable {
         self.system = system
         self.code = code
     }
+
+    /// Hashed by the code alone: equal keys have equal codes, few codes recur across systems, and
+    /// the system URIs are most of the bytes SipHash would read (issue 20: fact sources look codes
+    /// up in the ValueSets all the time).
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
 
 /// Which codes mean what: the ValueSets of Profiles/ (expanded from `compose.include.concept`), the
@@ -25,7 +30,8 @@ public struct Terminology: Sendable {
         var blocks: [Block] = []
 
         func contains(_ key: CodeKey) -> Bool {
-            if excluded.contains(key) { return false }
+            // An empty set is asked nothing: a lookup hashes the key first.
+            if !excluded.isEmpty && excluded.contains(key) { return false }
             // SNOMED, LOINC, ATC: listed codes only (the common case, no allocation).
             if categories.isEmpty && excludedCategories.isEmpty && blocks.isEmpty { return codes.contains(key) }
             let ancestors = Terminology.categories(of: key)
@@ -146,7 +152,7 @@ public struct Terminology: Sendable {
             guard !code.isEmpty else { continue }
             let key = CodeKey(system: Terminology.canonicalSystem(system), code: code)
             out.append(key)
-            if localSystems.contains(key.system), let local = localCodes[key] { out += local }
+            if !localSystems.isEmpty, localSystems.contains(key.system), let local = localCodes[key] { out += local }
         }
         return out
     }

@@ -223,4 +223,28 @@ import Testing
         }
         #expect(throws: Never.self) { try JSONReader.read(json) }
     }
+
+    /// The reader makes a long string once per document where it recurs (issue 20): a slot taken
+    /// by another string, or by a canonically equivalent one with other bytes, must never give
+    /// back anything but the bytes read.
+    @Test func recurringStringsAreTheBytesRead() throws {
+        let cache = StringCache(inputSize: 0)  // 256 slots: 3,000 strings share them
+        let texts = (0..<3_000).map { "urn:uuid:00000000-0000-0000-0000-\($0 * 7919 % 100_000)" }
+            + ["Caf\u{E9} au lait, en terrasse", "Cafe\u{301} au lait, en terrasse", "\u{212A}elvin temperature scale", "Kelvin temperature scale"]
+        for round in 0..<2 {
+            for text in texts + texts.reversed() {
+                let bytes = Array(text.utf8)
+                let made = bytes.withUnsafeBufferPointer { cache.string($0) }
+                #expect(made.utf8.elementsEqual(bytes), "round \(round): \(text) came back as \(made)")
+            }
+        }
+        // Through the reader: the same long value many times, and its equivalent spellings.
+        let values = ["http://snomed.info/sct", "Caf\u{E9} au lait, en terrasse", "Cafe\u{301} au lait, en terrasse", "http://snomed.info/sct"]
+        let json = #"{"resourceType":"Patient","name":["# + (0..<200).map { #"{"text":""# + values[$0 % values.count] + #""}"# }.joined(separator: ",") + "]}"
+        let names = try JSONReader.read(json).children("name")
+        #expect(names.count == 200)
+        for (i, name) in names.enumerated() {
+            #expect(name.string("text")?.utf8.elementsEqual(values[i % values.count].utf8) == true)
+        }
+    }
 }

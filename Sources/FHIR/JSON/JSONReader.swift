@@ -66,8 +66,13 @@ struct JSONScanner {
     let stack = ElementStack()
     /// The plain keys of the objects being read, innermost last (see `ObjectKeys`).
     let keyStack = KeyStack()
+    /// Strings made once where they recur (see `StringCache`).
+    let strings: StringCache
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+        strings = StringCache(inputSize: bytes.count)
+    }
 
     // MARK: errors
 
@@ -641,7 +646,7 @@ struct JSONScanner {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<pos])
                 if !ascii { try validateUTF8(slice, offset: start) }
                 pos += 1
-                return String(decoding: slice, as: UTF8.self)
+                return slice.count > StringCache.smallStringBytes ? strings.string(slice) : String(decoding: slice, as: UTF8.self)
             }
             if b == UInt8(ascii: "\\") { return try readEscapedString(from: start) }
             if b < 0x20 { throw error(.structure, "control character \(describe(b)) in a string (must be escaped)") }
@@ -992,4 +997,49 @@ struct Siblings {
     func name(at i: Int) -> String { stack.name(at: start + i) }
 
     func append(_ element: Element) { stack.push(element) }
+}
+
+/// Strings too long to be stored inline (more than 15 bytes: they are allocated) made once per
+/// document where they recur: a Bundle repeats its references, code systems, units and dates
+/// thousands of times, and each copy was an allocation of its own (issue 20: a 34 MB Synthea
+/// Bundle holds 375,000 such strings, 37,000 of them different). Direct-mapped by a hash of the
+/// bytes, so a lookup is one slot and one comparison; a string that lands on a taken slot replaces
+/// it. The result is the same string either way: only sharing changes.
+final class StringCache {
+    /// Swift stores a string of up to 15 UTF-8 bytes inline, without an allocation.
+    static let smallStringBytes = 15
+    /// Made at the first long string (a scanner that decodes one key needs none).
+    private var slots: [String] = []
+    private let mask: Int
+
+    /// A slot per 256 bytes of input, between 256 and 65,536.
+    init(inputSize: Int) {
+        var size = 256
+        while size < 65_536 && size * 256 < inputSize { size *= 2 }
+        mask = size - 1
+    }
+
+    @inline(__always) func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        if slots.isEmpty { slots = Array(repeating: "", count: mask + 1) }
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        let count = bytes.count
+        var h = UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15
+        var i = 0
+        while i + 8 <= count {
+            h = (h ^ base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 29
+            i += 8
+        }
+        // The last eight bytes (overlapping: every string here has more than eight).
+        h = (h ^ base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)) &* 0xC4CE_B9FE_1A85_EC53
+        h ^= h >> 32
+        let slot = Int(truncatingIfNeeded: h) & mask
+        let same = slots[slot].utf8.withContiguousStorageIfAvailable { held in
+            held.count == count && memcmp(held.baseAddress!, base, count) == 0
+        } ?? false
+        if same { return slots[slot] }
+        let made = String(decoding: bytes, as: UTF8.self)
+        slots[slot] = made
+        return made
+    }
 }
