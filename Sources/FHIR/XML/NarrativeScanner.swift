@@ -59,6 +59,12 @@ enum NarrativeScanner {
             let nameStart = j
             while j < n, !isSpace(bytes[j]), bytes[j] != UInt8(ascii: ">"), bytes[j] != UInt8(ascii: "/") { j += 1 }
             let name = UnsafeBufferPointer(rebasing: bytes[nameStart..<j])
+            let isDiv = localNameIsDiv(name)
+            // Only a div's tag is read to its end. Any other tag ends before the next '<' (an
+            // attribute value cannot hold one in well-formed XML, and libxml2 refuses the
+            // document otherwise), so the search goes on from its name (issue 20: reading every
+            // tag's attributes was most of this pass).
+            if !isDiv { i = j; continue }
             // Find the tag's end, honouring quotes.
             var quote: UInt8 = 0
             var declaresXHTML = false
@@ -78,7 +84,6 @@ enum NarrativeScanner {
             guard j < n else { return found }
             let selfClosing = bytes[j - 1] == UInt8(ascii: "/")
             let tagEnd = j + 1
-            let isDiv = localNameIsDiv(name)
             if divStart < 0 {
                 if !isEnd && isDiv && declaresXHTML {
                     if selfClosing {
