@@ -108,7 +108,10 @@ public final class Identities {
         }
         if let server = input.serverId(index) { return server }
         var text = item.type
-        for child in r.children where Identities.decisive.contains(child.name) { canonical(child, from: index, into: &text) }
+        let type = TypeTable.r4.type(item.type)
+        for child in Identities.inDefinitionOrder(r.children.filter { Identities.decisive.contains($0.name) }, of: type) {
+            canonical(child, type: Identities.type(of: child, in: type), from: index, into: &text)
+        }
         return item.type + "#" + SHA1.hex(Array(text.utf8))
     }
 
@@ -130,7 +133,25 @@ public final class Identities {
         return u.count >= 4 && u.prefix(4).allSatisfy { $0 >= 0x30 && $0 <= 0x39 } && (u.count == 4 || u.dropFirst(4).first == UInt8(ascii: "-"))
     }
 
-    private func canonical(_ e: Element, from: Int, into text: inout String) {
+    /// Children in their R4 definition order, names the definition does not know after them by
+    /// name; siblings of one name keep their order. The order of JSON keys is spelling, not
+    /// meaning (interface.md v3, found by a new user's trial: the same Condition with `subject`
+    /// before `onsetDateTime` had another identity, and so its orders were sent again).
+    static func inDefinitionOrder(_ children: [Element], of type: TypeTable.TypeInfo?) -> [Element] {
+        children.enumerated().sorted { a, b in
+            let ia = type?.element(a.element.name)?.index ?? Int.max, ib = type?.element(b.element.name)?.index ?? Int.max
+            if ia != ib { return ia < ib }
+            if ia == Int.max && a.element.name != b.element.name { return a.element.name < b.element.name }
+            return a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// The complex type of a child of an element of type `parent`.
+    static func type(of child: Element, in parent: TypeTable.TypeInfo?) -> TypeTable.TypeInfo? {
+        parent?.element(child.name).flatMap { TypeTable.r4.type(number: $0.typeNumber) }
+    }
+
+    private func canonical(_ e: Element, type: TypeTable.TypeInfo?, from: Int, into text: inout String) {
         text += "|" + e.name
         if e.name == "reference", let v = e.value {
             // A reference is the identity of what it points to; an unresolved urn:uuid is no name.
@@ -151,7 +172,9 @@ public final class Identities {
         if let v = e.value { text += "=" + (Identities.isTemporal(v) ? Identities.instant(v) : v) }
         if !e.children.isEmpty {
             text += "{"
-            for c in e.children where c.name != "id" && c.name != "extension" && c.name != "display" { canonical(c, from: from, into: &text) }
+            for c in Identities.inDefinitionOrder(e.children.filter { $0.name != "id" && $0.name != "extension" && $0.name != "display" }, of: type) {
+                canonical(c, type: Identities.type(of: c, in: type), from: from, into: &text)
+            }
             text += "}"
         }
     }
@@ -178,14 +201,31 @@ public final class Identities {
         return "none"
     }
 
-    /// A decimal's exact value as one spelling: `4.60`, `+4.6` and `04.6` are `4.6`; `-0` is `0`.
+    /// A decimal's exact value as one spelling: `4.60`, `+4.6`, `04.6`, `4.6E0` and `46e-1` are
+    /// `4.6`; `-0` is `0`.
     static func decimal(_ s: String) -> String {
         var t = Substring(Terminology.trimmed(s))
         var negative = false
         if t.hasPrefix("+") { t = t.dropFirst() } else if t.hasPrefix("-") { negative = true; t = t.dropFirst() }
-        guard !t.isEmpty, t.allSatisfy({ $0.isNumber || $0 == "." }), t.filter({ $0 == "." }).count <= 1 else { return s }
+        // An exponent moves the point (JSON numbers may have one: found by a new user's trial).
+        var exponent = 0
+        if let e = t.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            guard let x = Int(t[t.index(after: e)...].drop { $0 == "+" }), abs(x) <= 400 else { return s }
+            exponent = x
+            t = t[..<e]
+        }
+        guard !t.isEmpty, t.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), t.filter({ $0 == "." }).count <= 1 else { return s }
         var whole = t.split(separator: ".", omittingEmptySubsequences: false).first.map(String.init) ?? ""
         var fraction = t.contains(".") ? String(t.split(separator: ".", omittingEmptySubsequences: false)[1]) : ""
+        if exponent > 0 {
+            let moved = min(exponent, fraction.count)
+            whole += fraction.prefix(moved) + String(repeating: "0", count: exponent - moved)
+            fraction = String(fraction.dropFirst(moved))
+        } else if exponent < 0 {
+            let moved = min(-exponent, whole.count)
+            fraction = String(repeating: "0", count: -exponent - moved) + whole.suffix(moved) + fraction
+            whole = String(whole.dropLast(moved))
+        }
         while whole.count > 1, whole.hasPrefix("0") { whole.removeFirst() }
         if whole.isEmpty { whole = "0" }
         while fraction.hasSuffix("0") { fraction.removeLast() }
@@ -212,7 +252,13 @@ public final class Identities {
         guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), let mi = num(14..<16) else { return s }
         var end = 16
         while end < u.count, u[end] != UInt8(ascii: "Z"), u[end] != UInt8(ascii: "+"), u[end] != UInt8(ascii: "-") { end += 1 }
-        let seconds = String(decoding: u[16..<end], as: UTF8.self)
+        // `:00.000` is `:00`: trailing zeros of a fraction of a second are spelling.
+        var secondsEnd = end
+        if let point = u[16..<end].firstIndex(of: UInt8(ascii: ".")) {
+            while secondsEnd > point + 1, u[secondsEnd - 1] == UInt8(ascii: "0") { secondsEnd -= 1 }
+            if secondsEnd == point + 1 { secondsEnd = point }
+        }
+        let seconds = String(decoding: u[16..<secondsEnd], as: UTF8.self)
         let zone = String(decoding: u[end...], as: UTF8.self)
         var offset = 0
         if zone != "Z" {

@@ -40,7 +40,10 @@ import TestSupport
     /// The output as bytes, without `Bundle.identifier` (the correlation echo of the input, which
     /// may differ: interface.md v3).
     static func run(_ bundle: Element, asOf: String, format: FHIRFormat = .json) -> (bytes: [UInt8], out: Outcome) {
-        let bytes = format == .json ? try! JSONWriter().write(bundle) : try! XMLWriter().write(bundle)
+        run(json: format == .json ? try! JSONWriter().write(bundle) : try! XMLWriter().write(bundle), format: format, asOf: asOf)
+    }
+
+    static func run(json bytes: [UInt8], format: FHIRFormat = .json, asOf: String) -> (bytes: [UInt8], out: Outcome) {
         let out = InProcess.apply(bytes: bytes, format: format, asOf: asOf)
         guard out.status == 0, let stdout = try? Adapter.read(out.stdout.withUnsafeBufferPointer { $0 }, as: .json) else { return (out.stdout + Array(out.stderr.utf8), out) }
         var output = stdout
@@ -55,6 +58,8 @@ import TestSupport
     static let invariant: [Relation] = [
         ("displays and texts reworded", rewordDisplays),
         ("decimals rewritten (4.6 as 4.60)", rewriteDecimals),
+        ("decimals with an exponent (4.6 as 46E-1)", exponentDecimals),
+        ("seconds with a zero fraction (:00 as :00.000)", zeroFractionSeconds),
         ("time-zone forms (Z as +01:00, offsets as Z)", rewriteTimeZones),
         ("an extra coding from another system", addExtraCoding),
         ("identifiers in reverse order", reverseIdentifiers),
@@ -80,6 +85,10 @@ import TestSupport
             pairs += 1
             let xml = Self.run(f.bundle, asOf: f.asOf, format: .xml)
             if xml.bytes != base.bytes { failures.append("\(f.name): XML instead of JSON: \(Self.firstDifference(base.bytes, xml.bytes))") }
+            // Every object's keys in reverse order (the writers above always give R4's order).
+            pairs += 1
+            let reversed = Self.run(json: Self.keysReversed(f.bundle), asOf: f.asOf)
+            if reversed.bytes != base.bytes { failures.append("\(f.name): JSON keys in reverse order: \(Self.firstDifference(base.bytes, reversed.bytes))") }
         }
         print("metamorphic: \(Self.invariant.count + 1) invariant relations × \(Self.fixtures.count) fixtures = \(pairs) pairs, \(failures.count) failed")
         var byRelation: [String: Int] = [:]
@@ -274,6 +283,62 @@ import TestSupport
 
     // MARK: the transformations
 
+    /// The Bundle as JSON with every object's keys in reverse order of their first appearance
+    /// (`resourceType` still first, siblings of one name in their order): what a system that
+    /// writes its keys in another order sends. Written here, as the writers always use R4's order.
+    static func keysReversed(_ root: Element) -> [UInt8] {
+        func quoted(_ s: String) -> String {
+            var r = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": r += "\\\""
+                case "\\": r += "\\\\"
+                case "\n": r += "\\n"
+                case "\r": r += "\\r"
+                case "\t": r += "\\t"
+                default: if u.value < 0x20 { r += String(format: "\\u%04x", u.value) } else { r.unicodeScalars.append(u) }
+                }
+            }
+            return r + "\""
+        }
+        func object(_ children: [Element], type: TypeTable.TypeInfo?, resourceType: String?) -> String {
+            var groups: [(name: String, items: [Element])] = []
+            for c in children {
+                if let i = groups.firstIndex(where: { $0.name == c.name }) { groups[i].items.append(c) } else { groups.append((c.name, [c])) }
+            }
+            var members = resourceType.map { ["\"resourceType\":" + quoted($0)] } ?? []
+            for (name, items) in groups.reversed() {
+                let info = type?.element(name)
+                // R4 says what repeats (a tree read from XML has no arrays to remember).
+                let isArray = info?.repeats ?? (items.count > 1 || items[0].wasArray)
+                func list(_ parts: [String]) -> String { isArray ? "[" + parts.joined(separator: ",") + "]" : parts[0] }
+                if info?.primitiveKind != nil || items.contains(where: { $0.value != nil }) {
+                    if items.contains(where: { $0.value != nil }) {
+                        // The JSON kind from R4 (a tree read from XML holds every value as text).
+                        func isText(_ e: Element) -> Bool {
+                            switch info?.primitiveKind {
+                            case .number?, .boolean?: return false
+                            case .string?, .xhtml?: return true
+                            case nil: return e.valueKind == .string
+                            }
+                        }
+                        members.append(quoted(name) + ":" + list(items.map { e in e.value.map { isText(e) ? quoted($0) : $0 } ?? "null" }))
+                    }
+                    if items.contains(where: { !$0.children.isEmpty }) {
+                        members.append(quoted("_" + name) + ":" + list(items.map { $0.children.isEmpty ? "null" : object($0.children, type: TypeTable.r4.type("Element"), resourceType: nil) }))
+                    }
+                } else {
+                    members.append(quoted(name) + ":" + list(items.map { item in
+                        if !item.isResource, let r = item.resource { return object(r.children, type: TypeTable.r4.type(r.name), resourceType: r.name) }
+                        return object(item.children, type: info.flatMap { TypeTable.r4.type(number: $0.typeNumber) }, resourceType: nil)
+                    }))
+                }
+            }
+            return "{" + members.joined(separator: ",") + "}"
+        }
+        return Array(object(root.children, type: TypeTable.r4.type(root.name), resourceType: root.name).utf8)
+    }
+
     /// Every element of the tree, bottom up.
     static func map(_ e: Element, _ f: (Element) -> Element) -> Element {
         var e = e
@@ -302,6 +367,35 @@ import TestSupport
         map(b) { e in
             var e = e
             if e.valueKind == .number, let v = e.value, v.contains("."), !v.contains("e"), !v.contains("E") { e.value = v + "0" }
+            return e
+        }
+    }
+
+    /// `4.60` → `460E-2`, `-0.5` → `-5E-1` (JSON's exponent form; R4 decimals allow it).
+    static func exponentDecimals(_ b: Element) -> Element {
+        map(b) { e in
+            var e = e
+            if e.valueKind == .number, let v = e.value, let point = v.firstIndex(of: "."), !v.contains("e"), !v.contains("E") {
+                let negative = v.hasPrefix("-")
+                var digits = String((negative ? v.dropFirst() : v[...]).filter { $0 != "." })
+                while digits.count > 1, digits.hasPrefix("0") { digits.removeFirst() }
+                e.value = (negative ? "-" : "") + digits + "E-" + String(v.distance(from: point, to: v.endIndex) - 1)
+            }
+            return e
+        }
+    }
+
+    /// `T09:30:00Z` → `T09:30:00.000Z`, with any zone.
+    static func zeroFractionSeconds(_ b: Element) -> Element {
+        map(b) { e in
+            var e = e
+            if let v = e.value {
+                let u = Array(v.utf8)
+                if u.count >= 20, u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
+                   [UInt8(ascii: "Z"), UInt8(ascii: "+"), UInt8(ascii: "-")].contains(u[19]) {
+                    e.value = String(decoding: u[..<19], as: UTF8.self) + ".000" + String(decoding: u[19...], as: UTF8.self)
+                }
+            }
             return e
         }
     }
