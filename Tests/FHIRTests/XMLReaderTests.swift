@@ -43,14 +43,47 @@ import Testing
         #expect(throws: FHIRFormatError.self) { try XMLWriter().write(obs) }
     }
 
-    @Test func invalidNumbersFromXMLAreRefusedWhenWritingJSON() throws {
-        let obs = try XMLReader.read(#"<Observation xmlns="http://hl7.org/fhir"><valueQuantity><value value="1,5"/></valueQuantity></Observation>"#)
-        do {
-            _ = try JSONWriter().write(obs)
-            Issue.record("accepted 1,5")
-        } catch {
-            #expect(error.location == "Observation.valueQuantity.value")
+    /// Numbers and booleans are read by JSON's grammar also from XML: `1,5` was accepted by the
+    /// reader (and refused only when writing JSON), so `apply` read a TSH of "5,8" as no value.
+    @Test func invalidNumbersAndBooleansFromXMLAreRefused() throws {
+        func observation(_ body: String) -> String { #"<Observation xmlns="http://hl7.org/fhir">"# + body + "</Observation>" }
+        for (body, location, words) in [
+            (#"<valueQuantity><value value="1,5"/></valueQuantity>"#, "Observation.valueQuantity.value", "is not a number"),
+            (#"<valueQuantity><value value=".5"/></valueQuantity>"#, "Observation.valueQuantity.value", "is not a number"),
+            (#"<valueQuantity><value value="5."/></valueQuantity>"#, "Observation.valueQuantity.value", "is not a number"),
+            (#"<valueInteger value="1.5"/>"#, "Observation.valueInteger", "not a whole number"),
+            (#"<valueInteger value="3000000000"/>"#, "Observation.valueInteger", "32-bit"),
+            (#"<valueBoolean value="yes"/>"#, "Observation.valueBoolean", "is not a boolean"),
+            (#"<component><valueQuantity><value value="1,5"/></valueQuantity></component>"#, "Observation.component.valueQuantity.value", "is not a number"),
+        ] {
+            let e = try #require(error(observation(body)), "accepted: \(body)")
+            #expect(e.location == location && e.message.contains(words), "\(body): \(e)")
         }
+        for body in [#"<valueQuantity><value value="5.8"/></valueQuantity>"#, #"<valueQuantity><value value="58E-1"/></valueQuantity>"#,
+                     #"<valueQuantity><value value="-0.5"/></valueQuantity>"#, #"<valueInteger value="-7"/>"#, #"<valueBoolean value="false"/>"#] {
+            #expect(error(observation(body)) == nil, "refused: \(body)")
+        }
+    }
+
+    /// A data type or an abstract type is no resource (a new user's trial: a Bundle entry with
+    /// `resourceType` HumanName was kept as an unknown resource and ignored).
+    @Test func dataTypesAreNotResources() throws {
+        for name in ["HumanName", "Element", "Resource", "DomainResource", "ResourceList"] {
+            let xml = #"<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><resource><"# + name + #"><id value="a"/></"# + name + "></resource></entry></Bundle>"
+            let e = try #require(error(xml), "accepted \(name) as a resource in XML")
+            #expect(e.message.contains("is not a resource type"), "\(e)")
+            let json = #"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":""# + name + #"","id":"a"}}]}"#
+            for materialise in [true, false] {
+                do {
+                    _ = try Array(json.utf8).withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try JSONReader.read(b, materialise: { _ in materialise }) }
+                    Issue.record("accepted \(name) as a resource in JSON")
+                } catch {
+                    #expect(error.message.contains("is not a resource type") && error.location?.hasPrefix("Bundle.entry[0].resource") == true, "\(error)")
+                }
+            }
+        }
+        // A resource type R4 does not know is still kept (a later version's, a local one).
+        #expect(throws: Never.self) { try JSONReader.read(#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"FutureThing","id":"a"}}]}"#) }
     }
 
     @Test func xxeIsRefused() throws {

@@ -13,8 +13,21 @@ enum JSONTypeCheck {
         try checker.resource(root, path: root.name)
     }
 
+    /// A tree read from XML, where every value is text and nothing is an array: only the text of
+    /// numbers and booleans is checked (`value="5,8"` for a decimal is refused, as JSON cannot
+    /// even write it; found by a new user's trial: the value was read as missing and the plan
+    /// changed).
+    static func checkXML(_ root: Element, table: TypeTable = .r4) throws(FHIRFormatError) {
+        var checker = Checker(table: table)
+        checker.fromXML = true
+        try checker.resource(root, path: root.name)
+    }
+
     struct Checker {
         let table: TypeTable
+        /// Values are text and repetition is not marked (XML): check the text of numbers and
+        /// booleans, and nothing of JSON's kinds and arrays.
+        var fromXML = false
         /// The complex types this pass met, by number (the table's own cache takes a lock and a
         /// lookup by name; issue 20).
         var types: [TypeTable.TypeInfo?]
@@ -46,7 +59,16 @@ enum JSONTypeCheck {
             }
         }
 
+        /// Names that R4 uses for something other than a resource one could send: the abstract
+        /// resources and the JSON schema's name for "any resource".
+        static let abstractResourceNames: Set<String> = ["Resource", "DomainResource", "ResourceList"]
+
         mutating func resourceMembers(_ r: Element) throws(FHIRFormatError) {
+            // A data type is no resource (found by a new user's trial: `"resourceType":
+            // "HumanName"` was kept as an unknown resource and its entry ignored).
+            if Self.abstractResourceNames.contains(r.name) || table.type(r.name).map({ !$0.isResource }) ?? (table.primitiveKind(r.name) != nil) {
+                throw FHIRFormatError(.invalid, "\"\(r.name)\" is not a resource type: R4 defines it as \(Self.abstractResourceNames.contains(r.name) ? "an abstract type" : "a data type")", location: "")
+            }
             guard let info = table.type(r.name) else {
                 // A resource type R4 does not know: kept, but its element names must still be
                 // names XML can carry (found by the `json` fuzz target: "ServiceRequestt").
@@ -120,7 +142,23 @@ enum JSONTypeCheck {
             func fail(_ message: String) -> FHIRFormatError {
                 FHIRFormatError(.invalid, message, location: "")
             }
-            if info.repeats != child.wasArray {
+            if fromXML {
+                if let kind = info.primitiveKind, let value = child.value {
+                    if kind == .number && !isJSONNumber(value) {
+                        throw fail("\"\(name)\" (\(info.typeName)): \(Self.quote(value, .string)) is not a number (FHIR numbers are written as in JSON: a point, no comma)")
+                    }
+                    if kind == .number, let problem = Self.integerProblem(value, type: info.typeName) {
+                        throw fail("\"\(name)\" (\(info.typeName)): \(problem)")
+                    }
+                    if kind == .boolean && value != "true" && value != "false" {
+                        throw fail("\"\(name)\" (\(info.typeName)): \(Self.quote(value, .string)) is not a boolean (true or false)")
+                    }
+                }
+                if info.primitiveKind != nil {
+                    if !child.children.isEmpty, let element = elementType { try members(child.children, of: element) }
+                    return
+                }
+            } else if info.repeats != child.wasArray {
                 throw fail(info.repeats
                     ? "\"\(name)\" must be an array: the element repeats (FHIR JSON gives repeating elements as arrays, also with one item)"
                     : "\"\(name)\" must not be an array: the element does not repeat")

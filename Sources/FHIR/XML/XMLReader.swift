@@ -42,7 +42,10 @@ public enum XMLReader {
         try XMLProlog.check(buffer)
         var parser = XMLTreeBuilder()
         parser.materialise = materialise
-        return try parser.parse(buffer)
+        let root = try parser.parse(buffer)
+        // The text of numbers and booleans, as JSON's grammar has them checked.
+        try JSONTypeCheck.checkXML(root)
+        return root
     }
 
     public static func read(_ text: String) throws(FHIRFormatError) -> Element {
