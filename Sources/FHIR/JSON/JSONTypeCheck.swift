@@ -66,10 +66,12 @@ enum JSONTypeCheck {
         mutating func resourceMembers(_ r: Element) throws(FHIRFormatError) {
             // A data type is no resource (found by a new user's trial: `"resourceType":
             // "HumanName"` was kept as an unknown resource and its entry ignored).
-            if Self.abstractResourceNames.contains(r.name) || table.type(r.name).map({ !$0.isResource }) ?? (table.primitiveKind(r.name) != nil) {
-                throw FHIRFormatError(.invalid, "\"\(r.name)\" is not a resource type: R4 defines it as \(Self.abstractResourceNames.contains(r.name) ? "an abstract type" : "a data type")", location: "")
+            let info = table.type(r.name)
+            let abstract = Self.abstractResourceNames.contains(r.name)
+            if abstract || info.map({ !$0.isResource }) ?? (table.primitiveKind(r.name) != nil) {
+                throw FHIRFormatError(.invalid, "\"\(r.name)\" is not a resource type: R4 defines it as \(abstract ? "an abstract type" : "a data type")", location: "")
             }
-            guard let info = table.type(r.name) else {
+            guard let info else {
                 // A resource type R4 does not know: kept, but its element names must still be
                 // names XML can carry (found by the `json` fuzz target: "ServiceRequestt").
                 for i in r.children.indices {
@@ -142,43 +144,38 @@ enum JSONTypeCheck {
             func fail(_ message: String) -> FHIRFormatError {
                 FHIRFormatError(.invalid, message, location: "")
             }
-            if fromXML {
-                if let kind = info.primitiveKind, let value = child.value {
-                    if kind == .number && !isJSONNumber(value) {
-                        throw fail("\"\(name)\" (\(info.typeName)): \(Self.quote(value, .string)) is not a number (FHIR numbers are written as in JSON: a point, no comma)")
-                    }
-                    if kind == .number, let problem = Self.integerProblem(value, type: info.typeName) {
-                        throw fail("\"\(name)\" (\(info.typeName)): \(problem)")
-                    }
-                    if kind == .boolean && value != "true" && value != "false" {
-                        throw fail("\"\(name)\" (\(info.typeName)): \(Self.quote(value, .string)) is not a boolean (true or false)")
-                    }
-                }
-                if info.primitiveKind != nil {
-                    if !child.children.isEmpty, let element = elementType { try members(child.children, of: element) }
-                    return
-                }
-            } else if info.repeats != child.wasArray {
+            // XML marks no arrays: R4 alone says what repeats.
+            if !fromXML && info.repeats != child.wasArray {
                 throw fail(info.repeats
                     ? "\"\(name)\" must be an array: the element repeats (FHIR JSON gives repeating elements as arrays, also with one item)"
                     : "\"\(name)\" must not be an array: the element does not repeat")
             }
             if let kind = info.primitiveKind {
                 if let value = child.value {
-                    let found = child.valueKind
-                    let ok: Bool
-                    switch kind {
-                    case .string, .xhtml: ok = found == .string
-                    case .number: ok = found == .number
-                    case .boolean: ok = found == .boolean
-                    }
-                    if !ok {
-                        throw fail("\"\(name)\" (\(info.typeName)): expected a JSON \(Self.describe(kind)), found \(Self.describe(found)) \(Self.quote(value, found)) (FHIR JSON fixes the type of each primitive)")
+                    if fromXML {
+                        // Every XML value is text: its text must be what JSON's grammar allows.
+                        if kind == .number && !isJSONNumber(value) {
+                            throw fail("\"\(name)\" (\(info.typeName)): \(Self.quote(value, .string)) is not a number (FHIR numbers are written as in JSON: a point, no comma)")
+                        }
+                        if kind == .boolean && value != "true" && value != "false" {
+                            throw fail("\"\(name)\" (\(info.typeName)): \(Self.quote(value, .string)) is not a boolean (true or false)")
+                        }
+                    } else {
+                        let found = child.valueKind
+                        let ok: Bool
+                        switch kind {
+                        case .string, .xhtml: ok = found == .string
+                        case .number: ok = found == .number
+                        case .boolean: ok = found == .boolean
+                        }
+                        if !ok {
+                            throw fail("\"\(name)\" (\(info.typeName)): expected a JSON \(Self.describe(kind)), found \(Self.describe(found)) \(Self.quote(value, found)) (FHIR JSON fixes the type of each primitive)")
+                        }
                     }
                     if kind == .number, let problem = Self.integerProblem(value, type: info.typeName) {
                         throw fail("\"\(name)\" (\(info.typeName)): \(problem)")
                     }
-                } else if child.valueKind == .object {
+                } else if !fromXML && child.valueKind == .object {
                     throw fail("\"\(name)\" (\(info.typeName)): expected a JSON \(Self.describe(kind)), found an object (a primitive's id and extensions go in \"_\(name)\")")
                 }
                 // A primitive's id and extensions (from "_name").

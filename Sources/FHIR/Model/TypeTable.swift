@@ -34,44 +34,26 @@ public final class TypeTable: Sendable {
     public final class TypeInfo: Sendable {
         public let name: String
         public let isResource: Bool
-        /// The elements, open-addressed by `NameSlots.hash` of the name.
-        private let slotNames: [String]
-        private let slotInfos: [ElementInfo?]
+        /// The elements' names (their numbers are places in `infos`) and the elements, in
+        /// definition order.
+        private let names: NameSlots
+        private let infos: [ElementInfo]
 
-        /// `elements` in definition order.
         init(name: String, isResource: Bool, elements: [(String, ElementInfo)]) {
             self.name = name
             self.isResource = isResource
-            var size = 8
-            while size < elements.count * 3 { size *= 2 }
-            var names = [String](repeating: "", count: size)
-            var infos = [ElementInfo?](repeating: nil, count: size)
-            for (key, info) in elements {
-                var slot = NameSlots.hash(key) & (size - 1)
-                while infos[slot] != nil { slot = (slot + 1) & (size - 1) }
-                names[slot] = key
-                infos[slot] = info
-            }
-            slotNames = names
-            slotInfos = infos
+            names = NameSlots(elements.map(\.0))
+            infos = elements.map(\.1)
         }
 
         /// The element of this name.
         @inline(__always) public func element(_ name: String) -> ElementInfo? {
-            let mask = slotInfos.count - 1
-            var slot = NameSlots.hash(name) & mask
-            while let info = slotInfos[slot] {
-                if Element.same(slotNames[slot], name) { return info }
-                slot = (slot + 1) & mask
-            }
-            return nil
+            names.find(name).map { infos[$0] }
         }
 
         /// Every element by name (for callers that list them; lookups use `element(_:)`).
         public var elements: [String: ElementInfo] {
-            var out: [String: ElementInfo] = [:]
-            for (name, info) in zip(slotNames, slotInfos) { if let info { out[name] = info } }
-            return out
+            Dictionary(uniqueKeysWithValues: infos.indices.map { (names.name($0), infos[$0]) })
         }
     }
 
@@ -236,7 +218,10 @@ struct NameSlots: Sendable {
 
     @inline(__always) static func hash(_ name: String) -> Int { hash(name.utf8) }
 
-    func find(_ name: String) -> Int? {
+    /// The name of this number.
+    func name(_ number: Int) -> String { names[number] }
+
+    @inline(__always) func find(_ name: String) -> Int? {
         let mask = slots.count - 1
         var slot = Self.hash(name) & mask
         while slots[slot] != 0 {
