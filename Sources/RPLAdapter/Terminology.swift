@@ -141,20 +141,39 @@ public struct Terminology: Sendable {
 
     /// The codes of a CodeableConcept (or Coding list), local codes translated through the ConceptMap.
     public func codes(of concept: Element?) -> [CodeKey] {
-        guard let concept else { return [] }
-        // A CodeableConcept, or a single Coding.
         var out: [CodeKey] = []
-        let hasCodings = concept.children.contains { $0.name == "coding" }
-        for c in hasCodings ? concept.children : [concept] where !hasCodings || c.name == "coding" {
-            guard let system = c.string("system"), let raw = c.string("code") else { continue }
-            // interface.md v3: codes trimmed, a code system written as its OID read as its URI.
-            let code = Terminology.trimmed(raw)
-            guard !code.isEmpty else { continue }
-            let key = CodeKey(system: Terminology.canonicalSystem(system), code: code)
-            out.append(key)
-            if !localSystems.isEmpty, localSystems.contains(key.system), let local = localCodes[key] { out += local }
-        }
+        _ = forEachCode(of: concept) { out.append($0); return false }
         return out
+    }
+
+    /// Calls `body` with each code of a CodeableConcept (or of a single Coding), each followed by
+    /// the local codes it maps to, until `body` returns true; whether it did. The codings are read
+    /// in place (issue 20: the fact sources ask this thousands of times a record).
+    func forEachCode(of concept: Element?, _ body: (CodeKey) -> Bool) -> Bool {
+        guard let concept else { return false }
+        return concept.children.withUnsafeBufferPointer { kids in
+            var hasCodings = false
+            for i in kids.indices where kids[i].name == "coding" { hasCodings = true; break }
+            if !hasCodings { return visit(concept, body) }
+            for i in kids.indices where kids[i].name == "coding" {
+                if visit(kids[i], body) { return true }
+            }
+            return false
+        }
+    }
+
+    /// One Coding's key, then its local codes.
+    private func visit(_ coding: Element, _ body: (CodeKey) -> Bool) -> Bool {
+        guard let system = coding.string("system"), let raw = coding.string("code") else { return false }
+        // interface.md v3: codes trimmed, a code system written as its OID read as its URI.
+        let code = Terminology.trimmed(raw)
+        guard !code.isEmpty else { return false }
+        let key = CodeKey(system: Terminology.canonicalSystem(system), code: code)
+        if body(key) { return true }
+        if !localSystems.isEmpty, localSystems.contains(key.system), let local = localCodes[key] {
+            for l in local where body(l) { return true }
+        }
+        return false
     }
 
     /// The Profiles concepts (ValueSet ids) a CodeableConcept's codes belong to, sorted: what it
@@ -199,7 +218,8 @@ public struct Terminology: Sendable {
     /// A system URI as the Profiles write it: trimmed, an OID mapped to its URI.
     public static func canonicalSystem(_ system: String) -> String {
         let s = trimmed(system)
-        guard s.utf8.starts(with: "urn:oid:".utf8) else { return s }
+        // Most systems are http URIs: the first byte tells them apart without a prefix compare.
+        guard s.utf8.first == UInt8(ascii: "u"), s.hasPrefix("urn:oid:") else { return s }
         return oidSystems[s] ?? s
     }
 
@@ -222,7 +242,7 @@ public struct Terminology: Sendable {
     /// Whether a CodeableConcept has a code in the ValueSet (directly or through a local code).
     public func matches(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
         guard let members = valueSets[valueSet.rawValue] else { return false }
-        return codes(of: concept).contains { members.contains($0) }
+        return forEachCode(of: concept) { members.contains($0) }
     }
 
     /// Keyword fallback on `text` and `coding.display` (case and accent insensitive).

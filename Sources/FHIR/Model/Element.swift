@@ -86,9 +86,12 @@ extension Element {
         a.utf8.count == b.utf8.count && a == b
     }
 
-    /// The first child with this name.
+    /// The first child with this name (looked for in place: only the one found is copied).
     public func child(_ name: String) -> Element? {
-        children.first { Self.same($0.name, name) }
+        children.withUnsafeBufferPointer { kids in
+            for i in kids.indices where Self.same(kids[i].name, name) { return kids[i] }
+            return nil
+        }
     }
 
     /// All children with this name, in order.
@@ -96,9 +99,13 @@ extension Element {
         children.filter { Self.same($0.name, name) }
     }
 
-    /// The value of the first child with this name.
+    /// The value of the first child with this name (no child copied: issue 20, the fact sources'
+    /// most frequent question).
     public func string(_ name: String) -> String? {
-        child(name)?.value
+        children.withUnsafeBufferPointer { kids in
+            for i in kids.indices where Self.same(kids[i].name, name) { return kids[i].value }
+            return nil
+        }
     }
 
     /// Follows a dotted path of child names (`"code.coding"`), collecting every match.
