@@ -33,7 +33,9 @@ public struct Terminology: Sendable {
             // An empty set is asked nothing: a lookup hashes the key first.
             if !excluded.isEmpty && excluded.contains(key) { return false }
             // SNOMED, LOINC, ATC: listed codes only (the common case, no allocation).
-            if categories.isEmpty && excludedCategories.isEmpty && blocks.isEmpty { return codes.contains(key) }
+            if (categories.isEmpty && excludedCategories.isEmpty && blocks.isEmpty) || !Terminology.isHierarchical(key.system) {
+                return codes.contains(key)
+            }
             let ancestors = Terminology.categories(of: key)
             if ancestors.contains(where: excludedCategories.contains) { return false }
             if codes.contains(key) || ancestors.contains(where: categories.contains) { return true }
@@ -69,12 +71,20 @@ public struct Terminology: Sendable {
     private var localSystems: [String] = []
 
     /// Code systems whose codes nest by prefix: `O03.4` (or `O034`) is under `O03`.
-    static let hierarchicalSystems: Set<String> = ["http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icpc-1-nl"]
+    static let hierarchicalSystems: Set<String> = [icd10, icpc]
+    static let icd10 = "http://hl7.org/fhir/sid/icd-10", icpc = "http://hl7.org/fhir/sid/icpc-1-nl"
+
+    /// Whether a system is one of `hierarchicalSystems`, by comparison (no hashing of a URI that is
+    /// most often SNOMED's: issue 20).
+    static func isHierarchical(_ system: String) -> Bool {
+        let n = system.utf8.count
+        return (n == icd10.utf8.count && system == icd10) || (n == icpc.utf8.count && system == icpc)
+    }
 
     /// A hierarchical code and the categories above it, each written with the dot after the third
     /// character (`D68.51` → `D68.51`, `D68.5`, `D68`); for other systems, none.
     static func categories(of key: CodeKey) -> [CodeKey] {
-        guard hierarchicalSystems.contains(key.system) else { return [] }
+        guard isHierarchical(key.system) else { return [] }
         let plain = Array(key.code.uppercased().utf8.filter { $0 != UInt8(ascii: ".") && $0 != UInt8(ascii: " ") })
         guard plain.count >= 3 else { return [key] }
         var out: [CodeKey] = []

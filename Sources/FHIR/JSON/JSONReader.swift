@@ -68,6 +68,9 @@ struct JSONScanner {
     let keyStack = KeyStack()
     /// Strings made once where they recur (see `StringCache`).
     let strings: StringCache
+    /// Whether the last string read or skipped was ASCII without escapes: a key that can be kept
+    /// as its input bytes (`ObjectKeys`), known from the scan instead of a second look.
+    var lastStringPlain = false
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -177,8 +180,7 @@ struct JSONScanner {
             let keyStart = pos
             let key = try readString()
             let keyRange = (keyStart + 1)..<(pos - 1)
-            let plain = ObjectKeys.isPlain(UnsafeBufferPointer(rebasing: bytes[keyRange]))
-            if !(plain ? keys.insert(raw: keyRange, bytes) : keys.insert(decoded: key, bytes)) {
+            if !(lastStringPlain ? keys.insert(raw: keyRange, bytes) : keys.insert(decoded: key, bytes)) {
                 throw error(.invalid, "duplicate property \"\(key)\"", at: keyStart)
             }
             skipWhitespace()
@@ -487,7 +489,7 @@ struct JSONScanner {
         _ = try skipString()
         let raw = (keyStart + 1)..<(pos - 1)
         let fresh: Bool
-        if !ObjectKeys.isPlain(UnsafeBufferPointer(rebasing: bytes[raw])) {
+        if !lastStringPlain {
             var decoder = JSONScanner(bytes)
             decoder.pos = keyStart
             fresh = keys.insert(decoded: try decoder.readString(), bytes)
@@ -570,6 +572,7 @@ struct JSONScanner {
             if b == UInt8(ascii: "\"") {
                 if !ascii { try validateUTF8(UnsafeBufferPointer(rebasing: bytes[start..<pos]), offset: start) }
                 pos += 1
+                lastStringPlain = ascii
                 return pos - 1 - start
             }
             if b == UInt8(ascii: "\\") {
@@ -657,6 +660,7 @@ struct JSONScanner {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<pos])
                 if !ascii { try validateUTF8(slice, offset: start) }
                 pos += 1
+                lastStringPlain = ascii
                 return slice.count > StringCache.smallStringBytes ? strings.string(slice) : String(decoding: slice, as: UTF8.self)
             }
             if b == UInt8(ascii: "\\") { return try readEscapedString(from: start) }
@@ -668,6 +672,7 @@ struct JSONScanner {
     }
 
     mutating func readEscapedString(from start: Int) throws(FHIRFormatError) -> String {
+        lastStringPlain = false
         var out: [UInt8] = []
         out.reserveCapacity(pos - start + 16)
         var runStart = start
@@ -885,13 +890,11 @@ struct ObjectKeys {
         return false
     }
 
-    /// Whether input bytes can be kept as a raw key: ASCII without escapes.
-    static func isPlain(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
-        !key.contains { $0 >= 0x80 || $0 == UInt8(ascii: "\\") }
+    @inline(__always) private mutating func spillIfLarge(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if stack.count - start + decoded.count > 24 { spill(bytes) }
     }
 
-    private mutating func spillIfLarge(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard stack.count - start + decoded.count > 24 else { return }
+    private mutating func spill(_ bytes: UnsafeBufferPointer<UInt8>) {
         large = Set(decoded + raw.map { Self.text($0, bytes) })
         end()
         decoded = []
