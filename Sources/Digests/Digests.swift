@@ -76,11 +76,24 @@ public enum Digest {
         var h2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
         let words = bytes.count / 8
         if let base = bytes.baseAddress, words > 0 {
-            let raw = UnsafeRawPointer(base)
-            for i in 0..<words {
-                let k = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
+            var word = UnsafeRawPointer(base)
+            @inline(__always) func mix(_ k: UInt64) {
                 h1 = ((h1 ^ k) &* 0x8765_4321_0FED_CBA9).rotateLeft(31)
                 h2 = ((h2 &+ k) &* 0x9E37_79B9_7F4A_7C15).rotateLeft(27) ^ h1
+            }
+            // Four words a turn (issue 20: the same digest with a quarter of the loop's overhead;
+            // an unnamed 2.6 MB Bundle is hashed whole).
+            let end = word + words * 8, end4 = word + (words & ~3) * 8
+            while word < end4 {
+                mix(UInt64(littleEndian: word.loadUnaligned(as: UInt64.self)))
+                mix(UInt64(littleEndian: word.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+                mix(UInt64(littleEndian: word.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+                mix(UInt64(littleEndian: word.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+                word += 32
+            }
+            while word < end {
+                mix(UInt64(littleEndian: word.loadUnaligned(as: UInt64.self)))
+                word += 8
             }
         }
         var tail: UInt64 = 0

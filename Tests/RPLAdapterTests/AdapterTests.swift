@@ -17,6 +17,21 @@ import Testing
         #expect(SHA1.hash([]).map { String(format: "%02x", $0) }.joined() == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
     }
 
+    /// The name of an input with neither identifier nor id is this digest of its bytes, so it must
+    /// not change between versions (a resend after an upgrade would get a new output identifier).
+    /// Expected values from a Python implementation written from the algorithm's description,
+    /// which also gives the digest the unchanged program printed for Misty Bradtke's Bundle.
+    @Test func inputDigestIsStable() {
+        func digest(_ bytes: [UInt8]) -> String { bytes.withUnsafeBufferPointer { Digest.fast128($0) } }
+        #expect(digest([]) == "e1ad2daf893a3faa03e8809c77e86c06")
+        #expect(digest(Array("a".utf8)) == "c6ab13c239659b069411c92aa6cc8dcd")
+        #expect(digest(Array("hello world".utf8)) == "c973b0633faac9200b6ef9d86dd4e218")
+        // 1027 bytes: 128 words (whole turns of four) and a three-byte tail.
+        #expect(digest(Array((0..<4).flatMap { _ in (0...255).map { UInt8($0) } }) + Array("xyz".utf8)) == "5479416548d68defb00855593ddd1dbb")
+        // 925 bytes: 115 words (28 turns of four, three words on their own) and a five-byte tail.
+        #expect(digest(Array(String(repeating: #"{"resourceType":"Bundle"}"#, count: 37).utf8)) == "93cd79051a7b5ea0baf08d9901dd0c63")
+    }
+
     /// The binary's built-in Profiles are exactly Profiles/.
     @Test func embeddedProfilesMatchTheFolder() throws {
         let p = Process()
