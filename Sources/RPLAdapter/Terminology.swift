@@ -60,7 +60,12 @@ public struct Terminology: Sendable {
         }
     }
 
-    private var valueSets: [String: Members] = [:]
+    /// Each ValueSet's members, boxed: a lookup copies one reference, not five sets (issue 20).
+    private var valueSets: [String: Boxed] = [:]
+    final class Boxed: Sendable {
+        let members: Members
+        init(_ members: Members) { self.members = members }
+    }
     private var keywords: [String: [String]] = [:]
     /// The Profiles' display of each code its ValueSets list: how the plan names a recognised code.
     public private(set) var displays: [CodeKey: String] = [:]
@@ -126,7 +131,7 @@ public struct Terminology: Sendable {
                         if isExclude { members.excludedCategories.insert(category) } else { members.categories.insert(category) }
                     }
                 }
-                valueSets[id] = members
+                valueSets[id] = Boxed(members)
             } else if r.name == "ConceptMap" {
                 for group in r.children("group") {
                     guard let source = group.string("source"), let target = group.string("target") else { continue }
@@ -198,7 +203,7 @@ public struct Terminology: Sendable {
 
     /// The ValueSet ids one code belongs to.
     public func concepts(of key: CodeKey) -> [String] {
-        valueSets.compactMap { $0.value.contains(key) ? $0.key : nil }
+        valueSets.compactMap { $0.value.members.contains(key) ? $0.key : nil }
     }
 
     /// Code systems whose codes identify a concept on their own (a code from them is recognised
@@ -242,17 +247,17 @@ public struct Terminology: Sendable {
 
     /// The codes a ValueSet lists by name (its concepts; not the categories of a filter).
     public func listedCodes(_ valueSet: ValueSetID) -> Set<CodeKey> {
-        valueSets[valueSet.rawValue]?.codes ?? []
+        valueSets[valueSet.rawValue]?.members.codes ?? []
     }
 
     public func contains(_ valueSet: ValueSetID, _ key: CodeKey) -> Bool {
-        valueSets[valueSet.rawValue]?.contains(key) ?? false
+        valueSets[valueSet.rawValue]?.members.contains(key) ?? false
     }
 
     /// Whether a CodeableConcept has a code in the ValueSet (directly or through a local code).
     public func matches(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
-        guard let members = valueSets[valueSet.rawValue] else { return false }
-        return forEachCode(of: concept) { members.contains($0) }
+        guard let boxed = valueSets[valueSet.rawValue] else { return false }
+        return forEachCode(of: concept) { boxed.members.contains($0) }
     }
 
     /// Keyword fallback on `text` and `coding.display` (case and accent insensitive).

@@ -964,7 +964,8 @@ final class ElementStack {
         base.deallocate()
     }
 
-    func push(_ element: Element) {
+    /// Takes the node over (`consuming`: moved onto the stack, not copied and released).
+    func push(_ element: consuming Element) {
         if count == capacity {
             let larger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
             larger.moveInitialize(from: base, count: count)
@@ -1010,7 +1011,7 @@ struct Siblings {
 
     func name(at i: Int) -> String { stack.name(at: start + i) }
 
-    func append(_ element: Element) { stack.push(element) }
+    func append(_ element: consuming Element) { stack.push(element) }
 }
 
 /// Strings too long to be stored inline (more than 15 bytes: they are allocated) made once per
