@@ -304,7 +304,7 @@ struct JSONScanner {
                     siblings[target].value = item.value
                     siblings[target].valueKind = item.valueKind
                 } else {
-                    siblings.append(item)
+                    siblings.append(consume item)
                 }
                 index += 1
                 skipWhitespace()
@@ -336,7 +336,7 @@ struct JSONScanner {
             return
         }
         item.wasArray = false
-        siblings.append(item)
+        siblings.append(consume item)
     }
 
     /// `_name`: the id and extensions of a primitive (an object, or an array of objects and nulls
@@ -440,8 +440,8 @@ struct JSONScanner {
         case UInt8(ascii: "{"):
             let position: ResourcePosition = TypeTable.isResourceContainer(name) ? .allowed : .no
             let object = try readObject(name: name, resourcePosition: position)
-            if object.isResource { return Element(name: name, children: [object]) }
-            return object
+            if !object.isResource { return object }
+            return Element(name: name, children: [consume object])
         case UInt8(ascii: "t"):
             try expectLiteral("true")
             return Element(name: name, value: "true", valueKind: .boolean)

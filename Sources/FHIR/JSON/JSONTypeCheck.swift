@@ -87,26 +87,22 @@ enum JSONTypeCheck {
         }
 
         mutating func members(_ children: [Element], of type: TypeTable.TypeInfo) throws(FHIRFormatError) {
-            // Through the buffer, so each child is looked at in place rather than copied (issue 20).
-            let failed: (FHIRFormatError, Int)? = children.withUnsafeBufferPointer { each in
-                for i in each.indices {
-                    do throws(FHIRFormatError) {
-                        if let info = type.element(each[i].name) {
-                            try element(each[i], info: info)
-                        } else {
-                            try unknown(each[i])
-                        }
-                    } catch {
-                        return (error, i)
+            // Each child passed borrowed, in place: no copy of it (issue 20).
+            for i in children.indices {
+                do throws(FHIRFormatError) {
+                    if let info = type.element(children[i].name) {
+                        try element(children[i], info: info)
+                    } else {
+                        try unknown(children[i])
                     }
+                } catch {
+                    throw Self.prefixed(error, "." + Self.step(children, i))
                 }
-                return nil
             }
-            if let (error, i) = failed { throw Self.prefixed(error, "." + Self.step(children, i)) }
         }
 
         /// An element the table does not know, and everything under it: kept, if named as FHIR names.
-        mutating func unknown(_ e: Element) throws(FHIRFormatError) {
+        mutating func unknown(_ e: borrowing Element) throws(FHIRFormatError) {
             if !e.isResource && !Element.isElementName(Substring(e.name)) {
                 throw FHIRFormatError(.invalid, "\"\(e.name)\" is not a FHIR element name (a lower-case letter, then letters and digits)", location: "")
             }
@@ -139,7 +135,7 @@ enum JSONTypeCheck {
             return child.name + "[\(n)]"
         }
 
-        mutating func element(_ child: Element, info: TypeTable.ElementInfo) throws(FHIRFormatError) {
+        mutating func element(_ child: borrowing Element, info: TypeTable.ElementInfo) throws(FHIRFormatError) {
             let name = child.name
             func fail(_ message: String) -> FHIRFormatError {
                 FHIRFormatError(.invalid, message, location: "")
