@@ -66,6 +66,8 @@ public struct Terminology: Sendable {
         let members: Members
         init(_ members: Members) { self.members = members }
     }
+    /// The same, by `ValueSetID.ordinal`: what the fact sources ask, without hashing the id.
+    private var byOrdinal: [Boxed?] = []
     private var keywords: [String: [String]] = [:]
     /// The Profiles' display of each code its ValueSets list: how the plan names a recognised code.
     public private(set) var displays: [CodeKey: String] = [:]
@@ -152,6 +154,7 @@ public struct Terminology: Sendable {
             }
         }
         localSystems = Array(Set(localCodes.keys.map(\.system))).sorted()
+        byOrdinal = ValueSetID.allCases.map { valueSets[$0.rawValue] }
     }
 
     /// The codes of a CodeableConcept (or Coding list), local codes translated through the ConceptMap.
@@ -247,16 +250,19 @@ public struct Terminology: Sendable {
 
     /// The codes a ValueSet lists by name (its concepts; not the categories of a filter).
     public func listedCodes(_ valueSet: ValueSetID) -> Set<CodeKey> {
-        valueSets[valueSet.rawValue]?.members.codes ?? []
+        byOrdinal[valueSet.ordinal]?.members.codes ?? []
     }
 
+    /// Whether the Profiles in force define this ValueSet.
+    func holds(_ valueSet: ValueSetID) -> Bool { byOrdinal[valueSet.ordinal] != nil }
+
     public func contains(_ valueSet: ValueSetID, _ key: CodeKey) -> Bool {
-        valueSets[valueSet.rawValue]?.members.contains(key) ?? false
+        byOrdinal[valueSet.ordinal]?.members.contains(key) ?? false
     }
 
     /// Whether a CodeableConcept has a code in the ValueSet (directly or through a local code).
     public func matches(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
-        guard let boxed = valueSets[valueSet.rawValue] else { return false }
+        guard let boxed = byOrdinal[valueSet.ordinal] else { return false }
         return forEachCode(of: concept) { boxed.members.contains($0) }
     }
 

@@ -166,4 +166,91 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case uterineAnomaly = "rpl-uterine-anomaly"
     /// Imaging that counts as uterine anatomy examined
     case uterineImaging = "rpl-uterine-imaging"
+
+    /// Its place among `allCases`: tables indexed by it need no hashing of the id.
+    public var ordinal: Int {
+        switch self {
+        case .abnormal: return 0
+        case .abortionUnspecified: return 1
+        case .adenomyosis: return 2
+        case .amenorrhoea: return 3
+        case .ana: return 4
+        case .antiB2gpiIgg: return 5
+        case .antiB2gpiIgm: return 6
+        case .anticardiolipinIgg: return 7
+        case .anticardiolipinIgm: return 8
+        case .antiphospholipidNonspecific: return 9
+        case .antiphospholipidSyndrome: return 10
+        case .arcuateUterus: return 11
+        case .aspirin: return 12
+        case .autoimmuneDisease: return 13
+        case .balancedRearrangement: return 14
+        case .bmi: return 15
+        case .cervicalInsufficiency: return 16
+        case .chromosomalAbnormality: return 17
+        case .congenitalMalformation: return 18
+        case .currentSmoker: return 19
+        case .cycleDisorder: return 20
+        case .delivery: return 21
+        case .earlyPregnancyBleeding: return 22
+        case .equivocal: return 23
+        case .estimatedDeliveryDate: return 24
+        case .estradiol: return 25
+        case .familyRelationship: return 26
+        case .fetalStructuralAnomaly: return 27
+        case .firstDegreeRelative: return 28
+        case .freeT4: return 29
+        case .fsh: return 30
+        case .gestationalAge: return 31
+        case .hcg: return 32
+        case .hereditaryThrombophilia: return 33
+        case .hypothyroidism: return 34
+        case .indicationAdrenalInsufficiency: return 35
+        case .indicationAnovulatoryInfertility: return 36
+        case .indicationAssistedReproduction: return 37
+        case .indicationAsthmaCopd: return 38
+        case .indicationDiabetes: return 39
+        case .indicationFetalLungMaturation: return 40
+        case .indicationHyperprolactinaemia: return 41
+        case .indicationMechanicalHeartValve: return 42
+        case .indicationParkinson: return 43
+        case .indicationSystemicRheumaticDisease: return 44
+        case .indicationVenousThromboembolism: return 45
+        case .karyotypeNormalVariant: return 46
+        case .karyotype: return 47
+        case .lastMenstrualPeriod: return 48
+        case .levothyroxine: return 49
+        case .lh: return 50
+        case .lmwh: return 51
+        case .lupusAnticoagulantPanel: return 52
+        case .lupusAnticoagulantRatio: return 53
+        case .lupusAnticoagulant: return 54
+        case .methotrexate: return 55
+        case .miscarriageCount: return 56
+        case .miscarriageHistory: return 57
+        case .negative: return 58
+        case .notALoss: return 59
+        case .notPregnant: return 60
+        case .partner: return 61
+        case .positive: return 62
+        case .pregnancyLoss: return 63
+        case .pregnancyStatus: return 64
+        case .pregnancyUnknownLocation: return 65
+        case .pregnancyZib: return 66
+        case .pregnantNow: return 67
+        case .productsOfConception: return 68
+        case .progesteroneVaginal: return 69
+        case .prolactin: return 70
+        case .rearrangementUnspecified: return 71
+        case .recurrentMiscarriage: return 72
+        case .secondTrimesterLoss: return 73
+        case .smokingStatus: return 74
+        case .subclinicalHypothyroidism: return 75
+        case .substanceMisuse: return 76
+        case .thrombophiliaTests: return 77
+        case .tsh: return 78
+        case .uterineAnomaly: return 79
+        case .uterineImaging: return 80
+        }
+    }
 }

@@ -32,6 +32,15 @@ import Testing
         #expect(digest(Array(String(repeating: #"{"resourceType":"Bundle"}"#, count: 37).utf8)) == "93cd79051a7b5ea0baf08d9901dd0c63")
     }
 
+    /// Terminology finds a ValueSet's members by `ordinal`: it must be each id's own place, and
+    /// every ValueSet Profiles/ holds must be found through it.
+    @Test func valueSetOrdinalsArePlaces() throws {
+        #expect(ValueSetID.allCases.enumerated().allSatisfy { $0.element.ordinal == $0.offset })
+        let terminology = try Profiles.builtIn().terminology
+        // Every id comes from a ValueSet of Profiles/, so the built-in copy holds each.
+        for id in ValueSetID.allCases { #expect(terminology.holds(id), "\(id.rawValue)") }
+    }
+
     /// The binary's built-in Profiles are exactly Profiles/.
     @Test func embeddedProfilesMatchTheFolder() throws {
         let p = Process()
