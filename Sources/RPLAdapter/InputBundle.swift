@@ -27,17 +27,20 @@ public struct InputBundle: Sendable {
         var byFullUrl: [String: Int] = [:]
         var byTypeAndId: [String: Int] = [:]
         var contained: [String: Int] = [:]
-        for entry in bundle.children("entry") {
+        // The first entry of a key wins: inserted, and put back in the rare case one was there
+        // (one hash per entry; issue 20).
+        func first(_ index: Int, _ key: String, in table: inout [String: Int]) {
+            if let earlier = table.updateValue(index, forKey: key) { table[key] = earlier }
+        }
+        for e in bundle.children.indices where bundle.children[e].name == "entry" {
+            let entry = bundle.children[e]
             guard let resource = entry.child("resource")?.resource else { continue }
             let fullUrl = entry.string("fullUrl")
             let index = items.count
             items.append(Item(resource: resource, fullUrl: fullUrl, container: nil))
-            if let fullUrl { byFullUrl[fullUrl] = byFullUrl[fullUrl] ?? index }
-            if let id = resource.string("id") {
-                let key = resource.name + "/" + id
-                byTypeAndId[key] = byTypeAndId[key] ?? index
-            }
-            for c in resource.children("contained") {
+            if let fullUrl { first(index, fullUrl, in: &byFullUrl) }
+            if let id = resource.string("id") { first(index, resource.name + "/" + id, in: &byTypeAndId) }
+            for c in resource.children where c.name == "contained" {
                 guard let inner = c.resource else { continue }
                 let innerIndex = items.count
                 items.append(Item(resource: inner, fullUrl: nil, container: index))
@@ -129,15 +132,14 @@ public struct InputBundle: Sendable {
             }
             if byIdentifier { identifierGroups[k] = identifierKey }
             groupOf[index] = k
-            if let other = newest[k] {
+            // One hash when the key is new (the common case): the newer of two stays.
+            if let other = newest.updateValue(index, forKey: k) {
                 if isNewer(item, than: items[other]) {
                     out.insert(other)
-                    newest[k] = index
                 } else {
+                    newest[k] = other
                     out.insert(index)
                 }
-            } else {
-                newest[k] = index
             }
         }
         // The pairs in an order of their own (by code and subject, then the newest's digest),
