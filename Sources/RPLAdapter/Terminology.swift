@@ -243,6 +243,13 @@ public struct Terminology: Sendable {
 
     /// Without leading and trailing spaces (a code pasted with a trailing blank is the same code).
     public static func trimmed(_ s: String) -> String {
+        // The first and last bytes read in place (the collection's `first` and `last` were most of
+        // the cost: issue 20); a string without contiguous bytes takes the general path.
+        let blank = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
+            guard let first = u.first, let last = u.last else { return false }
+            return first == 0x20 || last == 0x20 || first == 0x09 || last == 0x09 || last == 0x0A || last == 0x0D
+        }
+        if blank == false { return s }
         let u = s.utf8
         guard let first = u.first, let last = u.last, first == 0x20 || last == 0x20 || first == 0x09 || last == 0x09 || last == 0x0A || last == 0x0D else { return s }
         return String(s.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }.reversed())
