@@ -882,9 +882,11 @@ struct ObjectKeys {
     /// Whether a plain key of these bytes is on this object's part of the stack (compared in place).
     private func holdsPlain(_ key: UnsafePointer<UInt8>, count n: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var j = start
-        while j < stack.count {
-            let from = stack.starts[j]
-            if stack.ends[j] - from == n && memcmp(key, bytes.baseAddress! + from, n) == 0 { return true }
+        let count = stack.count, starts = stack.starts, ends = stack.ends, base = bytes.baseAddress!
+        while j < count {
+            let from = starts[j]
+            // Length, then first byte, before the call: most keys of an object differ in one.
+            if ends[j] - from == n && (n == 0 || base[from] == key[0]) && memcmp(key, base + from, n) == 0 { return true }
             j += 1
         }
         return false
@@ -923,20 +925,22 @@ final class KeyStack {
         ends.deallocate()
     }
 
-    func push(_ key: Range<Int>) {
-        if count == capacity {
-            let s = UnsafeMutablePointer<Int>.allocate(capacity: capacity * 2), e = UnsafeMutablePointer<Int>.allocate(capacity: capacity * 2)
-            s.update(from: starts, count: count)
-            e.update(from: ends, count: count)
-            starts.deallocate()
-            ends.deallocate()
-            starts = s
-            ends = e
-            capacity *= 2
-        }
+    @inline(__always) func push(_ key: Range<Int>) {
+        if count == capacity { grow() }
         starts[count] = key.lowerBound
         ends[count] = key.upperBound
         count += 1
+    }
+
+    private func grow() {
+        let s = UnsafeMutablePointer<Int>.allocate(capacity: capacity * 2), e = UnsafeMutablePointer<Int>.allocate(capacity: capacity * 2)
+        s.update(from: starts, count: count)
+        e.update(from: ends, count: count)
+        starts.deallocate()
+        ends.deallocate()
+        starts = s
+        ends = e
+        capacity *= 2
     }
 
     func truncate(to n: Int) { count = min(count, n) }
