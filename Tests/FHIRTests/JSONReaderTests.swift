@@ -191,6 +191,39 @@ import Testing
         }
     }
 
+    /// Whitespace is skipped eight bytes at a time, a run's end found by a trailing-zero count
+    /// (issue 20): runs of every length from 0 to 40, of spaces, tabs, line breaks and a mix,
+    /// between every two tokens and around the document, read as the compact document does, in a
+    /// built resource and in a skipped one; a byte that is not JSON whitespace is refused wherever
+    /// a run puts it.
+    @Test func whitespaceRunsOfEveryLengthChangeNothing() throws {
+        let tokens = [#"{"#, #""resourceType""#, ":", #""Bundle""#, ",", #""type""#, ":", #""collection""#, ",", #""entry""#, ":", "[",
+                      "{", #""resource""#, ":", "{", #""resourceType""#, ":", #""Patient""#, ",", #""active""#, ":", "true", ",",
+                      #""name""#, ":", "[", "{", #""given""#, ":", "[", #""Anna""#, ",", #""Maria""#, "]", "}", "]", ",",
+                      #""multipleBirthInteger""#, ":", "2", "}", "}", ",", "{", #""resource""#, ":", "{", #""resourceType""#, ":",
+                      #""Encounter""#, ",", #""status""#, ":", #""finished""#, ",", #""length""#, ":", "{", #""value""#, ":", "1.50",
+                      "}", "}", "}", "]", "}"]
+        func read(_ text: String, materialise: Bool) throws(FHIRFormatError) -> Element {
+            try Array(text.utf8).withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try JSONReader.read(b, materialise: { $0 == "Patient" || materialise }) }
+        }
+        let compact = tokens.joined()
+        for materialise in [true, false] {
+            let expected = try read(compact, materialise: materialise)
+            for run in 0...40 {
+                for unit in [" ", "\t", "\n", "\r\n", " \t \n  "] {
+                    let blank = String(String(repeating: unit, count: run).prefix(run))
+                    let text = blank + tokens.joined(separator: blank) + blank
+                    #expect(try read(text, materialise: materialise) == expected, "run \(run) of \(unit.debugDescription)")
+                }
+                // A non-breaking space or a form feed is not JSON whitespace, wherever it falls.
+                for stray in ["\u{A0}", "\u{0C}"] {
+                    let blank = String(repeating: " ", count: run)
+                    #expect(throws: FHIRFormatError.self) { try read(tokens.joined(separator: blank + stray), materialise: materialise) }
+                }
+            }
+        }
+    }
+
     /// A resource the caller does not build is checked as strictly (issue 20: its keys are
     /// compared as bytes, not made): a duplicate key, also one spelled with an escape, also after
     /// the 24 keys where the check switches to hashing, is refused; distinct keys are not.
