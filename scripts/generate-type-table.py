@@ -52,7 +52,9 @@ def load_json_schema(path):
 
 
 def load_xsd(xsd_dir):
-    """complexType name -> (base, [(element name, repeats)]) from every XSD file."""
+    """complexType name -> (base, [(element name, repeats, type)], [choice groups]) from every XSD
+    file; a choice group is the set of names of one non-repeating xs:choice (a choice element's
+    types, deceasedBoolean and deceasedDateTime: at most one of them)."""
     out = {}
     for fn in sorted(os.listdir(xsd_dir)):
         if not fn.endswith('.xsd') or fn in ('fhir-single.xsd', 'fhir-all.xsd', 'xml.xsd',
@@ -74,18 +76,28 @@ def load_xsd(xsd_dir):
                     seq.append(('div', el.get('maxOccurs', '1'), 'xhtml'))
             # choice elements: their maxOccurs sits on the xs:choice
             choice_max = {}
+            groups = []
             for ch in scope.iter(XS + 'choice'):
                 for el in ch.iter(XS + 'element'):
                     choice_max[el.get('name')] = ch.get('maxOccurs', '1')
+                if ch.get('maxOccurs', '1') == '1':
+                    groups.append({el.get('name') for el in ch.iter(XS + 'element')})
             seq = [(n, choice_max.get(n, mx) != '1', t) for n, mx, t in seq]
-            out[name] = (base, seq)
+            out[name] = (base, seq, groups)
     return out
 
 
 def xsd_elements(xsd, name):
-    base, seq = xsd[name]
+    base, seq, _ = xsd[name]
     inherited = xsd_elements(xsd, base) if base in xsd else []
     return inherited + seq
+
+
+def xsd_choice_groups(xsd, name):
+    """The type's choice groups, its bases' first."""
+    base, _, groups = xsd[name]
+    inherited = xsd_choice_groups(xsd, base) if base in xsd else []
+    return inherited + groups
 
 
 def resolve_inline(types, xsd, primitives):
@@ -129,14 +141,28 @@ def cross_check(types, xsd):
     return checked
 
 
-def render(primitives, types, resources, checked):
+def render(primitives, types, resources, checked, xsd):
     lines = []
     for p in sorted(primitives):
         lines.append(f'P {p} {primitives[p]}')
     rset = set(resources)
     for name in sorted(types):
         kind = 'R' if name in rset else 'T'
-        els = ' '.join(f'{n}:{t}{"*" if r else ""}' for n, t, r in types[name])
+        xname = name.replace('_', '.')
+        group_of = {}
+        for g, members in enumerate(xsd_choice_groups(xsd, xname) if xname in xsd else []):
+            for n in members:
+                group_of[n] = g
+        names = {n for n, _, _ in types[name]}
+        for g in set(group_of.values()):
+            members = [n for n in group_of if group_of[n] == g]
+            if len([n for n in members if n in names]) < 2:
+                raise SystemExit(f'{name}: a choice group with fewer than two elements: {members}')
+        if len(set(group_of.values())) > 64:
+            raise SystemExit(f'{name}: more than 64 choice groups (the reader keeps them in a 64-bit set)')
+        if any(r for n, _, r in types[name] if n in group_of):
+            raise SystemExit(f'{name}: a repeating element in a choice group')
+        els = ' '.join(f'{n}:{t}{"*" if r else ""}{"|" + str(group_of[n]) if n in group_of else ""}' for n, t, r in types[name])
         lines.append(f'{kind} {name} {els}')
     body = '\n'.join(lines)
     containers = sorted({n for els in types.values() for n, t, _ in els if t == 'ResourceList'})
@@ -149,7 +175,8 @@ def render(primitives, types, resources, checked):
 //
 // One line per type: `P name kind` for primitives (s string, n number, b boolean, x xhtml);
 // `R name elements` for resources, `T name elements` for other types; an element is
-// `name:type`, with `*` when it repeats, in definition order.
+// `name:type`, with `*` when it repeats, `|g` when it is one of the types of choice element g
+// of the type (at most one of a group may be present), in definition order.
 
 /// Names of the elements whose type is ResourceList (a resource sits inside them).
 let generatedResourceContainerNames: Set<String> = [{names}]
@@ -169,7 +196,7 @@ def main():
     xsd = load_xsd(os.path.join(a.schemas, 'xsd'))
     resolve_inline(types, xsd, primitives)
     checked = cross_check(types, xsd)
-    text = render(primitives, types, resources, checked)
+    text = render(primitives, types, resources, checked, xsd)
     if a.check:
         with open(a.check, encoding='utf-8') as f:
             if f.read() != text:

@@ -36,8 +36,20 @@ public struct Adapter: Sendable {
     ]
 
     /// Reads an input Bundle for `apply`, building only the resources the facts are made of.
+    /// An entry whose resource type R4 does not know is refused: `convert` keeps one (a later
+    /// version's, a local type), but `apply` would read nothing of it, and a misspelt
+    /// "Conditon" holding a loss would change the plan unseen (found by a new user's trial).
     public static func read(_ bytes: UnsafeBufferPointer<UInt8>, as format: FHIRFormat) throws(FHIRFormatError) -> Element {
-        try format.read(bytes, materialise: { resourceTypesRead.contains($0) })
+        let bundle = try format.read(bytes, materialise: { resourceTypesRead.contains($0) })
+        var n = 0
+        for entry in bundle.children where entry.name == "entry" {
+            defer { n += 1 }
+            guard let resource = entry.child("resource")?.resource, !resourceTypesRead.contains(resource.name),
+                  !TypeTable.r4.isResourceType(resource.name) else { continue }
+            throw FHIRFormatError(.invalid, "\"\(resource.name)\" is not an R4 resource type: the entry cannot be read (a misspelling, or another FHIR version's type)",
+                                  location: "Bundle.entry[\(n)].resource")
+        }
+        return bundle
     }
 
     public struct Result: Sendable {

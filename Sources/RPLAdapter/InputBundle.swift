@@ -246,16 +246,26 @@ extension InputBundle {
     public static func checkVersions(_ bundle: Element) throws(FHIRFormatError) {
         var byFullUrl: [String: [Int]] = [:]
         for (n, entry) in bundle.children("entry").enumerated() {
-            guard let fullUrl = entry.string("fullUrl"), let r = entry.child("resource")?.resource, !r.children.isEmpty else { continue }
+            guard let fullUrl = entry.string("fullUrl"), entry.child("resource")?.resource != nil else { continue }
             byFullUrl[fullUrl, default: []].append(n)
         }
         let entries = bundle.children("entry")
         for (fullUrl, positions) in byFullUrl.sorted(by: { $0.value[0] < $1.value[0] }) where positions.count > 1 {
-            let versions = positions.map { entries[$0].child("resource")?.resource?.child("meta")?.string("versionId") }
+            let resources = positions.map { entries[$0].child("resource")!.resource! }
+            // Versions of one resource are of one type (found by a new user's trial: a Condition
+            // and an Observation with one fullUrl were both read, a reference reaching either).
+            if let other = resources.firstIndex(where: { $0.name != resources[0].name }) {
+                throw FHIRFormatError(.invalid, "entries with the fullUrl \(fullUrl) hold a \(resources[0].name) and a \(resources[other].name) (bdl-7: entries with the same fullUrl must be versions of one resource)",
+                                      location: "Bundle.entry[\(positions[other])].fullUrl")
+            }
+            // Resources the reader did not build (no facts are read from them): their versions unseen.
+            let built = positions.indices.filter { !resources[$0].children.isEmpty }
+            guard built.count > 1 else { continue }
+            let versions = built.map { resources[$0].child("meta")?.string("versionId") }
             let named = versions.compactMap { $0 }
             guard named.count == versions.count, Set(named).count == named.count else {
-                throw FHIRFormatError(.invalid, "\(positions.count) entries have the fullUrl \(fullUrl) without distinct meta.versionId (bdl-7: entries with the same fullUrl must be versions of one resource)",
-                                      location: "Bundle.entry[\(positions[1])].fullUrl")
+                throw FHIRFormatError(.invalid, "\(built.count) entries have the fullUrl \(fullUrl) without distinct meta.versionId (bdl-7: entries with the same fullUrl must be versions of one resource)",
+                                      location: "Bundle.entry[\(positions[built[1]])].fullUrl")
             }
         }
     }

@@ -241,18 +241,24 @@ public struct Terminology: Sendable {
         return oidSystems[s] ?? s
     }
 
-    /// Without leading and trailing spaces (a code pasted with a trailing blank is the same code).
+    /// Without leading and trailing blanks: spaces, tabs, line feeds and carriage returns (a code
+    /// pasted with a blank, or a line break before it, is the same code; interface.md v3). By
+    /// bytes: a "\r\n" is one Character, which a Character test would not match (found by a new
+    /// user's trial: "\nO03.9" was not counted).
     public static func trimmed(_ s: String) -> String {
+        @inline(__always) func blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
         // The first and last bytes read in place (the collection's `first` and `last` were most of
         // the cost: issue 20); a string without contiguous bytes takes the general path.
-        let blank = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
-            guard let first = u.first, let last = u.last else { return false }
-            return first == 0x20 || last == 0x20 || first == 0x09 || last == 0x09 || last == 0x0A || last == 0x0D
+        let plain = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
+            guard let first = u.first, let last = u.last else { return true }
+            return !blank(first) && !blank(last)
         }
-        if blank == false { return s }
-        let u = s.utf8
-        guard let first = u.first, let last = u.last, first == 0x20 || last == 0x20 || first == 0x09 || last == 0x09 || last == 0x0A || last == 0x0D else { return s }
-        return String(s.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }.reversed())
+        if plain == true { return s }
+        let u = Array(s.utf8)
+        var start = 0, end = u.count
+        while start < end, blank(u[start]) { start += 1 }
+        while end > start, blank(u[end - 1]) { end -= 1 }
+        return String(decoding: u[start..<end], as: UTF8.self)
     }
 
     /// The codes a ValueSet lists by name (its concepts; not the categories of a filter).

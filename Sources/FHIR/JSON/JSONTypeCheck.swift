@@ -87,10 +87,35 @@ enum JSONTypeCheck {
         }
 
         mutating func members(_ children: [Element], of type: TypeTable.TypeInfo) throws(FHIRFormatError) {
+            // The choice elements met (a bit per group): a second type of one is refused
+            // (deceasedBoolean with deceasedDateTime; found by a new user's trial: the first was
+            // read, the other silently ignored).
+            var choices: UInt64 = 0
+            // XML: the non-repeating elements met (a bit per place in the type, the first 64),
+            // as XML, unlike JSON, can repeat any element.
+            var singles: UInt64 = 0
             // Each child passed borrowed, in place: no copy of it (issue 20).
             for i in children.indices {
                 do throws(FHIRFormatError) {
                     if let info = type.element(children[i].name) {
+                        if info.choiceGroup >= 0 {
+                            let bit: UInt64 = 1 << UInt64(info.choiceGroup & 63)
+                            if choices & bit != 0 { throw Self.secondChoice(children, i, info: info, of: type) }
+                            choices |= bit
+                        }
+                        if fromXML && !info.repeats {
+                            let again: Bool
+                            if info.index < 64 {
+                                let bit: UInt64 = 1 << UInt64(info.index)
+                                again = singles & bit != 0
+                                singles |= bit
+                            } else {
+                                again = children[..<i].contains { $0.name == children[i].name }
+                            }
+                            if again {
+                                throw FHIRFormatError(.invalid, "\"\(children[i].name)\" occurs more than once but does not repeat", location: "")
+                            }
+                        }
                         try element(children[i], info: info)
                     } else {
                         try unknown(children[i])
@@ -99,6 +124,16 @@ enum JSONTypeCheck {
                     throw Self.prefixed(error, "." + Self.step(children, i))
                 }
             }
+        }
+
+        /// The error for the second type of one choice element, naming the first.
+        static func secondChoice(_ children: [Element], _ i: Int, info: TypeTable.ElementInfo, of type: TypeTable.TypeInfo) -> FHIRFormatError {
+            let name = children[i].name
+            let first = children[..<i].first { type.element($0.name)?.choiceGroup == info.choiceGroup }?.name ?? name
+            // The choice's own name: the element's name without its type (`deceased[x]`).
+            let typeName = info.typeName.prefix(1).uppercased() + info.typeName.dropFirst()
+            let base = name.hasSuffix(typeName) ? String(name.dropLast(typeName.count)) + "[x]" : name
+            return FHIRFormatError(.invalid, "\"\(name)\" and \"\(first)\" are two types of one choice element, \(base): it takes one", location: "")
         }
 
         /// An element the table does not know, and everything under it: kept, if named as FHIR names.

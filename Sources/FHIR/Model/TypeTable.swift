@@ -29,6 +29,10 @@ public final class TypeTable: Sendable {
         /// The complex type's number in the table (`type(number:)`), -1 for a primitive: a pass
         /// over a tree finds the next type without a lookup by name.
         public let typeNumber: Int
+        /// Which choice element of its type this is one of the types of (0 ..< 64: `deceased[x]`
+        /// for deceasedBoolean and deceasedDateTime), -1 for none: at most one of a group may be
+        /// present.
+        public var choiceGroup: Int = -1
     }
 
     public final class TypeInfo: Sendable {
@@ -142,6 +146,15 @@ public final class TypeTable: Sendable {
                 while colon < end && b[colon] != UInt8(ascii: ":") { colon += 1 }
                 if colon < end {
                     var typeEnd = end
+                    // `|g`: one of the types of choice element g.
+                    var choiceGroup = -1
+                    var bar = colon
+                    while bar < end && b[bar] != UInt8(ascii: "|") { bar += 1 }
+                    if bar < end {
+                        choiceGroup = 0
+                        for digit in b[(bar + 1)..<end] { choiceGroup = choiceGroup * 10 + Int(digit - 0x30) }
+                        typeEnd = bar
+                    }
                     let repeats = b[typeEnd - 1] == UInt8(ascii: "*")
                     if repeats { typeEnd -= 1 }
                     let name = String(decoding: UnsafeBufferPointer(rebasing: b[i..<colon]), as: UTF8.self)
@@ -149,11 +162,12 @@ public final class TypeTable: Sendable {
                         let type = entries[t]
                         elements.append((name, ElementInfo(
                             index: position, typeName: type.name, repeats: repeats, primitiveKind: type.primitive,
-                            typeNumber: type.primitive == nil ? t : -1)))
+                            typeNumber: type.primitive == nil ? t : -1, choiceGroup: choiceGroup)))
                     } else {
                         // A type the table does not define (none in R4; kept as the name says).
                         let typeName = String(decoding: UnsafeBufferPointer(rebasing: b[(colon + 1)..<typeEnd]), as: UTF8.self)
-                        elements.append((name, ElementInfo(index: position, typeName: typeName, repeats: repeats, primitiveKind: nil, typeNumber: -1)))
+                        elements.append((name, ElementInfo(index: position, typeName: typeName, repeats: repeats, primitiveKind: nil, typeNumber: -1,
+                                                           choiceGroup: choiceGroup)))
                     }
                 }
                 position += 1

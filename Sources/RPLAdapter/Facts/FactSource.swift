@@ -528,6 +528,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case notWhole(what: Phrase, text: String)
         case implausible(what: Phrase, text: String, range: ClosedRange<Double>, unit: Phrase)
         case straddlesLimit(what: Phrase, value: String, unit: String, basis: Phrase)
+        case sameMomentDisagree(what: Phrase, reading: Phrase, other: String, otherReading: Phrase)
         case neitherPositiveNorNegative(what: Phrase)
         case valueAndInterpretationDisagree(value: Phrase, interpretation: Phrase)
         case noPlausibleGestationalAge(range: ClosedRange<Double>)
@@ -581,6 +582,8 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "\(w) \(record: text) is implausible (plausible range \(number: formatNumber(range.lowerBound))–\(number: formatNumber(range.upperBound)) \(unit)); not used"
         case .straddlesLimit(let w, let value, let unit, let basis):
             what = "\(w) \(record: value) \(record: unit) cannot be classified against \(basis): the bound straddles a limit; treated as missing"
+        case .sameMomentDisagree(let w, let reading, let other, let otherReading):
+            what = "\(w) \(reading) disagrees with \(record: other) of the same moment (\(otherReading)): neither is used; treated as missing"
         case .valueAndInterpretationDisagree(let v, let i): what = "its value reads \(v) but its interpretation \(i): indeterminate (counted as done, neither positive nor negative); check with the lab"
         case .neitherPositiveNorNegative(let w): what = "\(w) result cannot be read as positive or negative; treated as missing"
         case .noPlausibleGestationalAge(let range):

@@ -241,7 +241,8 @@ enum Pregnancy: FactSource {
         // The newest dating wins; one implying more than 44 weeks is not this pregnancy.
         var ga: GestationalAge?
         var sources = (conditions + observations).map(Source.init)
-        if let newest = datings.max(by: { ($0.date, $0.index) < ($1.date, $1.index) }) {
+        // Two of one day: the first by content, not by entry order.
+        if let newest = datings.max(by: { ($0.date, c.identities.of($1.index)) < ($1.date, c.identities.of($0.index)) }) {
             if newest.gestationalAge.days > c.defaults.pregnancyEndsAfterDays {
                 // Projected past 42w6d: that pregnancy has ended (guideline.md v2).
                 c.warn(newest.index, .gestationalAgeBeyondPregnancy(gestationalAge: newest.gestationalAge, date: c.date))

@@ -32,9 +32,9 @@ enum Thyroid: FactSource {
                 ft4.append(t)
             }
         }
-        facts.tsh = newest(tsh)
+        facts.tsh = newest(c, tsh, what: "TSH")
         facts.tshBeforeWindow = older
-        facts.freeT4 = newest(ft4)
+        facts.freeT4 = newest(c, ft4, what: "free T4")
         for index in c.patientConditions() {
             let r = c.resource(index)
             let code = r.child("code")
@@ -60,8 +60,46 @@ enum Thyroid: FactSource {
         }
     }
 
-    static func newest(_ results: [ThyroidResult]) -> ThyroidResult? {
-        results.max { ($0.date, $0.source) < ($1.date, $1.source) }
+    /// The newest result by its moment (guideline.md v2: newest by `effective[x]`), never by
+    /// entry order (found by a new user's trial: of two free T4 at one moment the later entry
+    /// decided the plan, and a TSH at 09:31 lost to one at 09:30 entered after it). Two times
+    /// compare as instants; a result with no time is at one moment with every result of its day.
+    /// Results at the newest moment that classify alike are one (the first by content); when they
+    /// disagree each is a warning and none is used, as an indeterminate result is not.
+    static func newest(_ c: FactContext, _ results: [ThyroidResult], what: Phrase) -> ThyroidResult? {
+        guard results.count > 1 else { return results.first }
+        let moments = results.map { Moment(c.observationDateText(c.resource($0.source.index)), day: $0.date) }
+        let newest = results.indices.filter { i in !moments.contains { $0.isAfter(moments[i]) } }
+        let first = newest.min { c.identities.of(results[$0].source.index) < c.identities.of(results[$1].source.index) }!
+        guard let other = newest.first(where: { results[$0].classification != results[first].classification }) else { return results[first] }
+        func reading(_ t: ThyroidResult) -> Phrase { "\(number: t.valueText) \(record: t.unit), \(t.classification.phrase)" }
+        for i in newest {
+            let j = results[i].classification != results[first].classification ? first : other
+            c.warn(results[i].source.index, .sameMomentDisagree(what: what, reading: reading(results[i]), other: c.identities.name(results[j].source.index),
+                                                                 otherReading: reading(results[j])))
+        }
+        return nil
+    }
+
+    /// When a result was taken: its day, and its UTC instant when it has a time.
+    struct Moment {
+        let day: CalendarDate
+        let instant: String?
+
+        init(_ text: String?, day: CalendarDate) {
+            self.day = day
+            // Without the zone's `Z`: `09:30:00` sorts before `09:30:00.5`.
+            instant = text.flatMap { text in
+                guard text.utf8.count > 10 else { return nil }
+                let utc = Identities.instant(text)
+                return utc.hasSuffix("Z") ? String(utc.dropLast()) : utc
+            }
+        }
+
+        func isAfter(_ other: Moment) -> Bool {
+            if let a = instant, let b = other.instant { return a > b }
+            return day > other.day
+        }
     }
 
     /// A TSH or free T4 result in the lookback window, converted and classified; nil (with a
