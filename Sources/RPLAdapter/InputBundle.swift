@@ -244,13 +244,23 @@ extension InputBundle {
     /// unusable input (thrown, naming the fullUrl). Versions themselves are read once, the newest,
     /// by `olderVersions` (the one mechanism for versions and copies).
     public static func checkVersions(_ bundle: Element) throws(FHIRFormatError) {
-        var byFullUrl: [String: [Int]] = [:]
-        for (n, entry) in bundle.children("entry").enumerated() {
+        // One hash per entry; only fullUrls that recur get a list (issue 20: most never do).
+        var first: [String: Int] = [:]
+        first.reserveCapacity(bundle.children.count)
+        var shared: [Int: [Int]] = [:]
+        var n = 0
+        for entry in bundle.children where entry.name == "entry" {
+            defer { n += 1 }
             guard let fullUrl = entry.string("fullUrl"), entry.child("resource")?.resource != nil else { continue }
-            byFullUrl[fullUrl, default: []].append(n)
+            if let earlier = first.updateValue(n, forKey: fullUrl) {
+                first[fullUrl] = earlier
+                shared[earlier, default: [earlier]].append(n)
+            }
         }
+        guard !shared.isEmpty else { return }
         let entries = bundle.children("entry")
-        for (fullUrl, positions) in byFullUrl.sorted(by: { $0.value[0] < $1.value[0] }) where positions.count > 1 {
+        for (_, positions) in shared.sorted(by: { $0.key < $1.key }) {
+            let fullUrl = entries[positions[0]].string("fullUrl") ?? ""
             let resources = positions.map { entries[$0].child("resource")!.resource! }
             // Versions of one resource are of one type (found by a new user's trial: a Condition
             // and an Observation with one fullUrl were both read, a reference reaching either).
