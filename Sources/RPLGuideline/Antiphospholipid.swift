@@ -32,7 +32,8 @@ func rplAPL(_ f: Facts) -> [Recommendation] {
 /// The first positive of the current run of positives: the positives after the last negative
 /// (results of one day: a negative ends the run). nil when the newest result is negative.
 func currentRunStart(_ results: [AntiphospholipidResult]) -> AntiphospholipidResult? {
-    let sorted = results.sorted { ($0.date, $0.positive ? 1 : 0, $0.source) < ($1.date, $1.positive ? 1 : 0, $1.source) }
+    // Equals keep the order the facts give (by content, not by entry: the adapter's order).
+    let sorted = results.enumerated().sorted { ($0.element.date, $0.element.positive ? 1 : 0, $0.offset) < ($1.element.date, $1.element.positive ? 1 : 0, $1.offset) }.map(\.element)
     let lastNegative = sorted.lastIndex { !$0.positive }
     let run = sorted[(lastNegative.map { $0 + 1 } ?? 0)...]
     return run.first
@@ -41,7 +42,7 @@ func currentRunStart(_ results: [AntiphospholipidResult]) -> AntiphospholipidRes
 
 /// Persistence of one test: two positive results at least `days` apart (the earliest such pair).
 func persistence(_ results: [AntiphospholipidResult], days: Int) -> (AntiphospholipidResult, AntiphospholipidResult)? {
-    let positives = results.filter(\.positive).sorted { $0.date < $1.date }
+    let positives = results.filter(\.positive).enumerated().sorted { ($0.element.date, $0.offset) < ($1.element.date, $1.offset) }.map(\.element)
     for (i, first) in positives.enumerated() {
         if let later = positives[(i + 1)...].first(where: { first.date.days(until: $0.earliest) >= days }) {
             return (first, later)

@@ -130,4 +130,18 @@ import TestSupport
         let read = try Array(versions.utf8).withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try Adapter.read(b, as: .json) }
         #expect(throws: Never.self) { try InputBundle.checkVersions(read) }
     }
+
+    @Test func resultsOfOneDayGiveTheSameOutputInEitherEntryOrder() throws {
+        // Ties the fixtures lack: two positive lupus anticoagulants of one day, a positive and a
+        // negative anticardiolipin IgG of one day, two normal TSH of one day.
+        var s = S()
+        s.add(S.apl("la-1", "75514-0", date: "2026-06-01", positive: true))
+        s.add(S.apl("la-2", "75514-0", date: "2026-06-01", positive: true))
+        s.add(S.apl("acl-pos", "3181-5", date: "2026-06-02", positive: true))
+        s.add(S.apl("acl-neg", "3181-5", date: "2026-06-02", positive: false))
+        s.add(S.tsh("2.0", id: "tsh-a", date: "2026-10-20"))
+        s.add(S.tsh("2.5", id: "tsh-b", date: "2026-10-20"))
+        let one = try Self.apply(s.bundle()), two = try Self.apply(Self.reversed(s))
+        #expect(one.status == 0 && one.stdout == two.stdout, "\(one.stderr)")
+    }
 }

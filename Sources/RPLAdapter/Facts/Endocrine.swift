@@ -30,7 +30,11 @@ enum Endocrine: FactSource {
                   let d = c.dated(index, performedText(r), what: "performed") else { continue }
             deliveries.append(DatedFinding(date: d, finding: Finding(record: c.text(r.child("code")), Source(index))))
         }
-        facts.lastDelivery = deliveries.max { ($0.date, $0.finding.source) < ($1.date, $1.finding.source) }
+        // Two of one day: by content, never by entry order.
+        func key(_ d: DatedFinding) -> (CalendarDate, String, String) {
+            (d.date, c.identities.of(d.finding.source.index), c.identities.name(d.finding.source.index))
+        }
+        facts.lastDelivery = deliveries.max { key($0) < key($1) }
 
         // The profile's tests, as the order catalogue names them (a setting: a site may change them).
         let tests = profileTests(c)

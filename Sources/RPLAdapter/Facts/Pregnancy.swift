@@ -242,7 +242,7 @@ enum Pregnancy: FactSource {
         var ga: GestationalAge?
         var sources = (conditions + observations).map(Source.init)
         // Two of one day: the first by content, not by entry order.
-        if let newest = datings.max(by: { ($0.date, c.identities.of($1.index)) < ($1.date, c.identities.of($0.index)) }) {
+        if let newest = datings.max(by: { ($0.date, c.identities.of($1.index), c.identities.name($1.index)) < ($1.date, c.identities.of($0.index), c.identities.name($0.index)) }) {
             if newest.gestationalAge.days > c.defaults.pregnancyEndsAfterDays {
                 // Projected past 42w6d: that pregnancy has ended (guideline.md v2).
                 c.warn(newest.index, .gestationalAgeBeyondPregnancy(gestationalAge: newest.gestationalAge, date: c.date))

@@ -70,7 +70,8 @@ enum Thyroid: FactSource {
         guard results.count > 1 else { return results.first }
         let moments = results.map { Moment(c.observationDateText(c.resource($0.source.index)), day: $0.date) }
         let newest = results.indices.filter { i in !moments.contains { $0.isAfter(moments[i]) } }
-        let first = newest.min { c.identities.of(results[$0].source.index) < c.identities.of(results[$1].source.index) }!
+        func key(_ i: Int) -> (String, String) { (c.identities.of(results[i].source.index), c.identities.name(results[i].source.index)) }
+        let first = newest.min { key($0) < key($1) }!
         guard let other = newest.first(where: { results[$0].classification != results[first].classification }) else { return results[first] }
         func reading(_ t: ThyroidResult) -> Phrase { "\(number: t.valueText) \(record: t.unit), \(t.classification.phrase)" }
         for i in newest {
