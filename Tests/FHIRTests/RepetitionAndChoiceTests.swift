@@ -73,3 +73,43 @@ import Testing
         #expect(values.count == 50 && Set(values.values.map(\.choiceGroup)).count == 1 && values.values.first!.choiceGroup >= 0)
     }
 }
+
+/// A resource the caller does not build is bounded in depth as a built one is (found by a new
+/// user's trial: an XML resource 100,000 levels deep was accepted when skipped).
+@Suite struct SkippedResourceDepthTests {
+    static func bundle(depth: Int, pretty: Bool) -> String {
+        let open = String(repeating: pretty ? "<extension url=\"x\">\n " : "<extension url=\"x\">", count: depth)
+        let close = String(repeating: "</extension>", count: depth)
+        return #"<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><resource><Basic>"#
+            + open + (pretty ? "<valueString value=\"a\">\n</valueString>" : "<valueString value=\"a\"/>") + close + "</Basic></resource></entry></Bundle>"
+    }
+
+    static func accepted(_ xml: String, build: Bool) -> Bool {
+        do {
+            _ = try Array(xml.utf8).withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try XMLReader.read(b, materialise: { _ in build }) }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    @Test func builtAndSkippedResourcesNestEquallyDeep() throws {
+        // Bundle, entry, resource, Basic: 4 levels, then the extensions and the value.
+        let deepest = XMLReader.maxDepth - 5
+        for pretty in [false, true] {
+            #expect(Self.accepted(Self.bundle(depth: deepest, pretty: pretty), build: true))
+            #expect(!Self.accepted(Self.bundle(depth: deepest + 1, pretty: pretty), build: true))
+            for depth in [deepest - 1, deepest, deepest + 1, 5_000] {
+                let xml = Self.bundle(depth: depth, pretty: pretty)
+                #expect(Self.accepted(xml, build: false) == Self.accepted(xml, build: true), "depth \(depth), pretty \(pretty)")
+            }
+        }
+        let e = try #require({ () -> FHIRFormatError? in
+            do {
+                _ = try Array(Self.bundle(depth: 100_000, pretty: false).utf8).withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try XMLReader.read(b, materialise: { _ in false }) }
+                return nil
+            } catch let error as FHIRFormatError { return error } catch { return nil }
+        }())
+        #expect(e.type == .tooLong && e.message.contains("nesting deeper than"), "\(e)")
+    }
+}

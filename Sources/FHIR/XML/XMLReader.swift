@@ -183,7 +183,11 @@ struct XMLTreeBuilder {
                     // A resource the caller does not read: libxml2 still parses it; nothing is built.
                     if !stack[stack.count - 1].children.isEmpty { throw fail(.invalid, "<\(stack[stack.count - 1].name)> holds more than one resource") }
                     stack[stack.count - 1].children.append(Element(name: local, isResource: true))
-                    if skipSubtree(reader, walking: document != nil) < 0 {
+                    // Nested no deeper than a built one may be (found by a new user's trial: a
+                    // skipped resource 100,000 levels deep was accepted).
+                    let skipped = skipSubtree(reader, walking: document != nil, levels: XMLReader.maxDepth - 1 - stack.count)
+                    if skipped == Self.tooDeep { throw fail(.tooLong, "nesting deeper than \(XMLReader.maxDepth) levels") }
+                    if skipped < 0 {
                         throw fail(.structure, "XML: " + (sink.message ?? "the XML is not well-formed"))
                     }
                     try handleAfterSkip(reader, root: &root)
@@ -227,20 +231,29 @@ struct XMLTreeBuilder {
     }
 
     /// Moves past the element the reader is on, to the node after its end, as
-    /// `xmlTextReaderNext` does when streaming. Over a tree (a walker) libxml2's Next jumps to the
-    /// next sibling and swallows the parent's end tag, so there the subtree is read through.
-    func skipSubtree(_ reader: xmlTextReaderPtr, walking: Bool) -> Int32 {
-        guard walking else { return xmlTextReaderNext(reader) }
+    /// `xmlTextReaderNext` does (which reads every node of the subtree too). Over a tree (a
+    /// walker) libxml2's Next jumps to the next sibling and swallows the parent's end tag, so the
+    /// subtree is read through here in both modes. `levels`: how deep below the element its
+    /// content may nest (`tooDeep` when deeper); nil for no bound (a narrative's XHTML).
+    func skipSubtree(_ reader: xmlTextReaderPtr, walking: Bool, levels: Int? = nil) -> Int32 {
+        guard walking || levels != nil else { return xmlTextReaderNext(reader) }
         let depth = xmlTextReaderDepth(reader)
+        let deepest = levels.map { depth + Int32(clamping: $0) } ?? Int32.max
         if xmlTextReaderIsEmptyElement(reader) != 1 {
             while true {
                 let status = xmlTextReaderRead(reader)
                 if status != 1 { return status < 0 ? status : -1 }
-                if xmlTextReaderNodeType(reader) == Int32(XML_READER_TYPE_END_ELEMENT.rawValue) && xmlTextReaderDepth(reader) == depth { break }
+                let at = xmlTextReaderDepth(reader)
+                // Elements only: whitespace inside the deepest element is one level below it.
+                if at > deepest && xmlTextReaderNodeType(reader) == Int32(XML_READER_TYPE_ELEMENT.rawValue) { return Self.tooDeep }
+                if at == depth && xmlTextReaderNodeType(reader) == Int32(XML_READER_TYPE_END_ELEMENT.rawValue) { break }
             }
         }
         return xmlTextReaderRead(reader)
     }
+
+    /// `skipSubtree`'s answer for content nested deeper than allowed.
+    static let tooDeep: Int32 = -1000
 
     /// After `skipSubtree` skipped a resource the caller does not read, the reader sits on the following node.
     mutating func handleAfterSkip(
