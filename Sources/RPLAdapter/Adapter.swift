@@ -42,12 +42,22 @@ public struct Adapter: Sendable {
     public static func read(_ bytes: UnsafeBufferPointer<UInt8>, as format: FHIRFormat) throws(FHIRFormatError) -> Element {
         let bundle = try format.read(bytes, materialise: { resourceTypesRead.contains($0) })
         var n = 0
+        func unknown(_ type: String) -> Bool { !resourceTypesRead.contains(type) && !TypeTable.r4.isResourceType(type) }
         for entry in bundle.children where entry.name == "entry" {
             defer { n += 1 }
-            guard let resource = entry.child("resource")?.resource, !resourceTypesRead.contains(resource.name),
-                  !TypeTable.r4.isResourceType(resource.name) else { continue }
-            throw FHIRFormatError(.invalid, "\"\(resource.name)\" is not an R4 resource type: the entry cannot be read (a misspelling, or another FHIR version's type)",
-                                  location: "Bundle.entry[\(n)].resource")
+            guard let resource = entry.child("resource")?.resource else { continue }
+            if unknown(resource.name) {
+                throw FHIRFormatError(.invalid, "\"\(resource.name)\" is not an R4 resource type: the entry cannot be read (a misspelling, or another FHIR version's type)",
+                                      location: "Bundle.entry[\(n)].resource")
+            }
+            // The contained resources of one that is read are read with it.
+            var c = 0
+            for contained in resource.children where contained.name == "contained" {
+                defer { c += 1 }
+                guard let inner = contained.resource, unknown(inner.name) else { continue }
+                throw FHIRFormatError(.invalid, "\"\(inner.name)\" is not an R4 resource type: the contained resource cannot be read (a misspelling, or another FHIR version's type)",
+                                      location: "Bundle.entry[\(n)].resource.ofType(\(resource.name)).contained[\(c)]")
+            }
         }
         return bundle
     }

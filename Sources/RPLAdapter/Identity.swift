@@ -152,7 +152,10 @@ public final class Identities {
     }
 
     private func canonical(_ e: Element, type: TypeTable.TypeInfo?, from: Int, into text: inout String) {
-        text += "|" + e.name
+        // An instant is a dateTime with seconds and a zone: `effectiveInstant` and
+        // `effectiveDateTime` of one instant are one time (found by a new user's trial: the same
+        // result sent with the other gave its order a new id, so a resend doubled it).
+        text += "|" + (e.name == "effectiveInstant" ? "effectiveDateTime" : e.name)
         if e.name == "reference", let v = e.value {
             // A reference is the identity of what it points to; an unresolved urn:uuid is no name.
             if let target = input.resolve(v, from: from) { text += "=" + of(target) } else if !v.hasPrefix("urn:") { text += "=" + v }

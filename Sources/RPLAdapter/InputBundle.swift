@@ -48,9 +48,10 @@ public struct InputBundle: Sendable {
             }
         }
         self.items = items
-        let (older, superseded, shared) = InputBundle.olderVersions(items)
+        let (older, superseded, shared, undecided) = InputBundle.olderVersions(items)
         self.superseded = superseded
         self.sharedIdentifiers = shared
+        self.undecidedVersions = undecided
         // A reference names the resource, so it reaches its newest version.
         self.byFullUrl = byFullUrl.mapValues { older[$0] ?? $0 }
         self.byTypeAndId = byTypeAndId.mapValues { older[$0] ?? $0 }
@@ -67,21 +68,27 @@ public struct InputBundle: Sendable {
     /// Resources of one type that share a business identifier but differ in code or subject:
     /// two resources (a warning says so).
     public let sharedIdentifiers: [(Int, Int)]
+    /// Copies of one resource (superseded, kept) that differ in content with no `meta.lastUpdated`
+    /// or numeric `versionId` to order them: the kept one chosen by digest (a warning says so).
+    public let undecidedVersions: [(Int, Int)]
 
     /// Each older version's index → the newest version's, and every index superseded (with the
     /// resources contained in an older version); and the pairs that share a business identifier
     /// but differ in code or subject (kept as two: labs put one accession number on every result
     /// of an order).
     /// guideline.md v3, one resource is read once: the key is type + business identifier (the
-    /// smallest, as one spelling), else type + fullUrl, else type + id. The newest wins: the later
+    /// smallest, as one spelling), else type + absolute fullUrl (not a `urn:`), else type + id. The newest wins: the later
     /// `meta.lastUpdated` (as an instant), then `versionId` when both are all digits, then a digest
     /// of the content; never the order of the entries.
-    static func olderVersions(_ items: [Item]) -> ([Int: Int], Set<Int>, [(Int, Int)]) {
+    static func olderVersions(_ items: [Item]) -> ([Int: Int], Set<Int>, [(Int, Int)], [(Int, Int)]) {
         // The key, and whether it is a business identifier (kept beside it: a substring search
         // on every key cost a tenth of a CDS request).
         func key(_ item: Item) -> (String, byIdentifier: Bool)? {
             if let i = item.resource.children("identifier").compactMap(Identities.identifierKey).min() { return (item.type + "?identifier=" + i, true) }
-            if let url = item.fullUrl { return (item.type + "@" + url, false) }
+            // An absolute fullUrl names the resource on its server; a `urn:uuid:` only its place in
+            // this Bundle (a resend makes new ones), so the id decides (found by a new user's
+            // trial: one loss sent twice under two urn:uuids was read twice and changed every id).
+            if let url = item.fullUrl, !url.hasPrefix("urn:") { return (item.type + "@" + url, false) }
             return item.id.map { (item.type + "/" + $0, false) }
         }
         // The last tie-break between copies with no version information: their content as
@@ -155,11 +162,22 @@ public struct InputBundle: Sendable {
         }
         var map: [Int: Int] = [:]
         for index in out { if let k = groupOf[index], let n = newest[k] { map[index] = n } }
+        // Copies that say different things with nothing to tell which is newer (no lastUpdated,
+        // no numeric versionIds): the digest chose, and a warning says so (found by a new user's
+        // trial: one of two versions was taken silently).
+        var undecided: [(Int, Int)] = []
+        for (index, kept) in map {
+            let a = items[index].resource.child("meta"), b = items[kept].resource.child("meta")
+            if let la = a?.string("lastUpdated").map(Identities.instant), let lb = b?.string("lastUpdated").map(Identities.instant), la != lb { continue }
+            if let va = a?.string("versionId"), let vb = b?.string("versionId"), va != vb, Int(va) != nil, Int(vb) != nil { continue }
+            func content(_ i: Int) -> [UInt8] { (try? JSONWriter().write(normalised(items[i].resource))) ?? [] }
+            if content(index) != content(kept) { undecided.append((index, kept)) }
+        }
         // A superseded entry's contained resources go with it.
         if !out.isEmpty {
             for (index, item) in items.enumerated() where item.container.map(out.contains) == true { out.insert(index) }
         }
-        return (map, out, distinct)
+        return (map, out, distinct, undecided)
     }
 
     /// The resource a reference string points to, seen from the resource at `from`.

@@ -39,8 +39,24 @@ import Testing
     }
 
     @Test func controlCharactersCannotBeWrittenAsXML() throws {
-        let obs = try JSONReader.read(#"{"resourceType":"Observation","status":"final","note":[{"text":"bell \u0007"}]}"#)
+        let obs = Element.resource("Observation", [.primitive("status", "final"), .complex("note", [.primitive("text", "bell \u{07}")])])
         #expect(throws: FHIRFormatError.self) { try XMLWriter().write(obs) }
+        // Nor read from JSON, escaped (raw, JSON itself refuses them): found by a new user's
+        // trial, a `\u0000` in a name went raw into HL7 v2. Tab, line feed and carriage return stay.
+        for escape in [#"\u0000"#, #"\u0007"#, #"\u001F"#, #"\b"#, #"\f"#] {
+            let json = #"{"resourceType":"Observation","status":"final","note":[{"text":"bell "# + escape + #""}]}"#
+            #expect(throws: FHIRFormatError.self, "\(escape)") { try JSONReader.read(json) }
+            // In a resource the caller does not build, too.
+            let bundle = #"{"resourceType":"Bundle","type":"collection","entry":[{"resource":"# + json + "}]}"
+            #expect(throws: FHIRFormatError.self, "\(escape), skipped") {
+                try Array(bundle.utf8).withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try JSONReader.read(b, materialise: { _ in false }) }
+            }
+        }
+        for escape in [#"\t"#, #"\n"#, #"\r"#, #"\u0009"#, #"\u000A"#, #"\u000d"#, #"\u0020"#] {
+            let json = #"{"resourceType":"Observation","status":"final","note":[{"text":"a"# + escape + #"b"}]}"#
+            let read = try JSONReader.read(json)
+            _ = try XMLWriter().write(read)
+        }
     }
 
     /// Numbers and booleans are read by JSON's grammar also from XML: `1,5` was accepted by the

@@ -206,6 +206,10 @@ enum JSONTypeCheck {
                     if kind == .number, let problem = Self.integerProblem(value, type: info.typeName) {
                         throw fail("\"\(name)\" (\(info.typeName)): \(problem)")
                     }
+                    if let temporal = info.temporal, !Self.isTemporal(value, temporal) {
+                        // Found by a new user's trial: "2026-10-20 10:00" was read as its day.
+                        throw fail("\"\(name)\" (\(info.typeName)): \(Self.quote(value, .string)) is not a FHIR \(info.typeName) (\(Self.grammar(temporal)))")
+                    }
                 } else if !fromXML && child.valueKind == .object {
                     throw fail("\"\(name)\" (\(info.typeName)): expected a JSON \(Self.describe(kind)), found an object (a primitive's id and extensions go in \"_\(name)\")")
                 }
@@ -231,6 +235,56 @@ enum JSONTypeCheck {
             }
             guard let complex = type(number: info.typeNumber) else { return }
             try members(child.children, of: complex)
+        }
+
+        static func grammar(_ t: TypeTable.Temporal) -> String {
+            switch t {
+            case .date: return "YYYY, YYYY-MM or YYYY-MM-DD"
+            case .dateTime: return "YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a zone, Z or +hh:mm"
+            case .instant: return "YYYY-MM-DDThh:mm:ss with a zone, Z or +hh:mm"
+            }
+        }
+
+        /// R4's grammar of a date, dateTime or instant (the JSON schema's regex), with a day that
+        /// its month has (as the XSD's date types): a year 0001–9999; a month; a day; a time
+        /// hh:mm:ss (second 60 for a leap second) with an optional fraction, then a zone, Z or
+        /// ±hh:mm up to 14:00. A date has no time; an instant has all of it.
+        static func isTemporal(_ text: String, _ t: TypeTable.Temporal) -> Bool {
+            var text = text
+            return text.withUTF8 { u -> Bool in
+                func digits(_ at: Int, _ n: Int) -> Int? {
+                    guard at + n <= u.count else { return nil }
+                    var v = 0
+                    for i in at..<(at + n) {
+                        let d = u[i] &- 0x30
+                        guard d <= 9 else { return nil }
+                        v = v * 10 + Int(d)
+                    }
+                    return v
+                }
+                guard let year = digits(0, 4), year >= 1 else { return false }
+                if u.count == 4 { return t != .instant }
+                guard u.count >= 7, u[4] == 0x2D, let month = digits(5, 2), (1...12).contains(month) else { return false }
+                if u.count == 7 { return t != .instant }
+                guard u.count >= 10, u[7] == 0x2D, let day = digits(8, 2), day >= 1 else { return false }
+                let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+                let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+                guard day <= days else { return false }
+                if u.count == 10 { return t != .instant }
+                guard t != .date, u.count >= 20, u[10] == 0x54, let h = digits(11, 2), h <= 23, u[13] == 0x3A,
+                      let m = digits(14, 2), m <= 59, u[16] == 0x3A, let sec = digits(17, 2), sec <= 60 else { return false }
+                var i = 19
+                if u[i] == 0x2E {
+                    i += 1
+                    let start = i
+                    while i < u.count, u[i] &- 0x30 <= 9 { i += 1 }
+                    guard i > start else { return false }
+                }
+                guard i < u.count else { return false }
+                if u[i] == 0x5A { return i + 1 == u.count }
+                guard u[i] == 0x2B || u[i] == 0x2D, i + 6 == u.count, let zh = digits(i + 1, 2), u[i + 3] == 0x3A, let zm = digits(i + 4, 2) else { return false }
+                return (zh <= 13 && zm <= 59) || (zh == 14 && zm == 0)
+            }
         }
 
         /// integer is a 32-bit signed number; positiveInt ≥ 1; unsignedInt ≥ 0; no fraction or exponent.

@@ -33,6 +33,22 @@ public final class TypeTable: Sendable {
         /// for deceasedBoolean and deceasedDateTime), -1 for none: at most one of a group may be
         /// present.
         public var choiceGroup: Int = -1
+        /// For `date`, `dateTime` and `instant`: the grammar the value must follow.
+        public var temporal: Temporal? = nil
+    }
+
+    /// The R4 date and time types whose text has a grammar of its own (the JSON schema's regex).
+    public enum Temporal: Sendable {
+        case date, dateTime, instant
+
+        init?(typeName: String) {
+            switch typeName {
+            case "date": self = .date
+            case "dateTime": self = .dateTime
+            case "instant": self = .instant
+            default: return nil
+            }
+        }
     }
 
     public final class TypeInfo: Sendable {
@@ -162,7 +178,7 @@ public final class TypeTable: Sendable {
                         let type = entries[t]
                         elements.append((name, ElementInfo(
                             index: position, typeName: type.name, repeats: repeats, primitiveKind: type.primitive,
-                            typeNumber: type.primitive == nil ? t : -1, choiceGroup: choiceGroup)))
+                            typeNumber: type.primitive == nil ? t : -1, choiceGroup: choiceGroup, temporal: Temporal(typeName: type.name))))
                     } else {
                         // A type the table does not define (none in R4; kept as the name says).
                         let typeName = String(decoding: UnsafeBufferPointer(rebasing: b[(colon + 1)..<typeEnd]), as: UTF8.self)

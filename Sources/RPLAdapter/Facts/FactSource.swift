@@ -149,6 +149,7 @@ final class FactContext {
         for (index, value) in identities.invalidBSNs { warn(index, .invalidBSN(value: value)) }
         for index in identities.conflictingBSNs { warn(index, .conflictingBSNs) }
         for (first, second) in input.sharedIdentifiers { warn(second, .sharedIdentifier(other: identities.name(first))) }
+        for (superseded, kept) in input.undecidedVersions { warn(kept, .versionUndecided(other: identities.name(superseded))) }
         if partnerPeople.count > 1 { warn(patient, .severalPartners(count: partnerPeople.count)) }
         for other in linkedRecords.sorted() { warn(other, .linkedRecord(of: identities.name(patient))) }
     }
@@ -512,6 +513,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case notAWoman(gender: String)
         case invalidBSN(value: String)
         case sharedIdentifier(other: String)
+        case versionUndecided(other: String)
         case severalPartners(count: Int)
         case linkedRecord(of: String)
         case conflictingBSNs
@@ -564,6 +566,8 @@ struct Warning: Hashable, CustomStringConvertible {
         case .notAWoman(let g): what = "gender is \(record: g); the card is about women"
         case .invalidBSN(let v): what = "BSN \(record: v) fails the 11-test; not used as an identifier"
         case .sharedIdentifier(let other): what = "has the identifier of \(record: other) but another code or subject; read as another resource"
+        case .versionUndecided(let other):
+            what = "one of two copies that differ in content (the other: \(record: other)); neither has a meta.lastUpdated or numeric versionId to tell which is newer: this one is read; check"
         case .straddlesWindow(let w, let text, let start): what = "\(w) \(record: text) may be before or after the start of the lookback window (\(start)); not used"
         case .endedButActive(let end): what = "status active, ended on \(end); not taken now"
         case .abatedButActive(let end): what = "status active, abated on \(end); not current"

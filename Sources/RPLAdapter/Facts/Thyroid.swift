@@ -63,7 +63,8 @@ enum Thyroid: FactSource {
     /// The newest result by its moment (guideline.md v2: newest by `effective[x]`), never by
     /// entry order (found by a new user's trial: of two free T4 at one moment the later entry
     /// decided the plan, and a TSH at 09:31 lost to one at 09:30 entered after it). Two times
-    /// compare as instants; a result with no time is at one moment with every result of its day.
+    /// compare as instants; a result with no time is at one moment with every instant its day
+    /// may hold in any time zone, so the zone an instant is written in changes nothing.
     /// Results at the newest moment that classify alike are one (the first by content); when they
     /// disagree each is a warning and none is used, as an indeterminate result is not.
     static func newest(_ c: FactContext, _ results: [ThyroidResult], what: Phrase) -> ThyroidResult? {
@@ -98,9 +99,17 @@ enum Thyroid: FactSource {
         }
 
         func isAfter(_ other: Moment) -> Bool {
-            if let a = instant, let b = other.instant { return a > b }
-            return day > other.day
+            switch (instant, other.instant) {
+            case let (a?, b?): return a > b
+            case let (a?, nil): return a >= other.latestInstant
+            case let (nil, b?): return b < earliestInstant
+            case (nil, nil): return day > other.day
+            }
         }
+
+        /// A day with no time, in UTC: from its start at UTC+14 to its end at UTC−12.
+        var earliestInstant: String { "\(day.adding(days: -1))T10:00" }
+        var latestInstant: String { "\(day.adding(days: 1))T12:00" }
     }
 
     /// A TSH or free T4 result in the lookback window, converted and classified; nil (with a
