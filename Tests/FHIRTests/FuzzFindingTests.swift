@@ -47,7 +47,7 @@ struct FuzzFindingTests {
         // user's trial: a decimal written "5,8" was read as no value), so it refuses it itself.
         let xml = #"<CarePlan xmlns="http://hl7.org/fhir"><status value="active"/><intent value="plan"/><subject><reference value="Patient/1"/></subject><activity><detail><status value="scheduled"/><scheduledTiming><repeat><frequency value="0"/></repeat></scheduledTiming></detail></activity></CarePlan>"#
         let e = #expect(throws: FHIRFormatError.self) { try XMLReader.read(xml) }
-        #expect(e?.location == "CarePlan.activity.detail.scheduledTiming.repeat.frequency" && e?.message.contains("not positive") == true)
+        #expect(e?.location == "CarePlan.activity[0].detail.scheduledTiming.repeat.frequency" && e?.message.contains("not positive") == true)
         let one = try XMLReader.read(xml.replacingOccurrences(of: #"<frequency value="0"/>"#, with: #"<frequency value="1"/>"#))
         try roundTrips(one)
     }

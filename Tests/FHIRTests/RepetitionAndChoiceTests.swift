@@ -22,9 +22,9 @@ import Testing
         #expect(xmlError(#"<Patient xmlns="http://hl7.org/fhir"><gender value="female"/><birthDate value="1990-01-01"/><gender value="female"/></Patient>"#) != nil)
         // Deep: two codes of one Coding, two resources of one entry, two Bundle types.
         let coding = #"<Observation xmlns="http://hl7.org/fhir"><status value="final"/><code><coding><system value="http://loinc.org"/><code value="3016-3"/><code value="14920-3"/></coding></code></Observation>"#
-        #expect(xmlError(coding)?.location == "Observation.code.coding.code")
+        #expect(xmlError(coding)?.location == "Observation.code.coding[0].code")
         let entry = #"<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><resource><Patient/></resource><resource><Observation/></resource></entry></Bundle>"#
-        #expect(xmlError(entry)?.location == "Bundle.entry.resource")
+        #expect(xmlError(entry)?.location == "Bundle.entry[0].resource")
         #expect(xmlError(#"<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><type value="batch"/></Bundle>"#)?.location == "Bundle.type")
         // Resources a caller does not build still count: the entry's second resource element.
         let skipped = try #require({ () -> FHIRFormatError? in
@@ -40,7 +40,7 @@ import Testing
         let info = try #require(TypeTable.r4.type("ElementDefinition")?.element("mustSupport"))
         #expect(info.index >= 64)
         let element = #"<StructureDefinition xmlns="http://hl7.org/fhir"><snapshot><element><path value="Patient"/><mustSupport value="true"/><mustSupport value="false"/></element></snapshot></StructureDefinition>"#
-        #expect(xmlError(element)?.location == "StructureDefinition.snapshot.element.mustSupport")
+        #expect(xmlError(element)?.location == "StructureDefinition.snapshot.element[0].mustSupport")
     }
 
     @Test func bothReadersRefuseTwoTypesOfOneChoiceElement() throws {

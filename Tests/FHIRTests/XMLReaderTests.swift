@@ -70,7 +70,7 @@ import Testing
             (#"<valueInteger value="1.5"/>"#, "Observation.valueInteger", "not a whole number"),
             (#"<valueInteger value="3000000000"/>"#, "Observation.valueInteger", "32-bit"),
             (#"<valueBoolean value="yes"/>"#, "Observation.valueBoolean", "is not a boolean"),
-            (#"<component><valueQuantity><value value="1,5"/></valueQuantity></component>"#, "Observation.component.valueQuantity.value", "is not a number"),
+            (#"<component><valueQuantity><value value="1,5"/></valueQuantity></component>"#, "Observation.component[0].valueQuantity.value", "is not a number"),
         ] {
             let e = try #require(error(observation(body)), "accepted: \(body)")
             #expect(e.location == location && e.message.contains(words), "\(body): \(e)")

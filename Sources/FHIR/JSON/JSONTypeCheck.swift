@@ -121,7 +121,9 @@ enum JSONTypeCheck {
                         try unknown(children[i])
                     }
                 } catch {
-                    throw Self.prefixed(error, "." + Self.step(children, i))
+                    // XML marks no arrays: R4 says which elements repeat (found by a new user's
+                    // trial: XML refusals named no entry).
+                    throw Self.prefixed(error, "." + Self.step(children, i, repeats: fromXML && type.element(children[i].name)?.repeats == true))
                 }
             }
         }
@@ -162,9 +164,9 @@ enum JSONTypeCheck {
         }
 
         /// `entry[2]` (an index where the input gave an array).
-        static func step(_ siblings: [Element], _ i: Int) -> String {
+        static func step(_ siblings: [Element], _ i: Int, repeats: Bool = false) -> String {
             let child = siblings[i]
-            guard child.wasArray else { return child.name }
+            guard child.wasArray || repeats else { return child.name }
             var n = 0
             for sibling in siblings[..<i] where sibling.name == child.name { n += 1 }
             return child.name + "[\(n)]"
