@@ -83,12 +83,18 @@ public struct InputBundle: Sendable {
     static func olderVersions(_ items: [Item]) -> ([Int: Int], Set<Int>, [(Int, Int)], [(Int, Int)]) {
         // The key, and whether it is a business identifier (kept beside it: a substring search
         // on every key cost a tenth of a CDS request).
+        var seenURNs: Set<String> = []
+        var recurringURNs: Set<String> = []
+        for item in items where item.container == nil {
+            if let url = item.fullUrl, url.hasPrefix("urn:"), !seenURNs.insert(url).inserted { recurringURNs.insert(url) }
+        }
         func key(_ item: Item) -> (String, byIdentifier: Bool)? {
             if let i = item.resource.children("identifier").compactMap(Identities.identifierKey).min() { return (item.type + "?identifier=" + i, true) }
             // An absolute fullUrl names the resource on its server; a `urn:uuid:` only its place in
             // this Bundle (a resend makes new ones), so the id decides (found by a new user's
             // trial: one loss sent twice under two urn:uuids was read twice and changed every id).
-            if let url = item.fullUrl, !url.hasPrefix("urn:") { return (item.type + "@" + url, false) }
+            // A urn that recurs in this Bundle still names one resource there (bdl-7: its versions).
+            if let url = item.fullUrl, !url.hasPrefix("urn:") || recurringURNs.contains(url) { return (item.type + "@" + url, false) }
             return item.id.map { (item.type + "/" + $0, false) }
         }
         // The last tie-break between copies with no version information: their content as
@@ -98,6 +104,8 @@ public struct InputBundle: Sendable {
         func normalised(_ e: Element) -> Element {
             var e = e
             e.children = e.children.filter { !["id", "meta", "text", "display"].contains($0.name) }.map(normalised)
+            // An instant is a dateTime (as in Identities).
+            for i in e.children.indices where e.children[i].name == "effectiveInstant" { e.children[i].name = "effectiveDateTime" }
             if let v = e.value {
                 // XML gives no JSON kinds: any value that is a decimal is read as one.
                 if e.name == "system" { e.value = Terminology.canonicalSystem(v) }
@@ -115,7 +123,7 @@ public struct InputBundle: Sendable {
             let lb = b.resource.child("meta")?.string("lastUpdated").map(Identities.instant)
             if let la, let lb, la != lb { return la > lb }
             let va = a.resource.child("meta")?.string("versionId"), vb = b.resource.child("meta")?.string("versionId")
-            if let va, let vb, va != vb, let na = Int(va), let nb = Int(vb) { return na > nb }
+            if let va, let vb, va != vb, let na = Int(va), let nb = Int(vb), na != nb { return na > nb }
             return digest(a) > digest(b)
         }
         /// What a shared identifier may not hide: another code or another subject.
@@ -165,19 +173,22 @@ public struct InputBundle: Sendable {
         // Copies that say different things with nothing to tell which is newer (no lastUpdated,
         // no numeric versionIds): the digest chose, and a warning says so (found by a new user's
         // trial: one of two versions was taken silently).
-        var undecided: [(Int, Int)] = []
+        var undecided: [(Int, Int, [UInt8])] = []
         for (index, kept) in map {
             let a = items[index].resource.child("meta"), b = items[kept].resource.child("meta")
             if let la = a?.string("lastUpdated").map(Identities.instant), let lb = b?.string("lastUpdated").map(Identities.instant), la != lb { continue }
-            if let va = a?.string("versionId"), let vb = b?.string("versionId"), va != vb, Int(va) != nil, Int(vb) != nil { continue }
+            if let va = a?.string("versionId"), let vb = b?.string("versionId"), let na = Int(va), let nb = Int(vb), na != nb { continue }
             func content(_ i: Int) -> [UInt8] { (try? JSONWriter().write(normalised(items[i].resource))) ?? [] }
-            if content(index) != content(kept) { undecided.append((index, kept)) }
+            let superseded = content(index)
+            if superseded != content(kept) { undecided.append((index, kept, superseded)) }
         }
+        // In an order of their own (by content), never the dictionary's.
+        let undecidedPairs = undecided.sorted { $0.2.lexicographicallyPrecedes($1.2) }.map { ($0.0, $0.1) }
         // A superseded entry's contained resources go with it.
         if !out.isEmpty {
             for (index, item) in items.enumerated() where item.container.map(out.contains) == true { out.insert(index) }
         }
-        return (map, out, distinct, undecided)
+        return (map, out, distinct, undecidedPairs)
     }
 
     /// The resource a reference string points to, seen from the resource at `from`.

@@ -50,6 +50,9 @@ import Testing
         #expect(e.location == "Patient.deceasedDateTime")
         let xml = #"<Patient xmlns="http://hl7.org/fhir"><deceasedBoolean value="false"/><deceasedDateTime value="2020-01-01"/></Patient>"#
         #expect(xmlError(xml)?.message.contains("deceased[x]") == true)
+        // One type twice is a repeat, not two types.
+        let twice = #"<Patient xmlns="http://hl7.org/fhir"><deceasedBoolean value="false"/><deceasedBoolean value="true"/></Patient>"#
+        #expect(xmlError(twice)?.message.contains("occurs more than once") == true)
         // In a nested type: an Observation's value[x], a component's value[x].
         let value = #"{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":5},"valueString":"5"}"#
         #expect(jsonError(value)?.message.contains("value[x]") == true)
@@ -111,5 +114,10 @@ import Testing
             } catch let error as FHIRFormatError { return error } catch { return nil }
         }())
         #expect(e.type == .tooLong && e.message.contains("nesting deeper than"), "\(e)")
+        // A narrative's XHTML is text to a built resource: deep XHTML is no reason to refuse a skipped one.
+        let div = String(repeating: "<div>", count: 120) + "x" + String(repeating: "</div>", count: 120)
+        let narrative = #"<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><resource><Basic><text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml">"#
+            + div + "</div></text></Basic></resource></entry></Bundle>"
+        #expect(Self.accepted(narrative, build: false) == Self.accepted(narrative, build: true))
     }
 }

@@ -144,4 +144,66 @@ import TestSupport
         let one = try Self.apply(s.bundle()), two = try Self.apply(Self.reversed(s))
         #expect(one.status == 0 && one.stdout == two.stdout, "\(one.stderr)")
     }
+
+    /// A review of the trials' fixes found these.
+    static func thyroid(_ json: String) throws -> (facts: Facts, warnings: [String]) {
+        let bundle = try Array(json.utf8).withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try Adapter.read(b, as: .json) }
+        let c = try FactContext(input: InputBundle(bundle), profiles: InProcess.profiles, date: FactRun.date)
+        var f = Facts(evaluationDate: FactRun.date)
+        Thyroid.read(c, into: &f)
+        return (f, c.orderedWarnings.map(\.description))
+    }
+
+    static func tshEntry(_ value: String, fullUrl: String, id: String? = nil, version: String? = nil, updated: String? = nil,
+                         identifier: String? = nil, effective: String = #""effectiveDateTime":"2026-10-20""#) -> String {
+        var meta: [String] = []
+        if let version { meta.append(#""versionId":""# + version + #"""#) }
+        if let updated { meta.append(#""lastUpdated":""# + updated + #"""#) }
+        return #"{"fullUrl":""# + fullUrl + #"","resource":{"resourceType":"Observation""#
+            + (id.map { #","id":""# + $0 + #"""# } ?? "")
+            + (meta.isEmpty ? "" : #","meta":{"# + meta.joined(separator: ",") + "}")
+            + (identifier.map { #","identifier":[{"system":"urn:lab","value":""# + $0 + #""}]"# } ?? "")
+            + #","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"3016-3"}]},"subject":{"reference":"urn:uuid:00000000-0000-4000-8000-000000000001"},"#
+            + effective + #","valueQuantity":{"value":"# + value + #","unit":"mU/L","system":"http://unitsofmeasure.org","code":"mU/L"}}}"#
+    }
+
+    static func bundle(_ entries: [String]) -> String {
+        #"{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:00000000-0000-4000-8000-000000000001","resource":{"resourceType":"Patient","gender":"female","birthDate":"1990-01-01"}},"#
+            + entries.joined(separator: ",") + "]}"
+    }
+
+    @Test func versionsUnderOneURNAreOneResource() throws {
+        // Two versions of one TSH under one urn:uuid, without ids: the newest (2.0) is read, once.
+        let urn = "urn:uuid:11111111-1111-4111-8111-111111111111"
+        let entries = [Self.tshEntry("4.6", fullUrl: urn, version: "1", updated: "2026-10-20T08:00:00Z"),
+                       Self.tshEntry("2.0", fullUrl: urn, version: "2", updated: "2026-10-20T09:00:00Z")]
+        for order in [entries, entries.reversed()] {
+            let (f, warnings) = try Self.thyroid(Self.bundle(order))
+            #expect(f.tsh?.value == 2.0 && warnings.isEmpty, "\(warnings)")
+        }
+        // versionIds "1" and "01" tell nothing: the content decides, whatever the entry order, with a warning.
+        let same = [Self.tshEntry("4.6", fullUrl: urn, version: "1"), Self.tshEntry("2.0", fullUrl: urn, version: "01")]
+        let one = try Self.thyroid(Self.bundle(same)), two = try Self.thyroid(Self.bundle(same.reversed()))
+        #expect(one.facts.tsh?.value == two.facts.tsh?.value && one.facts.tsh != nil)
+        #expect(one.warnings.count == 1 && one.warnings[0].contains("differs in content"), "\(one.warnings)")
+    }
+
+    @Test func aResultOfTheNextMorningIsNewerThanADayWithoutATime() throws {
+        // High on 2026-10-20 (no time), normal the next morning in the Netherlands: the normal one.
+        let entries = [Self.tshEntry("6.1", fullUrl: "urn:uuid:11111111-1111-4111-8111-000000000001", id: "a"),
+                       Self.tshEntry("2.0", fullUrl: "urn:uuid:11111111-1111-4111-8111-000000000002", id: "b",
+                                     effective: #""effectiveDateTime":"2026-10-21T09:00:00+02:00""#)]
+        let (f, warnings) = try Self.thyroid(Self.bundle(entries))
+        #expect(f.tsh?.value == 2.0 && warnings.isEmpty, "\(warnings)")
+    }
+
+    @Test func anInstantAndTheSameDateTimeAreOneCopy() throws {
+        // One identifier, one instant, once as effectiveInstant: no copies that differ.
+        let entries = [Self.tshEntry("2.0", fullUrl: "urn:uuid:11111111-1111-4111-8111-000000000001", id: "a", identifier: "acc-1",
+                                     effective: #""effectiveDateTime":"2026-10-20T10:00:00+02:00""#),
+                       Self.tshEntry("2.0", fullUrl: "urn:uuid:11111111-1111-4111-8111-000000000002", id: "a", identifier: "acc-1",
+                                     effective: #""effectiveInstant":"2026-10-20T08:00:00Z""#)]
+        let (f, warnings) = try Self.thyroid(Self.bundle(entries))
+        #expect(f.tsh?.value == 2.0 && warnings.isEmpty, "\(warnings)")
+    }
 }

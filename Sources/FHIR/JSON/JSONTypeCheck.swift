@@ -98,11 +98,6 @@ enum JSONTypeCheck {
             for i in children.indices {
                 do throws(FHIRFormatError) {
                     if let info = type.element(children[i].name) {
-                        if info.choiceGroup >= 0 {
-                            let bit: UInt64 = 1 << UInt64(info.choiceGroup & 63)
-                            if choices & bit != 0 { throw Self.secondChoice(children, i, info: info, of: type) }
-                            choices |= bit
-                        }
                         if fromXML && !info.repeats {
                             let again: Bool
                             if info.index < 64 {
@@ -115,6 +110,12 @@ enum JSONTypeCheck {
                             if again {
                                 throw FHIRFormatError(.invalid, "\"\(children[i].name)\" occurs more than once but does not repeat", location: "")
                             }
+                        }
+                        // After the repeat check: one type twice is a repeat, two types a choice.
+                        if info.choiceGroup >= 0 {
+                            let bit: UInt64 = 1 << UInt64(info.choiceGroup & 63)
+                            if choices & bit != 0 { throw Self.secondChoice(children, i, info: info, of: type) }
+                            choices |= bit
                         }
                         try element(children[i], info: info)
                     } else {
@@ -269,8 +270,12 @@ enum JSONTypeCheck {
                 guard u.count >= 7, u[4] == 0x2D, let month = digits(5, 2), (1...12).contains(month) else { return false }
                 if u.count == 7 { return t != .instant }
                 guard u.count >= 10, u[7] == 0x2D, let day = digits(8, 2), day >= 1 else { return false }
-                let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-                let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+                let days: Int
+                switch month {
+                case 2: days = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+                case 4, 6, 9, 11: days = 30
+                default: days = 31
+                }
                 guard day <= days else { return false }
                 if u.count == 10 { return t != .instant }
                 guard t != .date, u.count >= 20, u[10] == 0x54, let h = digits(11, 2), h <= 23, u[13] == 0x3A,

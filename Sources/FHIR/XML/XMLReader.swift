@@ -244,8 +244,12 @@ struct XMLTreeBuilder {
                 let status = xmlTextReaderRead(reader)
                 if status != 1 { return status < 0 ? status : -1 }
                 let at = xmlTextReaderDepth(reader)
-                // Elements only: whitespace inside the deepest element is one level below it.
-                if at > deepest && xmlTextReaderNodeType(reader) == Int32(XML_READER_TYPE_ELEMENT.rawValue) { return Self.tooDeep }
+                // Elements only (whitespace inside the deepest element is one level below it), and
+                // not a narrative's XHTML, which a built resource keeps as text, unbounded.
+                if at > deepest && xmlTextReaderNodeType(reader) == Int32(XML_READER_TYPE_ELEMENT.rawValue),
+                   xmlTextReaderConstNamespaceUri(reader).map({ String(cString: $0) }) != LibXML.xhtmlNamespace {
+                    return Self.tooDeep
+                }
                 if at == depth && xmlTextReaderNodeType(reader) == Int32(XML_READER_TYPE_END_ELEMENT.rawValue) { break }
             }
         }

@@ -567,7 +567,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case .invalidBSN(let v): what = "BSN \(record: v) fails the 11-test; not used as an identifier"
         case .sharedIdentifier(let other): what = "has the identifier of \(record: other) but another code or subject; read as another resource"
         case .versionUndecided(let other):
-            what = "one of two copies that differ in content (the other: \(record: other)); neither has a meta.lastUpdated or numeric versionId to tell which is newer: this one is read; check"
+            what = "another copy of this resource (\(record: other)) differs in content, and no meta.lastUpdated or numeric versionId tells which is newer: this one is read; check"
         case .straddlesWindow(let w, let text, let start): what = "\(w) \(record: text) may be before or after the start of the lookback window (\(start)); not used"
         case .endedButActive(let end): what = "status active, ended on \(end); not taken now"
         case .abatedButActive(let end): what = "status active, abated on \(end); not current"

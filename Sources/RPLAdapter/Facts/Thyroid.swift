@@ -63,16 +63,22 @@ enum Thyroid: FactSource {
     /// The newest result by its moment (guideline.md v2: newest by `effective[x]`), never by
     /// entry order (found by a new user's trial: of two free T4 at one moment the later entry
     /// decided the plan, and a TSH at 09:31 lost to one at 09:30 entered after it). Two times
-    /// compare as instants; a result with no time is at one moment with every instant its day
-    /// may hold in any time zone, so the zone an instant is written in changes nothing.
+    /// compare as instants; a result with no time is at one moment with every instant of its day
+    /// read as a UTC day, so the zone an instant is written in changes nothing.
     /// Results at the newest moment that classify alike are one (the first by content); when they
     /// disagree each is a warning and none is used, as an indeterminate result is not.
     static func newest(_ c: FactContext, _ results: [ThyroidResult], what: Phrase) -> ThyroidResult? {
         guard results.count > 1 else { return results.first }
         let moments = results.map { Moment(c.observationDateText(c.resource($0.source.index)), day: $0.date) }
         let newest = results.indices.filter { i in !moments.contains { $0.isAfter(moments[i]) } }
+        // Of results that tie, the latest by its own day and time (RPL-FT4 asks for a free T4 on
+        // or after it), then the first by content.
         func key(_ i: Int) -> (String, String) { (c.identities.of(results[i].source.index), c.identities.name(results[i].source.index)) }
-        let first = newest.min { key($0) < key($1) }!
+        func later(_ a: Int, _ b: Int) -> Bool {
+            let ta = (results[a].date, moments[a].instant ?? ""), tb = (results[b].date, moments[b].instant ?? "")
+            return ta != tb ? ta > tb : key(a) < key(b)
+        }
+        let first = newest.min(by: later)!
         guard let other = newest.first(where: { results[$0].classification != results[first].classification }) else { return results[first] }
         func reading(_ t: ThyroidResult) -> Phrase { "\(number: t.valueText) \(record: t.unit), \(t.classification.phrase)" }
         for i in newest {
@@ -107,9 +113,11 @@ enum Thyroid: FactSource {
             }
         }
 
-        /// A day with no time, in UTC: from its start at UTC+14 to its end at UTC−12.
-        var earliestInstant: String { "\(day.adding(days: -1))T10:00" }
-        var latestInstant: String { "\(day.adding(days: 1))T12:00" }
+        /// A day with no time, read as a UTC day: the zone an instant is written in changes
+        /// nothing, and a result of the next morning is newer (a window of 24 hours, not the 36
+        /// of every zone's day; a review found the next Dutch morning tied).
+        var earliestInstant: String { "\(day)T00:00" }
+        var latestInstant: String { "\(day.adding(days: 1))T00:00" }
     }
 
     /// A TSH or free T4 result in the lookback window, converted and classified; nil (with a
