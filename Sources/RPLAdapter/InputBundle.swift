@@ -27,6 +27,8 @@ public struct InputBundle: Sendable {
         var byFullUrl: [String: Int] = [:]
         var byTypeAndId: [String: Int] = [:]
         var contained: [String: Int] = [:]
+        // fullUrls of more than one entry (versions of one resource: bdl-7), found on the way.
+        var recurringFullUrls: Set<String> = []
         // The first entry of a key wins: inserted, and put back in the rare case one was there
         // (one hash per entry; issue 20).
         func first(_ index: Int, _ key: String, in table: inout [String: Int]) {
@@ -38,7 +40,10 @@ public struct InputBundle: Sendable {
             let fullUrl = entry.string("fullUrl")
             let index = items.count
             items.append(Item(resource: resource, fullUrl: fullUrl, container: nil))
-            if let fullUrl { first(index, fullUrl, in: &byFullUrl) }
+            if let fullUrl, let earlier = byFullUrl.updateValue(index, forKey: fullUrl) {
+                byFullUrl[fullUrl] = earlier
+                recurringFullUrls.insert(fullUrl)
+            }
             if let id = resource.string("id") { first(index, resource.name + "/" + id, in: &byTypeAndId) }
             for c in resource.children where c.name == "contained" {
                 guard let inner = c.resource else { continue }
@@ -48,7 +53,7 @@ public struct InputBundle: Sendable {
             }
         }
         self.items = items
-        let (older, superseded, shared, undecided) = InputBundle.olderVersions(items)
+        let (older, superseded, shared, undecided) = InputBundle.olderVersions(items, recurringFullUrls: recurringFullUrls)
         self.superseded = superseded
         self.sharedIdentifiers = shared
         self.undecidedVersions = undecided
@@ -80,21 +85,16 @@ public struct InputBundle: Sendable {
     /// smallest, as one spelling), else type + absolute fullUrl (not a `urn:`), else type + id. The newest wins: the later
     /// `meta.lastUpdated` (as an instant), then `versionId` when both are all digits, then a digest
     /// of the content; never the order of the entries.
-    static func olderVersions(_ items: [Item]) -> ([Int: Int], Set<Int>, [(Int, Int)], [(Int, Int)]) {
+    static func olderVersions(_ items: [Item], recurringFullUrls: Set<String>) -> ([Int: Int], Set<Int>, [(Int, Int)], [(Int, Int)]) {
         // The key, and whether it is a business identifier (kept beside it: a substring search
         // on every key cost a tenth of a CDS request).
-        var seenURNs: Set<String> = []
-        var recurringURNs: Set<String> = []
-        for item in items where item.container == nil {
-            if let url = item.fullUrl, url.hasPrefix("urn:"), !seenURNs.insert(url).inserted { recurringURNs.insert(url) }
-        }
         func key(_ item: Item) -> (String, byIdentifier: Bool)? {
             if let i = item.resource.children("identifier").compactMap(Identities.identifierKey).min() { return (item.type + "?identifier=" + i, true) }
             // An absolute fullUrl names the resource on its server; a `urn:uuid:` only its place in
             // this Bundle (a resend makes new ones), so the id decides (found by a new user's
             // trial: one loss sent twice under two urn:uuids was read twice and changed every id).
             // A urn that recurs in this Bundle still names one resource there (bdl-7: its versions).
-            if let url = item.fullUrl, !url.hasPrefix("urn:") || recurringURNs.contains(url) { return (item.type + "@" + url, false) }
+            if let url = item.fullUrl, !url.hasPrefix("urn:") || recurringFullUrls.contains(url) { return (item.type + "@" + url, false) }
             return item.id.map { (item.type + "/" + $0, false) }
         }
         // The last tie-break between copies with no version information: their content as
