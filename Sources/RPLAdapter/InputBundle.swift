@@ -82,20 +82,37 @@ public struct InputBundle: Sendable {
     /// but differ in code or subject (kept as two: labs put one accession number on every result
     /// of an order).
     /// guideline.md v3, one resource is read once: the key is type + business identifier (the
-    /// smallest, as one spelling), else type + absolute fullUrl (not a `urn:`), else type + id. The newest wins: the later
+    /// smallest, as one spelling), else type + absolute fullUrl (not a `urn:`), else type + id;
+    /// entries sharing a `urn:` (bdl-7: versions) take one key, the first of those of any of them,
+    /// else type + the urn. The newest wins: the later
     /// `meta.lastUpdated` (as an instant), then `versionId` when both are all digits, then a digest
     /// of the content; never the order of the entries.
     static func olderVersions(_ items: [Item], recurringFullUrls: Set<String>) -> ([Int: Int], Set<Int>, [(Int, Int)], [(Int, Int)]) {
         // The key, and whether it is a business identifier (kept beside it: a substring search
         // on every key cost a tenth of a CDS request).
-        func key(_ item: Item) -> (String, byIdentifier: Bool)? {
+        func ownKey(_ item: Item) -> (String, byIdentifier: Bool)? {
             if let i = item.resource.children("identifier").compactMap(Identities.identifierKey).min() { return (item.type + "?identifier=" + i, true) }
             // An absolute fullUrl names the resource on its server; a `urn:uuid:` only its place in
             // this Bundle (a resend makes new ones), so the id decides (found by a new user's
             // trial: one loss sent twice under two urn:uuids was read twice and changed every id).
-            // A urn that recurs in this Bundle still names one resource there (bdl-7: its versions).
-            if let url = item.fullUrl, !url.hasPrefix("urn:") || recurringFullUrls.contains(url) { return (item.type + "@" + url, false) }
+            if let url = item.fullUrl, !url.hasPrefix("urn:") { return (item.type + "@" + url, false) }
             return item.id.map { (item.type + "/" + $0, false) }
+        }
+        // A urn that recurs names one resource in this Bundle (bdl-7: its versions): every entry
+        // under it takes one key, the first of its entries' own (an identifier before an id), so
+        // that versions that gained an identifier, or a copy resent under another urn, join it.
+        var urnKeys: [String: (String, byIdentifier: Bool)] = [:]
+        if !recurringFullUrls.isEmpty {
+            for item in items where item.container == nil {
+                guard let url = item.fullUrl, url.hasPrefix("urn:"), recurringFullUrls.contains(url) else { continue }
+                let own = ownKey(item) ?? (item.type + "@" + url, false)
+                if let known = urnKeys[url], (known.byIdentifier ? 0 : 1, known.0) <= (own.byIdentifier ? 0 : 1, own.0) { continue }
+                urnKeys[url] = own
+            }
+        }
+        func key(_ item: Item) -> (String, byIdentifier: Bool)? {
+            if !urnKeys.isEmpty, let url = item.fullUrl, let shared = urnKeys[url] { return shared }
+            return ownKey(item)
         }
         // The last tie-break between copies with no version information: their content as
         // meaning, not spelling (no id, meta, narrative or displays; decimals, code systems and
@@ -183,7 +200,9 @@ public struct InputBundle: Sendable {
             if superseded != content(kept) { undecided.append((index, kept, superseded)) }
         }
         // In an order of their own (by content), never the dictionary's.
-        let undecidedPairs = undecided.sorted { $0.2.lexicographicallyPrecedes($1.2) }.map { ($0.0, $0.1) }
+        let undecidedPairs = undecided.sorted { a, b in
+            a.2 != b.2 ? a.2.lexicographicallyPrecedes(b.2) : (items[a.0].id ?? "", items[a.0].fullUrl ?? "") < (items[b.0].id ?? "", items[b.0].fullUrl ?? "")
+        }.map { ($0.0, $0.1) }
         // A superseded entry's contained resources go with it.
         if !out.isEmpty {
             for (index, item) in items.enumerated() where item.container.map(out.contains) == true { out.insert(index) }

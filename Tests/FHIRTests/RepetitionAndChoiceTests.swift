@@ -119,5 +119,10 @@ import Testing
         let narrative = #"<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><resource><Basic><text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml">"#
             + div + "</div></text></Basic></resource></entry></Bundle>"
         #expect(Self.accepted(narrative, build: false) == Self.accepted(narrative, build: true))
+        // Nor MathML (another namespace) inside the div.
+        let math = String(repeating: #"<m:mrow xmlns:m="http://www.w3.org/1998/Math/MathML">"#, count: 120) + "x" + String(repeating: "</m:mrow>", count: 120)
+        let mathml = #"<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><resource><Basic><text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml">"#
+            + math + "</div></text></Basic></resource></entry></Bundle>"
+        #expect(Self.accepted(mathml, build: true) && Self.accepted(mathml, build: false))
     }
 }

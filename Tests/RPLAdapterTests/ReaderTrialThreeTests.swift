@@ -188,6 +188,41 @@ import TestSupport
         #expect(one.warnings.count == 1 && one.warnings[0].contains("differs in content"), "\(one.warnings)")
     }
 
+    @Test func versionsUnderOneURNJoinTheirOtherKeys() throws {
+        // A later version that gained an identifier, and a copy resent under another urn with the
+        // same id, are still that resource: its newest version, read once.
+        let urn = "urn:uuid:11111111-1111-4111-8111-111111111111"
+        let gained = [Self.tshEntry("6.1", fullUrl: urn, version: "1", updated: "2026-10-20T08:00:00Z"),
+                      Self.tshEntry("2.0", fullUrl: urn, version: "2", updated: "2026-10-20T09:00:00Z", identifier: "acc-9")]
+        for order in [gained, gained.reversed()] {
+            let (f, warnings) = try Self.thyroid(Self.bundle(order))
+            #expect(f.tsh?.value == 2.0 && warnings.isEmpty, "\(warnings)")
+        }
+        let resent = [Self.tshEntry("6.1", fullUrl: urn, id: "a", version: "1", updated: "2026-10-20T08:00:00Z"),
+                      Self.tshEntry("2.0", fullUrl: urn, id: "a", version: "2", updated: "2026-10-20T09:00:00Z"),
+                      Self.tshEntry("2.0", fullUrl: "urn:uuid:22222222-2222-4222-8222-222222222222", id: "a", version: "2", updated: "2026-10-20T09:00:00Z")]
+        for order in [resent, resent.reversed()] {
+            let bundle = try Array(Self.bundle(order).utf8).withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try Adapter.read(b, as: .json) }
+            #expect(InputBundle(bundle).superseded.count == 2)
+            let (f, warnings) = try Self.thyroid(Self.bundle(order))
+            #expect(f.tsh?.value == 2.0 && warnings.isEmpty, "\(warnings)")
+        }
+    }
+
+    @Test func ofResultsThatTieTheKeptOneDoesNotDependOnTheZone() throws {
+        // One instant in two spellings beside a day without a time, all normal: the same one kept.
+        var kept: [Double?] = []
+        for instant in ["2026-10-19T23:30:00-01:00", "2026-10-20T00:30:00Z"] {
+            let entries = [Self.tshEntry("2.5", fullUrl: "urn:uuid:11111111-1111-4111-8111-000000000001", id: "a"),
+                           Self.tshEntry("2.0", fullUrl: "urn:uuid:11111111-1111-4111-8111-000000000002", id: "b",
+                                         effective: #""effectiveDateTime":""# + instant + #"""#)]
+            let (f, warnings) = try Self.thyroid(Self.bundle(entries))
+            #expect(warnings.isEmpty, "\(warnings)")
+            kept.append(f.tsh?.value)
+        }
+        #expect(kept[0] != nil && kept[0] == kept[1], "\(kept)")
+    }
+
     @Test func aResultOfTheNextMorningIsNewerThanADayWithoutATime() throws {
         // High on 2026-10-20 (no time), normal the next morning in the Netherlands: the normal one.
         let entries = [Self.tshEntry("6.1", fullUrl: "urn:uuid:11111111-1111-4111-8111-000000000001", id: "a"),

@@ -245,9 +245,9 @@ struct XMLTreeBuilder {
                 if status != 1 { return status < 0 ? status : -1 }
                 let at = xmlTextReaderDepth(reader)
                 // Elements only (whitespace inside the deepest element is one level below it), and
-                // not a narrative's XHTML, which a built resource keeps as text, unbounded.
-                if at > deepest && xmlTextReaderNodeType(reader) == Int32(XML_READER_TYPE_ELEMENT.rawValue),
-                   xmlTextReaderConstNamespaceUri(reader).map({ String(cString: $0) }) != LibXML.xhtmlNamespace {
+                // nothing inside a narrative's XHTML div, which a built resource keeps as text,
+                // unbounded (looked for only when too deep: the rare path).
+                if at > deepest && xmlTextReaderNodeType(reader) == Int32(XML_READER_TYPE_ELEMENT.rawValue), !Self.insideNarrative(reader) {
                     return Self.tooDeep
                 }
                 if at == depth && xmlTextReaderNodeType(reader) == Int32(XML_READER_TYPE_END_ELEMENT.rawValue) { break }
@@ -258,6 +258,21 @@ struct XMLTreeBuilder {
 
     /// `skipSubtree`'s answer for content nested deeper than allowed.
     static let tooDeep: Int32 = -1000
+
+    /// Whether the node the reader is on is, or is inside, an XHTML `div` (its ancestors are
+    /// still in libxml2's tree while it streams).
+    static func insideNarrative(_ reader: xmlTextReaderPtr) -> Bool {
+        var node = xmlTextReaderCurrentNode(reader)
+        while let n = node {
+            if n.pointee.type == XML_ELEMENT_NODE, let ns = n.pointee.ns, let href = ns.pointee.href, let name = n.pointee.name,
+               strcmp(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self), "div") == 0,
+               strcmp(UnsafeRawPointer(href).assumingMemoryBound(to: CChar.self), LibXML.xhtmlNamespace) == 0 {
+                return true
+            }
+            node = n.pointee.parent
+        }
+        return false
+    }
 
     /// After `skipSubtree` skipped a resource the caller does not read, the reader sits on the following node.
     mutating func handleAfterSkip(

@@ -65,17 +65,18 @@ enum Thyroid: FactSource {
     /// decided the plan, and a TSH at 09:31 lost to one at 09:30 entered after it). Two times
     /// compare as instants; a result with no time is at one moment with every instant of its day
     /// read as a UTC day, so the zone an instant is written in changes nothing.
-    /// Results at the newest moment that classify alike are one (the first by content); when they
-    /// disagree each is a warning and none is used, as an indeterminate result is not.
+    /// Results at the newest moment that classify alike are one (the latest in UTC, then the first
+    /// by content); when they disagree each is a warning and none is used, as an indeterminate
+    /// result is not.
     static func newest(_ c: FactContext, _ results: [ThyroidResult], what: Phrase) -> ThyroidResult? {
         guard results.count > 1 else { return results.first }
         let moments = results.map { Moment(c.observationDateText(c.resource($0.source.index)), day: $0.date) }
         let newest = results.indices.filter { i in !moments.contains { $0.isAfter(moments[i]) } }
-        // Of results that tie, the latest by its own day and time (RPL-FT4 asks for a free T4 on
-        // or after it), then the first by content.
+        // Of results that tie, the latest in UTC (a day with no time at its start; RPL-FT4 asks
+        // for a free T4 on or after it), then the first by content: never the zone's spelling.
         func key(_ i: Int) -> (String, String) { (c.identities.of(results[i].source.index), c.identities.name(results[i].source.index)) }
         func later(_ a: Int, _ b: Int) -> Bool {
-            let ta = (results[a].date, moments[a].instant ?? ""), tb = (results[b].date, moments[b].instant ?? "")
+            let ta = moments[a].instant ?? moments[a].earliestInstant, tb = moments[b].instant ?? moments[b].earliestInstant
             return ta != tb ? ta > tb : key(a) < key(b)
         }
         let first = newest.min(by: later)!
@@ -114,7 +115,7 @@ enum Thyroid: FactSource {
         }
 
         /// A day with no time, read as a UTC day: the zone an instant is written in changes
-        /// nothing, and a result of the next morning is newer (a window of 24 hours, not the 36
+        /// nothing, and a result of the next morning is newer (a window of 24 hours, not the 50
         /// of every zone's day; a review found the next Dutch morning tied).
         var earliestInstant: String { "\(day)T00:00" }
         var latestInstant: String { "\(day.adding(days: 1))T00:00" }
