@@ -171,8 +171,8 @@ public struct Adapter: Sendable {
             throw FHIRFormatError(.invalid, "expected a Bundle, got \(bundle.name)", location: bundle.name)
         }
         let date = asOf ?? bundle.string("timestamp").flatMap { CalendarDate(fhir: $0) } ?? Adapter.today()
-        try InputBundle.checkVersions(bundle)
         let input = InputBundle(bundle)
+        try input.checkVersions()
         let extractor: FactExtractor
         do {
             extractor = try FactExtractor(input: input, profiles: profiles, evaluationDate: date)

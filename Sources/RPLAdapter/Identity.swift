@@ -27,6 +27,16 @@ public final class Identities {
         self.preferredSystems = preferredSystems
     }
 
+    /// The order of resources by content, never by place in the Bundle: identity, then name (two
+    /// copies of one meaning under different ids). Every "first of equals" goes by it.
+    func order(_ index: Int) -> ContentOrder { ContentOrder(identity: of(index), name: name(index)) }
+
+    struct ContentOrder: Comparable {
+        let identity: String
+        let name: String
+        static func < (a: ContentOrder, b: ContentOrder) -> Bool { (a.identity, a.name) < (b.identity, b.name) }
+    }
+
     func of(_ index: Int) -> String {
         if let id = known[index] { return id }
         known[index] = "…"  // a reference cycle ends here

@@ -57,6 +57,7 @@ public struct InputBundle: Sendable {
         self.superseded = superseded
         self.sharedIdentifiers = shared
         self.undecidedVersions = undecided
+        self.recurringFullUrls = recurringFullUrls
         // A reference names the resource, so it reaches its newest version.
         self.byFullUrl = byFullUrl.mapValues { older[$0] ?? $0 }
         self.byTypeAndId = byTypeAndId.mapValues { older[$0] ?? $0 }
@@ -76,6 +77,8 @@ public struct InputBundle: Sendable {
     /// Copies of one resource (superseded, kept) that differ in content with no `meta.lastUpdated`
     /// or numeric `versionId` to order them: the kept one chosen by digest (a warning says so).
     public let undecidedVersions: [(Int, Int)]
+    /// fullUrls that more than one entry has (bdl-7: versions, checked by `checkVersions`).
+    private let recurringFullUrls: Set<String>
 
     /// Each older version's index → the newest version's, and every index superseded (with the
     /// resources contained in an older version); and the pairs that share a business identifier
@@ -134,15 +137,24 @@ public struct InputBundle: Sendable {
             }
             return e
         }
-        func digest(_ item: Item) -> String { SHA1.hex((try? JSONWriter().write(normalised(item.resource))) ?? []) + "|" + (item.id ?? "") }
-        func isNewer(_ a: Item, than b: Item) -> Bool {
-            let la = a.resource.child("meta")?.string("lastUpdated").map(Identities.instant)
-            let lb = b.resource.child("meta")?.string("lastUpdated").map(Identities.instant)
-            if let la, let lb, la != lb { return la > lb }
-            let va = a.resource.child("meta")?.string("versionId"), vb = b.resource.child("meta")?.string("versionId")
-            if let va, let vb, va != vb, let na = Int(va), let nb = Int(vb), na != nb { return na > nb }
-            return digest(a) > digest(b)
+        // Each copy's normalised content made once (copies are compared again and again).
+        var contents: [Int: [UInt8]] = [:]
+        func content(_ i: Int) -> [UInt8] {
+            if let known = contents[i] { return known }
+            let made = (try? JSONWriter().write(normalised(items[i].resource))) ?? []
+            contents[i] = made
+            return made
         }
+        func digest(_ i: Int) -> String { SHA1.hex(content(i)) + "|" + (items[i].id ?? "") }
+        /// Whether `a` is the newer by its version information (the later `meta.lastUpdated`, else
+        /// the larger numeric `versionId`); nil when that tells nothing.
+        func newerByVersion(_ a: Int, than b: Int) -> Bool? {
+            let ma = items[a].resource.child("meta"), mb = items[b].resource.child("meta")
+            if let la = ma?.string("lastUpdated").map(Identities.instant), let lb = mb?.string("lastUpdated").map(Identities.instant), la != lb { return la > lb }
+            if let va = ma?.string("versionId"), let vb = mb?.string("versionId"), let na = Int(va), let nb = Int(vb), na != nb { return na > nb }
+            return nil
+        }
+        func isNewer(_ a: Int, than b: Int) -> Bool { newerByVersion(a, than: b) ?? (digest(a) > digest(b)) }
         /// What a shared identifier may not hide: another code or another subject.
         func what(_ item: Item) -> String {
             let codes = item.resource.child("code")?.children("coding").compactMap { c in
@@ -166,7 +178,7 @@ public struct InputBundle: Sendable {
             groupOf[index] = k
             // One hash when the key is new (the common case): the newer of two stays.
             if let other = newest.updateValue(index, forKey: k) {
-                if isNewer(item, than: items[other]) {
+                if isNewer(index, than: other) {
                     out.insert(other)
                 } else {
                     newest[k] = other
@@ -182,7 +194,7 @@ public struct InputBundle: Sendable {
         }
         distinct = []
         for (_, group) in variants.sorted(by: { $0.key < $1.key }) where group.count > 1 {
-            let sorted = group.sorted { (what(items[$0]), digest(items[$0])) < (what(items[$1]), digest(items[$1])) }
+            let sorted = group.sorted { (what(items[$0]), digest($0)) < (what(items[$1]), digest($1)) }
             for other in sorted.dropFirst() { distinct.append((sorted[0], other)) }
         }
         var map: [Int: Int] = [:]
@@ -191,13 +203,8 @@ public struct InputBundle: Sendable {
         // no numeric versionIds): the digest chose, and a warning says so (found by a new user's
         // trial: one of two versions was taken silently).
         var undecided: [(Int, Int, [UInt8])] = []
-        for (index, kept) in map {
-            let a = items[index].resource.child("meta"), b = items[kept].resource.child("meta")
-            if let la = a?.string("lastUpdated").map(Identities.instant), let lb = b?.string("lastUpdated").map(Identities.instant), la != lb { continue }
-            if let va = a?.string("versionId"), let vb = b?.string("versionId"), let na = Int(va), let nb = Int(vb), na != nb { continue }
-            func content(_ i: Int) -> [UInt8] { (try? JSONWriter().write(normalised(items[i].resource))) ?? [] }
-            let superseded = content(index)
-            if superseded != content(kept) { undecided.append((index, kept, superseded)) }
+        for (index, kept) in map where newerByVersion(kept, than: index) == nil && content(index) != content(kept) {
+            undecided.append((index, kept, content(index)))
         }
         // In an order of their own (by content), never the dictionary's.
         let undecidedPairs = undecided.sorted { a, b in
@@ -291,24 +298,18 @@ extension InputBundle {
     /// distinct `meta.versionId`s. Two entries with the same fullUrl without distinct versions are
     /// unusable input (thrown, naming the fullUrl). Versions themselves are read once, the newest,
     /// by `olderVersions` (the one mechanism for versions and copies).
-    public static func checkVersions(_ bundle: Element) throws(FHIRFormatError) {
-        // One hash per entry; only fullUrls that recur get a list (issue 20: most never do).
-        var first: [String: Int] = [:]
-        first.reserveCapacity(bundle.children.count)
-        var shared: [Int: [Int]] = [:]
+    public func checkVersions() throws(FHIRFormatError) {
+        // Only fullUrls that recur (found while indexing; most Bundles have none).
+        guard !recurringFullUrls.isEmpty else { return }
+        var shared: [String: [Int]] = [:]
         var n = 0
         for entry in bundle.children where entry.name == "entry" {
             defer { n += 1 }
-            guard let fullUrl = entry.string("fullUrl"), entry.child("resource")?.resource != nil else { continue }
-            if let earlier = first.updateValue(n, forKey: fullUrl) {
-                first[fullUrl] = earlier
-                shared[earlier, default: [earlier]].append(n)
-            }
+            guard let fullUrl = entry.string("fullUrl"), recurringFullUrls.contains(fullUrl), entry.child("resource")?.resource != nil else { continue }
+            shared[fullUrl, default: []].append(n)
         }
-        guard !shared.isEmpty else { return }
         let entries = bundle.children("entry")
-        for (_, positions) in shared.sorted(by: { $0.key < $1.key }) {
-            let fullUrl = entries[positions[0]].string("fullUrl") ?? ""
+        for (fullUrl, positions) in shared.sorted(by: { $0.value[0] < $1.value[0] }) {
             let resources = positions.map { entries[$0].child("resource")!.resource! }
             // Versions of one resource are of one type (found by a new user's trial: a Condition
             // and an Observation with one fullUrl were both read, a reference reaching either).

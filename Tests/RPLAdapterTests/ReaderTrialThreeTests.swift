@@ -119,7 +119,7 @@ import TestSupport
                 + #"{"fullUrl":"urn:uuid:11111111-1111-4111-8111-111111111111","resource":{"resourceType":""# + second + #"","id":"a","meta":{"versionId":"2"}}}]}"#
             let read = try Array(json.utf8).withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try Adapter.read(b, as: .json) }
             let e = try #require({ () -> FHIRFormatError? in
-                do { try InputBundle.checkVersions(read); return nil } catch let error as FHIRFormatError { return error } catch { return nil }
+                do { try InputBundle(read).checkVersions(); return nil } catch let error as FHIRFormatError { return error } catch { return nil }
             }())
             #expect(e.message.contains("hold a Condition and a \(second)") && e.location == "Bundle.entry[1].fullUrl", "\(e)")
         }
@@ -128,7 +128,7 @@ import TestSupport
             + #"{"fullUrl":"urn:uuid:11111111-1111-4111-8111-111111111111","resource":{"resourceType":"Encounter","id":"a","status":"planned","class":{"code":"AMB"},"meta":{"versionId":"1"}}},"#
             + #"{"fullUrl":"urn:uuid:11111111-1111-4111-8111-111111111111","resource":{"resourceType":"Encounter","id":"a","status":"finished","class":{"code":"AMB"},"meta":{"versionId":"2"}}}]}"#
         let read = try Array(versions.utf8).withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try Adapter.read(b, as: .json) }
-        #expect(throws: Never.self) { try InputBundle.checkVersions(read) }
+        #expect(throws: Never.self) { try InputBundle(read).checkVersions() }
     }
 
     @Test func resultsOfOneDayGiveTheSameOutputInEitherEntryOrder() throws {

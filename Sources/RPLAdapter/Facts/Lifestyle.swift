@@ -63,15 +63,13 @@ enum Lifestyle: FactSource {
         }
         for who in [FactContext.Person.patient, .partner] {
             // Undated records are older than dated ones; ties by identity, never entry order.
-            func key(_ s: Smoking) -> (Int, String, String) { (s.date?.dayNumber ?? Int.min, c.identities.of(s.index), c.identities.name(s.index)) }
+            func key(_ s: Smoking) -> (Int, Identities.ContentOrder) { (s.date?.dayNumber ?? Int.min, c.identities.order(s.index)) }
             if let newest = smoking.filter({ $0.person == who }).max(by: { key($0) < key($1) }), newest.current {
                 facts.lifestyleRisks.append(Finding(who == .partner ? "partner smokes" : "smokes", Source(newest.index)))
             }
         }
         for who in [FactContext.Person.patient, .partner] {
-            guard let latest = bmi.filter({ $0.person == who }).max(by: {
-                ($0.date, c.identities.of($0.index), c.identities.name($0.index)) < ($1.date, c.identities.of($1.index), c.identities.name($1.index))
-            }) else { continue }
+            guard let latest = bmi.filter({ $0.person == who }).max(by: { ($0.date, c.identities.order($0.index)) < ($1.date, c.identities.order($1.index)) }) else { continue }
             let v = latest.value
             if v >= c.defaults.bmiHigh {
                 facts.lifestyleRisks.append(Finding(who == .partner ? "partner's BMI \(number: formatNumber(v)) (≥ \(number: formatNumber(c.defaults.bmiHigh)))" : "BMI \(number: formatNumber(v)) (≥ \(number: formatNumber(c.defaults.bmiHigh)))", Source(latest.index)))

@@ -154,7 +154,7 @@ enum Losses: FactSource {
             found.append(index)
         }
         // Named by identity, never by entry order.
-        return found.min { (c.identities.of($0), c.identities.name($0)) < (c.identities.of($1), c.identities.name($1)) }
+        return found.min { c.identities.order($0) < c.identities.order($1) }
     }
 
     /// guideline.md v3: a loss's evidence may be a Procedure (an evacuation, a curettage, the
@@ -270,9 +270,7 @@ enum Losses: FactSource {
         var losses: [PregnancyLoss] = []
         // Dated: in onset order, each joins the pregnancy before it when less than the window apart.
         // Ties by identity and name, never by the input's entry order (interface.md v3).
-        func key(_ x: Candidate) -> (CalendarDate, CalendarDate, String, String) {
-            (x.onset!.start, x.onset!.end, c.identities.of(x.index), c.identities.name(x.index))
-        }
+        func key(_ x: Candidate) -> (CalendarDate, CalendarDate, Identities.ContentOrder) { (x.onset!.start, x.onset!.end, c.identities.order(x.index)) }
         let dated = kept.filter { $0.onset != nil }.sorted { key($0) < key($1) }
         var current: (loss: PregnancyLoss, span: DayInterval, first: Int)?
         for candidate in dated {

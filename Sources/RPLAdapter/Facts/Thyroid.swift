@@ -74,10 +74,9 @@ enum Thyroid: FactSource {
         let newest = results.indices.filter { i in !moments.contains { $0.isAfter(moments[i]) } }
         // Of results that tie, the latest in UTC (a day with no time at its start; RPL-FT4 asks
         // for a free T4 on or after it), then the first by content: never the zone's spelling.
-        func key(_ i: Int) -> (String, String) { (c.identities.of(results[i].source.index), c.identities.name(results[i].source.index)) }
         func later(_ a: Int, _ b: Int) -> Bool {
             let ta = moments[a].instant ?? moments[a].earliestInstant, tb = moments[b].instant ?? moments[b].earliestInstant
-            return ta != tb ? ta > tb : key(a) < key(b)
+            return ta != tb ? ta > tb : c.identities.order(results[a].source.index) < c.identities.order(results[b].source.index)
         }
         let first = newest.min(by: later)!
         guard let other = newest.first(where: { results[$0].classification != results[first].classification }) else { return results[first] }

@@ -35,7 +35,7 @@ struct PlanEmitter {
     /// Input resources in the order of their identities, then their names (two records can mean
     /// the same, e.g. a Synthea condition recorded twice): never the order of the input's entries.
     func inIdentityOrder(_ a: Source, _ b: Source) -> Bool {
-        (identities.of(a.index), identities.name(a.index)) < (identities.of(b.index), identities.name(b.index))
+        identities.order(a.index) < identities.order(b.index)
     }
 
     /// The sorted identities of input resources, comma separated.
