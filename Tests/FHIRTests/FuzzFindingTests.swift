@@ -64,4 +64,20 @@ struct FuzzFindingTests {
             try JSONReader.read(#"{"resourceType":"Foo","contained":[{"resourceType":"Patient","active":"true"}]}"#)
         }
     }
+
+    @Test func anXMLResourceTypeElementIsRefused() throws {
+        // Found by `xml` in CI (seed 1 there, 48 here): <resourceType value="…"/> inside a
+        // Condition was kept as an unknown element and written as a second JSON "resourceType".
+        let e = #expect(throws: FHIRFormatError.self) {
+            try XMLReader.read(#"<Condition xmlns="http://hl7.org/fhir"><id value="f201"/><resourceType value="2013-04-04"/></Condition>"#)
+        }
+        #expect(e?.message.contains("<resourceType>") == true)
+        #expect(throws: FHIRFormatError.self) {
+            try XMLReader.read(#"<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><resource><Patient><resourceType value="Patient"/></Patient></resource></entry></Bundle>"#)
+        }
+        // Inside a data type it is an unknown element as in JSON, and both formats read it back.
+        let inCode = try XMLReader.read(#"<Patient xmlns="http://hl7.org/fhir"><maritalStatus><resourceType value="x"/></maritalStatus></Patient>"#)
+        try roundTrips(inCode)
+        try roundTrips(JSONReader.read(#"{"resourceType":"Patient","maritalStatus":{"resourceType":"x"}}"#))
+    }
 }

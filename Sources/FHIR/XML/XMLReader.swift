@@ -304,6 +304,11 @@ struct XMLTreeBuilder {
         }
         let first = local.utf8.first ?? 0
         let isResource = first >= UInt8(ascii: "A") && first <= UInt8(ascii: "Z")
+        // JSON's resourceType is a resource's element name in XML: as a child it would write as
+        // a second resourceType (found by the xml fuzz target in CI).
+        if local == "resourceType", stack.last?.isResource == true {
+            throw fail(.invalid, "<resourceType> is not an element of a resource in XML: the resource's element name is its type")
+        }
         if isResource {
             if let parent = stack.last, !parent.children.isEmpty {
                 throw fail(.invalid, "<\(parent.name)> holds more than one resource")
