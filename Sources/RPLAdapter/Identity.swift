@@ -31,6 +31,12 @@ public final class Identities {
     /// copies of one meaning under different ids). Every "first of equals" goes by it.
     func order(_ index: Int) -> ContentOrder { ContentOrder(identity: of(index), name: name(index)) }
 
+    /// `a` before `b` by content order: for the tie of another key, compared first, so that a
+    /// resource's identity (a hash of its content) is made only for records that tie (a tuple
+    /// with `order` in it makes both for every comparison: a Synthea record's BMI history cost 8%
+    /// of its run).
+    func tieBreak(_ a: Int, _ b: Int) -> Bool { order(a) < order(b) }
+
     struct ContentOrder: Comparable {
         let identity: String
         let name: String

@@ -27,7 +27,7 @@ enum Antiphospholipid: FactSource {
         // Each test's results by day, then by content: the rules take the first of equals, and
         // which one that is must not depend on the order of the entries (two positives of one day).
         for test in facts.antiphospholipid.keys {
-            facts.antiphospholipid[test]!.sort { ($0.date, c.identities.order($0.source.index)) < ($1.date, c.identities.order($1.source.index)) }
+            facts.antiphospholipid[test]!.sort { $0.date != $1.date ? $0.date < $1.date : c.identities.tieBreak($0.source.index, $1.source.index) }
         }
         for index in c.patientConditions() {
             let r = c.resource(index)

@@ -31,7 +31,7 @@ enum Endocrine: FactSource {
             deliveries.append(DatedFinding(date: d, finding: Finding(record: c.text(r.child("code")), Source(index))))
         }
         // Two of one day: by content, never by entry order.
-        facts.lastDelivery = deliveries.max { ($0.date, c.identities.order($0.finding.source.index)) < ($1.date, c.identities.order($1.finding.source.index)) }
+        facts.lastDelivery = deliveries.max { $0.date != $1.date ? $0.date < $1.date : c.identities.tieBreak($0.finding.source.index, $1.finding.source.index) }
 
         // The profile's tests, as the order catalogue names them (a setting: a site may change them).
         let tests = profileTests(c)

@@ -63,13 +63,14 @@ enum Lifestyle: FactSource {
         }
         for who in [FactContext.Person.patient, .partner] {
             // Undated records are older than dated ones; ties by identity, never entry order.
-            func key(_ s: Smoking) -> (Int, Identities.ContentOrder) { (s.date?.dayNumber ?? Int.min, c.identities.order(s.index)) }
-            if let newest = smoking.filter({ $0.person == who }).max(by: { key($0) < key($1) }), newest.current {
+            func day(_ s: Smoking) -> Int { s.date?.dayNumber ?? Int.min }
+            if let newest = smoking.filter({ $0.person == who }).max(by: { day($0) != day($1) ? day($0) < day($1) : c.identities.tieBreak($0.index, $1.index) }),
+               newest.current {
                 facts.lifestyleRisks.append(Finding(who == .partner ? "partner smokes" : "smokes", Source(newest.index)))
             }
         }
         for who in [FactContext.Person.patient, .partner] {
-            guard let latest = bmi.filter({ $0.person == who }).max(by: { ($0.date, c.identities.order($0.index)) < ($1.date, c.identities.order($1.index)) }) else { continue }
+            guard let latest = bmi.filter({ $0.person == who }).max(by: { $0.date != $1.date ? $0.date < $1.date : c.identities.tieBreak($0.index, $1.index) }) else { continue }
             let v = latest.value
             if v >= c.defaults.bmiHigh {
                 facts.lifestyleRisks.append(Finding(who == .partner ? "partner's BMI \(number: formatNumber(v)) (≥ \(number: formatNumber(c.defaults.bmiHigh)))" : "BMI \(number: formatNumber(v)) (≥ \(number: formatNumber(c.defaults.bmiHigh)))", Source(latest.index)))

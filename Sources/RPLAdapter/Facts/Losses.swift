@@ -270,8 +270,8 @@ enum Losses: FactSource {
         var losses: [PregnancyLoss] = []
         // Dated: in onset order, each joins the pregnancy before it when less than the window apart.
         // Ties by identity and name, never by the input's entry order (interface.md v3).
-        func key(_ x: Candidate) -> (CalendarDate, CalendarDate, Identities.ContentOrder) { (x.onset!.start, x.onset!.end, c.identities.order(x.index)) }
-        let dated = kept.filter { $0.onset != nil }.sorted { key($0) < key($1) }
+        func key(_ x: Candidate) -> (CalendarDate, CalendarDate) { (x.onset!.start, x.onset!.end) }
+        let dated = kept.filter { $0.onset != nil }.sorted { key($0) != key($1) ? key($0) < key($1) : c.identities.tieBreak($0.index, $1.index) }
         var current: (loss: PregnancyLoss, span: DayInterval, first: Int)?
         for candidate in dated {
             let onset = candidate.onset!

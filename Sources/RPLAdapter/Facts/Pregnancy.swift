@@ -215,7 +215,7 @@ enum Pregnancy: FactSource {
     }
 
     static func possibleBiochemicalLoss(_ c: FactContext, _ values: [(date: CalendarDate, value: Double, index: Int)], into facts: inout Facts) {
-        let sorted = values.sorted { ($0.date, c.identities.order($0.index)) < ($1.date, c.identities.order($1.index)) }
+        let sorted = values.sorted { $0.date != $1.date ? $0.date < $1.date : c.identities.tieBreak($0.index, $1.index) }
         guard sorted.count >= 2, let first = sorted.first, let last = sorted.last else { return }
         var peak = sorted[0]
         var fall: (from: (date: CalendarDate, value: Double, index: Int), to: (date: CalendarDate, value: Double, index: Int))?
@@ -242,7 +242,7 @@ enum Pregnancy: FactSource {
         var ga: GestationalAge?
         var sources = (conditions + observations).map(Source.init)
         // Two of one day: the first by content, not by entry order.
-        if let newest = datings.max(by: { ($0.date, c.identities.order($1.index)) < ($1.date, c.identities.order($0.index)) }) {
+        if let newest = datings.max(by: { $0.date != $1.date ? $0.date < $1.date : c.identities.tieBreak($1.index, $0.index) }) {
             if newest.gestationalAge.days > c.defaults.pregnancyEndsAfterDays {
                 // Projected past 42w6d: that pregnancy has ended (guideline.md v2).
                 c.warn(newest.index, .gestationalAgeBeyondPregnancy(gestationalAge: newest.gestationalAge, date: c.date))
