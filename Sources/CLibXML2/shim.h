@@ -8,6 +8,14 @@
 #include <libxml/xmlsave.h>
 #include <libxml/tree.h>
 #include <libxml/globals.h>
+#include <libxml/parserInternals.h>
+
+// The byte offset in the document of the parser's position (the XML reader's SAX path takes a
+// narrative's source text by it: the input is UTF-8, which libxml2 keeps unconverted).
+static inline long rpl_xml_position(xmlParserCtxtPtr ctxt) {
+    if (ctxt == NULL || ctxt->input == NULL || ctxt->input->cur == NULL || ctxt->input->base == NULL) return -1;
+    return (long)ctxt->input->consumed + (long)(ctxt->input->cur - ctxt->input->base);
+}
 
 // libxml2 prints some messages (e.g. "xmlParseChunk: encoder error") through its generic error
 // function, which is variadic and so cannot be written in Swift. This one drops them; every error

@@ -11,7 +11,8 @@ import Glibc
 /// libFuzzer targets (scripts/fuzz builds this with `-sanitize=fuzzer,address` and runs it):
 ///
 /// - `json`: the JSON reader; whatever it reads must write as JSON and XML and read back.
-/// - `xml`: the XML reader; the same round trip.
+/// - `xml`: the XML reader; the same round trip, and its SAX path builds what the streaming
+///   reader builds (or declines), with and without skipping resources.
 /// - `apply`: bytes in, the plan out, as `rpl-adapter apply` makes it (any format, built-in
 ///   Profiles, a fixed evaluation date); the output must write in both formats.
 ///
@@ -58,6 +59,10 @@ enum Fuzz {
             guard let r = try? JSONReader.read(bytes) else { return }
             roundTrip(r)
         case .xml:
+            // The SAX path builds what XMLTreeBuilder builds, or leaves the document to it.
+            if let difference = XMLReader.pathsDisagree(bytes) ?? XMLReader.pathsDisagree(bytes, materialise: { Adapter.resourceTypesRead.contains($0) }) {
+                fatalError("xml: \(difference)\n\(String(decoding: bytes.prefix(2000), as: UTF8.self))")
+            }
             guard let r = try? XMLReader.read(bytes) else { return }
             roundTrip(r)
         case .apply:

@@ -80,4 +80,18 @@ struct FuzzFindingTests {
         try roundTrips(inCode)
         try roundTrips(JSONReader.read(#"{"resourceType":"Patient","maritalStatus":{"resourceType":"x"}}"#))
     }
+
+    @Test func anElementAfterAResourceIsRefused() throws {
+        // Found by the `xml` campaign: <coding><Observation>…</Observation><code …/></coding> was read
+        // (a resource may only stand first), and JSON has no place for the resource beside <code>.
+        let e = #expect(throws: FHIRFormatError.self) {
+            try XMLReader.read(#"<Condition xmlns="http://hl7.org/fhir"><code><coding><Observation><status value="final"/></Observation> <code value="O04.9"/></coding></code></Condition>"#)
+        }
+        #expect(e?.message.contains("<coding> holds a resource and more") == true)
+        #expect(throws: FHIRFormatError.self) {
+            try XMLReader.read(#"<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><resource><Patient/><div xmlns="http://www.w3.org/1999/xhtml">x</div></resource></entry></Bundle>"#)
+        }
+        // Alone in its element it is read, and reads back from both formats.
+        try roundTrips(XMLReader.read(#"<Condition xmlns="http://hl7.org/fhir"><code><coding><Observation><status value="final"/></Observation></coding></code></Condition>"#))
+    }
 }

@@ -1,0 +1,361 @@
+import CLibXML2
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The XML reader's fast path (issue 20): libxml2's SAX2 parser straight into the element tree.
+/// The streaming reader (`XMLTreeBuilder`) makes and frees a DOM node for every node, about half
+/// of libxml2's work on a FHIR document; SAX makes none.
+///
+/// It builds what `XMLTreeBuilder` builds, for documents that are well-formed and usual. On
+/// anything else it declines and the caller reads the document with `XMLTreeBuilder`, so every
+/// refusal (its message, location and line) and every rare narrative comes out exactly as
+/// before: a libxml2 error, text or an attribute FHIR does not allow, nesting too deep, an
+/// element right after a skipped resource, or a narrative whose source text it cannot vouch for
+/// (a comment or processing instruction inside it, or source whose tags and text differ from
+/// what libxml2 parsed, as CDATA or a character reference for a letter do).
+final class XMLSAXBuilder {
+    let buffer: UnsafeBufferPointer<UInt8>
+    let materialise: ((String) -> Bool)?
+    private var context: xmlParserCtxtPtr?
+    private var stack: [Element] = []
+    private var root: Element?
+    /// Set when this path cannot vouch for the result: `XMLTreeBuilder` reads the document.
+    private(set) var declined = false
+    /// Names as libxml2 interns them (one pointer per name), each made once.
+    private var names: [UnsafeRawPointer: String] = [:]
+
+    /// Open elements of a resource the caller does not read, the resource itself included (0:
+    /// not skipping); how deep below it content may nest; where an XHTML div inside it opened
+    /// (its content is not depth-bounded, as in `XMLTreeBuilder.skipSubtree`).
+    private var skipping = 0
+    private var skipLevels = 0
+    private var skipNarrativeAt = 0
+    /// The node right after a skipped resource is looked at as `XMLTreeBuilder.handleAfterSkip` does.
+    private var afterSkip = false
+
+    /// Open elements of a narrative's XHTML (0: none), where its start tag began, the skeleton of
+    /// what libxml2 parsed (see `skeleton`), and whether each open element has content.
+    private var narrativeOpen = 0
+    private var narrativeStart = 0
+    private var narrativeSkeleton: [UInt8] = []
+    private var narrativeHasContent: [Bool] = []
+
+    init(_ buffer: UnsafeBufferPointer<UInt8>, materialise: ((String) -> Bool)?) {
+        self.buffer = buffer
+        self.materialise = materialise
+    }
+
+    /// The document's tree, or nil when `XMLTreeBuilder` must read it.
+    static func read(_ buffer: UnsafeBufferPointer<UInt8>, materialise: ((String) -> Bool)?) -> Element? {
+        guard let base = buffer.baseAddress, buffer.count <= Int(Int32.max) else { return nil }
+        let builder = XMLSAXBuilder(buffer, materialise: materialise)
+        guard let context = xmlCreateMemoryParserCtxt(UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(buffer.count)) else { return nil }
+        var handler = xmlSAXHandler()
+        handler.initialized = XML_SAX2_MAGIC
+        handler.startElementNs = { ctx, local, prefix, uri, namespaceCount, namespaces, attributeCount, _, attributes in
+            guard let ctx, let local else { return }
+            Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue()
+                .start(local, prefix, uri, Int(namespaceCount), namespaces, Int(attributeCount), attributes)
+        }
+        handler.endElementNs = { ctx, _, _, _ in
+            guard let ctx else { return }
+            Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue().end()
+        }
+        handler.characters = { ctx, text, count in
+            guard let ctx else { return }
+            Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue().characters(text, Int(count))
+        }
+        handler.ignorableWhitespace = handler.characters
+        handler.comment = { ctx, _ in
+            guard let ctx else { return }
+            Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue().commentOrInstruction()
+        }
+        handler.processingInstruction = { ctx, _, _ in
+            guard let ctx else { return }
+            Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue().commentOrInstruction()
+        }
+        // A DOCTYPE (refused before this by XMLProlog), an entity: XMLTreeBuilder says what.
+        handler.internalSubset = { ctx, _, _, _ in
+            guard let ctx else { return }
+            Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue().decline()
+        }
+        handler.reference = { ctx, _ in
+            guard let ctx else { return }
+            Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue().decline()
+        }
+        handler.serror = { ctx, error in
+            guard let ctx, let error else { return }
+            // Errors and fatal errors: XMLTreeBuilder reports them (a warning changes nothing).
+            if error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue {
+                Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue().decline()
+            }
+        }
+        let original = context.pointee.sax
+        let result: Element? = withUnsafeMutablePointer(to: &handler) { handler in
+            context.pointee.sax = handler
+            defer { context.pointee.sax = original }
+            let unmanaged = Unmanaged.passUnretained(builder)
+            context.pointee.userData = unmanaged.toOpaque()
+            // After the handler is set: the options adjust it (NOCDATA, NOERROR). NOENT as well as
+            // the reader's options: an attribute's `&amp;` then arrives as `&` (the reader's DOM
+            // decodes libxml2's `&#38;`); with no DOCTYPE there is no other entity to replace.
+            xmlCtxtUseOptions(context, LibXML.parseOptions | Int32(XML_PARSE_NOENT.rawValue))
+            builder.context = context
+            xmlParseDocument(context)
+            builder.context = nil
+            withExtendedLifetime(builder) {}
+            guard context.pointee.wellFormed != 0, !builder.declined, builder.stack.isEmpty else { return nil }
+            return builder.root
+        }
+        xmlFreeParserCtxt(context)
+        return result
+    }
+
+    func decline() {
+        guard !declined else { return }
+        declined = true
+        if let context { xmlStopParser(context) }
+    }
+
+    private func name(_ pointer: UnsafePointer<xmlChar>) -> String {
+        let key = UnsafeRawPointer(pointer)
+        if let known = names[key] { return known }
+        let made = String(cString: pointer)
+        names[key] = made
+        return made
+    }
+
+    private static func equals(_ pointer: UnsafePointer<xmlChar>?, _ text: String) -> Bool {
+        guard let pointer else { return false }
+        return strcmp(UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self), text) == 0
+    }
+
+    private static func isDiv(_ local: UnsafePointer<xmlChar>) -> Bool {
+        local[0] == 0x64 && local[1] == 0x69 && local[2] == 0x76 && local[3] == 0
+    }
+
+    private static func isUpperCase(_ local: UnsafePointer<xmlChar>) -> Bool { local[0] >= 0x41 && local[0] <= 0x5A }
+
+    // MARK: events
+
+    private func start(
+        _ local: UnsafePointer<xmlChar>, _ prefix: UnsafePointer<xmlChar>?, _ uri: UnsafePointer<xmlChar>?,
+        _ namespaceCount: Int, _ namespaces: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?,
+        _ attributeCount: Int, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
+    ) {
+        guard !declined else { return }
+        if narrativeOpen > 0 {
+            narrativeHasContent[narrativeHasContent.count - 1] = true
+            openInSkeleton(local, prefix)
+            narrativeOpen += 1
+            return
+        }
+        if skipping > 0 {
+            // Inside a resource not read: only its depth is bounded, outside XHTML divs.
+            let level = skipping
+            skipping += 1
+            if skipNarrativeAt == 0 {
+                if Self.isDiv(local) && Self.equals(uri, LibXML.xhtmlNamespace) {
+                    skipNarrativeAt = skipping
+                } else if level > skipLevels {
+                    decline()
+                }
+            }
+            return
+        }
+        if afterSkip { decline(); return }  // "unexpected element after a narrative or a resource"
+        if Self.isDiv(local) && Self.equals(uri, LibXML.xhtmlNamespace) && !stack.isEmpty {
+            if stack[stack.count - 1].children.last?.isResource == true { decline(); return }
+            startNarrative(local, prefix)
+            return
+        }
+        let isFHIR = Self.equals(uri, LibXML.fhirNamespace)
+        if let materialise, stack.count >= 2, Self.isUpperCase(local), isFHIR {
+            let type = name(local)
+            if !materialise(type) {
+                if !stack[stack.count - 1].children.isEmpty { decline(); return }
+                stack[stack.count - 1].children.append(Element(name: type, isResource: true))
+                skipping = 1
+                skipLevels = XMLReader.maxDepth - 1 - stack.count
+                skipNarrativeAt = 0
+                return
+            }
+        }
+        guard isFHIR else { decline(); return }
+        open(name(local), attributeCount, attributes)
+    }
+
+    /// `XMLTreeBuilder.openElement` for a document it would accept: anything it refuses declines.
+    private func open(_ local: String, _ attributeCount: Int, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        if stack.count >= XMLReader.maxDepth { decline(); return }
+        let first = local.utf8.first ?? 0
+        let isResource = first >= 0x41 && first <= 0x5A
+        if !Element.isElementName(Substring(local)) && !(isResource && Element.isElementName(Substring(local.lowercased()))) {
+            decline(); return
+        }
+        if local == "resourceType", stack.last?.isResource == true { decline(); return }
+        if isResource {
+            if let parent = stack.last, !parent.children.isEmpty { decline(); return }
+        } else if let parent = stack.last, parent.children.last?.isResource == true {
+            decline(); return
+        } else if stack.isEmpty {
+            decline(); return
+        }
+        var element = Element(name: local, isResource: isResource)
+        if attributeCount > 0, let attributes {
+            var id: Element?
+            var url: Element?
+            for i in 0..<attributeCount {
+                guard let attr = attributes[5 * i] else { continue }
+                let namespace = attributes[5 * i + 2]
+                if Self.equals(namespace, "http://www.w3.org/2001/XMLSchema-instance") { continue }
+                guard namespace == nil, let start = attributes[5 * i + 3], let end = attributes[5 * i + 4] else { decline(); return }
+                let value = String(decoding: UnsafeBufferPointer(start: start, count: start.distance(to: end)), as: UTF8.self)
+                if Self.equals(attr, "value") && !isResource {
+                    if value.isEmpty { decline(); return }
+                    element.value = value
+                } else if Self.equals(attr, "id") && !isResource {
+                    id = Element(name: "id", value: value)
+                } else if Self.equals(attr, "url") && (local == "extension" || local == "modifierExtension") {
+                    url = Element(name: "url", value: value)
+                } else {
+                    decline(); return
+                }
+            }
+            // XMLTreeBuilder's order: the id first, then the url.
+            if let id { element.children.append(id) }
+            if let url { element.children.append(url) }
+        }
+        stack.append(element)
+    }
+
+    private func end() {
+        guard !declined else { return }
+        if narrativeOpen > 0 {
+            narrativeOpen -= 1
+            if narrativeHasContent.removeLast() { narrativeSkeleton.append(contentsOf: [0x3C, 0x3E]) }  // "</x>" is "<>"
+            if narrativeOpen == 0 { endNarrative() }
+            return
+        }
+        if skipping > 0 {
+            if skipping == skipNarrativeAt { skipNarrativeAt = 0 }
+            skipping -= 1
+            if skipping == 0 { afterSkip = true }
+            return
+        }
+        afterSkip = false
+        guard let done = stack.popLast() else { decline(); return }
+        if stack.isEmpty {
+            root = done
+        } else {
+            stack[stack.count - 1].children.append(done)
+        }
+    }
+
+    private func characters(_ text: UnsafePointer<xmlChar>?, _ count: Int) {
+        guard !declined, let text, count > 0 else { return }
+        if narrativeOpen > 0 {
+            narrativeHasContent[narrativeHasContent.count - 1] = true
+            for i in 0..<count where Self.isLetterOrDigit(text[i]) { narrativeSkeleton.append(text[i]) }
+            return
+        }
+        if skipping > 0 { return }
+        var blank = true
+        for i in 0..<count where !(text[i] == 0x20 || text[i] == 0x09 || text[i] == 0x0A || text[i] == 0x0D) {
+            blank = false
+            break
+        }
+        afterSkip = false
+        // Text content is refused (XMLTreeBuilder says so); blanks between elements are not content.
+        if !blank { decline() }
+    }
+
+    private func commentOrInstruction() {
+        guard !declined else { return }
+        if narrativeOpen > 0 { decline(); return }
+        afterSkip = false
+    }
+
+    // MARK: narratives
+
+    /// The div's source text is kept, as `XMLTreeBuilder` keeps it where it has the same
+    /// skeleton as libxml2's serialisation of the div; the skeleton of that serialisation is
+    /// made here from the events: a start tag `<name>`, an end tag `<>` (none for an element
+    /// without content, which libxml2 writes as `<name/>`), and the ASCII letters and digits of
+    /// the text.
+    private func startNarrative(_ local: UnsafePointer<xmlChar>, _ prefix: UnsafePointer<xmlChar>?) {
+        // The parser stands at the start tag's `>` or `/>`: the tag began at the last `<` before
+        // it (an attribute value holds none).
+        let at = context.map { Int(rpl_xml_position($0)) } ?? -1
+        guard at > 0, at <= buffer.count else { decline(); return }
+        var tagStart = at - 1
+        while tagStart >= 0 && buffer[tagStart] != 0x3C { tagStart -= 1 }
+        guard tagStart >= 0 else { decline(); return }
+        narrativeStart = tagStart
+        // Only a div whose own tag declares the XHTML namespace stands alone as text (one that
+        // inherits it, or names it by a prefix, is written by libxml2 with the declaration).
+        guard prefix == nil, Self.declaresXHTML(UnsafeBufferPointer(rebasing: buffer[narrativeStart..<at])) else { decline(); return }
+        narrativeSkeleton.removeAll(keepingCapacity: true)
+        narrativeHasContent.removeAll(keepingCapacity: true)
+        openInSkeleton(local, prefix)
+        narrativeOpen = 1
+    }
+
+    private func openInSkeleton(_ local: UnsafePointer<xmlChar>, _ prefix: UnsafePointer<xmlChar>?) {
+        narrativeSkeleton.append(0x3C)
+        if let prefix {
+            var p = prefix
+            while p.pointee != 0 { narrativeSkeleton.append(p.pointee); p += 1 }
+            narrativeSkeleton.append(0x3A)
+        }
+        var l = local
+        while l.pointee != 0 { narrativeSkeleton.append(l.pointee); l += 1 }
+        narrativeSkeleton.append(0x3E)
+        narrativeHasContent.append(false)
+    }
+
+    private func endNarrative() {
+        // The parser stands just past the div's end tag (or its `/>`).
+        let end = context.map { Int(rpl_xml_position($0)) } ?? -1
+        guard end > narrativeStart, end <= buffer.count else { decline(); return }
+        let bytes = UnsafeBufferPointer(rebasing: buffer[narrativeStart..<end])
+        guard bytes.last == 0x3E, let source = String(validating: bytes, as: UTF8.self),
+              skeleton(source) == narrativeSkeleton else { decline(); return }
+        stack[stack.count - 1].children.append(Element(name: "div", value: source))
+    }
+
+    /// Whether a start tag holds `xmlns="http://www.w3.org/1999/xhtml"` (or in single quotes)
+    /// outside an attribute value, as `NarrativeScanner` looks for it.
+    static func declaresXHTML(_ tag: UnsafeBufferPointer<UInt8>) -> Bool {
+        var quote: UInt8 = 0
+        var j = 0
+        while j < tag.count {
+            let b = tag[j]
+            if quote != 0 {
+                if b == quote { quote = 0 }
+            } else if b == 0x22 || b == 0x27 {
+                quote = b
+            } else if b == 0x78 && (starts(NarrativeScanner.xmlns, tag, at: j) || starts(NarrativeScanner.xmlnsSingle, tag, at: j)) {
+                return true
+            }
+            j += 1
+        }
+        return false
+    }
+
+    private static func starts(_ pattern: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>, at j: Int) -> Bool {
+        guard j + pattern.count <= bytes.count else { return false }
+        for k in 0..<pattern.count where bytes[j + k] != pattern[k] { return false }
+        return true
+    }
+
+    private static func isLetterOrDigit(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+    }
+}
