@@ -19,7 +19,7 @@ import Darwin
 /// element right after a skipped resource, or a narrative whose source text it cannot vouch for
 /// (a comment or processing instruction inside it, or source whose tags and text differ from
 /// what libxml2 parsed, as CDATA or a character reference for a letter do).
-final class XMLSAXBuilder {
+struct XMLSAXBuilder {
     let buffer: UnsafeBufferPointer<UInt8>
     let materialise: ((String) -> Bool)?
     private var context: xmlParserCtxtPtr?
@@ -27,8 +27,15 @@ final class XMLSAXBuilder {
     private var root: Element?
     /// Set when this path cannot vouch for the result: `XMLTreeBuilder` reads the document.
     private(set) var declined = false
-    /// Names as libxml2 interns them (one pointer per name), each made once.
-    private var names: [UnsafeRawPointer: String] = [:]
+    /// Names as libxml2 interns them (one pointer per name), each made and checked once.
+    private var names: [UnsafeRawPointer: Name] = [:]
+
+    struct Name {
+        let text: String
+        /// A FHIR element name or a resource type's (`XMLTreeBuilder.openElement`'s test).
+        let isFHIRName: Bool
+        let isResource: Bool
+    }
 
     /// Open elements of a resource the caller does not read, the resource itself included (0:
     /// not skipping); how deep below it content may nest; where an XHTML div inside it opened
@@ -54,79 +61,85 @@ final class XMLSAXBuilder {
     /// The document's tree, or nil when `XMLTreeBuilder` must read it.
     static func read(_ buffer: UnsafeBufferPointer<UInt8>, materialise: ((String) -> Bool)?) -> Element? {
         guard let base = buffer.baseAddress, buffer.count <= Int(Int32.max) else { return nil }
-        let builder = XMLSAXBuilder(buffer, materialise: materialise)
         guard let context = xmlCreateMemoryParserCtxt(UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(buffer.count)) else { return nil }
         var handler = xmlSAXHandler()
         handler.initialized = XML_SAX2_MAGIC
         handler.startElementNs = { ctx, local, prefix, uri, namespaceCount, namespaces, attributeCount, _, attributes in
             guard let ctx, let local else { return }
-            Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue()
+            ctx.assumingMemoryBound(to: XMLSAXBuilder.self).pointee
                 .start(local, prefix, uri, Int(namespaceCount), namespaces, Int(attributeCount), attributes)
         }
         handler.endElementNs = { ctx, _, _, _ in
             guard let ctx else { return }
-            Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue().end()
+            ctx.assumingMemoryBound(to: XMLSAXBuilder.self).pointee.end()
         }
         handler.characters = { ctx, text, count in
             guard let ctx else { return }
-            Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue().characters(text, Int(count))
+            ctx.assumingMemoryBound(to: XMLSAXBuilder.self).pointee.characters(text, Int(count))
         }
         handler.ignorableWhitespace = handler.characters
         handler.comment = { ctx, _ in
             guard let ctx else { return }
-            Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue().commentOrInstruction()
+            ctx.assumingMemoryBound(to: XMLSAXBuilder.self).pointee.commentOrInstruction()
         }
         handler.processingInstruction = { ctx, _, _ in
             guard let ctx else { return }
-            Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue().commentOrInstruction()
+            ctx.assumingMemoryBound(to: XMLSAXBuilder.self).pointee.commentOrInstruction()
         }
         // A DOCTYPE (refused before this by XMLProlog), an entity: XMLTreeBuilder says what.
         handler.internalSubset = { ctx, _, _, _ in
             guard let ctx else { return }
-            Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue().decline()
+            ctx.assumingMemoryBound(to: XMLSAXBuilder.self).pointee.decline()
         }
         handler.reference = { ctx, _ in
             guard let ctx else { return }
-            Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue().decline()
+            ctx.assumingMemoryBound(to: XMLSAXBuilder.self).pointee.decline()
         }
         handler.serror = { ctx, error in
             guard let ctx, let error else { return }
             // Errors and fatal errors: XMLTreeBuilder reports them (a warning changes nothing).
             if error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue {
-                Unmanaged<XMLSAXBuilder>.fromOpaque(ctx).takeUnretainedValue().decline()
+                ctx.assumingMemoryBound(to: XMLSAXBuilder.self).pointee.decline()
             }
         }
         let original = context.pointee.sax
+        // The callbacks reach the builder through a pointer: a class's stored properties would be
+        // checked for exclusive access, and its reference counted, at every event.
+        let builder = UnsafeMutablePointer<XMLSAXBuilder>.allocate(capacity: 1)
+        builder.initialize(to: XMLSAXBuilder(buffer, materialise: materialise))
+        defer { builder.deinitialize(count: 1); builder.deallocate() }
         let result: Element? = withUnsafeMutablePointer(to: &handler) { handler in
             context.pointee.sax = handler
             defer { context.pointee.sax = original }
-            let unmanaged = Unmanaged.passUnretained(builder)
-            context.pointee.userData = unmanaged.toOpaque()
+            context.pointee.userData = UnsafeMutableRawPointer(builder)
             // After the handler is set: the options adjust it (NOCDATA, NOERROR). NOENT as well as
             // the reader's options: an attribute's `&amp;` then arrives as `&` (the reader's DOM
             // decodes libxml2's `&#38;`); with no DOCTYPE there is no other entity to replace.
             xmlCtxtUseOptions(context, LibXML.parseOptions | Int32(XML_PARSE_NOENT.rawValue))
-            builder.context = context
+            builder.pointee.context = context
             xmlParseDocument(context)
-            builder.context = nil
-            withExtendedLifetime(builder) {}
-            guard context.pointee.wellFormed != 0, !builder.declined, builder.stack.isEmpty else { return nil }
-            return builder.root
+            builder.pointee.context = nil
+            guard context.pointee.wellFormed != 0, !builder.pointee.declined, builder.pointee.stack.isEmpty else { return nil }
+            return builder.pointee.root
         }
         xmlFreeParserCtxt(context)
         return result
     }
 
-    func decline() {
+    mutating func decline() {
         guard !declined else { return }
         declined = true
         if let context { xmlStopParser(context) }
     }
 
-    private func name(_ pointer: UnsafePointer<xmlChar>) -> String {
+    private mutating func name(_ pointer: UnsafePointer<xmlChar>) -> Name {
         let key = UnsafeRawPointer(pointer)
         if let known = names[key] { return known }
-        let made = String(cString: pointer)
+        let text = String(cString: pointer)
+        let first = text.utf8.first ?? 0
+        let isResource = first >= 0x41 && first <= 0x5A
+        let made = Name(text: text, isFHIRName: Element.isElementName(Substring(text)) || (isResource && Element.isElementName(Substring(text.lowercased()))),
+                        isResource: isResource)
         names[key] = made
         return made
     }
@@ -144,7 +157,7 @@ final class XMLSAXBuilder {
 
     // MARK: events
 
-    private func start(
+    private mutating func start(
         _ local: UnsafePointer<xmlChar>, _ prefix: UnsafePointer<xmlChar>?, _ uri: UnsafePointer<xmlChar>?,
         _ namespaceCount: Int, _ namespaces: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?,
         _ attributeCount: Int, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
@@ -177,7 +190,7 @@ final class XMLSAXBuilder {
         }
         let isFHIR = Self.equals(uri, LibXML.fhirNamespace)
         if let materialise, stack.count >= 2, Self.isUpperCase(local), isFHIR {
-            let type = name(local)
+            let type = name(local).text
             if !materialise(type) {
                 if !stack[stack.count - 1].children.isEmpty { decline(); return }
                 stack[stack.count - 1].children.append(Element(name: type, isResource: true))
@@ -192,13 +205,11 @@ final class XMLSAXBuilder {
     }
 
     /// `XMLTreeBuilder.openElement` for a document it would accept: anything it refuses declines.
-    private func open(_ local: String, _ attributeCount: Int, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+    private mutating func open(_ name: Name, _ attributeCount: Int, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
         if stack.count >= XMLReader.maxDepth { decline(); return }
-        let first = local.utf8.first ?? 0
-        let isResource = first >= 0x41 && first <= 0x5A
-        if !Element.isElementName(Substring(local)) && !(isResource && Element.isElementName(Substring(local.lowercased()))) {
-            decline(); return
-        }
+        let local = name.text
+        let isResource = name.isResource
+        if !name.isFHIRName { decline(); return }
         if local == "resourceType", stack.last?.isResource == true { decline(); return }
         if isResource {
             if let parent = stack.last, !parent.children.isEmpty { decline(); return }
@@ -235,7 +246,7 @@ final class XMLSAXBuilder {
         stack.append(element)
     }
 
-    private func end() {
+    private mutating func end() {
         guard !declined else { return }
         if narrativeOpen > 0 {
             narrativeOpen -= 1
@@ -258,7 +269,7 @@ final class XMLSAXBuilder {
         }
     }
 
-    private func characters(_ text: UnsafePointer<xmlChar>?, _ count: Int) {
+    private mutating func characters(_ text: UnsafePointer<xmlChar>?, _ count: Int) {
         guard !declined, let text, count > 0 else { return }
         if narrativeOpen > 0 {
             narrativeHasContent[narrativeHasContent.count - 1] = true
@@ -276,7 +287,7 @@ final class XMLSAXBuilder {
         if !blank { decline() }
     }
 
-    private func commentOrInstruction() {
+    private mutating func commentOrInstruction() {
         guard !declined else { return }
         if narrativeOpen > 0 { decline(); return }
         afterSkip = false
@@ -289,7 +300,7 @@ final class XMLSAXBuilder {
     /// made here from the events: a start tag `<name>`, an end tag `<>` (none for an element
     /// without content, which libxml2 writes as `<name/>`), and the ASCII letters and digits of
     /// the text.
-    private func startNarrative(_ local: UnsafePointer<xmlChar>, _ prefix: UnsafePointer<xmlChar>?) {
+    private mutating func startNarrative(_ local: UnsafePointer<xmlChar>, _ prefix: UnsafePointer<xmlChar>?) {
         // The parser stands at the start tag's `>` or `/>`: the tag began at the last `<` before
         // it (an attribute value holds none).
         let at = context.map { Int(rpl_xml_position($0)) } ?? -1
@@ -307,7 +318,7 @@ final class XMLSAXBuilder {
         narrativeOpen = 1
     }
 
-    private func openInSkeleton(_ local: UnsafePointer<xmlChar>, _ prefix: UnsafePointer<xmlChar>?) {
+    private mutating func openInSkeleton(_ local: UnsafePointer<xmlChar>, _ prefix: UnsafePointer<xmlChar>?) {
         narrativeSkeleton.append(0x3C)
         if let prefix {
             var p = prefix
@@ -320,7 +331,7 @@ final class XMLSAXBuilder {
         narrativeHasContent.append(false)
     }
 
-    private func endNarrative() {
+    private mutating func endNarrative() {
         // The parser stands just past the div's end tag (or its `/>`).
         let end = context.map { Int(rpl_xml_position($0)) } ?? -1
         guard end > narrativeStart, end <= buffer.count else { decline(); return }
