@@ -17,6 +17,12 @@ static inline long rpl_xml_position(xmlParserCtxtPtr ctxt) {
     return (long)ctxt->input->consumed + (long)(ctxt->input->cur - ctxt->input->base);
 }
 
+// Whether the parser took its input as UTF-8 without converting it (a memory parser detects
+// UTF-16 from the first bytes, where the streaming reader is told UTF-8).
+static inline int rpl_xml_unconverted(xmlParserCtxtPtr ctxt) {
+    return ctxt != NULL && ctxt->input != NULL && (ctxt->input->buf == NULL || ctxt->input->buf->encoder == NULL);
+}
+
 // libxml2 prints some messages (e.g. "xmlParseChunk: encoder error") through its generic error
 // function, which is variadic and so cannot be written in Swift. This one drops them; every error
 // the program reports comes through its own error path. Set for this thread and as the default

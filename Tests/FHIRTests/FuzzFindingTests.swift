@@ -94,4 +94,13 @@ struct FuzzFindingTests {
         // Alone in its element it is read, and reads back from both formats.
         try roundTrips(XMLReader.read(#"<Condition xmlns="http://hl7.org/fhir"><code><coding><Observation><status value="final"/></Observation></coding></code></Condition>"#))
     }
+
+    @Test func nulBytesAfterTheRootAreRefused() throws {
+        // Found by the `xml` campaign's check of the two XML paths: libxml2's memory parser stops
+        // at a NUL byte, so the SAX path read a document the streaming reader refuses.
+        var bytes = Array(#"<Patient xmlns="http://hl7.org/fhir"><gender value="female"/></Patient>"#.utf8) + [0x0A]
+        bytes += [UInt8](repeating: 0, count: 40)
+        #expect(bytes.withUnsafeBufferPointer { XMLSAXBuilder.read($0, materialise: nil) } == nil)
+        #expect(throws: FHIRFormatError.self) { try XMLReader.read(bytes) }
+    }
 }

@@ -87,4 +87,38 @@ struct XMLSAXPathTests {
         let skipped = try #require(Array(skippedNarrative.utf8).withUnsafeBufferPointer { XMLSAXBuilder.read($0, materialise: { $0 != "Claim" }) })
         #expect(skipped.children("entry").first?.child("resource")?.resource?.name == "Claim")
     }
+
+    @Test func helperNineteensFindings() throws {
+        // UTF-16 without a byte order mark: refused by both paths, as FHIR XML is UTF-8.
+        let utf16 = try Corpus.bytes(Corpus.projectRoot.appendingPathComponent("TestData/sax-trial/1-utf16le-no-bom.xml"))
+        #expect(utf16.withUnsafeBufferPointer { XMLSAXBuilder.read($0, materialise: nil) } == nil)
+        #expect(throws: FHIRFormatError.self) { try XMLReader.read(utf16) }
+        // A narrative nested 100,000 levels: refused, whichever path meets it, built or skipped,
+        // and whether the SAX path declines it early (a comment) or late.
+        let x = #"xmlns="http://www.w3.org/1999/xhtml""#
+        let deep = String(repeating: "<b>", count: 100_000) + "x" + String(repeating: "</b>", count: 100_000)
+        let skipClaim: (String) -> Bool = { $0 != "Claim" }
+        for (text, materialise) in [
+            ("<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/><div \(x)>\(deep)</div></text></Patient>", nil),
+            ("<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/><div \(x)><!--c-->\(deep)</div></text></Patient>", nil),
+            ("<Bundle xmlns=\"http://hl7.org/fhir\"><entry><resource><Claim><text><div \(x)>\(deep)</div></text></Claim></resource></entry></Bundle>", skipClaim),
+            ("<Bundle xmlns=\"http://hl7.org/fhir\"><entry><resource><Claim><text><div \(x)>\(deep)</div></text></Claim>x</resource></entry></Bundle>", skipClaim),
+        ] as [(String, ((String) -> Bool)?)] {
+            let e = Array(text.utf8).withUnsafeBufferPointer { b in
+                #expect(throws: FHIRFormatError.self) { try materialise.map { try XMLReader.read(b, materialise: $0) } ?? XMLReader.read(b) }
+            }
+            #expect(e?.message.contains("nested deeper than 256 levels") == true, "\(e?.message ?? "")")
+        }
+        // 256 levels, the div included, are read by both paths alike.
+        let most = String(repeating: "<b>", count: 255) + "x" + String(repeating: "</b>", count: 255)
+        let fits = Array("<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/><div \(x)>\(most)</div></text></Patient>".utf8)
+        try fits.withUnsafeBufferPointer { b in
+            #expect(XMLSAXBuilder.read(b, materialise: nil) != nil)
+            #expect(XMLReader.pathsDisagree(b) == nil)
+            _ = try XMLReader.read(b)
+        }
+        // A narrative after a div in the FHIR namespace keeps its own source text.
+        let shifted = try XMLReader.read(Corpus.bytes(Corpus.projectRoot.appendingPathComponent("TestData/sax-trial/2-fhir-div-shifts-narrative.xml")))
+        #expect(shifted.children("entry").last?.child("resource")?.resource?.child("text")?.child("div")?.value == "<div xmlns=\"http://www.w3.org/1999/xhtml\"><br /></div>")
+    }
 }

@@ -81,6 +81,9 @@ func checkXHTML(_ div: String) -> String? {
             if status == 0 { return nil }
             if status < 0 { return "the narrative is not well-formed XHTML: \(sink.message ?? "parse error")" }
             let type = xmlTextReaderNodeType(reader)
+            if type == Int32(XML_READER_TYPE_ELEMENT.rawValue) && xmlTextReaderDepth(reader) >= Int32(XMLReader.maxNarrativeDepth) {
+                return "the narrative's XHTML is nested deeper than \(XMLReader.maxNarrativeDepth) levels"
+            }
             if type == Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue) { return "the narrative has a DOCTYPE" }
             if type == Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue) { return "the narrative uses an entity" }
             if first && type == Int32(XML_READER_TYPE_ELEMENT.rawValue) {

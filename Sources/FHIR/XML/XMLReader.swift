@@ -17,6 +17,10 @@ import Darwin
 public enum XMLReader {
     /// Elements nested: several times what real resources need (the JSON bound is the same).
     public static let maxDepth = 100
+    /// Elements nested in a narrative, its div included: libxml2's own bound without
+    /// XML_PARSE_HUGE (which lifts it), far beyond real XHTML. Deeper, libxml2's copy of a div
+    /// recursed until the stack ran out (found by helper-19: 100,000 nested <b>).
+    public static let maxNarrativeDepth = 256
 
     public static func read(_ bytes: [UInt8]) throws(FHIRFormatError) -> Element {
         try bytes.withUnsafeBufferPointer { (buffer) throws(FHIRFormatError) -> Element in try read(buffer) }
@@ -183,6 +187,10 @@ struct XMLTreeBuilder {
                 if local == "div" && namespace == LibXML.xhtmlNamespace && !stack.isEmpty {
                     // The narrative: keep its XML as the value, skip its subtree.
                     if stack[stack.count - 1].children.last?.isResource == true { throw fail(.invalid, Self.afterResource(stack[stack.count - 1].name)) }
+                    guard let expanded = xmlTextReaderExpand(reader) else {
+                        throw fail(.structure, "XML: " + (sink.message ?? "cannot read the narrative"))
+                    }
+                    if Self.depth(of: expanded, beyond: XMLReader.maxNarrativeDepth) { throw fail(.tooLong, Self.narrativeTooDeep) }
                     guard let outer = xmlTextReaderReadOuterXml(reader) else {
                         throw fail(.structure, "XML: " + (sink.message ?? "cannot read the narrative"))
                     }
@@ -218,6 +226,7 @@ struct XMLTreeBuilder {
                     // skipped resource 100,000 levels deep was accepted).
                     let skipped = skipSubtree(reader, walking: document != nil, levels: XMLReader.maxDepth - 1 - stack.count)
                     if skipped == Self.tooDeep { throw fail(.tooLong, "nesting deeper than \(XMLReader.maxDepth) levels") }
+                    if skipped == Self.narrativeTooDeepStatus { throw fail(.tooLong, Self.narrativeTooDeep) }
                     if skipped < 0 {
                         throw fail(.structure, "XML: " + (sink.message ?? "the XML is not well-formed"))
                     }
@@ -270,18 +279,28 @@ struct XMLTreeBuilder {
         guard walking || levels != nil else { return xmlTextReaderNext(reader) }
         let depth = xmlTextReaderDepth(reader)
         let deepest = levels.map { depth + Int32(clamping: $0) } ?? Int32.max
+        // The depth of an XHTML div the skip is inside (-1: none): a narrative's content is
+        // bounded by its own limit, not the resource's, as in a built resource.
+        var narrativeAt: Int32 = -1
         if xmlTextReaderIsEmptyElement(reader) != 1 {
             while true {
                 let status = xmlTextReaderRead(reader)
                 if status != 1 { return status < 0 ? status : -1 }
                 let at = xmlTextReaderDepth(reader)
-                // Elements only (whitespace inside the deepest element is one level below it), and
-                // nothing inside a narrative's XHTML div, which a built resource keeps as text,
-                // unbounded (looked for only when too deep: the rare path).
-                if at > deepest && xmlTextReaderNodeType(reader) == Int32(XML_READER_TYPE_ELEMENT.rawValue), !Self.insideNarrative(reader) {
-                    return Self.tooDeep
+                let type = xmlTextReaderNodeType(reader)
+                // Elements only: whitespace inside the deepest element is one level below it.
+                if type == Int32(XML_READER_TYPE_ELEMENT.rawValue) {
+                    if narrativeAt >= 0 {
+                        if at - narrativeAt >= Int32(XMLReader.maxNarrativeDepth) { return Self.narrativeTooDeepStatus }
+                    } else if Self.isXHTMLDiv(reader) {
+                        if xmlTextReaderIsEmptyElement(reader) != 1 { narrativeAt = at }
+                    } else if at > deepest {
+                        return Self.tooDeep
+                    }
+                } else if type == Int32(XML_READER_TYPE_END_ELEMENT.rawValue) {
+                    if at == narrativeAt { narrativeAt = -1 }
+                    if at == depth { break }
                 }
-                if at == depth && xmlTextReaderNodeType(reader) == Int32(XML_READER_TYPE_END_ELEMENT.rawValue) { break }
             }
         }
         return xmlTextReaderRead(reader)
@@ -291,22 +310,39 @@ struct XMLTreeBuilder {
         "<\(parent)> holds a resource and more: a resource is the whole content of its element"
     }
 
-    /// `skipSubtree`'s answer for content nested deeper than allowed.
+    /// `skipSubtree`'s answers for content nested deeper than allowed.
     static let tooDeep: Int32 = -1000
+    static let narrativeTooDeepStatus: Int32 = -1001
+    static let narrativeTooDeep = "a narrative's XHTML nested deeper than \(XMLReader.maxNarrativeDepth) levels"
 
-    /// Whether the node the reader is on is, or is inside, an XHTML `div` (its ancestors are
-    /// still in libxml2's tree while it streams).
-    static func insideNarrative(_ reader: xmlTextReaderPtr) -> Bool {
-        var node = xmlTextReaderCurrentNode(reader)
-        while let n = node {
-            if n.pointee.type == XML_ELEMENT_NODE, let ns = n.pointee.ns, let href = ns.pointee.href, let name = n.pointee.name,
-               strcmp(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self), "div") == 0,
-               strcmp(UnsafeRawPointer(href).assumingMemoryBound(to: CChar.self), LibXML.xhtmlNamespace) == 0 {
-                return true
+    /// Whether the element the reader is on is an XHTML `div`.
+    static func isXHTMLDiv(_ reader: xmlTextReaderPtr) -> Bool {
+        guard let local = xmlTextReaderConstLocalName(reader), local[0] == 0x64, local[1] == 0x69, local[2] == 0x76, local[3] == 0,
+              let ns = xmlTextReaderConstNamespaceUri(reader) else { return false }
+        return strcmp(UnsafeRawPointer(ns).assumingMemoryBound(to: CChar.self), LibXML.xhtmlNamespace) == 0
+    }
+
+    /// Whether a node's subtree has more than `levels` levels of elements, the node's own
+    /// included; walked without recursion.
+    static func depth(of top: xmlNodePtr, beyond levels: Int) -> Bool {
+        var node = top
+        var level = 1
+        while true {
+            if node.pointee.type == XML_ELEMENT_NODE, level > levels { return true }
+            if node.pointee.type == XML_ELEMENT_NODE, let child = node.pointee.children {
+                node = child
+                level += 1
+                continue
             }
-            node = n.pointee.parent
+            // On to the next sibling of this node or of the nearest ancestor below the top.
+            while true {
+                if node == top { return false }
+                if let next = node.pointee.next { node = next; break }
+                guard let parent = node.pointee.parent else { return false }
+                node = parent
+                level -= 1
+            }
         }
-        return false
     }
 
     /// After `skipSubtree` skipped a resource the caller does not read, the reader sits on the following node.

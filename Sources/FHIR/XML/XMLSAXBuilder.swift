@@ -17,8 +17,9 @@ import Darwin
 /// refusal (its message, location and line) and every rare narrative comes out exactly as
 /// before: a libxml2 error, text or an attribute FHIR does not allow, nesting too deep, an
 /// element right after a skipped resource, or a narrative whose source text it cannot vouch for
-/// (a comment or processing instruction inside it, or source whose tags and text differ from
-/// what libxml2 parsed, as CDATA or a character reference for a letter do).
+/// (a comment or processing instruction inside it, source whose tags and text differ from what
+/// libxml2 parsed, as CDATA or a character reference for a letter do, or XHTML nested deeper
+/// than `XMLReader.maxNarrativeDepth`), input that is not all read as UTF-8.
 struct XMLSAXBuilder {
     let buffer: UnsafeBufferPointer<UInt8>
     let materialise: ((String) -> Bool)?
@@ -119,7 +120,11 @@ struct XMLSAXBuilder {
             builder.pointee.context = context
             xmlParseDocument(context)
             builder.pointee.context = nil
-            guard context.pointee.wellFormed != 0, !builder.pointee.declined, builder.pointee.stack.isEmpty else { return nil }
+            // The whole input, as UTF-8: the memory parser stops at a NUL byte where the streaming
+            // reader refuses it (found by the xml fuzz target), and it takes UTF-16 from the first
+            // bytes where the reader is told UTF-8 (found by helper-19).
+            guard context.pointee.wellFormed != 0, !builder.pointee.declined, builder.pointee.stack.isEmpty,
+                  rpl_xml_unconverted(context) != 0, rpl_xml_position(context) == buffer.count else { return nil }
             return builder.pointee.root
         }
         xmlFreeParserCtxt(context)
@@ -167,18 +172,19 @@ struct XMLSAXBuilder {
             narrativeHasContent[narrativeHasContent.count - 1] = true
             openInSkeleton(local, prefix)
             narrativeOpen += 1
+            if narrativeOpen > XMLReader.maxNarrativeDepth { decline() }
             return
         }
         if skipping > 0 {
             // Inside a resource not read: only its depth is bounded, outside XHTML divs.
             let level = skipping
             skipping += 1
-            if skipNarrativeAt == 0 {
-                if Self.isDiv(local) && Self.equals(uri, LibXML.xhtmlNamespace) {
-                    skipNarrativeAt = skipping
-                } else if level > skipLevels {
-                    decline()
-                }
+            if skipNarrativeAt != 0 {
+                if skipping - skipNarrativeAt + 1 > XMLReader.maxNarrativeDepth { decline() }
+            } else if Self.isDiv(local) && Self.equals(uri, LibXML.xhtmlNamespace) {
+                skipNarrativeAt = skipping
+            } else if level > skipLevels {
+                decline()
             }
             return
         }
