@@ -28,8 +28,12 @@ struct XMLSAXBuilder {
     private var root: Element?
     /// Set when this path cannot vouch for the result: `XMLTreeBuilder` reads the document.
     private(set) var declined = false
-    /// Names as libxml2 interns them (one pointer per name), each made and checked once.
-    private var names: [UnsafeRawPointer: Name] = [:]
+    /// Names as libxml2 interns them (one pointer per name), each made and checked once: an
+    /// open-addressed table keyed by the pointer (a Dictionary hashed it with SipHash at every
+    /// element, 4% of a document's reading).
+    private var nameKeys = [UnsafeRawPointer?](repeating: nil, count: 256)
+    private var nameValues = [Name?](repeating: nil, count: 256)
+    private var nameCount = 0
 
     struct Name {
         let text: String
@@ -139,14 +143,46 @@ struct XMLSAXBuilder {
 
     private mutating func name(_ pointer: UnsafePointer<xmlChar>) -> Name {
         let key = UnsafeRawPointer(pointer)
-        if let known = names[key] { return known }
+        var slot = Self.slot(key, nameKeys.count)
+        while let held = nameKeys[slot] {
+            if held == key { return nameValues[slot]! }
+            slot = (slot + 1) & (nameKeys.count - 1)
+        }
+        let made = Self.makeName(pointer)
+        if (nameCount + 1) * 2 > nameKeys.count {
+            growNames()
+            slot = Self.slot(key, nameKeys.count)
+            while nameKeys[slot] != nil { slot = (slot + 1) & (nameKeys.count - 1) }
+        }
+        nameKeys[slot] = key
+        nameValues[slot] = made
+        nameCount += 1
+        return made
+    }
+
+    private static func slot(_ key: UnsafeRawPointer, _ size: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt(bitPattern: key) >> 3) &* 0x9E37_79B9_7F4A_7C15 >> 20) & (size - 1)
+    }
+
+    private mutating func growNames() {
+        let keys = nameKeys, values = nameValues
+        nameKeys = [UnsafeRawPointer?](repeating: nil, count: keys.count * 2)
+        nameValues = [Name?](repeating: nil, count: keys.count * 2)
+        for i in keys.indices {
+            guard let key = keys[i] else { continue }
+            var slot = Self.slot(key, nameKeys.count)
+            while nameKeys[slot] != nil { slot = (slot + 1) & (nameKeys.count - 1) }
+            nameKeys[slot] = key
+            nameValues[slot] = values[i]
+        }
+    }
+
+    private static func makeName(_ pointer: UnsafePointer<xmlChar>) -> Name {
         let text = String(cString: pointer)
         let first = text.utf8.first ?? 0
         let isResource = first >= 0x41 && first <= 0x5A
-        let made = Name(text: text, isFHIRName: Element.isElementName(Substring(text)) || (isResource && Element.isElementName(Substring(text.lowercased()))),
-                        isResource: isResource)
-        names[key] = made
-        return made
+        return Name(text: text, isFHIRName: Element.isElementName(Substring(text)) || (isResource && Element.isElementName(Substring(text.lowercased()))),
+                    isResource: isResource)
     }
 
     private static func equals(_ pointer: UnsafePointer<xmlChar>?, _ text: String) -> Bool {
