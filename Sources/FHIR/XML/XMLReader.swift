@@ -129,6 +129,16 @@ struct XMLTreeBuilder {
         defer { if let document { xmlFreeDoc(document) } }
         let reader: xmlTextReaderPtr
         if Self.longestStretchWithoutTag(buffer) > Self.longestStreamedStretch {
+            // The pull parser stops at a NUL byte as at the end of the input (helper-20: trailing
+            // content after one was never read); XML allows none anywhere.
+            if let nul = memchr(base, 0, buffer.count) {
+                let offset = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(nul))
+                var error = FHIRFormatError(.structure, "XML: a NUL byte, which XML does not allow")
+                let before = UnsafeBufferPointer(rebasing: buffer[0..<offset])
+                error.line = 1 + before.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+                error.column = offset - (before.lastIndex(of: 0x0A) ?? -1)
+                throw error
+            }
             guard let context = xmlNewParserCtxt() else { throw FHIRFormatError(.processing, "XML: out of memory") }
             defer { xmlFreeParserCtxt(context) }
             document = xmlCtxtReadMemory(context, chars, Int32(buffer.count), nil, "UTF-8", LibXML.parseOptions)

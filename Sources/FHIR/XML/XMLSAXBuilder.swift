@@ -44,7 +44,8 @@ struct XMLSAXBuilder {
 
     /// Open elements of a resource the caller does not read, the resource itself included (0:
     /// not skipping); how deep below it content may nest; where an XHTML div inside it opened
-    /// (its content is not depth-bounded, as in `XMLTreeBuilder.skipSubtree`).
+    /// (its content is bounded by `XMLReader.maxNarrativeDepth` instead, as in
+    /// `XMLTreeBuilder.skipSubtree`).
     private var skipping = 0
     private var skipLevels = 0
     private var skipNarrativeAt = 0
@@ -65,6 +66,7 @@ struct XMLSAXBuilder {
 
     /// The document's tree, or nil when `XMLTreeBuilder` must read it.
     static func read(_ buffer: UnsafeBufferPointer<UInt8>, materialise: ((String) -> Bool)?) -> Element? {
+        LibXML.setUp()
         guard let base = buffer.baseAddress, buffer.count <= Int(Int32.max) else { return nil }
         guard let context = xmlCreateMemoryParserCtxt(UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(buffer.count)) else { return nil }
         var handler = xmlSAXHandler()
@@ -135,10 +137,13 @@ struct XMLSAXBuilder {
         return result
     }
 
+    /// No more events: libxml2 parses on to the end without calling back. Not `xmlStopParser`,
+    /// which frees the input while the parser still reads it when called from an error report
+    /// (helper-20: `]]>` in an 80 KB document crashed).
     mutating func decline() {
         guard !declined else { return }
         declined = true
-        if let context { xmlStopParser(context) }
+        if let context { context.pointee.disableSAX = 1 }
     }
 
     private mutating func name(_ pointer: UnsafePointer<xmlChar>) -> Name {
@@ -161,7 +166,7 @@ struct XMLSAXBuilder {
     }
 
     private static func slot(_ key: UnsafeRawPointer, _ size: Int) -> Int {
-        Int(truncatingIfNeeded: (UInt(bitPattern: key) >> 3) &* 0x9E37_79B9_7F4A_7C15 >> 20) & (size - 1)
+        Int(truncatingIfNeeded: ((UInt(bitPattern: key) >> 3) &* 0x9E37_79B9_7F4A_7C15) >> 20) & (size - 1)
     }
 
     private mutating func growNames() {
@@ -230,6 +235,10 @@ struct XMLSAXBuilder {
             startNarrative(local, prefix)
             return
         }
+        // Another element named div (FHIR's namespace, or XHTML's at the root) is no narrative,
+        // but NarrativeScanner may count it, and XMLTreeBuilder then matches the narratives
+        // after it to the wrong source (helper-20): its answer, not this path's.
+        if Self.isDiv(local) { decline(); return }
         let isFHIR = Self.equals(uri, LibXML.fhirNamespace)
         if let materialise, stack.count >= 2, Self.isUpperCase(local), isFHIR {
             let type = name(local).text

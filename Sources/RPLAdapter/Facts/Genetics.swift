@@ -55,7 +55,8 @@ enum Genetics: FactSource {
         // The partner (RPL-KARYOTYPE orders his test under his own name where he can be named).
         // His Patient where he has one, else the RelatedPerson (by identity and name, not entry order).
         if let p = c.partners.min(by: { a, b in
-            ((c.resource(a).name == "Patient" ? 0 : 1), c.identities.order(a)) < ((c.resource(b).name == "Patient" ? 0 : 1), c.identities.order(b))
+            let ka = c.resource(a).name == "Patient" ? 0 : 1, kb = c.resource(b).name == "Patient" ? 0 : 1
+            return ka != kb ? ka < kb : c.identities.tieBreak(a, b)
         }) {
             let r = c.resource(p)
             let identified = r.children("identifier").contains { $0.string("system") != nil && $0.string("value") != nil }
