@@ -24,7 +24,6 @@ enum NarrativeScanner {
         var divDepth = 0
         // Read once: a static is behind a once-check at every use (issue 20: this scan is a pass
         // over the whole document).
-        let xmlns = Self.xmlns, xmlnsSingle = Self.xmlnsSingle
         let commentOpen = Self.commentOpen, commentEnd = Self.commentEnd, cdataOpen = Self.cdataOpen, cdataEnd = Self.cdataEnd
         let piOpen = Self.piOpen, piEnd = Self.piEnd, declarationOpen = Self.declarationOpen
 
@@ -67,7 +66,6 @@ enum NarrativeScanner {
             if !isDiv { i = j; continue }
             // Find the tag's end, honouring quotes.
             var quote: UInt8 = 0
-            var declaresXHTML = false
             while j < n {
                 let b = bytes[j]
                 if quote != 0 {
@@ -76,12 +74,11 @@ enum NarrativeScanner {
                     quote = b
                 } else if b == UInt8(ascii: ">") {
                     break
-                } else if b == UInt8(ascii: "x") && (starts(xmlns, at: j) || starts(xmlnsSingle, at: j)) {
-                    declaresXHTML = true
                 }
                 j += 1
             }
             guard j < n else { return found }
+            let declaresXHTML = Self.declaresXHTML(UnsafeBufferPointer(rebasing: bytes[tagStart..<j]))
             let selfClosing = bytes[j - 1] == UInt8(ascii: "/")
             let tagEnd = j + 1
             if divStart < 0 {
@@ -107,6 +104,28 @@ enum NarrativeScanner {
             i = tagEnd
         }
         return found
+    }
+
+    /// Whether a start tag holds `xmlns="http://www.w3.org/1999/xhtml"` (or in single quotes)
+    /// outside an attribute value (the SAX path asks the same of a div's tag).
+    static func declaresXHTML(_ tag: UnsafeBufferPointer<UInt8>) -> Bool {
+        func starts(_ pattern: [UInt8], at j: Int) -> Bool {
+            guard j + pattern.count <= tag.count else { return false }
+            for k in 0..<pattern.count where tag[j + k] != pattern[k] { return false }
+            return true
+        }
+        var quote: UInt8 = 0
+        for j in 0..<tag.count {
+            let b = tag[j]
+            if quote != 0 {
+                if b == quote { quote = 0 }
+            } else if b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") {
+                quote = b
+            } else if b == UInt8(ascii: "x") && (starts(xmlns, at: j) || starts(xmlnsSingle, at: j)) {
+                return true
+            }
+        }
+        return false
     }
 
     static let xhtmlNamespace = Array("http://www.w3.org/1999/xhtml".utf8)

@@ -316,6 +316,12 @@ struct XMLTreeBuilder {
         return xmlTextReaderRead(reader)
     }
 
+    /// A FHIR element name, or a resource type's: an upper-case letter, then letters and digits.
+    static func isFHIRName(_ local: String) -> Bool {
+        Element.isElementName(Substring(local))
+            || (local.utf8.first.map { $0 >= 0x41 && $0 <= 0x5A } == true && Element.isElementName(Substring(local.lowercased())))
+    }
+
     static func afterResource(_ parent: String) -> String {
         "<\(parent)> holds a resource and more: a resource is the whole content of its element"
     }
@@ -379,8 +385,7 @@ struct XMLTreeBuilder {
         func fail(_ type: FHIRFormatError.IssueType, _ message: String) -> FHIRFormatError { failure(reader, type, message) }
         if stack.count >= XMLReader.maxDepth { throw fail(.tooLong, "nesting deeper than \(XMLReader.maxDepth) levels") }
         // A resource: an upper-case letter, then letters and digits; an element: see isElementName.
-        if !Element.isElementName(Substring(local)) && !(local.utf8.first.map { $0 >= 0x41 && $0 <= 0x5A } == true
-                                                          && Element.isElementName(Substring(local.lowercased()))) {
+        if !Self.isFHIRName(local) {
             throw fail(.invalid, "<\(local)> is neither a FHIR element name nor a resource type name")
         }
         let first = local.utf8.first ?? 0
@@ -492,7 +497,12 @@ func skeleton(_ s: String) -> [UInt8] {
         if b == UInt8(ascii: "<") { inTag = true; inName = true; out.append(b); continue }
         if b == UInt8(ascii: "&") { inEntity = true; continue }
         if inEntity { if b == UInt8(ascii: ";") { inEntity = false }; continue }
-        if (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) { out.append(b) }
+        if isSkeletonLetter(b) { out.append(b) }
     }
     return out
+}
+
+/// The text a skeleton keeps: ASCII letters and digits.
+func isSkeletonLetter(_ b: UInt8) -> Bool {
+    (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
 }

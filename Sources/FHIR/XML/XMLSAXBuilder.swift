@@ -186,8 +186,7 @@ struct XMLSAXBuilder {
         let text = String(cString: pointer)
         let first = text.utf8.first ?? 0
         let isResource = first >= 0x41 && first <= 0x5A
-        return Name(text: text, isFHIRName: Element.isElementName(Substring(text)) || (isResource && Element.isElementName(Substring(text.lowercased()))),
-                    isResource: isResource)
+        return Name(text: text, isFHIRName: XMLTreeBuilder.isFHIRName(text), isResource: isResource)
     }
 
     private static func equals(_ pointer: UnsafePointer<xmlChar>?, _ text: String) -> Bool {
@@ -324,7 +323,7 @@ struct XMLSAXBuilder {
         guard !declined, let text, count > 0 else { return }
         if narrativeOpen > 0 {
             narrativeHasContent[narrativeHasContent.count - 1] = true
-            for i in 0..<count where Self.isLetterOrDigit(text[i]) { narrativeSkeleton.append(text[i]) }
+            for i in 0..<count where isSkeletonLetter(text[i]) { narrativeSkeleton.append(text[i]) }
             return
         }
         if skipping > 0 { return }
@@ -362,7 +361,7 @@ struct XMLSAXBuilder {
         narrativeStart = tagStart
         // Only a div whose own tag declares the XHTML namespace stands alone as text (one that
         // inherits it, or names it by a prefix, is written by libxml2 with the declaration).
-        guard prefix == nil, Self.declaresXHTML(UnsafeBufferPointer(rebasing: buffer[narrativeStart..<at])) else { decline(); return }
+        guard prefix == nil, NarrativeScanner.declaresXHTML(UnsafeBufferPointer(rebasing: buffer[narrativeStart..<at])) else { decline(); return }
         narrativeSkeleton.removeAll(keepingCapacity: true)
         narrativeHasContent.removeAll(keepingCapacity: true)
         openInSkeleton(local, prefix)
@@ -390,34 +389,5 @@ struct XMLSAXBuilder {
         guard bytes.last == 0x3E, let source = String(validating: bytes, as: UTF8.self),
               skeleton(source) == narrativeSkeleton else { decline(); return }
         stack[stack.count - 1].children.append(Element(name: "div", value: source))
-    }
-
-    /// Whether a start tag holds `xmlns="http://www.w3.org/1999/xhtml"` (or in single quotes)
-    /// outside an attribute value, as `NarrativeScanner` looks for it.
-    static func declaresXHTML(_ tag: UnsafeBufferPointer<UInt8>) -> Bool {
-        var quote: UInt8 = 0
-        var j = 0
-        while j < tag.count {
-            let b = tag[j]
-            if quote != 0 {
-                if b == quote { quote = 0 }
-            } else if b == 0x22 || b == 0x27 {
-                quote = b
-            } else if b == 0x78 && (starts(NarrativeScanner.xmlns, tag, at: j) || starts(NarrativeScanner.xmlnsSingle, tag, at: j)) {
-                return true
-            }
-            j += 1
-        }
-        return false
-    }
-
-    private static func starts(_ pattern: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>, at j: Int) -> Bool {
-        guard j + pattern.count <= bytes.count else { return false }
-        for k in 0..<pattern.count where bytes[j + k] != pattern[k] { return false }
-        return true
-    }
-
-    private static func isLetterOrDigit(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
     }
 }
