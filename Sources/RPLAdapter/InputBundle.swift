@@ -24,6 +24,8 @@ public struct InputBundle: Sendable {
     public init(_ bundle: Element) {
         self.bundle = bundle
         var items: [Item] = []
+        // An item per entry, and one per contained resource (few): no doubling of a large array.
+        items.reserveCapacity(bundle.children.count)
         var byFullUrl: [String: Int] = [:]
         var byTypeAndId: [String: Int] = [:]
         var contained: [String: Int] = [:]

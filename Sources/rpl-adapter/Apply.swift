@@ -125,6 +125,9 @@ struct Apply: ParsableCommand {
                         throw error
                     }
                 }
+                // Freed here, not at the end of the scope: the plan is made from the tree alone
+                // (issue 20: the bytes were a third of a large Bundle's peak).
+                input.release()
                 let result = try adapter.apply(bundle, asOf: date, inputFallback: inputName)
                 lastInput = (bundle, result)
                 report(result, source: file)

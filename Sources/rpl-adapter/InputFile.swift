@@ -27,6 +27,14 @@ final class InputFile {
 
     deinit { free(base) }
 
+    /// Gives the bytes back before the end of the owner's scope; `withBytes` then sees none.
+    func release() {
+        free(base)
+        base = nil
+        count = 0
+        capacity = 0
+    }
+
     func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         try body(UnsafeBufferPointer(start: base?.assumingMemoryBound(to: UInt8.self), count: count))
     }

@@ -8,8 +8,10 @@
 /// digits), the only names that can be written in both JSON and XML.
 /// Resources a caller chose not to build (`materialise`) have no children and are not checked.
 enum JSONTypeCheck {
-    static func check(_ root: Element, table: TypeTable = .r4) throws(FHIRFormatError) {
+    /// `shared`: the storage of children arrays that more than one node holds (from `ObjectCache`).
+    static func check(_ root: Element, table: TypeTable = .r4, shared: AddressSet = AddressSet()) throws(FHIRFormatError) {
         var checker = Checker(table: table)
+        checker.shared = shared
         try checker.resource(root, path: root.name)
     }
 
@@ -33,6 +35,15 @@ enum JSONTypeCheck {
         var types: [TypeTable.TypeInfo?]
         /// `Element`: a primitive's id and extensions.
         let elementType: TypeTable.TypeInfo?
+        /// The children arrays the reader shared between nodes (`ObjectCache`), and those of
+        /// them that passed, with the type they passed as.
+        var shared = AddressSet()
+        var checked: Set<SharedChildren> = []
+
+        struct SharedChildren: Hashable {
+            var address: UInt
+            var type: ObjectIdentifier
+        }
 
         init(table: TypeTable) {
             self.table = table
@@ -87,6 +98,19 @@ enum JSONTypeCheck {
         }
 
         mutating func members(_ children: [Element], of type: TypeTable.TypeInfo) throws(FHIRFormatError) {
+            // Children the JSON reader shared (`ObjectCache`) that passed once as this type pass
+            // again (the tree is not changed while it is checked, so no array's storage is freed
+            // and reused for another).
+            var checkedKey: SharedChildren?
+            if !shared.isEmpty {
+                let address = children.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+                if shared.contains(address) {
+                    let key = SharedChildren(address: address, type: ObjectIdentifier(type))
+                    if checked.contains(key) { return }
+                    checkedKey = key
+                }
+            }
+            defer { if let checkedKey { checked.insert(checkedKey) } }
             // The choice elements met (a bit per group): a second type of one is refused
             // (deceasedBoolean with deceasedDateTime; found by a new user's trial: the first was
             // read, the other silently ignored).
@@ -328,5 +352,45 @@ enum JSONTypeCheck {
             let short = value.count > 40 ? String(value.prefix(40)) + "…" : value
             return kind == .string ? "\"\(short)\"" : short
         }
+    }
+}
+
+/// Addresses of arrays' storage (never 0): an open-addressed set with a multiply for a hash,
+/// asked about most complex nodes of a Bundle (`ObjectCache.shared`).
+struct AddressSet {
+    private var slots: [UInt] = []
+    private(set) var count = 0
+    var isEmpty: Bool { count == 0 }
+
+    @inline(__always) private func index(_ address: UInt) -> Int {
+        Int(truncatingIfNeeded: (UInt64(address) &* 0x9E37_79B9_7F4A_7C15) >> 32) & (slots.count - 1)
+    }
+
+    func contains(_ address: UInt) -> Bool {
+        if count == 0 { return false }
+        var i = index(address)
+        while slots[i] != 0 {
+            if slots[i] == address { return true }
+            i = (i + 1) & (slots.count - 1)
+        }
+        return false
+    }
+
+    mutating func insert(_ address: UInt) {
+        if (count + 1) * 2 > slots.count { grow() }
+        var i = index(address)
+        while slots[i] != 0 {
+            if slots[i] == address { return }
+            i = (i + 1) & (slots.count - 1)
+        }
+        slots[i] = address
+        count += 1
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = Array(repeating: 0, count: max(64, old.count * 2))
+        count = 0
+        for address in old where address != 0 { insert(address) }
     }
 }
