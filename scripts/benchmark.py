@@ -13,7 +13,7 @@ bundles of 1,000, 10,000 and 100,000 entries; libxml2's `xmllint --stream` over 
 instruction counts (callgrind) of the small example and Misty Bradtke's bundle. Issue 20's goals
 are printed beside their measures. Times are the best of several runs (the least noisy estimate here).
 """
-import argparse, copy, json, os, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, copy, datetime, json, os, shutil, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, '..'))
@@ -99,6 +99,24 @@ def scaled_bundle(base, n):
     return b
 
 
+def varied(bundle):
+    """The copies of `scaled_bundle`, each its own: its dates k days on, its value changed."""
+    b = copy.deepcopy(bundle)
+    for e in b['entry']:
+        r = e['resource']
+        if not r.get('id', '').startswith('copy-'):
+            continue
+        k = int(r['id'][5:]) + 1
+        for f in ('effectiveDateTime', 'issued'):
+            if f in r:
+                t = datetime.datetime.fromisoformat(r[f]) + datetime.timedelta(days=k)
+                r[f] = t.isoformat(timespec='milliseconds' if '.' in r[f] else 'seconds')
+        q = r.get('valueQuantity')
+        if q and isinstance(q.get('value'), (int, float)):
+            q['value'] = round(q['value'] * (1 + (k % 97) / 1000), 2)
+    return b
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--smoke', action='store_true')
@@ -178,6 +196,15 @@ def main():
             peak = peak_rss_mb([binary, "apply"] + AS_OF + [huge_path])
             rows.append(('peak RSS, one bundle', f'{huge_mb:.1f} MB', f'{peak:.0f} MB', f'{peak / huge_mb:.1f}× its size'))
             ratios['peak RSS ÷ (2 × 35 MB bundle + 16 MB) (goal ≤ 1.0)'] = peak / (2 * huge_mb + 16)
+            # The copies above differ only in id and fullUrl, and the reader shares an object whose
+            # text recurs: the same Bundle with each copy's dates moved on and its value changed, as
+            # in a real history, shows what sharing leaves.
+            varied_path = os.path.join(work, 'huge-varied.json')
+            json.dump(varied(huge), open(varied_path, 'w'), separators=(',', ':'))
+            varied_mb = os.path.getsize(varied_path) / 1e6
+            peak = peak_rss_mb([binary, "apply"] + AS_OF + [varied_path])
+            rows.append(('peak RSS, one bundle, copies varied', f'{varied_mb:.1f} MB', f'{peak:.0f} MB', f'{peak / varied_mb:.1f}× its size'))
+            ratios['peak RSS, copies varied ÷ (2 × size + 16 MB)'] = peak / (2 * varied_mb + 16)
         rows.append(('peak RSS, ndjson stream', f'{mb:.1f} MB', f'{peak_rss_mb([binary, "apply", "--input-format", "ndjson"] + AS_OF + [nd]):.0f} MB', ''))
         nd2 = os.path.join(work, 'in2.ndjson')
         with open(nd2, 'wb') as f:
