@@ -93,12 +93,12 @@ import Testing
         #expect(e.type == .structure)
         #expect(e.line == 3)
         #expect(e.column == 13)
-        #expect(e.location == "gender")
+        #expect(e.location == "Patient.gender")
     }
 
     @Test func locationsAreFHIRPaths() throws {
         let e = try #require(error(#"{"resourceType":"Bundle","entry":[{"fullUrl":"a"},{"resource":{"resourceType":"Patient","name":[{"given":[null]}]}}]}"#))
-        #expect(e.location == "entry[1].resource.ofType(Patient).name[0].given[0]")
+        #expect(e.location == "Bundle.entry[1].resource.ofType(Patient).name[0].given[0]")
     }
 
     @Test(arguments: [

@@ -860,17 +860,22 @@ struct ByteRangePath {
     }
 
     private var steps: [Step] = []
+    /// The root resource's type, once read: a location starts with it, as the type check's do
+    /// (`Bundle.entry[3]…`; found by helper-21's trial: syntax errors started at `entry[3]`).
+    private var rootType: Range<Int>?
 
     mutating func push(_ key: Range<Int>) { steps.append(Step(key: key)) }
     mutating func pop() { steps.removeLast() }
     mutating func setIndex(_ i: Int) { if !steps.isEmpty { steps[steps.count - 1].index = i } }
-    mutating func setResourceType(_ r: Range<Int>) { if !steps.isEmpty { steps[steps.count - 1].resourceType = r } }
+    mutating func setResourceType(_ r: Range<Int>) {
+        if steps.isEmpty { rootType = r } else { steps[steps.count - 1].resourceType = r }
+    }
 
     func render(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self) }
-        var out = ""
+        var out = rootType.map(text) ?? ""
         for (i, step) in steps.enumerated() {
-            if i > 0 { out += "." }
+            if i > 0 || rootType != nil { out += "." }
             out += text(step.key)
             if step.index >= 0 { out += "[\(step.index)]" }
             if let t = step.resourceType { out += ".ofType(\(text(t)))" }
