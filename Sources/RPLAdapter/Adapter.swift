@@ -39,8 +39,11 @@ public struct Adapter: Sendable {
     /// An entry whose resource type R4 does not know is refused: `convert` keeps one (a later
     /// version's, a local type), but `apply` would read nothing of it, and a misspelt
     /// "Conditon" holding a loss would change the plan unseen (found by a new user's trial).
-    public static func read(_ bytes: UnsafeBufferPointer<UInt8>, as format: FHIRFormat) throws(FHIRFormatError) -> Element {
-        let bundle = try format.read(bytes, materialise: { resourceTypesRead.contains($0) })
+    /// `discarding`: the caller gives the bytes up (see `FHIRFormat.read(discarding:…)`).
+    public static func read(_ bytes: UnsafeBufferPointer<UInt8>, as format: FHIRFormat, discarding: Bool = false) throws(FHIRFormatError) -> Element {
+        let bundle = discarding
+            ? try format.read(discarding: bytes, materialise: { resourceTypesRead.contains($0) })
+            : try format.read(bytes, materialise: { resourceTypesRead.contains($0) })
         var n = 0
         func unknown(_ type: String) -> Bool { !resourceTypesRead.contains(type) && !TypeTable.r4.isResourceType(type) }
         for entry in bundle.children where entry.name == "entry" {

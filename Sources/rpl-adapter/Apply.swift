@@ -23,6 +23,11 @@ struct Apply: ParsableCommand {
             """
     )
 
+    /// JSON inputs from this size on give their entries' pages back while read (4 MB: a large
+    /// patient record; below it, the pass the digest and the ndjson check take first costs more
+    /// than the pages are worth).
+    static let discardingFrom = 4 << 20
+
     // Every option is also read by `Apply.plain` (below), which must set each property: one it
     // leaves unset traps when read.
     @Option(name: .long, help: "Evaluation date YYYY-MM-DD (default: Bundle.timestamp, else today).", transform: EvaluationDate.init(parsing:))
@@ -110,16 +115,21 @@ struct Apply: ParsableCommand {
                 let input = try InputFile.read(file)
                 let sniffed: FHIRFormat = try inputFormat == .json ? .json : inputFormat == .xml ? .xml : input.withBytes { (b) throws(FHIRFormatError) in try FHIRFormat.detect(b) }
                 if outputFormat == nil && inputs.count == 1 { format = sniffed }
-                // The input bytes are freed once read: only the tree lives on.
+                // The input bytes are freed once read: only the tree lives on. A large JSON
+                // input gives its entries' pages back while it is read (issue 20: the input was a
+                // third of the peak), so what is asked of its bytes afterwards is asked first.
                 let bundle = try input.withBytes { (b) throws(FHIRFormatError) -> Element in
+                    let discarding = sniffed == .json && b.count >= Self.discardingFrom
+                    let fallback = discarding ? Adapter.inputFallback(b) : nil
+                    let ndjson = discarding ? FHIRFormat.looksLikeNDJSON(b) : nil
                     do throws(FHIRFormatError) {
-                        let bundle = try Adapter.read(b, as: sniffed)
+                        let bundle = try Adapter.read(b, as: sniffed, discarding: discarding)
                         // A hash of the bytes names only an input that names itself nowhere (it costs a pass).
-                        if Adapter.namesItself(bundle) == false { inputName = Adapter.inputFallback(b) }
+                        if Adapter.namesItself(bundle) == false { inputName = fallback ?? Adapter.inputFallback(b) }
                         return bundle
                     } catch {
-                        inputName = Adapter.inputFallback(b)
-                        if sniffed == .json && FHIRFormat.looksLikeNDJSON(b) {
+                        inputName = fallback ?? Adapter.inputFallback(b)
+                        if sniffed == .json && (ndjson ?? FHIRFormat.looksLikeNDJSON(b)) {
                             throw FHIRFormatError(.structure, "looks like ndjson (one Bundle per line): use --input-format ndjson (\(error.message))", line: error.line, column: error.column)
                         }
                         throw error

@@ -39,6 +39,23 @@ public enum JSONReader {
         return root
     }
 
+    /// As `read(_:materialise:)`, for a caller that gives the bytes up (issue 20, memory): the
+    /// pages of a Bundle's entries already read are given back to the system as the reading goes
+    /// on (`madvise(MADV_DONTNEED)`; they read as zeros afterwards), every `releaseEvery` bytes.
+    /// The bytes must be the caller's own allocation, used for nothing after this call. Nothing
+    /// the reader looks back at lies in them: the root's keys before `entry` are kept, the entry
+    /// being read is kept, recurring objects read before them are no longer shared, and line
+    /// numbers are counted before a page goes.
+    public static func read(discarding buffer: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool,
+                            releaseEvery: Int = 1 << 20) throws(FHIRFormatError) -> Element {
+        var scanner = JSONScanner(buffer)
+        scanner.materialise = materialise
+        scanner.releaser = InputReleaser(every: releaseEvery)
+        let root = try scanner.readDocument()
+        try JSONTypeCheck.check(root, shared: scanner.objects.shared)
+        return root
+    }
+
     public static func read(_ text: String) throws(FHIRFormatError) -> Element {
         try read(Array(text.utf8))
     }
@@ -94,6 +111,8 @@ struct JSONScanner {
     /// Whether recurring objects are shared and passed over (`ObjectCache`, `SkipCache`); off
     /// only to test that it changes nothing.
     var sharing = true
+    /// Gives back the pages of entries read (`JSONReader.read(discarding:…)`); nil: keeps all.
+    var releaser: InputReleaser?
     /// Objects made once where their text recurs (see `ObjectCache`).
     let objects: ObjectCache
     /// Skipped objects checked once where their text recurs (see `SkipCache`).
@@ -118,6 +137,9 @@ struct JSONScanner {
     }
 
     func lineAndColumn(of offset: Int) -> (Int, Int) {
+        if let releaser, releaser.to > releaser.from, offset >= releaser.from {
+            return releaser.lineAndColumn(of: min(offset, bytes.count), in: bytes)
+        }
         var line = 1
         var lineStart = 0
         let end = min(offset, bytes.count)
@@ -193,7 +215,7 @@ struct JSONScanner {
         var slot = -1
         if resourcePosition == .no && sharing {
             slot = objects.slot(name: name, at: pos, in: bytes)
-            if let (children, count) = objects.children(slot: slot, name: name, at: pos, depth: depth, in: bytes) {
+            if let (children, count) = objects.children(slot: slot, name: name, at: pos, depth: depth, in: bytes, keptFrom: releaser?.to ?? 0) {
                 pos += count
                 return Element(name: name, valueKind: .object, children: children)
             }
@@ -349,6 +371,9 @@ struct JSONScanner {
                     siblings.append(consume item)
                 }
                 index += 1
+                // The root's entries read so far: their pages can go (not the array's start,
+                // nor anything before it: the root's keys).
+                if depth == 2, releaser != nil, name == "entry" { releaser!.release(after: arrayStart + 1, upTo: pos, in: bytes) }
                 skipWhitespace()
                 guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an array") }
                 if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
@@ -563,7 +588,7 @@ struct JSONScanner {
             let start = pos
             // An object whose text passed before passes again (`SkipCache`).
             let slot = sharing ? skipped.slot(at: pos, in: bytes) : -1
-            if slot >= 0, let count = skipped.known(slot: slot, at: pos, depth: depth, in: bytes) {
+            if slot >= 0, let count = skipped.known(slot: slot, at: pos, depth: depth, in: bytes, keptFrom: releaser?.to ?? 0) {
                 pos += count
                 return
             }
@@ -1189,10 +1214,11 @@ final class ObjectCache {
     }
 
     /// The children and length of the object of this name whose text starts at `pos`, if read before.
-    @inline(__always) func children(slot: Int, name: String, at pos: Int, depth: Int, in bytes: UnsafeBufferPointer<UInt8>) -> ([Element], count: Int)? {
+    @inline(__always) func children(slot: Int, name: String, at pos: Int, depth: Int, in bytes: UnsafeBufferPointer<UInt8>, keptFrom: Int) -> ([Element], count: Int)? {
         if slots.isEmpty { return nil }
         let entry = slots[slot]
-        guard entry.depth >= depth, entry.count <= bytes.count - pos, Element.same(entry.name, name) else { return nil }
+        // A text whose pages were given back (`InputReleaser`) is gone.
+        guard entry.depth >= depth, entry.start >= keptFrom, entry.count <= bytes.count - pos, Element.same(entry.name, name) else { return nil }
         let base = bytes.baseAddress!
         guard memcmp(base + entry.start, base + pos, entry.count) == 0 else { return nil }
         shared.insert(entry.children.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) })
@@ -1233,10 +1259,10 @@ final class SkipCache {
     }
 
     /// The length of the object whose text starts at `pos`, if checked before.
-    @inline(__always) func known(slot: Int, at pos: Int, depth: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    @inline(__always) func known(slot: Int, at pos: Int, depth: Int, in bytes: UnsafeBufferPointer<UInt8>, keptFrom: Int) -> Int? {
         if slots.isEmpty { return nil }
         let entry = slots[slot]
-        guard entry.depth >= depth, entry.count <= bytes.count - pos else { return nil }
+        guard entry.depth >= depth, entry.start >= keptFrom, entry.count <= bytes.count - pos else { return nil }
         let base = bytes.baseAddress!
         guard memcmp(base + entry.start, base + pos, entry.count) == 0 else { return nil }
         return entry.count
@@ -1246,5 +1272,103 @@ final class SkipCache {
     @inline(__always) func keep(slot: Int, from start: Int, to end: Int, depth: Int) {
         if slots.isEmpty { slots = Array(repeating: Entry(), count: mask + 1) }
         slots[slot] = Entry(start: start, count: end - start, depth: depth)
+    }
+}
+
+/// Gives the pages of a Bundle's entries back to the system while the rest is read
+/// (`JSONReader.read(discarding:…)`; issue 20: the input was a third of a large Bundle's peak).
+/// Whole pages inside the buffer only, from the start of the `entry` array up to the end of the
+/// last entry read, every `every` bytes. The lines of what it gives back are counted first, so
+/// an error's line and column stay exact.
+struct InputReleaser {
+    let every: Int
+    /// The bytes given back: `from..<to` (page-aligned in memory).
+    private(set) var from = 0
+    private(set) var to = 0
+    /// Line breaks in them; UTF-8 lead bytes after the last one (or all, if none).
+    private var lineBreaks = 0
+    private var leadsAfterLastBreak = 0
+    private var hasLineBreak = false
+
+    init(every: Int) { self.every = max(every, 1) }
+
+    mutating func release(after floor: Int, upTo end: Int, in bytes: UnsafeBufferPointer<UInt8>) {
+        let start = to > from ? to : floor
+        guard end - start >= every, let base = bytes.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let address = Int(bitPattern: base)
+        // The first whole page at or after `start`, the last page boundary at or before `end`.
+        let first = ((address + start + page - 1) / page) * page - address
+        let last = ((address + end) / page) * page - address
+        guard last > first else { return }
+        if to == from { from = first; to = first }
+        count(UnsafeRawPointer(base + to), last - to)
+        // Should the system refuse, the pages stay and nothing is lost: the counts are made.
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + to), last - to, MADV_DONTNEED)
+        to = last
+    }
+
+    /// Counts the line breaks of `n` bytes going, and the UTF-8 lead bytes after the last one:
+    /// eight bytes at a time (a 34 MB Bundle's pages are counted in about 30M instructions).
+    private mutating func count(_ p: UnsafeRawPointer, _ n: Int) {
+        let sevens: UInt64 = 0x7F7F_7F7F_7F7F_7F7F, highs: UInt64 = 0x8080_8080_8080_8080
+        var i = 0
+        while i + 8 <= n {
+            let w = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            // The high bit of each byte that is a line break (exact: no carry between bytes).
+            let x = w ^ 0x0A0A_0A0A_0A0A_0A0A
+            let breaks = ~(((x & sevens) &+ sevens) | x | sevens)
+            // The high bit of each continuation byte (10xxxxxx).
+            let continuations = w & ~(w << 1) & highs
+            if breaks == 0 {
+                leadsAfterLastBreak += 8 - continuations.nonzeroBitCount
+            } else {
+                lineBreaks += breaks.nonzeroBitCount
+                hasLineBreak = true
+                // The bytes after the last break in this word.
+                let after = (63 - breaks.leadingZeroBitCount) / 8 + 1
+                let rest = after == 8 ? 0 : continuations >> UInt64(8 * after)
+                leadsAfterLastBreak = (8 - after) - rest.nonzeroBitCount
+            }
+            i += 8
+        }
+        while i < n {
+            let b = p.load(fromByteOffset: i, as: UInt8.self)
+            if b == 0x0A {
+                lineBreaks += 1
+                hasLineBreak = true
+                leadsAfterLastBreak = 0
+            } else if b & 0xC0 != 0x80 {
+                leadsAfterLastBreak += 1
+            }
+            i += 1
+        }
+    }
+
+    /// Line and column (as `JSONScanner.lineAndColumn`) of an offset at or after `from`.
+    func lineAndColumn(of offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> (Int, Int) {
+        // Before `from`: kept.
+        var line = 1
+        var lineStart = 0
+        for i in 0..<from where bytes[i] == 0x0A {
+            line += 1
+            lineStart = i + 1
+        }
+        var leadsBefore = 0
+        for i in lineStart..<from where bytes[i] & 0xC0 != 0x80 { leadsBefore += 1 }
+        line += lineBreaks
+        var column = hasLineBreak ? leadsAfterLastBreak : leadsBefore + leadsAfterLastBreak
+        // After `to`: kept.
+        var i = max(to, from)
+        while i < offset {
+            if bytes[i] == 0x0A {
+                line += 1
+                column = 0
+            } else if bytes[i] & 0xC0 != 0x80 {
+                column += 1
+            }
+            i += 1
+        }
+        return (line, column + 1)
     }
 }

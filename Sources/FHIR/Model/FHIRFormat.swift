@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The two FHIR formats, with sniffing, reading and writing in one place.
 public enum FHIRFormat: String, Sendable, CaseIterable {
     case json, xml
@@ -46,8 +54,11 @@ public enum FHIRFormat: String, Sendable, CaseIterable {
         var lines = 0
         var start = 0
         while start < bytes.count && lines < 2 {
-            var end = start
-            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            // The line's end by memchr: the first line of a large Bundle is often all of it.
+            var end = bytes.count
+            if let base = bytes.baseAddress, let nl = memchr(base + start, 0x0A, bytes.count - start) {
+                end = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(nl))
+            }
             var a = start, z = end
             while a < z, [0x20, 0x09, 0x0D].contains(bytes[a]) { a += 1 }
             while z > a, [0x20, 0x09, 0x0D].contains(bytes[z - 1]) { z -= 1 }
@@ -78,6 +89,15 @@ public enum FHIRFormat: String, Sendable, CaseIterable {
     public func read(_ bytes: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool) throws(FHIRFormatError) -> Element {
         switch self {
         case .json: return try JSONReader.read(bytes, materialise: materialise)
+        case .xml: return try XMLReader.read(bytes, materialise: materialise)
+        }
+    }
+
+    /// As `read(_:materialise:)` for bytes the caller gives up: JSON gives back the pages of the
+    /// entries read as it goes (`JSONReader.read(discarding:…)`); XML reads as before.
+    public func read(discarding bytes: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool) throws(FHIRFormatError) -> Element {
+        switch self {
+        case .json: return try JSONReader.read(discarding: bytes, materialise: materialise)
         case .xml: return try XMLReader.read(bytes, materialise: materialise)
         }
     }
