@@ -92,6 +92,16 @@ struct JSONDiscardingTests {
         }
     }
 
+    /// The repository's JSON files, read alike (few have entries beyond a page).
+    @Test func everyJSONFileIsReadAlike() throws {
+        for url in JSONSharingTests.jsonFiles() {
+            let bytes = try Corpus.bytes(url)
+            bytes.withUnsafeBufferPointer { b in
+                #expect(JSONReader.discardingDisagrees(b, materialise: { Self.readTypes.contains($0) }) == nil, "\(url.path)")
+            }
+        }
+    }
+
     /// The root's keys before `entry` are kept: a duplicate of one after the entries is found.
     @Test func theRootsKeysAreKept() throws {
         var text = String(decoding: try Self.bundle(entries: 200, compact: true), as: UTF8.self)

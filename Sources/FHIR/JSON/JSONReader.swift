@@ -60,6 +60,28 @@ public enum JSONReader {
         try read(Array(text.utf8))
     }
 
+    /// Reads a page-aligned copy giving pages back after every page of entries
+    /// (`read(discarding:…)`) and the bytes as they are, and says how the two differ, or nil: for
+    /// tests and the `json` fuzz target.
+    package static func discardingDisagrees(_ buffer: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool) -> String? {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(buffer.count, 1), alignment: page)
+        defer { copy.deallocate() }
+        if let base = buffer.baseAddress { copy.baseAddress!.copyMemory(from: base, byteCount: buffer.count) }
+        let discarded = UnsafeBufferPointer(start: copy.baseAddress!.assumingMemoryBound(to: UInt8.self), count: buffer.count)
+        func result(_ read: () throws(FHIRFormatError) -> Element) -> Result<Element, FHIRFormatError> {
+            do throws(FHIRFormatError) { return .success(try read()) } catch { return .failure(error) }
+        }
+        let a = result { () throws(FHIRFormatError) in try read(discarding: discarded, materialise: materialise, releaseEvery: page) }
+        let b = result { () throws(FHIRFormatError) in try read(buffer, materialise: materialise) }
+        switch (a, b) {
+        case let (.success(x), .success(y)): return x == y ? nil : "the trees differ"
+        case let (.failure(x), .failure(y)): return x == y ? nil : "discarding: \(x)\nkeeping: \(y)"
+        case let (.success, .failure(y)): return "discarding: read\nkeeping: \(y)"
+        case let (.failure(x), .success): return "discarding: \(x)\nkeeping: read"
+        }
+    }
+
     /// Reads with and without sharing recurring objects (`ObjectCache`, `SkipCache`) and says
     /// how the two differ (the tree, or the error), or nil: for tests and the `json` fuzz target.
     package static func sharingDisagrees(_ buffer: UnsafeBufferPointer<UInt8>, materialise: ((String) -> Bool)? = nil) -> String? {
