@@ -92,6 +92,29 @@ struct JSONDiscardingTests {
         }
     }
 
+    /// Text that is not ASCII in the entries that go (a column counts characters, not bytes),
+    /// then an error late on the same line or a later one.
+    @Test func columnsCountCharactersInPagesThatWent() throws {
+        for compact in [true, false] {
+            var text = String(decoding: try Self.bundle(entries: 300, compact: compact), as: UTF8.self)
+            // Two, three and four bytes a character, in every reference to a Synthea code system.
+            text = text.replacingOccurrences(of: "http://snomed.info/sct", with: "http://snomed.info/sct#é€😀")
+            let bytes = Array(text.utf8)
+            let (read, zeroed) = Self.discarding(bytes)
+            #expect(zeroed * 2 > bytes.count)
+            #expect(Self.same(read, Self.keeping(bytes)))
+            for back in [2, 40, 700] {
+                var mutated = bytes
+                mutated[bytes.count - back] = 0x01  // refused inside a string and outside
+                let (read, _) = Self.discarding(mutated)
+                let kept = Self.keeping(mutated)
+                guard case let .failure(error) = kept else { Issue.record("read: \(back)"); continue }
+                if compact { #expect((error.column ?? 0) > 100_000, "\(error)") }
+                #expect(Self.same(read, kept), "\(back) (compact: \(compact)): \(read) vs \(kept)")
+            }
+        }
+    }
+
     /// The repository's JSON files, read alike (few have entries beyond a page).
     @Test func everyJSONFileIsReadAlike() throws {
         for url in JSONSharingTests.jsonFiles() {
