@@ -74,11 +74,16 @@ public enum JSONReader {
         }
         let a = result { () throws(FHIRFormatError) in try read(discarding: discarded, materialise: materialise, releaseEvery: page) }
         let b = result { () throws(FHIRFormatError) in try read(buffer, materialise: materialise) }
+        return difference(a, b, labels: ("discarding", "keeping"))
+    }
+
+    /// How two readings of one document differ (the tree, or the error), or nil.
+    static func difference(_ a: Result<Element, FHIRFormatError>, _ b: Result<Element, FHIRFormatError>, labels: (String, String)) -> String? {
         switch (a, b) {
         case let (.success(x), .success(y)): return x == y ? nil : "the trees differ"
-        case let (.failure(x), .failure(y)): return x == y ? nil : "discarding: \(x)\nkeeping: \(y)"
-        case let (.success, .failure(y)): return "discarding: read\nkeeping: \(y)"
-        case let (.failure(x), .success): return "discarding: \(x)\nkeeping: read"
+        case let (.failure(x), .failure(y)): return x == y ? nil : "\(labels.0): \(x)\n\(labels.1): \(y)"
+        case let (.success, .failure(y)): return "\(labels.0): read\n\(labels.1): \(y)"
+        case let (.failure(x), .success): return "\(labels.0): \(x)\n\(labels.1): read"
         }
     }
 
@@ -97,12 +102,7 @@ public enum JSONReader {
                 return .failure(error)
             }
         }
-        switch (read(sharing: true), read(sharing: false)) {
-        case let (.success(a), .success(b)): return a == b ? nil : "the trees differ"
-        case let (.failure(a), .failure(b)): return a == b ? nil : "shared: \(a)\nunshared: \(b)"
-        case let (.success, .failure(b)): return "shared: read\nunshared: \(b)"
-        case let (.failure(a), .success): return "shared: \(a)\nunshared: read"
-        }
+        return difference(read(sharing: true), read(sharing: false), labels: ("shared", "unshared"))
     }
 
     /// One JSON string (the whole buffer, quotes included), unescaped and validated as UTF-8 by
@@ -1129,6 +1129,14 @@ struct Siblings {
     func append(_ element: consuming Element) { stack.push(element) }
 }
 
+/// Slots for a direct-mapped cache of one document: one per `bytesPerSlot` of input, a power of
+/// two between `least` and `most`.
+func cacheSlots(inputSize: Int, bytesPerSlot: Int, least: Int, most: Int) -> Int {
+    var size = least
+    while size < most && size * bytesPerSlot < inputSize { size *= 2 }
+    return size
+}
+
 /// Strings too long to be stored inline (more than 15 bytes: they are allocated) made once per
 /// document where they recur: a Bundle repeats its references, code systems, units and dates
 /// thousands of times, and each copy was an allocation of its own (issue 20: a 34 MB Synthea
@@ -1144,9 +1152,7 @@ final class StringCache {
 
     /// A slot per 256 bytes of input, between 256 and 65,536.
     init(inputSize: Int) {
-        var size = 256
-        while size < 65_536 && size * 256 < inputSize { size *= 2 }
-        mask = size - 1
+        mask = cacheSlots(inputSize: inputSize, bytesPerSlot: 256, least: 256, most: 65_536) - 1
     }
 
     @inline(__always) func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
@@ -1205,9 +1211,7 @@ final class ObjectCache {
 
     /// A slot per kilobyte of input, between 64 and 16,384 (the texts that recur are few).
     init(inputSize: Int) {
-        var size = 64
-        while size < 16_384 && size * 1024 < inputSize { size *= 2 }
-        mask = size - 1
+        mask = cacheSlots(inputSize: inputSize, bytesPerSlot: 1024, least: 64, most: 16_384) - 1
     }
 
     /// The slot of an object starting (at its `{`) at `pos`.
@@ -1271,9 +1275,7 @@ final class SkipCache {
     /// A slot per kilobyte of input, between 64 and 16,384 (more made little difference on
     /// Synthea: four times as many saved 0.5% of the instructions).
     init(inputSize: Int) {
-        var size = 64
-        while size < 16_384 && size * 1024 < inputSize { size *= 2 }
-        mask = size - 1
+        mask = cacheSlots(inputSize: inputSize, bytesPerSlot: 1024, least: 64, most: 16_384) - 1
     }
 
     @inline(__always) func slot(at pos: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
