@@ -96,6 +96,18 @@ import Testing
         #expect(e.location == "Patient.gender")
     }
 
+    /// A resource type written with escapes is named as read, and an array item's type is its own
+    /// (helper-22's review: the root's was taken from the wrong bytes, a contained resource
+    /// named the type of the one before it).
+    @Test func locationsNameResourceTypesAsRead() throws {
+        let escaped = try #require(error(#"{"resourceType":"\u0042undle","type":"collection","entry":[{"fullUrl":1x}]}"#))
+        #expect(escaped.location == "Bundle.entry[0]", "\(escaped)")  // the error is after the value: in the entry
+        let nested = try #require(error(#"{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Pat\u0069ent","birthDate":1x}}]}"#))
+        #expect(nested.location == "Bundle.entry[0].resource.ofType(Patient)", "\(nested)")
+        let second = try #require(error(#"{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"a"},{"id":"b","name":1x}]}"#))
+        #expect(second.location == "Patient.contained[1]", "\(second)")
+    }
+
     @Test func locationsAreFHIRPaths() throws {
         let e = try #require(error(#"{"resourceType":"Bundle","entry":[{"fullUrl":"a"},{"resource":{"resourceType":"Patient","name":[{"given":[null]}]}}]}"#))
         #expect(e.location == "Bundle.entry[1].resource.ofType(Patient).name[0].given[0]")

@@ -41,7 +41,8 @@ public enum JSONReader {
 
     /// As `read(_:materialise:)`, for a caller that gives the bytes up (issue 20, memory): the
     /// pages of a Bundle's entries already read are given back to the system as the reading goes
-    /// on (`madvise(MADV_DONTNEED)`; they read as zeros afterwards), every `releaseEvery` bytes.
+    /// on (`madvise(MADV_DONTNEED)`; on Linux they read as zeros afterwards), every `releaseEvery`
+    /// bytes.
     /// The bytes must be the caller's own allocation, used for nothing after this call. Nothing
     /// the reader looks back at lies in them: the root's keys before `entry` are kept, the entry
     /// being read is kept, recurring objects read before them are no longer shared, and line
@@ -63,12 +64,14 @@ public enum JSONReader {
     /// Reads a page-aligned copy giving pages back after every page of entries
     /// (`read(discarding:…)`) and the bytes as they are, and says how the two differ, or nil: for
     /// tests and the `json` fuzz target.
-    package static func discardingDisagrees(_ buffer: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool) -> String? {
+    /// `offset`: where in its first page the copy starts (glibc's large blocks start 16 bytes in).
+    package static func discardingDisagrees(_ buffer: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool, offset: Int = 16) -> String? {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(buffer.count, 1), alignment: page)
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count + page, alignment: page)
         defer { copy.deallocate() }
-        if let base = buffer.baseAddress { copy.baseAddress!.copyMemory(from: base, byteCount: buffer.count) }
-        let discarded = UnsafeBufferPointer(start: copy.baseAddress!.assumingMemoryBound(to: UInt8.self), count: buffer.count)
+        let start = copy.baseAddress! + offset % page
+        if let base = buffer.baseAddress { start.copyMemory(from: base, byteCount: buffer.count) }
+        let discarded = UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt8.self), count: buffer.count)
         func result(_ read: () throws(FHIRFormatError) -> Element) -> Result<Element, FHIRFormatError> {
             do throws(FHIRFormatError) { return .success(try read()) } catch { return .failure(error) }
         }
@@ -236,8 +239,8 @@ struct JSONScanner {
         // A data type's object whose text was read before is that object again (`ObjectCache`).
         var slot = -1
         if resourcePosition == .no && sharing {
-            slot = objects.slot(name: name, at: pos, in: bytes)
-            if let (children, count) = objects.children(slot: slot, name: name, at: pos, depth: depth, in: bytes, keptFrom: releaser?.to ?? 0) {
+            slot = objects.slot(at: pos, in: bytes)
+            if let (children, count) = objects.children(slot: slot, at: pos, depth: depth, in: bytes, keptFrom: releaser?.to ?? 0) {
                 pos += count
                 return Element(name: name, valueKind: .object, children: children)
             }
@@ -285,7 +288,7 @@ struct JSONScanner {
                     throw error(.invalid, "\"\(type)\" is not a resource type name")
                 }
                 resourceType = type
-                path.setResourceType((pos - 1 - type.utf8.count)..<(pos - 1))
+                path.setResourceType(type)
                 if resourcePosition == .allowed, siblings.count == 0, let materialise, !materialise(type) {
                     try skipRestOfObject(&keys)
                     depth -= 1
@@ -325,7 +328,7 @@ struct JSONScanner {
         if resourcePosition == .required {
             throw error(.invalid, "the root object has no resourceType", at: objectStart)
         }
-        if slot >= 0 { objects.keep(children, slot: slot, name: name, from: objectStart, to: pos, depth: depth) }
+        if slot >= 0 { objects.keep(children, slot: slot, from: objectStart, to: pos, depth: depth) }
         return Element(name: name, valueKind: .object, children: children)
     }
 
@@ -898,34 +901,43 @@ struct JSONScanner {
     }
 }
 
-/// The JSON reader's location: key byte ranges, an index for array items, a resource type range.
+/// The JSON reader's location: key byte ranges, an index for array items, resource types (as
+/// read: a type may be written with escapes, so not as a range of the input; found by helper-22's
+/// review).
 struct ByteRangePath {
     private struct Step {
         var key: Range<Int>
         var index = -1
-        var resourceType: Range<Int>?
+        var resourceType: String?
     }
 
     private var steps: [Step] = []
-    /// The root resource's type, once read: a location starts with it, as the type check's do
-    /// (`Bundle.entry[3]…`; found by helper-21's trial: syntax errors started at `entry[3]`).
-    private var rootType: Range<Int>?
+    /// The root resource's type once read (usually first): a location then starts with it, as the
+    /// type check's always do (`Bundle.entry[3]…`; found by helper-21's trial: syntax errors
+    /// started at `entry[3]`).
+    private var rootType: String?
 
     mutating func push(_ key: Range<Int>) { steps.append(Step(key: key)) }
     mutating func pop() { steps.removeLast() }
-    mutating func setIndex(_ i: Int) { if !steps.isEmpty { steps[steps.count - 1].index = i } }
-    mutating func setResourceType(_ r: Range<Int>) {
-        if steps.isEmpty { rootType = r } else { steps[steps.count - 1].resourceType = r }
+    /// The next item of an array: the type of the one before is not its type (helper-22's review).
+    mutating func setIndex(_ i: Int) {
+        if !steps.isEmpty {
+            steps[steps.count - 1].index = i
+            steps[steps.count - 1].resourceType = nil
+        }
+    }
+    mutating func setResourceType(_ type: String) {
+        if steps.isEmpty { rootType = type } else { steps[steps.count - 1].resourceType = type }
     }
 
     func render(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self) }
-        var out = rootType.map(text) ?? ""
+        var out = rootType ?? ""
         for (i, step) in steps.enumerated() {
             if i > 0 || rootType != nil { out += "." }
             out += text(step.key)
             if step.index >= 0 { out += "[\(step.index)]" }
-            if let t = step.resourceType { out += ".ofType(\(text(t)))" }
+            if let t = step.resourceType { out += ".ofType(\(t))" }
         }
         return out
     }
@@ -1185,24 +1197,29 @@ final class StringCache {
 /// `meta` and units thousands of times, and each copy was a tree of its own (two thirds of the
 /// complex nodes of the resources `apply` reads in 13 Synthea Bundles repeat an earlier one).
 ///
-/// An object's text decides its tree: read from the same first byte, the same bytes are read the
-/// same way and end at the same place, under the same name (which decides where resources may
-/// sit) and no deeper (the nesting limit). So where the input from here holds, byte for byte, the
-/// text of an object of this name read without error at this depth or deeper, its children are
-/// that object's (an array shared, copied only if changed) and the text is passed over: nothing
-/// in it can be an error that the first reading did not find.
+/// An object's text decides its children: read from the same first byte, the same bytes are read
+/// the same way and end at the same place, at this depth or a shallower one (the nesting limit).
+/// Its name names only the node: an object here is one where no resource may sit (its keys decide
+/// where resources do). So where the input from here holds, byte for byte, the text of an object
+/// read without error at this depth or deeper, its children are that object's (an array shared,
+/// copied only if changed) and the text is passed over: nothing in it can be an error that the
+/// first reading did not find.
 ///
-/// Direct-mapped by a hash of the name's length and the object's first bytes (up to its first
-/// `}`, which lies inside the object, and at most 64 bytes), so a lookup is one slot, one length
-/// check and one comparison; a later object replaces the one in its slot. Only sharing changes.
+/// Direct-mapped by a hash of the object's first bytes (up to its first `}`, which lies inside
+/// the object, and at most 64 bytes), so a lookup is one slot, one length check and one
+/// comparison; a later object replaces the one in its slot. Only objects of at most
+/// `longestKept` bytes are kept: recurring codings and references are short, and a long near-copy
+/// would be compared to its end at every level of its nesting (helper-22's review). Only sharing
+/// changes.
 final class ObjectCache {
     private struct Entry {
         var start = 0, count = 0, depth = -1
-        var name = ""
         var children: [Element] = []
     }
 
     static let prefixBytes = 64
+    /// The longest text kept (`SkipCache` too).
+    static let longestKept = 4096
     /// The storage of every children array handed out twice or more (for `JSONTypeCheck`).
     private(set) var shared = AddressSet()
     /// Made at the first object (most scanners read a handful of objects).
@@ -1215,8 +1232,8 @@ final class ObjectCache {
     }
 
     /// The slot of an object starting (at its `{`) at `pos`.
-    @inline(__always) func slot(name: String, at pos: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        Self.hash(seed: name.utf8.count, at: pos, in: bytes) & mask
+    @inline(__always) func slot(at pos: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        Self.hash(seed: 0, at: pos, in: bytes) & mask
     }
 
     /// A hash of the object's first bytes (up to its first `}`, at most `prefixBytes`).
@@ -1239,12 +1256,12 @@ final class ObjectCache {
         return Int(truncatingIfNeeded: h)
     }
 
-    /// The children and length of the object of this name whose text starts at `pos`, if read before.
-    @inline(__always) func children(slot: Int, name: String, at pos: Int, depth: Int, in bytes: UnsafeBufferPointer<UInt8>, keptFrom: Int) -> ([Element], count: Int)? {
+    /// The children and length of the object whose text starts at `pos`, if read before.
+    @inline(__always) func children(slot: Int, at pos: Int, depth: Int, in bytes: UnsafeBufferPointer<UInt8>, keptFrom: Int) -> ([Element], count: Int)? {
         if slots.isEmpty { return nil }
         let entry = slots[slot]
         // A text whose pages were given back (`InputReleaser`) is gone.
-        guard entry.depth >= depth, entry.start >= keptFrom, entry.count <= bytes.count - pos, Element.same(entry.name, name) else { return nil }
+        guard entry.depth >= depth, entry.start >= keptFrom, entry.count <= bytes.count - pos else { return nil }
         let base = bytes.baseAddress!
         guard memcmp(base + entry.start, base + pos, entry.count) == 0 else { return nil }
         shared.insert(entry.children.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) })
@@ -1252,9 +1269,10 @@ final class ObjectCache {
     }
 
     /// Keeps an object read without error (its text `start..<end`, read at `depth`).
-    @inline(__always) func keep(_ children: [Element], slot: Int, name: String, from start: Int, to end: Int, depth: Int) {
+    @inline(__always) func keep(_ children: [Element], slot: Int, from start: Int, to end: Int, depth: Int) {
+        guard end - start <= Self.longestKept else { return }
         if slots.isEmpty { slots = Array(repeating: Entry(), count: mask + 1) }
-        slots[slot] = Entry(start: start, count: end - start, depth: depth, name: name, children: children)
+        slots[slot] = Entry(start: start, count: end - start, depth: depth, children: children)
     }
 }
 
@@ -1294,6 +1312,7 @@ final class SkipCache {
 
     /// Keeps an object checked without error (its text `start..<end`, at `depth`).
     @inline(__always) func keep(slot: Int, from start: Int, to end: Int, depth: Int) {
+        guard end - start <= ObjectCache.longestKept else { return }
         if slots.isEmpty { slots = Array(repeating: Entry(), count: mask + 1) }
         slots[slot] = Entry(start: start, count: end - start, depth: depth)
     }
@@ -1398,8 +1417,10 @@ struct InputReleaser {
         return n - continuations
     }
 
-    /// Line and column (as `JSONScanner.lineAndColumn`) of an offset at or after `from`.
+    /// Line and column (as `JSONScanner.lineAndColumn`) of an offset at or after `to` (the reader
+    /// never looks back into what went; an offset in `from..<to` would be told `to`'s place).
     func lineAndColumn(of offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> (Int, Int) {
+        assert(offset >= to, "a location in bytes given back")
         // Before `from`: kept.
         var line = 1
         var lineStart = 0

@@ -105,12 +105,12 @@ enum JSONTypeCheck {
             if !shared.isEmpty {
                 let address = children.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
                 if shared.contains(address) {
+                    // The type by identity: the table keeps its types for its lifetime.
                     let key = SharedChildren(address: address, type: ObjectIdentifier(type))
                     if checked.contains(key) { return }
                     checkedKey = key
                 }
             }
-            defer { if let checkedKey { checked.insert(checkedKey) } }
             // The choice elements met (a bit per group): a second type of one is refused
             // (deceasedBoolean with deceasedDateTime; found by a new user's trial: the first was
             // read, the other silently ignored).
@@ -151,6 +151,7 @@ enum JSONTypeCheck {
                     throw Self.prefixed(error, "." + Self.step(children, i, repeats: fromXML && type.element(children[i].name)?.repeats == true))
                 }
             }
+            if let checkedKey { checked.insert(checkedKey) }
         }
 
         /// The error for the second type of one choice element, naming the first.
@@ -377,6 +378,7 @@ struct AddressSet {
     }
 
     mutating func insert(_ address: UInt) {
+        precondition(address != 0, "0 marks an empty slot")
         if (count + 1) * 2 > slots.count { grow() }
         var i = index(address)
         while slots[i] != 0 {
