@@ -3,7 +3,7 @@ import Testing
 @testable import FHIR
 
 /// The JSON reader shares the children of an object whose text recurs and passes over it
-/// (`ObjectCache`; `SkipCache` in skipped resources; issue 20). Read with and without that, every
+/// (`RecurringObjects`, also in skipped resources; issue 20). Read with and without that, every
 /// document must give the same tree or the same error.
 struct JSONSharingTests {
     static func jsonFiles() -> [URL] {
@@ -38,7 +38,7 @@ struct JSONSharingTests {
                 #expect(JSONReader.sharingDisagrees(b) == nil, "\(url.path)")
                 #expect(JSONReader.sharingDisagrees(b, materialise: { Self.readTypes.contains($0) }) == nil, "\(url.path) (skipping)")
                 var scanner = JSONScanner(b)
-                if (try? scanner.readDocument()) != nil, scanner.objects.shared.count > 0 { sharing += 1 }
+                if (try? scanner.readDocument()) != nil, scanner.sharedChildren.count > 0 { sharing += 1 }
             }
         }
         // Not a comparison of two identical readings: most documents repeat an object somewhere.
@@ -112,7 +112,7 @@ struct JSONSharingTests {
         let sharedCount = try Array(shared.utf8).withUnsafeBufferPointer { b in
             var scanner = JSONScanner(b)
             _ = try scanner.readDocument()
-            return scanner.objects.shared.count
+            return scanner.sharedChildren.count
         }
         #expect(sharedCount == 1)
         let refused = try #require(Self.error(shared))

@@ -21,10 +21,7 @@ public enum JSONReader {
     }
 
     public static func read(_ buffer: UnsafeBufferPointer<UInt8>) throws(FHIRFormatError) -> Element {
-        var scanner = JSONScanner(buffer)
-        let root = try scanner.readDocument()
-        try JSONTypeCheck.check(root, shared: scanner.objects.shared)
-        return root
+        try read(buffer, materialise: nil)
     }
 
     /// Reads a Bundle building only the nested resources whose type `materialise` accepts; the
@@ -32,11 +29,7 @@ public enum JSONReader {
     /// nesting) but kept only as an empty node of their type. For a program that reads a few
     /// resource types out of large Bundles. Needs `resourceType` first in a resource to skip it.
     public static func read(_ buffer: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool) throws(FHIRFormatError) -> Element {
-        var scanner = JSONScanner(buffer)
-        scanner.materialise = materialise
-        let root = try scanner.readDocument()
-        try JSONTypeCheck.check(root, shared: scanner.objects.shared)
-        return root
+        try read(buffer, materialise: Optional(materialise))
     }
 
     /// As `read(_:materialise:)`, for a caller that gives the bytes up (issue 20, memory): the
@@ -49,12 +42,24 @@ public enum JSONReader {
     /// numbers are counted before a page goes.
     public static func read(discarding buffer: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool,
                             releaseEvery: Int = 1 << 20) throws(FHIRFormatError) -> Element {
+        try read(buffer, materialise: materialise, releaseEvery: releaseEvery)
+    }
+
+    /// Every reading: the scanner as asked, then the type check (told which arrays it shared).
+    static func read(_ buffer: UnsafeBufferPointer<UInt8>, materialise: ((String) -> Bool)?, sharing: Bool = true,
+                     releaseEvery: Int? = nil) throws(FHIRFormatError) -> Element {
         var scanner = JSONScanner(buffer)
         scanner.materialise = materialise
-        scanner.releaser = InputReleaser(every: releaseEvery)
+        scanner.sharing = sharing
+        scanner.releaser = releaseEvery.map(InputReleaser.init(every:))
         let root = try scanner.readDocument()
-        try JSONTypeCheck.check(root, shared: scanner.objects.shared)
+        try JSONTypeCheck.check(root, shared: scanner.sharedChildren)
         return root
+    }
+
+    /// A reading as a value, for the comparisons below.
+    static func result(_ read: () throws(FHIRFormatError) -> Element) -> Result<Element, FHIRFormatError> {
+        do throws(FHIRFormatError) { return .success(try read()) } catch { return .failure(error) }
     }
 
     public static func read(_ text: String) throws(FHIRFormatError) -> Element {
@@ -72,9 +77,6 @@ public enum JSONReader {
         let start = copy.baseAddress! + offset % page
         if let base = buffer.baseAddress { start.copyMemory(from: base, byteCount: buffer.count) }
         let discarded = UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt8.self), count: buffer.count)
-        func result(_ read: () throws(FHIRFormatError) -> Element) -> Result<Element, FHIRFormatError> {
-            do throws(FHIRFormatError) { return .success(try read()) } catch { return .failure(error) }
-        }
         let a = result { () throws(FHIRFormatError) in try read(discarding: discarded, materialise: materialise, releaseEvery: page) }
         let b = result { () throws(FHIRFormatError) in try read(buffer, materialise: materialise) }
         return difference(a, b, labels: ("discarding", "keeping"))
@@ -90,22 +92,13 @@ public enum JSONReader {
         }
     }
 
-    /// Reads with and without sharing recurring objects (`ObjectCache`, `SkipCache`) and says
-    /// how the two differ (the tree, or the error), or nil: for tests and the `json` fuzz target.
+    /// Reads with and without sharing recurring objects (`RecurringObjects`) and says how the two
+    /// differ (the tree, or the error), or nil: for tests and the `json` fuzz target.
     package static func sharingDisagrees(_ buffer: UnsafeBufferPointer<UInt8>, materialise: ((String) -> Bool)? = nil) -> String? {
-        func read(sharing: Bool) -> Result<Element, FHIRFormatError> {
-            var scanner = JSONScanner(buffer)
-            scanner.materialise = materialise
-            scanner.sharing = sharing
-            do throws(FHIRFormatError) {
-                let root = try scanner.readDocument()
-                try JSONTypeCheck.check(root, shared: scanner.objects.shared)
-                return .success(root)
-            } catch {
-                return .failure(error)
-            }
+        func reading(sharing: Bool) -> Result<Element, FHIRFormatError> {
+            result { () throws(FHIRFormatError) in try read(buffer, materialise: materialise, sharing: sharing) }
         }
-        return difference(read(sharing: true), read(sharing: false), labels: ("shared", "unshared"))
+        return difference(reading(sharing: true), reading(sharing: false), labels: ("shared", "unshared"))
     }
 
     /// One JSON string (the whole buffer, quotes included), unescaped and validated as UTF-8 by
@@ -133,15 +126,16 @@ struct JSONScanner {
     let keyStack = KeyStack()
     /// Strings made once where they recur (see `StringCache`).
     let strings: StringCache
-    /// Whether recurring objects are shared and passed over (`ObjectCache`, `SkipCache`); off
+    /// Whether recurring objects are shared and passed over (`RecurringObjects`); off
     /// only to test that it changes nothing.
     var sharing = true
     /// Gives back the pages of entries read (`JSONReader.read(discarding:…)`); nil: keeps all.
     var releaser: InputReleaser?
-    /// Objects made once where their text recurs (see `ObjectCache`).
-    let objects: ObjectCache
-    /// Skipped objects checked once where their text recurs (see `SkipCache`).
-    let skipped: SkipCache
+    /// Objects built, and objects skipped, once where their text recurs (`RecurringObjects`).
+    let objects: RecurringObjects<[Element]>
+    let skipped: RecurringObjects<Void>
+    /// The storage of every children array `objects` handed out again (for `JSONTypeCheck`).
+    var sharedChildren = AddressSet()
     /// Whether the last string read or skipped was ASCII without escapes: a key that can be kept
     /// as its input bytes (`ObjectKeys`), known from the scan instead of a second look.
     var lastStringPlain = false
@@ -149,8 +143,8 @@ struct JSONScanner {
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         strings = StringCache(inputSize: bytes.count)
-        objects = ObjectCache(inputSize: bytes.count)
-        skipped = SkipCache(inputSize: bytes.count)
+        objects = RecurringObjects(inputSize: bytes.count)
+        skipped = RecurringObjects(inputSize: bytes.count)
     }
 
     // MARK: errors
@@ -236,11 +230,12 @@ struct JSONScanner {
     /// resource when it does.
     mutating func readObject(name: String, resourcePosition: ResourcePosition) throws(FHIRFormatError) -> Element {
         let objectStart = pos
-        // A data type's object whose text was read before is that object again (`ObjectCache`).
+        // A data type's object whose text was read before is that object again (`RecurringObjects`).
         var slot = -1
         if resourcePosition == .no && sharing {
             slot = objects.slot(at: pos, in: bytes)
-            if let (children, count) = objects.children(slot: slot, at: pos, depth: depth, in: bytes, keptFrom: releaser?.to ?? 0) {
+            if let (children, count) = objects.value(slot: slot, at: pos, depth: depth, in: bytes, keptFrom: releaser?.to ?? 0) {
+                sharedChildren.insert(children.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) })
                 pos += count
                 return Element(name: name, valueKind: .object, children: children)
             }
@@ -611,9 +606,9 @@ struct JSONScanner {
             if try skipString() == 0 { throw error(.invalid, "empty string: FHIR primitives are never empty", at: start) }
         case UInt8(ascii: "{"):
             let start = pos
-            // An object whose text passed before passes again (`SkipCache`).
+            // An object whose text passed before passes again (`RecurringObjects`).
             let slot = sharing ? skipped.slot(at: pos, in: bytes) : -1
-            if slot >= 0, let count = skipped.known(slot: slot, at: pos, depth: depth, in: bytes, keptFrom: releaser?.to ?? 0) {
+            if slot >= 0, let (_, count) = skipped.value(slot: slot, at: pos, depth: depth, in: bytes, keptFrom: releaser?.to ?? 0) {
                 pos += count
                 return
             }
@@ -627,7 +622,7 @@ struct JSONScanner {
             try skipMember(&keys)
             try skipRestOfObject(&keys)
             depth -= 1
-            if slot >= 0 { skipped.keep(slot: slot, from: start, to: pos, depth: depth) }
+            if slot >= 0 { skipped.keep((), slot: slot, from: start, to: pos, depth: depth) }
         case UInt8(ascii: "["):
             let start = pos
             pos += 1
@@ -1171,17 +1166,7 @@ final class StringCache {
         if slots.isEmpty { slots = Array(repeating: "", count: mask + 1) }
         let base = UnsafeRawPointer(bytes.baseAddress!)
         let count = bytes.count
-        var h = UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15
-        var i = 0
-        while i + 8 <= count {
-            h = (h ^ base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 29
-            i += 8
-        }
-        // The last eight bytes (overlapping: every string here has more than eight).
-        h = (h ^ base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)) &* 0xC4CE_B9FE_1A85_EC53
-        h ^= h >> 32
-        let slot = Int(truncatingIfNeeded: h) & mask
+        let slot = Int(truncatingIfNeeded: bytesHash(base, count)) & mask
         let same = slots[slot].utf8.withContiguousStorageIfAvailable { held in
             held.count == count && memcmp(held.baseAddress!, base, count) == 0
         } ?? false
@@ -1192,130 +1177,86 @@ final class StringCache {
     }
 }
 
-/// The children of data-type objects made once per document where the same text recurs (issue
-/// 20, memory): a Synthea history repeats each observation's `code`, `category`, `subject`,
-/// `meta` and units thousands of times, and each copy was a tree of its own (two thirds of the
-/// complex nodes of the resources `apply` reads in 13 Synthea Bundles repeat an earlier one).
-///
-/// An object's text decides its children: read from the same first byte, the same bytes are read
-/// the same way and end at the same place, at this depth or a shallower one (the nesting limit).
-/// Its name names only the node: an object here is one where no resource may sit (its keys decide
-/// where resources do). So where the input from here holds, byte for byte, the text of an object
-/// read without error at this depth or deeper, its children are that object's (an array shared,
-/// copied only if changed) and the text is passed over: nothing in it can be an error that the
+/// Objects whose text recurs in a document, read once (issue 20). An object's text decides how
+/// it reads: from the same first byte, the same bytes are read the same way and end at the same
+/// place, at this depth or a shallower one (the nesting limit). So where the input from here
+/// holds, byte for byte, the text of an object read without error at this depth or deeper, what
+/// that reading made is made again and the text is passed over: nothing in it can be an error the
 /// first reading did not find.
+/// - Built objects (`JSONScanner.objects`, memory): a Synthea history repeats each observation's
+///   `code`, `category`, `subject`, `meta` and units thousands of times (two thirds of the complex
+///   nodes of the resources `apply` reads in 13 Synthea Bundles repeat an earlier one). The value
+///   kept is the children (an array shared, copied only if changed), for objects where no resource
+///   may sit; their name names only the node (their keys decide where resources do).
+/// - Skipped objects (`JSONScanner.skipped`, speed): the claims and encounters `apply` does not
+///   read repeat their codings, references and periods (seven tenths of their bytes, in 13
+///   Synthea Bundles, lie in an object whose text came before). Nothing is kept but the text.
 ///
 /// Direct-mapped by a hash of the object's first bytes (up to its first `}`, which lies inside
 /// the object, and at most 64 bytes), so a lookup is one slot, one length check and one
-/// comparison; a later object replaces the one in its slot. Only objects of at most
-/// `longestKept` bytes are kept: recurring codings and references are short, and a long near-copy
-/// would be compared to its end at every level of its nesting (helper-22's review). Only sharing
-/// changes.
-final class ObjectCache {
+/// comparison; a later object replaces the one in its slot. Only texts of at most `longestKept`
+/// bytes are kept: recurring codings and references are short, and a long near-copy would be
+/// compared to its end at every level of its nesting (helper-22's review). Only sharing changes.
+final class RecurringObjects<Value> {
     private struct Entry {
         var start = 0, count = 0, depth = -1
-        var children: [Element] = []
+        var value: Value?
     }
 
-    static let prefixBytes = 64
-    /// The longest text kept (`SkipCache` too).
-    static let longestKept = 4096
-    /// The storage of every children array handed out twice or more (for `JSONTypeCheck`).
-    private(set) var shared = AddressSet()
-    /// Made at the first object (most scanners read a handful of objects).
+    static var prefixBytes: Int { 64 }
+    static var longestKept: Int { 4096 }
+    /// Made at the first object kept (most scanners read a handful of objects).
     private var slots: [Entry] = []
     private let mask: Int
 
-    /// A slot per kilobyte of input, between 64 and 16,384 (the texts that recur are few).
+    /// A slot per kilobyte of input, between 64 and 16,384 (the texts that recur are few; four
+    /// times as many for skipped objects saved 0.5% of the instructions on Synthea).
     init(inputSize: Int) {
         mask = cacheSlots(inputSize: inputSize, bytesPerSlot: 1024, least: 64, most: 16_384) - 1
     }
 
     /// The slot of an object starting (at its `{`) at `pos`.
     @inline(__always) func slot(at pos: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        Self.hash(seed: 0, at: pos, in: bytes) & mask
-    }
-
-    /// A hash of the object's first bytes (up to its first `}`, at most `prefixBytes`).
-    @inline(__always) static func hash(seed: Int, at pos: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
         let base = UnsafeRawPointer(bytes.baseAddress!) + pos
         var n = min(Self.prefixBytes, bytes.count - pos)
         if let brace = memchr(base + 1, 0x7D, n - 1) { n = base.distance(to: UnsafeRawPointer(brace)) + 1 }
-        var h = UInt64(truncatingIfNeeded: seed &+ n << 8) &* 0x9E37_79B9_7F4A_7C15
-        var i = 0
-        while i + 8 <= n {
-            h = (h ^ base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 29
-            i += 8
-        }
-        while i < n {
-            h = (h ^ UInt64(base.load(fromByteOffset: i, as: UInt8.self))) &* 0x100_0000_01B3
-            i += 1
-        }
-        h ^= h >> 32
-        return Int(truncatingIfNeeded: h)
+        return Int(truncatingIfNeeded: bytesHash(base, n)) & mask
     }
 
-    /// The children and length of the object whose text starts at `pos`, if read before.
-    @inline(__always) func children(slot: Int, at pos: Int, depth: Int, in bytes: UnsafeBufferPointer<UInt8>, keptFrom: Int) -> ([Element], count: Int)? {
+    /// What was made of the object whose text starts at `pos`, and its length, if read before.
+    /// `keptFrom`: texts before it were given back (`InputReleaser`) and are gone.
+    @inline(__always) func value(slot: Int, at pos: Int, depth: Int, in bytes: UnsafeBufferPointer<UInt8>, keptFrom: Int) -> (Value, count: Int)? {
         if slots.isEmpty { return nil }
         let entry = slots[slot]
-        // A text whose pages were given back (`InputReleaser`) is gone.
-        guard entry.depth >= depth, entry.start >= keptFrom, entry.count <= bytes.count - pos else { return nil }
+        guard entry.depth >= depth, entry.start >= keptFrom, entry.count <= bytes.count - pos, let value = entry.value else { return nil }
         let base = bytes.baseAddress!
         guard memcmp(base + entry.start, base + pos, entry.count) == 0 else { return nil }
-        shared.insert(entry.children.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) })
-        return (entry.children, entry.count)
+        return (value, entry.count)
     }
 
     /// Keeps an object read without error (its text `start..<end`, read at `depth`).
-    @inline(__always) func keep(_ children: [Element], slot: Int, from start: Int, to end: Int, depth: Int) {
+    @inline(__always) func keep(_ value: Value, slot: Int, from start: Int, to end: Int, depth: Int) {
         guard end - start <= Self.longestKept else { return }
         if slots.isEmpty { slots = Array(repeating: Entry(), count: mask + 1) }
-        slots[slot] = Entry(start: start, count: end - start, depth: depth, children: children)
+        slots[slot] = Entry(start: start, count: end - start, depth: depth, value: value)
     }
 }
 
-/// The texts of objects in skipped resources checked once per document where they recur (issue
-/// 20, speed): the claims and encounters `apply` does not read repeat their codings, references
-/// and periods (seven tenths of their bytes, in 13 Synthea Bundles, lie in an object whose text
-/// came before). As `ObjectCache`, by the same argument: the same text from the same first byte
-/// is checked the same way and ends at the same place, so a text that passed at this depth or
-/// deeper passes again and is stepped over.
-final class SkipCache {
-    private struct Entry {
-        var start = 0, count = 0, depth = -1
+/// A hash of `n` bytes for the direct-mapped caches (`StringCache`, `RecurringObjects`): eight
+/// bytes at a time, the rest by byte.
+@inline(__always) func bytesHash(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
+    var h = UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15
+    var i = 0
+    while i + 8 <= n {
+        h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 29
+        i += 8
     }
-
-    private var slots: [Entry] = []
-    private let mask: Int
-
-    /// A slot per kilobyte of input, between 64 and 16,384 (more made little difference on
-    /// Synthea: four times as many saved 0.5% of the instructions).
-    init(inputSize: Int) {
-        mask = cacheSlots(inputSize: inputSize, bytesPerSlot: 1024, least: 64, most: 16_384) - 1
+    while i < n {
+        h = (h ^ UInt64(p.load(fromByteOffset: i, as: UInt8.self))) &* 0x100_0000_01B3
+        i += 1
     }
-
-    @inline(__always) func slot(at pos: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        ObjectCache.hash(seed: 0, at: pos, in: bytes) & mask
-    }
-
-    /// The length of the object whose text starts at `pos`, if checked before.
-    @inline(__always) func known(slot: Int, at pos: Int, depth: Int, in bytes: UnsafeBufferPointer<UInt8>, keptFrom: Int) -> Int? {
-        if slots.isEmpty { return nil }
-        let entry = slots[slot]
-        guard entry.depth >= depth, entry.start >= keptFrom, entry.count <= bytes.count - pos else { return nil }
-        let base = bytes.baseAddress!
-        guard memcmp(base + entry.start, base + pos, entry.count) == 0 else { return nil }
-        return entry.count
-    }
-
-    /// Keeps an object checked without error (its text `start..<end`, at `depth`).
-    @inline(__always) func keep(slot: Int, from start: Int, to end: Int, depth: Int) {
-        guard end - start <= ObjectCache.longestKept else { return }
-        if slots.isEmpty { slots = Array(repeating: Entry(), count: mask + 1) }
-        slots[slot] = Entry(start: start, count: end - start, depth: depth)
-    }
+    return h ^ (h >> 32)
 }
 
 /// Gives the pages of a Bundle's entries back to the system while the rest is read

@@ -8,7 +8,7 @@
 /// digits), the only names that can be written in both JSON and XML.
 /// Resources a caller chose not to build (`materialise`) have no children and are not checked.
 enum JSONTypeCheck {
-    /// `shared`: the storage of children arrays that more than one node holds (from `ObjectCache`).
+    /// `shared`: the storage of children arrays that more than one node holds (from `RecurringObjects`).
     static func check(_ root: Element, table: TypeTable = .r4, shared: AddressSet = AddressSet()) throws(FHIRFormatError) {
         var checker = Checker(table: table)
         checker.shared = shared
@@ -35,7 +35,7 @@ enum JSONTypeCheck {
         var types: [TypeTable.TypeInfo?]
         /// `Element`: a primitive's id and extensions.
         let elementType: TypeTable.TypeInfo?
-        /// The children arrays the reader shared between nodes (`ObjectCache`), and those of
+        /// The children arrays the reader shared between nodes (`RecurringObjects`), and those of
         /// them that passed, with the type they passed as.
         var shared = AddressSet()
         var checked: Set<SharedChildren> = []
@@ -98,7 +98,7 @@ enum JSONTypeCheck {
         }
 
         mutating func members(_ children: [Element], of type: TypeTable.TypeInfo) throws(FHIRFormatError) {
-            // Children the JSON reader shared (`ObjectCache`) that passed once as this type pass
+            // Children the JSON reader shared (`RecurringObjects`) that passed once as this type pass
             // again (the tree is not changed while it is checked, so no array's storage is freed
             // and reused for another).
             var checkedKey: SharedChildren?
@@ -357,7 +357,7 @@ enum JSONTypeCheck {
 }
 
 /// Addresses of arrays' storage (never 0): an open-addressed set with a multiply for a hash,
-/// asked about most complex nodes of a Bundle (`ObjectCache.shared`).
+/// asked about most complex nodes of a Bundle (`JSONScanner.sharedChildren`).
 struct AddressSet {
     private var slots: [UInt] = []
     private(set) var count = 0
