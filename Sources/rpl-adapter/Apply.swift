@@ -51,6 +51,9 @@ struct Apply: ParsableCommand {
     @Option(name: .long, help: "The ordering clinician, SYSTEM|VALUE (e.g. http://fhir.nl/fhir/NamingSystem/agb-z|01234567): laboratory and imaging orders for the patient become signed orders. Overrides the site setting.", transform: Requester.init(parsing:))
     var requester: Requester?
 
+    @Option(name: .long, help: "How many inputs (files, ndjson lines) to answer at once, 1 to 64 (default: one per processor, at most 4). The output is the same for any number, in input order.")
+    var jobs: Int?
+
     @Argument(help: "Input files, or - for standard input (the default).")
     var files: [String] = []
 
@@ -65,6 +68,9 @@ struct Apply: ParsableCommand {
     }
 
     func validate() throws {
+        if let jobs, !(1...64).contains(jobs) {
+            throw ValidationError("--jobs must be 1 to 64, got \(jobs)")
+        }
         // An XML document is one document: several of them in one stream are not well-formed XML.
         if files.count > 1 && outputFormat == .xml {
             throw ValidationError("XML output holds one document: give one file per run, or use --output-format json (one Bundle per line)")
@@ -92,76 +98,30 @@ struct Apply: ParsableCommand {
             Terminal.error("rpl-adapter: \(HL7v2.needsAGB(adapter.site.signer))")
             throw ExitStatus.configuration.exitCode
         }
-        let date = asOf?.date
+        let inputs = files.isEmpty ? ["-"] : files
+        let answering = Answering(adapter: adapter, date: asOf?.date, inputFormat: inputFormat, outputFormat: outputFormat,
+                                  pretty: pretty, inputCount: inputs.count)
+        let jobs = self.jobs ?? Apply.defaultJobs
         var failed = false
         var unreadable = false
+        func written(_ answer: Answer) {
+            answer.write()
+            if answer.failed { failed = true }
+            if answer.unreadable { unreadable = true }
+        }
         // The last input's tree and plan: see the end.
         var lastInput: (bundle: Element, result: Adapter.Result)?
-        let inputs = files.isEmpty ? ["-"] : files
-        for file in inputs {
-            if inputFormat == .ndjson {
-                switch streamNDJSON(file, adapter: adapter, date: date) {
-                case .ok: break
-                case .someFailed: failed = true
-                case .unreadable: unreadable = true
-                }
-                continue
+        if inputFormat == .ndjson {
+            for file in inputs { streamNDJSON(file, answering, jobs: jobs, written) }
+        } else if jobs == 1 || inputs.count == 1 {
+            for file in inputs {
+                let (answer, kept) = answering.answer(file: file)
+                written(answer)
+                lastInput = kept
             }
-            // Several files: JSON, one Bundle per line, whatever their formats (XML cannot be
-            // concatenated). One file: the input's own format unless told otherwise.
-            var format = outputFormat?.format ?? (inputFormat == .xml && inputs.count == 1 ? .xml : .json)
-            var inputName: String?
-            do {
-                let input = try InputFile.read(file)
-                let sniffed: FHIRFormat = try inputFormat == .json ? .json : inputFormat == .xml ? .xml : input.withBytes { (b) throws(FHIRFormatError) in try FHIRFormat.detect(b) }
-                if outputFormat == nil && inputs.count == 1 { format = sniffed }
-                // The input bytes are freed once read: only the tree lives on. A large JSON
-                // input gives its entries' pages back while it is read (issue 20: the input was a
-                // third of the peak), so what is asked of its bytes afterwards is asked first.
-                let bundle = try input.withBytes { (b) throws(FHIRFormatError) -> Element in
-                    let discarding = sniffed == .json && b.count >= Self.discardingFrom
-                    let fallback = discarding ? Adapter.inputFallback(b) : nil
-                    let ndjson = discarding ? FHIRFormat.looksLikeNDJSON(b) : nil
-                    do throws(FHIRFormatError) {
-                        let bundle = try Adapter.read(b, as: sniffed, discarding: discarding)
-                        // A hash of the bytes names only an input that names itself nowhere (it costs a pass).
-                        if Adapter.namesItself(bundle) == false { inputName = fallback ?? Adapter.inputFallback(b) }
-                        return bundle
-                    } catch {
-                        inputName = fallback ?? Adapter.inputFallback(b)
-                        if sniffed == .json && (ndjson ?? FHIRFormat.looksLikeNDJSON(b)) {
-                            throw FHIRFormatError(.structure, "looks like ndjson (one Bundle per line): use --input-format ndjson (\(error.message))", line: error.line, column: error.column)
-                        }
-                        throw error
-                    }
-                }
-                // Freed here, not at the end of the scope: the plan is made from the tree alone
-                // (issue 20: the bytes were a third of a large Bundle's peak).
-                input.release()
-                let result = try adapter.apply(bundle, asOf: date, inputFallback: inputName)
-                lastInput = (bundle, result)
-                report(result, source: file)
-                if outputFormat == .hl7v2 {
-                    if !writeHL7(adapter, result, source: file, inputName: inputName) { failed = true }
-                    continue
-                }
-                var bytes = try format.write(result.output, pretty: pretty)
-                if format == .json && !pretty { bytes.append(0x0A) }
-                Terminal.output(bytes)
-                try writeWithdrawals(result, format: format, source: file)
-            } catch let error as InputFile.ReadError {
-                // The files after an unreadable one are still made (as after a bad one).
-                Terminal.error("rpl-adapter: \(error.message)")
-                unreadable = true
-            } catch let error as FHIRFormatError {
-                if outputFormat == .hl7v2 {
-                    // Standard output carries HL7 v2 messages only: the error goes to standard error.
-                    Terminal.error("rpl-adapter: \(file == "-" ? "<stdin>" : file): \(error)")
-                } else {
-                    Terminal.report(error, source: file, as: format, pretty: pretty, naming: { adapter.namingInput($0, inputName ?? "unreadable input") })
-                }
-                failed = true
-            }
+        } else {
+            let queue = Queue(inputs)
+            Ordered.run(jobs: min(jobs, inputs.count), next: queue.next, answer: { answering.answer(file: $0).answer }, deliver: written)
         }
         // The process ends here (everything written goes out unbuffered), so the last input's
         // tree and plan and the Profiles are left to the kernel instead of being freed node by
@@ -170,109 +130,74 @@ struct Apply: ParsableCommand {
         withExtendedLifetime((adapter, lastInput)) { Terminal.end(status) }
     }
 
-    /// interface.md v3: the batch withdrawing earlier proposals, after the transaction, as the
-    /// next document or line (JSON). XML output holds one document: there it is said, not written.
-    func writeWithdrawals(_ result: Adapter.Result, format: FHIRFormat, source: String) throws(FHIRFormatError) {
-        guard let batch = result.withdrawals else { return }
-        guard format == .json else {
-            Terminal.error("rpl-adapter: \(source): warning: \(batch.children("entry").count) earlier proposal(s) to withdraw: XML output holds one document, use --output-format json for the withdrawal batch")
-            return
-        }
-        var bytes = try format.write(batch, pretty: pretty)
-        if !pretty { bytes.append(0x0A) }
-        Terminal.output(bytes)
+    /// Inputs answered at once when none is given: one per processor, at most 4 (each holds a
+    /// Bundle's tree; more rarely pays on a laptop or a CI runner).
+    static var defaultJobs: Int {
+        let processors = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return max(1, min(4, processors))
     }
 
-    /// The plan's laboratory orders as HL7 v2 messages, one after another. A refused patient or
-    /// message (interface.md v3: no identifier for PID-3, an identifier too long for its field)
-    /// writes no message: standard output carries HL7 v2 only, so the OperationOutcome saying what
-    /// and where goes to standard error (one JSON line) after the summary line. False when refused.
-    func writeHL7(_ adapter: Adapter, _ result: Adapter.Result, source: String, inputName: String?) -> Bool {
-        let name = source == "-" ? "<stdin>" : source
-        let output: (messages: [String], warnings: [String])
-        do {
-            output = try adapter.hl7v2(result)
-        } catch {
-            let issue = FHIRFormatError(.invalid, error.message + " (HL7 v2 field \(error.field))", location: error.location)
-            Terminal.error("rpl-adapter: \(name): \(issue)")
-            let outcome = adapter.namingInput(OperationOutcome.make([issue]), result.output.child("identifier")?.string("value") ?? inputName ?? "unnamed input")
-            if let bytes = try? FHIRFormat.json.write(outcome, pretty: false) { Terminal.error(String(decoding: bytes, as: UTF8.self)) }
-            return false
-        }
-        for w in output.warnings { Terminal.error("rpl-adapter: \(name): warning: \(w)") }
-        if output.messages.isEmpty && result.notIndicated == nil {
-            Terminal.error("rpl-adapter: \(name): no signed laboratory order in the plan: no HL7 v2 message")
-        }
-        Terminal.output(Array(output.messages.joined().utf8))
-        return true
+    /// The file names, handed out one by one to the thread that reads inputs.
+    final class Queue: @unchecked Sendable {
+        private var rest: ArraySlice<String>
+        init(_ files: [String]) { rest = files[...] }
+        func next() -> String? { rest.popFirst() }
     }
 
-    func report(_ result: Adapter.Result, source: String) {
-        let name = source == "-" ? "<stdin>" : source
-        for w in result.warnings { Terminal.error("rpl-adapter: \(name): warning: \(w)") }
-        if let why = result.notIndicated { Terminal.error("rpl-adapter: \(name): no plan: \(why)") }
-    }
+    /// One line of an ndjson input, or the end of a stream that cannot be read on.
+    enum StreamItem: Sendable { case line(LineReader.Line, number: Int), unreadable(String) }
 
-    enum StreamOutcome { case ok, someFailed, unreadable }
+    /// An ndjson input's lines, numbered, read on one thread.
+    final class Lines: @unchecked Sendable {
+        private let reader: LineReader
+        private var number = 0
+        private var ended = false
+        init(_ reader: LineReader) { self.reader = reader }
+
+        func next() -> StreamItem? {
+            guard !ended else { return nil }
+            do {
+                guard let line = try reader.next() else { ended = true; return nil }
+                number += 1
+                return .line(line, number: number)
+            } catch {
+                // What was read is answered; what could not be is said, and the stream ends.
+                ended = true
+                return .unreadable((error as? InputFile.ReadError)?.message ?? "\(error)")
+            }
+        }
+    }
 
     /// One Bundle per line in, one line out per line (a Bundle, or an OperationOutcome for a bad or
-    /// blank line), in order, as each line arrives; a bad line does not stop the rest.
-    func streamNDJSON(_ file: String, adapter: Adapter, date: CalendarDate?) -> StreamOutcome {
-        let format = FHIRFormat.json
-        var failed = false
-        let lines: LineReader
+    /// blank line), in order, as each line arrives; a bad line does not stop the rest. With
+    /// several jobs, lines are answered at once and written in order (`Ordered`).
+    func streamNDJSON(_ file: String, _ answering: Answering, jobs: Int, _ written: (Answer) -> Void) {
+        let reader: LineReader
         do {
-            lines = try LineReader(path: file, maxLine: InputFile.maxBytes)
+            reader = try LineReader(path: file, maxLine: InputFile.maxBytes)
         } catch {
-            Terminal.error("rpl-adapter: \((error as? InputFile.ReadError)?.message ?? "\(error)")")
-            return .unreadable
+            var a = Answer()
+            a.error("rpl-adapter: \((error as? InputFile.ReadError)?.message ?? "\(error)")")
+            a.unreadable = true
+            return written(a)
         }
-        var number = 0
-        while true {
-            let line: LineReader.Line?
-            do {
-                line = try lines.next()
-            } catch {
-                Terminal.error("rpl-adapter: \((error as? InputFile.ReadError)?.message ?? "\(error)")")
-                return .unreadable
-            }
-            guard let line else { break }
-            number += 1
-            let name = "\(file == "-" ? "<stdin>" : file) line \(number)"
-            do throws(FHIRFormatError) {
-                if case .tooLong = line { throw FHIRFormatError(.tooLong, "line longer than \(InputFile.maxBytes) bytes") }
-                guard case .text(let bytes) = line else { continue }
-                // A blank line carries no Bundle; it still gets its answer line (one line out per line in).
-                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-                    throw FHIRFormatError(.structure, "blank line: expected one Bundle per line", line: number, column: 1)
-                }
-                let bundle = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: .json) }
-                let fallback = Adapter.namesItself(bundle) ? nil : bytes.withUnsafeBufferPointer { Adapter.inputFallback($0, line: number) }
-                let result = try adapter.apply(bundle, asOf: date, inputFallback: fallback)
-                report(result, source: name)
-                if outputFormat == .hl7v2 {
-                    if !writeHL7(adapter, result, source: name, inputName: fallback) { failed = true }
-                    continue
-                }
-                var out = try format.write(result.output, pretty: false)
-                out.append(0x0A)
-                Terminal.output(out)
-                try writeWithdrawals(result, format: format, source: name)
-            } catch {
-                var e = error
-                if e.line == nil || e.line == 1 { e.line = number }
-                let answering: String
-                if case .text(let bytes) = line { answering = bytes.withUnsafeBufferPointer { Adapter.inputFallback($0, line: number) } } else { answering = "line \(number)" }
-                if outputFormat != .hl7v2 {
-                    var out = (try? format.write(adapter.namingInput(OperationOutcome.make([e]), answering), pretty: false)) ?? []
-                    out.append(0x0A)
-                    Terminal.output(out)
-                }
-                Terminal.error("rpl-adapter: \(name): \(e)")
-                failed = true
+        let lines = Lines(reader)
+        let answer: @Sendable (StreamItem) -> Answer = { item in
+            switch item {
+            case .line(let line, let number):
+                return answering.answer(line: line, number: number, file: file)
+            case .unreadable(let message):
+                var a = Answer()
+                a.error("rpl-adapter: \(message)")
+                a.unreadable = true
+                return a
             }
         }
-        return failed ? .someFailed : .ok
+        if jobs == 1 {
+            while let item = lines.next() { written(answer(item)) }
+        } else {
+            Ordered.run(jobs: jobs, next: lines.next, answer: answer, deliver: written)
+        }
     }
 }
 
@@ -380,6 +305,7 @@ extension Apply {
         apply.language = nil
         apply.profiles = nil
         apply.requester = nil
+        apply.jobs = nil
         apply.files = []
         var seen: [String] = []
         var i = 1
@@ -400,6 +326,7 @@ extension Apply {
             case "--language": guard let l = Wording.Language(rawValue: value) else { return nil }; apply.language = l
             case "--profiles": apply.profiles = value
             case "--requester": guard let r = try? Requester(parsing: value) else { return nil }; apply.requester = r
+            case "--jobs": guard let j = Int(value) else { return nil }; apply.jobs = j
             default: return nil
             }
         }
