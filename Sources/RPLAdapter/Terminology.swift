@@ -68,6 +68,13 @@ public struct Terminology: Sendable {
     }
     /// The same, by `ValueSetID.ordinal`: what the fact sources ask, without hashing the id.
     private var byOrdinal: [Boxed?] = []
+    /// For each listed code, the ValueSets (by ordinal) that list it, and those that exclude it.
+    private var listedIn: [CodeKey: ValueSetBits] = [:]
+    private var excludedIn: [CodeKey: ValueSetBits] = [:]
+    /// The ValueSets that include or exclude categories or blocks (ICD-10, ICPC).
+    private var withCategories = ValueSetBits()
+    /// Keywords by `ValueSetID.ordinal`.
+    private var keywordsByOrdinal: [[String]] = []
     private var keywords: [String: [String]] = [:]
     /// The Profiles' display of each code its ValueSets list: how the plan names a recognised code.
     public private(set) var displays: [CodeKey: String] = [:]
@@ -155,7 +162,32 @@ public struct Terminology: Sendable {
         }
         localSystems = Array(Set(localCodes.keys.map(\.system))).sorted()
         byOrdinal = ValueSetID.allCases.map { valueSets[$0.rawValue] }
+        keywordsByOrdinal = ValueSetID.allCases.map { keywords[$0.rawValue] ?? [] }
+        if ValueSetBits.fits {
+            for (ordinal, boxed) in byOrdinal.enumerated() {
+                guard let m = boxed?.members else { continue }
+                for key in m.codes { listedIn[key, default: ValueSetBits()][ordinal] = true }
+                for key in m.excluded { excludedIn[key, default: ValueSetBits()][ordinal] = true }
+                if !(m.categories.isEmpty && m.excludedCategories.isEmpty && m.blocks.isEmpty) { withCategories[ordinal] = true }
+            }
+        }
     }
+
+    /// The ValueSets a code is in, all at once (`Members.contains` for each): complete unless the
+    /// code is of a hierarchical system, when the ValueSets with categories or blocks are left to
+    /// be asked (`hasCategories`, `matches(codes:_:)`).
+    func memberships(_ key: CodeKey) -> (bits: ValueSetBits, complete: Bool) {
+        var bits = listedIn[key] ?? ValueSetBits()
+        if let excluded = excludedIn[key] { bits = bits.subtracting(excluded) }
+        guard Terminology.isHierarchical(key.system) else { return (bits, true) }
+        return (bits.subtracting(withCategories), false)
+    }
+
+    /// Whether the ValueSet of this ordinal includes or excludes categories or blocks.
+    func hasCategories(_ ordinal: Int) -> Bool { withCategories[ordinal] }
+
+    /// The keywords of a ValueSet (normalised).
+    func keywords(_ valueSet: ValueSetID) -> [String] { keywordsByOrdinal[valueSet.ordinal] }
 
     /// The codes of a CodeableConcept (or Coding list), local codes translated through the ConceptMap.
     public func codes(of concept: Element?) -> [CodeKey] {
@@ -279,6 +311,12 @@ public struct Terminology: Sendable {
         return forEachCode(of: concept) { boxed.members.contains($0) }
     }
 
+    /// The same, for codes already read (`codes(of:)`).
+    func matches(codes: [CodeKey], _ valueSet: ValueSetID) -> Bool {
+        guard let boxed = byOrdinal[valueSet.ordinal] else { return false }
+        return codes.contains { boxed.members.contains($0) }
+    }
+
     /// Keyword fallback on `text` and `coding.display` (case and accent insensitive).
     public func matchesKeyword(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
         guard let words = keywords[valueSet.rawValue], !words.isEmpty else { return false }
@@ -358,4 +396,177 @@ public struct Terminology: Sendable {
 
 extension ValueSetID: CustomStringConvertible {
     public var description: String { rawValue }
+}
+
+/// The terminology as one plan's fact sources ask it, each concept's answers worked out once
+/// (issue 20: the sources ask about the same concepts thousands of times a record, and each
+/// question walked the codings, trimmed and mapped their systems and hashed each code once per
+/// ValueSet asked).
+///
+/// A concept is known by the storage of its children: what every question asks depends on its
+/// children alone, and the reader gives concepts of the same text one shared storage. Each entry
+/// keeps that storage alive, so no other contents can take its address while the answers live.
+/// On first sight a concept's codes are read and looked up once in `Terminology.memberships`,
+/// which answers every ValueSet at once except a hierarchical code's place in a ValueSet that
+/// includes categories or blocks: those are asked when asked, and kept.
+final class ConceptAnswers {
+    let terminology: Terminology
+    private var entries: [Entry] = []
+    private var index = AddressIndex()
+
+    private struct Entry {
+        let children: [Element]
+        /// The codes, local codes after theirs (`Terminology.codes(of:)`).
+        let codes: [CodeKey]
+        /// The ValueSets a code is known to be in.
+        var matched: ValueSetBits
+        /// Some code is hierarchical: ValueSets with categories or blocks are asked one by one.
+        let undecided: Bool
+        var asked = ValueSetBits()
+        /// The concept's texts, normalised (`Terminology.texts(of:)`), once keywords are asked.
+        var texts: [String]?
+        var keywordAsked = ValueSetBits(), keywordMatched = ValueSetBits()
+    }
+
+    init(_ terminology: Terminology) {
+        self.terminology = terminology
+    }
+
+    /// The concept's entry, made on first sight; nil for no concept or one without children
+    /// (which has no code and no text).
+    private func entry(_ concept: Element?) -> Int? {
+        guard let concept, !concept.children.isEmpty else { return nil }
+        let key = concept.children.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        if let i = index.find(key) { return i }
+        let codes = terminology.codes(of: concept)
+        var matched = ValueSetBits(), undecided = false
+        for code in codes {
+            let m = terminology.memberships(code)
+            matched.formUnion(m.bits)
+            undecided = undecided || !m.complete
+        }
+        entries.append(Entry(children: concept.children, codes: codes, matched: matched, undecided: undecided))
+        index.insert(key, entries.count - 1)
+        return entries.count - 1
+    }
+
+    func matches(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
+        guard ValueSetBits.fits else { return terminology.matches(concept, valueSet) }
+        guard let i = entry(concept) else { return false }
+        let ordinal = valueSet.ordinal
+        if entries[i].matched[ordinal] { return true }
+        guard entries[i].undecided, terminology.hasCategories(ordinal), !entries[i].asked[ordinal] else { return false }
+        entries[i].asked[ordinal] = true
+        let answer = terminology.matches(codes: entries[i].codes, valueSet)
+        entries[i].matched[ordinal] = answer
+        return answer
+    }
+
+    func matchesKeyword(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
+        guard ValueSetBits.fits else { return terminology.matchesKeyword(concept, valueSet) }
+        guard let i = entry(concept) else { return false }
+        let ordinal = valueSet.ordinal
+        if entries[i].keywordAsked[ordinal] { return entries[i].keywordMatched[ordinal] }
+        let words = terminology.keywords(valueSet)
+        var answer = false
+        if !words.isEmpty {
+            if entries[i].texts == nil { entries[i].texts = Terminology.texts(of: concept) }
+            answer = entries[i].texts!.contains { text in words.contains { Terminology.containsWord(text, $0) } }
+        }
+        entries[i].keywordAsked[ordinal] = true
+        entries[i].keywordMatched[ordinal] = answer
+        return answer
+    }
+
+    func matchesCodeOrKeyword(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
+        matches(concept, valueSet) || matchesKeyword(concept, valueSet)
+    }
+
+    func codes(of concept: Element?) -> [CodeKey] {
+        guard let i = entry(concept) else { return [] }
+        return entries[i].codes
+    }
+
+    func hasRecognisedCode(_ concept: Element?) -> Bool {
+        codes(of: concept).contains { Terminology.recognisedSystems.contains($0.system) }
+    }
+
+    func matchesKeyword(text: String, _ valueSet: ValueSetID) -> Bool { terminology.matchesKeyword(text: text, valueSet) }
+    var displays: [CodeKey: String] { terminology.displays }
+
+    /// Entry numbers by the address of a concept's children: open addressing with a
+    /// multiplicative hash (the standard one is SipHash, most of what a memo would save).
+    private struct AddressIndex {
+        private var keys = [UInt](repeating: 0, count: 256)
+        private var values = [Int](repeating: 0, count: 256)
+        private var count = 0
+
+        private func slot(_ key: UInt) -> Int {
+            Int(truncatingIfNeeded: (UInt64(key) >> 4) &* 0x9E37_79B9_7F4A_7C15 >> 32) & (keys.count - 1)
+        }
+
+        func find(_ key: UInt) -> Int? {
+            var i = slot(key)
+            while true {
+                if keys[i] == key { return values[i] }
+                if keys[i] == 0 { return nil }
+                i = (i + 1) & (keys.count - 1)
+            }
+        }
+
+        /// A key not yet in (addresses are never 0, the empty mark).
+        mutating func insert(_ key: UInt, _ value: Int) {
+            if 2 * (count + 1) > keys.count {
+                let old = zip(keys, values).filter { $0.0 != 0 }
+                keys = [UInt](repeating: 0, count: keys.count * 2)
+                values = [Int](repeating: 0, count: keys.count)
+                count = 0
+                for (k, v) in old { insert(k, v) }
+            }
+            var i = slot(key)
+            while keys[i] != 0 { i = (i + 1) & (keys.count - 1) }
+            keys[i] = key
+            values[i] = value
+            count += 1
+        }
+    }
+}
+
+/// One bit per ValueSet, by `ValueSetID.ordinal`.
+struct ValueSetBits: Sendable {
+    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    /// Whether every generated ValueSet id has a bit (else the terminology is asked directly).
+    static let fits = ValueSetID.allCases.count <= 256
+
+    subscript(_ ordinal: Int) -> Bool {
+        get {
+            let bit = UInt64(1) << UInt64(ordinal & 63)
+            switch ordinal >> 6 {
+            case 0: return words.0 & bit != 0
+            case 1: return words.1 & bit != 0
+            case 2: return words.2 & bit != 0
+            default: return words.3 & bit != 0
+            }
+        }
+        set {
+            let bit = UInt64(1) << UInt64(ordinal & 63)
+            func set(_ w: inout UInt64) { if newValue { w |= bit } else { w &= ~bit } }
+            switch ordinal >> 6 {
+            case 0: set(&words.0)
+            case 1: set(&words.1)
+            case 2: set(&words.2)
+            default: set(&words.3)
+            }
+        }
+    }
+
+    mutating func formUnion(_ other: ValueSetBits) {
+        words = (words.0 | other.words.0, words.1 | other.words.1, words.2 | other.words.2, words.3 | other.words.3)
+    }
+
+    func subtracting(_ other: ValueSetBits) -> ValueSetBits {
+        var out = self
+        out.words = (words.0 & ~other.words.0, words.1 & ~other.words.1, words.2 & ~other.words.2, words.3 & ~other.words.3)
+        return out
+    }
 }

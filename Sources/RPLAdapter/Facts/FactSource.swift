@@ -41,7 +41,8 @@ final class FactContext {
         var field: String
     }
 
-    var terminology: Terminology { profiles.terminology }
+    /// The terminology, each concept's answers worked out once for this plan.
+    let terminology: ConceptAnswers
     var defaults: Profiles.Defaults { profiles.defaults }
 
     struct Failure: Error {
@@ -55,6 +56,7 @@ final class FactContext {
         let identities = Identities(input, terminology: profiles.terminology, preferredSystems: profiles.site.patientIdentifierSystems)
         self.identities = identities
         self.profiles = profiles
+        terminology = ConceptAnswers(profiles.terminology)
         self.date = date
         let patients = input.items.indices.filter { input.items[$0].type == "Patient" && input.items[$0].container == nil && !input.superseded.contains($0) }
         guard !patients.isEmpty else { throw Failure(message: "the Bundle has no Patient") }
