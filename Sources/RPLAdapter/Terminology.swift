@@ -502,7 +502,7 @@ final class ConceptAnswers {
         private var count = 0
 
         private func slot(_ key: UInt) -> Int {
-            Int(truncatingIfNeeded: (UInt64(key) >> 4) &* 0x9E37_79B9_7F4A_7C15 >> 32) & (keys.count - 1)
+            Int(truncatingIfNeeded: ((UInt64(key) >> 4) &* 0x9E37_79B9_7F4A_7C15) >> 32) & (keys.count - 1)
         }
 
         func find(_ key: UInt) -> Int? {

@@ -15,6 +15,17 @@ struct Answer: Sendable {
     mutating func output(_ bytes: [UInt8]) { writes.append(.output(bytes)) }
     mutating func error(_ line: String) { writes.append(.error(line)) }
 
+    /// Bad input: an OperationOutcome (when one is written: HL7 v2 output carries messages only)
+    /// on standard output, one line on standard error.
+    mutating func refuse(_ error: FHIRFormatError, source: String, outcome: Element?, as format: FHIRFormat, pretty: Bool) {
+        if let outcome, var bytes = try? format.write(outcome, pretty: pretty) {
+            if !pretty && format == .json { bytes.append(0x0A) }
+            output(bytes)
+        }
+        self.error("rpl-adapter: \(source == "-" ? "<stdin>" : source): \(error)")
+        failed = true
+    }
+
     /// Out, in order (a write that fails ends the run: `Terminal.output`).
     func write() {
         for w in writes {
@@ -39,7 +50,8 @@ struct Answering: Sendable {
 
     /// One file: its plan, or an OperationOutcome saying what is wrong with it. `kept` is its tree
     /// and plan, for the caller to leave to the kernel (see `Apply.run`).
-    func answer(file: String) -> (answer: Answer, kept: (bundle: Element, result: Adapter.Result)?) {
+    /// `read`: the file read already (a stream, read in order by the reading thread), else nil.
+    func answer(file: String, read: Result<InputFile, any Error>? = nil) -> (answer: Answer, kept: (bundle: Element, result: Adapter.Result)?) {
         var a = Answer()
         var kept: (bundle: Element, result: Adapter.Result)?
         // Several files: JSON, one Bundle per line, whatever their formats (XML cannot be
@@ -47,7 +59,7 @@ struct Answering: Sendable {
         var format = outputFormat?.format ?? (inputFormat == .xml && inputCount == 1 ? .xml : .json)
         var inputName: String?
         do {
-            let input = try InputFile.read(file)
+            let input = try read?.get() ?? InputFile.read(file)
             let sniffed: FHIRFormat = try inputFormat == .json ? .json : inputFormat == .xml ? .xml : input.withBytes { (b) throws(FHIRFormatError) in try FHIRFormat.detect(b) }
             if outputFormat == nil && inputCount == 1 { format = sniffed }
             // The input bytes are freed once read: only the tree lives on. A large JSON
@@ -89,18 +101,8 @@ struct Answering: Sendable {
             a.error("rpl-adapter: \(error.message)")
             a.unreadable = true
         } catch let error as FHIRFormatError {
-            let source = file == "-" ? "<stdin>" : file
-            if outputFormat != .hl7v2 {
-                // Bad input: an OperationOutcome on standard output, one line on standard error.
-                // (HL7 v2 output carries messages only: there the error goes to standard error alone.)
-                let outcome = adapter.namingInput(OperationOutcome.make([error]), inputName ?? "unreadable input")
-                if var bytes = try? format.write(outcome, pretty: pretty) {
-                    if !pretty && format == .json { bytes.append(0x0A) }
-                    a.output(bytes)
-                }
-            }
-            a.error("rpl-adapter: \(source): \(error)")
-            a.failed = true
+            let outcome = adapter.namingInput(OperationOutcome.make([error]), inputName ?? "unreadable input")
+            a.refuse(error, source: file, outcome: outputFormat == .hl7v2 ? nil : outcome, as: format, pretty: pretty)
         } catch {
             // InputFile.read and the steps above throw only the two errors above.
             a.error("rpl-adapter: \(file == "-" ? "<stdin>" : file): \(error)")
@@ -138,13 +140,7 @@ struct Answering: Sendable {
             if e.line == nil || e.line == 1 { e.line = number }
             let answering: String
             if case .text(let bytes) = line { answering = bytes.withUnsafeBufferPointer { Adapter.inputFallback($0, line: number) } } else { answering = "line \(number)" }
-            if outputFormat != .hl7v2 {
-                var out = (try? format.write(adapter.namingInput(OperationOutcome.make([e]), answering), pretty: false)) ?? []
-                out.append(0x0A)
-                a.output(out)
-            }
-            a.error("rpl-adapter: \(name): \(e)")
-            a.failed = true
+            a.refuse(e, source: name, outcome: outputFormat == .hl7v2 ? nil : adapter.namingInput(OperationOutcome.make([e]), answering), as: format, pretty: false)
         }
         return a
     }

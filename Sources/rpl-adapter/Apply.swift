@@ -39,7 +39,7 @@ struct Apply: ParsableCommand {
     @Option(name: .long, help: "json, xml or hl7v2 (HL7 v2.5.1 OML^O21 laboratory orders; needs a requester). Default: the input's format.")
     var outputFormat: ApplyOutputFormat?
 
-    @Flag(name: .long, help: "Indented output (ndjson output stays one line per Bundle).")
+    @Flag(name: .long, help: "Indented output (one input file, not ndjson).")
     var pretty = false
 
     @Option(name: .long, help: "The language of the plan's texts, nl or en (default: the site setting language, Dutch unless the site says otherwise). Messages on standard error stay English.")
@@ -51,7 +51,7 @@ struct Apply: ParsableCommand {
     @Option(name: .long, help: "The ordering clinician, SYSTEM|VALUE (e.g. http://fhir.nl/fhir/NamingSystem/agb-z|01234567): laboratory and imaging orders for the patient become signed orders. Overrides the site setting.", transform: Requester.init(parsing:))
     var requester: Requester?
 
-    @Option(name: .long, help: "How many inputs (files, ndjson lines) to answer at once, 1 to 64 (default: one per processor, at most 4). The output is the same for any number, in input order.")
+    @Option(name: .long, parsing: .unconditional, help: "How many inputs (files, ndjson lines) to answer at once, 1 to 64 (default: one per processor, at most 4). The output is the same for any number, in input order.")
     var jobs: Int?
 
     @Argument(help: "Input files, or - for standard input (the default).")
@@ -113,15 +113,12 @@ struct Apply: ParsableCommand {
         var lastInput: (bundle: Element, result: Adapter.Result)?
         if inputFormat == .ndjson {
             for file in inputs { streamNDJSON(file, answering, jobs: jobs, written) }
-        } else if jobs == 1 || inputs.count == 1 {
-            for file in inputs {
-                let (answer, kept) = answering.answer(file: file)
-                written(answer)
-                lastInput = kept
-            }
         } else {
             let queue = Queue(inputs)
-            Ordered.run(jobs: min(jobs, inputs.count), next: queue.next, answer: { answering.answer(file: $0).answer }, deliver: written)
+            Ordered.run(jobs: min(jobs, inputs.count), next: queue.next, answer: { answering.answer(file: $0.name, read: $0.read) }) {
+                written($0.answer)
+                lastInput = $0.kept
+            }
         }
         // The process ends here (everything written goes out unbuffered), so the last input's
         // tree and plan and the Profiles are left to the kernel instead of being freed node by
@@ -130,18 +127,37 @@ struct Apply: ParsableCommand {
         withExtendedLifetime((adapter, lastInput)) { Terminal.end(status) }
     }
 
-    /// Inputs answered at once when none is given: one per processor, at most 4 (each holds a
-    /// Bundle's tree; more rarely pays on a laptop or a CI runner).
+    /// Inputs answered at once when none is given: one per processor online, at most 4 (each
+    /// holds a Bundle's tree; more rarely pays on a laptop or a CI runner). A CPU affinity or a
+    /// container's quota is not looked at: `--jobs` says what a site wants.
     static var defaultJobs: Int {
-        let processors = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-        return max(1, min(4, processors))
+        max(1, min(4, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// One file argument as the reading thread hands it on. A regular file is read by the thread
+    /// that answers it; anything else (standard input, a pipe, a device) is read on the reading
+    /// thread, in order, so a stream named twice (`- -`) is read as with one job (found by a
+    /// review: two threads read standard input at once).
+    struct FileInput: @unchecked Sendable {
+        let name: String
+        /// Read already (moved to one thread only), or nil: read it by name.
+        let read: Result<InputFile, any Error>?
     }
 
     /// The file names, handed out one by one to the thread that reads inputs.
     final class Queue: @unchecked Sendable {
         private var rest: ArraySlice<String>
         init(_ files: [String]) { rest = files[...] }
-        func next() -> String? { rest.popFirst() }
+
+        func next() -> FileInput? {
+            guard let name = rest.popFirst() else { return nil }
+            var st = stat()
+            if name != "-" && (stat(name, &st) != 0 || (st.st_mode & S_IFMT) == S_IFREG || (st.st_mode & S_IFMT) == S_IFDIR) {
+                // A regular file, or one the answer will say cannot be read.
+                return FileInput(name: name, read: nil)
+            }
+            return FileInput(name: name, read: Result { try InputFile.read(name) })
+        }
     }
 
     /// One line of an ndjson input, or the end of a stream that cannot be read on.
@@ -150,7 +166,9 @@ struct Apply: ParsableCommand {
     /// An ndjson input's lines, numbered, read on one thread.
     final class Lines: @unchecked Sendable {
         private let reader: LineReader
-        private var number = 0
+        /// Lines read so far, and whether reading failed (read after the last `next`).
+        private(set) var read = 0
+        private(set) var unreadable = false
         private var ended = false
         init(_ reader: LineReader) { self.reader = reader }
 
@@ -158,12 +176,13 @@ struct Apply: ParsableCommand {
             guard !ended else { return nil }
             do {
                 guard let line = try reader.next() else { ended = true; return nil }
-                number += 1
-                return .line(line, number: number)
+                read += 1
+                return .line(line, number: read)
             } catch {
                 // What was read is answered; what could not be is said, and the stream ends.
                 ended = true
-                return .unreadable((error as? InputFile.ReadError)?.message ?? "\(error)")
+                unreadable = true
+                return .unreadable(InputFile.message(error))
             }
         }
     }
@@ -177,7 +196,7 @@ struct Apply: ParsableCommand {
             reader = try LineReader(path: file, maxLine: InputFile.maxBytes)
         } catch {
             var a = Answer()
-            a.error("rpl-adapter: \((error as? InputFile.ReadError)?.message ?? "\(error)")")
+            a.error("rpl-adapter: \(InputFile.message(error))")
             a.unreadable = true
             return written(a)
         }
@@ -193,10 +212,14 @@ struct Apply: ParsableCommand {
                 return a
             }
         }
-        if jobs == 1 {
-            while let item = lines.next() { written(answer(item)) }
-        } else {
-            Ordered.run(jobs: jobs, next: lines.next, answer: answer, deliver: written)
+        Ordered.run(jobs: jobs, next: lines.next, answer: answer, deliver: written)
+        // No line at all: empty input, as for a file (exit 65), said on standard error only (no
+        // line in, no line out; found by a new user's trial: an empty batch passed silently).
+        if lines.read == 0 && !lines.unreadable {
+            var a = Answer()
+            a.error("rpl-adapter: \(file == "-" ? "<stdin>" : file): empty input: expected one Bundle per line")
+            a.failed = true
+            written(a)
         }
     }
 }

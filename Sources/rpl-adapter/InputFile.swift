@@ -19,6 +19,11 @@ final class InputFile {
         let message: String
     }
 
+    /// What a failed read says (a ReadError's message; any other error as it describes itself).
+    static func message(_ error: any Error) -> String {
+        (error as? ReadError)?.message ?? "\(error)"
+    }
+
     private var base: UnsafeMutableRawPointer?
     private(set) var count = 0
     private var capacity = 0

@@ -21,6 +21,11 @@ enum Ordered {
         jobs: Int, next: @escaping @Sendable () -> Input?, answer: @escaping @Sendable (Input) -> Output,
         deliver: (Output) -> Void
     ) {
+        // One job: one thread, no other (what `--jobs 1` promises).
+        guard jobs > 1 else {
+            while let input = next() { deliver(answer(input)) }
+            return
+        }
         let state = State<Input, Output>(jobs: jobs)
         // A thread that cannot be started (the machine is out of them) leaves fewer workers; with
         // none, or no reader, the inputs are answered here one by one (nothing has been read yet).
@@ -29,9 +34,9 @@ enum Ordered {
             guard let t = spawn({ state.work(answer) }) else { break }
             workers.append(t)
         }
-        state.workers = workers.count
-        guard !workers.isEmpty, let reader = spawn({ state.read(next) }) else {
-            state.stopWorkers()
+        let started = workers.count
+        guard !workers.isEmpty, let reader = spawn({ state.read(next, workers: started) }) else {
+            state.stopWorkers(started)
             for t in workers { join(t) }
             while let input = next() { deliver(answer(input)) }
             return
@@ -48,14 +53,12 @@ enum Ordered {
     }
 
     /// One input's place in the order, and its answer once made.
-    final class Slot<Output>: @unchecked Sendable {
+    final class Slot<Output: Sendable>: @unchecked Sendable {
         var output: Output?
         let made = DispatchSemaphore(value: 0)
     }
 
-    final class State<Input: Sendable, Output: Sendable>: @unchecked Sendable {
-        /// Workers started (set before the reader starts, read by it).
-        var workers = 0
+    final class State<Input: Sendable, Output: Sendable>: Sendable {
         /// Places left between reading and handing over.
         let room: DispatchSemaphore
         /// Slots in input order (nil: the end), for the caller.
@@ -72,7 +75,8 @@ enum Ordered {
             for _ in 0..<2 * jobs { room.signal() }
         }
 
-        func read(_ next: () -> Input?) {
+        /// Reads until `next` gives nil, then stops the `workers` started.
+        func read(_ next: () -> Input?, workers: Int) {
             while true {
                 room.wait()
                 guard let input = next() else { break }
@@ -84,10 +88,10 @@ enum Ordered {
             }
             order.withLock { $0.append(nil) }
             ordered.signal()
-            stopWorkers()
+            stopWorkers(workers)
         }
 
-        func stopWorkers() {
+        func stopWorkers(_ workers: Int) {
             pending.withLock { $0.append(contentsOf: Array(repeating: nil, count: workers)) }
             for _ in 0..<workers { waiting.signal() }
         }

@@ -35,6 +35,13 @@ enum Terminal {
                 let n = write(1, buffer.baseAddress! + offset, buffer.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
+                    // A non-blocking pipe that is full: wait until it takes more (found by a new
+                    // user's trial: it was an error, and the line was left cut).
+                    if errno == EAGAIN || errno == EWOULDBLOCK {
+                        var ready = pollfd(fd: 1, events: Int16(POLLOUT), revents: 0)
+                        _ = poll(&ready, 1, -1)
+                        continue
+                    }
                     return errno
                 }
                 offset += n
@@ -43,7 +50,9 @@ enum Terminal {
         }
         if let failure {
             error("rpl-adapter: cannot write standard output: \(String(cString: strerror(failure)))")
-            exit(ExitStatus.ioError.rawValue)
+            // At once, without the exit handlers: threads answering other inputs may be inside
+            // libxml2, whose exit handler frees its tables (nothing here is buffered).
+            _exit(ExitStatus.ioError.rawValue)
         }
     }
 
@@ -66,11 +75,8 @@ enum Terminal {
 
     /// Bad input: an OperationOutcome on standard output, one line on standard error.
     static func report(_ error: FHIRFormatError, source: String, as format: FHIRFormat, pretty: Bool, naming: (Element) -> Element = { $0 }) {
-        let outcome = naming(OperationOutcome.make([error]))
-        if let bytes = try? format.write(outcome, pretty: pretty) {
-            output(bytes)
-            if !pretty && format == .json { output([0x0A]) }
-        }
-        Terminal.error("rpl-adapter: \(source == "-" ? "<stdin>" : source): \(error)")
+        var a = Answer()
+        a.refuse(error, source: source, outcome: naming(OperationOutcome.make([error])), as: format, pretty: pretty)
+        a.write()
     }
 }

@@ -109,7 +109,99 @@ import Glibc
         #expect(process.terminationStatus == 0)
     }
 
-    @Test(arguments: ["0", "65", "two"]) func aWrongNumberOfJobsIsRefused(_ value: String) throws {
+    /// A stream named twice is read in order, as with one job (found by a review: two threads read
+    /// standard input at once, and the output changed from run to run).
+    @Test func standardInputNamedTwiceIsReadOnceInOrder() throws {
+        let bundle = try Data(contentsOf: Self.fixtures.appendingPathComponent("apl-all-negative/input.json"))
+        let arguments = ["apply", "--as-of", "2026-11-02", "-", "-"]
+        let one = try ConvertCommandTests.run(arguments + ["--jobs", "1"], stdin: bundle)
+        #expect(one.status == 65 && one.stderr.contains("empty input"))
+        for n in [2, 4, 2, 4] {
+            let many = try ConvertCommandTests.run(arguments + ["--jobs", "\(n)"], stdin: bundle)
+            let same = many.stdout == one.stdout && many.stderr == one.stderr && many.status == one.status
+            #expect(same, "--jobs \(n)")
+        }
+    }
+
+    /// Standard output that cannot be written ends the run at once with exit 74 and one line,
+    /// whatever the number of jobs.
+    @Test func aFullDeviceEndsTheRunWith74() throws {
+        let files = try Self.inputs().prefix(12).map(\.path)
+        for n in ["1", "3"] {
+            let process = Process()
+            process.executableURL = ConvertCommandTests.executable
+            process.arguments = ["apply", "--as-of", "2026-11-02", "--jobs", n] + files
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
+            let err = Pipe()
+            process.standardError = err
+            try process.run()
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 74, "--jobs \(n)")
+            #expect(stderr.split(separator: "\n").filter { $0.contains("cannot write standard output") }.count == 1, "--jobs \(n): \(stderr)")
+        }
+    }
+
+    /// A stream with no line at all is empty input (exit 65), as a file is.
+    @Test func anEmptyStreamIsEmptyInput() throws {
+        for n in ["1", "2"] {
+            let r = try ConvertCommandTests.run(["apply", "--input-format", "ndjson", "--jobs", n], stdin: Data())
+            #expect(r.status == 65 && r.stdout.isEmpty && r.stderr.contains("empty input"))
+        }
+    }
+
+    /// Standard output a non-blocking pipe read slowly: every line whole, exit 0 (found by a new
+    /// user's trial: a full pipe was a write error, and the last line was cut).
+    @Test func aNonBlockingPipeReadSlowlyGetsEveryLine() throws {
+        let lines = String(decoding: try Self.stream(), as: UTF8.self).split(separator: "\n").prefix(24)
+        let stream = Data((lines.joined(separator: "\n") + "\n").utf8)
+        let expected = try ConvertCommandTests.run(["apply", "--input-format", "ndjson", "--as-of", "2026-11-02"], stdin: stream)
+        let process = Process()
+        process.executableURL = ConvertCommandTests.executable
+        process.arguments = ["apply", "--input-format", "ndjson", "--as-of", "2026-11-02"]
+        let input = Pipe(), output = Pipe()
+        let writeEnd = output.fileHandleForWriting.fileDescriptor
+        _ = fcntl(writeEnd, F_SETFL, fcntl(writeEnd, F_GETFL) | O_NONBLOCK)
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try output.fileHandleForWriting.close()
+        let feeder = Thread { try? input.fileHandleForWriting.write(contentsOf: stream); try? input.fileHandleForWriting.close() }
+        feeder.start()
+        var got = Data()
+        // Slowly, in small reads (bounded: the output is a few hundred kB).
+        for _ in 0..<100_000 {
+            let chunk = try output.fileHandleForReading.read(upToCount: 2048) ?? Data()
+            if chunk.isEmpty { break }
+            got.append(chunk)
+            usleep(1000)
+        }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == expected.status)
+        let same = got == expected.stdout
+        #expect(same, "\(got.count) bytes against \(expected.stdout.count)")
+    }
+
+    /// An independent trial's own inputs (TestData/jobs-trial/in: bad lines of every kind, CRLF,
+    /// invalid UTF-8, a NUL, nesting past the limit, no final newline; JSON and XML variants of one
+    /// patient, truncated and garbage files, XML with errors).
+    @Test func theTrialsInputsGiveTheSameBytesForAnyNumberOfJobs() throws {
+        let folder = Self.fixtures.deletingLastPathComponent().appendingPathComponent("TestData/jobs-trial/in")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        let streams = names.filter { $0.hasSuffix(".ndjson") }
+        #expect(streams.count >= 10)
+        for name in streams {
+            try same(["apply", "--input-format", "ndjson", "--as-of", "2026-11-02", folder.appendingPathComponent(name).path], jobs: [3])
+        }
+        let xml = folder.appendingPathComponent("xml")
+        let files = names.filter { $0.hasSuffix(".json") || $0.hasSuffix(".xml") }.map { folder.appendingPathComponent($0).path }
+            + (try FileManager.default.contentsOfDirectory(atPath: xml.path).sorted().map { xml.appendingPathComponent($0).path })
+        #expect(files.count >= 50)
+        try same(["apply", "--as-of", "2026-11-02"] + files, jobs: [4])
+    }
+
+    @Test(arguments: ["0", "65", "two", "-1"]) func aWrongNumberOfJobsIsRefused(_ value: String) throws {
         let r = try ConvertCommandTests.run(["apply", "--jobs", value], stdin: Data())
         #expect(r.status == 64 && r.stdout.isEmpty)
         #expect(r.stderr.contains("--jobs"))

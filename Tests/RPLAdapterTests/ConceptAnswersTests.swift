@@ -142,4 +142,24 @@ import Testing
             #expect(answers.matches(two, vs) == expected, "memo, two codings: \(vs) \(code)")
         }
     }
+
+    /// Concepts made, asked about and dropped one after another: their storage is freed and its
+    /// address given to the next, which must not get the answers of the one before (each entry
+    /// keeps its concept's storage, so no address is reused while the answers live).
+    @Test func aDroppedConceptsAddressIsNeverAnotherConcepts() throws {
+        let terminology = try Profiles.builtIn().terminology
+        let answers = ConceptAnswers(terminology)
+        let sources = try Self.sourceCodes()
+        var wrong = 0
+        for i in 0..<3000 {
+            let (system, code, _) = sources[(i * 13) % sources.count]
+            // A fresh array each time (built, not copied), dropped at the end of the iteration.
+            let concept = Element.complex("code", [Self.coding(system, i % 3 == 0 ? code : code + ".\(i % 10)")])
+            for vs in [ValueSetID.pregnancyLoss, .tsh, .delivery, .prolactin, .congenitalMalformation, .amenorrhoea] {
+                if answers.matches(concept, vs) != terminology.matches(concept, vs) { wrong += 1 }
+            }
+            if answers.codes(of: concept) != terminology.codes(of: concept) { wrong += 1 }
+        }
+        #expect(wrong == 0)
+    }
 }

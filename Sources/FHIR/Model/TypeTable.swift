@@ -14,7 +14,9 @@ import Darwin
 /// Names are found through open-addressed tables with a cheap hash (FNV-1a) rather than
 /// dictionaries: the JSON type check looks up every element it meets and every run starts by
 /// indexing 679 types, and the standard hash (SipHash) made that a tenth of a run (issue 20).
-public final class TypeTable: Sendable {
+///
+/// Sendable by hand: every property is a constant, and `parsed` points at atomic slots.
+public final class TypeTable: @unchecked Sendable {
     public enum PrimitiveKind: Sendable {
         case string, number, boolean, xhtml
     }
@@ -106,8 +108,11 @@ public final class TypeTable: Sendable {
     private let index: NameSlots
     private let source: String
     /// Each complex type's elements, parsed on first use (a run touches a few dozen of 659 types,
-    /// and start-up time matters to an engine that starts the program per message).
-    private let parsed: Mutex<[TypeInfo?]>
+    /// and start-up time matters to an engine that starts the program per message), and read
+    /// without a lock: `apply --jobs` answers inputs on several threads, and a lock taken at every
+    /// type lookup of the writer made eight jobs on two cores several times slower than one
+    /// (found by a new user's trial). Two threads that parse one type at once keep the first.
+    private let parsed: UnsafeMutablePointer<AtomicLazyReference<TypeInfo>>
 
     /// Scans the table's bytes once for the type names; a type's elements are parsed on first use.
     init(source: String) {
@@ -144,7 +149,13 @@ public final class TypeTable: Sendable {
         self.entries = entries
         self.index = NameSlots(entries.map(\.name))
         self.source = text
-        self.parsed = Mutex(Array(repeating: nil, count: entries.count))
+        parsed = .allocate(capacity: entries.count)
+        for i in 0..<entries.count { (parsed + i).initialize(to: AtomicLazyReference()) }
+    }
+
+    deinit {
+        parsed.deinitialize(count: entries.count)
+        parsed.deallocate()
     }
 
     /// The type's elements from its line: `name:type` fields separated by spaces, `*` when repeating.
@@ -205,10 +216,8 @@ public final class TypeTable: Sendable {
     /// found by number, without the lock.
     public func type(number: Int) -> TypeInfo? {
         guard number >= 0 && number < entries.count, entries[number].primitive == nil else { return nil }
-        if let known = parsed.withLock({ $0[number] }) { return known }
-        let info = parse(number)
-        parsed.withLock { $0[number] = info }
-        return info
+        if let known = parsed[number].load() { return known }
+        return parsed[number].storeIfNil(parse(number))
     }
 
     public func primitiveKind(_ typeName: String) -> PrimitiveKind? {
@@ -246,7 +255,11 @@ struct NameSlots: Sendable {
         return Int(h ^ (h >> 15))
     }
 
-    @inline(__always) static func hash(_ name: String) -> Int { hash(name.utf8) }
+    /// A name's hash over its bytes in place (a small string's are copied to the stack): the
+    /// UTF-8 view's iterator was most of a lookup (issue 20).
+    @inline(__always) static func hash(_ name: String) -> Int {
+        name.utf8.withContiguousStorageIfAvailable { hash($0) } ?? hash(name.utf8)
+    }
 
     /// The name of this number.
     func name(_ number: Int) -> String { names[number] }
