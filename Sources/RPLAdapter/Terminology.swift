@@ -75,7 +75,6 @@ public struct Terminology: Sendable {
     private var withCategories = ValueSetBits()
     /// Keywords by `ValueSetID.ordinal`.
     private var keywordsByOrdinal: [[String]] = []
-    private var keywords: [String: [String]] = [:]
     /// The Profiles' display of each code its ValueSets list: how the plan names a recognised code.
     public private(set) var displays: [CodeKey: String] = [:]
     /// Local code → the standard codes it maps to.
@@ -111,6 +110,7 @@ public struct Terminology: Sendable {
     }
 
     init(resources: [String: Element]) {
+        var keywords: [String: [String]] = [:]
         for (key, r) in resources {
             if r.name == "ValueSet", let id = r.string("id") {
                 var members = Members()
@@ -319,15 +319,19 @@ public struct Terminology: Sendable {
 
     /// Keyword fallback on `text` and `coding.display` (case and accent insensitive).
     public func matchesKeyword(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
-        guard let words = keywords[valueSet.rawValue], !words.isEmpty else { return false }
-        return Terminology.texts(of: concept).contains { text in words.contains { Terminology.containsWord(text, $0) } }
+        let words = keywords(valueSet)
+        return !words.isEmpty && Terminology.holdsKeyword(Terminology.texts(of: concept), words)
     }
 
     /// Keyword match on a plain text (a `valueString`).
     public func matchesKeyword(text: String, _ valueSet: ValueSetID) -> Bool {
-        guard let words = keywords[valueSet.rawValue], !words.isEmpty else { return false }
-        let t = Terminology.normalise(text)
-        return words.contains { Terminology.containsWord(t, $0) }
+        let words = keywords(valueSet)
+        return !words.isEmpty && Terminology.holdsKeyword([Terminology.normalise(text)], words)
+    }
+
+    /// Whether a normalised text holds one of the keywords.
+    static func holdsKeyword(_ texts: [String], _ words: [String]) -> Bool {
+        texts.contains { text in words.contains { containsWord(text, $0) } }
     }
 
     public func matchesCodeOrKeyword(_ concept: Element?, _ valueSet: ValueSetID) -> Bool {
@@ -390,7 +394,11 @@ public struct Terminology: Sendable {
 
     /// Whether a concept carries a recognised code.
     public func hasRecognisedCode(_ concept: Element?) -> Bool {
-        codes(of: concept).contains { Terminology.recognisedSystems.contains($0.system) }
+        Terminology.holdsRecognised(codes(of: concept))
+    }
+
+    static func holdsRecognised(_ codes: [CodeKey]) -> Bool {
+        codes.contains { recognisedSystems.contains($0.system) }
     }
 }
 
@@ -471,7 +479,7 @@ final class ConceptAnswers {
         var answer = false
         if !words.isEmpty {
             if entries[i].texts == nil { entries[i].texts = Terminology.texts(of: concept) }
-            answer = entries[i].texts!.contains { text in words.contains { Terminology.containsWord(text, $0) } }
+            answer = Terminology.holdsKeyword(entries[i].texts!, words)
         }
         entries[i].keywordAsked[ordinal] = true
         entries[i].keywordMatched[ordinal] = answer
@@ -488,7 +496,7 @@ final class ConceptAnswers {
     }
 
     func hasRecognisedCode(_ concept: Element?) -> Bool {
-        codes(of: concept).contains { Terminology.recognisedSystems.contains($0.system) }
+        Terminology.holdsRecognised(codes(of: concept))
     }
 
     func matchesKeyword(text: String, _ valueSet: ValueSetID) -> Bool { terminology.matchesKeyword(text: text, valueSet) }
