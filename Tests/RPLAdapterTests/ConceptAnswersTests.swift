@@ -78,6 +78,7 @@ import Testing
         let terminology = try Profiles.builtIn().terminology
         let concepts = try Self.concepts()
         #expect(concepts.count > 2000)
+        print("ConceptAnswersTests: \(concepts.count) concepts × \(ValueSetID.allCases.count) ValueSets")
         let forward = ConceptAnswers(terminology), backward = ConceptAnswers(terminology)
         let valueSets = ValueSetID.allCases
         var matched = 0, byKeyword = 0, wrong: [String] = []
