@@ -247,6 +247,12 @@ final class LineReader {
             fd = open(path, O_RDONLY)
             if fd < 0 { throw InputFile.ReadError(message: "cannot read \(path): \(String(cString: strerror(errno)))") }
         }
+        // Said as for a file (`InputFile.read`), not as read(2)'s EISDIR (found by a new user's trial).
+        var st = stat()
+        if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+            if fd != 0 { close(fd) }
+            throw InputFile.ReadError(message: "cannot read \(path): it is a directory")
+        }
     }
 
     deinit { if fd != 0 { close(fd) } }
@@ -313,6 +319,21 @@ struct Requester {
 }
 
 extension Apply {
+    /// The first option given twice on an `apply` line (`--as-of` twice, or `--jobs=1 --jobs 2`),
+    /// before a `--`; nil when none is. The argument parser would take the last one: an engine's
+    /// line that says two things is refused instead (found by a new user's trial).
+    static func repeatedOption(_ arguments: [String]) -> String? {
+        guard arguments.first == "apply" else { return nil }
+        var seen: Set<Substring> = []
+        for argument in arguments.dropFirst() {
+            if argument == "--" { break }
+            guard argument.hasPrefix("--") else { continue }
+            let name = argument.split(separator: "=", maxSplits: 1)[0]
+            if !seen.insert(name).inserted { return String(name) }
+        }
+        return nil
+    }
+
     /// `apply` given only its plain options (`--name value`, `--pretty`, file names), read without
     /// the argument parser: its reflection and conformance lookups were a quarter of a cold start
     /// (issue 20), and an engine starts the program per message. Anything else (help, `--name=value`,

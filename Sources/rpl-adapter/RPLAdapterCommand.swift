@@ -18,7 +18,15 @@ struct RPLAdapterCommand: ParsableCommand {
     static func main() {
         // A closed pipe must be a write error we report (exit 74), not a silent SIGPIPE death.
         signal(SIGPIPE, SIG_IGN)
-        if let apply = Apply.plain(Array(CommandLine.arguments.dropFirst())) {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let option = Apply.repeatedOption(arguments) {
+            // As the argument parser refuses a line (exit 64, the usage after the error).
+            Terminal.error("Error: \(option) is given twice: give each option once")
+            Terminal.error("Usage: " + usageString(for: Apply.self))
+            Terminal.error("  See 'rpl-adapter apply --help' for more information.")
+            Terminal.end(.usage)
+        }
+        if let apply = Apply.plain(arguments) {
             // `run` ends the process; a thrown status or error ends it as `main` would.
             do { try apply.run() } catch { exit(withError: error) }
         }

@@ -422,6 +422,31 @@ import TestSupport
         #expect(r.stderr.contains("looks like ndjson (one Bundle per line): use --input-format ndjson"))
     }
 
+    /// An engine's line that says two things is refused, not settled by the last (found by a new
+    /// user's trial: `--as-of` twice used the second).
+    @Test(arguments: [["--as-of", "2026-11-02", "--as-of", "2026-11-03"], ["--pretty", "--pretty"], ["--jobs=1", "--jobs", "2"],
+                      ["--language", "nl", "--as-of", "2026-11-02", "--language=en"]])
+    func anOptionGivenTwiceIsRefused(_ options: [String]) throws {
+        let r = try ConvertCommandTests.run(["apply"] + options + ["-"], stdin: Data("{}".utf8))
+        #expect(r.status == 64 && r.stdout.isEmpty)
+        #expect(r.stderr.contains("is given twice") && r.stderr.contains("Usage: rpl-adapter apply"), "\(r.stderr)")
+    }
+
+    /// `-` twice is two inputs, not an option given twice.
+    @Test func onlyOptionsCountAsRepeated() throws {
+        let r = try ConvertCommandTests.run(["apply", "--as-of", "2026-11-02", "-", "-"], stdin: Data())
+        #expect(r.status == 65 && !r.stderr.contains("given twice"))
+    }
+
+    /// A folder given as an ndjson stream is said as a folder given as a file is.
+    @Test func aDirectoryIsSaidTheSameWayForNDJSON() throws {
+        let dir = try Self.temporaryFolder()
+        let file = try ConvertCommandTests.run(["apply", dir.path])
+        let stream = try ConvertCommandTests.run(["apply", "--input-format", "ndjson", dir.path])
+        #expect(file.status == 74 && stream.status == 74)
+        #expect(file.stderr == stream.stderr && file.stderr.contains("it is a directory"), "\(file.stderr) / \(stream.stderr)")
+    }
+
     @Test func emptyInputSaysEmpty() throws {
         for input in ["", "  \n"] {
             let r = try ConvertCommandTests.run(["apply"], stdin: Data(input.utf8))
