@@ -1,11 +1,6 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-/// The reader's and the fact sources' hot paths without the run-time exclusivity check in release
-/// builds (issue 20: 5% of a run, mostly the reader's caches and the terminology memo, which are
-/// class properties). Debug builds, which the tests run, keep the check.
-let uncheckedExclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
-
 let package = Package(
     name: "rpl-adapter",
     platforms: [.macOS(.v13)],
@@ -43,11 +38,11 @@ let package = Package(
         ),
         // The FHIR R4 layer: element model, JSON and XML reading and writing. Knows nothing of
         // the guideline.
-        .target(name: "FHIR", dependencies: ["CLibXML2"], swiftSettings: uncheckedExclusivity),
+        .target(name: "FHIR", dependencies: ["CLibXML2"]),
         // The rules of the card over plain Swift facts (no FHIR).
         .target(name: "RPLGuideline"),
         // Mapping: FHIR → facts (terminology, units) and recommendations → FHIR; Profiles/ compiled in.
-        .target(name: "RPLAdapter", dependencies: ["FHIR", "RPLGuideline", "Digests"], swiftSettings: uncheckedExclusivity),
+        .target(name: "RPLAdapter", dependencies: ["FHIR", "RPLGuideline", "Digests"]),
         // Digests for names, ids and outbox keys (SHA-1, a fast 128-bit one): no dependencies.
         .target(name: "Digests"),
         // How every command ends: the exit statuses, named once.

@@ -419,8 +419,10 @@ extension ValueSetID: CustomStringConvertible {
 /// includes categories or blocks: those are asked when asked, and kept.
 final class ConceptAnswers {
     let terminology: Terminology
-    private var entries: [Entry] = []
-    private var index = AddressIndex()
+    // Checked for exclusive access at every question otherwise (a class's properties): one
+    // thread asks, and no question reenters another.
+    @exclusivity(unchecked) private var entries: [Entry] = []
+    @exclusivity(unchecked) private var index = AddressIndex()
 
     private struct Entry {
         let children: [Element]

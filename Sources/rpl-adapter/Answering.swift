@@ -22,7 +22,7 @@ struct Answer: Sendable {
             if !pretty && format == .json { bytes.append(0x0A) }
             output(bytes)
         }
-        self.error("rpl-adapter: \(source == "-" ? "<stdin>" : source): \(error)")
+        self.error("rpl-adapter: \(Terminal.name(source)): \(error)")
         failed = true
     }
 
@@ -51,7 +51,9 @@ struct Answering: Sendable {
     /// One file: its plan, or an OperationOutcome saying what is wrong with it. `kept` is its tree
     /// and plan, for the caller to leave to the kernel (see `Apply.run`).
     /// `read`: the file read already (a stream, read in order by the reading thread), else nil.
-    func answer(file: String, read: Result<InputFile, any Error>? = nil) -> (answer: Answer, kept: (bundle: Element, result: Adapter.Result)?) {
+    /// `keep`: whether to hand back the tree and plan (the last input's only: every other is freed
+    /// here, by the thread that made it, not held until its answer is written).
+    func answer(file: String, read: Result<InputFile, any Error>? = nil, keep: Bool = true) -> (answer: Answer, kept: (bundle: Element, result: Adapter.Result)?) {
         var a = Answer()
         var kept: (bundle: Element, result: Adapter.Result)?
         // Several files: JSON, one Bundle per line, whatever their formats (XML cannot be
@@ -86,7 +88,7 @@ struct Answering: Sendable {
             // (issue 20: the bytes were a third of a large Bundle's peak).
             input.release()
             let result = try adapter.apply(bundle, asOf: date, inputFallback: inputName)
-            kept = (bundle, result)
+            if keep { kept = (bundle, result) }
             report(result, source: file, into: &a)
             if outputFormat == .hl7v2 {
                 if !writeHL7(result, source: file, inputName: inputName, into: &a) { a.failed = true }
@@ -105,7 +107,7 @@ struct Answering: Sendable {
             a.refuse(error, source: file, outcome: outputFormat == .hl7v2 ? nil : outcome, as: format, pretty: pretty)
         } catch {
             // InputFile.read and the steps above throw only the two errors above.
-            a.error("rpl-adapter: \(file == "-" ? "<stdin>" : file): \(error)")
+            a.error("rpl-adapter: \(Terminal.name(file)): \(error)")
             a.failed = true
         }
         return (a, kept)
@@ -115,7 +117,7 @@ struct Answering: Sendable {
     func answer(line: LineReader.Line, number: Int, file: String) -> Answer {
         var a = Answer()
         let format = FHIRFormat.json
-        let name = "\(file == "-" ? "<stdin>" : file) line \(number)"
+        let name = "\(Terminal.name(file)) line \(number)"
         do throws(FHIRFormatError) {
             if case .tooLong = line { throw FHIRFormatError(.tooLong, "line longer than \(InputFile.maxBytes) bytes") }
             guard case .text(let bytes) = line else { return a }
@@ -163,7 +165,7 @@ struct Answering: Sendable {
     /// writes no message: standard output carries HL7 v2 only, so the OperationOutcome saying what
     /// and where goes to standard error (one JSON line) after the summary line. False when refused.
     func writeHL7(_ result: Adapter.Result, source: String, inputName: String?, into a: inout Answer) -> Bool {
-        let name = source == "-" ? "<stdin>" : source
+        let name = Terminal.name(source)
         let output: (messages: [String], warnings: [String])
         do {
             output = try adapter.hl7v2(result)
@@ -183,7 +185,7 @@ struct Answering: Sendable {
     }
 
     func report(_ result: Adapter.Result, source: String, into a: inout Answer) {
-        let name = source == "-" ? "<stdin>" : source
+        let name = Terminal.name(source)
         for w in result.warnings { a.error("rpl-adapter: \(name): warning: \(w)") }
         if let why = result.notIndicated { a.error("rpl-adapter: \(name): no plan: \(why)") }
     }

@@ -115,7 +115,7 @@ struct Apply: ParsableCommand {
             for file in inputs { streamNDJSON(file, answering, jobs: jobs, written) }
         } else {
             let queue = Queue(inputs)
-            Ordered.run(jobs: min(jobs, inputs.count), next: queue.next, answer: { answering.answer(file: $0.name, read: $0.read) }) {
+            Ordered.run(jobs: min(jobs, inputs.count), next: queue.next, answer: { answering.answer(file: $0.name, read: $0.read, keep: $0.isLast) }) {
                 written($0.answer)
                 lastInput = $0.kept
             }
@@ -142,6 +142,8 @@ struct Apply: ParsableCommand {
         let name: String
         /// Read already (moved to one thread only), or nil: read it by name.
         let read: Result<InputFile, any Error>?
+        /// The last input: its tree is kept to the end (see `run`).
+        let isLast: Bool
     }
 
     /// The file names, handed out one by one to the thread that reads inputs.
@@ -154,9 +156,9 @@ struct Apply: ParsableCommand {
             var st = stat()
             if name != "-" && (stat(name, &st) != 0 || (st.st_mode & S_IFMT) == S_IFREG || (st.st_mode & S_IFMT) == S_IFDIR) {
                 // A regular file, or one the answer will say cannot be read.
-                return FileInput(name: name, read: nil)
+                return FileInput(name: name, read: nil, isLast: rest.isEmpty)
             }
-            return FileInput(name: name, read: Result { try InputFile.read(name) })
+            return FileInput(name: name, read: Result { try InputFile.read(name) }, isLast: rest.isEmpty)
         }
     }
 
@@ -217,7 +219,7 @@ struct Apply: ParsableCommand {
         // line in, no line out; found by a new user's trial: an empty batch passed silently).
         if lines.read == 0 && !lines.unreadable {
             var a = Answer()
-            a.error("rpl-adapter: \(file == "-" ? "<stdin>" : file): empty input: expected one Bundle per line")
+            a.error("rpl-adapter: \(Terminal.name(file)): empty input: expected one Bundle per line")
             a.failed = true
             written(a)
         }
@@ -319,16 +321,19 @@ struct Requester {
 }
 
 extension Apply {
-    /// The first option given twice on an `apply` line (`--as-of` twice, or `--jobs=1 --jobs 2`),
-    /// before a `--`; nil when none is. The argument parser would take the last one: an engine's
-    /// line that says two things is refused instead (found by a new user's trial).
+    /// The first of `apply`'s options given twice on an `apply` line (`--as-of` twice, or
+    /// `--jobs=1 --jobs 2`), before a `--`; nil when none is. The argument parser would take the
+    /// last one: an engine's line that says two things is refused instead (found by a new user's
+    /// trial). Help, version and unknown options are left to the argument parser.
     static func repeatedOption(_ arguments: [String]) -> String? {
         guard arguments.first == "apply" else { return nil }
+        let known = Set(["--as-of", "--input-format", "--output-format", "--pretty", "--language", "--profiles", "--requester", "--jobs"])
         var seen: Set<Substring> = []
         for argument in arguments.dropFirst() {
             if argument == "--" { break }
             guard argument.hasPrefix("--") else { continue }
             let name = argument.split(separator: "=", maxSplits: 1)[0]
+            guard known.contains(String(name)) else { continue }
             if !seen.insert(name).inserted { return String(name) }
         }
         return nil
@@ -337,8 +342,9 @@ extension Apply {
     /// `apply` given only its plain options (`--name value`, `--pretty`, file names), read without
     /// the argument parser: its reflection and conformance lookups were a quarter of a cold start
     /// (issue 20), and an engine starts the program per message. Anything else (help, `--name=value`,
-    /// an unknown or repeated option, a value the parser would refuse, a combination `validate`
-    /// refuses) gives nil, and the argument parser reads the line and says what is wrong.
+    /// an unknown option, a value the parser would refuse, a combination `validate` refuses) gives
+    /// nil, and the argument parser reads the line and says what is wrong. A repeated option is
+    /// refused before (`repeatedOption`); the check here keeps `plain` from settling one alone.
     static func plain(_ arguments: [String]) -> Apply? {
         guard arguments.first == "apply" else { return nil }
         var apply = Apply()

@@ -29,16 +29,31 @@ enum Terminal {
     /// is ignored so that a closed pipe is an error here, not a silent death) the run stops at
     /// once with exit 74 and one line on standard error: nothing is reported as done that was lost.
     static func output(_ bytes: [UInt8]) {
-        let failure: Int32? = bytes.withUnsafeBufferPointer { buffer in
+        if let failure = writeAll(1, bytes) {
+            error("rpl-adapter: cannot write standard output: \(String(cString: strerror(failure)))")
+            // At once, without the exit handlers: threads answering other inputs may be inside
+            // libxml2, whose exit handler frees its tables (nothing here is buffered).
+            _exit(ExitStatus.ioError.rawValue)
+        }
+    }
+
+    /// A line on standard error; one that cannot be written is dropped (there is nowhere to say so).
+    static func error(_ line: String) {
+        _ = writeAll(2, Array((line + "\n").utf8))
+    }
+
+    /// The whole of `bytes`, or the error that stopped it. A non-blocking descriptor that is full
+    /// is waited on (found by a new user's trial and a review: a full pipe was a write error on
+    /// standard output, cut its last line, and dropped lines on standard error).
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
+        bytes.withUnsafeBufferPointer { buffer in
             var offset = 0
             while offset < buffer.count {
-                let n = write(1, buffer.baseAddress! + offset, buffer.count - offset)
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    // A non-blocking pipe that is full: wait until it takes more (found by a new
-                    // user's trial: it was an error, and the line was left cut).
                     if errno == EAGAIN || errno == EWOULDBLOCK {
-                        var ready = pollfd(fd: 1, events: Int16(POLLOUT), revents: 0)
+                        var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                         _ = poll(&ready, 1, -1)
                         continue
                     }
@@ -48,18 +63,10 @@ enum Terminal {
             }
             return nil
         }
-        if let failure {
-            error("rpl-adapter: cannot write standard output: \(String(cString: strerror(failure)))")
-            // At once, without the exit handlers: threads answering other inputs may be inside
-            // libxml2, whose exit handler frees its tables (nothing here is buffered).
-            _exit(ExitStatus.ioError.rawValue)
-        }
     }
 
-    static func error(_ line: String) {
-        let bytes = Array((line + "\n").utf8)
-        bytes.withUnsafeBufferPointer { _ = write(2, $0.baseAddress!, $0.count) }
-    }
+    /// How messages name a source: standard input as `<stdin>`.
+    static func name(_ source: String) -> String { source == "-" ? "<stdin>" : source }
 
     /// The built-in Profiles, or a site's folder (`--profiles`), checked as it loads: exit 74 when
     /// it cannot be read, 78 when it is wrong, one line per problem on standard error.

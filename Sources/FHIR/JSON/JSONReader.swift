@@ -1028,10 +1028,10 @@ struct ObjectKeys {
 /// The plain keys of every object being read, innermost last (`ObjectKeys`): input byte ranges
 /// in one growing buffer.
 final class KeyStack {
-    private(set) var starts: UnsafeMutablePointer<Int>
-    private(set) var ends: UnsafeMutablePointer<Int>
-    private var capacity = 64
-    private(set) var count = 0
+    @exclusivity(unchecked) private(set) var starts: UnsafeMutablePointer<Int>
+    @exclusivity(unchecked) private(set) var ends: UnsafeMutablePointer<Int>
+    @exclusivity(unchecked) private var capacity = 64
+    @exclusivity(unchecked) private(set) var count = 0
 
     init() {
         starts = .allocate(capacity: capacity)
@@ -1071,9 +1071,9 @@ final class KeyStack {
 /// of exactly their number. One allocation per object instead of one per doubling, and no spare
 /// capacity left in the tree.
 final class ElementStack {
-    private var base: UnsafeMutablePointer<Element>
-    private var capacity: Int
-    private(set) var count = 0
+    @exclusivity(unchecked) private var base: UnsafeMutablePointer<Element>
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private(set) var count = 0
 
     init() {
         capacity = 64
@@ -1154,7 +1154,7 @@ final class StringCache {
     /// Swift stores a string of up to 15 UTF-8 bytes inline, without an allocation.
     static let smallStringBytes = 15
     /// Made at the first long string (a scanner that decodes one key needs none).
-    private var slots: [String] = []
+    @exclusivity(unchecked) private var slots: [String] = []
     private let mask: Int
 
     /// A slot per 256 bytes of input, between 256 and 65,536.
@@ -1206,7 +1206,7 @@ final class RecurringObjects<Value> {
     static var prefixBytes: Int { 64 }
     static var longestKept: Int { 4096 }
     /// Made at the first object kept (most scanners read a handful of objects).
-    private var slots: [Entry] = []
+    @exclusivity(unchecked) private var slots: [Entry] = []
     private let mask: Int
 
     /// A slot per kilobyte of input, between 64 and 16,384 (the texts that recur are few; four

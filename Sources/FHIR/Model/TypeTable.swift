@@ -213,7 +213,7 @@ public final class TypeTable: @unchecked Sendable {
     public var typeCount: Int { entries.count }
 
     /// The complex type of this number (`ElementInfo.typeNumber`); a pass over a tree keeps what it
-    /// found by number, without the lock.
+    /// found by number, without a second lookup.
     public func type(number: Int) -> TypeInfo? {
         guard number >= 0 && number < entries.count, entries[number].primitive == nil else { return nil }
         if let known = parsed[number].load() { return known }
