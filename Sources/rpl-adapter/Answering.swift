@@ -12,6 +12,14 @@ struct Answer: Sendable {
     var failed = false
     var unreadable = false
 
+    /// An input that cannot be read: one line on standard error (exit 74 at the end).
+    static func unreadable(_ message: String) -> Answer {
+        var a = Answer()
+        a.error("rpl-adapter: \(message)")
+        a.unreadable = true
+        return a
+    }
+
     mutating func output(_ bytes: [UInt8]) { writes.append(.output(bytes)) }
     mutating func error(_ line: String) { writes.append(.error(line)) }
 
@@ -48,12 +56,11 @@ struct Answering: Sendable {
     /// How many inputs the run has (one: the output keeps the input's format).
     let inputCount: Int
 
-    /// One file: its plan, or an OperationOutcome saying what is wrong with it. `kept` is its tree
-    /// and plan, for the caller to leave to the kernel (see `Apply.run`).
-    /// `read`: the file read already (a stream, read in order by the reading thread), else nil.
-    /// `keep`: whether to hand back the tree and plan (the last input's only: every other is freed
-    /// here, by the thread that made it, not held until its answer is written).
-    func answer(file: String, read: Result<InputFile, any Error>? = nil, keep: Bool = true) -> (answer: Answer, kept: (bundle: Element, result: Adapter.Result)?) {
+    /// One file: its plan, or an OperationOutcome saying what is wrong with it. `kept` is the last
+    /// input's tree and plan, for the caller to leave to the kernel (see `Apply.run`); every other
+    /// is freed here, by the thread that made it, not held until its answer is written.
+    func answer(_ given: Apply.FileInput) -> (answer: Answer, kept: (bundle: Element, result: Adapter.Result)?) {
+        let file = given.name
         var a = Answer()
         var kept: (bundle: Element, result: Adapter.Result)?
         // Several files: JSON, one Bundle per line, whatever their formats (XML cannot be
@@ -61,7 +68,8 @@ struct Answering: Sendable {
         var format = outputFormat?.format ?? (inputFormat == .xml && inputCount == 1 ? .xml : .json)
         var inputName: String?
         do {
-            let input = try read?.get() ?? InputFile.read(file)
+            // A stream was read already, in order, by the reading thread (`Apply.Queue`).
+            let input = try given.read?.get() ?? InputFile.read(file)
             let sniffed: FHIRFormat = try inputFormat == .json ? .json : inputFormat == .xml ? .xml : input.withBytes { (b) throws(FHIRFormatError) in try FHIRFormat.detect(b) }
             if outputFormat == nil && inputCount == 1 { format = sniffed }
             // The input bytes are freed once read: only the tree lives on. A large JSON
@@ -88,7 +96,7 @@ struct Answering: Sendable {
             // (issue 20: the bytes were a third of a large Bundle's peak).
             input.release()
             let result = try adapter.apply(bundle, asOf: date, inputFallback: inputName)
-            if keep { kept = (bundle, result) }
+            if given.isLast { kept = (bundle, result) }
             report(result, source: file, into: &a)
             if outputFormat == .hl7v2 {
                 if !writeHL7(result, source: file, inputName: inputName, into: &a) { a.failed = true }
@@ -100,11 +108,10 @@ struct Answering: Sendable {
             try writeWithdrawals(result, format: format, source: file, into: &a)
         } catch let error as InputFile.ReadError {
             // The files after an unreadable one are still made (as after a bad one).
-            a.error("rpl-adapter: \(error.message)")
-            a.unreadable = true
+            a = .unreadable(error.message)
         } catch let error as FHIRFormatError {
-            let outcome = adapter.namingInput(OperationOutcome.make([error]), inputName ?? "unreadable input")
-            a.refuse(error, source: file, outcome: outputFormat == .hl7v2 ? nil : outcome, as: format, pretty: pretty)
+            let outcome = outputFormat == .hl7v2 ? nil : adapter.namingInput(OperationOutcome.make([error]), inputName ?? "unreadable input")
+            a.refuse(error, source: file, outcome: outcome, as: format, pretty: pretty)
         } catch {
             // InputFile.read and the steps above throw only the two errors above.
             a.error("rpl-adapter: \(Terminal.name(file)): \(error)")

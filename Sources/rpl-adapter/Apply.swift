@@ -115,7 +115,7 @@ struct Apply: ParsableCommand {
             for file in inputs { streamNDJSON(file, answering, jobs: jobs, written) }
         } else {
             let queue = Queue(inputs)
-            Ordered.run(jobs: min(jobs, inputs.count), next: queue.next, answer: { answering.answer(file: $0.name, read: $0.read, keep: $0.isLast) }) {
+            Ordered.run(jobs: min(jobs, inputs.count), next: queue.next, answer: answering.answer) {
                 written($0.answer)
                 lastInput = $0.kept
             }
@@ -197,10 +197,7 @@ struct Apply: ParsableCommand {
         do {
             reader = try LineReader(path: file, maxLine: InputFile.maxBytes)
         } catch {
-            var a = Answer()
-            a.error("rpl-adapter: \(InputFile.message(error))")
-            a.unreadable = true
-            return written(a)
+            return written(.unreadable(InputFile.message(error)))
         }
         let lines = Lines(reader)
         let answer: @Sendable (StreamItem) -> Answer = { item in
@@ -208,10 +205,7 @@ struct Apply: ParsableCommand {
             case .line(let line, let number):
                 return answering.answer(line: line, number: number, file: file)
             case .unreadable(let message):
-                var a = Answer()
-                a.error("rpl-adapter: \(message)")
-                a.unreadable = true
-                return a
+                return .unreadable(message)
             }
         }
         Ordered.run(jobs: jobs, next: lines.next, answer: answer, deliver: written)

@@ -21,25 +21,19 @@ enum Ordered {
         jobs: Int, next: @escaping @Sendable () -> Input?, answer: @escaping @Sendable (Input) -> Output,
         deliver: (Output) -> Void
     ) {
-        // One job: one thread, no other (what `--jobs 1` promises).
-        guard jobs > 1 else {
-            while let input = next() { deliver(answer(input)) }
-            return
-        }
-        let state = State<Input, Output>(jobs: jobs)
+        func oneByOne() { while let input = next() { deliver(answer(input)) } }
+        // One job: one thread, no other (what `--jobs 1` promises), and no semaphore made.
+        guard jobs > 1 else { return oneByOne() }
         // A thread that cannot be started (the machine is out of them) leaves fewer workers; with
-        // none, or no reader, the inputs are answered here one by one (nothing has been read yet).
+        // none, or no reader, the inputs are answered here one by one too (nothing read yet).
+        let state = State<Input, Output>(jobs: jobs)
         var workers: [Thread] = []
-        for _ in 0..<jobs {
-            guard let t = spawn({ state.work(answer) }) else { break }
-            workers.append(t)
-        }
+        while workers.count < jobs, let t = spawn({ state.work(answer) }) { workers.append(t) }
         let started = workers.count
-        guard !workers.isEmpty, let reader = spawn({ state.read(next, workers: started) }) else {
+        guard started > 0, let reader = spawn({ state.read(next, workers: started) }) else {
             state.stopWorkers(started)
             for t in workers { join(t) }
-            while let input = next() { deliver(answer(input)) }
-            return
+            return oneByOne()
         }
         while let slot = state.nextInOrder() {
             slot.made.wait()
