@@ -26,8 +26,11 @@ public struct InputBundle: Sendable {
         var items: [Item] = []
         // An item per entry, and one per contained resource (few): no doubling of a large array.
         items.reserveCapacity(bundle.children.count)
+        // Each table sized for every entry at once: no regrowth, each key hashed once (issue 20).
         var byFullUrl: [String: Int] = [:]
+        byFullUrl.reserveCapacity(bundle.children.count)
         var byTypeAndId: [String: Int] = [:]
+        byTypeAndId.reserveCapacity(bundle.children.count)
         var contained: [String: Int] = [:]
         // fullUrls of more than one entry (versions of one resource: bdl-7), found on the way.
         var recurringFullUrls: Set<String> = []
@@ -165,9 +168,11 @@ public struct InputBundle: Sendable {
             return Set(codes).sorted().joined(separator: ",") + "@" + (item.resource.child("subject")?.string("reference") ?? "")
         }
         var newest: [String: Int] = [:]
+        newest.reserveCapacity(items.count)
         var out: Set<Int> = []
         var distinct: [(Int, Int)] = []
         var groupOf: [Int: String] = [:]
+        groupOf.reserveCapacity(items.count)
         var identifierGroups: [String: String] = [:]  // a group keyed by identifier → that identifier's key
         for (index, item) in items.enumerated() where item.container == nil {
             guard case (var k, let byIdentifier)? = key(item) else { continue }

@@ -348,6 +348,10 @@ public struct Terminology: Sendable {
 
     /// Lower case, accents removed (é → e, ï → i), for keyword matching.
     public static func normalise(_ s: String) -> String {
+        // ASCII (nearly every display): lower case byte by byte, nothing else to change.
+        if s.utf8.allSatisfy({ $0 < 0x80 }) {
+            return String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        }
         var out = ""
         for scalar in s.lowercased().unicodeScalars {
             switch scalar {
@@ -371,21 +375,26 @@ public struct Terminology: Sendable {
     /// "protein c" is not in "protein creatinine", "ana" not in "banana"). A keyword ending in `*`
     /// is a stem: it must start a word and may go on ("cytokine*" matches "cytokines").
     static func containsWord(_ text: String, _ keyword: String) -> Bool {
-        let t = Array(text.utf8)
-        var k = Array(keyword.utf8)
-        let stem = k.last == UInt8(ascii: "*")
-        if stem { k.removeLast() }
-        guard !k.isEmpty, t.count >= k.count else { return false }
-        func isWordByte(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b >= 0x80 }
-        var i = 0
-        while i + k.count <= t.count {
-            if (i == 0 || !isWordByte(t[i - 1])) && Array(t[i..<(i + k.count)]) == k {
-                let end = i + k.count
-                if stem || end == t.count || !isWordByte(t[end]) { return true }
+        // Compared in the strings' own bytes: no array made per call or per place (issue 20).
+        var text = text, keyword = keyword
+        return text.withUTF8 { t in
+            keyword.withUTF8 { k in
+                var n = k.count
+                let stem = n > 0 && k[n - 1] == UInt8(ascii: "*")
+                if stem { n -= 1 }
+                guard n > 0, t.count >= n else { return false }
+                func isWordByte(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b >= 0x80 }
+                var i = 0
+                while i + n <= t.count {
+                    if (i == 0 || !isWordByte(t[i - 1])) && t[i] == k[0] && (1..<n).allSatisfy({ t[i + $0] == k[$0] }) {
+                        let end = i + n
+                        if stem || end == t.count || !isWordByte(t[end]) { return true }
+                    }
+                    i += 1
+                }
+                return false
             }
-            i += 1
         }
-        return false
     }
 
     /// The code systems a request is recognised by (guideline.md v2): keywords are tried only for a

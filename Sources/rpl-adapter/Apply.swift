@@ -221,18 +221,25 @@ struct Apply: ParsableCommand {
 }
 
 /// Lines of a file or standard input, read in chunks as they arrive.
+/// The chunks are read straight into one buffer, and a line is copied out of it once (issue 20:
+/// a zeroed chunk, an append and a copy of the line cost three passes over the input).
 final class LineReader {
     enum Line { case text([UInt8]), tooLong }
 
     private let fd: Int32
     private let path: String
     private let maxLine: Int
-    private var buffer: [UInt8] = []
+    /// Bytes read and not yet given out: `start..<count` of `storage`.
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
     private var start = 0
     /// Where the search for the next newline resumes (so a long line is scanned once).
     private var scanned = 0
     private var eof = false
     private var skipping = false
+    /// The least room made for each read.
+    private static let chunk = 1 << 16
 
     init(path: String, maxLine: Int) throws {
         self.path = path
@@ -249,45 +256,63 @@ final class LineReader {
             if fd != 0 { close(fd) }
             throw InputFile.ReadError(message: "cannot read \(path): it is a directory")
         }
+        capacity = 2 * Self.chunk
+        storage = .allocate(capacity: capacity)
     }
 
-    deinit { if fd != 0 { close(fd) } }
+    deinit {
+        if fd != 0 { close(fd) }
+        storage.deallocate()
+    }
 
     func next() throws -> Line? {
         while true {
             let from = max(start, scanned)
-            let found: Int? = buffer.withUnsafeBufferPointer { b in
-                guard from < b.count, let p = memchr(b.baseAddress! + from, 0x0A, b.count - from) else { return nil }
-                return b.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
-            }
-            if let nl = found {
-                let line = Array(buffer[start..<nl])
+            if from < count, let p = memchr(storage + from, 0x0A, count - from) {
+                let nl = p.assumingMemoryBound(to: UInt8.self) - storage
+                let line = skipping ? [] : Array(UnsafeBufferPointer(start: storage + start, count: nl - start))
                 start = nl + 1
                 scanned = start
-                if start > 1 << 20 { buffer.removeFirst(start); start = 0; scanned = 0 }
                 if skipping { skipping = false; return .tooLong }
                 return .text(line)
             }
-            scanned = buffer.count
+            scanned = count
             if eof {
-                guard start < buffer.count || skipping else { return nil }
-                let line = Array(buffer[start...])
-                buffer = []; start = 0; scanned = 0
+                guard start < count || skipping else { return nil }
+                let line = skipping ? [] : Array(UnsafeBufferPointer(start: storage + start, count: count - start))
+                start = 0; count = 0; scanned = 0
                 if skipping { skipping = false; return .tooLong }
                 return .text(line)
             }
-            if buffer.count - start > maxLine {
+            if count - start > maxLine {
                 // Too long: drop what we have and skip to the end of the line.
-                buffer = []; start = 0; scanned = 0; skipping = true
+                start = 0; count = 0; scanned = 0; skipping = true
             }
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            makeRoom()
+            let n = read(fd, storage + count, capacity - count)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw InputFile.ReadError(message: "cannot read \(path == "-" ? "standard input" : path): \(String(cString: strerror(errno)))")
             }
-            if n == 0 { eof = true } else { buffer.append(contentsOf: chunk[0..<n]) }
+            if n == 0 { eof = true } else { count += n }
         }
+    }
+
+    /// At least a chunk free after `count`: the unfinished line moves to the front, and the buffer
+    /// doubles only when that line fills it.
+    private func makeRoom() {
+        guard capacity - count < Self.chunk else { return }
+        if start > 0 {
+            let held = count - start
+            memmove(storage, storage + start, held)
+            count = held; scanned -= start; start = 0
+        }
+        guard capacity - count < Self.chunk else { return }
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: 2 * capacity)
+        larger.initialize(from: storage, count: count)
+        storage.deallocate()
+        storage = larger
+        capacity *= 2
     }
 }
 

@@ -1110,10 +1110,12 @@ final class ElementStack {
     func pop(from start: Int) -> [Element] {
         let n = count - start
         guard n > 0 else { return [] }
-        let out = [Element](unsafeUninitializedCapacity: n) { buffer, initialized in
-            buffer.baseAddress!.moveInitialize(from: base + start, count: n)
-            initialized = n
-        }
+        // Reserved, then appended by moving: `Array(unsafeUninitializedCapacity:)` allocates
+        // through a generic path that looks up the array's type at run time on every call
+        // (issue 20: 370 instructions an array, 2% of a Synthea run); this path is specialised.
+        var out: [Element] = []
+        out.reserveCapacity(n)
+        for i in start..<count { out.append((base + i).move()) }
         count = start
         return out
     }

@@ -38,12 +38,7 @@ enum JSONTypeCheck {
         /// The children arrays the reader shared between nodes (`RecurringObjects`), and those of
         /// them that passed, with the type they passed as.
         var shared = AddressSet()
-        var checked: Set<SharedChildren> = []
-
-        struct SharedChildren: Hashable {
-            var address: UInt
-            var type: ObjectIdentifier
-        }
+        var checked = AddressPairSet()
 
         init(table: TypeTable) {
             self.table = table
@@ -101,13 +96,13 @@ enum JSONTypeCheck {
             // Children the JSON reader shared (`RecurringObjects`) that passed once as this type pass
             // again (the tree is not changed while it is checked, so no array's storage is freed
             // and reused for another).
-            var checkedKey: SharedChildren?
+            var checkedKey: (address: UInt, type: UInt)?
             if !shared.isEmpty {
                 let address = children.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
                 if shared.contains(address) {
                     // The type by identity: the table keeps its types for its lifetime.
-                    let key = SharedChildren(address: address, type: ObjectIdentifier(type))
-                    if checked.contains(key) { return }
+                    let key = (address: address, type: UInt(bitPattern: ObjectIdentifier(type)))
+                    if checked.contains(key.address, key.type) { return }
                     checkedKey = key
                 }
             }
@@ -118,40 +113,43 @@ enum JSONTypeCheck {
             // XML: the non-repeating elements met (a bit per place in the type, the first 64),
             // as XML, unlike JSON, can repeat any element.
             var singles: UInt64 = 0
-            // Each child passed borrowed, in place: no copy of it (issue 20).
-            for i in children.indices {
-                do throws(FHIRFormatError) {
-                    if let info = type.element(children[i].name) {
-                        if fromXML && !info.repeats {
-                            let again: Bool
-                            if info.index < 64 {
-                                let bit: UInt64 = 1 << UInt64(info.index)
-                                again = singles & bit != 0
-                                singles |= bit
-                            } else {
-                                again = children[..<i].contains { $0.name == children[i].name }
+            // Each child passed borrowed, in place, from the array's storage: no copy of it (issue 20;
+            // through the array's subscript each child was copied, and released after).
+            try children.withUnsafeBufferPointer { (nodes) throws(FHIRFormatError) in
+                for i in nodes.indices {
+                    do throws(FHIRFormatError) {
+                        if let info = type.element(nodes[i].name) {
+                            if fromXML && !info.repeats {
+                                let again: Bool
+                                if info.index < 64 {
+                                    let bit: UInt64 = 1 << UInt64(info.index)
+                                    again = singles & bit != 0
+                                    singles |= bit
+                                } else {
+                                    again = nodes[..<i].contains { $0.name == nodes[i].name }
+                                }
+                                if again {
+                                    throw FHIRFormatError(.invalid, "\"\(nodes[i].name)\" occurs more than once but does not repeat", location: "")
+                                }
                             }
-                            if again {
-                                throw FHIRFormatError(.invalid, "\"\(children[i].name)\" occurs more than once but does not repeat", location: "")
+                            // After the repeat check: one type twice is a repeat, two types a choice.
+                            if info.choiceGroup >= 0 {
+                                let bit: UInt64 = 1 << UInt64(info.choiceGroup & 63)
+                                if choices & bit != 0 { throw Self.secondChoice(children, i, info: info, of: type) }
+                                choices |= bit
                             }
+                            try element(nodes[i], info: info)
+                        } else {
+                            try unknown(nodes[i])
                         }
-                        // After the repeat check: one type twice is a repeat, two types a choice.
-                        if info.choiceGroup >= 0 {
-                            let bit: UInt64 = 1 << UInt64(info.choiceGroup & 63)
-                            if choices & bit != 0 { throw Self.secondChoice(children, i, info: info, of: type) }
-                            choices |= bit
-                        }
-                        try element(children[i], info: info)
-                    } else {
-                        try unknown(children[i])
+                    } catch {
+                        // XML marks no arrays: R4 says which elements repeat (found by a new user's
+                        // trial: XML refusals named no entry).
+                        throw Self.prefixed(error, "." + Self.step(children, i, repeats: fromXML && type.element(children[i].name)?.repeats == true))
                     }
-                } catch {
-                    // XML marks no arrays: R4 says which elements repeat (found by a new user's
-                    // trial: XML refusals named no entry).
-                    throw Self.prefixed(error, "." + Self.step(children, i, repeats: fromXML && type.element(children[i].name)?.repeats == true))
                 }
             }
-            if let checkedKey { checked.insert(checkedKey) }
+            if let checkedKey { checked.insert(checkedKey.address, checkedKey.type) }
         }
 
         /// The error for the second type of one choice element, naming the first.
@@ -394,5 +392,49 @@ struct AddressSet {
         slots = Array(repeating: 0, count: max(64, old.count * 2))
         count = 0
         for address in old where address != 0 { insert(address) }
+    }
+}
+
+/// Pairs of addresses (a children array's storage, a type's identity), by open addressing: asked
+/// for every shared children array the check meets (issue 20: a `Set` hashed each pair through
+/// SipHash).
+struct AddressPairSet {
+    private var firsts: [UInt] = []
+    private var seconds: [UInt] = []
+    private var count = 0
+
+    @inline(__always) private func index(_ a: UInt, _ b: UInt) -> Int {
+        Int(truncatingIfNeeded: ((UInt64(a) ^ UInt64(b) &* 0xC2B2_AE3D_27D4_EB4F) &* 0x9E37_79B9_7F4A_7C15) >> 32) & (firsts.count - 1)
+    }
+
+    func contains(_ a: UInt, _ b: UInt) -> Bool {
+        if count == 0 { return false }
+        var i = index(a, b)
+        while firsts[i] != 0 {
+            if firsts[i] == a && seconds[i] == b { return true }
+            i = (i + 1) & (firsts.count - 1)
+        }
+        return false
+    }
+
+    mutating func insert(_ a: UInt, _ b: UInt) {
+        precondition(a != 0, "0 marks an empty slot")
+        if (count + 1) * 2 > firsts.count { grow() }
+        var i = index(a, b)
+        while firsts[i] != 0 {
+            if firsts[i] == a && seconds[i] == b { return }
+            i = (i + 1) & (firsts.count - 1)
+        }
+        firsts[i] = a
+        seconds[i] = b
+        count += 1
+    }
+
+    private mutating func grow() {
+        let (oldFirsts, oldSeconds) = (firsts, seconds)
+        firsts = Array(repeating: 0, count: max(64, oldFirsts.count * 2))
+        seconds = Array(repeating: 0, count: firsts.count)
+        count = 0
+        for k in oldFirsts.indices where oldFirsts[k] != 0 { insert(oldFirsts[k], oldSeconds[k]) }
     }
 }

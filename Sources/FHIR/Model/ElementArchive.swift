@@ -61,12 +61,13 @@ public enum ElementArchive {
             let value = number()
             let flags = number()
             let count = number()
-            // Each child made in its place: no copy, no growth.
-            let children = count == 0 ? [] : [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
-                for k in 0..<count {
-                    (buffer.baseAddress! + k).initialize(to: node())
-                    initialized = k + 1
-                }
+            // Reserved, then each child appended as made: no copy, no growth (reserving is the
+            // specialised path; `Array(unsafeUninitializedCapacity:)` looks up the array's type at
+            // run time on every call).
+            var children: [Element] = []
+            if count > 0 {
+                children.reserveCapacity(count)
+                for _ in 0..<count { children.append(node()) }
             }
             guard let kind = Element.ValueKind(rawValue: UInt8(flags & 3)) else { preconditionFailure("element archive: flags \(flags)") }
             return Element(name: name, value: value == 0 ? nil : strings[value - 1], valueKind: kind,
