@@ -32,6 +32,9 @@ final class FactContext {
     private(set) var warnings: [Warning] = []
     /// `person(index, field)` answers, so a reference that does not resolve is warned about once.
     private var people: [PersonKey: Person] = [:]
+    /// The same answers for the field nearly every question names, `subject`, by index (issue 20:
+    /// 16,000 questions a run, each hashing its key).
+    private var subjects: [Person?]
     /// The resources of each type, in input order (each source reads a few types).
     private let byType: [String: [Int]]
     private var cachedPatientConditions: [Int]?
@@ -53,6 +56,7 @@ final class FactContext {
     /// Patient. No Patient, or two women, is not usable input.
     init(input: InputBundle, profiles: Profiles, date: CalendarDate) throws(Failure) {
         self.input = input
+        subjects = Array(repeating: nil, count: input.items.count)
         let identities = Identities(input, terminology: profiles.terminology, preferredSystems: profiles.site.patientIdentifierSystems)
         self.identities = identities
         self.profiles = profiles
@@ -178,6 +182,12 @@ final class FactContext {
 
     /// Whose data a resource is, by its subject / patient / individual reference.
     func person(_ index: Int, _ field: String = "subject") -> Person {
+        if field == "subject" {
+            if let known = subjects[index] { return known }
+            let answer = findPerson(index, field)
+            subjects[index] = answer
+            return answer
+        }
         let key = PersonKey(index: index, field: field)
         if let known = people[key] { return known }
         let answer = findPerson(index, field)
