@@ -66,6 +66,30 @@ import Testing
         }
     }
 
+    /// A line over the 256 MiB bound (here by a MiB, in a file: reads from a file are not cut
+    /// short as a pipe's are) is refused as too long, not read, and the next line is answered.
+    @Test func aLineOverTheBoundIsRefusedAndTheNextAnswered() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ndjson-long-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("long.ndjson")
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: file)
+        // A Bundle whose whitespace takes it 1 MiB over the bound: valid JSON, were it read.
+        try handle.write(contentsOf: Data("{\"resourceType\":\"Bundle\",\"type\":\"collection\"".utf8))
+        let spaces = Data(repeating: 0x20, count: 1 << 20)
+        for _ in 0..<257 { try handle.write(contentsOf: spaces) }
+        try handle.write(contentsOf: Data("}\n".utf8) + (try Self.lines()[0]) + Data("\n".utf8))
+        try handle.close()
+        let run = try ConvertCommandTests.run(Self.apply + [file.path])
+        let out = run.stdout.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
+        #expect(out.count == 2)
+        #expect(run.stderr.contains("line 1: line longer than 268435456 bytes"))
+        #expect(!run.stderr.contains("no Patient"), "the long line was read")
+        #expect(out.count == 2 && !out[1].contains("line longer"))
+        #expect(run.status == 65)
+    }
+
     /// Blank lines (empty, or spaces only) between lines and at the end are answered as blank,
     /// each in its place.
     @Test func blankLinesKeepTheirPlaces() throws {
