@@ -229,7 +229,9 @@ final class LineReader {
     private let fd: Int32
     private let path: String
     private let maxLine: Int
-    /// Bytes read and not yet given out: `start..<count` of `storage`.
+    /// Bytes read and not yet given out: `start..<count` of `storage` (malloc'd: it grows by
+    /// `realloc`, which moves a large buffer's pages instead of copying them, so a line near the
+    /// bound is held once, not twice, while the buffer grows).
     private var storage: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private var count = 0
@@ -257,12 +259,16 @@ final class LineReader {
             throw InputFile.ReadError(message: "cannot read \(path): it is a directory")
         }
         capacity = 2 * Self.chunk
-        storage = .allocate(capacity: capacity)
+        guard let p = malloc(capacity) else {
+            if fd != 0 { close(fd) }
+            throw InputFile.ReadError(message: "cannot read \(path): out of memory")
+        }
+        storage = p.assumingMemoryBound(to: UInt8.self)
     }
 
     deinit {
         if fd != 0 { close(fd) }
-        storage.deallocate()
+        free(storage)
     }
 
     func next() throws -> Line? {
@@ -287,13 +293,12 @@ final class LineReader {
             if count - start > maxLine {
                 // Too long: drop what we have (and the memory it took) and skip to the end of the line.
                 start = 0; count = 0; scanned = 0; skipping = true
-                if capacity > 2 * Self.chunk {
-                    storage.deallocate()
+                if capacity > 2 * Self.chunk, let smaller = realloc(storage, 2 * Self.chunk) {
+                    storage = smaller.assumingMemoryBound(to: UInt8.self)
                     capacity = 2 * Self.chunk
-                    storage = .allocate(capacity: capacity)
                 }
             }
-            makeRoom()
+            try makeRoom()
             // A chunk at most: the bound above is checked every chunk, so a line is refused within
             // a chunk of `maxLine` however large the buffer has grown (found by helper-26's
             // review: reads of half the buffer let lines of up to twice the bound through).
@@ -308,7 +313,7 @@ final class LineReader {
 
     /// At least a chunk free after `count`: the unfinished line moves to the front, and the buffer
     /// doubles only when that line fills it.
-    private func makeRoom() {
+    private func makeRoom() throws {
         guard capacity - count < Self.chunk else { return }
         if start > 0 {
             let held = count - start
@@ -316,10 +321,12 @@ final class LineReader {
             count = held; scanned -= start; start = 0
         }
         guard capacity - count < Self.chunk else { return }
-        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: 2 * capacity)
-        larger.initialize(from: storage, count: count)
-        storage.deallocate()
-        storage = larger
+        // Failing, the buffer stays as it was (realloc leaves it), and the stream ends as one that
+        // cannot be read on: what was read is answered.
+        guard let larger = realloc(storage, 2 * capacity) else {
+            throw InputFile.ReadError(message: "cannot read \(path == "-" ? "standard input" : path): out of memory for a line of \(count - start) bytes")
+        }
+        storage = larger.assumingMemoryBound(to: UInt8.self)
         capacity *= 2
     }
 }
