@@ -15,6 +15,30 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
     /// From the date part of a FHIR date or dateTime (`2026-03-10`, `2026-03-10T08:00:00+01:00`).
     /// Partial dates (`2026`, `2026-03`) give nil: a rule cannot count days from them.
     public init?(fhir text: String) {
+        // YYYY-MM-DD in ASCII, the date of nearly every FHIR date and dateTime: read from the
+        // bytes (issue 20: counting characters and splitting took 7,900 instructions a date).
+        // Anything else (or a tenth byte followed by a character that may join it) as before.
+        let utf8 = text.utf8
+        if utf8.count >= 10 {
+            let parsed: (Int, Int, Int)? = utf8.withContiguousStorageIfAvailable { b in
+                guard b.count == 10 || b[10] < 0x80, b[4] == 0x2D, b[7] == 0x2D else { return nil }
+                func digits(_ from: Int, _ n: Int) -> Int? {
+                    var v = 0
+                    for i in from..<(from + n) {
+                        let d = b[i] &- 0x30
+                        guard d <= 9 else { return nil }
+                        v = v * 10 + Int(d)
+                    }
+                    return v
+                }
+                guard let y = digits(0, 4), let m = digits(5, 2), let d = digits(8, 2) else { return nil }
+                return (y, m, d)
+            } ?? nil
+            if let (y, m, d) = parsed {
+                self.init(year: y, month: m, day: d)
+                return
+            }
+        }
         let parts = text.prefix(10).split(separator: "-")
         guard text.count >= 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
         self.init(year: y, month: m, day: d)
