@@ -261,7 +261,7 @@ final class LineReader {
         capacity = 2 * Self.chunk
         guard let p = malloc(capacity) else {
             if fd != 0 { close(fd) }
-            throw InputFile.ReadError(message: "cannot read \(path): out of memory")
+            throw InputFile.ReadError(message: "cannot read \(path == "-" ? "standard input" : path): out of memory")
         }
         storage = p.assumingMemoryBound(to: UInt8.self)
     }
@@ -290,6 +290,8 @@ final class LineReader {
                 if skipping { skipping = false; return .tooLong }
                 return .text(line)
             }
+            // A refused line's bytes are not kept while its end is looked for.
+            if skipping { start = 0; count = 0; scanned = 0 }
             if count - start > maxLine {
                 // Too long: drop what we have (and the memory it took) and skip to the end of the line.
                 start = 0; count = 0; scanned = 0; skipping = true
@@ -323,11 +325,14 @@ final class LineReader {
         guard capacity - count < Self.chunk else { return }
         // Failing, the buffer stays as it was (realloc leaves it), and the stream ends as one that
         // cannot be read on: what was read is answered.
-        guard let larger = realloc(storage, 2 * capacity) else {
+        // Doubled, but never past what the longest line allowed needs (a chunk beyond the bound,
+        // and a chunk to read into): 256 MiB and a little, not 512 MiB of address space.
+        let grown = max(count + Self.chunk, min(2 * capacity, maxLine + 2 * Self.chunk))
+        guard let larger = realloc(storage, grown) else {
             throw InputFile.ReadError(message: "cannot read \(path == "-" ? "standard input" : path): out of memory for a line of \(count - start) bytes")
         }
         storage = larger.assumingMemoryBound(to: UInt8.self)
-        capacity *= 2
+        capacity = grown
     }
 }
 
