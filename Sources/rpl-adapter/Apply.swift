@@ -246,22 +246,12 @@ final class LineReader {
     init(path: String, maxLine: Int) throws {
         self.path = path
         self.maxLine = maxLine
-        if path == "-" {
-            fd = 0
-        } else {
-            fd = open(path, O_RDONLY)
-            if fd < 0 { throw InputFile.ReadError(message: "cannot read \(path): \(String(cString: strerror(errno)))") }
-        }
-        // Said as for a file (`InputFile.read`), not as read(2)'s EISDIR (found by a new user's trial).
-        var st = stat()
-        if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
-            if fd != 0 { close(fd) }
-            throw InputFile.ReadError(message: "cannot read \(path): it is a directory")
-        }
+        // A folder said as for a file, not as read(2)'s EISDIR (found by a new user's trial).
+        fd = try InputFile.openInput(path).fd
         capacity = 2 * Self.chunk
         guard let p = malloc(capacity) else {
             if fd != 0 { close(fd) }
-            throw InputFile.ReadError(message: "cannot read \(path == "-" ? "standard input" : path): out of memory")
+            throw InputFile.ReadError(message: "cannot read \(InputFile.named(path)): out of memory")
         }
         storage = p.assumingMemoryBound(to: UInt8.self)
     }
@@ -307,7 +297,7 @@ final class LineReader {
             let n = read(fd, storage + count, min(capacity - count, Self.chunk))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw InputFile.ReadError(message: "cannot read \(path == "-" ? "standard input" : path): \(String(cString: strerror(errno)))")
+                throw InputFile.ReadError(message: "cannot read \(InputFile.named(path)): \(String(cString: strerror(errno)))")
             }
             if n == 0 { eof = true } else { count += n }
         }
@@ -329,7 +319,7 @@ final class LineReader {
         // and a chunk to read into): 256 MiB and a little, not 512 MiB of address space.
         let grown = max(count + Self.chunk, min(2 * capacity, maxLine + 2 * Self.chunk))
         guard let larger = realloc(storage, grown) else {
-            throw InputFile.ReadError(message: "cannot read \(path == "-" ? "standard input" : path): out of memory for a line of \(count - start) bytes")
+            throw InputFile.ReadError(message: "cannot read \(InputFile.named(path)): out of memory for a line of \(count - start) bytes")
         }
         storage = larger.assumingMemoryBound(to: UInt8.self)
         capacity = grown

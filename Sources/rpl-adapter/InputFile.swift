@@ -15,6 +15,9 @@ final class InputFile {
     /// Larger inputs are refused rather than read: no single patient's record comes near it.
     static let maxBytes = FHIRFormat.maxDocumentBytes
 
+    /// An input as a read error names it.
+    static func named(_ path: String) -> String { path == "-" ? "standard input" : path }
+
     struct ReadError: Error {
         let message: String
     }
@@ -44,7 +47,9 @@ final class InputFile {
         try body(UnsafeBufferPointer(start: base?.assumingMemoryBound(to: UInt8.self), count: count))
     }
 
-    static func read(_ path: String) throws -> InputFile {
+    /// An input opened for reading (`-`: standard input, descriptor 0, not to be closed) and
+    /// what `fstat` says of it (nil if it says nothing); a folder is refused here, for every reader.
+    static func openInput(_ path: String) throws -> (fd: Int32, status: stat?) {
         let fd: Int32
         if path == "-" {
             fd = 0
@@ -52,18 +57,25 @@ final class InputFile {
             fd = open(path, O_RDONLY)
             if fd < 0 { throw ReadError(message: "cannot read \(path): \(String(cString: strerror(errno)))") }
         }
-        defer { if fd != 0 { close(fd) } }
         var st = stat()
-        let known = fstat(fd, &st) == 0
-        let isFile = known && (st.st_mode & S_IFMT) == S_IFREG
-        if known && (st.st_mode & S_IFMT) == S_IFDIR {
+        guard fstat(fd, &st) == 0 else { return (fd, nil) }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            if fd != 0 { close(fd) }
             throw ReadError(message: "cannot read \(path): it is a directory")
         }
-        if isFile && Int(st.st_size) > maxBytes {
-            throw FHIRFormatError(.tooLong, "input is \(st.st_size) bytes; the limit is \(maxBytes) bytes")
+        return (fd, st)
+    }
+
+    static func read(_ path: String) throws -> InputFile {
+        let (fd, status) = try openInput(path)
+        defer { if fd != 0 { close(fd) } }
+        // A regular file's size is known before reading; a pipe's or a device's is not.
+        let fileSize = status.flatMap { ($0.st_mode & S_IFMT) == S_IFREG ? Int($0.st_size) : nil }
+        if let fileSize, fileSize > maxBytes {
+            throw FHIRFormatError(.tooLong, "input is \(fileSize) bytes; the limit is \(maxBytes) bytes")
         }
         let input = InputFile()
-        try input.grow(to: isFile ? Int(st.st_size) + 1 : 1 << 16)
+        try input.grow(to: fileSize.map { $0 + 1 } ?? 1 << 16)
         while true {
             if input.count == input.capacity {
                 if input.capacity >= maxBytes + 1 {
@@ -74,7 +86,7 @@ final class InputFile {
             let n = systemRead(fd, input.base! + input.count, input.capacity - input.count)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw ReadError(message: "cannot read \(path == "-" ? "standard input" : path): \(String(cString: strerror(errno)))")
+                throw ReadError(message: "cannot read \(named(path)): \(String(cString: strerror(errno)))")
             }
             if n == 0 { break }
             input.count += n

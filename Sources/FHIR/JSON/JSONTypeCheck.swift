@@ -357,54 +357,24 @@ enum JSONTypeCheck {
     }
 }
 
-/// Addresses of arrays' storage (never 0): an open-addressed set with a multiply for a hash,
-/// asked about most complex nodes of a Bundle (`JSONScanner.sharedChildren`).
+/// Addresses of arrays' storage (never 0), asked about most complex nodes of a Bundle
+/// (`JSONScanner.sharedChildren`): pairs whose second address is 0.
 struct AddressSet {
-    private var slots: [UInt] = []
-    private(set) var count = 0
-    var isEmpty: Bool { count == 0 }
-
-    @inline(__always) private func index(_ address: UInt) -> Int {
-        Int(truncatingIfNeeded: (UInt64(address) &* 0x9E37_79B9_7F4A_7C15) >> 32) & (slots.count - 1)
-    }
-
-    func contains(_ address: UInt) -> Bool {
-        if count == 0 { return false }
-        var i = index(address)
-        while slots[i] != 0 {
-            if slots[i] == address { return true }
-            i = (i + 1) & (slots.count - 1)
-        }
-        return false
-    }
-
-    mutating func insert(_ address: UInt) {
-        precondition(address != 0, "0 marks an empty slot")
-        if (count + 1) * 2 > slots.count { grow() }
-        var i = index(address)
-        while slots[i] != 0 {
-            if slots[i] == address { return }
-            i = (i + 1) & (slots.count - 1)
-        }
-        slots[i] = address
-        count += 1
-    }
-
-    private mutating func grow() {
-        let old = slots
-        slots = Array(repeating: 0, count: max(64, old.count * 2))
-        count = 0
-        for address in old where address != 0 { insert(address) }
-    }
+    private var pairs = AddressPairSet()
+    var count: Int { pairs.count }
+    var isEmpty: Bool { pairs.isEmpty }
+    func contains(_ address: UInt) -> Bool { pairs.contains(address, 0) }
+    mutating func insert(_ address: UInt) { pairs.insert(address, 0) }
 }
 
-/// Pairs of addresses (a children array's storage, a type's identity), by open addressing: asked
-/// for every shared children array the check meets (issue 20: a `Set` hashed each pair through
-/// SipHash).
+/// Pairs of addresses (a children array's storage, a type's identity; the first never 0), by open
+/// addressing with a multiply for a hash: asked for every shared children array the check meets
+/// (issue 20: a `Set` hashed each pair through SipHash).
 struct AddressPairSet {
     private var firsts: [UInt] = []
     private var seconds: [UInt] = []
-    private var count = 0
+    private(set) var count = 0
+    var isEmpty: Bool { count == 0 }
 
     @inline(__always) private func index(_ a: UInt, _ b: UInt) -> Int {
         Int(truncatingIfNeeded: ((UInt64(a) ^ UInt64(b) &* 0xC2B2_AE3D_27D4_EB4F) &* 0x9E37_79B9_7F4A_7C15) >> 32) & (firsts.count - 1)
