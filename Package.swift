@@ -108,7 +108,9 @@ let package = Package(
         .testTarget(name: "RPLGuidelineTests", dependencies: ["RPLGuideline"]),
         // Rule tests (in-process, one suite per card area) and fact tests (one per fact source).
         .testTarget(name: "RPLAdapterTests", dependencies: ["RPLAdapter", "RPLGuideline", "FHIR", "TestSupport", "Digests"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["FHIR", "RPLGuideline", "rpl-adapter", "TestSupport"]),
+        // peak-memory: runs a program and says its own peak memory (Tests/PeakMemory/main.c says why).
+        .executableTarget(name: "peak-memory", path: "Tests/PeakMemory"),
+        .testTarget(name: "EndToEndTests", dependencies: ["FHIR", "RPLGuideline", "rpl-adapter", "peak-memory", "TestSupport"]),
         // deliver's parts on their own (its peers, faults and crashes: scripts/test-deliver.sh).
         .testTarget(name: "RPLDeliverTests", dependencies: ["RPLDeliver", "Digests"]),
         // serve's routes in-process (HummingbirdTesting), JWTs signed by the test.

@@ -73,7 +73,7 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("long.ndjson")
-        FileManager.default.createFile(atPath: file.path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: file.path, contents: nil))
         let handle = try FileHandle(forWritingTo: file)
         // A Bundle whose whitespace takes it 1 MiB over the bound: valid JSON, were it read.
         try handle.write(contentsOf: Data("{\"resourceType\":\"Bundle\",\"type\":\"collection\"".utf8))

@@ -210,10 +210,11 @@ import TestSupport
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("Zero.json").path, withDestinationPath: "/dev/zero")
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("Random.json").path, withDestinationPath: "/dev/urandom")
         #expect(mkfifo(dir.appendingPathComponent("Fifo.json").path, 0o600) == 0)
-        let r = try ConvertCommandTests.run(["apply", "--profiles", dir.path, "--as-of", "2026-11-02", Self.example.path])
+        // Were one read, the run would hang (the FIFO) or grow without end (the devices).
+        let r = try ConvertCommandTests.run(["apply", "--profiles", dir.path, "--as-of", "2026-11-02", Self.example.path], timeout: 120)
+        #expect(!r.timedOut)
         #expect(r.status == 78)
         #expect(r.stdout.isEmpty)
-        #expect(r.seconds < 10)
         #expect(r.maxRSS < 500 << 20)
         for name in ["Zero.json", "Random.json", "Fifo.json"] {
             #expect(r.stderr.contains("\(name): not a regular file"), "\(r.stderr)")
@@ -357,13 +358,13 @@ import TestSupport
         try Data(XMLWriter().write(bundle)).write(to: xml)
         let back = try ConvertCommandTests.run(["convert", "--to", "json", xml.path])
         #expect(back.status == 0, "\(back.stderr)")
-        #expect(back.seconds < 60)
+        #expect(!back.timedOut)
         let reread = try JSONReader.read(Array(back.stdout))
         #expect(reread.all("entry.resource").compactMap(\.resource).first { $0.name == "Patient" }?.child("photo")?.string("data")
                 == photo.string("data"))
         let applied = try ConvertCommandTests.run(["apply", "--as-of", "2026-11-02", xml.path])
         #expect(applied.status == 0, "\(applied.stderr)")
-        #expect(applied.seconds < 60)
+        #expect(!applied.timedOut)
     }
 
     // MARK: formats and streams
