@@ -289,6 +289,14 @@ final class Scripted: Sender, @unchecked Sendable {
     func shutdown() async {}
 }
 
+/// The deliverer's log lines, kept.
+final class LogLines: @unchecked Sendable {
+    let lock = NSLock()
+    var kept: [String] = []
+    var lines: [String] { lock.withLock { kept } }
+    @Sendable func add(_ line: String) { lock.withLock { kept.append(line) } }
+}
+
 func temporaryOutbox() -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("outbox-\(UUID().uuidString).sqlite").path
 }
@@ -326,9 +334,12 @@ func remove(_ path: String) {
         let busy = Scripted([.retry("HTTP 503", retryAfter: 3600)])
         var p = policy()
         p.maxWait = 5
-        let t0 = Date()
-        let outcome = try await Deliverer(sender: busy, destination: "http://x", policy: p, log: { _ in }).run(box)
-        #expect(outcome == .done && Date().timeIntervalSince(t0) < 2)
+        let log = LogLines()
+        let outcome = try await Deliverer(sender: busy, destination: "http://x", policy: p, log: log.add).run(box)
+        #expect(outcome == .done)
+        // Left without a wait (what a stopwatch would tell, told by what was done).
+        #expect(log.lines.contains { $0.hasPrefix("pending a: the receiver asks to wait 3600 s, beyond --max-wait 5 s") }, "\(log.lines)")
+        #expect(!log.lines.contains { $0.hasPrefix("retry ") }, "\(log.lines)")
         #expect(busy.sent == ["a", "b"])
         #expect(try box.counts() == Outbox.Counts(pending: 1, delivered: 1))
     }
@@ -343,11 +354,13 @@ func remove(_ path: String) {
         p.base = 30
         p.maxAttempts = 100
         p.maxConsecutiveFailures = 100
-        var d = Deliverer(sender: Scripted([.retry("HTTP 503", retryAfter: 30)]), destination: "http://x", policy: p, log: { _ in })
+        let log = LogLines()
+        var d = Deliverer(sender: Scripted([.retry("HTTP 503", retryAfter: 30)]), destination: "http://x", policy: p, log: log.add)
         d.deadline = Date().addingTimeInterval(1)
-        let t0 = Date()
         #expect(try await d.run(box) == .timeUp)
-        #expect(Date().timeIntervalSince(t0) < 2)
+        // Stopped before a wait past the deadline, not after it.
+        #expect(log.lines.contains { $0.hasPrefix("pending a: HTTP 503; --max-time reached before the next attempt") }, "\(log.lines)")
+        #expect(!log.lines.contains { $0.hasPrefix("retry ") }, "\(log.lines)")
         #expect(try box.counts() == Outbox.Counts(pending: 1))
     }
 }
