@@ -222,6 +222,22 @@ import Testing
         #expect(String(decoding: run.stdout, as: UTF8.self).contains("<value value=\"\(digits)\"/>"))
     }
 
+    /// The memory bounds here are the program's: a run started while this test process holds
+    /// 300 MB says the program's few megabytes (started by `posix_spawn` and measured by `wait4`
+    /// here, it said 300 MB or more).
+    @Test func theMeasuredPeakIsTheProgramsOwn() throws {
+        let size = 300 << 20
+        let held = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 4096)
+        defer { held.deallocate() }
+        memset(held.baseAddress!, 1, size)  // resident, not just reserved
+        let file = Self.corpus.appendingPathComponent("hl7-examples/json/Patient-example.json").path
+        let run = try Self.run(["convert", file])
+        #expect(run.status == 0)
+        #expect(held.load(fromByteOffset: size - 1, as: UInt8.self) == 1)
+        #expect(run.maxRSS < 100 << 20, "peak RSS \(run.maxRSS >> 20) MB")
+        #expect(run.maxRSS > 1 << 20, "peak RSS \(run.maxRSS >> 10) KB")
+    }
+
     /// 1 GB generated on the fly and piped in: refused at the size bound, without reading it all.
     @Test func aGigabyteInputIsRefusedWithBoundedMemory() throws {
         let chunk = Data(String(repeating: "{\"resourceType\":\"Basic\",\"id\":\"x\"},", count: 30_000).utf8)
