@@ -56,7 +56,9 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case estimatedDeliveryDate = "rpl-estimated-delivery-date"
     /// Estradiol
     case estradiol = "rpl-estradiol"
-    /// Siblings, parents and in-laws (v3 RoleCode)
+    /// In-laws that may or may not be blood relatives of the partner (v3 RoleCode)
+    case familyRelationshipAmbiguous = "rpl-family-relationship-ambiguous"
+    /// Siblings, parents and the partner's parents (v3 RoleCode)
     case familyRelationship = "rpl-family-relationship"
     /// Structural or ultrasound abnormalities in a pregnancy
     case fetalStructuralAnomaly = "rpl-fetal-structural-anomaly"
@@ -196,61 +198,62 @@ public enum ValueSetID: String, CaseIterable, Sendable {
         case .equivocal: return 23
         case .estimatedDeliveryDate: return 24
         case .estradiol: return 25
-        case .familyRelationship: return 26
-        case .fetalStructuralAnomaly: return 27
-        case .firstDegreeRelative: return 28
-        case .freeT4: return 29
-        case .fsh: return 30
-        case .gestationalAge: return 31
-        case .hcg: return 32
-        case .hereditaryThrombophilia: return 33
-        case .hypothyroidism: return 34
-        case .indicationAdrenalInsufficiency: return 35
-        case .indicationAnovulatoryInfertility: return 36
-        case .indicationAssistedReproduction: return 37
-        case .indicationAsthmaCopd: return 38
-        case .indicationDiabetes: return 39
-        case .indicationFetalLungMaturation: return 40
-        case .indicationHyperprolactinaemia: return 41
-        case .indicationMechanicalHeartValve: return 42
-        case .indicationParkinson: return 43
-        case .indicationSystemicRheumaticDisease: return 44
-        case .indicationVenousThromboembolism: return 45
-        case .karyotypeNormalVariant: return 46
-        case .karyotype: return 47
-        case .lastMenstrualPeriod: return 48
-        case .levothyroxine: return 49
-        case .lh: return 50
-        case .lmwh: return 51
-        case .lupusAnticoagulantPanel: return 52
-        case .lupusAnticoagulantRatio: return 53
-        case .lupusAnticoagulant: return 54
-        case .methotrexate: return 55
-        case .miscarriageCount: return 56
-        case .miscarriageHistory: return 57
-        case .negative: return 58
-        case .notALoss: return 59
-        case .notPregnant: return 60
-        case .partner: return 61
-        case .positive: return 62
-        case .pregnancyLoss: return 63
-        case .pregnancyStatus: return 64
-        case .pregnancyUnknownLocation: return 65
-        case .pregnancyZib: return 66
-        case .pregnantNow: return 67
-        case .productsOfConception: return 68
-        case .progesteroneVaginal: return 69
-        case .prolactin: return 70
-        case .rearrangementUnspecified: return 71
-        case .recurrentMiscarriage: return 72
-        case .secondTrimesterLoss: return 73
-        case .smokingStatus: return 74
-        case .subclinicalHypothyroidism: return 75
-        case .substanceMisuse: return 76
-        case .thrombophiliaTests: return 77
-        case .tsh: return 78
-        case .uterineAnomaly: return 79
-        case .uterineImaging: return 80
+        case .familyRelationshipAmbiguous: return 26
+        case .familyRelationship: return 27
+        case .fetalStructuralAnomaly: return 28
+        case .firstDegreeRelative: return 29
+        case .freeT4: return 30
+        case .fsh: return 31
+        case .gestationalAge: return 32
+        case .hcg: return 33
+        case .hereditaryThrombophilia: return 34
+        case .hypothyroidism: return 35
+        case .indicationAdrenalInsufficiency: return 36
+        case .indicationAnovulatoryInfertility: return 37
+        case .indicationAssistedReproduction: return 38
+        case .indicationAsthmaCopd: return 39
+        case .indicationDiabetes: return 40
+        case .indicationFetalLungMaturation: return 41
+        case .indicationHyperprolactinaemia: return 42
+        case .indicationMechanicalHeartValve: return 43
+        case .indicationParkinson: return 44
+        case .indicationSystemicRheumaticDisease: return 45
+        case .indicationVenousThromboembolism: return 46
+        case .karyotypeNormalVariant: return 47
+        case .karyotype: return 48
+        case .lastMenstrualPeriod: return 49
+        case .levothyroxine: return 50
+        case .lh: return 51
+        case .lmwh: return 52
+        case .lupusAnticoagulantPanel: return 53
+        case .lupusAnticoagulantRatio: return 54
+        case .lupusAnticoagulant: return 55
+        case .methotrexate: return 56
+        case .miscarriageCount: return 57
+        case .miscarriageHistory: return 58
+        case .negative: return 59
+        case .notALoss: return 60
+        case .notPregnant: return 61
+        case .partner: return 62
+        case .positive: return 63
+        case .pregnancyLoss: return 64
+        case .pregnancyStatus: return 65
+        case .pregnancyUnknownLocation: return 66
+        case .pregnancyZib: return 67
+        case .pregnantNow: return 68
+        case .productsOfConception: return 69
+        case .progesteroneVaginal: return 70
+        case .prolactin: return 71
+        case .rearrangementUnspecified: return 72
+        case .recurrentMiscarriage: return 73
+        case .secondTrimesterLoss: return 74
+        case .smokingStatus: return 75
+        case .subclinicalHypothyroidism: return 76
+        case .substanceMisuse: return 77
+        case .thrombophiliaTests: return 78
+        case .tsh: return 79
+        case .uterineAnomaly: return 80
+        case .uterineImaging: return 81
         }
     }
 }

@@ -113,8 +113,10 @@ func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     /// Each medicine proposed, or a note where it is already taken or requested.
     func propose(_ activity: ActivityID, taken: [Source], proposal: Phrase, already: Phrase) -> Recommendation {
         guard taken.isEmpty else {
-            return Recommendation.note(ruleId: .aplTreat, sources: sources + taken,
-                                  reason: "\(basisText): \(already) is already taken or requested; not proposed again.", item: activity.rawValue)
+            // The caveat for fewer than 3 losses holds for a treatment already given too (the
+            // third clinical audit: it was said only with a proposal).
+            let note: Phrase = "\(basisText): \(already) is already taken or requested; not proposed again."
+            return Recommendation.note(ruleId: .aplTreat, sources: sources + taken, reason: fewLosses.map { note + $0 } ?? note, item: activity.rawValue)
         }
         return Recommendation.medication(ruleId: .aplTreat, activity: activity, sources: sources, reason: fewLosses.map { "\(basisText): \(proposal)." + $0 } ?? "\(basisText): \(proposal).")
     }

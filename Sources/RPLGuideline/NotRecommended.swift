@@ -12,7 +12,7 @@ let specificity: [RuleID] = [
 /// NR-LEVOTHYROXINE-EUTHYROID (guideline.md v2): why the levothyroxine `request` is not
 /// "treatment of euthyroidism", or nil when euthyroidism is shown (newest TSH in the window normal,
 /// a free T4 on or after it normal if there is one, no hypothyroidism recorded or shown, and no
-/// levothyroxine taken before that TSH other than the request itself).
+/// levothyroxine taken at the time of that TSH: the request itself only when begun before its day).
 func levothyroxineNotForEuthyroidism(_ f: Facts, request: Source) -> Phrase? {
     guard let tsh = f.tsh else {
         return "no TSH in the lookback window: euthyroid status is unknown until the TSH ordered by RPL-TSH is back"
@@ -25,7 +25,14 @@ func levothyroxineNotForEuthyroidism(_ f: Facts, request: Source) -> Phrase? {
         return "hypothyroidism is recorded"
     }
     // guideline.md v3: taken *at the time of* the TSH: a course that ended before it does not count.
-    let before = f.levothyroxine.filter { $0.source != request && ($0.start.map { $0 <= tsh.date } ?? true) && ($0.end.map { $0 >= tsh.date } ?? true) }
+    // The request judged is one of them when it began before that TSH's day: she was on it then,
+    // and "a normal TSH on levothyroxine is treated hypothyroidism" (the third clinical audit: an
+    // ongoing prescription was flagged by its own exclusion). One begun on that day or after, or
+    // undated, is the new treatment the line judges.
+    let before = f.levothyroxine.filter { use in
+        let started = use.source == request ? use.start.map { $0 < tsh.date } ?? false : use.start.map { $0 <= tsh.date } ?? true
+        return started && (use.end.map { $0 >= tsh.date } ?? true)
+    }
     if !before.isEmpty {
         return before.contains { $0.start == nil }
             ? "levothyroxine was taken before the normal TSH of \(tsh.date) (a start date is not recorded: taken as before): treated hypothyroidism, not euthyroidism"

@@ -479,6 +479,7 @@ final class FactContext {
             "SIB": "a sibling", "NSIB": "a sibling", "DAU": "a daughter", "DAUC": "a daughter", "SON": "a son", "SONC": "a son",
             "CHILD": "a child", "NCHILD": "a child", "GRMTH": "a grandmother", "GRFTH": "a grandfather", "AUNT": "an aunt", "UNCLE": "an uncle",
             "COUSN": "a cousin", "HUSB": "the husband", "WIFE": "the wife", "SPS": "the spouse", "DOMPART": "the partner",
+            "MTHINLAW": "the mother-in-law", "FTHINLAW": "the father-in-law", "SISINLAW": "a sister-in-law", "BROINLAW": "a brother-in-law",
         ]
         let roles = terminology.codes(of: concept).filter { $0.system == "http://terminology.hl7.org/CodeSystem/v3-RoleCode" }
         if let phrase = roles.compactMap({ words[$0.code] }).first { return phrase }
@@ -558,9 +559,12 @@ struct Warning: Hashable, CustomStringConvertible {
         case pregnancyTooLongAgo(since: CalendarDate, days: Int)
         case possibleBiochemicalLoss(from: String, on: CalendarDate, to: String, at: CalendarDate)
         case notConfirmed(what: Phrase, status: Phrase, consequence: Phrase)
+        /// A clinical status (not a verification status) that keeps the record from being read.
+        case clinicalStatus(what: Phrase, status: Phrase, consequence: Phrase)
         case notSpecific(what: Phrase, text: String, consequence: Phrase)
         case ageUncertain(birthDate: String, age: Int)
         case beforeBirth(what: Phrase, text: String, birthDate: String)
+        case ambiguousRelative(relative: Phrase)
     }
 
     /// The resource's index in the input (for ordering).
@@ -617,6 +621,8 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "possibly the ectopic (or molar) pregnancy of \(record: other) (its date is partial: it may lie within the same-pregnancy window of it); counted as a loss: check"
         case .ageUncertain(let birthDate, let age):
             what = "birthDate \(record: birthDate) does not settle the age: the lower age, \(age), is used"
+        case .clinicalStatus(let w, let status, let consequence):
+            what = "\(w) has clinical status \(status): \(consequence)"
         case .notConfirmed(let w, let status, let consequence):
             what = "\(w) is not confirmed (verification status \(status)): \(consequence)"
         case .notSpecific(let w, let text, let consequence):
@@ -629,6 +635,8 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "ends the pregnancy recorded up to \(after): no current pregnancy"
         case .beforeBirth(let w, let text, let birthDate):
             what = "\(w) \(record: text) is before the patient's birth date \(record: birthDate): implausible; not used"
+        case .ambiguousRelative(let relative):
+            what = "recurrent miscarriage in \(relative), a relationship that may be no blood relative of the partner (the partner's sibling, or a sibling's spouse): not counted as family history; check"
         case .textOnly(let w, let text): what = "\(w) recorded as text only (\"\(record: text)\"), no recognised code: check; not counted"
         }
         return "\(record: resource): \(what)"

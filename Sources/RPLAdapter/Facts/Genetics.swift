@@ -166,11 +166,15 @@ enum Genetics: FactSource {
         let relationship = r.child("relationship")
         let who = c.relative(relationship)
         let conditions = r.children("condition").map { $0.child("code") }
-        if c.terminology.matches(relationship, .familyRelationship) {
-            let rpl = conditions.contains { c.terminology.matchesCodeOrKeyword($0, .recurrentMiscarriage) }
-            let lossEntries = conditions.filter { c.terminology.matches($0, .pregnancyLoss) }.count
-            if rpl || lossEntries >= 2 {
+        let rpl = conditions.contains { c.terminology.matchesCodeOrKeyword($0, .recurrentMiscarriage) }
+        let lossEntries = conditions.filter { c.terminology.matches($0, .pregnancyLoss) }.count
+        if rpl || lossEntries >= 2 {
+            if c.terminology.matches(relationship, .familyRelationship) {
                 facts.familyHistoryRPL.append(Finding("recurrent miscarriage in \(who)", Source(index)))
+            } else if c.terminology.matches(relationship, .familyRelationshipAmbiguous) {
+                // guideline.md v3: SISINLAW, BROINLAW may be no blood relative (a sibling's spouse):
+                // a warning, not counted (the third clinical audit found them counted).
+                c.warn(index, .ambiguousRelative(relative: who))
             }
         }
         // Her record's history of her partner (HUSB, WIFE, SPS, DOMPART) as a carrier: his karyotype.

@@ -30,7 +30,9 @@ enum Losses: FactSource {
                 // (an active PUL may still be an ongoing or an ectopic pregnancy).
                 if c.terminology.matches(code, .pregnancyUnknownLocation) {
                     if c.activeCondition(c.resource(index)) {
-                        c.warn(index, .notConfirmed(what: "pregnancy of unknown location", status: "still active", consequence: "not counted as a loss until it is resolved"))
+                        let status = c.terminology.codes(of: c.resource(index).child("clinicalStatus")).first.map { Phrase.record($0.code) }
+                        c.warn(index, .clinicalStatus(what: "pregnancy of unknown location", status: status ?? "not recorded, and no abatement",
+                                                      consequence: "not counted as a loss until it is resolved"))
                         continue
                     }
                     if let onset = onset(c, index), let located = intrauterine(c, after: onset) {
