@@ -50,6 +50,19 @@ import TestSupport
         return out
     }
 
+    /// A transaction names each entry once (FHIR: `fullUrl` unique in a Bundle; a server refuses
+    /// the transaction or reads two resources as one). Two flags of requests of one meaning once
+    /// shared an id (Fixtures/audit20-45b-…).
+    @Test(arguments: scenarios)
+    func everyEntryOfTheExpectedOutputHasItsOwnFullUrl(scenario: String) throws {
+        let bundle = try JSONReader.read(try String(contentsOf: Self.fixtures.appendingPathComponent(scenario + "/expected.json"), encoding: .utf8))
+        var seen = Set<String>(), twice: [String] = []
+        for entry in bundle.children("entry") {
+            if let url = entry.string("fullUrl"), !seen.insert(url).inserted { twice.append(url) }
+        }
+        #expect(twice.isEmpty, "\(scenario): fullUrl more than once: \(twice)")
+    }
+
     @Test func thereAreAtLeast40Scenarios() {
         #expect(Self.scenarios.count >= 40)
     }

@@ -163,7 +163,15 @@ struct PlanEmitter {
                 let oa = Card.order(a.rec.ruleId), ob = Card.order(b.rec.ruleId)
                 if oa != ob { return oa < ob }
                 if a.rec.kind == .order && b.rec.kind == .order && a.rec.ruleId == b.rec.ruleId { return a.offset < b.offset }
-                return (a.rec.item ?? "", a.inputs, a.offset) < (b.rec.item ?? "", b.inputs, b.offset)
+                if (a.rec.item ?? "", a.inputs) != (b.rec.item ?? "", b.inputs) { return (a.rec.item ?? "", a.inputs) < (b.rec.item ?? "", b.inputs) }
+                // Requests of one meaning (two thrombophilia tests are one concept, interface.md
+                // v3) flagged or noted one by one: by what is said of each, not the order of the
+                // entries (found by the metamorphic tests on the third clinical audit's records).
+                // A rule's own proposals keep the order it gives (and come first: one order).
+                func key(_ x: (offset: Int, rec: Recommendation, inputs: String)) -> (Int, String, Int) {
+                    x.rec.kind == .flag || x.rec.kind == .note ? (1, x.rec.reason.description, x.offset) : (0, "", x.offset)
+                }
+                return key(a) < key(b)
             }
             .map { ($0.rec, $0.inputs) }
     }
@@ -182,10 +190,23 @@ struct PlanEmitter {
                       planReference: form.planReference(carePlanId))
 
         let order = ordered(plan)
+        var ids = Set<String>()
         for (rec, inputs) in order {
-            let id = uuid([("patient", patientIdentity), ("episode", episode), ("rule", rec.ruleId.rawValue),
-                           ("activity", rec.activityId?.rawValue ?? ""), ("item", rec.item ?? ""), ("inputs", inputs),
-                           ("generation", String(rec.generation))])
+            let parts = [("patient", patientIdentity), ("episode", episode), ("rule", rec.ruleId.rawValue),
+                         ("activity", rec.activityId?.rawValue ?? ""), ("item", rec.item ?? ""), ("inputs", inputs),
+                         ("generation", String(rec.generation))]
+            var id = uuid(parts)
+            // Two resources written for inputs of one meaning (two thrombophilia requests flagged)
+            // had one id: one fullUrl twice in the transaction, which a server refuses or reads as
+            // one. The second and later are numbered, in the order written (found by the third
+            // clinical audit's records). Advice and notes have no id.
+            if rec.kind != .note && rec.kind != .advice {
+                var occurrence = 1
+                while !ids.insert(id).inserted {
+                    occurrence += 1
+                    id = uuid(parts + [("occurrence", String(occurrence))])
+                }
+            }
             switch rec.action {
             case .order(let activityId, let item, let notBefore): serviceRequest(rec, id: id, activityId: activityId, item: item, notBefore: notBefore, run, &out)
             case .medication(let activityId, let until): medicationRequest(rec, id: id, activityId: activityId, until: until, run, &out)
