@@ -134,7 +134,7 @@ def is_prose(template):
 
 # Phrases of one word (a classification, a term) that the shape test alone would miss.
 SINGLE_WORDS = {"low", "normal", "high", "date", "onset", "performed", "BMI", "TSH", "interpretation", "positive", "negative",
-                "levothyroxine", "card", "birthDate", "resolved", "adenomyosis", "smokes"}
+                "levothyroxine", "card", "birthDate", "resolved", "adenomyosis", "smokes", "active", "recurrence", "relapse"}
 
 
 def source_templates():

@@ -87,11 +87,16 @@ import Testing
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         // Exited, but not reaped (WNOWAIT): the pid cannot be reused while the watchdog may kill it.
         var info = siginfo_t()
-        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
+        var waited = waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT)
+        while waited != 0 && errno == EINTR { waited = waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) }
+        let waitError = waited == 0 ? 0 : errno
         exited.signal()
         watchdogDone.wait()
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        var reaped = waitpid(pid, &status, 0)
+        while reaped < 0 && errno == EINTR { reaped = waitpid(pid, &status, 0) }
+        // Not reaped: no status to report (an exit 0 made up here would pass a test).
+        guard waitError == 0, reaped == pid else { throw CocoaError(.executableLoad, userInfo: ["waitid": waitError, "waitpid errno": errno]) }
         while !stderrData.done { usleep(1000) }
         writerDone.wait()  // its last write failed, at the latest, when the child's end closed
         let peakKiB = (try? String(contentsOf: peakFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }

@@ -356,7 +356,9 @@ func remove(_ path: String) {
         p.maxConsecutiveFailures = 100
         let log = LogLines()
         var d = Deliverer(sender: Scripted([.retry("HTTP 503", retryAfter: 30)]), destination: "http://x", policy: p, log: log.add)
-        d.deadline = Date().addingTimeInterval(1)
+        // 20 s: past anything a loaded machine spends before the first attempt, short of the
+        // 30 s the receiver asks to wait (so the deliverer stops before waiting, not after).
+        d.deadline = Date().addingTimeInterval(20)
         #expect(try await d.run(box) == .timeUp)
         // Stopped before a wait past the deadline, not after it.
         #expect(log.lines.contains { $0.hasPrefix("pending a: HTTP 503; --max-time reached before the next attempt") }, "\(log.lines)")

@@ -39,7 +39,7 @@ enum Antiphospholipid: FactSource {
                 let verification = c.terminology.codes(of: r.child("verificationStatus")).map(\.code)
                 let clinical = c.terminology.codes(of: r.child("clinicalStatus")).map(\.code)
                 if clinical.contains("resolved") {
-                    c.warn(index, .clinicalStatus(what: "antiphospholipid syndrome", status: .record("resolved"), consequence: "not read as a known APS; the antibody tests are still ordered"))
+                    c.warn(index, .clinicalStatus(what: "antiphospholipid syndrome", status: "resolved", consequence: "not read as a known APS; the antibody tests are still ordered"))
                 } else if verification.isEmpty || verification.contains("confirmed") {
                     facts.apsDiagnosed.append(Finding(record: c.text(code), Source(index)))
                 } else {

@@ -560,7 +560,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case possibleBiochemicalLoss(from: String, on: CalendarDate, to: String, at: CalendarDate)
         case notConfirmed(what: Phrase, status: Phrase, consequence: Phrase)
         /// A clinical status (not a verification status) that keeps the record from being read.
-        case clinicalStatus(what: Phrase, status: Phrase, consequence: Phrase)
+        case clinicalStatus(what: Phrase, status: Phrase?, consequence: Phrase)
         case notSpecific(what: Phrase, text: String, consequence: Phrase)
         case ageUncertain(birthDate: String, age: Int)
         case beforeBirth(what: Phrase, text: String, birthDate: String)
@@ -621,8 +621,10 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "possibly the ectopic (or molar) pregnancy of \(record: other) (its date is partial: it may lie within the same-pregnancy window of it); counted as a loss: check"
         case .ageUncertain(let birthDate, let age):
             what = "birthDate \(record: birthDate) does not settle the age: the lower age, \(age), is used"
-        case .clinicalStatus(let w, let status, let consequence):
-            what = "\(w) has clinical status \(status): \(consequence)"
+        case .clinicalStatus(let w, let status?, let consequence):
+            what = "\(w): clinical status \(status) in the record; \(consequence)"
+        case .clinicalStatus(let w, nil, let consequence):
+            what = "\(w): no clinical status and no abatement in the record, read as ongoing; \(consequence)"
         case .notConfirmed(let w, let status, let consequence):
             what = "\(w) is not confirmed (verification status \(status)): \(consequence)"
         case .notSpecific(let w, let text, let consequence):
@@ -636,7 +638,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case .beforeBirth(let w, let text, let birthDate):
             what = "\(w) \(record: text) is before the patient's birth date \(record: birthDate): implausible; not used"
         case .ambiguousRelative(let relative):
-            what = "recurrent miscarriage in \(relative), a relationship that may be no blood relative of the partner (the partner's sibling, or a sibling's spouse): not counted as family history; check"
+            what = "recurrent miscarriage in \(relative): a sister- or brother-in-law may be a sibling of the partner or the spouse of her own sibling (no blood relative): not counted as family history; check"
         case .textOnly(let w, let text): what = "\(w) recorded as text only (\"\(record: text)\"), no recognised code: check; not counted"
         }
         return "\(record: resource): \(what)"

@@ -30,8 +30,9 @@ enum Losses: FactSource {
                 // (an active PUL may still be an ongoing or an ectopic pregnancy).
                 if c.terminology.matches(code, .pregnancyUnknownLocation) {
                     if c.activeCondition(c.resource(index)) {
-                        let status = c.terminology.codes(of: c.resource(index).child("clinicalStatus")).first.map { Phrase.record($0.code) }
-                        c.warn(index, .clinicalStatus(what: "pregnancy of unknown location", status: status ?? "not recorded, and no abatement",
+                        // The status that makes it active, whatever the order or number of codings.
+                        let codes = Set(c.terminology.codes(of: c.resource(index).child("clinicalStatus")).map(\.code))
+                        c.warn(index, .clinicalStatus(what: "pregnancy of unknown location", status: ([("active", "active"), ("recurrence", "recurrence"), ("relapse", "relapse")] as [(String, Phrase)]).first { codes.contains($0.0) }?.1,
                                                       consequence: "not counted as a loss until it is resolved"))
                         continue
                     }

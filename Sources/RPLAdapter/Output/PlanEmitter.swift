@@ -167,13 +167,27 @@ struct PlanEmitter {
                 // Requests of one meaning (two thrombophilia tests are one concept, interface.md
                 // v3) flagged or noted one by one: by what is said of each, not the order of the
                 // entries (found by the metamorphic tests on the third clinical audit's records).
-                // A rule's own proposals keep the order it gives (and come first: one order).
-                func key(_ x: (offset: Int, rec: Recommendation, inputs: String)) -> (Int, String, Int) {
-                    x.rec.kind == .flag || x.rec.kind == .note ? (1, x.rec.reason.description, x.offset) : (0, "", x.offset)
+                // Then by the names of what each is about (two requests of one meaning and one
+                // wording). A rule's own proposals keep the order it gives (and come first).
+                func key(_ x: (offset: Int, rec: Recommendation, inputs: String)) -> (Int, String, String, Int) {
+                    x.rec.kind == .flag || x.rec.kind == .note ? (1, x.rec.reason.description, sourceNames(x.rec), x.offset) : (0, "", "", x.offset)
                 }
                 return key(a) < key(b)
             }
             .map { ($0.rec, $0.inputs) }
+    }
+
+    /// What a written resource's id is made of (interface.md v2, Identity).
+    func idParts(_ rec: Recommendation, inputs: String, episode: String) -> [(String, String)] {
+        [("patient", patientIdentity), ("episode", episode), ("rule", rec.ruleId.rawValue),
+         ("activity", rec.activityId?.rawValue ?? ""), ("item", rec.item ?? ""), ("inputs", inputs),
+         ("generation", String(rec.generation))]
+    }
+
+    /// The names of the input resources a recommendation rests on (`Type/id`, else its identity),
+    /// sorted: what tells apart two written for inputs of one identity.
+    func sourceNames(_ rec: Recommendation) -> String {
+        Set(rec.sources.map(\.index)).map { identities.name($0) }.sorted().joined(separator: ",")
     }
 
     /// The plan written in the emitter's form, with the recommendations in the order written
@@ -190,21 +204,26 @@ struct PlanEmitter {
                       planReference: form.planReference(carePlanId))
 
         let order = ordered(plan)
-        var ids = Set<String>()
+        var ids = Set<String>(), seen = Set<String>(), collidingIds = Set<String>()
+        for (rec, inputs) in order where rec.kind != .note && rec.kind != .advice {
+            let id = uuid(idParts(rec, inputs: inputs, episode: episode))
+            if !seen.insert(id).inserted { collidingIds.insert(id) }
+        }
         for (rec, inputs) in order {
-            let parts = [("patient", patientIdentity), ("episode", episode), ("rule", rec.ruleId.rawValue),
-                         ("activity", rec.activityId?.rawValue ?? ""), ("item", rec.item ?? ""), ("inputs", inputs),
-                         ("generation", String(rec.generation))]
+            let parts = idParts(rec, inputs: inputs, episode: episode)
             var id = uuid(parts)
-            // Two resources written for inputs of one meaning (two thrombophilia requests flagged)
-            // had one id: one fullUrl twice in the transaction, which a server refuses or reads as
-            // one. The second and later are numbered, in the order written (found by the third
-            // clinical audit's records). Advice and notes have no id.
-            if rec.kind != .note && rec.kind != .advice {
+            // Resources written for inputs of one identity (two thrombophilia requests of one day,
+            // both flagged) had one id: one fullUrl twice in the transaction. Each of those is
+            // named by what it rests on (found by the third clinical audit's records): every one
+            // of them, so an id never passes from one request's flag to another's when a third
+            // such request comes or goes, and none keeps the shared id. Advice and notes have no id.
+            if collidingIds.contains(id) {
+                id = uuid(parts + [("sources", sourceNames(rec))])
+                // The same names twice (one resource written twice for one rule): numbered.
                 var occurrence = 1
                 while !ids.insert(id).inserted {
                     occurrence += 1
-                    id = uuid(parts + [("occurrence", String(occurrence))])
+                    id = uuid(parts + [("sources", sourceNames(rec)), ("occurrence", String(occurrence))])
                 }
             }
             switch rec.action {
