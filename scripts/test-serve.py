@@ -44,7 +44,7 @@ def check(ok, what):
 def start(*args):
     """rpl-adapter serve on a free port; returns (process, port)."""
     p = subprocess.Popen([BIN, "serve", "--port", "0", "--as-of", AS_OF, *args], stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 30
+    deadline = time.time() + 120
     while time.time() < deadline:
         line = p.stderr.readline()
         m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
@@ -156,12 +156,19 @@ def sigterm_during_load():
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
         t.start()
-    time.sleep(2.0)
+    # The signal comes once the load runs (16 answers back, bounded at 120 s), not after a fixed
+    # time a slow machine may spend starting the workers.
+    load_deadline = time.time() + 120
+    while time.time() < load_deadline:
+        with lock:
+            if len(results) >= 16:
+                break
+        time.sleep(0.05)
     stop_at[0] = time.time()
     p.send_signal(signal.SIGTERM)
     for t in threads:
         t.join(timeout=120)
-    code = p.wait(timeout=60)
+    code = p.wait(timeout=120)
     ok = [r for r in results if r[0] == "ok"]
     in_flight = [r for r in ok if r[1] < stop_at[0] < r[2]]
     cut = [r for r in results if r[0] == "cut"]

@@ -350,15 +350,15 @@ func remove(_ path: String) {
         let box = try Outbox(path: path)
         try box.add([("fhir", "a", [1])], destination: "http://x")
         var p = policy()
-        p.maxWait = 60
-        p.base = 30
+        p.maxWait = 6000
+        p.base = 3000
         p.maxAttempts = 100
         p.maxConsecutiveFailures = 100
         let log = LogLines()
-        var d = Deliverer(sender: Scripted([.retry("HTTP 503", retryAfter: 30)]), destination: "http://x", policy: p, log: log.add)
-        // 20 s: past anything a loaded machine spends before the first attempt, short of the
-        // 30 s the receiver asks to wait (so the deliverer stops before waiting, not after).
-        d.deadline = Date().addingTimeInterval(20)
+        var d = Deliverer(sender: Scripted([.retry("HTTP 503", retryAfter: 3000)]), destination: "http://x", policy: p, log: log.add)
+        // 10 minutes: past anything a stalled machine spends before the first attempt, short of
+        // the 3,000 s the receiver asks to wait (so the deliverer stops before waiting, not after).
+        d.deadline = Date().addingTimeInterval(600)
         #expect(try await d.run(box) == .timeUp)
         // Stopped before a wait past the deadline, not after it.
         #expect(log.lines.contains { $0.hasPrefix("pending a: HTTP 503; --max-time reached before the next attempt") }, "\(log.lines)")
