@@ -108,17 +108,19 @@ func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     let pregnant = f.currentPregnancy != nil
     let aspirinWhen: Phrase = pregnant ? "now, in this pregnancy" : "from before conception"
     let lmwhWhen: Phrase = pregnant ? "now, in this pregnancy" : "from a positive pregnancy test"
-    let fewLosses: Phrase? = f.lossCount < 3
-        ? "ESHRE advises this for 3 or more losses; with fewer, within research (the card itself names no number)." : nil
+    /// With fewer than 3 losses, every sentence of this rule adds ESHRE's caveat.
+    func caveated(_ sentence: Phrase) -> Phrase {
+        f.lossCount < 3 ? sentence + "ESHRE advises this for 3 or more losses; with fewer, within research (the card itself names no number)." : sentence
+    }
     /// Each medicine proposed, or a note where it is already taken or requested.
     func propose(_ activity: ActivityID, taken: [Source], proposal: Phrase, already: Phrase) -> Recommendation {
         guard taken.isEmpty else {
-            // The caveat for fewer than 3 losses holds for a treatment already given too (the
-            // third clinical audit: it was said only with a proposal).
-            let note: Phrase = "\(basisText): \(already) is already taken or requested; not proposed again."
-            return Recommendation.note(ruleId: .aplTreat, sources: sources + taken, reason: fewLosses.map { note + $0 } ?? note, item: activity.rawValue)
+            // The caveat holds for a treatment already given too (the third clinical audit: it
+            // was said only with a proposal).
+            return Recommendation.note(ruleId: .aplTreat, sources: sources + taken,
+                                       reason: caveated("\(basisText): \(already) is already taken or requested; not proposed again."), item: activity.rawValue)
         }
-        return Recommendation.medication(ruleId: .aplTreat, activity: activity, sources: sources, reason: fewLosses.map { "\(basisText): \(proposal)." + $0 } ?? "\(basisText): \(proposal).")
+        return Recommendation.medication(ruleId: .aplTreat, activity: activity, sources: sources, reason: caveated("\(basisText): \(proposal)."))
     }
     return [
         propose(.aspirinLowDose, taken: f.aspirinTakenOrRequested, proposal: "low-dose aspirin \(aspirinWhen), with LMWH \(lmwhWhen)", already: "low-dose aspirin"),

@@ -30,8 +30,9 @@ func levothyroxineNotForEuthyroidism(_ f: Facts, request: Source) -> Phrase? {
     // ongoing prescription was flagged by its own exclusion). One begun on that day or after, or
     // undated, is the new treatment the line judges.
     let before = f.levothyroxine.filter { use in
-        let started = use.source == request ? use.start.map { $0 < tsh.date } ?? false : use.start.map { $0 <= tsh.date } ?? true
-        return started && (use.end.map { $0 >= tsh.date } ?? true)
+        guard use.end.map({ $0 >= tsh.date }) ?? true else { return false }
+        guard let start = use.start else { return use.source != request }
+        return use.source == request ? start < tsh.date : start <= tsh.date
     }
     if !before.isEmpty {
         return before.contains { $0.start == nil }

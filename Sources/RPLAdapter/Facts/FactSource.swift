@@ -428,12 +428,23 @@ final class FactContext {
         return codes.contains("refuted") || codes.contains("entered-in-error")
     }
 
+    /// The clinical statuses that say a condition goes on, in the order a warning names them.
+    static let ongoingStatuses = ["active", "recurrence", "relapse"]
+
+    /// The first of `ongoingStatuses` a condition's clinical status holds (in any coding, any
+    /// order), or nil.
+    func ongoingStatus(_ r: Element) -> String? {
+        let codes = Set(terminology.codes(of: r.child("clinicalStatus")).map(\.code))
+        return Self.ongoingStatuses.first(where: codes.contains)
+    }
+
     func activeCondition(_ r: Element) -> Bool {
         guard !refutedOrError(r) else { return false }
         if abatement(r) != nil { return false }
-        let status = terminology.codes(of: r.child("clinicalStatus")).map(\.code)
-        if status.isEmpty { return r.child("abatementDateTime") == nil && r.child("abatementPeriod") == nil && r.child("abatementString") == nil }
-        return status.contains { ["active", "recurrence", "relapse"].contains($0) }
+        if terminology.codes(of: r.child("clinicalStatus")).isEmpty {
+            return r.child("abatementDateTime") == nil && r.child("abatementPeriod") == nil && r.child("abatementString") == nil
+        }
+        return ongoingStatus(r) != nil
     }
 
     /// guideline.md v3, "current means current on the evaluation date": the day a Condition
@@ -450,8 +461,7 @@ final class FactContext {
     /// the evaluation date (a symptom resolved years ago is not a clinical symptom now).
     func currentCondition(_ index: Int) -> Bool {
         let r = resource(index)
-        if let end = abatement(r), !refutedOrError(r),
-           terminology.codes(of: r.child("clinicalStatus")).contains(where: { ["active", "recurrence", "relapse"].contains($0.code) }) {
+        if let end = abatement(r), !refutedOrError(r), ongoingStatus(r) != nil {
             warn(index, .abatedButActive(end: end))
         }
         return activeCondition(r)

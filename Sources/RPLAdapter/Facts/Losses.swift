@@ -30,9 +30,8 @@ enum Losses: FactSource {
                 // (an active PUL may still be an ongoing or an ectopic pregnancy).
                 if c.terminology.matches(code, .pregnancyUnknownLocation) {
                     if c.activeCondition(c.resource(index)) {
-                        // The status that makes it active, whatever the order or number of codings.
-                        let codes = Set(c.terminology.codes(of: c.resource(index).child("clinicalStatus")).map(\.code))
-                        c.warn(index, .clinicalStatus(what: "pregnancy of unknown location", status: ([("active", "active"), ("recurrence", "recurrence"), ("relapse", "relapse")] as [(String, Phrase)]).first { codes.contains($0.0) }?.1,
+                        // The status that makes it active (a catalogue word: active, recurrence, relapse).
+                        c.warn(index, .clinicalStatus(what: "pregnancy of unknown location", status: c.ongoingStatus(c.resource(index)).map { Phrase(template: $0) },
                                                       consequence: "not counted as a loss until it is resolved"))
                         continue
                     }

@@ -204,26 +204,25 @@ struct PlanEmitter {
                       planReference: form.planReference(carePlanId))
 
         let order = ordered(plan)
-        var ids = Set<String>(), seen = Set<String>(), collidingIds = Set<String>()
-        for (rec, inputs) in order where rec.kind != .note && rec.kind != .advice {
-            let id = uuid(idParts(rec, inputs: inputs, episode: episode))
-            if !seen.insert(id).inserted { collidingIds.insert(id) }
-        }
-        for (rec, inputs) in order {
-            let parts = idParts(rec, inputs: inputs, episode: episode)
-            var id = uuid(parts)
-            // Resources written for inputs of one identity (two thrombophilia requests of one day,
-            // both flagged) had one id: one fullUrl twice in the transaction. Each of those is
-            // named by what it rests on (found by the third clinical audit's records): every one
-            // of them, so an id never passes from one request's flag to another's when a third
-            // such request comes or goes, and none keeps the shared id. Advice and notes have no id.
-            if collidingIds.contains(id) {
-                id = uuid(parts + [("sources", sourceNames(rec))])
+        // Resources written for inputs of one identity (two thrombophilia requests of one day,
+        // both flagged) had one id: one fullUrl twice in the transaction. Each of those is named by
+        // what it rests on (found by the third clinical audit's records): every one of them, so an
+        // id never passes from one request's flag to another's when a third such request comes or
+        // goes, and none keeps the shared id. Advice and notes have no id.
+        let keyed = order.map { (rec: $0.rec, inputs: $0.inputs, id: uuid(idParts($0.rec, inputs: $0.inputs, episode: episode))) }
+        var uses: [String: Int] = [:]
+        for k in keyed where k.rec.kind != .note && k.rec.kind != .advice { uses[k.id, default: 0] += 1 }
+        var named = Set<String>()
+        for (rec, inputs, shared) in keyed {
+            var id = shared
+            if uses[shared, default: 0] > 1 {
+                let parts = idParts(rec, inputs: inputs, episode: episode) + [("sources", sourceNames(rec))]
+                id = uuid(parts)
                 // The same names twice (one resource written twice for one rule): numbered.
                 var occurrence = 1
-                while !ids.insert(id).inserted {
+                while !named.insert(id).inserted {
                     occurrence += 1
-                    id = uuid(parts + [("sources", sourceNames(rec)), ("occurrence", String(occurrence))])
+                    id = uuid(parts + [("occurrence", String(occurrence))])
                 }
             }
             switch rec.action {
