@@ -1,3 +1,4 @@
+import CJSONSkip
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -47,10 +48,11 @@ public enum JSONReader {
 
     /// Every reading: the scanner as asked, then the type check (told which arrays it shared).
     static func read(_ buffer: UnsafeBufferPointer<UInt8>, materialise: ((String) -> Bool)?, sharing: Bool = true,
-                     releaseEvery: Int? = nil) throws(FHIRFormatError) -> Element {
+                     fastSkip: Bool = true, releaseEvery: Int? = nil) throws(FHIRFormatError) -> Element {
         var scanner = JSONScanner(buffer)
         scanner.materialise = materialise
         scanner.sharing = sharing
+        scanner.fastSkip = fastSkip
         scanner.releaser = releaseEvery.map(InputReleaser.init(every:))
         let root = try scanner.readDocument()
         try JSONTypeCheck.check(root, shared: scanner.sharedChildren)
@@ -101,6 +103,39 @@ public enum JSONReader {
         return difference(reading(sharing: true), reading(sharing: false), labels: ("shared", "unshared"))
     }
 
+    /// Reads with and without the C pass over values not built (`JSONScanner.skipValue`) and says
+    /// how the two differ (the tree, or the error), or nil: for tests and the `json` fuzz target.
+    /// By default every nested resource is passed over.
+    package static func fastSkipDisagrees(_ buffer: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool = { _ in false }) -> String? {
+        func reading(fast: Bool) -> Result<Element, FHIRFormatError> {
+            result { () throws(FHIRFormatError) in try read(buffer, materialise: materialise, fastSkip: fast) }
+        }
+        return difference(reading(fast: true), reading(fast: false), labels: ("C pass", "Swift pass"))
+    }
+
+    /// The C pass over one value (the buffer from its start, nested `depth` deep), held against the
+    /// Swift pass: a value the C pass accepts must be one the Swift pass accepts, ending at the
+    /// same byte. Says how they differ, or nil (also when the C pass leaves the value to Swift).
+    package static func skipPassesDisagree(_ buffer: UnsafeBufferPointer<UInt8>, depth: Int = 0) -> String? {
+        let end = fastSkipEnd(buffer, depth: depth)
+        guard end >= 0 else { return nil }
+        var scanner = JSONScanner(buffer)
+        scanner.depth = depth
+        scanner.fastSkip = false
+        do throws(FHIRFormatError) {
+            try scanner.skipValueHere()
+        } catch {
+            return "the C pass accepted a value up to byte \(end); the Swift pass: \(error)"
+        }
+        return scanner.pos == end ? nil : "the C pass ended at byte \(end), the Swift pass at \(scanner.pos)"
+    }
+
+    /// Where the C pass ends the value at the buffer's start, or -1 where it leaves it to Swift.
+    package static func fastSkipEnd(_ buffer: UnsafeBufferPointer<UInt8>, depth: Int = 0) -> Int {
+        guard !buffer.isEmpty else { return -1 }
+        return rpl_json_skip_value(buffer.baseAddress, buffer.count, 0, Int32(depth), Int32(maxDepth))
+    }
+
     /// One JSON string (the whole buffer, quotes included), unescaped and validated as UTF-8 by
     /// the same rules as the strings of a document: for a reader of a JSON envelope around FHIR.
     public static func string(_ buffer: UnsafeBufferPointer<UInt8>) throws(FHIRFormatError) -> String {
@@ -129,6 +164,9 @@ struct JSONScanner {
     /// Whether recurring objects are shared and passed over (`RecurringObjects`); off
     /// only to test that it changes nothing.
     var sharing = true
+    /// Whether values not built are passed over by the C pass first (`skipValue`); off only to
+    /// test that it changes nothing.
+    var fastSkip = true
     /// Gives back the pages of entries read (`JSONReader.read(discarding:…)`); nil: keeps all.
     var releaser: InputReleaser?
     /// Objects built, and objects skipped, once where their text recurs (`RecurringObjects`).
@@ -599,7 +637,24 @@ struct JSONScanner {
     }
 
     /// Any value, checked but not built (`null` only inside arrays: the `_element` padding).
+    /// First by the C pass (`rpl_json_skip_value`, sixteen bytes at a time); where it cannot vouch
+    /// for the value, by `skipValueHere`, which says what is wrong and where.
     mutating func skipValue() throws(FHIRFormatError) {
+        guard fastSkip else { return try skipValueHere() }
+        let end = rpl_json_skip_value(bytes.baseAddress, bytes.count, pos, Int32(depth), Int32(JSONReader.maxDepth))
+        if end >= 0 {
+            pos = end
+            return
+        }
+        // The value again, all of it in Swift (a value the C pass refused is not passed to it
+        // again, piece by piece: that could scan a deep one once per level).
+        fastSkip = false
+        defer { fastSkip = true }
+        try skipValueHere()
+    }
+
+    /// `skipValue` in Swift.
+    mutating func skipValueHere() throws(FHIRFormatError) {
         switch bytes[pos] {
         case UInt8(ascii: "\""):
             let start = pos
@@ -729,17 +784,7 @@ struct JSONScanner {
     /// only reaches later bytes), where the byte-by-byte loop after it does the rest, and all the
     /// checking.
     @inline(__always) mutating func skipPlainASCII() {
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        while pos + 8 <= bytes.count {
-            let w = UInt64(littleEndian: word(at: pos))
-            let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
-            let special = (w & highs)  // non-ASCII
-                | ((w &- ones &* 0x20) & ~w & highs)  // a byte below 0x20
-                | ((quote &- ones) & ~quote & highs)  // '"'
-                | ((backslash &- ones) & ~backslash & highs)  // '\\'
-            if special != 0 { pos += special.trailingZeroBitCount >> 3; return }
-            pos += 8
-        }
+        pos = rpl_json_plain_run(bytes.baseAddress, bytes.count, pos)
     }
 
     /// A string (at `"`), unescaped and validated as UTF-8.

@@ -1,0 +1,269 @@
+// The fast pass of JSONScanner.skipValue (see CJSONSkip.h). Every rule here mirrors one of the
+// Swift reader's, named beside it; where this pass cannot decide as the Swift reader would, it
+// gives up (-1) and the Swift reader checks the value.
+#include "CJSONSkip.h"
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#define FAIL ((ptrdiff_t)-1)
+// An object's keys compared here (beyond, the Swift reader's set of keys decides).
+#define MAX_KEYS 32
+
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+    int max_depth;
+} scan;
+
+static inline int is_digit(uint8_t b) { return b >= '0' && b <= '9'; }
+
+// JSONScanner.skipWhitespace: space, line feed, carriage return, tab.
+static inline size_t skip_ws(const scan *s, size_t i) {
+    while (i < s->n) {
+        uint8_t b = s->p[i];
+        if (b != ' ' && b != '\n' && b != '\r' && b != '\t') break;
+        i++;
+    }
+    return i;
+}
+
+// The first byte from i that needs a look inside a string: a quote, a backslash, a control
+// character or a non-ASCII byte (JSONScanner.skipPlainASCII, sixteen at a time). Signed
+// comparison: bytes from 0x80 are negative, so below 0x20 too.
+static inline size_t plain_run(const scan *s, size_t i) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    while (i + 16 <= s->n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s->p + i));
+        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                                       _mm_cmplt_epi8(v, space));
+        int mask = _mm_movemask_epi8(special);
+        if (mask) return i + (size_t)__builtin_ctz((unsigned)mask);
+        i += 16;
+    }
+#endif
+    while (i < s->n) {
+        uint8_t b = s->p[i];
+        if (b == '"' || b == '\\' || b < 0x20 || b >= 0x80) return i;
+        i++;
+    }
+    return i;
+}
+
+// JSONScanner.readHex4.
+static inline int hex4(const scan *s, size_t *i, uint32_t *value) {
+    if (*i + 4 > s->n) return 0;
+    uint32_t v = 0;
+    for (int k = 0; k < 4; k++) {
+        uint8_t b = s->p[*i + k];
+        uint32_t d;
+        if (b >= '0' && b <= '9') d = b - '0';
+        else if (b >= 'A' && b <= 'F') d = b - 'A' + 10;
+        else if (b >= 'a' && b <= 'f') d = b - 'a' + 10;
+        else return 0;
+        v = v << 4 | d;
+    }
+    *i += 4;
+    *value = v;
+    return 1;
+}
+
+// One UTF-8 sequence at i (its first byte at least 0x80), strictly: no overlong forms, no
+// surrogates, nothing above U+10FFFF (JSONScanner.validateUTF8). Its length, or 0.
+static inline size_t utf8_sequence(const scan *s, size_t i) {
+    uint8_t b0 = s->p[i];
+    size_t need;
+    uint32_t min, scalar;
+    if ((b0 & 0xE0) == 0xC0) { need = 1; min = 0x80; scalar = b0 & 0x1F; }
+    else if ((b0 & 0xF0) == 0xE0) { need = 2; min = 0x800; scalar = b0 & 0x0F; }
+    else if ((b0 & 0xF8) == 0xF0) { need = 3; min = 0x10000; scalar = b0 & 0x07; }
+    else return 0;
+    if (i + need >= s->n) return 0;
+    for (size_t k = 1; k <= need; k++) {
+        uint8_t b = s->p[i + k];
+        if ((b & 0xC0) != 0x80) return 0;
+        scalar = scalar << 6 | (b & 0x3F);
+    }
+    if (scalar < min || scalar > 0x10FFFF || (scalar >= 0xD800 && scalar <= 0xDFFF)) return 0;
+    return need + 1;
+}
+
+// A string at its opening quote (JSONScanner.skipString, readString, readEscapedString): past
+// its closing quote, or FAIL. `plain`: ASCII without escapes.
+static ptrdiff_t skip_string(const scan *s, size_t i, int *plain) {
+    i++;
+    int ascii_plain = 1;
+    for (;;) {
+        i = plain_run(s, i);
+        if (i >= s->n) return FAIL;  // unterminated
+        uint8_t b = s->p[i];
+        if (b == '"') {
+            *plain = ascii_plain;
+            return (ptrdiff_t)(i + 1);
+        }
+        if (b == '\\') {
+            ascii_plain = 0;
+            i++;
+            if (i >= s->n) return FAIL;
+            uint8_t e = s->p[i++];
+            switch (e) {
+            case '"': case '\\': case '/': case 'n': case 'r': case 't':
+                break;
+            case 'u': {
+                uint32_t scalar;
+                if (!hex4(s, &i, &scalar)) return FAIL;
+                if (scalar >= 0xD800 && scalar <= 0xDBFF) {
+                    if (!(i + 1 < s->n && s->p[i] == '\\' && s->p[i + 1] == 'u')) return FAIL;  // lone surrogate
+                    i += 2;
+                    uint32_t low;
+                    if (!hex4(s, &i, &low) || low < 0xDC00 || low > 0xDFFF) return FAIL;
+                } else if (scalar >= 0xDC00 && scalar <= 0xDFFF) {
+                    return FAIL;  // lone surrogate
+                } else if (scalar < 0x20 && scalar != 0x09 && scalar != 0x0A && scalar != 0x0D) {
+                    return FAIL;  // a control character FHIR strings do not hold
+                }
+                break;
+            }
+            default:
+                return FAIL;  // \b, \f (control characters) and invalid escapes
+            }
+            continue;
+        }
+        if (b < 0x20) return FAIL;  // a control character must be escaped
+        ascii_plain = 0;
+        size_t k = utf8_sequence(s, i);
+        if (k == 0) return FAIL;
+        i += k;
+    }
+}
+
+// JSONScanner.scanNumber: RFC 8259's grammar.
+static ptrdiff_t skip_number(const scan *s, size_t i) {
+    const uint8_t *p = s->p;
+    size_t n = s->n;
+    if (p[i] == '-') i++;
+    if (i >= n || !is_digit(p[i])) return FAIL;
+    if (p[i] == '0') {
+        i++;
+        if (i < n && is_digit(p[i])) return FAIL;  // leading zero
+    } else {
+        while (i < n && is_digit(p[i])) i++;
+    }
+    if (i < n && p[i] == '.') {
+        i++;
+        if (i >= n || !is_digit(p[i])) return FAIL;
+        while (i < n && is_digit(p[i])) i++;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-')) i++;
+        if (i >= n || !is_digit(p[i])) return FAIL;
+        while (i < n && is_digit(p[i])) i++;
+    }
+    return (ptrdiff_t)i;
+}
+
+static inline ptrdiff_t literal(const scan *s, size_t i, const char *text, size_t length) {
+    if (i + length > s->n || memcmp(s->p + i, text, length) != 0) return FAIL;
+    return (ptrdiff_t)(i + length);
+}
+
+static ptrdiff_t skip_value(const scan *s, size_t i, int depth);
+
+// JSONScanner.skipValue's object: not empty; members `"key": value` with plain keys, none twice
+// (ObjectKeys), no null as a value.
+static ptrdiff_t skip_object(const scan *s, size_t i, int depth) {
+    const uint8_t *p = s->p;
+    size_t n = s->n;
+    depth++;
+    if (depth > s->max_depth) return FAIL;
+    i = skip_ws(s, i + 1);
+    if (i < n && p[i] == '}') return FAIL;  // empty object
+    uint32_t key_start[MAX_KEYS];
+    uint32_t key_length[MAX_KEYS];
+    int keys = 0;
+    for (;;) {
+        i = skip_ws(s, i);
+        if (i >= n || p[i] != '"') return FAIL;
+        int plain = 0;
+        ptrdiff_t end = skip_string(s, i, &plain);
+        if (end < 0 || !plain || keys == MAX_KEYS) return FAIL;
+        uint32_t start = (uint32_t)(i + 1), length = (uint32_t)((size_t)end - 1 - (i + 1));
+        for (int k = 0; k < keys; k++) {
+            if (key_length[k] == length && (length == 0 || p[key_start[k]] == p[start]) &&
+                memcmp(p + key_start[k], p + start, length) == 0) return FAIL;  // duplicate key
+        }
+        key_start[keys] = start;
+        key_length[keys] = length;
+        keys++;
+        i = skip_ws(s, (size_t)end);
+        if (i >= n || p[i] != ':') return FAIL;
+        i = skip_ws(s, i + 1);
+        if (i >= n || p[i] == 'n') return FAIL;  // end of input; null outside an array
+        end = skip_value(s, i, depth);
+        if (end < 0) return FAIL;
+        i = skip_ws(s, (size_t)end);
+        if (i >= n) return FAIL;
+        if (p[i] == ',') { i++; continue; }
+        if (p[i] == '}') return (ptrdiff_t)(i + 1);
+        return FAIL;
+    }
+}
+
+// JSONScanner.skipValue's array: not empty; no arrays in it; null allowed (the `_name` padding).
+static ptrdiff_t skip_array(const scan *s, size_t i, int depth) {
+    const uint8_t *p = s->p;
+    size_t n = s->n;
+    depth++;
+    if (depth > s->max_depth) return FAIL;
+    i = skip_ws(s, i + 1);
+    if (i < n && p[i] == ']') return FAIL;  // empty array
+    for (;;) {
+        i = skip_ws(s, i);
+        if (i >= n) return FAIL;
+        ptrdiff_t end;
+        if (p[i] == 'n') end = literal(s, i, "null", 4);
+        else if (p[i] == '[') return FAIL;  // arrays of arrays
+        else end = skip_value(s, i, depth);
+        if (end < 0) return FAIL;
+        i = skip_ws(s, (size_t)end);
+        if (i >= n) return FAIL;
+        if (p[i] == ',') { i++; continue; }
+        if (p[i] == ']') return (ptrdiff_t)(i + 1);
+        return FAIL;
+    }
+}
+
+static ptrdiff_t skip_value(const scan *s, size_t i, int depth) {
+    switch (s->p[i]) {
+    case '"': {
+        int plain = 0;
+        ptrdiff_t end = skip_string(s, i, &plain);
+        if (end == (ptrdiff_t)(i + 2)) return FAIL;  // empty string: FHIR primitives are never empty
+        return end;
+    }
+    case '{': return skip_object(s, i, depth);
+    case '[': return skip_array(s, i, depth);
+    case 't': return literal(s, i, "true", 4);
+    case 'f': return literal(s, i, "false", 5);
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        return skip_number(s, i);
+    default:
+        return FAIL;
+    }
+}
+
+size_t rpl_json_plain_run(const uint8_t *bytes, size_t count, size_t pos) {
+    scan s = { bytes, count, 0 };
+    return plain_run(&s, pos);
+}
+
+ptrdiff_t rpl_json_skip_value(const uint8_t *bytes, size_t count, size_t pos, int depth, int max_depth) {
+    // Offsets of keys are kept in 32 bits.
+    if (bytes == NULL || pos >= count || count > UINT32_MAX) return FAIL;
+    scan s = { bytes, count, max_depth };
+    return skip_value(&s, pos, depth);
+}
