@@ -33,6 +33,7 @@ public struct Adapter: Sendable {
         "Patient", "RelatedPerson", "Condition", "Observation", "FamilyMemberHistory", "DiagnosticReport", "ImagingStudy",
         "Procedure", "MedicationRequest", "MedicationStatement", "Medication", "ServiceRequest", "ResearchSubject", "Specimen",
         "CarePlan",  // an earlier plan of this program, withdrawn when replaced (interface.md v3)
+        "EpisodeOfCare",  // assisted reproduction (NR-DRUGS v3; found by helper-31's trial: it was never built)
     ]
 
     /// Reads an input Bundle for `apply`, building only the resources the facts are made of.

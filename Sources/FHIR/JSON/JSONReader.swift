@@ -240,6 +240,8 @@ struct JSONScanner {
 
     @inline(__always)
     mutating func skipWhitespace() {
+        // Most calls find none (compact JSON, ndjson): one byte's look.
+        if pos < bytes.count && bytes[pos] > 0x20 { return }
         // Spaces eight at a time, a run's end found by counting trailing zero bits (pretty-printed
         // input is mostly indentation: 60% of Synthea's bytes). A line break goes back to words.
         while pos + 8 <= bytes.count {
@@ -323,9 +325,9 @@ struct JSONScanner {
                 resourceType = type
                 path.setResourceType(type)
                 if resourcePosition == .allowed, siblings.count == 0, let materialise, !materialise(type) {
-                    try skipRestOfObject(&keys)
+                    try skipRestOfResource(&keys, keeping: siblings)
                     depth -= 1
-                    return Element(name: type, isResource: true)
+                    return Element(name: type, isResource: true, children: stack.pop(from: siblings.start))
                 }
             } else if key.utf8.count > 1 && key.utf8.first == UInt8(ascii: "_") {
                 let baseName = String(key.dropFirst())
@@ -592,6 +594,21 @@ struct JSONScanner {
 
     // MARK: skipping
 
+    /// After `resourceType`, the rest of a resource not built: its members checked but not built,
+    /// except `contained`, whose resources are read as any nested resource is (built if
+    /// `materialise` accepts their type). A resource the caller reads may be held in one it does
+    /// not (found by a new user's trial: a loss contained in an Encounter was not counted).
+    mutating func skipRestOfResource(_ keys: inout ObjectKeys, keeping siblings: Siblings) throws(FHIRFormatError) {
+        while true {
+            skipWhitespace()
+            guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an object") }
+            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return }
+            guard bytes[pos] == UInt8(ascii: ",") else { throw error(.structure, "expected ',' or '}', found \(describe(bytes[pos]))") }
+            pos += 1
+            try skipMember(&keys, readingContainedInto: siblings)
+        }
+    }
+
     /// After a member of an object: the remaining members, checked but not built.
     mutating func skipRestOfObject(_ keys: inout ObjectKeys) throws(FHIRFormatError) {
         while true {
@@ -605,7 +622,9 @@ struct JSONScanner {
     }
 
     /// `"key": value`, checked but not built: the key is compared as input bytes, not made.
-    mutating func skipMember(_ keys: inout ObjectKeys) throws(FHIRFormatError) {
+    /// `readingContainedInto`: a `contained` member is read (its resources built as nested ones
+    /// are) into these siblings instead.
+    mutating func skipMember(_ keys: inout ObjectKeys, readingContainedInto siblings: Siblings? = nil) throws(FHIRFormatError) {
         skipWhitespace()
         guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
             throw error(.structure, "expected a property name in quotes")
@@ -614,11 +633,15 @@ struct JSONScanner {
         _ = try skipString()
         let raw = (keyStart + 1)..<(pos - 1)
         let fresh: Bool
+        var contained = false
         if !lastStringPlain {
             var decoder = JSONScanner(bytes)
             decoder.pos = keyStart
-            fresh = keys.insert(decoded: try decoder.readString(), bytes)
+            let decoded = try decoder.readString()
+            contained = siblings != nil && decoded == "contained"
+            fresh = keys.insert(decoded: decoded, bytes)
         } else {
+            contained = siblings != nil && raw.count == 9 && memcmp(bytes.baseAddress! + raw.lowerBound, Self.containedName.utf8Start, 9) == 0
             fresh = keys.insert(raw: raw, bytes)
         }
         func key() -> String {
@@ -633,8 +656,16 @@ struct JSONScanner {
         skipWhitespace()
         guard pos < bytes.count else { throw error(.structure, "unexpected end of input") }
         if bytes[pos] == UInt8(ascii: "n") { throw error(.invalid, "null is not allowed here (FHIR JSON omits absent elements)") }
+        if contained, let siblings {
+            path.push(raw)
+            try readProperty(into: siblings, name: "contained", after: false)
+            path.pop()
+            return
+        }
         try skipValue()
     }
+
+    static let containedName: StaticString = "contained"
 
     /// Any value, checked but not built (`null` only inside arrays: the `_element` padding).
     /// First by the C pass (`rpl_json_skip_value`, sixteen bytes at a time); where it cannot vouch

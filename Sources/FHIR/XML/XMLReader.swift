@@ -51,7 +51,12 @@ public enum XMLReader {
             // Whatever the SAX path declined (every refusal among it) is read as before.
             var parser = XMLTreeBuilder()
             parser.materialise = materialise
-            root = try parser.parse(buffer)
+            do {
+                root = try parser.parse(buffer)
+            } catch {
+                guard parser.wholeReadingNeeded, let materialise else { throw error }
+                root = try wholeReading(buffer, keeping: materialise)
+            }
         }
         // The text of numbers and booleans, as JSON's grammar has them checked.
         try JSONTypeCheck.checkXML(root)
@@ -60,6 +65,27 @@ public enum XMLReader {
 
     public static func read(_ text: String) throws(FHIRFormatError) -> Element {
         try read(Array(text.utf8))
+    }
+
+    /// A document in which a resource the caller does not read holds a resource or repeats an
+    /// element (`SkippedResourceWatch`): every resource built and checked, then those the caller
+    /// does not read cut back to what the readers keep of one (its type and its `contained`
+    /// resources, themselves cut back the same way), as the JSON reader keeps them.
+    static func wholeReading(_ buffer: UnsafeBufferPointer<UInt8>, keeping materialise: (String) -> Bool) throws(FHIRFormatError) -> Element {
+        var parser = XMLTreeBuilder()
+        let whole = try parser.parse(buffer)
+        try JSONTypeCheck.checkXML(whole)
+        return cutBack(whole, keeping: materialise)
+    }
+
+    static func cutBack(_ element: Element, keeping materialise: (String) -> Bool) -> Element {
+        var e = element
+        e.children = e.children.map { child in
+            guard child.isResource, !materialise(child.name) else { return cutBack(child, keeping: materialise) }
+            return Element(name: child.name, isResource: true,
+                           children: child.children.filter { $0.name == "contained" }.map { cutBack($0, keeping: materialise) })
+        }
+        return e
     }
 
     /// For the fuzz target and the tests: nil when the SAX path and `XMLTreeBuilder` agree on a
@@ -92,6 +118,9 @@ struct XMLTreeBuilder {
     var stack: [Element] = []
     /// Which nested resources to build (nil: all).
     var materialise: ((String) -> Bool)?
+    /// Set when a resource not built needs the document read whole (`SkippedResourceWatch`): the
+    /// error thrown then is not the document's.
+    var wholeReadingNeeded = false
     /// Names as libxml2 interns them: the same pointer is the same name, so each is made once.
     var names: [UnsafePointer<xmlChar>: String] = [:]
 
@@ -234,7 +263,11 @@ struct XMLTreeBuilder {
                     stack[stack.count - 1].children.append(Element(name: local, isResource: true))
                     // Nested no deeper than a built one may be (found by a new user's trial: a
                     // skipped resource 100,000 levels deep was accepted).
-                    let skipped = skipSubtree(reader, walking: document != nil, levels: XMLReader.maxDepth - 1 - stack.count)
+                    let skipped = skipSubtree(reader, walking: document != nil, levels: XMLReader.maxDepth - 1 - stack.count, watching: local)
+                    if skipped == Self.wholeReadingNeeded {
+                        wholeReadingNeeded = true
+                        throw fail(.invalid, "a resource not built holds a resource or repeats an element: the document is read whole")
+                    }
                     if skipped == Self.tooDeep { throw fail(.tooLong, "nesting deeper than \(XMLReader.maxDepth) levels") }
                     if skipped == Self.narrativeTooDeepStatus { throw fail(.tooLong, Self.narrativeTooDeep) }
                     if skipped < 0 {
@@ -285,8 +318,11 @@ struct XMLTreeBuilder {
     /// walker) libxml2's Next jumps to the next sibling and swallows the parent's end tag, so the
     /// subtree is read through here in both modes. `levels`: how deep below the element its
     /// content may nest (`tooDeep` when deeper); nil for no bound (a narrative's XHTML).
-    func skipSubtree(_ reader: xmlTextReaderPtr, walking: Bool, levels: Int? = nil) -> Int32 {
+    /// `watching`: the element is a resource of this type, not built; what `SkippedResourceWatch`
+    /// looks for in it is answered `wholeReadingNeeded`.
+    func skipSubtree(_ reader: xmlTextReaderPtr, walking: Bool, levels: Int? = nil, watching resourceType: String? = nil) -> Int32 {
         guard walking || levels != nil else { return xmlTextReaderNext(reader) }
+        var watch = resourceType.map(SkippedResourceWatch.init(resourceType:))
         let depth = xmlTextReaderDepth(reader)
         let deepest = levels.map { depth + Int32(clamping: $0) } ?? Int32.max
         // The depth of an XHTML div the skip is inside (-1: none): a narrative's content is
@@ -300,6 +336,13 @@ struct XMLTreeBuilder {
                 let type = xmlTextReaderNodeType(reader)
                 // Elements only: whitespace inside the deepest element is one level below it.
                 if type == Int32(XML_READER_TYPE_ELEMENT.rawValue) {
+                    if watch != nil {
+                        let fhir = narrativeAt < 0 && Self.inFHIRNamespace(reader)
+                        let name = fhir ? xmlTextReaderConstLocalName(reader).map { String(cString: $0) } ?? "" : ""
+                        if !watch!.open(name, fhir: fhir) { return Self.wholeReadingNeeded }
+                        // An empty element has no end node.
+                        if xmlTextReaderIsEmptyElement(reader) == 1 { watch!.close() }
+                    }
                     if narrativeAt >= 0 {
                         if at - narrativeAt >= Int32(XMLReader.maxNarrativeDepth) { return Self.narrativeTooDeepStatus }
                     } else if Self.isXHTMLDiv(reader) {
@@ -310,6 +353,7 @@ struct XMLTreeBuilder {
                 } else if type == Int32(XML_READER_TYPE_END_ELEMENT.rawValue) {
                     if at == narrativeAt { narrativeAt = -1 }
                     if at == depth { break }
+                    watch?.close()
                 }
             }
         }
@@ -326,9 +370,17 @@ struct XMLTreeBuilder {
         "<\(parent)> holds a resource and more: a resource is the whole content of its element"
     }
 
-    /// `skipSubtree`'s answers for content nested deeper than allowed.
+    /// `skipSubtree`'s answers for content nested deeper than allowed, and for a resource not
+    /// built that needs the document read whole (`SkippedResourceWatch`).
     static let tooDeep: Int32 = -1000
     static let narrativeTooDeepStatus: Int32 = -1001
+    static let wholeReadingNeeded: Int32 = -1002
+
+    /// Whether the element the reader is on is in FHIR's namespace.
+    static func inFHIRNamespace(_ reader: xmlTextReaderPtr) -> Bool {
+        guard let ns = xmlTextReaderConstNamespaceUri(reader) else { return false }
+        return strcmp(UnsafeRawPointer(ns).assumingMemoryBound(to: CChar.self), LibXML.fhirNamespace) == 0
+    }
     static let narrativeTooDeep = "a narrative's XHTML nested deeper than \(XMLReader.maxNarrativeDepth) levels"
 
     /// Whether the element the reader is on is an XHTML `div`.

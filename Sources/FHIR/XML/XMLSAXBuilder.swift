@@ -51,6 +51,8 @@ struct XMLSAXBuilder {
     private var skipNarrativeAt = 0
     /// The node right after a skipped resource is looked at as `XMLTreeBuilder.handleAfterSkip` does.
     private var afterSkip = false
+    /// What is looked for inside the resource skipped (see `SkippedResourceWatch`).
+    private var watch: SkippedResourceWatch?
 
     /// Open elements of a narrative's XHTML (0: none), where its start tag began, the skeleton of
     /// what libxml2 parsed (see `skeleton`), and whether each open element has content.
@@ -216,9 +218,13 @@ struct XMLSAXBuilder {
             return
         }
         if skipping > 0 {
-            // Inside a resource not read: only its depth is bounded, outside XHTML divs.
+            // Inside a resource not read: its depth is bounded, outside XHTML divs; a resource it
+            // holds or an element repeated that does not repeat leaves it to a whole reading.
             let level = skipping
             skipping += 1
+            let fhir = skipNarrativeAt == 0 && Self.equals(uri, LibXML.fhirNamespace)
+            let elementName = fhir ? name(local).text : ""
+            if watch?.open(elementName, fhir: fhir) == false { decline(); return }
             if skipNarrativeAt != 0 {
                 if skipping - skipNarrativeAt + 1 > XMLReader.maxNarrativeDepth { decline() }
             } else if Self.isDiv(local) && Self.equals(uri, LibXML.xhtmlNamespace) {
@@ -247,6 +253,7 @@ struct XMLSAXBuilder {
                 skipping = 1
                 skipLevels = XMLReader.maxDepth - 1 - stack.count
                 skipNarrativeAt = 0
+                watch = SkippedResourceWatch(resourceType: type)
                 return
             }
         }
@@ -306,8 +313,9 @@ struct XMLSAXBuilder {
         }
         if skipping > 0 {
             if skipping == skipNarrativeAt { skipNarrativeAt = 0 }
+            if skipping > 1 { watch?.close() }
             skipping -= 1
-            if skipping == 0 { afterSkip = true }
+            if skipping == 0 { afterSkip = true; watch = nil }
             return
         }
         afterSkip = false
