@@ -248,6 +248,57 @@ import TestSupport
         #expect(failures.isEmpty)
     }
 
+    /// helper-31's trial: a loss `contained` in an Encounter was not counted (the reader built no
+    /// Encounter, nor what it held). Every Condition no other resource refers to, moved into an
+    /// Encounter of its own as `contained` (the Encounter naming it as its diagnosis, `#id`):
+    /// the same decisions.
+    @Test func conditionsContainedInEncountersChangeNoDecision() throws {
+        var pairs = 0, moved = 0
+        var failures: [String] = []
+        for f in Self.fixtures {
+            guard let subject = Self.patientReference(f.bundle) else { continue }
+            let entries = f.bundle.children("entry")
+            // Each entry's resource as text, to find the references to a Condition.
+            let texts = entries.map { e in e.child("resource").flatMap { try? JSONWriter().string($0.resource ?? $0) } ?? "" }
+            let conditionIds = entries.compactMap { $0.child("resource")?.resource }.filter { $0.name == "Condition" }.compactMap { $0.string("id") }
+            var bundle = f.bundle
+            var count = 0
+            bundle.children = bundle.children.map { child in
+                guard child.name == "entry", let r = child.child("resource")?.resource, r.name == "Condition", let id = r.string("id"),
+                      conditionIds.filter({ $0 == id }).count == 1 else { return child }
+                let names = ["Condition/\(id)\""] + (child.string("fullUrl").map { ["\"\($0)\""] } ?? [])
+                let index = entries.firstIndex { $0.child("resource")?.resource?.string("id") == id && $0.child("resource")?.resource?.name == "Condition" }
+                let referred = texts.indices.contains { i in i != index && names.contains(where: texts[i].contains) }
+                guard !referred else { return child }
+                count += 1
+                let encounter = Element.resource("Encounter", [
+                    .primitive("id", "holding-\(id)"),
+                    .complex("contained", [r]),
+                    .primitive("status", "finished"),
+                    .complex("class", [.primitive("system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"), .primitive("code", "AMB")]),
+                    .complex("subject", [.primitive("reference", subject)]),
+                    .complex("diagnosis", [.complex("condition", [.primitive("reference", "#" + id)])]),
+                ])
+                let number = String(count)
+                let uuid = "urn:uuid:5e1f0000-0000-4000-8000-" + String(repeating: "0", count: 12 - number.count) + number
+                return .complex("entry", [.primitive("fullUrl", uuid), .wrapping("resource", encounter)])
+            }
+            guard count > 0 else { continue }
+            pairs += 1
+            moved += count
+            for format in [FHIRFormat.json, .xml] {
+                let base = Self.run(f.bundle, asOf: f.asOf), other = Self.run(bundle, asOf: f.asOf, format: format)
+                if Self.decisions(base.bytes) != Self.decisions(other.bytes) {
+                    failures.append("\(f.name) (\(format)): \(Self.decisions(base.bytes)) vs \(Self.decisions(other.bytes))")
+                }
+            }
+        }
+        print("metamorphic: Conditions contained in Encounters × \(pairs) fixtures (\(moved) moved), \(failures.count) failed")
+        for f in failures.prefix(20) { print("  FAIL \(f)") }
+        #expect(pairs > 60)
+        #expect(failures.isEmpty)
+    }
+
     static func isDate(_ v: String) -> Bool {
         let u = Array(v.utf8)
         guard u.count >= 4, u[0..<4].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), u[0] == UInt8(ascii: "1") || u[0] == UInt8(ascii: "2") else { return false }
