@@ -19,8 +19,22 @@ typedef struct {
 
 static inline int is_digit(uint8_t b) { return b >= '0' && b <= '9'; }
 
-// JSONScanner.skipWhitespace: space, line feed, carriage return, tab.
+// JSONScanner.skipWhitespace: space, line feed, carriage return, tab; sixteen at a time
+// (pretty-printed input is mostly indentation).
 static inline size_t skip_ws(const scan *s, size_t i) {
+    // Most calls in compact JSON find none.
+    if (i < s->n && s->p[i] > ' ') return i;
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(' '), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'), tab = _mm_set1_epi8('\t');
+    while (i + 16 <= s->n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s->p + i));
+        __m128i blank = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, lf)),
+                                     _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, tab)));
+        unsigned other = ~(unsigned)_mm_movemask_epi8(blank) & 0xFFFFu;
+        if (other) return i + (size_t)__builtin_ctz(other);
+        i += 16;
+    }
+#endif
     while (i < s->n) {
         uint8_t b = s->p[i];
         if (b != ' ' && b != '\n' && b != '\r' && b != '\t') break;

@@ -89,6 +89,26 @@ struct JSONSkipPassTests {
         #expect(Self.cEnd(Array(thirtyTwo.utf8)) == thirtyTwo.utf8.count)
     }
 
+    /// Runs of whitespace of every length from 0 to 40 (the C pass takes them sixteen at a time)
+    /// between every two tokens, of each kind and mixed; and a byte that is no JSON whitespace
+    /// (vertical tab, form feed, NUL) after such a run, refused by both.
+    @Test func whitespaceRunsOfEveryLength() {
+        for kind in [" ", "\n", "\t", "\r", " \n\t\r"] {
+            for n in 0...40 {
+                let run = String(String(repeating: kind, count: n).prefix(n))
+                let tokens = ["{", #""a""#, ":", "[", "1", ",", #""b""#, ",", "{", #""c""#, ":", "true", "}", "]", "}"]
+                let text = Array(tokens.joined(separator: run).utf8)
+                #expect(Self.cEnd(text) == text.count, "\(n) × \(kind.debugDescription)")
+                #expect(Self.disagreement(text) == nil)
+                for other: UInt8 in [0x0B, 0x0C, 0x00] {
+                    let bad = Array(("{" + run).utf8) + [other] + Array(#""a":1}"#.utf8)
+                    #expect(Self.cEnd(bad) == -1, "\(n) × \(kind.debugDescription), then 0x\(String(other, radix: 16))")
+                    #expect((try? Self.swiftEnd(bad).get()) == nil)
+                }
+            }
+        }
+    }
+
     /// The nesting limit, counted from the depth the reader is at.
     @Test func theNestingLimitIsTheReadersOwn() {
         func nested(_ levels: Int) -> [UInt8] {
