@@ -245,39 +245,23 @@ struct NameSlots: Sendable {
         while size < names.count * 2 { size *= 2 }
         var slots = [Int32](repeating: 0, count: size)
         for (n, name) in names.enumerated() {
-            var slot = Self.hash(name) & (size - 1)
+            var slot = Self.hash(name.utf8) & (size - 1)
             while slots[slot] != 0 { slot = (slot + 1) & (size - 1) }
             slots[slot] = Int32(n + 1)
         }
         self.slots = slots
     }
 
-    /// Eight bytes at a turn, a multiply each (issue 20: byte by byte, FNV-1a, the type check's
-    /// lookup of every element's name was a tenth of its time).
-    @inline(__always) static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        let n = bytes.count
-        var h = UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15
-        guard let base = bytes.baseAddress else { return Int(truncatingIfNeeded: h >> 32) }
-        let raw = UnsafeRawPointer(base)
-        var i = 0
-        while i + 8 <= n {
-            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-            i += 8
-        }
-        if i < n {
-            var tail: UInt64 = 0
-            var k = 0
-            while i + k < n { tail |= UInt64(raw.load(fromByteOffset: i + k, as: UInt8.self)) << UInt64(8 * k); k += 1 }
-            h = (h ^ tail) &* 0xFF51_AFD7_ED55_8CCD
-        }
-        return Int(truncatingIfNeeded: (h ^ (h >> 29)) >> 16)
+    @inline(__always) static func hash<C: Collection<UInt8>>(_ bytes: C) -> Int {
+        var h: UInt32 = 0x811C_9DC5
+        for b in bytes { h = (h ^ UInt32(b)) &* 0x0100_0193 }
+        return Int(h ^ (h >> 15))
     }
 
     /// A name's hash over its bytes in place (a small string's are copied to the stack): the
     /// UTF-8 view's iterator was most of a lookup (issue 20).
     @inline(__always) static func hash(_ name: String) -> Int {
-        if let h = name.utf8.withContiguousStorageIfAvailable({ hash($0) }) { return h }
-        return Array(name.utf8).withUnsafeBufferPointer { hash($0) }
+        name.utf8.withContiguousStorageIfAvailable { hash($0) } ?? hash(name.utf8)
     }
 
     /// The name of this number.
