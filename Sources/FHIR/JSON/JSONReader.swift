@@ -314,7 +314,7 @@ struct JSONScanner {
             skipWhitespace()
             guard pos < bytes.count else { throw error(.structure, "unexpected end of input after \"\(key)\":") }
 
-            if key == "resourceType" && resourcePosition != .no {
+            if resourcePosition != .no && key == "resourceType" {
                 guard bytes[pos] == UInt8(ascii: "\"") else {
                     throw error(.invalid, "resourceType must be a string")
                 }

@@ -232,7 +232,7 @@ enum JSONTypeCheck {
                             throw fail("\"\(name)\" (\(info.typeName)): expected a JSON \(Self.describe(kind)), found \(Self.describe(found)) \(Self.quote(value, found)) (FHIR JSON fixes the type of each primitive)")
                         }
                     }
-                    if kind == .number, let problem = Self.integerProblem(value, type: info.typeName) {
+                    if kind == .number, info.isWholeNumber, let problem = Self.integerProblem(value, type: info.typeName) {
                         throw fail("\"\(name)\" (\(info.typeName)): \(problem)")
                     }
                     if let temporal = info.temporal, !Self.isTemporal(value, temporal) {
@@ -251,7 +251,7 @@ enum JSONTypeCheck {
             if let value = nodes[i].value {
                 throw fail("\"\(name)\" (\(info.typeName)): expected a JSON object, found \(Self.describe(nodes[i].valueKind)) \(Self.quote(value, nodes[i].valueKind))")
             }
-            if info.typeName == "ResourceList" {
+            if info.holdsResource {
                 guard let r = nodes[i].resource, !nodes[i].isResource else {
                     throw fail("\"\(name)\" must hold a resource (an object with resourceType)")
                 }

@@ -37,6 +37,12 @@ public final class TypeTable: @unchecked Sendable {
         public var choiceGroup: Int = -1
         /// For `date`, `dateTime` and `instant`: the grammar the value must follow.
         public var temporal: Temporal? = nil
+        /// Known once, when the type is parsed, rather than by comparing the type's name at every
+        /// element the type check meets (issue 20): the type is ResourceList (`contained`,
+        /// `resource`, `outcome`: the element holds a resource; a name the table does not define);
+        /// integer, positiveInt or unsignedInt.
+        public var holdsResource = false
+        public var isWholeNumber = false
     }
 
     /// The R4 date and time types whose text has a grammar of its own (the JSON schema's regex).
@@ -192,12 +198,15 @@ public final class TypeTable: @unchecked Sendable {
                         let type = entries[t]
                         elements.append((name, ElementInfo(
                             index: position, typeName: type.name, repeats: repeats, primitiveKind: type.primitive,
-                            typeNumber: type.primitive == nil ? t : -1, choiceGroup: choiceGroup, temporal: Temporal(typeName: type.name))))
+                            typeNumber: type.primitive == nil ? t : -1, choiceGroup: choiceGroup, temporal: Temporal(typeName: type.name),
+                            isWholeNumber: ["integer", "positiveInt", "unsignedInt"].contains(type.name))))
                     } else {
                         // A type the table does not define (none in R4; kept as the name says).
                         let typeName = String(decoding: UnsafeBufferPointer(rebasing: b[(colon + 1)..<typeEnd]), as: UTF8.self)
+                        // ResourceList (`contained`, `resource`, `outcome`) is one: the JSON schema's
+                        // name for any resource.
                         elements.append((name, ElementInfo(index: position, typeName: typeName, repeats: repeats, primitiveKind: nil, typeNumber: -1,
-                                                           choiceGroup: choiceGroup)))
+                                                           choiceGroup: choiceGroup, holdsResource: typeName == "ResourceList")))
                     }
                 }
                 position += 1

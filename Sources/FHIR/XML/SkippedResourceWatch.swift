@@ -48,7 +48,7 @@ struct SkippedResourceWatch {
                 }
                 if info.primitiveKind != nil {
                     child.type = elementType
-                } else if info.typeName == "ResourceList" {
+                } else if info.holdsResource {
                     child.holdsResource = true
                 } else {
                     child.type = table.type(number: info.typeNumber)
