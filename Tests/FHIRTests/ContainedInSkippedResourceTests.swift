@@ -31,16 +31,62 @@ struct ContainedInSkippedResourceTests {
         try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) in try JSONReader.read(b, materialise: materialise) }
     }
 
-    /// What a reader kept of the entry's Encounter: its type and its contained resources only.
+    /// What a reader kept of the entry's Encounter: its type, its id (by which a resend is known:
+    /// helper-32's review) and its contained resources, nothing else.
     static func check(_ bundle: Element) throws {
         let encounter = try #require(bundle.child("entry")?.child("resource")?.resource)
-        #expect(encounter.name == "Encounter" && encounter.children.allSatisfy { $0.name == "contained" })
+        #expect(encounter.name == "Encounter" && encounter.children.map(\.name) == ["id", "contained", "contained"])
+        #expect(encounter.string("id") == "e1")
         let held = encounter.children("contained").compactMap(\.resource)
         try #require(held.count == 2)
         #expect(held[0].name == "Condition" && held[0].string("id") == "l2" && held[0].child("code")?.string("text") == "miskraam")
         // The inner Encounter is not read either: its Condition is.
-        #expect(held[1].name == "Encounter" && held[1].string("id") == nil)
+        #expect(held[1].name == "Encounter" && held[1].children.map(\.name) == ["id", "contained"])
         #expect(held[1].child("contained")?.resource?.string("id") == "l3")
+    }
+
+    /// A skipped resource that holds none keeps nothing, whatever it has.
+    @Test func aSkippedResourceWithoutContainedKeepsNothing() throws {
+        let text = #"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Encounter","id":"e1","meta":{"versionId":"2"},"status":"finished","class":{"code":"AMB"}}}]}"#
+        let fromJSON = try Self.readJSON(Self.jsonBytes(text))
+        let fromXML = try Self.readXML(try Self.xml(text))
+        for bundle in [fromJSON, fromXML] {
+            let encounter = try #require(bundle.child("entry")?.child("resource")?.resource)
+            #expect(encounter.name == "Encounter" && encounter.children.isEmpty)
+        }
+    }
+
+    /// helper-32's review: a skipped resource that holds resources is read no stricter than one
+    /// that does not (an impossible date, an unknown attribute, text in an element: the skipping
+    /// readers pass over them), in JSON and XML alike; but two narrative divs, or `_contained`,
+    /// are refused as in a resource read.
+    @Test func whatASkippedResourceHoldsChangesNotHowItIsChecked() throws {
+        let contained = #"<contained><Condition><id value="l2"/><code><text value="miskraam"/></code></Condition></contained>"#
+        func encounter(_ inner: String) -> [UInt8] {
+            Array((#"<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><resource><Encounter>"# + inner
+                + "</Encounter></resource></entry></Bundle>").utf8)
+        }
+        let tolerated = [
+            #"<status value="finished"/><period><start value="yesterday"/></period>"#,
+            #"<status value="finished" odd="1"/>"#,
+            #"<status value="finished">text</status>"#,
+        ]
+        for inner in tolerated {
+            for withContained in [false, true] {
+                let bytes = encounter((withContained ? contained : "") + inner)
+                #expect(throws: Never.self, "\(inner), contained: \(withContained)") { _ = try Self.readXML(bytes) }
+                bytes.withUnsafeBufferPointer { b in #expect(XMLReader.pathsDisagree(b, materialise: Self.readTypes) == nil) }
+            }
+        }
+        let json = #"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Encounter","contained":[{"resourceType":"Condition","id":"l2","code":{"text":"miskraam"}}],"status":"finished","class":{"code":"AMB"},"period":{"start":"yesterday"}}}]}"#
+        #expect(throws: Never.self) { _ = try Self.readJSON(Self.jsonBytes(json)) }
+        // Two divs of one narrative.
+        let twoDivs = encounter(#"<text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml">a</div><div xmlns="http://www.w3.org/1999/xhtml">b</div></text>"#)
+        #expect(throws: FHIRFormatError.self) { _ = try Self.readXML(twoDivs) }
+        // `_contained`, as when the resource is read.
+        let underscored = #"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Encounter","status":"finished","_contained":[{"id":"x"}]}}]}"#
+        #expect(throws: FHIRFormatError.self) { _ = try Self.readJSON(Self.jsonBytes(underscored)) }
+        #expect(throws: FHIRFormatError.self) { _ = try JSONReader.read(underscored) }
     }
 
     @Test func bothReadersKeepTheContainedResourcesOfOneTheyDoNotRead() throws {

@@ -596,16 +596,27 @@ struct JSONScanner {
 
     /// After `resourceType`, the rest of a resource not built: its members checked but not built,
     /// except `contained`, whose resources are read as any nested resource is (built if
-    /// `materialise` accepts their type). A resource the caller reads may be held in one it does
-    /// not (found by a new user's trial: a loss contained in an Encounter was not counted).
+    /// `materialise` accepts their type), and with them `id` and `meta`, by which a resend or a
+    /// newer version of the resource is known (its contained resources go with it).
+    /// A resource the caller reads may be held in one it does not (found by a new user's trial: a
+    /// loss contained in an Encounter was not counted; helper-32's review: and a resent Encounter
+    /// counted it twice). Without `contained` nothing is kept: the resource is its type alone.
     mutating func skipRestOfResource(_ keys: inout ObjectKeys, keeping siblings: Siblings) throws(FHIRFormatError) {
+        var holds = false
         while true {
             skipWhitespace()
             guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an object") }
-            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return }
+            if bytes[pos] == UInt8(ascii: "}") { pos += 1; break }
             guard bytes[pos] == UInt8(ascii: ",") else { throw error(.structure, "expected ',' or '}', found \(describe(bytes[pos]))") }
             pos += 1
-            try skipMember(&keys, readingContainedInto: siblings)
+            if try skipMember(&keys, keeping: siblings) { holds = true }
+        }
+        if !holds {
+            _ = stack.pop(from: siblings.start)
+        } else {
+            let kept = stack.pop(from: siblings.start)
+            if kept.contains(where: { $0.value == nil && $0.children.isEmpty && !$0.isResource }) { try checkNulls(kept) }
+            for child in kept { siblings.append(child) }
         }
     }
 
@@ -622,9 +633,10 @@ struct JSONScanner {
     }
 
     /// `"key": value`, checked but not built: the key is compared as input bytes, not made.
-    /// `readingContainedInto`: a `contained` member is read (its resources built as nested ones
-    /// are) into these siblings instead.
-    mutating func skipMember(_ keys: inout ObjectKeys, readingContainedInto siblings: Siblings? = nil) throws(FHIRFormatError) {
+    /// `keeping`: the members a skipped resource keeps (`skipRestOfResource`) are read into these
+    /// siblings instead; says whether the member was `contained` (or `_contained`).
+    @discardableResult
+    mutating func skipMember(_ keys: inout ObjectKeys, keeping siblings: Siblings? = nil) throws(FHIRFormatError) -> Bool {
         skipWhitespace()
         guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
             throw error(.structure, "expected a property name in quotes")
@@ -633,15 +645,19 @@ struct JSONScanner {
         _ = try skipString()
         let raw = (keyStart + 1)..<(pos - 1)
         let fresh: Bool
-        var contained = false
+        // The name of a member a skipped resource keeps (short, so made without an allocation).
+        var kept: String?
         if !lastStringPlain {
             var decoder = JSONScanner(bytes)
             decoder.pos = keyStart
             let decoded = try decoder.readString()
-            contained = siblings != nil && decoded == "contained"
+            if siblings != nil && Self.keptBySkippedResources.contains(decoded) { kept = decoded }
             fresh = keys.insert(decoded: decoded, bytes)
         } else {
-            contained = siblings != nil && raw.count == 9 && memcmp(bytes.baseAddress! + raw.lowerBound, Self.containedName.utf8Start, 9) == 0
+            if siblings != nil && raw.count >= 2 && raw.count <= 11 {
+                let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[raw]), as: UTF8.self)
+                if Self.keptBySkippedResources.contains(name) { kept = name }
+            }
             fresh = keys.insert(raw: raw, bytes)
         }
         func key() -> String {
@@ -656,16 +672,25 @@ struct JSONScanner {
         skipWhitespace()
         guard pos < bytes.count else { throw error(.structure, "unexpected end of input") }
         if bytes[pos] == UInt8(ascii: "n") { throw error(.invalid, "null is not allowed here (FHIR JSON omits absent elements)") }
-        if contained, let siblings {
+        if let kept, let siblings {
             path.push(raw)
-            try readProperty(into: siblings, name: "contained", after: false)
+            if kept.utf8.first == UInt8(ascii: "_") {
+                let base = String(kept.dropFirst())
+                try readPrimitiveExtras(into: siblings, name: base, after: keys.contains(base, bytes))
+            } else {
+                try readProperty(into: siblings, name: kept, after: keys.contains("_" + kept, bytes))
+            }
             path.pop()
-            return
+            return kept == "contained" || kept == "_contained"
         }
         try skipValue()
+        return false
     }
 
-    static let containedName: StaticString = "contained"
+    /// What a resource not built keeps, if it holds resources (`skipRestOfResource`).
+    /// Not its business identifiers: Synthea gives every claim one shared group identifier, and
+    /// copies by identifier are compared whole (the merged Synthea bundles took half as long again).
+    static let keptBySkippedResources: Set<String> = ["contained", "id", "meta", "_contained", "_id"]
 
     /// Any value, checked but not built (`null` only inside arrays: the `_element` padding).
     /// First by the C pass (`rpl_json_skip_value`, sixteen bytes at a time); where it cannot vouch

@@ -25,8 +25,20 @@ enum JSONTypeCheck {
         try checker.resource(root, path: root.name)
     }
 
+    /// A tree read from XML whole (`XMLReader.wholeReading`): only that no non-repeating element
+    /// is given twice, in every resource, read or not (what the skipping readers check in the
+    /// resources they pass over; the rest is checked on what the caller keeps).
+    static func checkXMLRepeats(_ root: Element, table: TypeTable = .r4) throws(FHIRFormatError) {
+        var checker = Checker(table: table)
+        checker.fromXML = true
+        checker.repeatsOnly = true
+        try checker.resource(root, path: root.name)
+    }
+
     struct Checker {
         let table: TypeTable
+        /// Only the repeats XML can give (`checkXMLRepeats`).
+        var repeatsOnly = false
         /// Values are text and repetition is not marked (XML): check the text of numbers and
         /// booleans, and nothing of JSON's kinds and arrays.
         var fromXML = false
@@ -70,6 +82,10 @@ enum JSONTypeCheck {
         static let abstractResourceNames: Set<String> = ["Resource", "DomainResource", "ResourceList"]
 
         mutating func resourceMembers(_ r: Element) throws(FHIRFormatError) {
+            if repeatsOnly {
+                guard let info = table.type(r.name), info.isResource else { return }
+                return try members(r.children, of: info)
+            }
             // A data type is no resource (found by a new user's trial: `"resourceType":
             // "HumanName"` was kept as an unknown resource and its entry ignored).
             let info = table.type(r.name)
@@ -133,7 +149,7 @@ enum JSONTypeCheck {
                                 }
                             }
                             // After the repeat check: one type twice is a repeat, two types a choice.
-                            if info.choiceGroup >= 0 {
+                            if info.choiceGroup >= 0 && !repeatsOnly {
                                 let bit: UInt64 = 1 << UInt64(info.choiceGroup & 63)
                                 if choices & bit != 0 { throw Self.secondChoice(children, i, info: info, of: type) }
                                 choices |= bit
@@ -164,6 +180,7 @@ enum JSONTypeCheck {
 
         /// An element the table does not know, and everything under it: kept, if named as FHIR names.
         mutating func unknown(_ e: borrowing Element) throws(FHIRFormatError) {
+            if repeatsOnly { return }
             if !e.isResource && !Element.isElementName(Substring(e.name)) {
                 throw FHIRFormatError(.invalid, "\"\(e.name)\" is not a FHIR element name (a lower-case letter, then letters and digits)", location: "")
             }
@@ -203,6 +220,18 @@ enum JSONTypeCheck {
             let name = nodes[i].name
             func fail(_ message: String) -> FHIRFormatError {
                 FHIRFormatError(.invalid, message, location: "")
+            }
+            if repeatsOnly {
+                if info.primitiveKind != nil {
+                    if !nodes[i].children.isEmpty, let element = elementType { try members(nodes[i].children, of: element) }
+                } else if info.holdsResource {
+                    if !nodes[i].isResource, let r = nodes[i].resource {
+                        do { try resourceMembers(r) } catch { throw Self.prefixed(error, ".ofType(\(r.name))") }
+                    }
+                } else if let complex = type(number: info.typeNumber) {
+                    try members(nodes[i].children, of: complex)
+                }
+                return
             }
             // XML marks no arrays: R4 alone says what repeats.
             if !fromXML && info.repeats != nodes[i].wasArray {

@@ -49,14 +49,7 @@ public enum XMLReader {
             root = built
         } else {
             // Whatever the SAX path declined (every refusal among it) is read as before.
-            var parser = XMLTreeBuilder()
-            parser.materialise = materialise
-            do {
-                root = try parser.parse(buffer)
-            } catch {
-                guard parser.wholeReadingNeeded, let materialise else { throw error }
-                root = try wholeReading(buffer, keeping: materialise)
-            }
+            root = try treeReading(buffer, materialise: materialise)
         }
         // The text of numbers and booleans, as JSON's grammar has them checked.
         try JSONTypeCheck.checkXML(root)
@@ -67,14 +60,33 @@ public enum XMLReader {
         try read(Array(text.utf8))
     }
 
+    /// What a resource the caller does not read keeps when it holds resources: those, and what a
+    /// resend or a newer version of it is known by (JSON: `JSONScanner.skipRestOfResource`).
+    static let keptBySkippedResources: Set<String> = ["contained", "id", "meta"]
+
+    /// `XMLTreeBuilder`'s reading (what the SAX path declined), whole where it asks for it.
+    static func treeReading(_ buffer: UnsafeBufferPointer<UInt8>, materialise: ((String) -> Bool)?) throws(FHIRFormatError) -> Element {
+        var parser = XMLTreeBuilder()
+        parser.materialise = materialise
+        do {
+            return try parser.parse(buffer)
+        } catch {
+            guard parser.wholeReadingNeeded, let materialise else { throw error }
+            return try wholeReading(buffer, keeping: materialise)
+        }
+    }
+
     /// A document in which a resource the caller does not read holds a resource or repeats an
-    /// element (`SkippedResourceWatch`): every resource built and checked, then those the caller
-    /// does not read cut back to what the readers keep of one (its type and its `contained`
-    /// resources, themselves cut back the same way), as the JSON reader keeps them.
+    /// element (`SkippedResourceWatch`), read by `XMLTreeBuilder`: every resource built; a
+    /// repeat refused as in a resource read; then the resources the caller does not read cut back
+    /// to what the readers keep of one (nothing, or what `keptBySkippedResources` names, its
+    /// contained resources cut back the same way), as the JSON reader keeps them. The rest of the
+    /// check is the caller's, on what is kept (helper-32's review: checked whole, the document
+    /// was refused for what a skipped resource may hold).
     static func wholeReading(_ buffer: UnsafeBufferPointer<UInt8>, keeping materialise: (String) -> Bool) throws(FHIRFormatError) -> Element {
         var parser = XMLTreeBuilder()
         let whole = try parser.parse(buffer)
-        try JSONTypeCheck.checkXML(whole)
+        try JSONTypeCheck.checkXMLRepeats(whole)
         return cutBack(whole, keeping: materialise)
     }
 
@@ -82,8 +94,9 @@ public enum XMLReader {
         var e = element
         e.children = e.children.map { child in
             guard child.isResource, !materialise(child.name) else { return cutBack(child, keeping: materialise) }
+            guard child.children.contains(where: { $0.name == "contained" }) else { return Element(name: child.name, isResource: true) }
             return Element(name: child.name, isResource: true,
-                           children: child.children.filter { $0.name == "contained" }.map { cutBack($0, keeping: materialise) })
+                           children: child.children.filter { keptBySkippedResources.contains($0.name) }.map { cutBack($0, keeping: materialise) })
         }
         return e
     }
@@ -101,7 +114,17 @@ public enum XMLReader {
         guard let fast = XMLSAXBuilder.read(buffer, materialise: materialise) else { return nil }
         var parser = XMLTreeBuilder()
         parser.materialise = materialise
-        guard let full = try? parser.parse(buffer) else { return "the SAX path built a tree that XMLTreeBuilder refuses" }
+        let full: Element
+        do throws(FHIRFormatError) {
+            full = try parser.parse(buffer)
+        } catch {
+            guard parser.wholeReadingNeeded, let materialise else { return "the SAX path built a tree that XMLTreeBuilder refuses" }
+            // The whole reading (what XMLTreeBuilder does with a skipped resource that holds
+            // resources) is stricter on the XML of what it then cuts away (an attribute or text
+            // the skipping passes over): compared where it reads.
+            guard let whole = try? wholeReading(buffer, keeping: materialise) else { return nil }
+            full = whole
+        }
         func withoutNarratives(_ e: Element) -> Element {
             var e = e
             if e.name == "div" && e.value != nil { e.value = "" }
@@ -121,6 +144,8 @@ struct XMLTreeBuilder {
     /// Set when a resource not built needs the document read whole (`SkippedResourceWatch`): the
     /// error thrown then is not the document's.
     var wholeReadingNeeded = false
+    /// What R4 says of the elements in resources skipped (`SkippedResourceWatch`).
+    var lookups = SkippedElementLookups()
     /// Names as libxml2 interns them: the same pointer is the same name, so each is made once.
     var names: [UnsafePointer<xmlChar>: String] = [:]
 
@@ -320,9 +345,9 @@ struct XMLTreeBuilder {
     /// content may nest (`tooDeep` when deeper); nil for no bound (a narrative's XHTML).
     /// `watching`: the element is a resource of this type, not built; what `SkippedResourceWatch`
     /// looks for in it is answered `wholeReadingNeeded`.
-    func skipSubtree(_ reader: xmlTextReaderPtr, walking: Bool, levels: Int? = nil, watching resourceType: String? = nil) -> Int32 {
+    mutating func skipSubtree(_ reader: xmlTextReaderPtr, walking: Bool, levels: Int? = nil, watching resourceType: String? = nil) -> Int32 {
         guard walking || levels != nil else { return xmlTextReaderNext(reader) }
-        var watch = resourceType.map(SkippedResourceWatch.init(resourceType:))
+        var watch = resourceType.map { SkippedResourceWatch(resourceType: $0, containedNeedsWholeReading: true) }
         let depth = xmlTextReaderDepth(reader)
         let deepest = levels.map { depth + Int32(clamping: $0) } ?? Int32.max
         // The depth of an XHTML div the skip is inside (-1: none): a narrative's content is
@@ -338,8 +363,12 @@ struct XMLTreeBuilder {
                 if type == Int32(XML_READER_TYPE_ELEMENT.rawValue) {
                     if watch != nil {
                         let fhir = narrativeAt < 0 && Self.inFHIRNamespace(reader)
-                        let name = fhir ? xmlTextReaderConstLocalName(reader).map { String(cString: $0) } ?? "" : ""
-                        if !watch!.open(name, fhir: fhir) { return Self.wholeReadingNeeded }
+                        let local = xmlTextReaderConstLocalName(reader)
+                        let xhtmlDiv = !fhir && narrativeAt < 0 && Self.isXHTMLDiv(reader)
+                        if !watch!.open(fhir ? local.map(UnsafeRawPointer.init) : nil, text: { local.map { String(cString: $0) } ?? "" },
+                                        xhtmlDiv: xhtmlDiv, lookups: &lookups) {
+                            return Self.wholeReadingNeeded
+                        }
                         // An empty element has no end node.
                         if xmlTextReaderIsEmptyElement(reader) == 1 { watch!.close() }
                     }

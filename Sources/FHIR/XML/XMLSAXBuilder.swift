@@ -53,6 +53,17 @@ struct XMLSAXBuilder {
     private var afterSkip = false
     /// What is looked for inside the resource skipped (see `SkippedResourceWatch`).
     private var watch: SkippedResourceWatch?
+    /// Skipped resources that keep members (`XMLReader.keptBySkippedResources`), innermost last:
+    /// each open on the stack at `at`, with the skip's state while a member is built.
+    private struct Partial {
+        let at: Int
+        var watch: SkippedResourceWatch?
+        let skipLevels: Int
+    }
+    private var partials: [Partial] = []
+    private var lookups = SkippedElementLookups()
+    private var fhirURI: UnsafePointer<xmlChar>?
+    private var xhtmlURI: UnsafePointer<xmlChar>?
 
     /// Open elements of a narrative's XHTML (0: none), where its start tag began, the skeleton of
     /// what libxml2 parsed (see `skeleton`), and whether each open element has content.
@@ -191,6 +202,25 @@ struct XMLSAXBuilder {
         return Name(text: text, isFHIRName: XMLTreeBuilder.isFHIRName(text), isResource: isResource)
     }
 
+    /// Whether a namespace is FHIR's, or XHTML's: libxml2 gives one pointer per URI in a document,
+    /// so after the first comparison a pointer's (a string compared to a Swift String is made into
+    /// a C string first, at every element).
+    private mutating func inFHIRNamespace(_ uri: UnsafePointer<xmlChar>?) -> Bool {
+        guard let uri else { return false }
+        if uri == fhirURI { return true }
+        guard Self.equals(uri, LibXML.fhirNamespace) else { return false }
+        fhirURI = uri
+        return true
+    }
+
+    private mutating func inXHTMLNamespace(_ uri: UnsafePointer<xmlChar>?) -> Bool {
+        guard let uri else { return false }
+        if uri == xhtmlURI { return true }
+        guard Self.equals(uri, LibXML.xhtmlNamespace) else { return false }
+        xhtmlURI = uri
+        return true
+    }
+
     private static func equals(_ pointer: UnsafePointer<xmlChar>?, _ text: String) -> Bool {
         guard let pointer else { return false }
         return strcmp(UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self), text) == 0
@@ -222,12 +252,30 @@ struct XMLSAXBuilder {
             // holds or an element repeated that does not repeat leaves it to a whole reading.
             let level = skipping
             skipping += 1
-            let fhir = skipNarrativeAt == 0 && Self.equals(uri, LibXML.fhirNamespace)
-            let elementName = fhir ? name(local).text : ""
-            if watch?.open(elementName, fhir: fhir) == false { decline(); return }
+            let fhir = skipNarrativeAt == 0 && inFHIRNamespace(uri)
+            let xhtmlDiv = !fhir && skipNarrativeAt == 0 && Self.isDiv(local) && inXHTMLNamespace(uri)
+            if watch != nil && !watch!.open(fhir ? UnsafeRawPointer(local) : nil, text: { String(cString: local) }, xhtmlDiv: xhtmlDiv, lookups: &lookups) {
+                decline(); return
+            }
+            if level == 1 && fhir && XMLReader.keptBySkippedResources.contains(name(local).text) {
+                // A member the skipped resource keeps: the resource, held so far as its type
+                // alone, is opened on the stack (once), and the member built in it.
+                if partials.last?.at != stack.count - 1 || stack.last?.isResource != true {
+                    guard let resource = stack[stack.count - 1].children.popLast() else { decline(); return }
+                    partials.append(Partial(at: stack.count, watch: watch, skipLevels: skipLevels))
+                    stack.append(resource)
+                } else {
+                    partials[partials.count - 1].watch = watch
+                }
+                skipping = 0
+                watch = nil
+                skipNarrativeAt = 0
+                open(name(local), attributeCount, attributes)
+                return
+            }
             if skipNarrativeAt != 0 {
                 if skipping - skipNarrativeAt + 1 > XMLReader.maxNarrativeDepth { decline() }
-            } else if Self.isDiv(local) && Self.equals(uri, LibXML.xhtmlNamespace) {
+            } else if Self.isDiv(local) && inXHTMLNamespace(uri) {
                 skipNarrativeAt = skipping
             } else if level > skipLevels {
                 decline()
@@ -235,7 +283,7 @@ struct XMLSAXBuilder {
             return
         }
         if afterSkip { decline(); return }  // "unexpected element after a narrative or a resource"
-        if Self.isDiv(local) && Self.equals(uri, LibXML.xhtmlNamespace) && !stack.isEmpty {
+        if Self.isDiv(local) && inXHTMLNamespace(uri) && !stack.isEmpty {
             if stack[stack.count - 1].children.last?.isResource == true { decline(); return }
             startNarrative(local, prefix)
             return
@@ -244,7 +292,7 @@ struct XMLSAXBuilder {
         // but NarrativeScanner may count it, and XMLTreeBuilder then matches the narratives
         // after it to the wrong source (helper-20): its answer, not this path's.
         if Self.isDiv(local) { decline(); return }
-        let isFHIR = Self.equals(uri, LibXML.fhirNamespace)
+        let isFHIR = inFHIRNamespace(uri)
         if let materialise, stack.count >= 2, Self.isUpperCase(local), isFHIR {
             let type = name(local).text
             if !materialise(type) {
@@ -253,7 +301,7 @@ struct XMLSAXBuilder {
                 skipping = 1
                 skipLevels = XMLReader.maxDepth - 1 - stack.count
                 skipNarrativeAt = 0
-                watch = SkippedResourceWatch(resourceType: type)
+                watch = SkippedResourceWatch(resourceType: type, containedNeedsWholeReading: false)
                 return
             }
         }
@@ -315,7 +363,18 @@ struct XMLSAXBuilder {
             if skipping == skipNarrativeAt { skipNarrativeAt = 0 }
             if skipping > 1 { watch?.close() }
             skipping -= 1
-            if skipping == 0 { afterSkip = true; watch = nil }
+            if skipping == 0 {
+                afterSkip = true
+                watch = nil
+                if let partial = partials.last, partial.at == stack.count - 1 {
+                    // The end of a skipped resource that kept members: what it keeps only if it
+                    // holds resources (as the JSON reader keeps it).
+                    partials.removeLast()
+                    var resource = stack.removeLast()
+                    if !resource.children.contains(where: { $0.name == "contained" }) { resource.children = [] }
+                    stack[stack.count - 1].children.append(resource)
+                }
+            }
             return
         }
         afterSkip = false
@@ -324,6 +383,14 @@ struct XMLSAXBuilder {
             root = done
         } else {
             stack[stack.count - 1].children.append(done)
+            if let partial = partials.last, partial.at == stack.count - 1 {
+                // A kept member of a skipped resource ends: the skip goes on.
+                skipping = 1
+                watch = partial.watch
+                watch?.close()
+                skipLevels = partial.skipLevels
+                skipNarrativeAt = 0
+            }
         }
     }
 
