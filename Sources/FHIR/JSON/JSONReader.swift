@@ -603,21 +603,55 @@ struct JSONScanner {
     /// counted it twice). Without `contained` nothing is kept: the resource is its type alone.
     mutating func skipRestOfResource(_ keys: inout ObjectKeys, keeping siblings: Siblings) throws(FHIRFormatError) {
         var holds = false
+        // Where the members it keeps are, read (in their order) only if the resource turns out to
+        // hold resources (most do not).
+        var later: [(key: Int, name: String)] = []
         while true {
             skipWhitespace()
             guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an object") }
             if bytes[pos] == UInt8(ascii: "}") { pos += 1; break }
             guard bytes[pos] == UInt8(ascii: ",") else { throw error(.structure, "expected ',' or '}', found \(describe(bytes[pos]))") }
             pos += 1
-            if try skipMember(&keys, keeping: siblings) { holds = true }
+            if case .kept(let key, let name) = try skipMember(&keys, keeping: siblings) {
+                later.append((key, name))
+                if name == "contained" || name == "_contained" { holds = true }
+            }
         }
-        if !holds {
-            _ = stack.pop(from: siblings.start)
+        guard holds else { return }
+        let end = pos
+        for (key, name) in later {
+            // Checked already: its key, then its value, read.
+            pos = key
+            _ = try skipString()
+            let raw = (key + 1)..<(pos - 1)
+            skipWhitespace()
+            pos += 1  // :
+            skipWhitespace()
+            try readKept(name, key: raw, into: siblings, keys: keys)
+        }
+        pos = end
+        let kept = stack.pop(from: siblings.start)
+        if kept.contains(where: { $0.value == nil && $0.children.isEmpty && !$0.isResource }) { try checkNulls(kept) }
+        for child in kept { siblings.append(child) }
+    }
+
+    /// A member a skipped resource keeps, read into its siblings.
+    mutating func readKept(_ name: String, key raw: Range<Int>, into siblings: Siblings, keys: ObjectKeys) throws(FHIRFormatError) {
+        path.push(raw)
+        if name.utf8.first == UInt8(ascii: "_") {
+            let base = String(name.dropFirst())
+            try readPrimitiveExtras(into: siblings, name: base, after: keys.contains(base, bytes))
         } else {
-            let kept = stack.pop(from: siblings.start)
-            if kept.contains(where: { $0.value == nil && $0.children.isEmpty && !$0.isResource }) { try checkNulls(kept) }
-            for child in kept { siblings.append(child) }
+            try readProperty(into: siblings, name: name, after: keys.contains("_" + name, bytes))
         }
+        path.pop()
+    }
+
+    /// What `skipMember` did with a member of a skipped resource.
+    enum SkippedMember {
+        case passed
+        /// A member the resource keeps (`keptBySkippedResources`), passed over; its key starts at `key`.
+        case kept(key: Int, name: String)
     }
 
     /// After a member of an object: the remaining members, checked but not built.
@@ -633,10 +667,10 @@ struct JSONScanner {
     }
 
     /// `"key": value`, checked but not built: the key is compared as input bytes, not made.
-    /// `keeping`: the members a skipped resource keeps (`skipRestOfResource`) are read into these
-    /// siblings instead; says whether the member was `contained` (or `_contained`).
+    /// `keeping`: where a skipped resource's members that it keeps are is said
+    /// (`skipRestOfResource`).
     @discardableResult
-    mutating func skipMember(_ keys: inout ObjectKeys, keeping siblings: Siblings? = nil) throws(FHIRFormatError) -> Bool {
+    mutating func skipMember(_ keys: inout ObjectKeys, keeping siblings: Siblings? = nil) throws(FHIRFormatError) -> SkippedMember {
         skipWhitespace()
         guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
             throw error(.structure, "expected a property name in quotes")
@@ -654,10 +688,7 @@ struct JSONScanner {
             if siblings != nil && Self.keptBySkippedResources.contains(decoded) { kept = decoded }
             fresh = keys.insert(decoded: decoded, bytes)
         } else {
-            if siblings != nil && raw.count >= 2 && raw.count <= 11 {
-                let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[raw]), as: UTF8.self)
-                if Self.keptBySkippedResources.contains(name) { kept = name }
-            }
+            if siblings != nil { kept = Self.keptBySkippedResources(bytes.baseAddress! + raw.lowerBound, raw.count) }
             fresh = keys.insert(raw: raw, bytes)
         }
         func key() -> String {
@@ -672,25 +703,30 @@ struct JSONScanner {
         skipWhitespace()
         guard pos < bytes.count else { throw error(.structure, "unexpected end of input") }
         if bytes[pos] == UInt8(ascii: "n") { throw error(.invalid, "null is not allowed here (FHIR JSON omits absent elements)") }
-        if let kept, let siblings {
-            path.push(raw)
-            if kept.utf8.first == UInt8(ascii: "_") {
-                let base = String(kept.dropFirst())
-                try readPrimitiveExtras(into: siblings, name: base, after: keys.contains(base, bytes))
-            } else {
-                try readProperty(into: siblings, name: kept, after: keys.contains("_" + kept, bytes))
-            }
-            path.pop()
-            return kept == "contained" || kept == "_contained"
-        }
         try skipValue()
-        return false
+        if let kept, siblings != nil { return .kept(key: keyStart, name: kept) }
+        return .passed
     }
 
     /// What a resource not built keeps, if it holds resources (`skipRestOfResource`).
     /// Not its business identifiers: Synthea gives every claim one shared group identifier, and
     /// copies by identifier are compared whole (the merged Synthea bundles took half as long again).
     static let keptBySkippedResources: Set<String> = ["contained", "id", "meta", "_contained", "_id"]
+
+    /// The name of a plain key, if a skipped resource keeps it: by its bytes, as every key of every
+    /// skipped resource is asked (issue 20: made as a string and looked up in a set, a twentieth of
+    /// a Synthea run).
+    @inline(__always) static func keptBySkippedResources(_ key: UnsafePointer<UInt8>, _ n: Int) -> String? {
+        func equals(_ name: StaticString) -> Bool { memcmp(key, name.utf8Start, n) == 0 }
+        switch n {
+        case 2: return equals("id") ? "id" : nil
+        case 3: return equals("_id") ? "_id" : nil
+        case 4: return equals("meta") ? "meta" : nil
+        case 9: return equals("contained") ? "contained" : nil
+        case 10: return equals("_contained") ? "_contained" : nil
+        default: return nil
+        }
+    }
 
     /// Any value, checked but not built (`null` only inside arrays: the `_element` padding).
     /// First by the C pass (`rpl_json_skip_value`, sixteen bytes at a time); where it cannot vouch
