@@ -1,5 +1,6 @@
 import FHIR
 import RPLGuideline
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -40,6 +41,10 @@ public final class Profiles: Sendable {
     public let site: SiteSettings
     /// The ActivityDefinitions' items, read once (`OrderCatalogue`).
     public let catalogue: OrderCatalogue
+    /// The order catalogue as requests name it (`Requests.catalogue`): the same for every input,
+    /// made at its first use (issue 20: made per input, it was a seventh of a Synthea run's facts
+    /// once the requests their claims hold came to be read).
+    let requestCatalogue = AtomicLazyReference<RequestCatalogue>()
     /// The wording of each language (issue 19): `CodeSystem-rpl-text`'s displays (English) and
     /// its designations in Dutch, by the English template.
     public let wordings: [Wording.Language: Wording]
@@ -462,4 +467,10 @@ public final class Profiles: Sendable {
 /// regular file (a FIFO named `input.json` must not hang a replay).
 func readFile(_ path: String) -> [UInt8]? {
     try? Profiles.readBounded(path, limit: FHIRFormat.maxDocumentBytes).get()
+}
+
+/// `Profiles.requestCatalogue`'s value.
+final class RequestCatalogue: Sendable {
+    let entries: [Requests.CatalogueEntry]
+    init(_ entries: [Requests.CatalogueEntry]) { self.entries = entries }
 }

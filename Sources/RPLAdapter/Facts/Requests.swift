@@ -84,7 +84,7 @@ enum Requests: FactSource {
 
     /// One way a request names a catalogue activity: the ActivityDefinition's canonical, its codes,
     /// or (for one test of a panel) an item's code.
-    struct CatalogueEntry {
+    struct CatalogueEntry: Sendable {
         var activity: ActivityID
         var item: String?
         var canonical: String?
@@ -94,14 +94,19 @@ enum Requests: FactSource {
         var valueSet: ValueSetID? = nil
     }
 
-    /// The order catalogue as requests name it: made once per run, not per request.
+    /// The order catalogue as requests name it: made once per Profiles, not per input.
     static func catalogue(_ c: FactContext) -> [CatalogueEntry] {
+        if let made = c.profiles.requestCatalogue.load() { return made.entries }
+        return c.profiles.requestCatalogue.storeIfNil(RequestCatalogue(makeCatalogue(c.profiles))).entries
+    }
+
+    static func makeCatalogue(_ profiles: Profiles) -> [CatalogueEntry] {
         var entries: [CatalogueEntry] = []
         for activity in ActivityID.allCases {
-            guard let ad = c.profiles.activityDefinition(activity) else { continue }
-            entries.append(CatalogueEntry(activity: activity, item: nil, canonical: c.profiles.activityDefinitionURL(activity),
-                                          codes: Set(c.terminology.codes(of: ad.child("code")))))
-            for item in c.profiles.catalogue.items(of: activity) {
+            guard let ad = profiles.activityDefinition(activity) else { continue }
+            entries.append(CatalogueEntry(activity: activity, item: nil, canonical: profiles.activityDefinitionURL(activity),
+                                          codes: Set(profiles.terminology.codes(of: ad.child("code")))))
+            for item in profiles.catalogue.items(of: activity) {
                 guard let code = item.code else { continue }
                 entries.append(CatalogueEntry(activity: activity, item: item.item, canonical: nil, codes: [code],
                                               valueSet: ValueSetID(rawValue: "rpl-" + item.item)))
