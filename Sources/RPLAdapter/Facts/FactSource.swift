@@ -220,7 +220,7 @@ final class FactContext {
     func items(_ types: [String]) -> [Int] {
         // A type the reader does not build would be found empty, every time, unseen (EpisodeOfCare
         // was: helper-31's trial); the tests run every fact source.
-        assert(types.allSatisfy(Adapter.resourceTypesRead.contains), "\(types) not all in Adapter.resourceTypesRead")
+        assert(types.allSatisfy(Adapter.resourceTypesRead.contains))
         if types.count == 1 { return byType[types[0]] ?? [] }
         return types.flatMap { byType[$0] ?? [] }.sorted()
     }
