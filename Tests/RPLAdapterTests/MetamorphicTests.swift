@@ -199,9 +199,8 @@ import TestSupport
                 if let v = e.value, Self.isDate(v), let y = Int(v.prefix(4)) { e.value = String(y + 28) + v.dropFirst(4) }
                 return e
             }
-            let other = Self.run(shifted, asOf: String(year + 28) + f.asOf.dropFirst(4))
-            if Self.decisions(base.bytes) != Self.decisions(other.bytes) {
-                failures.append("\(f.name): \(Self.decisions(base.bytes)) vs \(Self.decisions(other.bytes))")
+            if let d = Self.otherDecisions(base.bytes, Self.run(shifted, asOf: String(year + 28) + f.asOf.dropFirst(4)).bytes) {
+                failures.append("\(f.name): \(d)")
             }
         }
         let withRules = Self.fixtures.filter { f in Self.decisions(Self.run(f.bundle, asOf: f.asOf).bytes).keys.contains { $0.hasPrefix("RPL-") } }.count
@@ -237,9 +236,8 @@ import TestSupport
             ]
             var added = f.bundle
             for (i, r) in unrelated.enumerated() { added = Self.adding(added, r, fullUrl: "urn:uuid:0000000\(i)-1111-4222-8333-444455556666") }
-            let base = Self.run(f.bundle, asOf: f.asOf), other = Self.run(added, asOf: f.asOf)
-            if Self.decisions(base.bytes) != Self.decisions(other.bytes) {
-                failures.append("\(f.name): \(Self.decisions(base.bytes)) vs \(Self.decisions(other.bytes))")
+            if let d = Self.otherDecisions(Self.run(f.bundle, asOf: f.asOf).bytes, Self.run(added, asOf: f.asOf).bytes) {
+                failures.append("\(f.name): \(d)")
             }
         }
         print("metamorphic: unrelated resources added × \(pairs) fixtures, \(failures.count) failed")
@@ -295,9 +293,8 @@ import TestSupport
             }
             let base = Self.run(f.bundle, asOf: f.asOf)
             for (format, variant, name) in [(FHIRFormat.json, bundle, "moved"), (.xml, bundle, "moved, XML"), (.json, resent, "moved and resent")] {
-                let other = Self.run(variant, asOf: f.asOf, format: format)
-                if Self.decisions(base.bytes) != Self.decisions(other.bytes) {
-                    failures.append("\(f.name) (\(name)): \(Self.decisions(base.bytes)) vs \(Self.decisions(other.bytes))")
+                if let d = Self.otherDecisions(base.bytes, Self.run(variant, asOf: f.asOf, format: format).bytes) {
+                    failures.append("\(f.name) (\(name)): \(d)")
                 }
             }
         }
@@ -311,6 +308,12 @@ import TestSupport
         let u = Array(v.utf8)
         guard u.count >= 4, u[0..<4].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), u[0] == UInt8(ascii: "1") || u[0] == UInt8(ascii: "2") else { return false }
         return u.count == 4 || (u.count >= 7 && u[4] == UInt8(ascii: "-") && u[5...6].allSatisfy { $0 >= 0x30 && $0 <= 0x39 })
+    }
+
+    /// How two outputs' decisions differ, or nil.
+    static func otherDecisions(_ a: [UInt8], _ b: [UInt8]) -> String? {
+        let (x, y) = (decisions(a), decisions(b))
+        return x == y ? nil : "\(x) vs \(y)"
     }
 
     /// Every rule id in an output, with how often it occurs, and the count of each resource type.

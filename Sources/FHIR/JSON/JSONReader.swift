@@ -602,22 +602,10 @@ struct JSONScanner {
     /// loss contained in an Encounter was not counted; helper-32's review: and a resent Encounter
     /// counted it twice). Without `contained` nothing is kept: the resource is its type alone.
     mutating func skipRestOfResource(_ keys: inout ObjectKeys, keeping siblings: Siblings) throws(FHIRFormatError) {
-        var holds = false
         // Where the members it keeps are, read (in their order) only if the resource turns out to
         // hold resources (most do not).
-        var later: [(key: Int, name: String)] = []
-        while true {
-            skipWhitespace()
-            guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an object") }
-            if bytes[pos] == UInt8(ascii: "}") { pos += 1; break }
-            guard bytes[pos] == UInt8(ascii: ",") else { throw error(.structure, "expected ',' or '}', found \(describe(bytes[pos]))") }
-            pos += 1
-            if case .kept(let key, let name) = try skipMember(&keys, keeping: siblings) {
-                later.append((key, name))
-                if name == "contained" || name == "_contained" { holds = true }
-            }
-        }
-        guard holds else { return }
+        let later = try skipRestOfObject(&keys, keeping: true)
+        guard later.contains(where: { $0.name == "contained" || $0.name == "_contained" }) else { return }
         let end = pos
         for (key, name) in later {
             // Checked already: its key, then its value, read.
@@ -647,30 +635,27 @@ struct JSONScanner {
         path.pop()
     }
 
-    /// What `skipMember` did with a member of a skipped resource.
-    enum SkippedMember {
-        case passed
-        /// A member the resource keeps (`keptBySkippedResources`), passed over; its key starts at `key`.
-        case kept(key: Int, name: String)
-    }
-
-    /// After a member of an object: the remaining members, checked but not built.
-    mutating func skipRestOfObject(_ keys: inout ObjectKeys) throws(FHIRFormatError) {
+    /// After a member of an object: the remaining members, checked but not built. `keeping`: says
+    /// where the members a skipped resource keeps (`keptBySkippedResources`) are, by their keys'
+    /// opening quotes (`skipRestOfResource`).
+    @discardableResult
+    mutating func skipRestOfObject(_ keys: inout ObjectKeys, keeping: Bool = false) throws(FHIRFormatError) -> [(key: Int, name: String)] {
+        var kept: [(key: Int, name: String)] = []
         while true {
             skipWhitespace()
             guard pos < bytes.count else { throw error(.structure, "unexpected end of input inside an object") }
-            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return }
+            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return kept }
             guard bytes[pos] == UInt8(ascii: ",") else { throw error(.structure, "expected ',' or '}', found \(describe(bytes[pos]))") }
             pos += 1
-            try skipMember(&keys)
+            if let member = try skipMember(&keys, keeping: keeping) { kept.append(member) }
         }
     }
 
     /// `"key": value`, checked but not built: the key is compared as input bytes, not made.
-    /// `keeping`: where a skipped resource's members that it keeps are is said
+    /// `keeping`: where the member's key starts and its name, if a skipped resource keeps it
     /// (`skipRestOfResource`).
     @discardableResult
-    mutating func skipMember(_ keys: inout ObjectKeys, keeping siblings: Siblings? = nil) throws(FHIRFormatError) -> SkippedMember {
+    mutating func skipMember(_ keys: inout ObjectKeys, keeping: Bool = false) throws(FHIRFormatError) -> (key: Int, name: String)? {
         skipWhitespace()
         guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
             throw error(.structure, "expected a property name in quotes")
@@ -679,16 +664,19 @@ struct JSONScanner {
         _ = try skipString()
         let raw = (keyStart + 1)..<(pos - 1)
         let fresh: Bool
-        // The name of a member a skipped resource keeps (short, so made without an allocation).
+        // The name of a member a skipped resource keeps.
         var kept: String?
         if !lastStringPlain {
             var decoder = JSONScanner(bytes)
             decoder.pos = keyStart
             let decoded = try decoder.readString()
-            if siblings != nil && Self.keptBySkippedResources.contains(decoded) { kept = decoded }
+            if keeping {
+                var text = decoded
+                kept = text.withUTF8 { u in u.baseAddress.flatMap { Self.keptBySkippedResources($0, u.count) } }
+            }
             fresh = keys.insert(decoded: decoded, bytes)
         } else {
-            if siblings != nil { kept = Self.keptBySkippedResources(bytes.baseAddress! + raw.lowerBound, raw.count) }
+            if keeping { kept = Self.keptBySkippedResources(bytes.baseAddress! + raw.lowerBound, raw.count) }
             fresh = keys.insert(raw: raw, bytes)
         }
         func key() -> String {
@@ -704,18 +692,15 @@ struct JSONScanner {
         guard pos < bytes.count else { throw error(.structure, "unexpected end of input") }
         if bytes[pos] == UInt8(ascii: "n") { throw error(.invalid, "null is not allowed here (FHIR JSON omits absent elements)") }
         try skipValue()
-        if let kept, siblings != nil { return .kept(key: keyStart, name: kept) }
-        return .passed
+        return kept.map { (keyStart, $0) }
     }
 
-    /// What a resource not built keeps, if it holds resources (`skipRestOfResource`).
-    /// Not its business identifiers: Synthea gives every claim one shared group identifier, and
-    /// copies by identifier are compared whole (the merged Synthea bundles took half as long again).
-    static let keptBySkippedResources: Set<String> = ["contained", "id", "meta", "_contained", "_id"]
-
-    /// The name of a plain key, if a skipped resource keeps it: by its bytes, as every key of every
-    /// skipped resource is asked (issue 20: made as a string and looked up in a set, a twentieth of
-    /// a Synthea run).
+    /// The name of a key, if a resource not built keeps it when it holds resources
+    /// (`skipRestOfResource`): by its bytes, as every key of every skipped resource is asked (issue
+    /// 20: made as a string and looked up in a set, a twentieth of a Synthea run). Not its business
+    /// identifiers: Synthea gives every claim one shared group identifier, and copies by identifier
+    /// are compared whole (the merged Synthea bundles took half as long again). XML's list:
+    /// `XMLReader.keptBySkippedResources`.
     @inline(__always) static func keptBySkippedResources(_ key: UnsafePointer<UInt8>, _ n: Int) -> String? {
         func equals(_ name: StaticString) -> Bool { memcmp(key, name.utf8Start, n) == 0 }
         switch n {

@@ -206,18 +206,18 @@ struct XMLSAXBuilder {
     /// so after the first comparison a pointer's (a string compared to a Swift String is made into
     /// a C string first, at every element).
     private mutating func inFHIRNamespace(_ uri: UnsafePointer<xmlChar>?) -> Bool {
-        guard let uri else { return false }
-        if uri == fhirURI { return true }
-        guard Self.equals(uri, LibXML.fhirNamespace) else { return false }
-        fhirURI = uri
-        return true
+        Self.isNamespace(uri, LibXML.fhirNamespace, seen: &fhirURI)
     }
 
     private mutating func inXHTMLNamespace(_ uri: UnsafePointer<xmlChar>?) -> Bool {
+        Self.isNamespace(uri, LibXML.xhtmlNamespace, seen: &xhtmlURI)
+    }
+
+    private static func isNamespace(_ uri: UnsafePointer<xmlChar>?, _ text: String, seen: inout UnsafePointer<xmlChar>?) -> Bool {
         guard let uri else { return false }
-        if uri == xhtmlURI { return true }
-        guard Self.equals(uri, LibXML.xhtmlNamespace) else { return false }
-        xhtmlURI = uri
+        if uri == seen { return true }
+        guard equals(uri, text) else { return false }
+        seen = uri
         return true
     }
 
