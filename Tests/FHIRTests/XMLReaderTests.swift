@@ -189,6 +189,36 @@ import Testing
         #expect(TypeTable.r4.type("Extension")?.elements["valueBase64Binary"]?.typeName == "base64Binary")
     }
 
+    /// An element is found by its name however the name's String was made: in the small form
+    /// (15 bytes or fewer, found by the String's own bytes), in an allocated form of the same text
+    /// (found by hashing the text), sliced from a longer text, decoded from bytes; and a name that
+    /// differs in one byte, or is not ASCII, is not found.
+    @Test func elementsAreFoundHoweverTheirNameWasMade() throws {
+        var checked = 0, small = 0
+        for typeName in ["Observation", "Patient", "Extension", "Bundle", "Coding", "Element", "Questionnaire_Item", "ElementDefinition"] {
+            let type = try #require(TypeTable.r4.type(typeName))
+            let elements = type.elements
+            for (name, info) in elements {
+                var allocated = ""
+                allocated.reserveCapacity(64)
+                for c in name { allocated.append(c) }
+                let sliced = String(("<" + name + ">").dropFirst().dropLast())
+                let decoded = String(decoding: Array(name.utf8), as: UTF8.self)
+                for variant in [name, allocated, sliced, decoded] {
+                    #expect(type.element(variant)?.index == info.index, "\(typeName).\(variant)")
+                }
+                if name.utf8.count <= 15 { small += 1 }
+                for other in [name + "x", "x" + name, String(name.dropLast()), name.uppercased(), name + "é"] {
+                    #expect(type.element(other)?.index == elements[other]?.index, "\(typeName).\(other)")
+                }
+                checked += 1
+            }
+        }
+        #expect(checked > 300 && small > 200)
+        #expect(TypeTable.r4.type("Observation")?.element("") == nil)
+        #expect(TypeTable.r4.type("Observation")?.element("stätus") == nil)
+    }
+
     /// The committed table is exactly what the generator makes from TestData/corpus/schemas.
     @Test func generatedTableMatchesTheGenerator() throws {
         let root = Corpus.projectRoot.path

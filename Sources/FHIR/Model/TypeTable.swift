@@ -247,6 +247,31 @@ struct NameSlots: Sendable {
     private let names: [String]
     /// Number + 1 of the name in each slot; 0 for an empty slot.
     private let slots: [Int32]
+    /// The same slots for names of at most 15 bytes by their String's own 16 bytes, which hold
+    /// such a name whole (Swift's small-string form, one spelling per text): a lookup is two
+    /// words mixed and compared, not a hash over the bytes (issue 20: the type check asks for
+    /// every element it meets, a thirtieth of a Synthea run). Empty when a name of the table is
+    /// not in that form; then every lookup takes the byte path.
+    private let smallSlots: [Int32]
+    private let smallBits: [SmallBits]
+
+    struct SmallBits: Equatable, Sendable { let low: UInt64, high: UInt64 }
+
+    /// A String's 16 bytes when it is in the small form (the discriminator's bit 61 on 64-bit
+    /// platforms, as the standard library's `_StringObject` lays it out), else nil.
+    @inline(__always) static func smallBits(_ name: String) -> SmallBits? {
+        #if arch(x86_64) || arch(arm64)
+        let raw = unsafeBitCast(name, to: (UInt64, UInt64).self)
+        return raw.1 & (1 << 61) != 0 ? SmallBits(low: raw.0, high: raw.1) : nil
+        #else
+        return nil
+        #endif
+    }
+
+    @inline(__always) static func mix(_ b: SmallBits) -> Int {
+        let h = (b.low ^ (b.high &* 0x9E37_79B9_7F4A_7C15)) &* 0xFF51_AFD7_ED55_8CCD
+        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    }
 
     init(_ names: [String]) {
         self.names = names
@@ -259,6 +284,26 @@ struct NameSlots: Sendable {
             slots[slot] = Int32(n + 1)
         }
         self.slots = slots
+        // A name of 15 bytes or fewer not in the small form (whatever made it) is remade from its
+        // bytes; if it still is not, the fast path is not used at all.
+        var bits: [SmallBits] = []
+        bits.reserveCapacity(names.count)
+        var small = [Int32](repeating: 0, count: size)
+        var usable = true
+        for (n, name) in names.enumerated() {
+            let remade = Self.smallBits(name) == nil && name.utf8.count <= 15 ? String(decoding: Array(name.utf8), as: UTF8.self) : name
+            if let b = Self.smallBits(remade) {
+                bits.append(b)
+                var slot = Self.mix(b) & (size - 1)
+                while small[slot] != 0 { slot = (slot + 1) & (size - 1) }
+                small[slot] = Int32(n + 1)
+            } else {
+                bits.append(SmallBits(low: 0, high: 0))
+                if remade.utf8.count <= 15 { usable = false }
+            }
+        }
+        smallSlots = usable ? small : []
+        smallBits = usable ? bits : []
     }
 
     @inline(__always) static func hash<C: Collection<UInt8>>(_ bytes: C) -> Int {
@@ -278,6 +323,16 @@ struct NameSlots: Sendable {
 
     @inline(__always) func find(_ name: String) -> Int? {
         let mask = slots.count - 1
+        if !smallSlots.isEmpty, let b = Self.smallBits(name) {
+            // A small name can only be a small name of the table (one form per text).
+            var slot = Self.mix(b) & mask
+            while smallSlots[slot] != 0 {
+                let n = Int(smallSlots[slot]) - 1
+                if smallBits[n] == b { return n }
+                slot = (slot + 1) & mask
+            }
+            return nil
+        }
         var slot = Self.hash(name) & mask
         while slots[slot] != 0 {
             let n = Int(slots[slot]) - 1
