@@ -113,18 +113,19 @@ func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
         f.lossCount < 3 ? sentence + "ESHRE advises this for 3 or more losses; with fewer, within research (the card itself names no number)." : sentence
     }
     /// Each medicine proposed, or a note where it is already taken or requested.
-    func propose(_ activity: ActivityID, taken: [Source], proposal: Phrase, already: Phrase) -> Recommendation {
+    func propose(_ activity: ActivityID, taken: [Source], stale: [MedicationUse], proposal: Phrase, already: Phrase) -> Recommendation {
         guard taken.isEmpty else {
             // The caveat holds for a treatment already given too (the third clinical audit: it
             // was said only with a proposal).
             return Recommendation.note(ruleId: .aplTreat, sources: sources + taken,
                                        reason: caveated("\(basisText): \(already) is already taken or requested; not proposed again."), item: activity.rawValue)
         }
-        return Recommendation.medication(ruleId: .aplTreat, activity: activity, sources: sources, reason: caveated("\(basisText): \(proposal)."))
+        return Recommendation.medication(ruleId: .aplTreat, activity: activity, sources: sources + stale.map(\.source),
+                                         reason: caveated(.joined(["\(basisText): \(proposal)."] + stale.compactMap(\.staleNote), separator: " ")))
     }
     return [
-        propose(.aspirinLowDose, taken: f.aspirinTakenOrRequested, proposal: "low-dose aspirin \(aspirinWhen), with LMWH \(lmwhWhen)", already: "low-dose aspirin"),
-        propose(.lmwh, taken: f.heparinTakenOrRequested, proposal: "LMWH \(lmwhWhen), with low-dose aspirin \(aspirinWhen)", already: "a heparin"),
+        propose(.aspirinLowDose, taken: f.aspirinTakenOrRequested, stale: f.aspirinStale, proposal: "low-dose aspirin \(aspirinWhen), with LMWH \(lmwhWhen)", already: "low-dose aspirin"),
+        propose(.lmwh, taken: f.heparinTakenOrRequested, stale: f.heparinStale, proposal: "LMWH \(lmwhWhen), with low-dose aspirin \(aspirinWhen)", already: "a heparin"),
     ]
 }
 

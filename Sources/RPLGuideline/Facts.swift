@@ -231,6 +231,12 @@ public struct MedicationUse: Sendable, Hashable {
         self.end = end
         self.staleSince = staleSince
     }
+
+    /// guideline.md v3: a record with no known end older than 12 months is not taken now: a note
+    /// beside the proposal it does not stop.
+    public var staleNote: Phrase? {
+        staleSince.map { "\(text) is recorded active since \($0) with no known end (older than 12 months): not taken as current; check whether she still takes it." }
+    }
 }
 
 /// An activity of the catalogue already requested in the input (an open ServiceRequest: draft,
@@ -321,6 +327,13 @@ public struct Facts: Sendable {
     /// Progesterone already taken (active, not ended) or requested for the patient: RPL-PROGESTERONE
     /// does not propose it again (guideline.md v3).
     public var progesteroneTakenOrRequested: [Source] = []
+    /// Aspirin, a heparin or progesterone of the patient recorded active with no known end and
+    /// older than 12 months (guideline.md v3 `levothyroxineTaken`: "the same holds for every
+    /// medication a rule reads"): not taken now, so proposed where a rule proposes it, with a note
+    /// naming the record (found by the fourth clinical audit: the aspirin was proposed silently).
+    public var aspirinStale: [MedicationUse] = []
+    public var heparinStale: [MedicationUse] = []
+    public var progesteroneStale: [MedicationUse] = []
     public var familyHistoryRPL: [Finding] = []
     public var partner: Partner?
     /// The partner's own records could not be read (interface.md v3, serve: a CDS Hooks prefetch

@@ -43,8 +43,10 @@ func rplProgesterone(_ f: Facts, settings: GuidelineSettings) -> Recommendation?
         return Recommendation.note(ruleId: .progesterone, sources: f.lossSources + pregnancy.sources + early.map(\.source) + f.progesteroneTakenOrRequested,
                               reason: "\(f.lossCount) miscarriages, pregnant at \(ga), bleeding at or before \(settings.earlyBleedingUntil): progesterone is already taken or requested; not proposed again (until \(end), \(settings.progesteroneUntil)).")
     }
-    return Recommendation.medication(ruleId: .progesterone, activity: .progesteroneVaginal, sources: f.lossSources + pregnancy.sources + early.map(\.source),
-                          reason: "\(f.lossCount) miscarriages, pregnant at \(ga) on \(f.evaluationDate), bleeding at or before \(settings.earlyBleedingUntil): progesterone 400 mg vaginally twice daily until \(end) (\(settings.progesteroneUntil)).",
+    return Recommendation.medication(ruleId: .progesterone, activity: .progesteroneVaginal,
+                          sources: f.lossSources + pregnancy.sources + early.map(\.source) + f.progesteroneStale.map(\.source),
+                          reason: .joined(["\(f.lossCount) miscarriages, pregnant at \(ga) on \(f.evaluationDate), bleeding at or before \(settings.earlyBleedingUntil): progesterone 400 mg vaginally twice daily until \(end) (\(settings.progesteroneUntil))."]
+                                          + f.progesteroneStale.compactMap(\.staleNote), separator: " "),
                           until: end)
 }
 

@@ -44,10 +44,9 @@ func rplLevothyroxine(_ f: Facts) -> Recommendation? {
             return Recommendation.note(ruleId: .levothyroxine, sources: [tsh.source, ft4.source] + taken.map(\.source),
                                   reason: "Hypothyroidism: \(shown); levothyroxine is already taken (\(Phrase.joined(taken.map(\.text), separator: "; "))): not proposed again; check the dose.")
         }
-        let stale = f.levothyroxine.compactMap { use in use.staleSince.map { (use, $0) } }
-        let staleText: [Phrase] = stale.map { "\($0.0.text) is recorded active since \($0.1) with no known end (older than 12 months): not taken as current; check whether she still takes it." }
-        return Recommendation.medication(ruleId: .levothyroxine, activity: .levothyroxine, sources: [tsh.source, ft4.source] + stale.map(\.0.source),
-                              reason: .joined(["Hypothyroidism: \(shown)."] + staleText, separator: " "))
+        let stale = f.levothyroxine.filter { $0.staleSince != nil }
+        return Recommendation.medication(ruleId: .levothyroxine, activity: .levothyroxine, sources: [tsh.source, ft4.source] + stale.map(\.source),
+                              reason: .joined(["Hypothyroidism: \(shown)."] + stale.compactMap(\.staleNote), separator: " "))
     }
     guard !f.hypothyroidismConditions.isEmpty, f.levothyroxine.isEmpty else { return nil }
     return Recommendation.note(ruleId: .levothyroxine, sources: f.hypothyroidismConditions.map(\.source),

@@ -55,9 +55,18 @@ enum Antiphospholipid: FactSource {
             let r = c.resource(index)
             let status = r.string("status") ?? ""
             let current = r.name == "MedicationRequest" ? ["draft", "active", "on-hold"].contains(status) : status == "active"
-            // guideline.md v3: ended, or active with no known end for over 12 months: not taken now.
-            guard current, c.person(index) == .patient, !c.useEnded(index), c.useStale(index) == nil else { continue }
+            // guideline.md v3: ended, or active with no known end for over 12 months: not taken now
+            // (the stale one named in the proposal).
+            guard current, c.person(index) == .patient, !c.useEnded(index) else { continue }
             let medication = Requests.medicationCode(c, index)
+            if let since = c.useStale(index) {
+                var use = MedicationUse(source: Source(index), start: nil, current: false, staleSince: since)
+                use.text = .record(c.text(medication))
+                if c.terminology.matches(medication, .aspirin) { facts.aspirinStale.append(use) }
+                if c.terminology.matches(medication, .lmwh) { facts.heparinStale.append(use) }
+                if c.terminology.matches(medication, .progesteroneVaginal) { facts.progesteroneStale.append(use) }
+                continue
+            }
             if c.terminology.matches(medication, .aspirin) { facts.aspirinTakenOrRequested.append(Source(index)) }
             if c.terminology.matches(medication, .lmwh) { facts.heparinTakenOrRequested.append(Source(index)) }
             if c.terminology.matches(medication, .progesteroneVaginal) { facts.progesteroneTakenOrRequested.append(Source(index)) }

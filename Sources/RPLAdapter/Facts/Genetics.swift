@@ -143,6 +143,14 @@ enum Genetics: FactSource {
             }
             return
         }
+        // Where the spec is silent (the fourth clinical audit: a pregnancy-tissue karyotype with a
+        // specimen type the terminology does not know was read as hers): a Y chromosome on a woman's
+        // record may be the pregnancy's or someone else's. Read as hers, as the spec says, with a
+        // warning to check.
+        if let text = r.string("valueString"), let sex = Karyotype.sexChromosomes(text), sex.contains("Y"),
+           c.person(index) == .patient, c.resource(c.patient).string("gender") == "female" {
+            c.warn(index, .karyotypeOfAnother(text: text))
+        }
         // Interpretation N wins over the text; A or a coded abnormal answer makes it abnormal.
         let interpretations = r.children("interpretation")
         if interpretations.contains(where: { c.terminology.codes(of: $0).contains { $0.code == "N" } }) { return }

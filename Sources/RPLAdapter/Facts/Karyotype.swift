@@ -45,6 +45,15 @@ struct Karyotype {
         return .abnormal
     }
 
+    /// The sex chromosomes of an ISCN text's first cell line (`XY` of `46,XY,t(2;5)(…)`), upper-case;
+    /// nil when the text is not ISCN.
+    static func sexChromosomes(_ text: String) -> String? {
+        let s = text.filter { !$0.isWhitespace }
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false)[0].split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count >= 2, Int(parts[0]) != nil, !parts[1].isEmpty, parts[1].allSatisfy({ "XYxy".contains($0) }) else { return nil }
+        return parts[1].uppercased()
+    }
+
     /// A structural change that makes a translocation (in pregnancy tissue: RPL-CLINICAL-GENETICS).
     static func hasTranslocation(_ text: String) -> Bool {
         let s = text.lowercased().filter { !$0.isWhitespace }

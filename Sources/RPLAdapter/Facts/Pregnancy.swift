@@ -88,6 +88,9 @@ enum Pregnancy: FactSource {
             }
         }
         var hcg: [(date: CalendarDate, value: Double, index: Int)] = []
+        // Results read only as positive or negative (a coded answer, an interpretation), with the
+        // record's words for them.
+        var hcgReadings: [(date: CalendarDate, positive: Bool, text: String, index: Int)] = []
         for index in c.items(["Observation"]) {
             let r = c.resource(index)
             guard c.usableObservation(r), c.person(index) == .patient else { continue }
@@ -103,7 +106,12 @@ enum Pregnancy: FactSource {
                 case false?: endings.append(Ending(index: index, when: DayInterval(start: d, end: d)))
                 case nil: break
                 }
-                if let q = r.child("valueQuantity"), let v = q.string("value").flatMap(Double.init), v.isFinite, v >= 0 { hcg.append((d, v, index)) }
+                if let q = r.child("valueQuantity"), let v = q.string("value").flatMap(Double.init), v.isFinite, v >= 0 {
+                    hcg.append((d, v, index))
+                } else if let positive = hcgPositive(c, r) {
+                    let words = r.child("valueCodeableConcept") ?? r.children("interpretation").first
+                    hcgReadings.append((d, positive, c.text(words), index))
+                }
                 continue
             }
             if c.terminology.matches(r.child("code"), .pregnancyStatus) {
@@ -130,7 +138,7 @@ enum Pregnancy: FactSource {
                 }
             }
         }
-        possibleBiochemicalLoss(c, hcg, into: &facts)
+        possibleBiochemicalLoss(c, hcg, readings: hcgReadings, into: &facts)
         guard !pregnancyConditions.isEmpty || !pregnantObservations.isEmpty else { return }
         // Time ends states: a loss, ectopic or molar record, or a "not pregnant" result after the
         // newest evidence of the pregnancy means it is over (v1 kept proposing progesterone).
@@ -214,18 +222,38 @@ enum Pregnancy: FactSource {
         return Bound(q.string("comparator")).above(value, limit: high)
     }
 
-    static func possibleBiochemicalLoss(_ c: FactContext, _ values: [(date: CalendarDate, value: Double, index: Int)], into facts: inout Facts) {
-        let sorted = values.sorted { $0.date != $1.date ? $0.date < $1.date : c.identities.tieBreak($0.index, $1.index) }
-        guard sorted.count >= 2, let first = sorted.first, let last = sorted.last else { return }
-        var peak = sorted[0]
-        var fall: (from: (date: CalendarDate, value: Double, index: Int), to: (date: CalendarDate, value: Double, index: Int))?
-        for v in sorted.dropFirst() {
-            if v.value < peak.value && v.date > peak.date { fall = (peak, v) }
-            if v.value > peak.value { peak = v; fall = nil }
-        }
-        guard let fall else { return }
-        let span = DayInterval(start: first.date, end: last.date)
+    /// A fall is a later value below an earlier one; or, for results read only as positive or
+    /// negative, a negative after a positive (the fourth clinical audit: a positive test and a
+    /// negative one ten days later, with no coded loss, said nothing). Where the spec is silent:
+    /// that pair counts only within 28 days (`samePregnancyDays`, one pregnancy's window), as a
+    /// negative test months later is as likely the end of a pregnancy recorded some other way.
+    static func possibleBiochemicalLoss(_ c: FactContext, _ values: [(date: CalendarDate, value: Double, index: Int)],
+                                        readings: [(date: CalendarDate, positive: Bool, text: String, index: Int)], into facts: inout Facts) {
         let window = c.defaults.samePregnancyDays
+        typealias Point = (date: CalendarDate, text: String, index: Int)
+        var fall: (from: Point, to: Point)?
+        var span: DayInterval?
+        let sorted = values.sorted { $0.date != $1.date ? $0.date < $1.date : c.identities.tieBreak($0.index, $1.index) }
+        if sorted.count >= 2, let first = sorted.first, let last = sorted.last {
+            var peak = sorted[0]
+            for v in sorted.dropFirst() {
+                if v.value < peak.value && v.date > peak.date { fall = ((peak.date, formatNumber(peak.value), peak.index), (v.date, formatNumber(v.value), v.index)) }
+                if v.value > peak.value { peak = v; fall = nil }
+            }
+            span = DayInterval(start: first.date, end: last.date)
+        }
+        if fall == nil {
+            let read = readings.sorted { $0.date != $1.date ? $0.date < $1.date : c.identities.tieBreak($0.index, $1.index) }
+            var positive: (date: CalendarDate, positive: Bool, text: String, index: Int)?
+            for r in read {
+                if r.positive { positive = r; fall = nil; continue }
+                if let p = positive, r.date > p.date, p.date.days(until: r.date) <= window {
+                    fall = ((p.date, p.text, p.index), (r.date, r.text, r.index))
+                    span = DayInterval(start: p.date, end: r.date)
+                }
+            }
+        }
+        guard let fall, let span else { return }
         let coded = c.patientConditions().contains { index in
             let code = c.resource(index).child("code")
             guard c.terminology.matches(code, .pregnancyLoss) || c.terminology.matches(code, .notALoss),
@@ -233,7 +261,7 @@ enum Pregnancy: FactSource {
             return d.gap(to: span) <= window
         }
         guard !coded else { return }
-        c.warn(fall.to.index, .possibleBiochemicalLoss(from: formatNumber(fall.from.value), on: fall.from.date, to: formatNumber(fall.to.value), at: fall.to.date))
+        c.warn(fall.to.index, .possibleBiochemicalLoss(from: fall.from.text, on: fall.from.date, to: fall.to.text, at: fall.to.date))
     }
 
     static func pregnancy(_ c: FactContext, conditions: [Int], observations: [Int], datings: [Dating], bleeding: [Bleeding], into facts: inout Facts) {

@@ -14,4 +14,30 @@ import TestSupport
         #expect(f.apsDiagnosed.isEmpty)
         #expect(w.contains { $0.contains("not specific for antiphospholipid syndrome") })
     }
+
+    /// guideline.md v3 (the fourth clinical audit): aspirin recorded active with no known end and
+    /// older than 12 months is not taken now: proposed, with a note naming the record; a recent one
+    /// is taken (not proposed again).
+    @Test func aStaleAspirinRecordIsProposedWithANote() throws {
+        func scenario(since: String) -> S {
+            var s = S(losses: ["2024-03-10", "2025-01-22", "2026-01-22"])
+            s.add(S.condition("aps", S.sct, "26843008", onset: "2022-01-01"))
+            s.add(.resource("MedicationStatement", [.primitive("id", "asa"), .primitive("status", "active"),
+                                                    S.concept("medicationCodeableConcept", S.atc, "B01AC06", text: "acetylsalicylzuur 80 mg"),
+                                                    S.subject, .primitive("effectiveDateTime", since)]))
+            return s
+        }
+        let stale = try FactRun.read(scenario(since: "2024-01-10"), [Antiphospholipid.self]).facts
+        #expect(stale.aspirinTakenOrRequested.isEmpty && stale.aspirinStale.count == 1)
+        let recent = try FactRun.read(scenario(since: "2026-06-01"), [Antiphospholipid.self]).facts
+        #expect(recent.aspirinTakenOrRequested.count == 1 && recent.aspirinStale.isEmpty)
+
+        let out = try InProcess.apply(scenario(since: "2024-01-10"), asOf: "2026-11-02")
+        let text = String(decoding: out.stdout, as: UTF8.self)
+        // The drug named as the terminology names its code (the README), the record in the sources.
+        #expect(text.contains("low-dose aspirin from before conception, with LMWH from a positive pregnancy test. acetylsalicylic acid is recorded active since 2024-01-10 with no known end (older than 12 months)"))
+        #expect(text.contains("Based on: Condition/aps, MedicationStatement/asa"))
+        let proposed = try InProcess.apply(scenario(since: "2026-06-01"), asOf: "2026-11-02")
+        #expect(!String(decoding: proposed.stdout, as: UTF8.self).contains("no known end"))
+    }
 }

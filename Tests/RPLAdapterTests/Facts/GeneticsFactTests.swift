@@ -32,4 +32,27 @@ import TestSupport
         #expect(try family("Q82.5").isEmpty)      // naevus: minor
         #expect(try family("Q38.1").isEmpty)      // tongue-tie: minor
     }
+
+    /// The fourth clinical audit: a translocation karyotype with a specimen type the terminology
+    /// does not know was read as hers. Still read as hers (the spec), but a Y chromosome on a
+    /// woman's record is a warning; an XX one, or a pregnancy-tissue one, is not.
+    @Test func aYChromosomeOnHerRecordIsAWarning() throws {
+        func warnings(_ karyotype: String, specimenType: String? = nil) throws -> (Facts, [String]) {
+            var s = S()
+            var extra: [Element] = [.primitive("valueString", karyotype)]
+            if let specimenType {
+                s.add(.resource("Specimen", [.primitive("id", "spec"), S.concept("type", S.sct, specimenType), S.subject]))
+                extra.append(.complex("specimen", [.primitive("reference", "Specimen/spec")]))
+            }
+            s.add(S.observation("kar", S.loinc, "29770-5", date: "2026-10-01", extra: extra))
+            let (f, w) = try FactRun.read(s, [Genetics.self])
+            return (f, w.filter { $0.contains("Y chromosome") })
+        }
+        let (f, w) = try warnings("46,XY,t(2;5)(q21;q31)", specimenType: "258292002")
+        #expect(w.count == 1 && f.parentalKaryotypeAbnormal.count == 1)
+        #expect(try warnings("46,XX,t(2;5)(q21;q31)").1.isEmpty)
+        let (tissue, none) = try warnings("46,XY,t(2;5)(q21;q31)", specimenType: "440473005")
+        #expect(none.isEmpty && tissue.parentalKaryotypeAbnormal.isEmpty && tissue.geneticsReferralReasons.count == 1)
+        #expect(try warnings("karyotype 46,XY: normal male").1.isEmpty)
+    }
 }

@@ -17,4 +17,36 @@ import TestSupport
         #expect(f.currentPregnancy == nil)
         #expect(w.contains { $0.contains("ends the pregnancy") })
     }
+
+    /// The fourth clinical audit: a positive hCG and a negative one ten days later, with no coded
+    /// loss, is a fall too (a note, never a loss); months apart it is not (the negative may end a
+    /// pregnancy recorded some other way), nor beside a coded loss, nor when a positive follows.
+    @Test func aPositiveThenANegativeHCGWithinFourWeeksIsAPossibleBiochemicalLoss() throws {
+        func hcg(_ id: String, _ date: String, _ positive: Bool) -> Element {
+            S.observation(id, S.loinc, "2118-8", date: date, interpretation: positive ? "POS" : "NEG")
+        }
+        func note(_ s: S) throws -> [String] {
+            try FactRun.read(s, [Pregnancy.self]).warnings.filter { $0.contains("possible biochemical pregnancy loss") }
+        }
+        var s = S(losses: ["2024-03-10"])
+        s.add(hcg("p", "2026-10-01", true))
+        s.add(hcg("n", "2026-10-11", false))
+        let found = try note(s)
+        #expect(found.count == 1)
+        #expect(found.first?.contains("on 2026-10-01") == true && found.first?.contains("on 2026-10-11") == true)
+        #expect(try FactRun.read(s, [Pregnancy.self]).facts.lossCount == 0)
+
+        var later = S(losses: ["2024-03-10"])
+        later.add(hcg("p", "2026-06-01", true))
+        later.add(hcg("n", "2026-10-11", false))
+        #expect(try note(later).isEmpty)
+
+        var again = s
+        again.add(hcg("p2", "2026-10-20", true))
+        #expect(try note(again).isEmpty)
+
+        var coded = s
+        coded.add(S.condition("loss", S.icd10, "O03.9", onset: "2026-10-12"))
+        #expect(try note(coded).isEmpty)
+    }
 }
