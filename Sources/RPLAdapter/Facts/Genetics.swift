@@ -172,7 +172,9 @@ enum Genetics: FactSource {
     static func familyHistory(_ c: FactContext, _ index: Int, into facts: inout Facts) {
         let r = c.resource(index)
         let relationship = r.child("relationship")
-        let who = c.relative(relationship)
+        // The partner's own history names his relatives (the fourth clinical audit: "a sister"
+        // read as hers).
+        let who: Phrase = c.person(index, "patient") == .partner ? "\(c.relative(relationship)) of the partner" : c.relative(relationship)
         let conditions = r.children("condition").map { $0.child("code") }
         let rpl = conditions.contains { c.terminology.matchesCodeOrKeyword($0, .recurrentMiscarriage) }
         let lossEntries = conditions.filter { c.terminology.matches($0, .pregnancyLoss) }.count
