@@ -148,6 +148,45 @@ import TestSupport
         #expect(failures.isEmpty)
     }
 
+    /// guideline.md v2, what must change with a new result: where a plan orders a TSH (none in the
+    /// lookback window), a TSH result the day before the evaluation date means it is not ordered
+    /// again; a normal one orders nothing more, a high one orders a free T4 (RPL-FT4: a high TSH
+    /// with no free T4 on or after it). The result carries its lab's range, as a lab sends it.
+    @Test func aNewTSHResultChangesTheThyroidOrders() throws {
+        var pairs = 0
+        var failures: [String] = []
+        for f in Self.fixtures {
+            let base = Self.run(f.bundle, asOf: f.asOf)
+            guard base.out.activities.contains("thyroid-tsh"), let subject = Self.patientReference(f.bundle),
+                  let asOf = CalendarDate(fhir: f.asOf) else { continue }
+            pairs += 1
+            func tsh(_ value: String) -> Element {
+                .resource("Observation", [
+                    .primitive("status", "final"),
+                    .complex("code", [.complex("coding", [.primitive("system", "http://loinc.org"), .primitive("code", "3016-3")])]),
+                    .complex("subject", [.primitive("reference", subject)]),
+                    .primitive("effectiveDateTime", asOf.adding(days: -1).description),
+                    .complex("valueQuantity", [.primitive("value", value, kind: .number), .primitive("unit", "mIU/L"),
+                                               .primitive("system", "http://unitsofmeasure.org"), .primitive("code", "m[IU]/L")]),
+                    .complex("referenceRange", [
+                        .complex("low", [.primitive("value", "0.4", kind: .number), .primitive("unit", "mIU/L"), .primitive("system", "http://unitsofmeasure.org"), .primitive("code", "m[IU]/L")]),
+                        .complex("high", [.primitive("value", "4.0", kind: .number), .primitive("unit", "mIU/L"), .primitive("system", "http://unitsofmeasure.org"), .primitive("code", "m[IU]/L")]),
+                    ]),
+                ])
+            }
+            let normal = Self.run(Self.adding(f.bundle, tsh("2.1"), fullUrl: "urn:uuid:0b8c2f1e-7d1a-4c55-9e0f-5a5a5a5a5a03"), asOf: f.asOf).out
+            let high = Self.run(Self.adding(f.bundle, tsh("6.5"), fullUrl: "urn:uuid:0b8c2f1e-7d1a-4c55-9e0f-5a5a5a5a5a04"), asOf: f.asOf).out
+            if normal.activities.contains("thyroid-tsh") { failures.append("\(f.name): a normal TSH of yesterday, and the TSH is still ordered") }
+            if normal.activities.contains("thyroid-ft4") && !base.out.activities.contains("thyroid-ft4") { failures.append("\(f.name): a normal TSH ordered a free T4") }
+            if high.activities.contains("thyroid-tsh") { failures.append("\(f.name): a high TSH of yesterday, and the TSH is still ordered") }
+            if !high.activities.contains("thyroid-ft4") { failures.append("\(f.name): a high TSH of yesterday, and no free T4 ordered") }
+        }
+        print("metamorphic: a new TSH result × \(pairs) fixtures that order a TSH, \(failures.count) failed")
+        for f in failures { print("  FAIL \(f)") }
+        #expect(pairs > 30)
+        #expect(failures.isEmpty)
+    }
+
     /// interface.md v2, Identity: the generation. An earlier order for the same test, revoked,
     /// gives that order a new id; every other id stays.
     @Test func aClosedEarlierOrderChangesOnlyItsOwnId() throws {
