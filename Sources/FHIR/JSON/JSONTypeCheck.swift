@@ -52,10 +52,14 @@ enum JSONTypeCheck {
         var shared = AddressSet()
         var checked = AddressPairSet()
 
+        /// The numbers of `abstractResourceNames` the table has.
+        let abstractNumbers: [Int]
+
         init(table: TypeTable) {
             self.table = table
             types = Array(repeating: nil, count: table.typeCount)
             elementType = table.type("Element")
+            abstractNumbers = Self.abstractResourceNames.compactMap { table.number($0) }
         }
 
         mutating func type(number: Int) -> TypeTable.TypeInfo? {
@@ -87,9 +91,11 @@ enum JSONTypeCheck {
                 return try members(r.children, of: info)
             }
             // A data type is no resource (found by a new user's trial: `"resourceType":
-            // "HumanName"` was kept as an unknown resource and its entry ignored).
-            let info = table.type(r.name)
-            let abstract = Self.abstractResourceNames.contains(r.name)
+            // "HumanName"` was kept as an unknown resource and its entry ignored). By number, in
+            // this pass's own cache (issue 20: the table's lookup and the name set, per resource).
+            let number = table.number(r.name)
+            let info = number.flatMap { type(number: $0) }
+            let abstract = number.map(abstractNumbers.contains) ?? Self.abstractResourceNames.contains(r.name)
             if abstract || info.map({ !$0.isResource }) ?? (table.primitiveKind(r.name) != nil) {
                 throw FHIRFormatError(.invalid, "\"\(r.name)\" is not a resource type: R4 defines it as \(abstract ? "an abstract type" : "a data type")", location: "")
             }
@@ -134,7 +140,7 @@ enum JSONTypeCheck {
             try children.withUnsafeBufferPointer { (nodes) throws(FHIRFormatError) in
                 for i in nodes.indices {
                     do throws(FHIRFormatError) {
-                        if let info = type.element(nodes[i].name) {
+                        if let info = type.facts(nodes[i].name) {
                             if fromXML && !info.repeats {
                                 let again: Bool
                                 if info.index < 64 {
@@ -151,10 +157,10 @@ enum JSONTypeCheck {
                             // After the repeat check: one type twice is a repeat, two types a choice.
                             if info.choiceGroup >= 0 && !repeatsOnly {
                                 let bit: UInt64 = 1 << UInt64(info.choiceGroup & 63)
-                                if choices & bit != 0 { throw Self.secondChoice(children, i, info: info, of: type) }
+                                if choices & bit != 0 { throw Self.secondChoice(children, i, info: type.info(at: info.slot), of: type) }
                                 choices |= bit
                             }
-                            try element(nodes, i, info: info)
+                            try element(nodes, i, info: info, of: type)
                         } else {
                             try unknown(nodes[i])
                         }
@@ -216,8 +222,11 @@ enum JSONTypeCheck {
         /// The node at `i`, read in place: each field loaded from the array's storage as it is
         /// needed (issue 20: a node passed on, even `borrowing`, was copied whole, its three
         /// references retained and released, for each of the 42,000 nodes of 13 Synthea records).
-        mutating func element(_ nodes: UnsafeBufferPointer<Element>, _ i: Int, info: TypeTable.ElementInfo) throws(FHIRFormatError) {
-            let name = nodes[i].name
+        mutating func element(_ nodes: UnsafeBufferPointer<Element>, _ i: Int, info: TypeTable.ElementFacts, of owner: TypeTable.TypeInfo) throws(FHIRFormatError) {
+            // The element's name and its type's name, for a message (and the whole-number check),
+            // made only when asked.
+            var name: String { nodes[i].name }
+            var typeName: String { owner.info(at: info.slot).typeName }
             func fail(_ message: String) -> FHIRFormatError {
                 FHIRFormatError(.invalid, message, location: "")
             }
@@ -244,10 +253,10 @@ enum JSONTypeCheck {
                     if fromXML {
                         // Every XML value is text: its text must be what JSON's grammar allows.
                         if kind == .number && !isJSONNumber(value) {
-                            throw fail("\"\(name)\" (\(info.typeName)): \(Self.quote(value, .string)) is not a number (FHIR numbers are written as in JSON: a point, no comma)")
+                            throw fail("\"\(name)\" (\(typeName)): \(Self.quote(value, .string)) is not a number (FHIR numbers are written as in JSON: a point, no comma)")
                         }
                         if kind == .boolean && value != "true" && value != "false" {
-                            throw fail("\"\(name)\" (\(info.typeName)): \(Self.quote(value, .string)) is not a boolean (true or false)")
+                            throw fail("\"\(name)\" (\(typeName)): \(Self.quote(value, .string)) is not a boolean (true or false)")
                         }
                     } else {
                         let found = nodes[i].valueKind
@@ -258,18 +267,18 @@ enum JSONTypeCheck {
                         case .boolean: ok = found == .boolean
                         }
                         if !ok {
-                            throw fail("\"\(name)\" (\(info.typeName)): expected a JSON \(Self.describe(kind)), found \(Self.describe(found)) \(Self.quote(value, found)) (FHIR JSON fixes the type of each primitive)")
+                            throw fail("\"\(name)\" (\(typeName)): expected a JSON \(Self.describe(kind)), found \(Self.describe(found)) \(Self.quote(value, found)) (FHIR JSON fixes the type of each primitive)")
                         }
                     }
-                    if kind == .number, info.isWholeNumber, let problem = Self.integerProblem(value, type: info.typeName) {
-                        throw fail("\"\(name)\" (\(info.typeName)): \(problem)")
+                    if kind == .number, info.isWholeNumber, let problem = Self.integerProblem(value, type: typeName) {
+                        throw fail("\"\(name)\" (\(typeName)): \(problem)")
                     }
                     if let temporal = info.temporal, !Self.isTemporal(value, temporal) {
                         // Found by a new user's trial: "2026-10-20 10:00" was read as its day.
-                        throw fail("\"\(name)\" (\(info.typeName)): \(Self.quote(value, .string)) is not a FHIR \(info.typeName) (\(Self.grammar(temporal)))")
+                        throw fail("\"\(name)\" (\(typeName)): \(Self.quote(value, .string)) is not a FHIR \(typeName) (\(Self.grammar(temporal)))")
                     }
                 } else if !fromXML && nodes[i].valueKind == .object {
-                    throw fail("\"\(name)\" (\(info.typeName)): expected a JSON \(Self.describe(kind)), found an object (a primitive's id and extensions go in \"_\(name)\")")
+                    throw fail("\"\(name)\" (\(typeName)): expected a JSON \(Self.describe(kind)), found an object (a primitive's id and extensions go in \"_\(name)\")")
                 }
                 // A primitive's id and extensions (from "_name").
                 if !nodes[i].children.isEmpty, let element = elementType {
@@ -278,7 +287,7 @@ enum JSONTypeCheck {
                 return
             }
             if let value = nodes[i].value {
-                throw fail("\"\(name)\" (\(info.typeName)): expected a JSON object, found \(Self.describe(nodes[i].valueKind)) \(Self.quote(value, nodes[i].valueKind))")
+                throw fail("\"\(name)\" (\(typeName)): expected a JSON object, found \(Self.describe(nodes[i].valueKind)) \(Self.quote(value, nodes[i].valueKind))")
             }
             if info.holdsResource {
                 guard let r = nodes[i].resource, !nodes[i].isResource else {

@@ -45,6 +45,23 @@ public final class TypeTable: @unchecked Sendable {
         public var isWholeNumber = false
     }
 
+    /// What the type check asks of an element, every field a plain value, so that it is copied as
+    /// bytes: `ElementInfo` holds its type's name, a String, and was copied and destroyed through
+    /// the runtime's generic value witnesses at every element the type check met (issue 20: a
+    /// sixth of the check). `slot` finds the whole `ElementInfo` (`TypeInfo.info(at:)`) for the
+    /// type's name in a message.
+    public struct ElementFacts: Sendable {
+        public let slot: Int
+        public let index: Int
+        public let repeats: Bool
+        public let primitiveKind: PrimitiveKind?
+        public let typeNumber: Int
+        public let choiceGroup: Int
+        public let temporal: Temporal?
+        public let holdsResource: Bool
+        public let isWholeNumber: Bool
+    }
+
     /// The R4 date and time types whose text has a grammar of its own (the JSON schema's regex).
     public enum Temporal: Sendable {
         case date, dateTime, instant
@@ -66,18 +83,31 @@ public final class TypeTable: @unchecked Sendable {
         /// definition order.
         private let names: NameSlots
         private let infos: [ElementInfo]
+        private let facts: [ElementFacts]
 
         init(name: String, isResource: Bool, elements: [(String, ElementInfo)]) {
             self.name = name
             self.isResource = isResource
             names = NameSlots(elements.map(\.0))
             infos = elements.map(\.1)
+            facts = infos.enumerated().map { slot, i in
+                ElementFacts(slot: slot, index: i.index, repeats: i.repeats, primitiveKind: i.primitiveKind, typeNumber: i.typeNumber,
+                             choiceGroup: i.choiceGroup, temporal: i.temporal, holdsResource: i.holdsResource, isWholeNumber: i.isWholeNumber)
+            }
         }
 
         /// The element of this name.
         @inline(__always) public func element(_ name: String) -> ElementInfo? {
             names.find(name).map { infos[$0] }
         }
+
+        /// What the type check asks of the element of this name (see `ElementFacts`).
+        @inline(__always) public func facts(_ name: String) -> ElementFacts? {
+            names.find(name).map { facts[$0] }
+        }
+
+        /// The element in this place (`ElementFacts.slot`).
+        public func info(at slot: Int) -> ElementInfo { infos[slot] }
 
         /// Every element by name (for callers that list them; lookups use `element(_:)`).
         public var elements: [String: ElementInfo] {
@@ -220,6 +250,10 @@ public final class TypeTable: @unchecked Sendable {
         guard let number = index.find(name) else { return nil }
         return type(number: number)
     }
+
+    /// The number of the type of this name (primitives included), for a pass that keeps what it
+    /// found by number (`type(number:)`).
+    public func number(_ name: String) -> Int? { index.find(name) }
 
     /// How many types the table has (`ElementInfo.typeNumber` is below it).
     public var typeCount: Int { entries.count }
