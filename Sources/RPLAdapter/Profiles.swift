@@ -469,8 +469,23 @@ func readFile(_ path: String) -> [UInt8]? {
     try? Profiles.readBounded(path, limit: FHIRFormat.maxDocumentBytes).get()
 }
 
-/// `Profiles.requestCatalogue`'s value.
+/// `Profiles.requestCatalogue`'s value: the entries, and where each code, canonical and
+/// ValueSet is among them (a request is matched by its own few codes, not against every entry:
+/// issue 20, each of Synthea's requests was held against the whole catalogue).
 final class RequestCatalogue: Sendable {
     let entries: [Requests.CatalogueEntry]
-    init(_ entries: [Requests.CatalogueEntry]) { self.entries = entries }
+    let byCode: [CodeKey: [Int]]
+    let byCanonical: [String: [Int]]
+    let withValueSet: [Int]
+    init(_ entries: [Requests.CatalogueEntry]) {
+        self.entries = entries
+        var byCode: [CodeKey: [Int]] = [:], byCanonical: [String: [Int]] = [:]
+        for (i, e) in entries.enumerated() {
+            for code in e.codes { byCode[code, default: []].append(i) }
+            if let canonical = e.canonical { byCanonical[canonical, default: []].append(i) }
+        }
+        self.byCode = byCode
+        self.byCanonical = byCanonical
+        withValueSet = entries.indices.filter { entries[$0].valueSet != nil }
+    }
 }

@@ -219,6 +219,33 @@ import Testing
         #expect(TypeTable.r4.type("Observation")?.element("stätus") == nil)
     }
 
+    /// Two names are the same exactly when their bytes are, however each String was made (small,
+    /// allocated, sliced, decoded, a literal), ASCII or not: `Element.same` decides small ASCII
+    /// names by the Strings' own bytes, everything else by length and the standard comparison, so
+    /// "café" precomposed and decomposed are two names (as two JSON keys are).
+    @Test func namesAreTheSameExactlyWhenTheirTextIs() throws {
+        func forms(_ text: String) -> [String] {
+            var allocated = ""
+            allocated.reserveCapacity(64)
+            for c in text { allocated.append(c) }
+            return [text, allocated, String(("<" + text + ">").dropFirst().dropLast()), String(decoding: Array(text.utf8), as: UTF8.self)]
+        }
+        let texts = ["code", "text", "unit", "id", "resourceType", "resourceTypf", "valueCodeableConcept", "valueCodeableConcepT",
+                     "a", "b", "", "fifteen-bytes-x", "sixteen-bytes-xx", "café", "cafe\u{301}", "naïve", "naive"]
+        for a in texts {
+            for b in texts {
+                for x in forms(a) {
+                    for y in forms(b) {
+                        #expect(Element.same(x, y) == Array(x.utf8).elementsEqual(Array(y.utf8)), "\(a) \(b)")
+                    }
+                }
+            }
+        }
+        let e = Element.complex("coding", [.primitive("system", "http://loinc.org"), .primitive("code", "3016-3")])
+        #expect(e.string(String(decoding: Array("code".utf8), as: UTF8.self)) == "3016-3")
+        #expect(e.child("cod" + "e")?.value == "3016-3" && e.child("text") == nil && e.child("Code") == nil)
+    }
+
     /// The committed table is exactly what the generator makes from TestData/corpus/schemas.
     @Test func generatedTableMatchesTheGenerator() throws {
         let root = Corpus.projectRoot.path

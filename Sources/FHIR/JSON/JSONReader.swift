@@ -314,7 +314,7 @@ struct JSONScanner {
             skipWhitespace()
             guard pos < bytes.count else { throw error(.structure, "unexpected end of input after \"\(key)\":") }
 
-            if resourcePosition != .no && key == "resourceType" {
+            if resourcePosition != .no && Element.same(key, "resourceType") {
                 guard bytes[pos] == UInt8(ascii: "\"") else {
                     throw error(.invalid, "resourceType must be a string")
                 }

@@ -130,7 +130,7 @@ public final class TypeTable: @unchecked Sendable {
     /// every object it reads (issue 20).
     @inline(__always) static func isResourceContainer(_ name: String) -> Bool {
         let n = name.utf8.count
-        return n < 64 && resourceContainerNameLengths & (1 << UInt64(n)) != 0 && resourceContainerNameList.contains(name)
+        return n < 64 && resourceContainerNameLengths & (1 << UInt64(n)) != 0 && resourceContainerNameList.contains { Element.same($0, name) }
     }
 
     /// One line of the table: a primitive (with its kind) or a complex type (with its line).

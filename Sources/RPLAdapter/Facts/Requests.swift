@@ -51,7 +51,7 @@ enum Requests: FactSource {
             treatments.append((DayInterval(start: a.start, end: max(a.end, b.end)), "\(record: c.text(concept)) (\(record: r.name) from \(a.start))"))
         }
         // One pass in input order: requests and study participation.
-        var catalogue: [CatalogueEntry]?
+        var catalogue: RequestCatalogue?
         for index in c.items(["MedicationRequest", "ServiceRequest", "ResearchSubject"]) {
             let r = c.resource(index)
             let status = r.string("status") ?? ""
@@ -95,9 +95,9 @@ enum Requests: FactSource {
     }
 
     /// The order catalogue as requests name it: made once per Profiles, not per input.
-    static func catalogue(_ c: FactContext) -> [CatalogueEntry] {
-        if let made = c.profiles.requestCatalogue.load() { return made.entries }
-        return c.profiles.requestCatalogue.storeIfNil(RequestCatalogue(makeCatalogue(c.profiles))).entries
+    static func catalogue(_ c: FactContext) -> RequestCatalogue {
+        if let made = c.profiles.requestCatalogue.load() { return made }
+        return c.profiles.requestCatalogue.storeIfNil(RequestCatalogue(makeCatalogue(c.profiles)))
     }
 
     static func makeCatalogue(_ profiles: Profiles) -> [CatalogueEntry] {
@@ -116,7 +116,7 @@ enum Requests: FactSource {
     }
 
     /// The catalogue activities an open ServiceRequest asks for.
-    static func requested(_ c: FactContext, _ index: Int, catalogue: [CatalogueEntry]) -> [RequestedActivity] {
+    static func requested(_ c: FactContext, _ index: Int, catalogue: RequestCatalogue) -> [RequestedActivity] {
         let r = c.resource(index)
         let codes = c.terminology.codes(of: r.child("code"))
         let canonicals = r.children("instantiatesCanonical").compactMap(\.value)
@@ -127,10 +127,13 @@ enum Requests: FactSource {
             if !found.contains(new) { found.append(new) }
         }
         let concept = r.child("code")
-        for entry in catalogue where entry.canonical.map(canonicals.contains) == true || codes.contains(where: entry.codes.contains)
-            || entry.valueSet.map({ c.terminology.matches(concept, $0) }) == true {
-            add(entry.activity, entry.item)
-        }
+        // The entries that name one of its canonicals or codes, or whose ValueSet recognises its
+        // code: in the catalogue's order.
+        var hits = Set<Int>()
+        for canonical in canonicals { hits.formUnion(catalogue.byCanonical[canonical] ?? []) }
+        for code in codes { hits.formUnion(catalogue.byCode[code] ?? []) }
+        for i in catalogue.withValueSet where !hits.contains(i) && c.terminology.matches(concept, catalogue.entries[i].valueSet!) { hits.insert(i) }
+        for i in hits.sorted() { add(catalogue.entries[i].activity, catalogue.entries[i].item) }
         // A test ordered under another of its codes: the ValueSets that recognise its results.
         if c.terminology.matches(concept, .tsh) { add(.thyroidTsh) }
         if c.terminology.matches(concept, .freeT4) { add(.thyroidFt4) }
