@@ -121,7 +121,7 @@ func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
                                        reason: caveated("\(basisText): \(already) is already taken or requested; not proposed again."), item: activity.rawValue)
         }
         return Recommendation.medication(ruleId: .aplTreat, activity: activity, sources: sources + stale.map(\.source),
-                                         reason: caveated(.joined(["\(basisText): \(proposal)."] + stale.compactMap(\.staleNote), separator: " ")))
+                                         reason: .joined([caveated("\(basisText): \(proposal).")] + stale.compactMap(\.staleNote), separator: " "))
     }
     return [
         propose(.aspirinLowDose, taken: f.aspirinTakenOrRequested, stale: f.aspirinStale, proposal: "low-dose aspirin \(aspirinWhen), with LMWH \(lmwhWhen)", already: "low-dose aspirin"),

@@ -15,6 +15,44 @@ import TestSupport
         return names.filter { FileManager.default.fileExists(atPath: fixtures.appendingPathComponent($0 + "/README.md").path) }.sorted()
     }()
 
+    /// R4 fixes what a reasonReference may point at: a MedicationRequest's a Condition or an
+    /// Observation, a ServiceRequest's and a CarePlan activity's those or a DiagnosticReport or
+    /// DocumentReference (helper-34's review: a stale MedicationStatement, and family histories,
+    /// procedures and the partner's Patient, were written there). Every expected output, by the
+    /// type its reference names (a `Type/id` or a typed identifier).
+    @Test func everyReasonReferenceNamesATypeR4Allows() throws {
+        let wide: Set<String> = ["Condition", "Observation", "DiagnosticReport", "DocumentReference"]
+        var checked = 0
+        var wrong: [String] = []
+        for scenario in Self.scenarios {
+            guard let data = try? Data(contentsOf: Self.fixtures.appendingPathComponent(scenario + "/expected.json")),
+                  let bundle = try? data.withUnsafeBytes({ (b) throws(FHIRFormatError) -> Element in try FHIRFormat.json.read(b.bindMemory(to: UInt8.self), materialise: { _ in true }) })
+            else { continue }
+            for entry in bundle.children("entry") {
+                guard let r = entry.child("resource")?.resource else { continue }
+                var places: [(String, Set<String>)] = []
+                switch r.name {
+                case "MedicationRequest": places = r.children("reasonReference").map { _ in ("MedicationRequest", ["Condition", "Observation"]) }
+                case "ServiceRequest": places = r.children("reasonReference").map { _ in ("ServiceRequest", wide) }
+                default: break
+                }
+                var references = r.children("reasonReference")
+                if r.name == "CarePlan" {
+                    references = r.children("activity").flatMap { $0.child("detail")?.children("reasonReference") ?? [] }
+                    places = references.map { _ in ("CarePlan", wide) }
+                }
+                for (reference, place) in zip(references, places) {
+                    let type = reference.string("type") ?? reference.string("reference").flatMap { $0.hasPrefix("urn:") || $0.hasPrefix("#") ? nil : $0.split(separator: "/").dropLast().last.map(String.init) }
+                    guard let type else { continue }
+                    checked += 1
+                    if !place.1.contains(type) { wrong.append("\(scenario): \(place.0).reasonReference → \(type)") }
+                }
+            }
+        }
+        #expect(checked > 200)
+        #expect(wrong.isEmpty, "\(wrong.prefix(10))")
+    }
+
     static func declared(_ scenario: String) throws -> (fires: Set<String>, quiet: Set<String>) {
         let text = try String(contentsOf: fixtures.appendingPathComponent(scenario + "/README.md"), encoding: .utf8)
         func list(_ label: String) -> Set<String> {

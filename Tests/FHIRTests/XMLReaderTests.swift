@@ -220,9 +220,9 @@ import Testing
     }
 
     /// Two names are the same exactly when their bytes are, however each String was made (small,
-    /// allocated, sliced, decoded, a literal), ASCII or not: `Element.same` decides small ASCII
-    /// names by the Strings' own bytes, everything else by length and the standard comparison, so
-    /// "café" precomposed and decomposed are two names (as two JSON keys are).
+    /// allocated, sliced, decoded, a literal), for these names, ASCII or not: `Element.same`
+    /// decides small ASCII names by the Strings' own bytes, everything else by length and Swift's
+    /// comparison, so "café" precomposed and decomposed (of two lengths) are two names.
     @Test func namesAreTheSameExactlyWhenTheirTextIs() throws {
         func forms(_ text: String) -> [String] {
             var allocated = ""

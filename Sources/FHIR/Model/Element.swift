@@ -84,7 +84,8 @@ extension Element {
     /// time). By the Strings' own 16 bytes first: the same bytes are the same text, and two ASCII
     /// names of 15 bytes or fewer are held whole in them (Swift's small form, one spelling per
     /// text), so different bytes are different names, without the comparison's call (which, for
-    /// two of one length, was a fiftieth of a Synthea run). Otherwise lengths, then the comparison.
+    /// two of one length, was a fiftieth of a Synthea run). Otherwise lengths, then Swift's
+    /// comparison (canonical equivalence, as before: R4's names are ASCII, where it is the bytes).
     @inline(__always) static func same(_ a: String, _ b: String) -> Bool {
         #if arch(x86_64) || arch(arm64)
         let x = unsafeBitCast(a, to: (UInt64, UInt64).self), y = unsafeBitCast(b, to: (UInt64, UInt64).self)

@@ -572,6 +572,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case endsPregnancy(after: CalendarDate)
         case pregnancyTooLongAgo(since: CalendarDate, days: Int)
         case possibleBiochemicalLoss(from: String, on: CalendarDate, to: String, at: CalendarDate)
+        case possibleBiochemicalLossByReading(on: CalendarDate, at: CalendarDate)
         case notConfirmed(what: Phrase, status: Phrase, consequence: Phrase)
         /// A clinical status (not a verification status) that keeps the record from being read.
         case clinicalStatus(what: Phrase, status: Phrase?, consequence: Phrase)
@@ -647,6 +648,8 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "pregnant since \(since) at the latest, more than \(days) days (42w6d) before the evaluation date: that pregnancy has ended; not a current pregnancy"
         case .possibleBiochemicalLoss(let from, let on, let to, let at):
             what = "hCG fell from \(record: from) on \(on) to \(record: to) on \(at) with no coded loss: possible biochemical pregnancy loss: check, and record it (not counted as a loss)"
+        case .possibleBiochemicalLossByReading(let on, let at):
+            what = "hCG positive on \(on) and negative on \(at) with no coded loss: possible biochemical pregnancy loss: check, and record it (not counted as a loss)"
         case .endsPregnancy(let after):
             what = "ends the pregnancy recorded up to \(after): no current pregnancy"
         case .beforeBirth(let w, let text, let birthDate):

@@ -147,7 +147,7 @@ enum Genetics: FactSource {
         // specimen type the terminology does not know was read as hers): a Y chromosome on a woman's
         // record may be the pregnancy's or someone else's. Read as hers, as the spec says, with a
         // warning to check.
-        if let text = r.string("valueString"), let sex = Karyotype.sexChromosomes(text), sex.contains("Y"),
+        if let text = r.string("valueString"), Karyotype.sexChromosomes(text).contains(where: { $0.contains("Y") }),
            c.person(index) == .patient, c.resource(c.patient).string("gender") == "female" {
             c.warn(index, .karyotypeOfAnother(text: text))
         }

@@ -26,13 +26,18 @@ struct Karyotype {
         return false
     }
 
-    static func read(_ text: String) -> Reading {
+    /// An ISCN text's cell lines, each its comma-separated parts: no whitespace, and no cell counts
+    /// (`[20]` says how many cells showed it, not what it is); a mosaic or chimera
+    /// (`46,XX[15]/47,XX,+21[5]`) has its lines separated by `/`.
+    static func cellLines(_ text: String) -> [[String]] {
         var s = text.filter { !$0.isWhitespace }
-        // Cell counts (`[20]`) say how many cells showed it, not what it is.
         while let open = s.firstIndex(of: "["), let close = s[open...].firstIndex(of: "]") { s.removeSubrange(open...close) }
-        // A mosaic or chimera (`46,XX[15]/47,XX,+21[5]`): cell lines separated by `/`.
-        let clones = s.split(separator: "/", omittingEmptySubsequences: false)
-        let parts = clones[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        return s.split(separator: "/", omittingEmptySubsequences: false).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    static func read(_ text: String) -> Reading {
+        let clones = cellLines(text)
+        let parts = clones[0]
         guard parts.count >= 2, let count = Int(parts[0]), (40...100).contains(count),
               parts[1].allSatisfy({ "XYxy".contains($0) }), !parts[1].isEmpty else {
             return .notISCN
@@ -45,13 +50,17 @@ struct Karyotype {
         return .abnormal
     }
 
-    /// The sex chromosomes of an ISCN text's first cell line (`XY` of `46,XY,t(2;5)(…)`), upper-case;
-    /// nil when the text is not ISCN.
-    static func sexChromosomes(_ text: String) -> String? {
-        let s = text.filter { !$0.isWhitespace }
-        let parts = s.split(separator: "/", omittingEmptySubsequences: false)[0].split(separator: ",", omittingEmptySubsequences: false)
-        guard parts.count >= 2, Int(parts[0]) != nil, !parts[1].isEmpty, parts[1].allSatisfy({ "XYxy".contains($0) }) else { return nil }
-        return parts[1].uppercased()
+    /// The sex chromosomes of every cell line of an ISCN text, upper-case (`XY` of
+    /// `46,XY,t(2;5)(…)`; `X` and `XY` of `mos 45,X[10]/46,XY[10]`); empty when it is not ISCN
+    /// (helper-34's review: `46,XY[20]` and the second line of a mosaic were missed).
+    static func sexChromosomes(_ text: String) -> [String] {
+        cellLines(text).compactMap { parts in
+            guard parts.count >= 2 else { return nil }
+            var count = Substring(parts[0])
+            for prefix in ["mos", "chi"] where count.hasPrefix(prefix) { count = count.dropFirst(prefix.count) }
+            guard Int(count) != nil, !parts[1].isEmpty, parts[1].allSatisfy({ "XYxy".contains($0) }) else { return nil }
+            return parts[1].uppercased()
+        }
     }
 
     /// A structural change that makes a translocation (in pregnancy tissue: RPL-CLINICAL-GENETICS).

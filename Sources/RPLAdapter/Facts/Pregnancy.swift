@@ -88,16 +88,18 @@ enum Pregnancy: FactSource {
             }
         }
         var hcg: [(date: CalendarDate, value: Double, index: Int)] = []
-        // Results read only as positive or negative (a coded answer, an interpretation), with the
-        // record's words for them.
-        var hcgReadings: [(date: CalendarDate, positive: Bool, text: String, index: Int)] = []
+        // Every result read as positive or negative (a coded answer, an interpretation, a value
+        // against its range): a positive then a negative is a fall too, whatever kind each is.
+        var hcgReadings: [(date: CalendarDate, positive: Bool, index: Int)] = []
         for index in c.items(["Observation"]) {
             let r = c.resource(index)
             guard c.usableObservation(r), c.person(index) == .patient else { continue }
             if c.terminology.matches(r.child("code"), .hcg), let d = c.dated(index, c.observationDateText(r), what: "date") {
                 // A positive hCG is dated pregnancy evidence (for 42w6d at most: an undated
                 // pregnancy ends then); a negative one after it ends it.
-                switch hcgPositive(c, r) {
+                let reading = hcgPositive(c, r)
+                if let reading { hcgReadings.append((d, reading, index)) }
+                switch reading {
                 case true?:
                     if !ended(c, index, since: d) {
                         pregnantObservations.append(index)
@@ -106,12 +108,7 @@ enum Pregnancy: FactSource {
                 case false?: endings.append(Ending(index: index, when: DayInterval(start: d, end: d)))
                 case nil: break
                 }
-                if let q = r.child("valueQuantity"), let v = q.string("value").flatMap(Double.init), v.isFinite, v >= 0 {
-                    hcg.append((d, v, index))
-                } else if let positive = hcgPositive(c, r) {
-                    let words = r.child("valueCodeableConcept") ?? r.children("interpretation").first
-                    hcgReadings.append((d, positive, c.text(words), index))
-                }
+                if let q = r.child("valueQuantity"), let v = q.string("value").flatMap(Double.init), v.isFinite, v >= 0 { hcg.append((d, v, index)) }
                 continue
             }
             if c.terminology.matches(r.child("code"), .pregnancyStatus) {
@@ -228,40 +225,48 @@ enum Pregnancy: FactSource {
     /// that pair counts only within 28 days (`samePregnancyDays`, one pregnancy's window), as a
     /// negative test months later is as likely the end of a pregnancy recorded some other way.
     static func possibleBiochemicalLoss(_ c: FactContext, _ values: [(date: CalendarDate, value: Double, index: Int)],
-                                        readings: [(date: CalendarDate, positive: Bool, text: String, index: Int)], into facts: inout Facts) {
+                                        readings: [(date: CalendarDate, positive: Bool, index: Int)], into facts: inout Facts) {
         let window = c.defaults.samePregnancyDays
-        typealias Point = (date: CalendarDate, text: String, index: Int)
-        var fall: (from: Point, to: Point)?
-        var span: DayInterval?
-        let sorted = values.sorted { $0.date != $1.date ? $0.date < $1.date : c.identities.tieBreak($0.index, $1.index) }
+        func byDate<T>(_ xs: [T], _ date: (T) -> CalendarDate, _ index: (T) -> Int) -> [T] {
+            xs.sorted { date($0) != date($1) ? date($0) < date($1) : c.identities.tieBreak(index($0), index($1)) }
+        }
+        /// No loss, ectopic or molar pregnancy coded within the window of these days.
+        func uncoded(_ span: DayInterval) -> Bool {
+            !c.patientConditions().contains { index in
+                let code = c.resource(index).child("code")
+                guard c.terminology.matches(code, .pregnancyLoss) || c.terminology.matches(code, .notALoss),
+                      let d = c.conditionDateText(c.resource(index)).flatMap(DayInterval.init(fhir:)) else { return false }
+                return d.gap(to: span) <= window
+            }
+        }
+        let sorted = byDate(values, \.date, \.index)
         if sorted.count >= 2, let first = sorted.first, let last = sorted.last {
             var peak = sorted[0]
+            var fall: (from: (date: CalendarDate, value: Double, index: Int), to: (date: CalendarDate, value: Double, index: Int))?
             for v in sorted.dropFirst() {
-                if v.value < peak.value && v.date > peak.date { fall = ((peak.date, formatNumber(peak.value), peak.index), (v.date, formatNumber(v.value), v.index)) }
+                if v.value < peak.value && v.date > peak.date { fall = (peak, v) }
                 if v.value > peak.value { peak = v; fall = nil }
             }
-            span = DayInterval(start: first.date, end: last.date)
-        }
-        if fall == nil {
-            let read = readings.sorted { $0.date != $1.date ? $0.date < $1.date : c.identities.tieBreak($0.index, $1.index) }
-            var positive: (date: CalendarDate, positive: Bool, text: String, index: Int)?
-            for r in read {
-                if r.positive { positive = r; fall = nil; continue }
-                if let p = positive, r.date > p.date, p.date.days(until: r.date) <= window {
-                    fall = ((p.date, p.text, p.index), (r.date, r.text, r.index))
-                    span = DayInterval(start: p.date, end: r.date)
+            // A fall of values decides alone (one note, or none beside a coded loss).
+            if let fall {
+                if uncoded(DayInterval(start: first.date, end: last.date)) {
+                    c.warn(fall.to.index, .possibleBiochemicalLoss(from: formatNumber(fall.from.value), on: fall.from.date, to: formatNumber(fall.to.value), at: fall.to.date))
                 }
+                return
             }
         }
-        guard let fall, let span else { return }
-        let coded = c.patientConditions().contains { index in
-            let code = c.resource(index).child("code")
-            guard c.terminology.matches(code, .pregnancyLoss) || c.terminology.matches(code, .notALoss),
-                  let d = c.conditionDateText(c.resource(index)).flatMap(DayInterval.init(fhir:)) else { return false }
-            return d.gap(to: span) <= window
+        // Read as positive or negative: a negative within 28 days after a positive, no positive
+        // after it (the words are the program's: the record's may be a code, or contradict the
+        // interpretation that decided).
+        var positive: (date: CalendarDate, positive: Bool, index: Int)?
+        var pair: (on: CalendarDate, at: CalendarDate, index: Int)?
+        for r in byDate(readings, \.date, \.index) {
+            if r.positive { positive = r; pair = nil; continue }
+            if let p = positive, r.date > p.date, p.date.days(until: r.date) <= window { pair = (p.date, r.date, r.index) }
         }
-        guard !coded else { return }
-        c.warn(fall.to.index, .possibleBiochemicalLoss(from: fall.from.text, on: fall.from.date, to: fall.to.text, at: fall.to.date))
+        if let pair, uncoded(DayInterval(start: pair.on, end: pair.at)) {
+            c.warn(pair.index, .possibleBiochemicalLossByReading(on: pair.on, at: pair.at))
+        }
     }
 
     static func pregnancy(_ c: FactContext, conditions: [Int], observations: [Int], datings: [Dating], bleeding: [Bleeding], into facts: inout Facts) {

@@ -136,21 +136,47 @@ struct PlanEmitter {
     /// The input resources behind a recommendation that the receiving server can resolve (a
     /// literal reference, or one by identifier), and the names of those it cannot (said in the
     /// note instead: never a bare display as a reasonReference).
-    func reasons(_ rec: Recommendation) -> (references: [Element], unnamed: [String]) {
-        var references: [Element] = [], unnamed: [String] = []
+    /// What R4 lets a `reasonReference` point at: a ServiceRequest's and a CarePlan activity's
+    /// (Condition, Observation, DiagnosticReport, DocumentReference), a MedicationRequest's
+    /// (Condition, Observation).
+    static let reasonTargets: Set<String> = ["Condition", "Observation", "DiagnosticReport", "DocumentReference"]
+    static let medicationReasonTargets: Set<String> = ["Condition", "Observation"]
+
+    /// `unnamed`: the input resources it cannot refer to by a server id or an identifier; `other`:
+    /// those whose type R4 does not allow there (a stale medication record, a family history, a
+    /// procedure: found by helper-34's review, a MedicationStatement as a MedicationRequest's
+    /// reason), named in the text instead.
+    func reasons(_ rec: Recommendation, allowed: Set<String> = reasonTargets) -> (references: [Element], unnamed: [String], other: [String]) {
+        var references: [Element] = [], unnamed: [String] = [], other: [String] = []
         // In the order of the identities, not of the input's entries.
         for source in rec.sources.sorted(by: inIdentityOrder) {
+            // A contained resource is referred to through its container (`outputReference`): the
+            // container's type is what the reference names (a loss contained in an Encounter).
+            var target = source.index
+            while let container = input.items[target].container { target = container }
+            guard allowed.contains(input.items[target].type) else {
+                other.append(identities.name(source.index))
+                continue
+            }
             let r = reference("reasonReference", source.index)
             if r.child("reference") != nil || r.child("identifier") != nil { references.append(r) } else { unnamed.append(identities.name(source.index)) }
         }
-        return (references, unnamed.sorted())
+        return (references, unnamed.sorted(), other)
+    }
+
+    /// What a text adds for the input resources that are no reasonReference of its resource.
+    func basis(unnamed: [String], other: [String]) -> String {
+        var said: [String] = []
+        if !other.isEmpty { said.append(text("Also based on: \(record: other.joined(separator: ", ")).")) }
+        if !unnamed.isEmpty { said.append(text("Based on: \(record: unnamed.joined(separator: ", ")) (in the input, with no server id or identifier to refer to).")) }
+        return said.map { " " + $0 }.joined()
     }
 
     /// The note, with the input resources that could not be referenced named in it.
-    func note(_ rec: Recommendation, unnamed: [String]) -> Element {
+    func note(_ rec: Recommendation, unnamed: [String], other: [String] = []) -> Element {
         var n = note(rec)
-        guard !unnamed.isEmpty, let i = n.children.firstIndex(where: { $0.name == "text" }) else { return n }
-        n.children[i].value = (n.children[i].value ?? "") + " " + text("Based on: \(record: unnamed.joined(separator: ", ")) (in the input, with no server id or identifier to refer to).")
+        guard !unnamed.isEmpty || !other.isEmpty, let i = n.children.firstIndex(where: { $0.name == "text" }) else { return n }
+        n.children[i].value = (n.children[i].value ?? "") + basis(unnamed: unnamed, other: other)
         return n
     }
 

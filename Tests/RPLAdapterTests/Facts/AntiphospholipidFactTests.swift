@@ -36,8 +36,27 @@ import TestSupport
         let text = String(decoding: out.stdout, as: UTF8.self)
         // The drug named as the terminology names its code (the README), the record in the sources.
         #expect(text.contains("low-dose aspirin from before conception, with LMWH from a positive pregnancy test. acetylsalicylic acid is recorded active since 2024-01-10 with no known end (older than 12 months)"))
-        #expect(text.contains("Based on: Condition/aps, MedicationStatement/asa"))
+        // R4 lets a MedicationRequest's reasonReference name a Condition or an Observation only:
+        // the record is named in the note instead (helper-34's review).
+        #expect(text.contains("Also based on: MedicationStatement/asa."))
+        #expect(!out.resources("MedicationRequest").contains { $0.children("reasonReference").contains { $0.string("reference") == "MedicationStatement/asa" } })
         let proposed = try InProcess.apply(scenario(since: "2026-06-01"), asOf: "2026-11-02")
         #expect(!String(decoding: proposed.stdout, as: UTF8.self).contains("no known end"))
+    }
+
+    /// The same for a heparin and for vaginal progesterone (the note itself: the rules' tests).
+    @Test func staleHeparinAndProgesteroneRecordsAreNotTaken() throws {
+        func facts(_ atc: String, since: String) throws -> Facts {
+            var s = S(losses: ["2024-03-10", "2025-01-22", "2026-01-22"])
+            s.add(.resource("MedicationStatement", [.primitive("id", "med"), .primitive("status", "active"),
+                                                    S.concept("medicationCodeableConcept", S.atc, atc), S.subject, .primitive("effectiveDateTime", since)]))
+            return try FactRun.read(s, [Antiphospholipid.self]).facts
+        }
+        let heparin = try facts("B01AB05", since: "2024-01-10"), heparinNow = try facts("B01AB05", since: "2026-06-01")
+        #expect(heparin.heparinStale.count == 1 && heparin.heparinTakenOrRequested.isEmpty)
+        #expect(heparinNow.heparinStale.isEmpty && heparinNow.heparinTakenOrRequested.count == 1)
+        let progesterone = try facts("G03DA04", since: "2024-01-10"), progesteroneNow = try facts("G03DA04", since: "2026-06-01")
+        #expect(progesterone.progesteroneStale.count == 1 && progesterone.progesteroneTakenOrRequested.isEmpty)
+        #expect(progesteroneNow.progesteroneStale.isEmpty && progesteroneNow.progesteroneTakenOrRequested.count == 1)
     }
 }

@@ -54,5 +54,27 @@ import TestSupport
         let (tissue, none) = try warnings("46,XY,t(2;5)(q21;q31)", specimenType: "440473005")
         #expect(none.isEmpty && tissue.parentalKaryotypeAbnormal.isEmpty && tissue.geneticsReferralReasons.count == 1)
         #expect(try warnings("karyotype 46,XY: normal male").1.isEmpty)
+        // Cell counts and mosaics, as labs write them (helper-34's review).
+        #expect(try warnings("46,XY[20]").1.count == 1)
+        #expect(try warnings("mos 45,X[10]/46,XY[10]").1.count == 1)
+        #expect(try warnings("46,XX[15]/46,XY[5]").1.count == 1)
+        #expect(try warnings("46,XX[20]").1.isEmpty)
+    }
+
+    /// The Y warning is about her record: not a male patient's, nor the partner's karyotype.
+    @Test func aYChromosomeIsNoWarningOnAMansRecord() throws {
+        var male = S()
+        male.add(S.observation("kar", S.loinc, "29770-5", date: "2026-10-01", extra: [.primitive("valueString", "46,XY")]))
+        let bundle = male.bundle()
+        var changed = bundle
+        for i in changed.children.indices {
+            guard var r = changed.children[i].child("resource")?.resource, r.name == "Patient" else { continue }
+            r.children = r.children.map { $0.name == "gender" ? .primitive("gender", "male") : $0 }
+            changed.children[i].children = changed.children[i].children.map { $0.name == "resource" ? .wrapping("resource", r) : $0 }
+        }
+        let c = try FactContext(input: InputBundle(changed), profiles: InProcess.profiles, date: FactRun.date)
+        var f = Facts(evaluationDate: FactRun.date)
+        Genetics.read(c, into: &f)
+        #expect(!c.orderedWarnings.map(\.description).contains { $0.contains("Y chromosome") })
     }
 }

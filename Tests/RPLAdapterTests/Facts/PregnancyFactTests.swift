@@ -33,7 +33,7 @@ import TestSupport
         s.add(hcg("n", "2026-10-11", false))
         let found = try note(s)
         #expect(found.count == 1)
-        #expect(found.first?.contains("on 2026-10-01") == true && found.first?.contains("on 2026-10-11") == true)
+        #expect(found.first?.contains("hCG positive on 2026-10-01 and negative on 2026-10-11") == true)
         #expect(try FactRun.read(s, [Pregnancy.self]).facts.lossCount == 0)
 
         var later = S(losses: ["2024-03-10"])
@@ -48,5 +48,11 @@ import TestSupport
         var coded = s
         coded.add(S.condition("loss", S.icd10, "O03.9", onset: "2026-10-12"))
         #expect(try note(coded).isEmpty)
+
+        // A positive test, then a serum value below its lab's limit (helper-34's review).
+        var mixed = S(losses: ["2024-03-10"])
+        mixed.add(hcg("p", "2026-10-01", true))
+        mixed.add(S.observation("q", S.loinc, "2106-3", date: "2026-10-11", value: S.quantity("2", "[IU]/L"), range: (nil, "5")))
+        #expect(try note(mixed).count == 1)
     }
 }

@@ -72,9 +72,11 @@ extension PlanEmitter {
         if let kind = profiles.activityDefinition(activityId)?.string("kind") { detail.append(.primitive("kind", kind)) }
         detail.append(.primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)))
         detail.append(code)
-        detail += reasons(rec).references
+        let (references, _, other) = reasons(rec)
+        detail += references
         detail.append(.primitive("status", "not-started"))
-        detail.append(.primitive("description", cardText(rec)))
+        // Those R4 does not let it refer to are said (a family history behind advice).
+        detail.append(.primitive("description", cardText(rec) + basis(unnamed: [], other: other)))
         out.activities.append(.complex("activity", [.complex("detail", detail)]))
     }
 }

@@ -17,11 +17,11 @@ extension PlanEmitter {
             subject,
             .primitive("authoredOn", run.authored),
         ]
-        let (references, unnamed) = reasons(rec)
+        let (references, unnamed, other) = reasons(rec, allowed: Self.medicationReasonTargets)
         children += references
         children.append(.primitive("instantiatesCanonical", profiles.activityDefinitionURL(activityId)))
         children += basedOn(run)
-        children.append(note(rec, unnamed: unnamed))
+        children.append(note(rec, unnamed: unnamed, other: other))
         if var dosage = profiles.activityDefinition(activityId)?.child("dosage") {
             dosage.name = "dosageInstruction"
             if let end = until {

@@ -68,9 +68,9 @@ extension PlanEmitter {
             children.append(performer)
         }
         children.append(Self.reasonCode)
-        let (references, unnamed) = reasons(rec)
+        let (references, unnamed, other) = reasons(rec)
         children += references
-        let noted = note(rec, unnamed: unnamed)
+        let noted = note(rec, unnamed: unnamed, other: other)
         children.append(noted)
         if isSigned && inCategory(activityId, Self.laboratory), let requester = site.requester {
             // What a lab acts on, typed for the HL7 v2 writer (interface.md v2).
