@@ -157,7 +157,7 @@ enum JSONTypeCheck {
                             // After the repeat check: one type twice is a repeat, two types a choice.
                             if info.choiceGroup >= 0 && !repeatsOnly {
                                 let bit: UInt64 = 1 << UInt64(info.choiceGroup & 63)
-                                if choices & bit != 0 { throw Self.secondChoice(children, i, info: type.info(at: info.slot), of: type) }
+                                if choices & bit != 0 { throw Self.secondChoice(children, i, info: info, of: type) }
                                 choices |= bit
                             }
                             try element(nodes, i, info: info, of: type)
@@ -167,7 +167,7 @@ enum JSONTypeCheck {
                     } catch {
                         // XML marks no arrays: R4 says which elements repeat (found by a new user's
                         // trial: XML refusals named no entry).
-                        throw Self.prefixed(error, "." + Self.step(children, i, repeats: fromXML && type.element(children[i].name)?.repeats == true))
+                        throw Self.prefixed(error, "." + Self.step(children, i, repeats: fromXML && type.facts(children[i].name)?.repeats == true))
                     }
                 }
             }
@@ -175,11 +175,12 @@ enum JSONTypeCheck {
         }
 
         /// The error for the second type of one choice element, naming the first.
-        static func secondChoice(_ children: [Element], _ i: Int, info: TypeTable.ElementInfo, of type: TypeTable.TypeInfo) -> FHIRFormatError {
+        static func secondChoice(_ children: [Element], _ i: Int, info: TypeTable.ElementFacts, of type: TypeTable.TypeInfo) -> FHIRFormatError {
             let name = children[i].name
-            let first = children[..<i].first { type.element($0.name)?.choiceGroup == info.choiceGroup }?.name ?? name
+            let first = children[..<i].first { type.facts($0.name)?.choiceGroup == info.choiceGroup }?.name ?? name
             // The choice's own name: the element's name without its type (`deceased[x]`).
-            let typeName = info.typeName.prefix(1).uppercased() + info.typeName.dropFirst()
+            let own = type.typeName(at: info.slot)
+            let typeName = own.prefix(1).uppercased() + own.dropFirst()
             let base = name.hasSuffix(typeName) ? String(name.dropLast(typeName.count)) + "[x]" : name
             return FHIRFormatError(.invalid, "\"\(name)\" and \"\(first)\" are two types of one choice element, \(base): it takes one", location: "")
         }
@@ -226,7 +227,7 @@ enum JSONTypeCheck {
             // The element's name and its type's name, for a message (and the whole-number check),
             // made only when asked.
             var name: String { nodes[i].name }
-            var typeName: String { owner.info(at: info.slot).typeName }
+            var typeName: String { owner.typeName(at: info.slot) }
             func fail(_ message: String) -> FHIRFormatError {
                 FHIRFormatError(.invalid, message, location: "")
             }

@@ -87,13 +87,10 @@ extension Element {
     /// two of one length, was a fiftieth of a Synthea run). Otherwise lengths, then Swift's
     /// comparison (canonical equivalence, as before: R4's names are ASCII, where it is the bytes).
     @inline(__always) static func same(_ a: String, _ b: String) -> Bool {
-        #if arch(x86_64) || arch(arm64)
-        let x = unsafeBitCast(a, to: (UInt64, UInt64).self), y = unsafeBitCast(b, to: (UInt64, UInt64).self)
-        if x == y { return true }
-        // Bits 61 and 62 of the second word: small, and ASCII (the standard library's layout).
-        let smallASCII: UInt64 = 0x6000_0000_0000_0000
-        if x.1 & y.1 & smallASCII == smallASCII { return false }
-        #endif
+        if let x = StringBits.of(a), let y = StringBits.of(b) {
+            if x == y { return true }
+            if x.high & y.high & StringBits.smallASCII == StringBits.smallASCII { return false }
+        }
         return a.utf8.count == b.utf8.count && a == b
     }
 
@@ -142,4 +139,28 @@ extension Element {
 
     /// Appends a child.
     public mutating func append(_ child: Element) { children.append(child) }
+}
+
+/// A String's own 16 bytes on the 64-bit platforms whose layout the standard library's
+/// `_StringObject` gives (nil elsewhere): a String of at most 15 UTF-8 bytes in the small form holds
+/// its text whole in them, one spelling per text (unused bytes zero, the discriminator's flags
+/// worked out from the text). `Element.same` and the type table's name lookup (`NameSlots`) read
+/// names by them (issue 20).
+struct StringBits: Equatable, Sendable {
+    let low: UInt64, high: UInt64
+
+    /// Bit 61 of the second word: the small form; bit 62 with it: ASCII.
+    static let small: UInt64 = 1 << 61
+    static let smallASCII: UInt64 = 1 << 61 | 1 << 62
+
+    var isSmall: Bool { high & Self.small != 0 }
+
+    @inline(__always) static func of(_ s: String) -> StringBits? {
+        #if arch(x86_64) || arch(arm64)
+        let raw = unsafeBitCast(s, to: (UInt64, UInt64).self)
+        return StringBits(low: raw.0, high: raw.1)
+        #else
+        return nil
+        #endif
+    }
 }

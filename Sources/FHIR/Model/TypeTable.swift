@@ -21,10 +21,24 @@ public final class TypeTable: @unchecked Sendable {
         case string, number, boolean, xhtml
     }
 
+    /// An element of a type: what the type check asks of it (`ElementFacts`) and its type's name.
+    @dynamicMemberLookup
     public struct ElementInfo: Sendable {
+        public let facts: ElementFacts
+        public let typeName: String
+        public subscript<T>(dynamicMember path: KeyPath<ElementFacts, T>) -> T { facts[keyPath: path] }
+    }
+
+    /// What the type check asks of an element, every field a plain value, so that it is copied as
+    /// bytes (issue 20: with its type's name, a String, beside them, the whole was copied and
+    /// destroyed through the runtime's generic value witnesses at every element the type check
+    /// met, a sixth of the check). `slot` finds the type's name (`TypeInfo.typeName(at:)`) for a
+    /// message.
+    public struct ElementFacts: Sendable {
+        /// Place among the type's elements (`TypeInfo.typeName(at:)`).
+        public let slot: Int
         /// Position in the type's definition (writers order elements by it).
         public let index: Int
-        public let typeName: String
         public let repeats: Bool
         /// The JSON kind when the type is a primitive (looked up once, when the type is parsed).
         public let primitiveKind: PrimitiveKind?
@@ -43,23 +57,6 @@ public final class TypeTable: @unchecked Sendable {
         /// integer, positiveInt or unsignedInt.
         public var holdsResource = false
         public var isWholeNumber = false
-    }
-
-    /// What the type check asks of an element, every field a plain value, so that it is copied as
-    /// bytes: `ElementInfo` holds its type's name, a String, and was copied and destroyed through
-    /// the runtime's generic value witnesses at every element the type check met (issue 20: a
-    /// sixth of the check). `slot` finds the whole `ElementInfo` (`TypeInfo.info(at:)`) for the
-    /// type's name in a message.
-    public struct ElementFacts: Sendable {
-        public let slot: Int
-        public let index: Int
-        public let repeats: Bool
-        public let primitiveKind: PrimitiveKind?
-        public let typeNumber: Int
-        public let choiceGroup: Int
-        public let temporal: Temporal?
-        public let holdsResource: Bool
-        public let isWholeNumber: Bool
     }
 
     /// The R4 date and time types whose text has a grammar of its own (the JSON schema's regex).
@@ -82,23 +79,21 @@ public final class TypeTable: @unchecked Sendable {
         /// The elements' names (their numbers are places in `infos`) and the elements, in
         /// definition order.
         private let names: NameSlots
-        private let infos: [ElementInfo]
+        /// Each element's facts and its type's name, by slot.
         private let facts: [ElementFacts]
+        private let typeNames: [String]
 
-        init(name: String, isResource: Bool, elements: [(String, ElementInfo)]) {
+        init(name: String, isResource: Bool, elements: [(name: String, facts: ElementFacts, typeName: String)]) {
             self.name = name
             self.isResource = isResource
-            names = NameSlots(elements.map(\.0))
-            infos = elements.map(\.1)
-            facts = infos.enumerated().map { slot, i in
-                ElementFacts(slot: slot, index: i.index, repeats: i.repeats, primitiveKind: i.primitiveKind, typeNumber: i.typeNumber,
-                             choiceGroup: i.choiceGroup, temporal: i.temporal, holdsResource: i.holdsResource, isWholeNumber: i.isWholeNumber)
-            }
+            names = NameSlots(elements.map(\.name))
+            facts = elements.map(\.facts)
+            typeNames = elements.map(\.typeName)
         }
 
         /// The element of this name.
         @inline(__always) public func element(_ name: String) -> ElementInfo? {
-            names.find(name).map { infos[$0] }
+            names.find(name).map { ElementInfo(facts: facts[$0], typeName: typeNames[$0]) }
         }
 
         /// What the type check asks of the element of this name (see `ElementFacts`).
@@ -106,12 +101,12 @@ public final class TypeTable: @unchecked Sendable {
             names.find(name).map { facts[$0] }
         }
 
-        /// The element in this place (`ElementFacts.slot`).
-        public func info(at slot: Int) -> ElementInfo { infos[slot] }
+        /// The name of the type of the element in this place (`ElementFacts.slot`).
+        public func typeName(at slot: Int) -> String { typeNames[slot] }
 
         /// Every element by name (for callers that list them; lookups use `element(_:)`).
         public var elements: [String: ElementInfo] {
-            Dictionary(uniqueKeysWithValues: infos.indices.map { (names.name($0), infos[$0]) })
+            Dictionary(uniqueKeysWithValues: facts.indices.map { (names.name($0), ElementInfo(facts: facts[$0], typeName: typeNames[$0])) })
         }
     }
 
@@ -200,7 +195,7 @@ public final class TypeTable: @unchecked Sendable {
     /// The type's elements from its line: `name:type` fields separated by spaces, `*` when repeating.
     private func parse(_ number: Int) -> TypeInfo {
         let entry = entries[number]
-        var elements: [(String, ElementInfo)] = []
+        var elements: [(name: String, facts: ElementFacts, typeName: String)] = []
         var text = source
         text.withUTF8 { b in
             var i = entry.line.lowerBound
@@ -226,17 +221,17 @@ public final class TypeTable: @unchecked Sendable {
                     let name = String(decoding: UnsafeBufferPointer(rebasing: b[i..<colon]), as: UTF8.self)
                     if let t = index.find(UnsafeBufferPointer(rebasing: b[(colon + 1)..<typeEnd])) {
                         let type = entries[t]
-                        elements.append((name, ElementInfo(
-                            index: position, typeName: type.name, repeats: repeats, primitiveKind: type.primitive,
+                        elements.append((name, ElementFacts(
+                            slot: elements.count, index: position, repeats: repeats, primitiveKind: type.primitive,
                             typeNumber: type.primitive == nil ? t : -1, choiceGroup: choiceGroup, temporal: Temporal(typeName: type.name),
-                            isWholeNumber: ["integer", "positiveInt", "unsignedInt"].contains(type.name))))
+                            isWholeNumber: ["integer", "positiveInt", "unsignedInt"].contains(type.name)), type.name))
                     } else {
                         // A type the table does not define (none in R4; kept as the name says).
                         let typeName = String(decoding: UnsafeBufferPointer(rebasing: b[(colon + 1)..<typeEnd]), as: UTF8.self)
                         // ResourceList (`contained`, `resource`, `outcome`) is one: the JSON schema's
                         // name for any resource.
-                        elements.append((name, ElementInfo(index: position, typeName: typeName, repeats: repeats, primitiveKind: nil, typeNumber: -1,
-                                                           choiceGroup: choiceGroup, holdsResource: typeName == "ResourceList")))
+                        elements.append((name, ElementFacts(slot: elements.count, index: position, repeats: repeats, primitiveKind: nil, typeNumber: -1,
+                                                            choiceGroup: choiceGroup, holdsResource: typeName == "ResourceList"), typeName))
                     }
                 }
                 position += 1
@@ -287,22 +282,14 @@ struct NameSlots: Sendable {
     /// every element it meets, a thirtieth of a Synthea run). Empty when a name of the table is
     /// not in that form; then every lookup takes the byte path.
     private let smallSlots: [Int32]
-    private let smallBits: [SmallBits]
+    private let smallBits: [StringBits]
 
-    struct SmallBits: Equatable, Sendable { let low: UInt64, high: UInt64 }
-
-    /// A String's 16 bytes when it is in the small form (the discriminator's bit 61 on 64-bit
-    /// platforms, as the standard library's `_StringObject` lays it out), else nil.
-    @inline(__always) static func smallBits(_ name: String) -> SmallBits? {
-        #if arch(x86_64) || arch(arm64)
-        let raw = unsafeBitCast(name, to: (UInt64, UInt64).self)
-        return raw.1 & (1 << 61) != 0 ? SmallBits(low: raw.0, high: raw.1) : nil
-        #else
-        return nil
-        #endif
+    /// A String's 16 bytes when it is in the small form (`StringBits`), else nil.
+    @inline(__always) static func smallBits(_ name: String) -> StringBits? {
+        StringBits.of(name).flatMap { $0.isSmall ? $0 : nil }
     }
 
-    @inline(__always) static func mix(_ b: SmallBits) -> Int {
+    @inline(__always) static func mix(_ b: StringBits) -> Int {
         let h = (b.low ^ (b.high &* 0x9E37_79B9_7F4A_7C15)) &* 0xFF51_AFD7_ED55_8CCD
         return Int(truncatingIfNeeded: h ^ (h >> 29))
     }
@@ -320,7 +307,7 @@ struct NameSlots: Sendable {
         self.slots = slots
         // A name of 15 bytes or fewer not in the small form (whatever made it) is remade from its
         // bytes; if it still is not, the fast path is not used at all.
-        var bits: [SmallBits] = []
+        var bits: [StringBits] = []
         bits.reserveCapacity(names.count)
         var small = [Int32](repeating: 0, count: size)
         var usable = true
@@ -332,7 +319,7 @@ struct NameSlots: Sendable {
                 while small[slot] != 0 { slot = (slot + 1) & (size - 1) }
                 small[slot] = Int32(n + 1)
             } else {
-                bits.append(SmallBits(low: 0, high: 0))
+                bits.append(StringBits(low: 0, high: 0))
                 if remade.utf8.count <= 15 { usable = false }
             }
         }

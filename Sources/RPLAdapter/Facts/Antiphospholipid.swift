@@ -50,7 +50,13 @@ enum Antiphospholipid: FactSource {
                 c.warn(index, .notSpecific(what: "antiphospholipid syndrome", text: c.text(code), consequence: "the antibody tests are still ordered"))
             }
         }
-        // Aspirin or a heparin the patient already takes, or that is already requested for her.
+        // Aspirin, a heparin or progesterone the patient already takes, or that is already
+        // requested for her: each with where a record taken (or requested) and a stale one go.
+        let medications: [(ValueSetID, WritableKeyPath<Facts, [Source]>, WritableKeyPath<Facts, [MedicationUse]>)] = [
+            (.aspirin, \.aspirinTakenOrRequested, \.aspirinStale),
+            (.lmwh, \.heparinTakenOrRequested, \.heparinStale),
+            (.progesteroneVaginal, \.progesteroneTakenOrRequested, \.progesteroneStale),
+        ]
         for index in c.items(["MedicationRequest", "MedicationStatement"]) {
             let r = c.resource(index)
             let status = r.string("status") ?? ""
@@ -59,19 +65,19 @@ enum Antiphospholipid: FactSource {
             // (the stale one named in the proposal).
             guard current, c.person(index) == .patient, !c.useEnded(index) else { continue }
             let medication = Requests.medicationCode(c, index)
-            if let since = c.useStale(index) {
+            let since = c.useStale(index)
+            for (valueSet, taken, stale) in medications where c.terminology.matches(medication, valueSet) {
+                guard let since else {
+                    facts[keyPath: taken].append(Source(index))
+                    continue
+                }
                 var use = MedicationUse(source: Source(index), start: nil, current: false, staleSince: since)
                 use.text = .record(c.text(medication))
-                if c.terminology.matches(medication, .aspirin) { facts.aspirinStale.append(use) }
-                if c.terminology.matches(medication, .lmwh) { facts.heparinStale.append(use) }
-                if c.terminology.matches(medication, .progesteroneVaginal) { facts.progesteroneStale.append(use) }
-                continue
+                facts[keyPath: stale].append(use)
             }
-            if c.terminology.matches(medication, .aspirin) { facts.aspirinTakenOrRequested.append(Source(index)) }
-            if c.terminology.matches(medication, .lmwh) { facts.heparinTakenOrRequested.append(Source(index)) }
-            if c.terminology.matches(medication, .progesteroneVaginal) { facts.progesteroneTakenOrRequested.append(Source(index)) }
         }
     }
+
 
     static func result(_ c: FactContext, _ index: Int, into facts: inout Facts) {
         let r = c.resource(index)
