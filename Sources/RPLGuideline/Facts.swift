@@ -221,21 +221,36 @@ public struct MedicationUse: Sendable, Hashable {
     public var current: Bool
     /// The last day of use, where recorded (v3: a course that ended before a TSH was not taken then).
     public var end: CalendarDate?
-    /// Active, but with no known end and started (or asserted) more than 12 months ago: not taken now.
-    public var staleSince: CalendarDate?
+    /// Active, but with no known end and started (or asserted) longer ago than the setting
+    /// `medicationWithoutEndMonths` (12 months by default): not taken now.
+    public var stale: Stale?
     public var text: Phrase = "levothyroxine"
-    public init(source: Source, start: CalendarDate?, current: Bool, end: CalendarDate? = nil, staleSince: CalendarDate? = nil) {
+    public init(source: Source, start: CalendarDate?, current: Bool, end: CalendarDate? = nil, stale: Stale? = nil) {
         self.source = source
         self.start = start
         self.current = current
         self.end = end
-        self.staleSince = staleSince
+        self.stale = stale
     }
 
-    /// guideline.md v3: a record with no known end older than 12 months is not taken now: a note
-    /// beside the proposal it does not stop.
+    /// A record's latest date, and the months after which a record with no known end is not
+    /// taken now (the note names the site's setting, not the default's 12).
+    public struct Stale: Sendable, Hashable {
+        public var since: CalendarDate
+        public var afterMonths: Int
+        public init(since: CalendarDate, afterMonths: Int) {
+            self.since = since
+            self.afterMonths = afterMonths
+        }
+    }
+
+    /// guideline.md v3: a record with no known end older than 12 months (the setting) is not taken
+    /// now: a note beside the proposal it does not stop.
     public var staleNote: Phrase? {
-        staleSince.map { "\(text) is recorded active since \($0) with no known end (older than 12 months): not taken as current; check whether she still takes it." }
+        guard let stale else { return nil }
+        return stale.afterMonths == 1
+            ? "\(text) is recorded active since \(stale.since) with no known end (older than 1 month): not taken as current; check whether she still takes it."
+            : "\(text) is recorded active since \(stale.since) with no known end (older than \(stale.afterMonths) months): not taken as current; check whether she still takes it."
     }
 }
 

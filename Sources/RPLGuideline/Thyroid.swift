@@ -44,7 +44,7 @@ func rplLevothyroxine(_ f: Facts) -> Recommendation? {
             return Recommendation.note(ruleId: .levothyroxine, sources: [tsh.source, ft4.source] + taken.map(\.source),
                                   reason: "Hypothyroidism: \(shown); levothyroxine is already taken (\(Phrase.joined(taken.map(\.text), separator: "; "))): not proposed again; check the dose.")
         }
-        let stale = f.levothyroxine.filter { $0.staleSince != nil }
+        let stale = f.levothyroxine.filter { $0.stale != nil }
         return Recommendation.medication(ruleId: .levothyroxine, activity: .levothyroxine, sources: [tsh.source, ft4.source] + stale.map(\.source),
                               reason: .joined(["Hypothyroidism: \(shown)."] + stale.compactMap(\.staleNote), separator: " "))
     }

@@ -61,7 +61,7 @@ enum Antiphospholipid: FactSource {
             let r = c.resource(index)
             let status = r.string("status") ?? ""
             let current = r.name == "MedicationRequest" ? ["draft", "active", "on-hold"].contains(status) : status == "active"
-            // guideline.md v3: ended, or active with no known end for over 12 months: not taken now
+            // guideline.md v3: ended, or active with no known end for over 12 months (the setting): not taken now
             // (the stale one named in the proposal).
             guard current, c.person(index) == .patient, !c.useEnded(index) else { continue }
             let medication = Requests.medicationCode(c, index)
@@ -71,7 +71,7 @@ enum Antiphospholipid: FactSource {
                     facts[keyPath: taken].append(Source(index))
                     continue
                 }
-                var use = MedicationUse(source: Source(index), start: nil, current: false, staleSince: since)
+                var use = MedicationUse(source: Source(index), start: nil, current: false, stale: since)
                 use.text = .record(c.text(medication))
                 facts[keyPath: stale].append(use)
             }

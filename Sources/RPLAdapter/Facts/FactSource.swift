@@ -308,14 +308,15 @@ final class FactContext {
 
     /// guideline.md v3: an active medication record with no known end whose start (else
     /// `dateAsserted`) is older than `medicationWithoutEndMonths`: not taken now.
-    func useStale(_ index: Int) -> CalendarDate? {
+    func useStale(_ index: Int) -> MedicationUse.Stale? {
         let r = resource(index)
         guard useEnd(index) == nil else { return nil }
         // The record's latest word: its start, or a later `dateAsserted` (a long-term drug the
         // patient confirmed last month is current).
         let texts = [r.string("effectiveDateTime") ?? r.child("effectivePeriod")?.string("start") ?? r.string("authoredOn"), r.string("dateAsserted")]
         guard let latest = texts.compactMap({ $0.flatMap(DayInterval.init(fhir:))?.end }).max() else { return nil }
-        return latest < date.adding(months: -defaults.medicationWithoutEndMonths) ? latest : nil
+        let months = defaults.medicationWithoutEndMonths
+        return latest < date.adding(months: -months) ? MedicationUse.Stale(since: latest, afterMonths: months) : nil
     }
 
     /// guideline.md v3, the date of an event is its clinical date: the onset, never `recordedDate`

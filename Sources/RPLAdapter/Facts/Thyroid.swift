@@ -54,7 +54,7 @@ enum Thyroid: FactSource {
             let start = startText.flatMap(DayInterval.init(fhir:))?.start
             let stale = status == "active" ? c.useStale(index) : nil
             var use = MedicationUse(source: Source(index), start: start, current: status == "active" && !c.useEnded(index) && stale == nil,
-                                    end: c.useEnd(index), staleSince: stale)
+                                    end: c.useEnd(index), stale: stale)
             use.text = .record(c.text(Requests.medicationCode(c, index)))
             facts.levothyroxine.append(use)
         }

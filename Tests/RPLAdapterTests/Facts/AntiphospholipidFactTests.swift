@@ -44,6 +44,30 @@ import TestSupport
         #expect(!String(decoding: proposed.stdout, as: UTF8.self).contains("no known end"))
     }
 
+    /// The months are a setting (`medicationWithoutEndMonths`): the note names the site's, not the
+    /// default's 12, and a record younger than the site's months is taken.
+    @Test func theStaleNoteNamesTheSitesMonths() throws {
+        var s = S(losses: ["2024-03-10", "2025-01-22", "2026-01-22"])
+        s.add(S.condition("aps", S.sct, "26843008", onset: "2022-01-01"))
+        s.add(.resource("MedicationStatement", [.primitive("id", "asa"), .primitive("status", "active"),
+                                                S.concept("medicationCodeableConcept", S.atc, "B01AC06"),
+                                                S.subject, .primitive("effectiveDateTime", "2024-01-10")]))
+        func months(_ n: Int) throws -> Profiles {
+            try InProcess.profiles(changing: "Parameters-rpl-defaults.json") {
+                $0.replacingOccurrences(of: "\"name\": \"medicationWithoutEndMonths\",\n      \"valueInteger\": 12",
+                                        with: "\"name\": \"medicationWithoutEndMonths\",\n      \"valueInteger\": \(n)")
+            }
+        }
+        // 2024-01-10 to the evaluation date 2026-11-02: 33 months.
+        let two = try months(24), one = try months(1), three = try months(36)
+        #expect(two.defaults.medicationWithoutEndMonths == 24 && three.defaults.medicationWithoutEndMonths == 36)
+        let text = { (p: Profiles) throws -> String in String(decoding: try InProcess.apply(s, asOf: "2026-11-02", profiles: p).stdout, as: UTF8.self) }
+        #expect(try text(two).contains("acetylsalicylic acid is recorded active since 2024-01-10 with no known end (older than 24 months): not taken as current"))
+        #expect(try text(one).contains("with no known end (older than 1 month): not taken as current"))
+        let taken = try text(three)
+        #expect(!taken.contains("no known end") && taken.contains("is already taken or requested; not proposed again"))
+    }
+
     /// The same for a heparin and for vaginal progesterone (the note itself: the rules' tests).
     @Test func staleHeparinAndProgesteroneRecordsAreNotTaken() throws {
         func facts(_ atc: String, since: String) throws -> Facts {
