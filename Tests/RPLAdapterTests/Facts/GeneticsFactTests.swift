@@ -77,4 +77,28 @@ import TestSupport
         Genetics.read(c, into: &f)
         #expect(!c.orderedWarnings.map(\.description).contains { $0.contains("Y chromosome") })
     }
+
+    /// The partner's own karyotype (on his Patient, known as hers by a coded RelatedPerson with his
+    /// identifier) is his, and may well have a Y; so may another person's: no warning for either.
+    /// The same record on her Patient is the warning (the guard, not the text, decides).
+    @Test func aYChromosomeIsNoWarningOnThePartnersKaryotype() throws {
+        let bsn = Element.complex("identifier", [.primitive("system", "http://fhir.nl/fhir/NamingSystem/bsn"), .primitive("value", "900000004")])
+        func warnings(subject: String) throws -> [String] {
+            var s = S()
+            s.fullUrls = "server"
+            s.add(.resource("RelatedPerson", [.primitive("id", "husband"), bsn, .complex("patient", [.primitive("reference", "PATIENT")]),
+                                              S.concept("relationship", "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "HUSB"),
+                                              .primitive("gender", "male")]))
+            s.add(.resource("Patient", [.primitive("id", "him"), bsn, .primitive("gender", "male")]))
+            s.add(.resource("Patient", [.primitive("id", "someone"), .primitive("gender", "male")]))
+            var kar = S.observation("kar", S.loinc, "29770-5", date: "2026-10-01", extra: [.primitive("valueString", "46,XY,t(2;5)(q21;q31)")])
+            kar.children = kar.children.map { $0.name == "subject" ? .complex("subject", [.primitive("reference", subject)]) : $0 }
+            s.add(kar)
+            let (_, w) = try FactRun.read(s, [Genetics.self])
+            return w.filter { $0.contains("Y chromosome") }
+        }
+        #expect(try warnings(subject: "Patient/him").isEmpty)
+        #expect(try warnings(subject: "Patient/someone").isEmpty)
+        #expect(try warnings(subject: "PATIENT").count == 1)
+    }
 }
