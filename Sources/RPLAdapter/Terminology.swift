@@ -273,6 +273,13 @@ public struct Terminology: Sendable {
         return oidSystems[s] ?? s
     }
 
+    /// A display as a clinician reads it: without the " (?)" that marks a code not confirmed
+    /// against a terminology server (terminology.md: kept in the Profiles and the rule book, for
+    /// those who maintain the lists; the fifth clinical audit read "Alcohol abuse (?)" in a plan).
+    public static func withoutVerificationMark(_ display: String) -> String {
+        display.hasSuffix(" (?)") ? String(display.dropLast(4)) : display
+    }
+
     /// Without leading and trailing blanks: spaces, tabs, line feeds and carriage returns (a code
     /// pasted with a blank, or a line break before it, is the same code; interface.md v3). By
     /// bytes: a "\r\n" is one Character, which a Character test would not match (found by a new

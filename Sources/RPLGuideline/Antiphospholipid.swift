@@ -40,12 +40,17 @@ func currentRunStart(_ results: [AntiphospholipidResult]) -> AntiphospholipidRes
 }
 
 
-/// Persistence of one test: two positive results at least `days` apart (the earliest such pair).
+/// Persistence of one test: two positive results at least `days` apart in one run, with no
+/// negative between them (the earliest such pair). Where guideline.md is silent on a negative
+/// between the two (the fifth clinical audit: positive, negative, positive was treated as
+/// persistent while RPL-APL-REPEAT, which counts the positives since the last negative, asked
+/// for a repeat): the run decides both rules alike. Ordered as `currentRunStart` orders them.
 func persistence(_ results: [AntiphospholipidResult], days: Int) -> (AntiphospholipidResult, AntiphospholipidResult)? {
-    let positives = results.filter(\.positive).enumerated().sorted { ($0.element.date, $0.offset) < ($1.element.date, $1.offset) }.map(\.element)
-    for (i, first) in positives.enumerated() {
-        if let later = positives[(i + 1)...].first(where: { first.date.days(until: $0.earliest) >= days }) {
-            return (first, later)
+    let sorted = results.enumerated().sorted { ($0.element.date, $0.element.positive ? 1 : 0, $0.offset) < ($1.element.date, $1.element.positive ? 1 : 0, $1.offset) }.map(\.element)
+    for (i, first) in sorted.enumerated() where first.positive {
+        for later in sorted[(i + 1)...] {
+            guard later.positive else { break }
+            if first.date.days(until: later.earliest) >= days { return (first, later) }
         }
     }
     return nil
@@ -81,20 +86,35 @@ func rplAPLRepeat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
 func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     let days = settings.antiphospholipidRepeatDays
     var persistent: [(AntiphospholipidTest, AntiphospholipidResult, AntiphospholipidResult)] = []
-    var transient: [Recommendation] = []
+    var transient: [(AntiphospholipidTest, AntiphospholipidResult, AntiphospholipidResult)] = []
     for test in AntiphospholipidTest.allCases {
         let results = f.antiphospholipid[test] ?? []
         if let (a, b) = persistence(results, days: days) {
             persistent.append((test, a, b))
-        } else if let positive = results.filter(\.positive).max(by: { $0.date < $1.date }),
-                  let negative = results.first(where: { !$0.positive && positive.date.days(until: $0.earliest) >= days }) {
-            transient.append(Recommendation.note(ruleId: .aplTreat, sources: [positive.source, negative.source],
-                reason: "\(test.display) positive on \(positive.date) and negative on \(negative.date): transient, no antiphospholipid treatment.",
-                item: test.rawValue))
+        } else {
+            // The latest positive that a negative at least `days` later showed transient (a later
+            // positive begins a run of its own, which RPL-APL-REPEAT asks to repeat).
+            for positive in results.filter(\.positive).sorted(by: { $0.date > $1.date }) {
+                guard let negative = results.first(where: { !$0.positive && positive.date.days(until: $0.earliest) >= days }) else { continue }
+                transient.append((test, positive, negative))
+                break
+            }
         }
     }
     let aps = f.apsDiagnosed
-    guard !persistent.isEmpty || !aps.isEmpty else { return transient }
+    guard !persistent.isEmpty || !aps.isEmpty else {
+        return transient.map { test, positive, negative in
+            Recommendation.note(ruleId: .aplTreat, sources: [positive.source, negative.source],
+                reason: "\(test.display) positive on \(positive.date) and negative on \(negative.date): transient, no antiphospholipid treatment.",
+                item: test.rawValue)
+        }
+    }
+    // Treated for another test's persistence or a known APS, a transient test is still said (the
+    // fifth clinical audit: the note was dropped), without "no treatment".
+    let transientNotes = transient.map { test, positive, negative in
+        Recommendation.note(ruleId: .aplTreat, sources: [positive.source, negative.source],
+            reason: "\(test.display) positive on \(positive.date) and negative on \(negative.date): transient.", item: test.rawValue)
+    }
     let sources = aps.map(\.source) + persistent.flatMap { [$0.1.source, $0.2.source] }
     var why: [Phrase] = []
     if !aps.isEmpty { why.append("antiphospholipid syndrome recorded (\(aps.listed))") }
@@ -126,7 +146,7 @@ func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     return [
         propose(.aspirinLowDose, taken: f.aspirinTakenOrRequested, stale: f.aspirinStale, proposal: "low-dose aspirin \(aspirinWhen), with LMWH \(lmwhWhen)", already: "low-dose aspirin"),
         propose(.lmwh, taken: f.heparinTakenOrRequested, stale: f.heparinStale, proposal: "LMWH \(lmwhWhen), with low-dose aspirin \(aspirinWhen)", already: "a heparin"),
-    ]
+    ] + transientNotes
 }
 
 /// A known antiphospholipid syndrome, or persistent antibodies: RPL-APL-TREAT holds (the LMWH

@@ -58,6 +58,18 @@ func rplLevothyroxine(_ f: Facts) -> Recommendation? {
 /// no medication proposal.
 func rplSubclinical(_ f: Facts) -> Recommendation? {
     guard subclinicalHypothyroidism(f), let tsh = f.tsh, let ft4 = f.freeT4 else { return nil }
+    // Where the spec is silent (the fifth clinical audit): a high TSH with a normal free T4 in a
+    // woman whose hypothyroidism is recorded or treated (guideline.md v2 "treated
+    // hypothyroidism") is her treatment's matter, not subclinical hypothyroidism: a note to check
+    // the dose, not the discussion of starting levothyroxine.
+    let taken = f.levothyroxine.filter(\.current)
+    if !f.hypothyroidismConditions.isEmpty || !taken.isEmpty {
+        let sources = [tsh.source, ft4.source] + f.hypothyroidismConditions.map(\.source) + taken.map(\.source)
+        let values: Phrase = "TSH \(number: tsh.valueText) \(record: tsh.unit) high with free T4 \(number: ft4.valueText) \(record: ft4.unit) normal"
+        return Recommendation.note(ruleId: .subclinical, sources: sources, reason: taken.isEmpty
+            ? "\(values) while hypothyroidism is recorded (\(f.hypothyroidismConditions.listed)): known hypothyroidism, not subclinical; check its treatment."
+            : "\(values) while levothyroxine is taken (\(Phrase.joined(taken.map(\.text), separator: "; "))): treated hypothyroidism, not subclinical; check the dose.")
+    }
     return Recommendation.advice(ruleId: .subclinical, activity: .subclinicalHypothyroidismDiscussion, sources: [tsh.source, ft4.source],
                           reason: "TSH \(number: tsh.valueText) \(record: tsh.unit) high with free T4 \(number: ft4.valueText) \(record: ft4.unit) normal: subclinical hypothyroidism; discuss levothyroxine (evidence conflicting, clinician's decision).")
 }

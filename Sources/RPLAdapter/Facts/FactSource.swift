@@ -510,9 +510,11 @@ final class FactContext {
         if let key = known.min(by: { a, b in
             ((terminology.displays[a] == nil ? 1 : 0), a.system, a.code) < ((terminology.displays[b] == nil ? 1 : 0), b.system, b.code)
         }) {
-            if let display = terminology.displays[key] { return rplTerm(display) }
+            if let display = terminology.displays[key] { return rplTerm(Terminology.withoutVerificationMark(display)) }
             // A family relationship reads best as its code (SIS, MTH).
             let name = short[key.system]!
+            // Not the sender's words: a resend with reworded displays gives the same bytes
+            // (interface.md v3), so a code the Profiles do not name is named by system and code.
             return name.isEmpty ? key.code : name + " " + key.code
         }
         if let t = concept.string("text") { return rplTerm(t) }

@@ -87,6 +87,18 @@ enum Pregnancy: FactSource {
                 grouperOf[target] = index
             }
         }
+        // A gestational age that a loss, an ectopic or molar pregnancy or a delivery names as its
+        // evidence (`Condition.evidence.detail`, how guideline.md dates a second-trimester loss)
+        // is the age at that event, not a dating of a pregnancy now (the fifth clinical audit: a
+        // loss at 19 weeks was read as a pregnancy of 60w5d, with a warning).
+        var agesAtEvents = Set<Int>()
+        for index in c.patientConditions() {
+            let r = c.resource(index), code = r.child("code")
+            guard c.terminology.matches(code, .pregnancyLoss) || c.terminology.matches(code, .notALoss) || c.terminology.matches(code, .delivery) else { continue }
+            for detail in r.all("evidence.detail") {
+                if let target = c.input.resolve(detail, from: index) { agesAtEvents.insert(target) }
+            }
+        }
         var hcg: [(date: CalendarDate, value: Double, index: Int)] = []
         // Every result read as positive or negative (a coded answer, an interpretation, a value
         // against its range): a positive then a negative is a fall too, whatever kind each is.
@@ -122,7 +134,7 @@ enum Pregnancy: FactSource {
                     endings.append(Ending(index: index, when: DayInterval(start: d, end: d)))
                 }
             }
-            if let dating = dating(c, index, grouperDate: grouperDate[index]) {
+            if !agesAtEvents.contains(index), let dating = dating(c, index, grouperDate: grouperDate[index]) {
                 datings.append(dating)
                 evidence.append(DayInterval(start: dating.date, end: dating.date))
                 // guideline.md v3: a gestational age, an estimated delivery date (while EDD − 280
