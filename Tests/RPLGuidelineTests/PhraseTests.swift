@@ -64,4 +64,26 @@ import Testing
         #expect(number.rendered(in: Wording(language: .nl, templates: [:])) == "4,52 mU/L")
         #expect(number.rendered(in: .builtInEnglish) == "4.52 mU/L")
     }
+
+    /// RPL-TERM's first look, one pass: the same answer as searching the ASCII-lowered bytes for
+    /// either term, over texts made of the terms' pieces, case changes and other bytes.
+    @Test func theRejectedTermsFirstLookAsASearch() {
+        func oracle(_ text: String) -> Bool {
+            let lowered = String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+            return lowered.contains("habitu") || lowered.contains("recurrent abort")
+        }
+        let pieces = ["habitu", "HABITU", "Habit", "u", "recurrent", "RECURRENT", " ", "abort", "ABORT", "hh", "r", "é", "\u{0130}", "x"]
+        // Every text of up to 4 pieces (38,415 texts), so each term is also made across pieces.
+        var texts = [""], all = [""]
+        for _ in 0..<4 {
+            texts = texts.flatMap { t in pieces.map { t + $0 } }
+            all += texts
+        }
+        for text in all where mayHoldRejectedTerm(text) != oracle(text) {
+            Issue.record("\(text)")
+        }
+        #expect(all.count == 1 + 14 + 196 + 2_744 + 38_416)
+        #expect(mayHoldRejectedTerm("Herhaalde miskramen (HABITUELE abortus)") && mayHoldRejectedTerm("recurrent Abortion"))
+        #expect(!mayHoldRejectedTerm("recurrent  abortion") && !mayHoldRejectedTerm("habit") && !mayHoldRejectedTerm(""))
+    }
 }
