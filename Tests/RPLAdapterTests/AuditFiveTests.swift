@@ -167,4 +167,20 @@ import TestSupport
         #expect(!out.stderr.contains("ends the pregnancy"))
         #expect(out.activitiesNamed.contains("uterine-ultrasound"))
     }
+
+    /// A coded bleeding in early pregnancy in the last 16 weeks with no pregnancy found (a last
+    /// menstrual period alone says none, v3) and no loss after it: a warning that the progesterone
+    /// rule could not be judged. Not when a loss followed it, nor for an old one.
+    @Test func aBleedingInPregnancyWithNoPregnancyFoundIsAWarning() throws {
+        func stderr(bleeding: String, loss: String? = nil) throws -> String {
+            var s = S(losses: ["2023-01-10", "2024-01-10", "2025-03-10"] + (loss.map { [$0] } ?? []))
+            s.add(S.condition("bleed", Self.icpc, "W03", onset: bleeding))
+            s.add(S.observation("lmp", S.loinc, "8665-2", date: "2026-10-28", value: .primitive("valueDateTime", "2026-09-14")))
+            return try InProcess.apply(s, language: .en).stderr
+        }
+        let warning = "but no current pregnancy is found in the record"
+        #expect(try stderr(bleeding: "2026-10-30").contains("a bleeding in early pregnancy on 2026-10-30, \(warning)"))
+        #expect(try !stderr(bleeding: "2026-10-30", loss: "2026-10-31").contains(warning))
+        #expect(try !stderr(bleeding: "2026-05-01").contains(warning))
+    }
 }

@@ -573,6 +573,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case undatable(what: Phrase, text: String)
         case locatedInUterus(by: String)
         case endsPregnancy(after: CalendarDate)
+        case bleedingWithoutPregnancy(onset: CalendarDate)
         case pregnancyTooLongAgo(since: CalendarDate, days: Int)
         case possibleBiochemicalLoss(from: String, on: CalendarDate, to: String, at: CalendarDate)
         case possibleBiochemicalLossByReading(on: CalendarDate, at: CalendarDate)
@@ -655,6 +656,8 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "hCG positive on \(on) and negative on \(at) with no coded loss: possible biochemical pregnancy loss: check, and record it (not counted as a loss)"
         case .endsPregnancy(let after):
             what = "ends the pregnancy recorded up to \(after): no current pregnancy"
+        case .bleedingWithoutPregnancy(let onset):
+            what = "a bleeding in early pregnancy on \(onset), but no current pregnancy is found in the record (a pregnancy, a gestational age, a due date or a positive test), nor a loss after it: RPL-PROGESTERONE could not be judged; check whether she is pregnant"
         case .beforeBirth(let w, let text, let birthDate):
             what = "\(w) \(record: text) is before the patient's birth date \(record: birthDate): implausible; not used"
         case .ambiguousRelative(let relative):

@@ -148,7 +148,10 @@ enum Pregnancy: FactSource {
             }
         }
         possibleBiochemicalLoss(c, hcg, readings: hcgReadings, into: &facts)
-        guard !pregnancyConditions.isEmpty || !pregnantObservations.isEmpty else { return }
+        guard !pregnancyConditions.isEmpty || !pregnantObservations.isEmpty else {
+            bleedingWithoutPregnancy(c, bleeding, endings: endings)
+            return
+        }
         // Time ends states: a loss, ectopic or molar record, or a "not pregnant" result after the
         // newest evidence of the pregnancy means it is over (v1 kept proposing progesterone).
         if let latest = evidence.map(\.end).max(), let ended = endings.filter({ $0.when.start > latest })
@@ -157,6 +160,20 @@ enum Pregnancy: FactSource {
             return
         }
         pregnancy(c, conditions: pregnancyConditions, observations: pregnantObservations, datings: datings, bleeding: bleeding, into: &facts)
+    }
+
+    /// Where the spec is silent (the fifth clinical audit: a GP's ICPC W03 "bleeding in
+    /// pregnancy" with a last menstrual period only, and Utrogestan given): a coded bleeding in
+    /// early pregnancy in the last 16 weeks (the progesterone's reach), with no pregnancy found and
+    /// no loss or other end on or after it, is a warning: the progesterone rule could not be judged.
+    static func bleedingWithoutPregnancy(_ c: FactContext, _ bleeding: [Bleeding], endings: [Ending]) {
+        let recent = bleeding.filter { b in
+            guard let onset = b.onset else { return false }
+            return onset <= c.date && onset.days(until: c.date) <= 16 * 7 && !endings.contains { $0.when.end >= onset }
+        }
+        // The newest; two of one day: the first by content, not by entry order.
+        guard let newest = recent.max(by: { a, b in a.onset! != b.onset! ? a.onset! < b.onset! : c.identities.of(a.index) > c.identities.of(b.index) }) else { return }
+        c.warn(newest.index, .bleedingWithoutPregnancy(onset: newest.onset!))
     }
 
     /// A gestational age from a Quantity in weeks or days; nil when it is not a number of weeks or
