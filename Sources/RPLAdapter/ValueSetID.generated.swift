@@ -160,6 +160,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case subclinicalHypothyroidism = "rpl-subclinical-hypothyroidism"
     /// Alcohol or drug misuse
     case substanceMisuse = "rpl-substance-misuse"
+    /// Induced termination of pregnancy
+    case termination = "rpl-termination"
     /// Thrombophilia tests
     case thrombophiliaTests = "rpl-thrombophilia-tests"
     /// TSH results
@@ -250,10 +252,11 @@ public enum ValueSetID: String, CaseIterable, Sendable {
         case .smokingStatus: return 75
         case .subclinicalHypothyroidism: return 76
         case .substanceMisuse: return 77
-        case .thrombophiliaTests: return 78
-        case .tsh: return 79
-        case .uterineAnomaly: return 80
-        case .uterineImaging: return 81
+        case .termination: return 78
+        case .thrombophiliaTests: return 79
+        case .tsh: return 80
+        case .uterineAnomaly: return 81
+        case .uterineImaging: return 82
         }
     }
 }

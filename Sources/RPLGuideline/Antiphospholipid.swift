@@ -29,29 +29,58 @@ func rplAPL(_ f: Facts) -> [Recommendation] {
     return out
 }
 
-/// The first positive of the current run of positives: the positives after the last negative
-/// (results of one day: a negative ends the run). nil when the newest result is negative.
-func currentRunStart(_ results: [AntiphospholipidResult]) -> AntiphospholipidResult? {
-    // Equals keep the order the facts give (by content, not by entry: the adapter's order).
-    let sorted = results.enumerated().sorted { ($0.element.date, $0.element.positive ? 1 : 0, $0.offset) < ($1.element.date, $1.element.positive ? 1 : 0, $1.offset) }.map(\.element)
-    let lastNegative = sorted.lastIndex { !$0.positive }
-    let run = sorted[(lastNegative.map { $0 + 1 } ?? 0)...]
-    return run.first
+/// A test's results in time order, as every aPL rule reads them: of one day, the negatives
+/// first (a negative ends a run; a positive of that day begins the next); equals in the order
+/// the facts give (by content, not by entry: the adapter's order).
+func chronological(_ results: [AntiphospholipidResult]) -> [AntiphospholipidResult] {
+    results.enumerated().sorted { ($0.element.date, $0.element.positive ? 1 : 0, $0.offset) < ($1.element.date, $1.element.positive ? 1 : 0, $1.offset) }.map(\.element)
 }
 
+/// A test's runs of positives, each with the negatives that follow it up to the next positive
+/// (none for the current run).
+func runs(_ results: [AntiphospholipidResult]) -> [(positives: [AntiphospholipidResult], negativesAfter: [AntiphospholipidResult])] {
+    var out: [(positives: [AntiphospholipidResult], negativesAfter: [AntiphospholipidResult])] = []
+    for r in chronological(results) {
+        if r.positive {
+            if out.isEmpty || !out[out.count - 1].negativesAfter.isEmpty { out.append(([], [])) }
+            out[out.count - 1].positives.append(r)
+        } else if !out.isEmpty {
+            out[out.count - 1].negativesAfter.append(r)
+        }
+    }
+    return out
+}
+
+/// The first positive of the current run of positives: the positives after the last negative.
+/// nil when the newest result is negative.
+func currentRunStart(_ results: [AntiphospholipidResult]) -> AntiphospholipidResult? {
+    guard let last = runs(results).last, last.negativesAfter.isEmpty else { return nil }
+    return last.positives.first
+}
 
 /// Persistence of one test: two positive results at least `days` apart in one run, with no
 /// negative between them (the earliest such pair). Where guideline.md is silent on a negative
 /// between the two (the fifth clinical audit: positive, negative, positive was treated as
 /// persistent while RPL-APL-REPEAT, which counts the positives since the last negative, asked
-/// for a repeat): the run decides both rules alike. Ordered as `currentRunStart` orders them.
+/// for a repeat): the run decides both rules alike. A later negative does not undo it.
 func persistence(_ results: [AntiphospholipidResult], days: Int) -> (AntiphospholipidResult, AntiphospholipidResult)? {
-    let sorted = results.enumerated().sorted { ($0.element.date, $0.element.positive ? 1 : 0, $0.offset) < ($1.element.date, $1.element.positive ? 1 : 0, $1.offset) }.map(\.element)
-    for (i, first) in sorted.enumerated() where first.positive {
-        for later in sorted[(i + 1)...] {
-            guard later.positive else { break }
-            if first.date.days(until: later.earliest) >= days { return (first, later) }
+    for run in runs(results) {
+        for (i, first) in run.positives.enumerated() {
+            if let later = run.positives[(i + 1)...].first(where: { first.date.days(until: $0.earliest) >= days }) { return (first, later) }
         }
+    }
+    return nil
+}
+
+/// A transient run (guideline.md v2: "a negative repeat ≥ 84 days after a single positive means
+/// transient"): the latest run followed, before any later positive, by a negative at least `days`
+/// after its last positive; with that positive and the first such negative. A run is judged on
+/// its own (helper-36's review: a positive was paired with a negative across a later positive).
+func transience(_ results: [AntiphospholipidResult], days: Int) -> (AntiphospholipidResult, AntiphospholipidResult)? {
+    for run in runs(results).reversed() {
+        guard let last = run.positives.last,
+              let negative = run.negativesAfter.first(where: { last.date.days(until: $0.earliest) >= days }) else { continue }
+        return (last, negative)
     }
     return nil
 }
@@ -86,35 +115,28 @@ func rplAPLRepeat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
 func rplAPLTreat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
     let days = settings.antiphospholipidRepeatDays
     var persistent: [(AntiphospholipidTest, AntiphospholipidResult, AntiphospholipidResult)] = []
-    var transient: [(AntiphospholipidTest, AntiphospholipidResult, AntiphospholipidResult)] = []
+    var transient: [(test: AntiphospholipidTest, positive: AntiphospholipidResult, negative: AntiphospholipidResult, pending: Bool)] = []
     for test in AntiphospholipidTest.allCases {
         let results = f.antiphospholipid[test] ?? []
         if let (a, b) = persistence(results, days: days) {
             persistent.append((test, a, b))
-        } else {
-            // The latest positive that a negative at least `days` later showed transient (a later
-            // positive begins a run of its own, which RPL-APL-REPEAT asks to repeat).
-            for positive in results.filter(\.positive).sorted(by: { $0.date > $1.date }) {
-                guard let negative = results.first(where: { !$0.positive && positive.date.days(until: $0.earliest) >= days }) else { continue }
-                transient.append((test, positive, negative))
-                break
-            }
+        } else if let (positive, negative) = transience(results, days: days) {
+            // A later run waiting for its repeat (RPL-APL-REPEAT): the old one was transient, but
+            // "no treatment" is not yet the test's last word.
+            transient.append((test, positive, negative, currentRunStart(results) != nil))
         }
     }
     let aps = f.apsDiagnosed
-    guard !persistent.isEmpty || !aps.isEmpty else {
-        return transient.map { test, positive, negative in
-            Recommendation.note(ruleId: .aplTreat, sources: [positive.source, negative.source],
-                reason: "\(test.display) positive on \(positive.date) and negative on \(negative.date): transient, no antiphospholipid treatment.",
-                item: test.rawValue)
-        }
+    let treated = !persistent.isEmpty || !aps.isEmpty
+    // Beside a treatment for another test's persistence or a known APS, a transient test is still
+    // said (the fifth clinical audit: the note was dropped), without "no treatment".
+    let transientNotes = transient.map { t in
+        Recommendation.note(ruleId: .aplTreat, sources: [t.positive.source, t.negative.source], reason: treated || t.pending
+            ? "\(t.test.display) positive on \(t.positive.date) and negative on \(t.negative.date): transient."
+            : "\(t.test.display) positive on \(t.positive.date) and negative on \(t.negative.date): transient, no antiphospholipid treatment.",
+            item: t.test.rawValue)
     }
-    // Treated for another test's persistence or a known APS, a transient test is still said (the
-    // fifth clinical audit: the note was dropped), without "no treatment".
-    let transientNotes = transient.map { test, positive, negative in
-        Recommendation.note(ruleId: .aplTreat, sources: [positive.source, negative.source],
-            reason: "\(test.display) positive on \(positive.date) and negative on \(negative.date): transient.", item: test.rawValue)
-    }
+    guard treated else { return transientNotes }
     let sources = aps.map(\.source) + persistent.flatMap { [$0.1.source, $0.2.source] }
     var why: [Phrase] = []
     if !aps.isEmpty { why.append("antiphospholipid syndrome recorded (\(aps.listed))") }

@@ -364,6 +364,9 @@ public struct Facts: Sendable {
     public var lifestyleRisks: [Finding] = []
     public var currentPregnancy: CurrentPregnancy?
     public var bleedingInCurrentPregnancy: [Bleeding] = []
+    /// A coded bleeding in early pregnancy in the last 12 weeks while no pregnancy is found and
+    /// nothing after it ends one (RPL-PROGESTERONE's note; the fifth clinical audit).
+    public var bleedingWithNoPregnancy: DatedFinding?
     public var cervicalInsufficiencySuspected: [Finding] = []
     public var onStudy: [Source] = []
     /// Systemic autoimmune disease or its clinical signs (RPL-ANA; `byText` ones only hold back

@@ -22,7 +22,16 @@ func progesteroneEndDate(_ f: Facts, settings: GuidelineSettings) -> CalendarDat
 /// 16w0d. Where the spec is silent: a pregnancy already at or past 16w0d gets no proposal (and a
 /// note), and a bleeding whose gestational age cannot be computed does not count (and is noted).
 func rplProgesterone(_ f: Facts, settings: GuidelineSettings) -> Recommendation? {
-    guard f.lossCount >= 3, let pregnancy = f.currentPregnancy else { return nil }
+    guard f.lossCount >= 3 else { return nil }
+    guard let pregnancy = f.currentPregnancy else {
+        // Where the spec is silent (the fifth clinical audit: a GP's W03 with a last menstrual
+        // period only, and Utrogestan given): a recent bleeding in pregnancy with no pregnancy
+        // found, and no counted loss on or after it, is said: the rule could not be judged.
+        guard let bleeding = f.bleedingWithNoPregnancy,
+              !f.losses.contains(where: { ($0.latestDate ?? $0.date).map { $0 >= bleeding.date } ?? false }) else { return nil }
+        return Recommendation.note(ruleId: .progesterone, sources: [bleeding.finding.source],
+                                   reason: "\(bleeding.finding.text) on \(bleeding.date), a bleeding in early pregnancy, but no current pregnancy is found in the record (a pregnancy, a gestational age, a due date or a positive test), nor a loss after it: progesterone could not be judged; check whether she is pregnant.")
+    }
     let early = earlyBleeding(f, limit: settings.earlyBleedingUntil)
     if early.isEmpty {
         let undated = f.bleedingInCurrentPregnancy.filter { $0.gestationalAgeAtOnset == nil }

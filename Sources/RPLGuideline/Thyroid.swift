@@ -59,19 +59,28 @@ func rplLevothyroxine(_ f: Facts) -> Recommendation? {
 func rplSubclinical(_ f: Facts) -> Recommendation? {
     guard subclinicalHypothyroidism(f), let tsh = f.tsh, let ft4 = f.freeT4 else { return nil }
     // Where the spec is silent (the fifth clinical audit): a high TSH with a normal free T4 in a
-    // woman whose hypothyroidism is recorded or treated (guideline.md v2 "treated
-    // hypothyroidism") is her treatment's matter, not subclinical hypothyroidism: a note to check
-    // the dose, not the discussion of starting levothyroxine.
-    let taken = f.levothyroxine.filter(\.current)
-    if !f.hypothyroidismConditions.isEmpty || !taken.isEmpty {
-        let sources = [tsh.source, ft4.source] + f.hypothyroidismConditions.map(\.source) + taken.map(\.source)
-        let values: Phrase = "TSH \(number: tsh.valueText) \(record: tsh.unit) high with free T4 \(number: ft4.valueText) \(record: ft4.unit) normal"
-        return Recommendation.note(ruleId: .subclinical, sources: sources, reason: taken.isEmpty
-            ? "\(values) while hypothyroidism is recorded (\(f.hypothyroidismConditions.listed)): known hypothyroidism, not subclinical; check its treatment."
-            : "\(values) while levothyroxine is taken (\(Phrase.joined(taken.map(\.text), separator: "; "))): treated hypothyroidism, not subclinical; check the dose.")
+    // woman on levothyroxine at the time of that TSH (as NR-LEVOTHYROXINE-EUTHYROID reads it:
+    // begun on or before its day, not ended before it; a stale record is not taken), or whose
+    // hypothyroidism is recorded, is her treatment's matter (guideline.md v2 "treated
+    // hypothyroidism"): a note, not the discussion of starting levothyroxine.
+    let values: Phrase = "TSH \(number: tsh.valueText) \(record: tsh.unit) high with free T4 \(number: ft4.valueText) \(record: ft4.unit) normal"
+    let taken = f.levothyroxine.filter { use in
+        use.stale == nil && (use.start.map { $0 <= tsh.date } ?? true) && (use.end.map { $0 >= tsh.date } ?? true)
     }
-    return Recommendation.advice(ruleId: .subclinical, activity: .subclinicalHypothyroidismDiscussion, sources: [tsh.source, ft4.source],
-                          reason: "TSH \(number: tsh.valueText) \(record: tsh.unit) high with free T4 \(number: ft4.valueText) \(record: ft4.unit) normal: subclinical hypothyroidism; discuss levothyroxine (evidence conflicting, clinician's decision).")
+    if !taken.isEmpty {
+        return Recommendation.note(ruleId: .subclinical, sources: [tsh.source, ft4.source] + taken.map(\.source),
+                                   reason: "\(values) while levothyroxine is taken (\(Phrase.joined(taken.map(\.text), separator: "; "))): treated hypothyroidism, not subclinical; check the dose.")
+    }
+    if !f.hypothyroidismConditions.isEmpty {
+        return Recommendation.note(ruleId: .subclinical, sources: [tsh.source, ft4.source] + f.hypothyroidismConditions.map(\.source),
+                                   reason: "\(values) while hypothyroidism is recorded (\(f.hypothyroidismConditions.listed)): known hypothyroidism, not subclinical; check its treatment.")
+    }
+    // A record with no known end older than 12 months (the setting) is not taken: said beside
+    // the discussion, as RPL-LEVOTHYROXINE says it beside its proposal.
+    let stale = f.levothyroxine.filter { $0.stale != nil }
+    return Recommendation.advice(ruleId: .subclinical, activity: .subclinicalHypothyroidismDiscussion, sources: [tsh.source, ft4.source] + stale.map(\.source),
+                          reason: .joined(["TSH \(number: tsh.valueText) \(record: tsh.unit) high with free T4 \(number: ft4.valueText) \(record: ft4.unit) normal: subclinical hypothyroidism; discuss levothyroxine (evidence conflicting, clinician's decision)."]
+                                          + stale.compactMap(\.staleNote), separator: " "))
 }
 
 /// A number for the plan text: up to 2 decimals, no trailing zeros. Any Double is written: values

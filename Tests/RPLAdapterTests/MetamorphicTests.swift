@@ -539,11 +539,18 @@ import TestSupport
 
     /// A local code first, as hospital exports often put it (not the statuses, whose first
     /// coding is the FHIR one).
+    /// A local coding beside a concept's codings. Only where one of them is in a standard system:
+    /// a concept coded in local systems alone is named by all its codings (interface.md v3: "only
+    /// when no coding is recognised, the sorted system|code of all its codings"), so an extra one
+    /// is another name, not the same concept (the fifth clinical audit's local requests).
     static func addExtraCoding(_ b: Element) -> Element {
-        map(b) { e in
+        let standard = ["http://loinc.org", "http://snomed.info/sct", "http://hl7.org/fhir/sid/icd-10", "http://www.whocc.no/atc",
+                        "http://hl7.org/fhir/sid/icpc-1-nl", "http://terminology.hl7.org/CodeSystem/", "urn:oid:"]
+        return map(b) { e in
             var e = e
             let statuses: Set<String> = ["clinicalStatus", "verificationStatus"]
-            if !statuses.contains(e.name), let first = e.children.firstIndex(where: { $0.name == "coding" }) {
+            let codedInAStandard = e.children.contains { c in c.name == "coding" && standard.contains { c.string("system")?.hasPrefix($0) == true } }
+            if !statuses.contains(e.name), codedInAStandard, let first = e.children.firstIndex(where: { $0.name == "coding" }) {
                 let code = e.children[first].string("code") ?? "x"
                 e.children.insert(.complex("coding", [.primitive("system", "http://example.org/fhir/CodeSystem/local-hix"), .primitive("code", "L-" + code),
                                                       .primitive("display", "local")]), at: first)

@@ -29,6 +29,20 @@ enum Antiphospholipid: FactSource {
         for test in facts.antiphospholipid.keys {
             facts.antiphospholipid[test]!.sort { $0.date != $1.date ? $0.date < $1.date : c.identities.tieBreak($0.source.index, $1.source.index) }
         }
+        // A positive and a negative of one test on one day, from two records, after a positive:
+        // the rules read the negative first, so the run through that day ends there and the
+        // positive begins a new one, a persistence broken by a disagreement. Said, so it is checked
+        // (helper-36's review: decided silently). With no positive before (a panel's two methods
+        // disagreeing at a first test) the day reads as a positive anyway: no warning.
+        for test in AntiphospholipidTest.allCases {
+            let results = facts.antiphospholipid[test] ?? []  // by day, as sorted above
+            for (i, positive) in results.enumerated() where positive.positive {
+                guard results[..<i].allSatisfy({ !$0.positive || $0.date != positive.date }),
+                      results.last(where: { $0.date < positive.date })?.positive == true,
+                      results.contains(where: { !$0.positive && $0.date == positive.date && $0.source.index != positive.source.index }) else { continue }
+                c.warn(positive.source.index, .positiveAndNegativeOfOneDay(test: test.display, date: positive.date))
+            }
+        }
         for index in c.patientConditions() {
             let r = c.resource(index)
             let code = r.child("code")

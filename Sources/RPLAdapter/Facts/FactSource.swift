@@ -560,6 +560,7 @@ struct Warning: Hashable, CustomStringConvertible {
         case implausible(what: Phrase, text: String, range: ClosedRange<Double>, unit: Phrase)
         case straddlesLimit(what: Phrase, value: String, unit: String, basis: Phrase)
         case sameMomentDisagree(what: Phrase, reading: Phrase, other: String, otherReading: Phrase)
+        case positiveAndNegativeOfOneDay(test: Phrase, date: CalendarDate)
         case neitherPositiveNorNegative(what: Phrase)
         case valueAndInterpretationDisagree(value: Phrase, interpretation: Phrase)
         case noPlausibleGestationalAge(range: ClosedRange<Double>)
@@ -573,7 +574,6 @@ struct Warning: Hashable, CustomStringConvertible {
         case undatable(what: Phrase, text: String)
         case locatedInUterus(by: String)
         case endsPregnancy(after: CalendarDate)
-        case bleedingWithoutPregnancy(onset: CalendarDate)
         case pregnancyTooLongAgo(since: CalendarDate, days: Int)
         case possibleBiochemicalLoss(from: String, on: CalendarDate, to: String, at: CalendarDate)
         case possibleBiochemicalLossByReading(on: CalendarDate, at: CalendarDate)
@@ -623,6 +623,8 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "\(w) \(record: value) \(record: unit) cannot be classified against \(basis): the bound straddles a limit; treated as missing"
         case .sameMomentDisagree(let w, let reading, let other, let otherReading):
             what = "\(w) \(reading) disagrees with \(record: other) of the same moment (\(otherReading)): neither is used; treated as missing"
+        case .positiveAndNegativeOfOneDay(let test, let date):
+            what = "\(test) positive and negative on \(date): read as a negative, then a positive that begins a new run (not a persistence through that day); check with the lab"
         case .valueAndInterpretationDisagree(let v, let i): what = "its value reads \(v) but its interpretation \(i): indeterminate (counted as done, neither positive nor negative); check with the lab"
         case .neitherPositiveNorNegative(let w): what = "\(w) result cannot be read as positive or negative; treated as missing"
         case .noPlausibleGestationalAge(let range):
@@ -656,8 +658,6 @@ struct Warning: Hashable, CustomStringConvertible {
             what = "hCG positive on \(on) and negative on \(at) with no coded loss: possible biochemical pregnancy loss: check, and record it (not counted as a loss)"
         case .endsPregnancy(let after):
             what = "ends the pregnancy recorded up to \(after): no current pregnancy"
-        case .bleedingWithoutPregnancy(let onset):
-            what = "a bleeding in early pregnancy on \(onset), but no current pregnancy is found in the record (a pregnancy, a gestational age, a due date or a positive test), nor a loss after it: RPL-PROGESTERONE could not be judged; check whether she is pregnant"
         case .beforeBirth(let w, let text, let birthDate):
             what = "\(w) \(record: text) is before the patient's birth date \(record: birthDate): implausible; not used"
         case .ambiguousRelative(let relative):

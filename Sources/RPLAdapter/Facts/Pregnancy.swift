@@ -28,6 +28,10 @@ enum Pregnancy: FactSource {
     struct Ending {
         var index: Int
         var when: DayInterval
+        /// A loss, delivery or termination recorded on the day of the newest evidence ends that
+        /// pregnancy too (a scan's gestational age and the miscarriage it found share a day); a
+        /// result of that day does not (helper-36's review).
+        var endsItsDay = false
     }
 
     static func read(_ c: FactContext, into facts: inout Facts) {
@@ -51,9 +55,8 @@ enum Pregnancy: FactSource {
                     if let d = onset { evidence.append(d) }
                 }
             }
-            if c.terminology.matches(code, .pregnancyLoss) || c.terminology.matches(code, .notALoss) || c.terminology.matches(code, .delivery),
-               let d = c.conditionDateText(r).flatMap(DayInterval.init(fhir:)), d.start <= c.date {
-                endings.append(Ending(index: index, when: d))
+            if Self.endsPregnancy(c, code), let d = c.conditionDateText(r).flatMap(DayInterval.init(fhir:)), d.start <= c.date {
+                endings.append(Ending(index: index, when: d, endsItsDay: true))
             }
             if c.terminology.matches(code, .earlyPregnancyBleeding) {
                 bleeding.append(Bleeding(index: index, onset: c.dated(index, c.conditionDateText(r), what: "onset")))
@@ -62,13 +65,13 @@ enum Pregnancy: FactSource {
                 c.warn(index, .textOnly(what: "a bleeding in pregnancy", text: c.text(code)))
             }
         }
-        // A delivery recorded as a Procedure ends the pregnancy too.
+        // A delivery or a termination recorded as a Procedure ends the pregnancy too.
         for index in c.items(["Procedure"]) {
             let r = c.resource(index)
             guard c.person(index) == .patient, r.string("status") != "entered-in-error", r.string("status") != "not-done",
-                  c.terminology.matches(r.child("code"), .delivery),
+                  c.terminology.matches(r.child("code"), .delivery) || c.terminology.matches(r.child("code"), .termination),
                   let d = Endocrine.performedText(r).flatMap(DayInterval.init(fhir:)), d.start <= c.date else { continue }
-            endings.append(Ending(index: index, when: d))
+            endings.append(Ending(index: index, when: d, endsItsDay: true))
         }
         var pregnantObservations: [Int] = []
         var datings: [Dating] = []
@@ -149,12 +152,12 @@ enum Pregnancy: FactSource {
         }
         possibleBiochemicalLoss(c, hcg, readings: hcgReadings, into: &facts)
         guard !pregnancyConditions.isEmpty || !pregnantObservations.isEmpty else {
-            bleedingWithoutPregnancy(c, bleeding, endings: endings)
+            facts.bleedingWithNoPregnancy = bleedingWithNoPregnancy(c, bleeding, endings: endings)
             return
         }
         // Time ends states: a loss, ectopic or molar record, or a "not pregnant" result after the
         // newest evidence of the pregnancy means it is over (v1 kept proposing progesterone).
-        if let latest = evidence.map(\.end).max(), let ended = endings.filter({ $0.when.start > latest })
+        if let latest = evidence.map(\.end).max(), let ended = endings.filter({ $0.when.start > latest || ($0.endsItsDay && $0.when.start == latest) })
             .min(by: { ($0.when.start, c.identities.of($0.index)) < ($1.when.start, c.identities.of($1.index)) }) {
             c.warn(ended.index, .endsPregnancy(after: latest))
             return
@@ -162,18 +165,27 @@ enum Pregnancy: FactSource {
         pregnancy(c, conditions: pregnancyConditions, observations: pregnantObservations, datings: datings, bleeding: bleeding, into: &facts)
     }
 
+    /// A loss, an ectopic or molar pregnancy, a delivery, a termination, or an abortion of
+    /// unrecorded type (O05/O06: a loss or a termination, either of which ends it) recorded as a
+    /// Condition: the end of a pregnancy (guideline.md v3).
+    static func endsPregnancy(_ c: FactContext, _ code: Element?) -> Bool {
+        [ValueSetID.pregnancyLoss, .notALoss, .delivery, .termination, .abortionUnspecified].contains { c.terminology.matches(code, $0) }
+    }
+
     /// Where the spec is silent (the fifth clinical audit: a GP's ICPC W03 "bleeding in
     /// pregnancy" with a last menstrual period only, and Utrogestan given): a coded bleeding in
-    /// early pregnancy in the last 16 weeks (the progesterone's reach), with no pregnancy found and
-    /// no loss or other end on or after it, is a warning: the progesterone rule could not be judged.
-    static func bleedingWithoutPregnancy(_ c: FactContext, _ bleeding: [Bleeding], endings: [Ending]) {
-        let recent = bleeding.filter { b in
-            guard let onset = b.onset else { return false }
-            return onset <= c.date && onset.days(until: c.date) <= 16 * 7 && !endings.contains { $0.when.end >= onset }
+    /// early pregnancy in the last 12 weeks (one seen at 4 weeks is at 16w0d, the progesterone's
+    /// end, 12 weeks later), with no pregnancy found and nothing recorded on or after it that
+    /// ends a pregnancy. RPL-PROGESTERONE says so, when the losses would let it propose.
+    static func bleedingWithNoPregnancy(_ c: FactContext, _ bleeding: [Bleeding], endings: [Ending]) -> DatedFinding? {
+        let recent = bleeding.compactMap { b -> (onset: CalendarDate, index: Int)? in
+            guard let onset = b.onset, onset <= c.date, onset.days(until: c.date) <= 12 * 7,
+                  !endings.contains(where: { $0.when.end >= onset }) else { return nil }
+            return (onset, b.index)
         }
         // The newest; two of one day: the first by content, not by entry order.
-        guard let newest = recent.max(by: { a, b in a.onset! != b.onset! ? a.onset! < b.onset! : c.identities.of(a.index) > c.identities.of(b.index) }) else { return }
-        c.warn(newest.index, .bleedingWithoutPregnancy(onset: newest.onset!))
+        guard let newest = recent.max(by: { a, b in a.onset != b.onset ? a.onset < b.onset : c.identities.tieBreak(b.index, a.index) }) else { return nil }
+        return DatedFinding(date: newest.onset, finding: Finding(record: c.text(c.resource(newest.index).child("code")), Source(newest.index)))
     }
 
     /// A gestational age from a Quantity in weeks or days; nil when it is not a number of weeks or

@@ -58,6 +58,12 @@ enum Thyroid: FactSource {
             use.text = .record(c.text(Requests.medicationCode(c, index)))
             facts.levothyroxine.append(use)
         }
+        // Named in the texts in an order of their own (by content), never the entries'
+        // (interface.md v3; helper-36's review: two hypothyroidism codes swapped places).
+        func byContent(_ a: Source, _ b: Source) -> Bool { c.identities.order(a.index) < c.identities.order(b.index) }
+        facts.hypothyroidismConditions.sort { byContent($0.source, $1.source) }
+        facts.subclinicalHypothyroidismConditions.sort { byContent($0.source, $1.source) }
+        facts.levothyroxine.sort { byContent($0.source, $1.source) }
     }
 
     /// The newest result by its moment (guideline.md v2: newest by `effective[x]`), never by
