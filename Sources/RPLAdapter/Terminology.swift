@@ -126,7 +126,7 @@ public struct Terminology: Sendable {
                     guard let system = entry.string("system") else { continue }
                     for concept in entry.children where concept.name == "concept" {
                         guard let code = concept.string("code") else { continue }
-                        if !isExclude, let d = concept.string("display") { displays[CodeKey(system: system, code: code)] = d }
+                        if !isExclude, let d = concept.string("display") { displays[CodeKey(system: system, code: code)] = Terminology.withoutVerificationMark(d) }
                         if isExclude { members.excluded.insert(CodeKey(system: system, code: code)) }
                         else { members.codes.insert(CodeKey(system: system, code: code)) }
                     }
@@ -276,6 +276,7 @@ public struct Terminology: Sendable {
     /// A display as a clinician reads it: without the " (?)" that marks a code not confirmed
     /// against a terminology server (terminology.md: kept in the Profiles and the rule book, for
     /// those who maintain the lists; the fifth clinical audit read "Alcohol abuse (?)" in a plan).
+    /// Taken off once, as the Profiles' displays are read.
     public static func withoutVerificationMark(_ display: String) -> String {
         display.hasSuffix(" (?)") ? String(display.dropLast(4)) : display
     }

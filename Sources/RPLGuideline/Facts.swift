@@ -165,7 +165,7 @@ public struct Partner: Sendable, Hashable {
     }
 }
 
-/// A finding with the day it happened (a delivery).
+/// A finding with the day it happened (a delivery, a bleeding with no pregnancy found).
 public struct DatedFinding: Sendable, Hashable {
     public var date: CalendarDate
     public var finding: Finding

@@ -510,7 +510,7 @@ final class FactContext {
         if let key = known.min(by: { a, b in
             ((terminology.displays[a] == nil ? 1 : 0), a.system, a.code) < ((terminology.displays[b] == nil ? 1 : 0), b.system, b.code)
         }) {
-            if let display = terminology.displays[key] { return rplTerm(Terminology.withoutVerificationMark(display)) }
+            if let display = terminology.displays[key] { return rplTerm(display) }
             // A family relationship reads best as its code (SIS, MTH).
             let name = short[key.system]!
             // Not the sender's words: a resend with reworded displays gives the same bytes
