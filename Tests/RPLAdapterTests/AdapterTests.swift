@@ -13,6 +13,11 @@ import Testing
         // uuid.uuid5(uuid.NAMESPACE_DNS, "rpl-adapter"), and a name in it (interface.md v2).
         #expect(DeterministicID.format(DeterministicID.namespace) == "39ec7d54-3765-5fa6-82b4-847402c6958c")
         #expect(DeterministicID.uuid("hello") == "d7c1c5b8-47e0-5d16-9314-d7d1a71ea8e5")
+        // A name of parts is the parts joined (`k=v|k=v`), written straight into the hash's bytes.
+        #expect(DeterministicID.uuid([("patient", "Patient/é1"), ("episode", "a,b"), ("resource", "CarePlan")]) == "66b0af58-0d8f-59de-a36a-7eb9bb04af09")
+        #expect(DeterministicID.uuid([]) == "17923d42-02d3-5aaf-b5e3-651a2d95c4a8")
+        #expect(DeterministicID.uuid([("patient", "Patient/é1"), ("episode", "a,b"), ("resource", "CarePlan")])
+                == DeterministicID.uuid("patient=Patient/é1|episode=a,b|resource=CarePlan"))
         #expect(SHA1.hash(Array("abc".utf8)).map { String(format: "%02x", $0) }.joined() == "a9993e364706816aba3e25717850c26c9cd0d89d")
         #expect(SHA1.hash([]).map { String(format: "%02x", $0) }.joined() == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
     }

@@ -167,13 +167,20 @@ final class FactContext {
     /// The warnings in the order of the resources they are about (each once), whatever the order
     /// of the sources that found them.
     var orderedWarnings: [Warning] {
-        var seen = Set<Warning>()
-        let unique = warnings.filter { seen.insert($0).inserted }
         // By the resource's identity, not its place in the Bundle (interface.md v3: the order of
-        // entries changes nothing); the patient's own first.
-        // Each key made once (not twice per comparison).
-        let keyed = unique.enumerated().map { (key: $0.element.index == patient ? "" : identities.of($0.element.index), offset: $0.offset, warning: $0.element) }
-        return keyed.sorted { ($0.key, $0.offset) < ($1.key, $1.offset) }.map(\.warning)
+        // entries changes nothing); the patient's own first. Each key made once.
+        let keyed = warnings.enumerated().map { (key: $0.element.index == patient ? "" : identities.of($0.element.index), offset: $0.offset, warning: $0.element) }
+        let sorted = keyed.sorted { $0.key != $1.key ? $0.key < $1.key : $0.offset < $1.offset }
+        // Each warning once, where it first came: a repeat is about the same resource, so it has
+        // the same key and sits in that key's run (compared there, not hashed: issue 20, a record
+        // with fifty warnings hashed each one's phrases).
+        var unique: [Warning] = []
+        var run = 0
+        for (n, k) in sorted.enumerated() {
+            if n > 0 && k.key != sorted[n - 1].key { run = unique.count }
+            if !unique[run...].contains(k.warning) { unique.append(k.warning) }
+        }
+        return unique
     }
 
     // MARK: people

@@ -29,7 +29,7 @@ struct PlanEmitter {
 
     /// A name-based UUID of `key=value` parts joined by `|` (interface.md v2).
     func uuid(_ parts: [(String, String)]) -> String {
-        DeterministicID.uuid(parts.map { $0.0 + "=" + $0.1 }.joined(separator: "|"))
+        DeterministicID.uuid(parts)
     }
 
     /// Input resources in the order of their identities, then their names (two records can mean
