@@ -82,9 +82,14 @@ public struct Phrase: Sendable, Hashable, ExpressibleByStringInterpolation, Cust
         public mutating func appendLiteral(_ literal: String) { template += literal }
 
         mutating func add(_ argument: Argument) {
-            template += "{\(arguments.count)}"
+            let n = arguments.count
+            template += n < Self.placeholders.count ? Self.placeholders[n] : "{\(n)}"
             arguments.append(argument)
         }
+
+        /// `{0}` … `{15}` made once (issue 20: an interpolated placeholder was most of the cost of
+        /// building a warning's phrase).
+        static let placeholders = (0..<16).map { "{\($0)}" }
 
         public mutating func appendInterpolation(_ phrase: Phrase) { add(.phrase(phrase)) }
         /// The record's own words (a display, a code's text, a resource's name): never translated.

@@ -169,16 +169,31 @@ final class FactContext {
     var orderedWarnings: [Warning] {
         // By the resource's identity, not its place in the Bundle (interface.md v3: the order of
         // entries changes nothing); the patient's own first. Each key made once.
-        let keyed = warnings.enumerated().map { (key: $0.element.index == patient ? "" : identities.of($0.element.index), offset: $0.offset, warning: $0.element) }
-        let sorted = keyed.sorted { $0.key != $1.key ? $0.key < $1.key : $0.offset < $1.offset }
+        // Issue 20, a record with fifty warnings: the warnings' places sorted, not the warnings
+        // (large values moved by the sort), and ASCII keys compared as bytes (the same order as
+        // Strings' for ASCII, without their comparison's cost); any other key as a String.
+        let keys = warnings.map { $0.index == patient ? "" : identities.of($0.index) }
+        let ascii = keys.map { $0.utf8.allSatisfy { $0 < 0x80 } }
+        func order(_ a: Int, _ b: Int) -> Int {
+            if ascii[a] && ascii[b], let c = keys[a].utf8.withContiguousStorageIfAvailable({ x in
+                keys[b].utf8.withContiguousStorageIfAvailable { y -> Int in
+                    for i in 0..<min(x.count, y.count) where x[i] != y[i] { return Int(x[i]) - Int(y[i]) }
+                    return x.count - y.count
+                }
+            }), let c { return c }
+            return keys[a] == keys[b] ? 0 : keys[a] < keys[b] ? -1 : 1
+        }
+        let places = warnings.indices.sorted { a, b in
+            let c = order(a, b)
+            return c != 0 ? c < 0 : a < b
+        }
         // Each warning once, where it first came: a repeat is about the same resource, so it has
-        // the same key and sits in that key's run (compared there, not hashed: issue 20, a record
-        // with fifty warnings hashed each one's phrases).
+        // the same key and sits in that key's run (compared there, not hashed).
         var unique: [Warning] = []
         var run = 0
-        for (n, k) in sorted.enumerated() {
-            if n > 0 && k.key != sorted[n - 1].key { run = unique.count }
-            if !unique[run...].contains(k.warning) { unique.append(k.warning) }
+        for (n, i) in places.enumerated() {
+            if n > 0 && order(i, places[n - 1]) != 0 { run = unique.count }
+            if !unique[run...].contains(warnings[i]) { unique.append(warnings[i]) }
         }
         return unique
     }

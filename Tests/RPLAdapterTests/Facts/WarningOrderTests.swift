@@ -22,6 +22,11 @@ import TestSupport
         for (n, code) in ["O03.9", "O03.9", "N97.9", "E03.9", "O26.2"].enumerated() {
             s.add(.resource("Condition", [.primitive("id", "c\(n)"), S.concept("code", S.icd10, code), S.subject, .primitive("onsetDateTime", "2024-0\(max(n, 1))-01")]))
         }
+        // Keys outside ASCII too (compared as Strings, the others as bytes): the same order.
+        for (n, value) in ["é1", "e1", "ê1", "f1"].enumerated() {
+            s.add(.resource("Condition", [.primitive("id", "i\(n)"), .complex("identifier", [.primitive("system", "urn:oid:2.16.840.1.113883.2.4.3.11.999"), .primitive("value", value)]),
+                                          S.concept("code", S.icd10, "N97.9"), S.subject]))
+        }
         let bundle = try s.bundle()
         func fresh() throws -> FactContext { try FactContext(input: InputBundle(bundle), profiles: InProcess.profiles, date: FactRun.date) }
         var c = try fresh()
@@ -29,6 +34,7 @@ import TestSupport
         // The two records of one meaning share an identity (what makes a run of two resources).
         let identities = indices.map { c.identities.of($0) }
         #expect(Set(identities).count == identities.count - 1)
+        #expect(identities.filter { !$0.utf8.allSatisfy { $0 < 0x80 } }.count == 2)
         let kinds: [Warning.Kind] = [.noDate(what: "the onset"), .noUnit(what: "TSH"), .conflictingBSNs, .notAWoman(gender: "male"),
                                      .severalPartners(count: 2), .noDate(what: "the abatement")]
         var generator = SplitMix(seed: 20)
