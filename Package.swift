@@ -98,7 +98,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "rpl-serve",
-            dependencies: ["RPLService", "RPLAdapter", "RPLGuideline", "ExitStatus", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["RPLService", "RPLAdapter", "RPLGuideline", "ExitStatus", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections"], .when(platforms: [.linux], configuration: .release))]
         ),
         // Fuzz targets for the JSON reader, the XML reader and apply; the C part reaches libFuzzer's
         // driver (weakly linked: an ordinary build has no libFuzzer and the program says so).

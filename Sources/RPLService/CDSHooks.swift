@@ -57,7 +57,7 @@ enum CDSHooks {
 
     static func parse(_ body: JSONSlices, all: Range<Int>) throws(Failure) -> Request {
         do {
-            let top = try body.members(all)
+            let top = try body.members(all, expanding: ["prefetch"])
             func str(_ k: String, in m: [(key: String, value: Range<Int>)]) throws -> String? {
                 guard let v = m.first(where: { $0.key == k })?.value, !body.isNull(v) else { return nil }
                 return try body.string(v)

@@ -14,33 +14,58 @@ struct JSONSlices {
         var description: String { "\(message) at byte \(offset)" }
     }
 
+    /// Objects already read by `members(_:expanding:)`, by where they start.
+    final class Memo {
+        var objects: [Int: (members: [(key: String, value: Range<Int>)], end: Int)] = [:]
+    }
+    let memo = Memo()
+
+    init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
     /// The members of the object at `range`, in order: each key and the range of its value
     /// (whitespace trimmed). Refuses a duplicate key and anything but an object.
-    func members(_ range: Range<Int>) throws(Malformed) -> [(key: String, value: Range<Int>)] {
-        var pos = skipSpace(range.lowerBound, range.upperBound)
-        guard pos < range.upperBound, bytes[pos] == UInt8(ascii: "{") else { throw Malformed(offset: pos, message: "expected an object") }
-        pos = skipSpace(pos + 1, range.upperBound)
+    /// `expanding`: keys whose object values are read in the same pass and kept, so asking for
+    /// their members later scans nothing again (issue 20: the prefetch, nearly all of a request,
+    /// was scanned once to find its end and once more for its members).
+    func members(_ range: Range<Int>, expanding: Set<String> = []) throws(Malformed) -> [(key: String, value: Range<Int>)] {
+        let (out, end) = try object(at: skipSpace(range.lowerBound, range.upperBound), limit: range.upperBound, expanding: expanding)
+        guard skipSpace(end, range.upperBound) == range.upperBound else { throw Malformed(offset: end, message: "content after the object") }
+        return out
+    }
+
+    /// The object starting at `start`: its members, and where it ends (one past its `}`).
+    func object(at start: Int, limit: Int, expanding: Set<String>) throws(Malformed) -> (members: [(key: String, value: Range<Int>)], end: Int) {
+        if let known = memo.objects[start], known.end <= limit { return known }
+        var pos = start
+        guard pos < limit, bytes[pos] == UInt8(ascii: "{") else { throw Malformed(offset: pos, message: "expected an object") }
+        pos = skipSpace(pos + 1, limit)
         var out: [(key: String, value: Range<Int>)] = []
         var seen = Set<String>()
-        if pos < range.upperBound, bytes[pos] == UInt8(ascii: "}") { return out }
+        if pos < limit, bytes[pos] == UInt8(ascii: "}") { return (out, pos + 1) }
         while true {
-            guard pos < range.upperBound, bytes[pos] == UInt8(ascii: "\"") else { throw Malformed(offset: pos, message: "expected a key") }
-            let keyEnd = try skipString(pos, range.upperBound)
+            guard pos < limit, bytes[pos] == UInt8(ascii: "\"") else { throw Malformed(offset: pos, message: "expected a key") }
+            let keyEnd = try skipString(pos, limit)
             let key = try string(pos..<keyEnd)
             guard seen.insert(key).inserted else { throw Malformed(offset: pos, message: "duplicate key \"\(key)\"") }
-            pos = skipSpace(keyEnd, range.upperBound)
-            guard pos < range.upperBound, bytes[pos] == UInt8(ascii: ":") else { throw Malformed(offset: pos, message: "expected ':'") }
-            let start = skipSpace(pos + 1, range.upperBound)
-            let end = try skipValue(start, range.upperBound)
-            out.append((key, start..<end))
-            pos = skipSpace(end, range.upperBound)
-            guard pos < range.upperBound else { throw Malformed(offset: pos, message: "unterminated object") }
-            if bytes[pos] == UInt8(ascii: "}") {
-                guard skipSpace(pos + 1, range.upperBound) == range.upperBound else { throw Malformed(offset: pos + 1, message: "content after the object") }
-                return out
+            pos = skipSpace(keyEnd, limit)
+            guard pos < limit, bytes[pos] == UInt8(ascii: ":") else { throw Malformed(offset: pos, message: "expected ':'") }
+            let valueStart = skipSpace(pos + 1, limit)
+            let valueEnd: Int
+            if expanding.contains(key), valueStart < limit, bytes[valueStart] == UInt8(ascii: "{") {
+                let inner = try object(at: valueStart, limit: limit, expanding: [])
+                memo.objects[valueStart] = inner
+                valueEnd = inner.end
+            } else {
+                valueEnd = try skipValue(valueStart, limit)
             }
+            out.append((key, valueStart..<valueEnd))
+            pos = skipSpace(valueEnd, limit)
+            guard pos < limit else { throw Malformed(offset: pos, message: "unterminated object") }
+            if bytes[pos] == UInt8(ascii: "}") { return (out, pos + 1) }
             guard bytes[pos] == UInt8(ascii: ",") else { throw Malformed(offset: pos, message: "expected ',' or '}'") }
-            pos = skipSpace(pos + 1, range.upperBound)
+            pos = skipSpace(pos + 1, limit)
         }
     }
 

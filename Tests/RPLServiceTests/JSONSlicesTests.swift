@@ -65,6 +65,52 @@ import Testing
     }
 }
 
+extension JSONSlicesTests {
+    /// `members(_:expanding:)` reads the expanded object in the same pass: the members it gives
+    /// later are those a second reading gives, and what either reading refuses, the other does.
+    @Test func expandedObjectsAreReadOnceAsASecondReadingWould() {
+        let documents = [
+            #"{"hook":"patient-view","prefetch":{"patient":{"resourceType":"Patient","id":"a"},"conditions":null},"context":{}}"#,
+            #"{ "prefetch" : { "a" : [1, {"b": "}"}] , "c":"\"" } }"#,
+            #"{"prefetch":{}}"#,
+            #"{"prefetch":"not an object"}"#,
+            #"{"prefetch":{"a":1,"a":2}}"#,
+            #"{"prefetch":{"a":1}}}"#,
+            #"{"prefetch":{"a":1 "b":2}}"#,
+            #"{"prefetch":{"a":1},"prefetch":{}}"#,
+            #"{"prefetch":{"a":"#,
+            #"{"prefetch":{"a":1}"#,
+        ]
+        var read = 0
+        for text in documents {
+            let bytes = Array(text.utf8)
+            bytes.withUnsafeBufferPointer { p in
+                func twoPasses() throws(JSONSlices.Malformed) -> [String] {
+                    let body = JSONSlices(bytes: p)
+                    let top = try body.members(0..<p.count)
+                    guard let inner = top.first(where: { $0.key == "prefetch" })?.value, body.isObject(inner) else { return top.map(\.key) }
+                    return top.map(\.key) + (try body.members(inner)).map { "\($0.key)@\($0.value)" }
+                }
+                func onePass() throws(JSONSlices.Malformed) -> [String] {
+                    let body = JSONSlices(bytes: p)
+                    let top = try body.members(0..<p.count, expanding: ["prefetch"])
+                    guard let inner = top.first(where: { $0.key == "prefetch" })?.value, body.isObject(inner) else { return top.map(\.key) }
+                    #expect(body.memo.objects[inner.lowerBound] != nil)
+                    return top.map(\.key) + (try body.members(inner)).map { "\($0.key)@\($0.value)" }
+                }
+                let a = Result { () throws(JSONSlices.Malformed) in try twoPasses() }
+                let b = Result { () throws(JSONSlices.Malformed) in try onePass() }
+                switch (a, b) {
+                case (.success(let x), .success(let y)): #expect(x == y, "\(text)"); read += 1
+                case (.failure, .failure): break
+                default: Issue.record("\(text): \(a) against \(b)")
+                }
+            }
+        }
+        #expect(read == 4)  // the first four are read, the rest refused by both
+    }
+}
+
 extension Result: @retroactive Equatable where Success == Int, Failure == JSONSlices.Malformed {
     public static func == (a: Self, b: Self) -> Bool { JSONSlicesTests.same(a, b) }
 }
