@@ -293,22 +293,24 @@ def trickling_body_times_out():
         stop(p)
 
 
-def allocator_tuned(p):
-    """glibc's thread cache set as the service started itself again (same process id); an
-    operator's own GLIBC_TUNABLES kept as given."""
-    env = open(f"/proc/{p.pid}/environ", "rb").read().split(b"\0")
-    check(b"GLIBC_TUNABLES=glibc.malloc.tcache_count=256" in env, "serve runs with glibc's thread cache tuned (started itself again, same pid)")
-    mine = subprocess.Popen([BIN, "serve", "--port", "0", "--as-of", AS_OF], stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "GLIBC_TUNABLES": "glibc.malloc.arena_max=4"})
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline and "listening on" not in mine.stderr.readline():
-            if mine.poll() is not None:
-                break
-        env = open(f"/proc/{mine.pid}/environ", "rb").read().split(b"\0")
-        check(b"GLIBC_TUNABLES=glibc.malloc.arena_max=4" in env, "an operator's own GLIBC_TUNABLES stands")
-    finally:
-        stop(mine)
+def allocator_tuned():
+    """`rpl-adapter serve` starts rpl-serve with glibc's thread cache tuned (the same process id);
+    an operator's own GLIBC_TUNABLES kept as given."""
+    base = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+    for env, expected, what in [(base, b"GLIBC_TUNABLES=glibc.malloc.tcache_count=256", "serve runs with glibc's thread cache tuned"),
+                                ({**base, "GLIBC_TUNABLES": "glibc.malloc.arena_max=4"}, b"GLIBC_TUNABLES=glibc.malloc.arena_max=4",
+                                 "an operator's own GLIBC_TUNABLES stands")]:
+        p = subprocess.Popen([BIN, "serve", "--port", "0", "--as-of", AS_OF], stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            deadline = time.time() + 120
+            while time.time() < deadline and "listening on" not in p.stderr.readline():
+                if p.poll() is not None:
+                    break
+            environ = open(f"/proc/{p.pid}/environ", "rb").read().split(b"\0") if p.poll() is None else []
+            exe = os.path.basename(os.readlink(f"/proc/{p.pid}/exe")) if p.poll() is None else ""
+            check(expected in environ and exe == "rpl-serve", f"{what} (process {exe or 'gone'})")
+        finally:
+            stop(p)
 
 
 def main():
@@ -316,7 +318,6 @@ def main():
     # 2 s default, which is the server's rule, not what this checks.
     p, port = start("--fetch-deadline", "60")
     try:
-        allocator_tuned(p)
         fhirpy_apply(port)
         transaction_is_apply(port)
         completed_from_a_fhir_server(port)
@@ -325,6 +326,7 @@ def main():
         code = stop(p)
     check(code == 0, f"serve stops on SIGTERM with exit 0 (got {code})")
     refuses_open_address()
+    allocator_tuned()
     sigterm_during_load()
     print(f"{len(failures)} failed" if failures else "serve: all checks passed")
     sys.exit(1 if failures else 0)

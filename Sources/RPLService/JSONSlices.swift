@@ -30,13 +30,15 @@ struct JSONSlices {
     /// their members later scans nothing again (issue 20: the prefetch, nearly all of a request,
     /// was scanned once to find its end and once more for its members).
     func members(_ range: Range<Int>, expanding: Set<String> = []) throws(Malformed) -> [(key: String, value: Range<Int>)] {
-        let (out, end) = try object(at: skipSpace(range.lowerBound, range.upperBound), limit: range.upperBound, expanding: expanding)
+        let (out, end) = try object(at: skipSpace(range.lowerBound, range.upperBound), limit: range.upperBound, expanding: expanding, depth: 0)
         guard skipSpace(end, range.upperBound) == range.upperBound else { throw Malformed(offset: end, message: "content after the object") }
         return out
     }
 
     /// The object starting at `start`: its members, and where it ends (one past its `}`).
-    func object(at start: Int, limit: Int, expanding: Set<String>) throws(Malformed) -> (members: [(key: String, value: Range<Int>)], end: Int) {
+    /// `depth`: the objects it is inside of that count towards the nesting limit (an expanded
+    /// object's own brace counts, as when it was skipped whole).
+    func object(at start: Int, limit: Int, expanding: Set<String>, depth: Int) throws(Malformed) -> (members: [(key: String, value: Range<Int>)], end: Int) {
         if let known = memo.objects[start], known.end <= limit { return known }
         var pos = start
         guard pos < limit, bytes[pos] == UInt8(ascii: "{") else { throw Malformed(offset: pos, message: "expected an object") }
@@ -54,11 +56,11 @@ struct JSONSlices {
             let valueStart = skipSpace(pos + 1, limit)
             let valueEnd: Int
             if expanding.contains(key), valueStart < limit, bytes[valueStart] == UInt8(ascii: "{") {
-                let inner = try object(at: valueStart, limit: limit, expanding: [])
+                let inner = try object(at: valueStart, limit: limit, expanding: [], depth: depth + 1)
                 memo.objects[valueStart] = inner
                 valueEnd = inner.end
             } else {
-                valueEnd = try skipValue(valueStart, limit)
+                valueEnd = try skipValue(valueStart, limit, outer: depth)
             }
             out.append((key, valueStart..<valueEnd))
             pos = skipSpace(valueEnd, limit)
@@ -149,8 +151,9 @@ struct JSONSlices {
         return below(word ^ (0x22 &* ones), 1) | below(word ^ (0x5C &* ones), 1) | below(word, 0x20)
     }
 
-    /// The end of the value starting at `from`.
-    func skipValue(_ from: Int, _ end: Int) throws(Malformed) -> Int {
+    /// The end of the value starting at `from`, inside `outer` objects that count towards the
+    /// nesting limit.
+    func skipValue(_ from: Int, _ end: Int, outer: Int = 0) throws(Malformed) -> Int {
         guard from < end else { throw Malformed(offset: from, message: "expected a value") }
         switch bytes[from] {
         case UInt8(ascii: "\""):
@@ -163,7 +166,7 @@ struct JSONSlices {
                 case UInt8(ascii: "\""): i = try skipString(i, end); continue
                 case UInt8(ascii: "{"), UInt8(ascii: "["):
                     stack.append(bytes[i])
-                    guard stack.count <= JSONReader.maxDepth else { throw Malformed(offset: i, message: "nested too deeply") }
+                    guard stack.count + outer <= JSONReader.maxDepth else { throw Malformed(offset: i, message: "nested too deeply") }
                 case UInt8(ascii: "}"), UInt8(ascii: "]"):
                     let open = bytes[i] == UInt8(ascii: "}") ? UInt8(ascii: "{") : UInt8(ascii: "[")
                     guard stack.popLast() == open else { throw Malformed(offset: i, message: "unbalanced brackets") }

@@ -50,23 +50,6 @@ struct RPLServe: AsyncParsableCommand {
     @Option(help: "The language of the plans' and cards' texts, nl or en (default: the site setting language, Dutch unless the site says otherwise).")
     var language: String?
 
-    /// glibc keeps 7 freed blocks of each small size per thread; a request frees thousands that
-    /// the next request allocates again, so most of them went back through the shared arena (its
-    /// locks, its consolidation). With 256 kept, a patient-view at 16 in flight took about 7% less
-    /// CPU for 2.5 MB more resident memory (issue 20, measured with scripts/benchmark-serve.py's
-    /// request). glibc reads the setting only as a program starts, so the service starts itself
-    /// again once, the same process (exec keeps its id), with it set; an operator's own
-    /// `GLIBC_TUNABLES` stands as given.
-    static func tuneAllocator() {
-        #if os(Linux) && canImport(Glibc)
-        guard getenv("GLIBC_TUNABLES") == nil else { return }
-        setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=256", 1)
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
-        // Not started again (no /proc): on, untuned, as before.
-        unsetenv("GLIBC_TUNABLES")
-        #endif
-    }
-
     func validate() throws {
         if let language, Wording.Language(rawValue: language) == nil { throw ValidationError("--language must be nl or en, got \(language)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
@@ -81,7 +64,6 @@ struct RPLServe: AsyncParsableCommand {
     }
 
     func run() async throws {
-        Self.tuneAllocator()
         LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
         let logger = Logger(label: "rpl-serve")
         guard Self.isLoopback(host) || auth != nil else {

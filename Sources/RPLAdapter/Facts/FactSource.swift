@@ -187,13 +187,14 @@ final class FactContext {
             let c = order(a, b)
             return c != 0 ? c < 0 : a < b
         }
-        // Each warning once, where it first came: a repeat is about the same resource, so it has
-        // the same key and sits in that key's run (compared there, not hashed).
+        // Each warning once, where it first came (the lowest place of its key): a repeat is about
+        // the same resource, so it is compared only with the warnings kept for that resource
+        // (not hashed: a record with fifty warnings hashed each one's phrases).
         var unique: [Warning] = []
-        var run = 0
-        for (n, i) in places.enumerated() {
-            if n > 0 && order(i, places[n - 1]) != 0 { run = unique.count }
-            if !unique[run...].contains(warnings[i]) { unique.append(warnings[i]) }
+        var kept: [Int: [Int]] = [:]
+        for i in places where !(kept[warnings[i].index] ?? []).contains(where: { unique[$0] == warnings[i] }) {
+            kept[warnings[i].index, default: []].append(unique.count)
+            unique.append(warnings[i])
         }
         return unique
     }
