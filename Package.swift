@@ -99,6 +99,9 @@ let package = Package(
         .executableTarget(
             name: "rpl-serve",
             dependencies: ["RPLService", "RPLAdapter", "RPLGuideline", "ExitStatus", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            // The Swift runtime linked in, as rpl-adapter's: retain and release without the shared
+            // library's indirection, about 6% of a CDS request's CPU (issue 20); Foundation whole
+            // (the service imports it), so CoreFoundation and its ICU beside its shims.
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections"], .when(platforms: [.linux], configuration: .release))]
         ),
         // Fuzz targets for the JSON reader, the XML reader and apply; the C part reaches libFuzzer's

@@ -9,11 +9,7 @@ public enum DeterministicID {
 
     static let dnsNamespace: [UInt8] = [0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8]
 
-    public static func uuid(_ name: String) -> String {
-        var message = namespace
-        message.append(contentsOf: name.utf8)
-        return format(uuidBytes(hashing: message))
-    }
+    public static func uuid(_ name: String) -> String { format(uuidBytes(namespace: namespace, name: name)) }
 
     /// The UUID of the name `k1=v1|k2=v2|…`, its bytes written once (issue 20: a plan names a
     /// dozen resources so, and the joined Strings cost more than the hash).

@@ -2,8 +2,8 @@ import FHIR
 @testable import RPLService
 
 /// The envelope scanner as it was before issue 20's one-pass reading (2026-12-05, 4472dc2),
-/// kept unchanged as the oracle of `JSONSlicesTests`: the prefetch skipped whole, then read again
-/// for its members; strings one byte at a time.
+/// kept unchanged as the oracle of `JSONSlicesTests` (the parts the envelope's reading uses): the
+/// prefetch skipped whole, then read again for its members; strings one byte at a time.
 struct FormerJSONSlices {
     let bytes: UnsafeBufferPointer<UInt8>
 
@@ -43,28 +43,6 @@ struct FormerJSONSlices {
         }
     }
 
-    /// The elements of the array at `range`, as ranges.
-    func elements(_ range: Range<Int>) throws(Malformed) -> [Range<Int>] {
-        var pos = skipSpace(range.lowerBound, range.upperBound)
-        guard pos < range.upperBound, bytes[pos] == UInt8(ascii: "[") else { throw Malformed(offset: pos, message: "expected an array") }
-        pos = skipSpace(pos + 1, range.upperBound)
-        var out: [Range<Int>] = []
-        if pos < range.upperBound, bytes[pos] == UInt8(ascii: "]") { return out }
-        while true {
-            let end = try skipValue(pos, range.upperBound)
-            out.append(pos..<end)
-            pos = skipSpace(end, range.upperBound)
-            guard pos < range.upperBound else { throw Malformed(offset: pos, message: "unterminated array") }
-            if bytes[pos] == UInt8(ascii: "]") { return out }
-            guard bytes[pos] == UInt8(ascii: ",") else { throw Malformed(offset: pos, message: "expected ',' or ']'") }
-            pos = skipSpace(pos + 1, range.upperBound)
-        }
-    }
-
-    func isNull(_ range: Range<Int>) -> Bool {
-        range.count == 4 && bytes[range.lowerBound] == UInt8(ascii: "n")
-    }
-
     func isObject(_ range: Range<Int>) -> Bool {
         !range.isEmpty && bytes[range.lowerBound] == UInt8(ascii: "{")
     }
@@ -76,11 +54,6 @@ struct FormerJSONSlices {
         } catch {
             throw Malformed(offset: range.lowerBound, message: error.message)
         }
-    }
-
-    /// A FHIR resource at `range`, read strictly.
-    func resource(_ range: Range<Int>) throws(FHIRFormatError) -> Element {
-        try JSONReader.read(UnsafeBufferPointer(rebasing: bytes[range]))
     }
 
     // MARK: scanning

@@ -173,14 +173,9 @@ final class FactContext {
         // (large values moved by the sort), and ASCII keys compared as bytes (the same order as
         // Strings' for ASCII, without their comparison's cost); any other key as a String.
         let keys = warnings.map { $0.index == patient ? "" : identities.of($0.index) }
-        let ascii = keys.map { $0.utf8.allSatisfy { $0 < 0x80 } }
+        let ascii = keys.map { k in k.utf8.allSatisfy { $0 < 0x80 } ? Array(k.utf8) : nil }
         func order(_ a: Int, _ b: Int) -> Int {
-            if ascii[a] && ascii[b], let c = keys[a].utf8.withContiguousStorageIfAvailable({ x in
-                keys[b].utf8.withContiguousStorageIfAvailable { y -> Int in
-                    for i in 0..<min(x.count, y.count) where x[i] != y[i] { return Int(x[i]) - Int(y[i]) }
-                    return x.count - y.count
-                }
-            }), let c { return c }
+            if let x = ascii[a], let y = ascii[b] { return x == y ? 0 : x.lexicographicallyPrecedes(y) ? -1 : 1 }
             return keys[a] == keys[b] ? 0 : keys[a] < keys[b] ? -1 : 1
         }
         let places = warnings.indices.sorted { a, b in
