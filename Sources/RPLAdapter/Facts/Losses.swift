@@ -61,6 +61,13 @@ enum Losses: FactSource {
                 // guideline.md v2, codes decide: free text ("herhaalde miskramen bij zus", possibly
                 // about a relative) never counts a loss; it is said, for a clinician to check.
                 c.warn(index, .textOnly(what: "recurrent miscarriage", text: c.text(code)))
+            } else if c.terminology.matchesKeyword(code, .pregnancyLoss), !c.terminology.matches(code, .termination),
+                      !c.terminology.matchesCodeOrKeyword(code, .earlyPregnancyBleeding) {
+                // guideline.md §0 `losses`, text alone never counts: one loss in free text
+                // ("Miskraam 2023 (elders)") is said too, or a second loss is lost without a word
+                // (found by a clinical audit, helper-38). A threatened miscarriage is a bleeding
+                // (its own text warning), a termination no loss.
+                c.warn(index, .textOnly(what: "a miscarriage", text: c.text(code)))
             }
         }
         for index in c.items(["Observation"]) {

@@ -35,4 +35,26 @@ import TestSupport
         #expect(f.lossCount == 1)
         #expect(w.contains { $0.contains("recorded as text only") })
     }
+
+    /// One loss in free text is said as the recurrent one is (helper-38's clinical audit: "Miskraam
+    /// 2023 (elders)" beside one coded loss was dropped without a word, and no plan was made).
+    /// A threatened miscarriage is a bleeding, not a loss; a coded termination is no loss.
+    @Test func oneLossInTextAloneWarnsAndIsNotCounted() throws {
+        for (text, warned) in [("Miskraam 2023 (elders)", true), ("miscarriage at 9 weeks", true), ("Missed abortion", true),
+                               ("Dreigende miskraam", false), ("threatened miscarriage", false),
+                               ("Zwangerschap", false)] {
+            var s = S(losses: ["2025-03-10"])
+            s.add(FactRun.condition(text: text, onset: "2023-06-01"))
+            let (f, w) = try FactRun.read(s, [Losses.self])
+            #expect(f.lossCount == 1, "\(text)")
+            #expect(w.contains { $0.contains("a miscarriage recorded as text only") } == warned, "\(text): \(w)")
+        }
+        var s = S(losses: ["2025-03-10"])
+        s.add(.resource("Condition", [.primitive("id", "top"),
+                                      .complex("code", [.complex("coding", [.primitive("system", S.icd10), .primitive("code", "O04.9")]),
+                                                        .primitive("text", "abortus provocatus na miskraam")]), S.subject]))
+        let (f, w) = try FactRun.read(s, [Losses.self])
+        #expect(f.lossCount == 1)
+        #expect(!w.contains { $0.contains("a miscarriage recorded as text only") }, "\(w)")
+    }
 }
