@@ -34,7 +34,7 @@ enum Lifestyle: FactSource {
                 let who = c.person(index)
                 guard who != .other, !c.refutedOrError(r) else { continue }
                 if c.terminology.matches(code, .substanceMisuse) && c.currentCondition(index) {
-                    facts.lifestyleRisks.append(Finding(who == .partner ? "partner: \(record: c.text(code))" : .record(c.text(code)), Source(index)))
+                    facts.lifestyleRisks.append(Finding(who == .partner ? "partner: \(record: c.text(code))" : "patient: \(record: c.text(code))", Source(index)))
                 }
                 continue
             }
@@ -61,22 +61,25 @@ enum Lifestyle: FactSource {
                 }
             }
         }
+        // Each finding says whose it is, hers as his (guideline.md RPL-LIFESTYLE: "naming the risk
+        // factors found and whose they are"; helper-38's audit: "partner smokes; BMI 32.4" left the
+        // BMI's owner to be guessed).
         for who in [FactContext.Person.patient, .partner] {
             // Undated records are older than dated ones; ties by identity, never entry order.
             func day(_ s: Smoking) -> Int { s.date?.dayNumber ?? Int.min }
             if let newest = smoking.filter({ $0.person == who }).max(by: { day($0) != day($1) ? day($0) < day($1) : c.identities.tieBreak($0.index, $1.index) }),
                newest.current {
-                facts.lifestyleRisks.append(Finding(who == .partner ? "partner smokes" : "smokes", Source(newest.index)))
+                facts.lifestyleRisks.append(Finding(who == .partner ? "partner smokes" : "patient smokes", Source(newest.index)))
             }
         }
         for who in [FactContext.Person.patient, .partner] {
             guard let latest = bmi.filter({ $0.person == who }).max(by: { $0.date != $1.date ? $0.date < $1.date : c.identities.tieBreak($0.index, $1.index) }) else { continue }
             let v = latest.value
             if v >= c.defaults.bmiHigh {
-                facts.lifestyleRisks.append(Finding(who == .partner ? "partner's BMI \(number: formatNumber(v)) (≥ \(number: formatNumber(c.defaults.bmiHigh)))" : "BMI \(number: formatNumber(v)) (≥ \(number: formatNumber(c.defaults.bmiHigh)))", Source(latest.index)))
+                facts.lifestyleRisks.append(Finding(who == .partner ? "partner's BMI \(number: formatNumber(v)) (≥ \(number: formatNumber(c.defaults.bmiHigh)))" : "patient's BMI \(number: formatNumber(v)) (≥ \(number: formatNumber(c.defaults.bmiHigh)))", Source(latest.index)))
             }
             if v < c.defaults.bmiLow {
-                facts.lifestyleRisks.append(Finding(who == .partner ? "partner's BMI \(number: formatNumber(v)) (< \(number: formatNumber(c.defaults.bmiLow)))" : "BMI \(number: formatNumber(v)) (< \(number: formatNumber(c.defaults.bmiLow)))", Source(latest.index)))
+                facts.lifestyleRisks.append(Finding(who == .partner ? "partner's BMI \(number: formatNumber(v)) (< \(number: formatNumber(c.defaults.bmiLow)))" : "patient's BMI \(number: formatNumber(v)) (< \(number: formatNumber(c.defaults.bmiLow)))", Source(latest.index)))
             }
         }
     }
