@@ -39,6 +39,14 @@ enum Pregnancy: FactSource {
         var evidence: [DayInterval] = []
         var endings: [Ending] = []
         var bleeding: [Bleeding] = []
+        // Pregnancy evidence with no dating, over 42w6d old: ended, by what is said once every
+        // ending is known (below).
+        var old: [(index: Int, since: CalendarDate)] = []
+        func ended(_ c: FactContext, _ index: Int, since start: CalendarDate) -> Bool {
+            guard Self.tooOld(c, since: start) else { return false }
+            old.append((index, start))
+            return true
+        }
         for index in c.patientConditions() {
             let r = c.resource(index)
             let code = r.child("code")
@@ -151,14 +159,34 @@ enum Pregnancy: FactSource {
             }
         }
         possibleBiochemicalLoss(c, hcg, readings: hcgReadings, into: &facts)
-        guard !pregnancyConditions.isEmpty || !pregnantObservations.isEmpty else {
+        /// The first ending after the pregnancy recorded up to `latest` (by day, then identity).
+        func firstEnding(after latest: CalendarDate) -> Ending? {
+            endings.filter { $0.when.start > latest || ($0.endsItsDay && $0.when.start == latest) }
+                .min { ($0.when.start, c.identities.of($0.index)) < ($1.when.start, c.identities.of($1.index)) }
+        }
+        let current = !pregnancyConditions.isEmpty || !pregnantObservations.isEmpty
+        // Time ends states: a loss, ectopic or molar record, or a "not pregnant" result after the
+        // newest evidence of the pregnancy means it is over (v1 kept proposing progesterone).
+        let endsCurrent = current ? evidence.map(\.end).max().flatMap { latest in firstEnding(after: latest).map { (ending: $0, latest: latest) } } : nil
+        // Old evidence that a delivery, a loss or a negative result after it ended is said to be
+        // ended by that record, not by the 42w6d bound (guideline.md v3: "a delivery ends it"; the
+        // bound is for a pregnancy nothing else ends; helper-38's audit: a W78 followed by a W90
+        // delivery was said to have ended by time).
+        var endedOld: [Int: CalendarDate] = [:]
+        for (index, since) in old {
+            if let ending = firstEnding(after: since) {
+                endedOld[ending.index] = max(endedOld[ending.index] ?? since, since)
+            } else {
+                c.warn(index, .pregnancyTooLongAgo(since: since, days: c.defaults.pregnancyEndsAfterDays))
+            }
+        }
+        // An ending of the current pregnancy says so itself, with its later evidence.
+        for (index, since) in endedOld where index != endsCurrent?.ending.index { c.warn(index, .endsPregnancy(after: since)) }
+        guard current else {
             facts.bleedingWithNoPregnancy = bleedingWithNoPregnancy(c, bleeding, endings: endings)
             return
         }
-        // Time ends states: a loss, ectopic or molar record, or a "not pregnant" result after the
-        // newest evidence of the pregnancy means it is over (v1 kept proposing progesterone).
-        if let latest = evidence.map(\.end).max(), let ended = endings.filter({ $0.when.start > latest || ($0.endsItsDay && $0.when.start == latest) })
-            .min(by: { ($0.when.start, c.identities.of($0.index)) < ($1.when.start, c.identities.of($1.index)) }) {
+        if let (ended, latest) = endsCurrent {
             c.warn(ended.index, .endsPregnancy(after: latest))
             return
         }
@@ -234,11 +262,9 @@ enum Pregnancy: FactSource {
     /// loss, ectopic or molar pregnancy within 28 days of them: a note ("possible biochemical
     /// pregnancy loss: check, and record it"), never a counted loss.
     /// guideline.md v3: pregnancy evidence with no dating of its own bounds the pregnancy: more
-    /// than 42w6d (`pregnancyEndsAfterDays`) after it, that pregnancy has ended (a warning says so).
-    static func ended(_ c: FactContext, _ index: Int, since start: CalendarDate) -> Bool {
-        guard start.days(until: c.date) > c.defaults.pregnancyEndsAfterDays else { return false }
-        c.warn(index, .pregnancyTooLongAgo(since: start, days: c.defaults.pregnancyEndsAfterDays))
-        return true
+    /// than 42w6d (`pregnancyEndsAfterDays`) after it, that pregnancy has ended (`read` says by what).
+    static func tooOld(_ c: FactContext, since start: CalendarDate) -> Bool {
+        start.days(until: c.date) > c.defaults.pregnancyEndsAfterDays
     }
 
     /// An hCG result read like an interpretation: its interpretation, else a coded answer, else a

@@ -18,6 +18,25 @@ import TestSupport
         #expect(w.contains { $0.contains("ends the pregnancy") })
     }
 
+    /// Helper-38's audit: a pregnancy over 42w6d old that a delivery after it ended is said to be
+    /// ended by the delivery, not by time; with nothing after it, by time. One ending that ends an
+    /// old and a current pregnancy is said once, with the current one's date.
+    @Test func anOldPregnancyEndedByADeliveryIsSaidToBeEndedByIt() throws {
+        var s = S(losses: ["2023-02-01", "2024-07-01"])
+        s.add(S.condition("preg", S.icd10, "O26.2", onset: "2025-10-01"))
+        var (f, w) = try FactRun.read(s, [Pregnancy.self])
+        #expect(f.currentPregnancy == nil)
+        #expect(w.filter { $0.contains("pregnant since 2025-10-01 at the latest") }.count == 1, "\(w)")
+        s.add(S.condition("birth", S.icd10, "O80", onset: "2026-06-20", clinical: "resolved"))
+        (f, w) = try FactRun.read(s, [Pregnancy.self])
+        #expect(f.currentPregnancy == nil)
+        #expect(w == ["Condition/birth: ends the pregnancy recorded up to 2025-10-01: no current pregnancy"], "\(w)")
+        s.add(S.observation("hcg", S.loinc, "2118-8", date: "2026-05-01", interpretation: "POS"))
+        (f, w) = try FactRun.read(s, [Pregnancy.self])
+        #expect(f.currentPregnancy == nil)
+        #expect(w == ["Condition/birth: ends the pregnancy recorded up to 2026-05-01: no current pregnancy"], "\(w)")
+    }
+
     /// The fourth clinical audit: a positive hCG and a negative one ten days later, with no coded
     /// loss, is a fall too (a note, never a loss); months apart it is not (the negative may end a
     /// pregnancy recorded some other way), nor beside a coded loss, nor when a positive follows.
