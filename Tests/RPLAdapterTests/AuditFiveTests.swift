@@ -98,7 +98,7 @@ import TestSupport
         s.add(S.condition("misuse", S.sct, "15167005", onset: "2025-01-01"))
         let out = try InProcess.apply(s, language: .en)
         let text = String(decoding: out.stdout, as: UTF8.self)
-        #expect(text.contains("Lifestyle risk factors: Alcohol abuse"))
+        #expect(text.contains("Lifestyle risk factors: patient: Alcohol abuse"))
         #expect(!text.contains("(?)"))
         #expect(Terminology.withoutVerificationMark("Missed miscarriage (?)") == "Missed miscarriage")
         #expect(Terminology.withoutVerificationMark("Pregnant") == "Pregnant")
