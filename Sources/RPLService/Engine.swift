@@ -21,7 +21,7 @@ public struct Engine: Sendable {
     /// How long reading from `fhirServer` may take in all (interface.md v3: 2 s; `--fetch-deadline`).
     let fetchDeadline: TimeAmount
 
-    public init(adapter: Adapter, http: HTTPClient = .shared, metrics: ServiceMetrics, logger: Logger, trusting: Bool, asOf: CalendarDate? = nil,
+    public init(adapter: Adapter, http: HTTPClient = Prefetch.client, metrics: ServiceMetrics, logger: Logger, trusting: Bool, asOf: CalendarDate? = nil,
                 fetchDeadline: TimeAmount = .seconds(2)) {
         self.asOf = asOf
         self.fetchDeadline = fetchDeadline

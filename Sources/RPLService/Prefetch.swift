@@ -6,7 +6,7 @@ import NIOCore
 
 /// What the rules read, as CDS Hooks prefetch templates (interface.md v3, serve), and how a
 /// request's prefetch becomes one record: each key complete, else completed from `fhirServer`.
-enum Prefetch {
+public enum Prefetch {
     /// The templates, within the specification's prefetch query restrictions (a read, and type
     /// searches by patient).
     static let templates: [(key: String, template: String)] = [
@@ -18,6 +18,16 @@ enum Prefetch {
         ("diagnosticReports", "DiagnosticReport"), ("imagingStudies", "ImagingStudy"), ("episodesOfCare", "EpisodeOfCare"),
         ("researchSubjects", "ResearchSubject"),
     ].map { ($0.0, $0.1 + "?patient={{context.patientId}}") }
+
+    /// The client that reads from `fhirServer`: redirects are not followed (an answer from
+    /// elsewhere is not the allowed server's; helper-39's trial: a 302 took the search, and the
+    /// partner lookup without its token, to a server the auth file does not name), and a refused
+    /// connection fails at once, not at the deadline. It lives as long as the program.
+    public static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     /// Why a record could not be made complete: HTTP 412 (or 400 for a malformed prefetch).
     struct Incomplete: Error, CustomStringConvertible {
@@ -45,14 +55,27 @@ enum Prefetch {
                 do { r = try body.resource(given.value) } catch {
                     throw Incomplete(description: "prefetch \(key) is not a FHIR resource: \(error)", badRequest: true)
                 }
-                if r.name == "Bundle" {
-                    resources += entries(r)
-                    guard let next = nextLink(r) else { continue }
-                    resources += try await fetchAll(next, key: key, from: source, http: http, deadline: deadline)
-                    continue
+                // The template's kind: the patient a Patient, every search a Bundle (found by a new
+                // user's trial, helper-39: a Patient given as the conditions was read as no conditions).
+                if r.name != "OperationOutcome" && r.name != (key == "patient" ? "Patient" : "Bundle") {
+                    throw Incomplete(description: "prefetch \(key) must be \(key == "patient" ? "a Patient" : "a Bundle of the search's results"), not a \(r.name)", badRequest: true)
                 }
-                if r.name != "OperationOutcome" {
-                    if key == "patient", r.string("id") != patientId {
+                if r.name == "Bundle" {
+                    let page = entries(r)
+                    if let next = nextLink(r) {
+                        resources += page
+                        resources += try await fetchAll(next, key: key, from: source, http: http, deadline: deadline,
+                                                       matchesBefore: matches(r), totalBefore: r.string("total").flatMap(Int.init))
+                        continue
+                    }
+                    // A total beyond what it holds, with no next page: incomplete, so read from the
+                    // server as a missing key is, never as all there is.
+                    if !fewerThanTotal(r, matches: matches(r)) {
+                        resources += page
+                        continue
+                    }
+                } else if r.name != "OperationOutcome" {
+                    if r.string("id") != patientId {
                         throw Incomplete(description: "prefetch patient is another Patient than context.patientId", badRequest: true)
                     }
                     resources.append(r)
@@ -61,7 +84,8 @@ enum Prefetch {
             } else if let given, !body.isObject(given.value) {
                 throw Incomplete(description: "prefetch \(key) must be a FHIR resource or null", badRequest: true)
             }
-            // Absent, or an OperationOutcome in its place: incomplete, never read as empty.
+            // Absent, an OperationOutcome in its place, or fewer results than its total: incomplete,
+            // never read as empty.
             let url = template.replacingOccurrences(of: "{{context.patientId}}", with: patientId)
             resources += try await fetchAll(url, key: key, from: source, http: http, deadline: deadline)
         }
@@ -140,18 +164,39 @@ enum Prefetch {
         }
     }
 
+    /// The entries a searchset says matched the search (`search.mode` match, or no mode), not
+    /// those included or an OperationOutcome.
+    static func matches(_ bundle: Element) -> Int {
+        bundle.children("entry").filter { e in
+            guard let r = e.child("resource")?.resource, r.name != "OperationOutcome" else { return false }
+            let mode = e.child("search")?.string("mode")
+            return mode == nil || mode == "match"
+        }.count
+    }
+
+    /// Whether a searchset's `total` is more than the matches read (its last page reached).
+    static func fewerThanTotal(_ bundle: Element, matches: Int) -> Bool {
+        guard let total = bundle.string("total").flatMap(Int.init) else { return false }
+        return matches < total
+    }
+
     static func nextLink(_ bundle: Element) -> String? {
         bundle.children("link").first { $0.string("relation") == "next" }?.string("url")
     }
 
     /// A read or search on the source, with every `next` page.
-    static func fetchAll(_ first: String, key: String, from source: Source?, http: HTTPClient, deadline: NIODeadline) async throws -> [Element] {
+    /// `matchesBefore`, `totalBefore`: the matches and the `total` of the page read before (a
+    /// prefetch's first page, whose `next` this follows).
+    static func fetchAll(_ first: String, key: String, from source: Source?, http: HTTPClient, deadline: NIODeadline,
+                         matchesBefore: Int = 0, totalBefore: Int? = nil) async throws -> [Element] {
         guard let source else {
             throw Incomplete(description: "prefetch \(key) is missing or incomplete and the request gives no fhirServer this service may use")
         }
         var out: [Element] = []
         var url: String? = first.hasPrefix("http") ? first : source.fhirServer + "/" + first
         var pages = 0
+        var matched = matchesBefore
+        var total = totalBefore
         while let u = url {
             // Only from the client's own server (a next link elsewhere is not followed).
             guard u.hasPrefix(source.fhirServer + "/") || u.hasPrefix(source.fhirServer + "?") else {
@@ -161,13 +206,28 @@ enum Prefetch {
             guard pages <= 100 else { throw Incomplete(description: "prefetch \(key): more than 100 pages") }
             let r = try await fetch(u, key: key, source: source, http: http, deadline: deadline)
             guard r.name != "OperationOutcome" else { throw Incomplete(description: "prefetch \(key): the FHIR server answered an OperationOutcome") }
+            // A search answers a searchset, a read the resource asked for: anything else (a Patient
+            // for a Condition search, a batch-response) is not the answer, and not "no data"
+            // (helper-39's trial: both were read as none, and a patient with three losses got no card).
+            let search = u.contains("?")
+            // (A read's 404 stands as an empty Bundle.)
+            let asked = search ? r.name == "Bundle" && r.string("type") == "searchset"
+                : r.name == String(u.split(separator: "/").dropLast().last ?? "") || (r.name == "Bundle" && r.child("entry") == nil)
+            if !asked {
+                throw Incomplete(description: "prefetch \(key): the FHIR server answered \(r.name == "Bundle" ? "a Bundle of type \(r.string("type") ?? "none")" : "a \(r.name)"), not \(search ? "a searchset" : "the resource asked for")")
+            }
             if r.name == "Bundle" {
                 out += entries(r)
+                matched += matches(r)
+                if total == nil { total = r.string("total").flatMap(Int.init) }
                 url = nextLink(r)
             } else {
                 out.append(r)
                 url = nil
             }
+        }
+        if let total, matched < total {
+            throw Incomplete(description: "prefetch \(key): the FHIR server's searchset says \(total) matches but gave \(matched)")
         }
         return out
     }
@@ -187,8 +247,9 @@ enum Prefetch {
                 : "\(type(of: error)): \(error)"
             throw Incomplete(description: "prefetch \(key): the FHIR server could not be read (\(why))")
         }
-        // A read of a resource that does not exist: no such data.
-        if response.status == .notFound || response.status == .gone { return .resource("Bundle", [.primitive("type", "searchset")]) }
+        // A read of a resource that does not exist: no such data. A search answered 404 is a server
+        // that cannot answer it, not one with nothing to say (helper-39's trial).
+        if !url.contains("?") && (response.status == .notFound || response.status == .gone) { return .resource("Bundle", [.primitive("type", "searchset")]) }
         guard response.status == .ok else { throw Incomplete(description: "prefetch \(key): the FHIR server answered \(response.status.code)") }
         do {
             return try body.withUnsafeReadableBytes { raw throws(FHIRFormatError) -> Element in
