@@ -85,9 +85,21 @@ public struct Adapter: Sendable {
         public var written: [Written] = []
         /// The open requests of the input for the card's activities.
         public var requested: [Requested] = []
+        /// Suggestions (CDS Hooks): this program's earlier draft requests in the record that the
+        /// plan no longer makes (to offer to delete), and the identifier values of those it makes
+        /// again (not to offer twice: a create suggestion taken again doubles the order).
+        public var staleDrafts: [StaleDraft] = []
+        public var alreadyDrafted: Set<String> = []
         /// The plan's laboratory orders, typed, with the patient they are for (what the HL7 v2
         /// writer reads); empty when no plan was made.
         public var orderSet = OrderSet()
+    }
+
+    /// An earlier draft request of this program that the plan no longer makes: its server
+    /// reference and what it asks for.
+    public struct StaleDraft: Sendable, Equatable {
+        public var reference: String
+        public var what: String
     }
 
     /// Earlier proposals of this program that the new output no longer makes (interface.md v3):
@@ -240,6 +252,17 @@ public struct Adapter: Sendable {
         result.written = written
         result.requested = extractor.facts.alreadyRequested.map {
             Requested(reference: emitter.input.serverId($0.source.index), activity: $0.activity, item: $0.item)
+        }
+        if emitter.form.isSuggestion {
+            // What a card must not create twice, and what it may withdraw (helper-39's trial: the
+            // card's own drafts, taken once, were offered again; one a new result made stale was
+            // not named). The same judgement as the transaction's withdrawals.
+            let made = Element.resource("Bundle", written.map { .complex("entry", [.wrapping("resource", $0.resource)]) })
+            let w = Withdrawals.find(input: emitter.input, identities: extractor.identities, patient: extractor.patient, profiles: profiles,
+                                     output: made, date: emitter.date, correlation: nil, wording: emitter.wording)
+            result.staleDrafts = w.stale
+            result.alreadyDrafted = w.present
+            result.warningPhrases += w.byHand
         }
         guard emitter.form == .transaction else { return result }
         return withdrawing(result, input: emitter.input, extractor: extractor, date: emitter.date, wording: emitter.wording)

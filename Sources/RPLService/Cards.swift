@@ -25,13 +25,26 @@ enum Cards {
     static func patientView(_ result: Adapter.Result, profiles: Profiles, wording w: Wording) -> [JSONOut] {
         guard let plan = result.plan, plan.indicated else { return [] }
         let t = w.text
-        let requests = result.written.filter { ["ServiceRequest", "MedicationRequest"].contains($0.resource.name) }
+        func identifier(_ w: Written) -> String? {
+            w.resource.children("identifier").first { $0.string("system") == profiles.identifierSystem }?.string("value")
+        }
+        func what(_ w: Written) -> String {
+            w.resource.child("code")?.string("text") ?? w.resource.child("medicationCodeableConcept")?.string("text") ?? w.recommendation.ruleId.rawValue
+        }
+        // Those the record already holds as this program's drafts are not offered again (a create
+        // taken twice is two orders; helper-39's trial).
+        let planned = result.written.filter { ["ServiceRequest", "MedicationRequest"].contains($0.resource.name) }
+        let drafted = planned.filter { identifier($0).map(result.alreadyDrafted.contains) == true }
+        let requests = planned.filter { identifier($0).map(result.alreadyDrafted.contains) != true }
         let signable = requests.filter { $0.resource.string("intent") == "order" }.count
         func count(_ n: Int, _ one: Phrase, _ many: Phrase) -> Phrase { n == 1 ? one : many }
         let proposals = requests.count - signable
-        let counts: Phrase = signable > 0
-            ? "\(count(signable, "1 order to sign", "\(signable) orders to sign")), \(count(proposals, "1 proposal", "\(proposals) proposals"))"
-            : count(requests.count, "1 proposal", "\(requests.count) proposals")
+        var parts: [Phrase] = signable > 0
+            ? ["\(count(signable, "1 order to sign", "\(signable) orders to sign")), \(count(proposals, "1 proposal", "\(proposals) proposals"))"]
+            : requests.isEmpty && !(drafted.isEmpty && result.staleDrafts.isEmpty) ? [] : [count(requests.count, "1 proposal", "\(requests.count) proposals")]
+        if !drafted.isEmpty { parts.append(count(drafted.count, "1 already drafted", "\(drafted.count) already drafted")) }
+        if !result.staleDrafts.isEmpty { parts.append(count(result.staleDrafts.count, "1 to withdraw", "\(result.staleDrafts.count) to withdraw")) }
+        let counts = parts.dropFirst().reduce(parts[0]) { "\($0), \($1)" }
         var detail = "**\(t(plan.indication))**\n\n"
         for rec in plan.recommendations where rec.kind != .flag {
             // The card's English rendering only in English (the Dutch quote stands alone in Dutch).
@@ -39,10 +52,16 @@ enum Cards {
             detail += "- **\(rec.ruleId)**: \(t(rec.reason)) — kaart: \(rec.cardLine.quoted)\(english)\n"
         }
         if !plan.notes.isEmpty { detail += "\n" + plan.notes.map { "- " + t($0) }.joined(separator: "\n") + "\n" }
+        if !drafted.isEmpty {
+            detail += "\n" + t("Already in the record as drafts, not suggested again: \(record: drafted.map(what).joined(separator: "; ")).") + "\n"
+        }
+        for stale in result.staleDrafts {
+            detail += "\n" + t("No longer in the plan (the record changed): \(record: stale.what), \(record: stale.reference); a suggestion withdraws it.") + "\n"
+        }
         for line in result.warningPhrases.map({ w.text(Wording.inputWarning($0)) }).sorted() { detail += "\n" + line }
         detail += "\n\n---\n\(Card.source)\n\n\(t(disclaimer))"
-        let suggestions: [JSONOut] = requests.map { w in
-            let what = w.resource.child("code")?.string("text") ?? w.resource.child("medicationCodeableConcept")?.string("text") ?? w.recommendation.ruleId.rawValue
+        var suggestions: [JSONOut] = requests.map { w in
+            let what = what(w)
             let order = w.resource.string("intent") == "order"
             return .object([
                 ("label", .string(t(order ? "Order: \(record: what)" : "Propose: \(record: what)"))),
@@ -55,6 +74,10 @@ enum Cards {
                     ("resource", .resource(w.resource)),
                 ])])),
             ])
+        }
+        // interface.md v3 (earlier proposals that no longer hold), as `apply` withdraws them.
+        suggestions += result.staleDrafts.map { stale in
+            removal(stale.reference, id: DeterministicID.uuid("withdraw=" + stale.reference), why: "no longer in the plan (the record changed)", w)
         }
         var card: [(String, JSONOut)] = [
             // Its identity from meaning: the English indication, whatever the language.

@@ -42,7 +42,18 @@ struct PlanEmitter {
     func identityList(_ sources: [Source]) -> String {
         // interface.md v3: a sorted multiset: two resources with the same identity (two undated
         // losses recorded at one intake) are two, one resource named twice is one.
-        Set(sources.map(\.index)).map { identities.of($0) }.sorted().joined(separator: ",")
+        Set(sources.map(\.index)).map(personOrIdentity).sorted().joined(separator: ",")
+    }
+
+    /// A person other than her is one identity however the record holds him: a Patient of his
+    /// own is named as his RelatedPerson is (helper-39's trial: the partner's karyotype order took
+    /// another id when his Patient was found on the server, so a resend would have made two).
+    func personOrIdentity(_ index: Int) -> String {
+        let item = input.items[index]
+        if item.type == "Patient", index != patient, item.container == nil, let key = identities.personIdentifier(index) {
+            return "RelatedPerson?identifier=" + key
+        }
+        return identities.of(index)
     }
 
     /// An input resource as the output names it (literal, by identifier, else a display that

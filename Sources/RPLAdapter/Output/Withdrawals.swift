@@ -16,6 +16,11 @@ struct Withdrawals {
     var replaced: [String] = []
     /// What could not be withdrawn safely: a line each, for the plan's notes and standard error.
     var byHand: [Phrase] = []
+    /// The draft requests withdrawn (not CarePlans), for a CDS card to offer to delete.
+    var stale: [Adapter.StaleDraft] = []
+    /// This program's draft requests for her that the output makes again (identifier values):
+    /// already in the record, so a CDS card does not offer to create them twice.
+    var present: Set<String> = []
 
     static func find(input: InputBundle, identities: Identities, patient: Int, profiles: Profiles, output: Element,
                      date: CalendarDate, correlation: Element?, wording: Wording = .builtInEnglish) -> Withdrawals {
@@ -36,8 +41,13 @@ struct Withdrawals {
             let item = input.items[index]
             let r = item.resource
             guard ["ServiceRequest", "MedicationRequest", "CarePlan"].contains(item.type),
-                  let mine = r.children("identifier").first(where: { $0.string("system") == profiles.identifierSystem })?.string("value"),
-                  !made.contains(item.type + "|" + mine), isFor(patient, r, index, input: input, identities: identities) else { continue }
+                  let mine = r.children("identifier").first(where: { $0.string("system") == profiles.identifierSystem })?.string("value") else { continue }
+            // Made again: the same order, whoever it is for (the partner's too).
+            if made.contains(item.type + "|" + mine) {
+                if item.type != "CarePlan" && r.string("status") == "draft" { result.present.insert(mine) }
+                continue
+            }
+            guard isFor(patient, r, index, input: input, identities: identities) else { continue }
             let status = r.string("status")
             let newStatus: String
             switch item.type {
@@ -52,6 +62,10 @@ struct Withdrawals {
                 continue
             }
             if item.type == "CarePlan" { result.replaced.append(server) }
+            else {
+                let what = r.child("code")?.string("text") ?? r.child("medicationCodeableConcept")?.string("text") ?? name
+                result.stale.append(Adapter.StaleDraft(reference: server, what: what))
+            }
             let why: Phrase = item.type != "CarePlan"
                 ? "Withdrawn by rpl-adapter on \(date): the evaluation of \(date) no longer proposes this (the record changed)."
                 : newPlan.map { "Withdrawn by rpl-adapter on \(date): replaced by the plan \(record: $0) (the record changed)." }

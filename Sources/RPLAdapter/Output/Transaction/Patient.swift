@@ -59,6 +59,16 @@ extension PlanEmitter {
     func subject(_ index: Int) -> Element {
         // A contained CarePlan creates no Patient: it names her as the input does.
         if form == .transaction, let entry = personEntry(index), let url = entry.string("fullUrl") { return .complex("subject", [.primitive("reference", url)]) }
+        // A RelatedPerson is no subject R4 allows (Patient, Group, Location, Device): where no
+        // Patient is created for him, he is named as a Patient by his identity (helper-39's trial:
+        // a CDS suggestion named RelatedPerson/rp-1, which an EHR that validates refuses).
+        if input.items[index].type == "RelatedPerson", let identity = identities.personIdentifier(index) {
+            let parts = identity.split(separator: "|", maxSplits: 1).map(String.init)
+            if parts.count == 2 {
+                return .complex("subject", [.primitive("type", "Patient"),
+                                            .complex("identifier", [.primitive("system", parts[0]), .primitive("value", parts[1])])])
+            }
+        }
         return reference("subject", index)
     }
 
