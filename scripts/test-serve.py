@@ -5,7 +5,7 @@
    CarePlan;
 2. $rpl-transaction answers exactly the bytes `rpl-adapter apply` writes, for every fixture input
    (JSON and XML, errors included);
-3. `serve --host 0.0.0.0` without --auth exits 78 without listening;
+3. `serve --host 0.0.0.0` without --auth exits 78 without listening; on a port already taken, 69;
 4. SIGTERM during load: requests in flight finish whole, none is cut; the server exits 0;
 5. a patient-view whose prefetch is incomplete (a `next` link) and whose partner no context token
    names is completed from a real FHIR server (sekmet-fhir from PyPI): the card equals `apply` on
@@ -119,6 +119,12 @@ def transaction_is_apply(port):
 def refuses_open_address():
     p = subprocess.run([BIN, "serve", "--host", "0.0.0.0", "--port", "0"], capture_output=True, text=True, timeout=30)
     check(p.returncode == 78, f"serve --host 0.0.0.0 without --auth exits 78 (got {p.returncode}: {p.stderr.strip()[:120]})")
+
+
+def port_taken(port):
+    """A second service on a port already taken exits 69 (the address cannot be listened on)."""
+    p = subprocess.run([BIN, "serve", "--port", str(port)], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 69 and "cannot listen" in p.stderr, f"serve on a port already taken exits 69 (got {p.returncode}: {p.stderr.strip()[-120:]})")
 
 
 def sigterm_during_load():
@@ -322,6 +328,7 @@ def main():
         transaction_is_apply(port)
         completed_from_a_fhir_server(port)
         trickling_body_times_out()
+        port_taken(port)
     finally:
         code = stop(p)
     check(code == 0, f"serve stops on SIGTERM with exit 0 (got {code})")

@@ -15,7 +15,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case dataError = 65
     /// EX_NOINPUT: a named input or outbox does not exist.
     case noInput = 66
-    /// EX_UNAVAILABLE: a program this one runs is missing.
+    /// EX_UNAVAILABLE: a program this one runs is missing; `serve` cannot listen (the port taken).
     case unavailable = 69
     /// EX_IOERR: a file cannot be read, an output cannot be written, an outbox is unusable.
     case ioError = 74

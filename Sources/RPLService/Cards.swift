@@ -46,10 +46,13 @@ enum Cards {
         if !result.staleDrafts.isEmpty { parts.append(count(result.staleDrafts.count, "1 to withdraw", "\(result.staleDrafts.count) to withdraw")) }
         let counts = parts.dropFirst().reduce(parts[0]) { "\($0), \($1)" }
         var detail = "**\(t(plan.indication))**\n\n"
-        for rec in plan.recommendations where rec.kind != .flag {
+        for rec in plan.recommendations {
             // The card's English rendering only in English (the Dutch quote stands alone in Dutch).
             let english = w.language == .en ? " (\(rec.cardLine.english))" : ""
-            detail += "- **\(rec.ruleId)**: \(t(rec.reason)) — kaart: \(rec.cardLine.quoted)\(english)\n"
+            // A request in the record the card does not recommend is named as `apply` flags it
+            // (helper-39's trial: an open homocysteine order went unmentioned).
+            let flag = rec.kind == .flag ? " — NIET AANBEVOLEN" : ""
+            detail += "- **\(rec.ruleId)**\(flag): \(t(rec.reason)) — kaart: \(rec.cardLine.quoted)\(english)\n"
         }
         if !plan.notes.isEmpty { detail += "\n" + plan.notes.map { "- " + t($0) }.joined(separator: "\n") + "\n" }
         if !drafted.isEmpty {

@@ -5,6 +5,7 @@ import Logging
 import RPLAdapter
 import RPLGuideline
 import RPLService
+import Synchronization
 
 /// `rpl-adapter serve` (interface.md v3): the adapter as an HTTP service. Its own binary, so that
 /// `apply`'s start-up links none of the server.
@@ -15,7 +16,7 @@ struct RPLServe: AsyncParsableCommand {
         abstract: "The card as a decision-support service: FHIR PlanDefinition/$apply and $rpl-transaction, CDS Hooks (patient-view, order-sign, order-select).",
         discussion: """
             Exit statuses: 0 stopped by SIGTERM or SIGINT (requests in flight finished), 64 usage,
-            74 a Profiles folder or auth file that cannot be read, 78 a wrong configuration (Profiles,
+            69 the address cannot be listened on (the port taken), 74 a Profiles folder or auth file that cannot be read, 78 a wrong configuration (Profiles,
             the auth file, a non-loopback --host without --auth).
             """
     )
@@ -93,10 +94,26 @@ struct RPLServe: AsyncParsableCommand {
         }
         let engine = Engine(adapter: Adapter(profiles: loaded, language: language.flatMap(Wording.Language.init(rawValue:))), metrics: ServiceMetrics(), logger: logger, trusting: options.trust != nil,
                             asOf: asOf.flatMap(CalendarDate.init(fhir:)), fetchDeadline: .seconds(Int64(fetchDeadline)))
-        let host = self.host
+        let host = self.host, port = self.port
+        let listening = Listening()
         let app = Server.application(engine: engine, options: options) { port in
+            listening.started()
             FileHandle.standardError.write(Data("rpl-serve: listening on http://\(host):\(port)\n".utf8))
         }
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch where !listening.hasStarted {
+            // A port taken or an address not this machine's: a documented status, not 1 (found by
+            // helper-39's trial).
+            FileHandle.standardError.write(Data("rpl-serve: cannot listen on \(host):\(port): \(error)\n".utf8))
+            throw ExitStatus.unavailable.exitCode
+        }
     }
+}
+
+/// Whether the server got as far as listening (an error before that is the address's).
+final class Listening: Sendable {
+    private let state = Mutex(false)
+    func started() { state.withLock { $0 = true } }
+    var hasStarted: Bool { state.withLock { $0 } }
 }

@@ -84,6 +84,15 @@ import TestSupport
         }
     }
 
+    /// An open request the card does not recommend is named, as `apply` flags it (helper-39's
+    /// trial: an active homocysteine order went unmentioned on the patient-view card).
+    @Test func anOpenRequestTheCardDoesNotRecommendIsNamed() async throws {
+        var record = Serve.indicated
+        record.add(Scenario.serviceRequest("hcy", Scenario.loinc, "13965-9", text: "Homocysteine", status: "active"))
+        let card = try await Self.view(record)
+        #expect((card["detail"] as? String)?.contains("**NR-HOMOCYSTEINE** — NIET AANBEVOLEN") == true, "\(card["detail"] ?? "")")
+    }
+
     /// The partner's order: its id and how its subject names him.
     static func partnerOrder(_ card: [String: Any]) -> (id: String?, reference: String?) {
         let r = created(card).first { ($0["subject"] as? [String: Any])?["reference"] as? String != "Patient/anna" }
