@@ -67,7 +67,11 @@ enum Cards {
             let what = what(w)
             let order = w.resource.string("intent") == "order"
             return .object([
-                ("label", .string(t(order ? "Order: \(record: what)" : "Propose: \(record: what)"))),
+                // The partner's named as his (helper-39's trial: two "Karyotyping of both parents"
+                // labels, hers and his, could not be told apart).
+                ("label", .string(t(w.recommendation.forPartner
+                    ? (order ? "Order for the partner: \(record: what)" : "Propose for the partner: \(record: what)")
+                    : (order ? "Order: \(record: what)" : "Propose: \(record: what)")))),
                 ("uuid", .string(w.id)),
                 ("isRecommended", .bool(true)),
                 ("actions", .array([.object([

@@ -170,6 +170,8 @@ public struct Engine: Sendable {
             do {
                 let top = try body.members(0..<buffer.count)
                 guard let list = top.first(where: { $0.key == "feedback" })?.value else { return Self.error(400, "feedback needs a feedback array") }
+                // Every item checked before any is counted: a request refused counts nothing.
+                var read: [(card: String, outcome: String, reason: String?, accepted: Int)] = []
                 for item in try body.elements(list) {
                     let m = try body.members(item)
                     func s(_ k: String) throws -> String? { try m.first { $0.key == k }.map { try body.string($0.value) } }
@@ -183,10 +185,18 @@ public struct Engine: Sendable {
                         reason = try body.members(coding).first { $0.key == "code" }.map { try body.string($0.value) }
                     }
                     let accepted = try m.first { $0.key == "acceptedSuggestions" }.map { try body.elements($0.value).count } ?? 0
-                    metrics.feedback(service: serviceId, outcome: outcome)
+                    // CDS Hooks 2.0, Feedback: acceptedSuggestions is required for `accepted` (found by
+                    // helper-39's trial: an accepted outcome naming no suggestion was counted).
+                    if outcome == "accepted" && accepted == 0 {
+                        return Self.error(400, "an accepted feedback needs acceptedSuggestions (the suggestions taken, by uuid)")
+                    }
+                    read.append((card, outcome, reason, accepted))
+                }
+                for f in read {
+                    metrics.feedback(service: serviceId, outcome: f.outcome)
                     logger.info("cds feedback", metadata: [
-                        "event": "cds.feedback", "service": .string(serviceId), "card": .string(card), "outcome": .string(outcome),
-                        "overrideReason": .string(reason ?? ""), "acceptedSuggestions": .stringConvertible(accepted),
+                        "event": "cds.feedback", "service": .string(serviceId), "card": .string(f.card), "outcome": .string(f.outcome),
+                        "overrideReason": .string(f.reason ?? ""), "acceptedSuggestions": .stringConvertible(f.accepted),
                     ])
                 }
                 return Self.json(200, .object([]))

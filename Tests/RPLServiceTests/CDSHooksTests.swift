@@ -198,5 +198,12 @@ import TestSupport
         #expect(metrics.contains("rpl_cds_feedback_total{service=\"rpl-order-sign\",outcome=\"accepted\"} 1"))
         #expect(metrics.contains("rpl_cds_feedback_total{service=\"rpl-order-sign\",outcome=\"overridden\"} 2"))
         #expect(try await Serve.call(app, .post, "/cds-services/rpl-order-sign/feedback", body: Array("{\"feedback\":[{\"card\":\"x\"}]}".utf8)).status == 400)
+        // An accepted outcome names what was taken (helper-39's trial); a refused request counts
+        // nothing, not even the items before the wrong one.
+        let noneTaken = "{\"feedback\":[{\"card\":\"x\",\"outcome\":\"overridden\",\"outcomeTimestamp\":\"2026-12-01T10:00:00Z\"},"
+            + "{\"card\":\"y\",\"outcome\":\"accepted\",\"outcomeTimestamp\":\"2026-12-01T10:00:00Z\"}]}"
+        #expect(try await Serve.call(app, .post, "/cds-services/rpl-order-sign/feedback", body: Array(noneTaken.utf8)).status == 400)
+        let after = String(decoding: engine.metrics.registry.emitToBuffer(), as: UTF8.self)
+        #expect(after.contains("rpl_cds_feedback_total{service=\"rpl-order-sign\",outcome=\"overridden\"} 2"))
     }
 }

@@ -54,6 +54,9 @@ import TestSupport
         #expect(subjects.count == offered.count)
         #expect(!subjects.contains { ($0["reference"] as? String)?.hasPrefix("RelatedPerson/") == true }, "\(subjects)")
         #expect(subjects.contains { $0["type"] as? String == "Patient" && ($0["identifier"] as? [String: Any])?["value"] as? String == "999911132" }, "\(subjects)")
+        // His suggestion is labelled as his.
+        let labels = ((first["suggestions"] as? [[String: Any]]) ?? []).compactMap { $0["label"] as? String }
+        #expect(labels.filter { $0.hasPrefix("Propose for the partner: ") }.count == 1, "\(labels)")
 
         // Every suggestion taken: the card offers nothing to create again, and says so.
         var taken = record
