@@ -121,6 +121,31 @@ def refuses_open_address():
     check(p.returncode == 78, f"serve --host 0.0.0.0 without --auth exits 78 (got {p.returncode}: {p.stderr.strip()[:120]})")
 
 
+def continue_is_answered(port):
+    """`Expect: 100-continue` gets 100 Continue before the body is sent, then the answer."""
+    import socket
+    body = open(os.path.join(HERE, "Fixtures/examples/two-losses-tsh.json"), "rb").read()
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(b"POST /fhir/$rpl-transaction HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\n"
+              + b"Expect: 100-continue\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+    first = b""
+    while b"\r\n\r\n" not in first:  # bounded by the socket's 30 s timeout
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        first += chunk
+    s.sendall(body)
+    rest = first.split(b"\r\n\r\n", 1)[1]
+    while b"HTTP/1.1 " not in rest:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        rest += chunk
+    s.close()
+    check(first.startswith(b"HTTP/1.1 100") and rest.startswith(b"HTTP/1.1 200"),
+          f"Expect: 100-continue answered with 100, then 200 (got {first[:20]!r} then {rest[:20]!r})")
+
+
 def port_taken(port):
     """A second service on a port already taken exits 69 (the address cannot be listened on)."""
     p = subprocess.run([BIN, "serve", "--port", str(port)], capture_output=True, text=True, timeout=60)
@@ -328,6 +353,7 @@ def main():
         transaction_is_apply(port)
         completed_from_a_fhir_server(port)
         trickling_body_times_out()
+        continue_is_answered(port)
         port_taken(port)
     finally:
         code = stop(p)

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTPTypes
 import FHIR
 import RPLAdapter
 import Prometheus
@@ -119,7 +120,7 @@ public enum Server {
     public static func application(engine: Engine, options: ServeOptions, onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol {
         Application(router: router(engine: engine, options: options),
-                    server: .http1(configuration: .init(idleTimeout: options.idleTimeout)),
+                    server: .http1(configuration: .init(additionalChannelHandlers: [ContinueHandler()], idleTimeout: options.idleTimeout)),
                     configuration: .init(address: .hostname(options.host, port: options.port), serverName: "rpl-adapter/\(Adapter.version)"),
                     onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? options.port) },
                     logger: engine.logger)
@@ -221,5 +222,22 @@ public final class ServiceMetrics: Sendable {
     func feedback(service: String, outcome: String) {
         registry.makeCounter(descriptor: .init(namespace: "rpl", metricName: "cds_feedback", unitName: "total", helpText: "CDS Hooks feedback by outcome"),
                              labels: [("service", service), ("outcome", outcome)]).increment()
+    }
+}
+
+/// `Expect: 100-continue` answered at once (RFC 9110 §10.1.1), so a client that waits for it
+/// before sending a large body does not wait for its own timeout (found by helper-39's trial:
+/// curl waited a second on every body over 1 MB; a client that waits for good got nothing).
+/// A body refused later (413, 408) is refused then, as RFC 9110 allows.
+final class ContinueHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundOut = HTTPResponsePart
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(let head) = unwrapInboundIn(data), head.headerFields[.expect]?.lowercased() == "100-continue" {
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+        }
+        context.fireChannelRead(data)
     }
 }
