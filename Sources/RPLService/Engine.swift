@@ -62,7 +62,7 @@ public struct Engine: Sendable {
         defer { storage.deallocate() }
         _ = storage.initialize(from: bytes)
         let body = JSONSlices(bytes: UnsafeBufferPointer(rebasing: storage[0..<bytes.count]))
-        let answer = await hook(service, body, all: 0..<bytes.count, client: client)
+        let answer = await hook(service, body, all: Self.afterByteOrderMark(bytes)..<bytes.count, client: client)
         if let reason = answer.reason {
             // An operator sees why an EHR's calls fail: the reason up to its first colon (what
             // follows may quote the request's values, which are patient data).
@@ -161,6 +161,12 @@ public struct Engine: Sendable {
         return allowed ? Prefetch.Source(fhirServer: server, accessToken: request.accessToken) : nil
     }
 
+    /// Where the JSON text starts: after a UTF-8 byte order mark, which RFC 8259 lets a reader
+    /// ignore, as `apply` does (helper-39's trial: a BOM got 400 here only).
+    static func afterByteOrderMark(_ bytes: [UInt8]) -> Int {
+        bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
+    }
+
     /// `POST /cds-services/{id}/feedback`: one log line per feedback (never the user's comment),
     /// counted per outcome.
     public func feedback(_ serviceId: String, body bytes: [UInt8]) -> Answer {
@@ -168,7 +174,7 @@ public struct Engine: Sendable {
         return bytes.withUnsafeBufferPointer { buffer -> Answer in
             let body = JSONSlices(bytes: buffer)
             do {
-                let top = try body.members(0..<buffer.count)
+                let top = try body.members(Self.afterByteOrderMark(bytes)..<buffer.count)
                 guard let list = top.first(where: { $0.key == "feedback" })?.value else { return Self.error(400, "feedback needs a feedback array") }
                 // Every item checked before any is counted: a request refused counts nothing.
                 var read: [(card: String, outcome: String, reason: String?, accepted: Int)] = []

@@ -96,6 +96,15 @@ import TestSupport
         #expect((card["detail"] as? String)?.contains("**NR-HOMOCYSTEINE** — NIET AANBEVOLEN") == true, "\(card["detail"] ?? "")")
     }
 
+    /// A UTF-8 byte order mark before the request is ignored, as `apply` ignores it (RFC 8259
+    /// allows it; helper-39's trial got 400): the same answer, byte for byte.
+    @Test func aByteOrderMarkIsIgnored() async throws {
+        let body = Serve.request("patient-view", context: Serve.context(), prefetch: Serve.prefetch(Serve.indicated))
+        let plain = await Serve.engine().hook("rpl-patient-view", body: body, client: nil)
+        let marked = await Serve.engine().hook("rpl-patient-view", body: [0xEF, 0xBB, 0xBF] + body, client: nil)
+        #expect(plain.status == 200 && marked.status == 200 && marked.body == plain.body)
+    }
+
     /// The partner's order: its id and how its subject names him.
     static func partnerOrder(_ card: [String: Any]) -> (id: String?, reference: String?) {
         let r = created(card).first { ($0["subject"] as? [String: Any])?["reference"] as? String != "Patient/anna" }
