@@ -36,19 +36,22 @@ import TestSupport
                       asOf: CalendarDate(fhir: asOf))
     }
 
-    static func call(_ engine: Engine, _ route: String, _ file: String) async throws -> Engine.Answer {
+    static func call(_ engine: Engine, _ route: String, _ file: String, in folder: URL = folder) async throws -> Engine.Answer {
         let body = Array(try Data(contentsOf: folder.appendingPathComponent(file)))
         if route.hasSuffix("/feedback") { return engine.feedback(String(route.dropLast("/feedback".count)), body: body) }
         return await engine.hook(route, body: body, client: nil)
     }
 
-    @Test func everyRequestAsItsAuditorExpected() async throws {
-        let table = try JSONDecoder().decode(Table.self, from: Data(contentsOf: Self.folder.appendingPathComponent("expected.json")))
+    /// This trial's, and helper-39's of 2026-12-06 (`TestData/serve-trial-39`, its README.txt).
+    @Test(arguments: ["serve-trial", "serve-trial-39"])
+    func everyRequestAsItsAuditorExpected(trial: String) async throws {
+        let folder = InProcess.projectRoot.appendingPathComponent("TestData/" + trial)
+        let table = try JSONDecoder().decode(Table.self, from: Data(contentsOf: folder.appendingPathComponent("expected.json")))
         let engine = Self.engine(asOf: table.asOf)
         for (file, e) in table.requests.sorted(by: { $0.key < $1.key }) {
-            let answer = try await Self.call(engine, e.route, file)
+            let answer = try await Self.call(engine, e.route, file, in: folder)
             if let other = e.sameAs {
-                let first = try await Self.call(engine, e.route, other)
+                let first = try await Self.call(engine, e.route, other, in: folder)
                 #expect(answer.status == 200 && answer.body == first.body, "\(file): the same bytes as \(other)")
                 continue
             }
