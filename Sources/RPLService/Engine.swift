@@ -319,9 +319,15 @@ public struct Engine: Sendable {
                     return unprocessable("unknown PlanDefinition \(url): this server applies \(adapter.profiles.planDefinitionURL)", "Parameters.parameter")
                 }
             }
-            let subjects = params.filter { $0.string("name") == "subject" }.compactMap { $0.children.first { $0.name.hasPrefix("value") }?.value }
-            guard subjects.count == 1, let subject = subjects.first else {
-                return unprocessable("$apply needs exactly one subject (given \(subjects.count))", "Parameters.parameter:subject")
+            // R4 gives the subject as a string; a Reference's `reference` is read the same (found by
+            // helper-39's trial: a valueReference was counted as no subject, "given 0").
+            let given = params.filter { $0.string("name") == "subject" }
+            let subjects = given.compactMap { p in
+                p.children.first { $0.name.hasPrefix("value") }.flatMap { $0.name == "valueReference" ? $0.string("reference") : $0.value }
+            }
+            guard given.count == 1, subjects.count == 1, let subject = subjects.first else {
+                return unprocessable(given.count == 1 ? "$apply's subject must name the patient as Patient/<id> (valueString, or a valueReference with a reference)"
+                                                      : "$apply needs exactly one subject (given \(given.count))", "Parameters.parameter:subject")
             }
             guard let data = params.first(where: { $0.string("name") == "data" })?.child("resource")?.resource, data.name == "Bundle" else {
                 return unprocessable("$apply needs data: a Bundle with the patient's record", "Parameters.parameter:data")

@@ -78,6 +78,18 @@ import TestSupport
             Serve.keep(Data(answer))
         }
         #expect(try await Serve.call(app, .post, "/fhir/PlanDefinition/other/$apply", body: try Self.parameters(Serve.indicated)).status == 404)
+        // A subject given as a Reference is read as its string would be (helper-39's trial: it was
+        // counted as none); one that names nothing is refused, saying how to name her.
+        func asReference(_ value: Element) throws -> [UInt8] {
+            var p = try JSONReader.read(try Self.parameters(Serve.indicated))
+            p.children = p.children.map { $0.child("name")?.value == "subject" ? .complex("parameter", [.primitive("name", "subject"), value]) : $0 }
+            return try JSONWriter().write(p)
+        }
+        let byReference = try await Serve.call(app, .post, "/fhir/PlanDefinition/rpl-card/$apply", body: try asReference(.complex("valueReference", [.primitive("reference", "Patient/anna")])))
+        #expect(byReference.status == 200)
+        #expect(byReference.body == (try await Serve.call(app, .post, "/fhir/PlanDefinition/rpl-card/$apply", body: try Self.parameters(Serve.indicated))).body)
+        let unnamed = try await Serve.call(app, .post, "/fhir/PlanDefinition/rpl-card/$apply", body: try asReference(.complex("valueReference", [.primitive("display", "Anna")])))
+        #expect(unnamed.status == 422 && String(decoding: unnamed.body, as: UTF8.self).contains("must name the patient"))
     }
 
     @Test func applyForAPatientTheCardDoesNotReachIsACarePlanWithoutActivity() async throws {
