@@ -57,8 +57,11 @@ public enum Prefetch {
                 }
                 // The template's kind: the patient a Patient, every search a Bundle (found by a new
                 // user's trial, helper-39: a Patient given as the conditions was read as no conditions).
-                if r.name != "OperationOutcome" && r.name != (key == "patient" ? "Patient" : "Bundle") {
-                    throw Incomplete(description: "prefetch \(key) must be \(key == "patient" ? "a Patient" : "a Bundle of the search's results"), not a \(r.name)", badRequest: true)
+                // A Bundle of the results: a searchset, or a collection of them (not a batch-response,
+                // a transaction or a history: helper-40's review).
+                let kind = r.name == "Bundle" ? ["searchset", "collection"].contains(r.string("type") ?? "") : r.name == (key == "patient" ? "Patient" : "Bundle")
+                if r.name != "OperationOutcome" && !kind {
+                    throw Incomplete(description: "prefetch \(key) must be \(key == "patient" ? "a Patient" : "a searchset Bundle of the search's results"), not \(r.name == "Bundle" ? "a Bundle of type \(r.string("type") ?? "none")" : "a \(r.name)")", badRequest: true)
                 }
                 if r.name == "Bundle" {
                     let page = entries(r)
@@ -194,6 +197,9 @@ public enum Prefetch {
         }
         var out: [Element] = []
         var url: String? = first.hasPrefix("http") ? first : source.fhirServer + "/" + first
+        // A read (`Patient/<id>`) or a search, told by the first URL: every `next` page is a search's,
+        // whatever its form (paging links are opaque; helper-40's review).
+        let read = url.map { !$0.contains("?") } ?? false
         var pages = 0
         var matched = matchesBefore
         var total = totalBefore
@@ -204,15 +210,17 @@ public enum Prefetch {
             }
             pages += 1
             guard pages <= 100 else { throw Incomplete(description: "prefetch \(key): more than 100 pages") }
-            let r = try await fetch(u, key: key, source: source, http: http, deadline: deadline)
+            let r = try await fetch(u, key: key, source: source, http: http, deadline: deadline, read: read && pages == 1)
             guard r.name != "OperationOutcome" else { throw Incomplete(description: "prefetch \(key): the FHIR server answered an OperationOutcome") }
             // A search answers a searchset, a read the resource asked for: anything else (a Patient
             // for a Condition search, a batch-response) is not the answer, and not "no data"
             // (helper-39's trial: both were read as none, and a patient with three losses got no card).
-            let search = u.contains("?")
-            // (A read's 404 stands as an empty Bundle.)
+            let search = !(read && pages == 1)
+            // A read answers the resource asked for, by type and id (helper-40's review: another
+            // Patient was read as hers missing); its 404 stands as an empty Bundle.
+            let path = u.split(separator: "/").suffix(2).map(String.init)
             let asked = search ? r.name == "Bundle" && r.string("type") == "searchset"
-                : r.name == String(u.split(separator: "/").dropLast().last ?? "") || (r.name == "Bundle" && r.child("entry") == nil)
+                : (path.count == 2 && r.name == path[0] && r.string("id") == path[1]) || (r.name == "Bundle" && r.child("entry") == nil)
             if !asked {
                 throw Incomplete(description: "prefetch \(key): the FHIR server answered \(r.name == "Bundle" ? "a Bundle of type \(r.string("type") ?? "none")" : "a \(r.name)"), not \(search ? "a searchset" : "the resource asked for")")
             }
@@ -232,7 +240,7 @@ public enum Prefetch {
         return out
     }
 
-    static func fetch(_ url: String, key: String, source: Source, http: HTTPClient, deadline: NIODeadline) async throws -> Element {
+    static func fetch(_ url: String, key: String, source: Source, http: HTTPClient, deadline: NIODeadline, read: Bool) async throws -> Element {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/fhir+json")
         if let token = source.accessToken { request.headers.add(name: "Authorization", value: "Bearer " + token) }
@@ -249,7 +257,7 @@ public enum Prefetch {
         }
         // A read of a resource that does not exist: no such data. A search answered 404 is a server
         // that cannot answer it, not one with nothing to say (helper-39's trial).
-        if !url.contains("?") && (response.status == .notFound || response.status == .gone) { return .resource("Bundle", [.primitive("type", "searchset")]) }
+        if read && (response.status == .notFound || response.status == .gone) { return .resource("Bundle", [.primitive("type", "searchset")]) }
         guard response.status == .ok else { throw Incomplete(description: "prefetch \(key): the FHIR server answered \(response.status.code)") }
         do {
             return try body.withUnsafeReadableBytes { raw throws(FHIRFormatError) -> Element in

@@ -174,7 +174,9 @@ enum Pregnancy: FactSource {
         // delivery was said to have ended by time).
         var endedOld: [Int: CalendarDate] = [:]
         for (index, since) in old {
-            if let ending = firstEnding(after: since) {
+            // Only an ending within 42w6d of it can be that pregnancy's (helper-40's review: a loss
+            // two years on was said to end a pregnancy of 2021).
+            if let ending = firstEnding(after: since), since.days(until: ending.when.start) <= c.defaults.pregnancyEndsAfterDays {
                 endedOld[ending.index] = max(endedOld[ending.index] ?? since, since)
             } else {
                 c.warn(index, .pregnancyTooLongAgo(since: since, days: c.defaults.pregnancyEndsAfterDays))

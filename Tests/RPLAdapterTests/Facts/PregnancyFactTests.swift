@@ -35,6 +35,12 @@ import TestSupport
         (f, w) = try FactRun.read(s, [Pregnancy.self])
         #expect(f.currentPregnancy == nil)
         #expect(w == ["Condition/birth: ends the pregnancy recorded up to 2026-05-01: no current pregnancy"], "\(w)")
+        // A loss more than 42w6d after the old evidence is another pregnancy's (helper-40's review):
+        // the old one ended by time.
+        var years = S(losses: ["2023-02-01", "2024-07-01"])
+        years.add(S.condition("preg", S.icd10, "O26.2", onset: "2022-01-10"))
+        let (_, old) = try FactRun.read(years, [Pregnancy.self])
+        #expect(old.count == 1 && old[0].contains("pregnant since 2022-01-10 at the latest"), "\(old)")
     }
 
     /// The fourth clinical audit: a positive hCG and a negative one ten days later, with no coded
