@@ -107,7 +107,7 @@ public struct Adapter: Sendable {
     /// said in the plan and as a warning.
     func withdrawing(_ result: Result, input: InputBundle, extractor: FactExtractor, date: CalendarDate, wording: Wording) -> Result {
         var result = result
-        let w = Withdrawals.find(input: input, identities: extractor.identities, patient: extractor.patient, profiles: profiles,
+        let w = Withdrawals.find(input: input, identities: extractor.identities, patient: extractor.patient, partners: extractor.partners, profiles: profiles,
                                  output: result.output, date: date, correlation: result.output.child("identifier"), wording: wording)
         result.withdrawals = w.batch
         result.warningPhrases += w.byHand
@@ -258,11 +258,11 @@ public struct Adapter: Sendable {
             // card's own drafts, taken once, were offered again; one a new result made stale was
             // not named). The same judgement as the transaction's withdrawals.
             let made = Element.resource("Bundle", written.map { .complex("entry", [.wrapping("resource", $0.resource)]) })
-            let w = Withdrawals.find(input: emitter.input, identities: extractor.identities, patient: extractor.patient, profiles: profiles,
-                                     output: made, date: emitter.date, correlation: nil, wording: emitter.wording)
+            let w = Withdrawals.find(input: emitter.input, identities: extractor.identities, patient: extractor.patient, partners: extractor.partners,
+                                     profiles: profiles, output: made, date: emitter.date, correlation: nil, wording: emitter.wording, requestsOnly: true)
             result.staleDrafts = w.stale
             result.alreadyDrafted = w.present
-            result.warningPhrases += w.byHand
+            result.warningPhrases += w.unnamed
         }
         guard emitter.form == .transaction else { return result }
         return withdrawing(result, input: emitter.input, extractor: extractor, date: emitter.date, wording: emitter.wording)

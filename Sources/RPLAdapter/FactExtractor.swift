@@ -16,6 +16,8 @@ public struct FactExtractor {
     public let facts: Facts
     /// The input resources' identities (the emitter's ids are made of them).
     let identities: Identities
+    /// Her partner's RelatedPerson and Patient (an order for him is of her plan too).
+    let partners: Set<Int>
 
     public init(input: InputBundle, profiles: Profiles, evaluationDate: CalendarDate) throws(Failure) {
         let context: FactContext
@@ -28,6 +30,7 @@ public struct FactExtractor {
         for source in factSources { source.read(context, into: &facts) }
         self.patient = context.patient
         self.identities = context.identities
+        self.partners = context.partners
         self.facts = facts
         self.warnings = context.orderedWarnings.map(\.phrase)
     }

@@ -38,9 +38,9 @@ import TestSupport
     }
 
     /// A suggestion's resource as the EHR stores it after a clinician took it: a server id and version.
-    static func stored(_ resource: [String: Any]) throws -> Element {
+    static func stored(_ resource: [String: Any], version: Bool = true) throws -> Element {
         var r = resource
-        r["meta"] = ["versionId": "1"]
+        if version { r["meta"] = ["versionId": "1"] }
         return try JSONReader.read(Array(try JSONSerialization.data(withJSONObject: r)))
     }
 
@@ -85,6 +85,23 @@ import TestSupport
             #expect(with.reference == "Patient/piet", "his own Patient named")
             #expect(withoutId != nil && withoutId == with.id, "\(withoutId ?? "-") \(with.id ?? "-")")
         }
+    }
+
+    /// Stale drafts a prefetch gives without `meta` are offered for deletion all the same (a delete
+    /// needs no version), his as hers (helper-40's review: "withdraw by hand", and his never).
+    @Test func staleDraftsWithoutAVersionAndHisAreOfferedForDeletion() async throws {
+        let offered = Self.created(try await Self.view(Self.record()))
+        var taken = Self.record()
+        for r in offered { taken.add(try Self.stored(r, version: false)) }
+        // Her sister's history gone: no karyotyping for either of them any more.
+        taken.resources.removeAll { $0.name == "FamilyMemberHistory" }
+        let card = try await Self.view(taken)
+        let deletes = ((card["suggestions"] as? [[String: Any]]) ?? []).flatMap { ($0["actions"] as? [[String: Any]]) ?? [] }
+            .filter { $0["type"] as? String == "delete" }.compactMap { $0["resourceId"] as? String }
+        let karyotypes = offered.filter { ($0["code"] as? [String: Any])?["text"] as? String == "Karyotyping of both parents" }.compactMap { $0["id"] as? String }
+        #expect(karyotypes.count == 2)
+        #expect(deletes.sorted() == karyotypes.map { "ServiceRequest/" + $0 }.sorted(), "\(deletes)")
+        #expect((card["detail"] as? String)?.contains("withdraw it by hand") == false)
     }
 
     /// An open request the card does not recommend is named, as `apply` flags it (helper-39's

@@ -16,14 +16,19 @@ struct Withdrawals {
     var replaced: [String] = []
     /// What could not be withdrawn safely: a line each, for the plan's notes and standard error.
     var byHand: [Phrase] = []
-    /// The draft requests withdrawn (not CarePlans), for a CDS card to offer to delete.
+    /// The draft requests that no longer hold and have a server id (not CarePlans), for a CDS card
+    /// to offer to delete (a delete needs no version).
     var stale: [Adapter.StaleDraft] = []
+    /// Those of them with no server id at all: a CDS card can only say so.
+    var unnamed: [Phrase] = []
     /// This program's draft requests for her that the output makes again (identifier values):
     /// already in the record, so a CDS card does not offer to create them twice.
     var present: Set<String> = []
 
-    static func find(input: InputBundle, identities: Identities, patient: Int, profiles: Profiles, output: Element,
-                     date: CalendarDate, correlation: Element?, wording: Wording = .builtInEnglish) -> Withdrawals {
+    /// `partners`: her partner's records (his orders are of her plan: withdrawn as hers are).
+    /// `requestsOnly`: CarePlans left alone (a CDS card writes no plan to replace them).
+    static func find(input: InputBundle, identities: Identities, patient: Int, partners: Set<Int> = [], profiles: Profiles, output: Element,
+                     date: CalendarDate, correlation: Element?, wording: Wording = .builtInEnglish, requestsOnly: Bool = false) -> Withdrawals {
         var made: Set<String> = []
         var newPlan: String?
         for entry in output.children("entry") {
@@ -40,14 +45,15 @@ struct Withdrawals {
         for index in input.items.indices where input.items[index].container == nil && !input.superseded.contains(index) {
             let item = input.items[index]
             let r = item.resource
-            guard ["ServiceRequest", "MedicationRequest", "CarePlan"].contains(item.type),
+            guard ["ServiceRequest", "MedicationRequest"].contains(item.type) || (item.type == "CarePlan" && !requestsOnly),
                   let mine = r.children("identifier").first(where: { $0.string("system") == profiles.identifierSystem })?.string("value") else { continue }
             // Made again: the same order, whoever it is for (the partner's too).
             if made.contains(item.type + "|" + mine) {
                 if item.type != "CarePlan" && r.string("status") == "draft" { result.present.insert(mine) }
                 continue
             }
-            guard isFor(patient, r, index, input: input, identities: identities) else { continue }
+            // Hers, or her partner's (helper-40's review: his stale drafts stayed, two orders for him).
+            guard ([patient] + partners.sorted()).contains(where: { isFor($0, r, index, input: input, identities: identities) }) else { continue }
             let status = r.string("status")
             let newStatus: String
             switch item.type {
@@ -57,15 +63,20 @@ struct Withdrawals {
             default: guard status == "active" || status == "draft" else { continue }; newStatus = "revoked"
             }
             let name = identities.name(index)
+            // A card's delete names the resource alone; the batch's PUT needs its version too.
+            if item.type != "CarePlan" {
+                if let server = input.serverId(index) {
+                    let what = r.child("code")?.string("text") ?? r.child("medicationCodeableConcept")?.string("text") ?? name
+                    result.stale.append(Adapter.StaleDraft(reference: server, what: what))
+                } else {
+                    result.unnamed.append("\(record: name) (\(record: mine)) no longer holds and has no server id to withdraw it by: withdraw it by hand")
+                }
+            }
             guard let version = r.child("meta")?.string("versionId"), let server = input.serverId(index) else {
                 result.byHand.append("\(record: name) (\(record: mine)) no longer holds and has no server version to withdraw it safely: withdraw it by hand")
                 continue
             }
             if item.type == "CarePlan" { result.replaced.append(server) }
-            else {
-                let what = r.child("code")?.string("text") ?? r.child("medicationCodeableConcept")?.string("text") ?? name
-                result.stale.append(Adapter.StaleDraft(reference: server, what: what))
-            }
             let why: Phrase = item.type != "CarePlan"
                 ? "Withdrawn by rpl-adapter on \(date): the evaluation of \(date) no longer proposes this (the record changed)."
                 : newPlan.map { "Withdrawn by rpl-adapter on \(date): replaced by the plan \(record: $0) (the record changed)." }
