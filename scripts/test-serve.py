@@ -144,6 +144,19 @@ def continue_is_answered(port):
     s.close()
     check(first.startswith(b"HTTP/1.1 100") and rest.startswith(b"HTTP/1.1 200"),
           f"Expect: 100-continue answered with 100, then 200 (got {first[:20]!r} then {rest[:20]!r})")
+    # Pipelined behind a GET: its 100 comes after the GET's answer, never inside it.
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nPOST /fhir/$rpl-transaction HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              + b"Content-Type: application/fhir+json\r\nExpect: 100-continue\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+    got = b""
+    while b"100 Continue" not in got:  # bounded by the socket's timeout
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    check(got.startswith(b"HTTP/1.1 200") and got.find(b"HTTP/1.1 100") > got.find(b"alive"),
+          f"a pipelined request's 100 Continue after the answer before it (got {got[:60]!r})")
 
 
 def port_taken(port):

@@ -225,19 +225,44 @@ public final class ServiceMetrics: Sendable {
     }
 }
 
-/// `Expect: 100-continue` answered at once (RFC 9110 §10.1.1), so a client that waits for it
-/// before sending a large body does not wait for its own timeout (found by helper-39's trial:
-/// curl waited a second on every body over 1 MB; a client that waits for good got nothing).
+/// `Expect: 100-continue` answered (RFC 9110 §10.1.1), so a client that waits for it before sending
+/// a large body does not wait for its own timeout (found by helper-39's trial: curl waited a second
+/// on every body over 1 MB; a client that waits for good got nothing). A pipelined request's 100
+/// waits until the responses before it have ended (helper-40's review: it came before them).
 /// A body refused later (413, 408) is refused then, as RFC 9110 allows.
-final class ContinueHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class ContinueHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
+    /// For each request whose response has not ended, in order: whether it expects 100-continue
+    /// and has not had it yet.
+    private var waiting: [Bool] = []
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head(let head) = unwrapInboundIn(data), head.headerFields[.expect]?.lowercased() == "100-continue" {
-            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+        if case .head(let head) = unwrapInboundIn(data) {
+            let expects = head.headerFields[.expect]?.lowercased() == "100-continue"
+            if expects && waiting.isEmpty {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+                waiting.append(false)
+            } else {
+                waiting.append(expects)
+            }
         }
         context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let ended: Bool
+        if case .end = unwrapOutboundIn(data) { ended = true } else { ended = false }
+        context.write(data, promise: promise)
+        guard ended, !waiting.isEmpty else { return }
+        waiting.removeFirst()
+        // The next request's turn: its 100 now, after the response before it.
+        if waiting.first == true {
+            waiting[0] = false
+            context.write(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+        }
     }
 }
