@@ -56,7 +56,9 @@ enum Cards {
         }
         if !plan.notes.isEmpty { detail += "\n" + plan.notes.map { "- " + t($0) }.joined(separator: "\n") + "\n" }
         if !drafted.isEmpty {
-            detail += "\n" + t("Already in the record as drafts, not suggested again: \(record: drafted.map(what).joined(separator: "; ")).") + "\n"
+            // His named as his (two "Karyotyping of both parents" are hers and his).
+            let names = drafted.map { $0.recommendation.forPartner ? t("\(record: what($0)) of the partner") : what($0) }
+            detail += "\n" + t("Already in the record as drafts, not suggested again: \(record: names.joined(separator: "; ")).") + "\n"
         }
         for stale in result.staleDrafts {
             detail += "\n" + t("No longer in the plan (the record changed): \(record: stale.what), \(record: stale.reference); a suggestion withdraws it.") + "\n"
@@ -84,7 +86,8 @@ enum Cards {
         }
         // interface.md v3 (earlier proposals that no longer hold), as `apply` withdraws them.
         suggestions += result.staleDrafts.map { stale in
-            removal(stale.reference, id: DeterministicID.uuid("withdraw=" + stale.reference), why: "no longer in the plan (the record changed)", w)
+            removal(stale.reference, id: DeterministicID.uuid("withdraw=" + stale.reference), why: "no longer in the plan (the record changed)", w,
+                    label: "Withdraw: \(record: stale.what)")
         }
         var card: [(String, JSONOut)] = [
             // Its identity from meaning: the English indication, whatever the language.
@@ -169,9 +172,9 @@ enum Cards {
         return sameActivity && (a.item == nil || b.item == nil || a.item == b.item)
     }
 
-    static func removal(_ draft: String, id: String, why: Phrase, _ wording: Wording) -> JSONOut {
+    static func removal(_ draft: String, id: String, why: Phrase, _ wording: Wording, label: Phrase = "Remove this draft order") -> JSONOut {
         .object([
-            ("label", .string(wording.text("Remove this draft order"))),
+            ("label", .string(wording.text(label))),
             ("uuid", .string(id)),
             ("actions", .array([.object([
                 ("type", .string("delete")),

@@ -17,6 +17,15 @@ enum Losses: FactSource {
         var recordedOn: DayInterval? = nil
     }
 
+    /// Whether a Condition carries a diagnosis code (SNOMED, ICD-10, ICPC), whatever it means: one
+    /// coded as something else than a loss ("complication following miscarriage") is judged by its
+    /// code, not by its words (helper-40's review: it was said to be a loss in text only).
+    static func diagnosisCoded(_ c: FactContext, _ code: Element?) -> Bool {
+        c.terminology.codes(of: code).contains { k in
+            k.system == "http://snomed.info/sct" || k.system.hasPrefix("http://hl7.org/fhir/sid/icd-10") || k.system.hasPrefix("http://hl7.org/fhir/sid/icpc")
+        }
+    }
+
     static func read(_ c: FactContext, into facts: inout Facts) {
         facts.ageYears = age(c)
         var candidates: [Candidate] = []
@@ -61,7 +70,7 @@ enum Losses: FactSource {
                 // guideline.md v2, codes decide: free text ("herhaalde miskramen bij zus", possibly
                 // about a relative) never counts a loss; it is said, for a clinician to check.
                 c.warn(index, .textOnly(what: "recurrent miscarriage", text: c.text(code)))
-            } else if c.terminology.matchesKeyword(code, .pregnancyLoss), !c.terminology.matches(code, .termination),
+            } else if c.terminology.matchesKeyword(code, .pregnancyLoss), !Self.diagnosisCoded(c, code), !c.terminology.matches(code, .termination),
                       !c.terminology.matchesCodeOrKeyword(code, .earlyPregnancyBleeding) {
                 // guideline.md §0 `losses`, text alone never counts: one loss in free text
                 // ("Miskraam 2023 (elders)") is said too, or a second loss is lost without a word

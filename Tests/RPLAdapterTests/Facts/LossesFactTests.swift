@@ -56,5 +56,11 @@ import TestSupport
         let (f, w) = try FactRun.read(s, [Losses.self])
         #expect(f.lossCount == 1)
         #expect(!w.contains { $0.contains("a miscarriage recorded as text only") }, "\(w)")
+        // Coded as something else than a loss: judged by its code (helper-40's review).
+        var coded = S(losses: ["2025-03-10"])
+        coded.add(.resource("Condition", [.primitive("id", "cx"),
+                                          .complex("code", [.complex("coding", [.primitive("system", S.sct), .primitive("code", "609513000"),
+                                                                                .primitive("display", "Complication following miscarriage")])]), S.subject]))
+        #expect(!(try FactRun.read(coded, [Losses.self])).warnings.contains { $0.contains("recorded as text only") })
     }
 }
