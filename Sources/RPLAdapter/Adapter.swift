@@ -259,7 +259,7 @@ public struct Adapter: Sendable {
             // not named). The same judgement as the transaction's withdrawals.
             let made = Element.resource("Bundle", written.map { .complex("entry", [.wrapping("resource", $0.resource)]) })
             let w = Withdrawals.find(input: emitter.input, identities: extractor.identities, patient: extractor.patient, partners: extractor.partners,
-                                     profiles: profiles, output: made, date: emitter.date, correlation: nil, wording: emitter.wording, requestsOnly: true)
+                                     profiles: profiles, output: made, date: emitter.date, correlation: nil, wording: emitter.wording, forCard: true)
             result.staleDrafts = w.stale
             result.alreadyDrafted = w.present
             result.warningPhrases += w.unnamed

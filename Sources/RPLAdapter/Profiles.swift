@@ -461,6 +461,11 @@ public final class Profiles: Sendable {
     public var ruleSystem: String { canonicalBase + "/CodeSystem/rpl-rule" }
     public var activitySystem: String { canonicalBase + "/CodeSystem/rpl-activity" }
     public var identifierSystem: String { canonicalBase + "/identifier" }
+
+    /// The identifier this program gave a resource it wrote (`identifierSystem`), if it has one.
+    public func ownIdentifier(of r: Element) -> String? {
+        r.children("identifier").first { $0.string("system") == identifierSystem }?.string("value")
+    }
 }
 
 /// A regular file's bytes, at most the document bound; nil when it cannot be read or is not a

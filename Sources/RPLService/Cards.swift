@@ -25,17 +25,13 @@ enum Cards {
     static func patientView(_ result: Adapter.Result, profiles: Profiles, wording w: Wording) -> [JSONOut] {
         guard let plan = result.plan, plan.indicated else { return [] }
         let t = w.text
-        func identifier(_ w: Written) -> String? {
-            w.resource.children("identifier").first { $0.string("system") == profiles.identifierSystem }?.string("value")
-        }
-        func what(_ w: Written) -> String {
-            w.resource.child("code")?.string("text") ?? w.resource.child("medicationCodeableConcept")?.string("text") ?? w.recommendation.ruleId.rawValue
-        }
+        func what(_ w: Written) -> String { w.resource.requestText ?? w.recommendation.ruleId.rawValue }
         // Those the record already holds as this program's drafts are not offered again (a create
         // taken twice is two orders; helper-39's trial).
-        let planned = result.written.filter { ["ServiceRequest", "MedicationRequest"].contains($0.resource.name) }
-        let drafted = planned.filter { identifier($0).map(result.alreadyDrafted.contains) == true }
-        let requests = planned.filter { identifier($0).map(result.alreadyDrafted.contains) != true }
+        var requests: [Written] = [], drafted: [Written] = []
+        for w in result.written where ["ServiceRequest", "MedicationRequest"].contains(w.resource.name) {
+            if profiles.ownIdentifier(of: w.resource).map(result.alreadyDrafted.contains) == true { drafted.append(w) } else { requests.append(w) }
+        }
         let signable = requests.filter { $0.resource.string("intent") == "order" }.count
         func count(_ n: Int, _ one: Phrase, _ many: Phrase) -> Phrase { n == 1 ? one : many }
         let proposals = requests.count - signable

@@ -161,11 +161,9 @@ public struct Engine: Sendable {
         return allowed ? Prefetch.Source(fhirServer: server, accessToken: request.accessToken) : nil
     }
 
-    /// Where the JSON text starts: after a UTF-8 byte order mark, which RFC 8259 lets a reader
-    /// ignore, as `apply` does (helper-39's trial: a BOM got 400 here only).
-    static func afterByteOrderMark(_ bytes: [UInt8]) -> Int {
-        bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
-    }
+    /// Where the JSON text starts: after a UTF-8 byte order mark, ignored as `apply` ignores it
+    /// (helper-39's trial: a BOM got 400 here only).
+    static func afterByteOrderMark(_ bytes: [UInt8]) -> Int { bytes.withUnsafeBufferPointer(FHIRFormat.byteOrderMarkLength) }
 
     /// `POST /cds-services/{id}/feedback`: one log line per feedback (never the user's comment),
     /// counted per outcome.

@@ -224,7 +224,7 @@ struct JSONScanner {
 
     mutating func readDocument() throws(FHIRFormatError) -> Element {
         // A UTF-8 byte order mark is tolerated at the start.
-        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { pos = 3 }
+        pos = FHIRFormat.byteOrderMarkLength(bytes)
         skipWhitespace()
         guard pos < bytes.count else { throw error(.structure, "empty input: expected a JSON object") }
         guard bytes[pos] == UInt8(ascii: "{") else {

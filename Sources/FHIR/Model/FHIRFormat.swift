@@ -25,10 +25,15 @@ public enum FHIRFormat: String, Sendable, CaseIterable {
         }
     }
 
+    /// The length of a UTF-8 byte order mark at the start (3), else 0: every reader here ignores
+    /// one, as RFC 8259 and XML allow.
+    public static func byteOrderMarkLength(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
+    }
+
     /// Where the content starts: after a UTF-8 byte order mark and white space (`count` if none).
     static func firstSignificantByte(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var i = 0
-        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
+        var i = byteOrderMarkLength(bytes)
         while i < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[i]) { i += 1 }
         return i
     }

@@ -111,8 +111,7 @@ enum XMLProlog {
         if b.count >= 2 && ((b[0] == 0xFE && b[1] == 0xFF) || (b[0] == 0xFF && b[1] == 0xFE)) || (b.count >= 4 && b[0] == 0 && b[1] == 0) {
             return FHIRFormatError(.structure, "XML: the input is UTF-16 or UTF-32; FHIR requires UTF-8", line: 1, column: 1)
         }
-        var i = 0
-        if b.count >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF { i = 3 }
+        var i = FHIRFormat.byteOrderMarkLength(b)
         func starts(_ text: StaticString, at p: Int) -> Bool {
             let n = text.utf8CodeUnitCount
             guard p + n <= b.count else { return false }

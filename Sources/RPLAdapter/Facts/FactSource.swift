@@ -143,7 +143,7 @@ final class FactContext {
         func ownDraft(_ i: Int) -> Bool {
             let r = input.items[i].resource
             return r.string("status") == "draft" && ["ServiceRequest", "MedicationRequest"].contains(r.name)
-                && r.children("identifier").contains { $0.string("system") == profiles.identifierSystem }
+                && profiles.ownIdentifier(of: r) != nil
         }
         for i in input.items.indices where !input.superseded.contains(i) && !ownDraft(i) { byType[input.items[i].type, default: []].append(i) }
         self.byType = byType

@@ -26,18 +26,17 @@ struct Withdrawals {
     var present: Set<String> = []
 
     /// `partners`: her partner's records (his orders are of her plan: withdrawn as hers are).
-    /// `requestsOnly`: CarePlans left alone (a CDS card writes no plan to replace them).
+    /// `forCard`: what a CDS card needs only (`stale`, `unnamed`, `present`): CarePlans left alone
+    /// (a card writes no plan to replace them), and no batch made.
     static func find(input: InputBundle, identities: Identities, patient: Int, partners: Set<Int> = [], profiles: Profiles, output: Element,
-                     date: CalendarDate, correlation: Element?, wording: Wording = .builtInEnglish, requestsOnly: Bool = false) -> Withdrawals {
+                     date: CalendarDate, correlation: Element?, wording: Wording = .builtInEnglish, forCard: Bool = false) -> Withdrawals {
         var made: Set<String> = []
         var newPlan: String?
         for entry in output.children("entry") {
             guard let r = entry.child("resource")?.resource else { continue }
-            for i in r.children("identifier") where i.string("system") == profiles.identifierSystem {
-                if let v = i.string("value") {
-                    made.insert(r.name + "|" + v)
-                    if r.name == "CarePlan" { newPlan = v }
-                }
+            if let v = profiles.ownIdentifier(of: r) {
+                made.insert(r.name + "|" + v)
+                if r.name == "CarePlan" { newPlan = v }
             }
         }
         var result = Withdrawals()
@@ -45,8 +44,8 @@ struct Withdrawals {
         for index in input.items.indices where input.items[index].container == nil && !input.superseded.contains(index) {
             let item = input.items[index]
             let r = item.resource
-            guard ["ServiceRequest", "MedicationRequest"].contains(item.type) || (item.type == "CarePlan" && !requestsOnly),
-                  let mine = r.children("identifier").first(where: { $0.string("system") == profiles.identifierSystem })?.string("value") else { continue }
+            guard ["ServiceRequest", "MedicationRequest"].contains(item.type) || (item.type == "CarePlan" && !forCard),
+                  let mine = profiles.ownIdentifier(of: r) else { continue }
             // Made again: the same order, whoever it is for (the partner's too).
             if made.contains(item.type + "|" + mine) {
                 if item.type != "CarePlan" && r.string("status") == "draft" { result.present.insert(mine) }
@@ -66,12 +65,12 @@ struct Withdrawals {
             // A card's delete names the resource alone; the batch's PUT needs its version too.
             if item.type != "CarePlan" {
                 if let server = input.serverId(index) {
-                    let what = r.child("code")?.string("text") ?? r.child("medicationCodeableConcept")?.string("text") ?? name
-                    result.stale.append(Adapter.StaleDraft(reference: server, what: what))
+                    result.stale.append(Adapter.StaleDraft(reference: server, what: r.requestText ?? name))
                 } else {
                     result.unnamed.append("\(record: name) (\(record: mine)) no longer holds and has no server id to withdraw it by: withdraw it by hand")
                 }
             }
+            if forCard { continue }
             guard let version = r.child("meta")?.string("versionId"), let server = input.serverId(index) else {
                 result.byHand.append("\(record: name) (\(record: mine)) no longer holds and has no server version to withdraw it safely: withdraw it by hand")
                 continue
@@ -117,4 +116,10 @@ struct Withdrawals {
                                   "patientInstruction", "relevantHistory"]
         return r.children.firstIndex { after.contains($0.name) } ?? r.children.count
     }
+}
+
+extension Element {
+    /// What a request asks for, in its own words: a ServiceRequest's `code.text`, a
+    /// MedicationRequest's `medicationCodeableConcept.text`.
+    public var requestText: String? { child("code")?.string("text") ?? child("medicationCodeableConcept")?.string("text") }
 }
