@@ -49,15 +49,6 @@ struct ServeCommand: ParsableCommand {
     var arguments: [String] = []
 
     func run() throws {
-        // glibc keeps 7 freed blocks of each small size per thread; a request frees thousands that
-        // the next request allocates again, so most went back through the shared arena (its locks,
-        // its consolidation). With 256 kept, a patient-view at 16 in flight took about 7% less CPU
-        // for 2.5 MB more resident memory (issue 20, scripts/benchmark-serve.py). glibc reads it only
-        // as a program starts: set here, for the service this starts; an operator's own
-        // GLIBC_TUNABLES stands as given (README: rpl-serve started by other means).
-        #if canImport(Glibc)
-        if getenv("GLIBC_TUNABLES") == nil { setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=256", 1) }
-        #endif
         try Sibling.exec("rpl-serve", arguments, as: "serve")
     }
 }
