@@ -63,7 +63,7 @@ import Testing
             out.append(.complex("code", [c]))
             // Two codings: the second from elsewhere in the list.
             out.append(.complex("code", [c, codings[(i * 7 + 3) % codings.count]]))
-            if i % 5 == 0 { out.append(Element(name: "coding", children: c.children)) }
+            if i % 5 == 0 { out.append(.complex("coding", c.children)) }
         }
         // Text alone, and text beside a code nobody lists: the keyword fallback.
         for (system, code, display) in sources where display != nil {

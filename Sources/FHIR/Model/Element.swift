@@ -20,27 +20,21 @@ public struct Element: Sendable, Hashable {
         case object
     }
 
+    // No initialiser of its own: the one Swift makes from these properties
+    // (`Element(name:value:valueKind:isResource:wasArray:children:)`, the later ones defaulted)
+    // builds a node in place, where one written out stored each field into a temporary and
+    // returned a copy of it, each reference retained and released once more (issue 20: every
+    // node the readers build; Swift 6.3). It is internal: other modules build nodes by the
+    // factories below.
     public var name: String
     /// The primitive value as source text; `nil` for complex elements, resources, and primitives
     /// that carry only extensions.
-    public var value: String?
-    public var valueKind: ValueKind
-    public var isResource: Bool
+    public var value: String? = nil
+    public var valueKind: ValueKind = .string
+    public var isResource: Bool = false
     /// The JSON input gave this element inside an array (kept for elements the table does not know).
-    public var wasArray: Bool
-    public var children: [Element]
-
-    public init(
-        name: String, value: String? = nil, valueKind: ValueKind = .string,
-        isResource: Bool = false, wasArray: Bool = false, children: [Element] = []
-    ) {
-        self.name = name
-        self.value = value
-        self.valueKind = valueKind
-        self.isResource = isResource
-        self.wasArray = wasArray
-        self.children = children
-    }
+    public var wasArray: Bool = false
+    public var children: [Element] = []
 
     /// A resource node.
     public static func resource(_ type: String, _ children: [Element]) -> Element {
