@@ -34,6 +34,9 @@ struct PlanEmitter {
 
     /// Input resources in the order of their identities, then their names (two records can mean
     /// the same, e.g. a Synthea condition recorded twice): never the order of the input's entries.
+    // Called in closures, never passed by name (`sorted(by: inIdentityOrder)`): a method passed
+    // as a value takes a copy of the whole emitter, each of its references retained and released,
+    // on every call (issue 20: a fiftieth of a CDS request's CPU).
     func inIdentityOrder(_ a: Source, _ b: Source) -> Bool {
         identities.order(a.index) < identities.order(b.index)
     }
@@ -42,7 +45,7 @@ struct PlanEmitter {
     func identityList(_ sources: [Source]) -> String {
         // interface.md v3: a sorted multiset: two resources with the same identity (two undated
         // losses recorded at one intake) are two, one resource named twice is one.
-        Set(sources.map(\.index)).map(personOrIdentity).sorted().joined(separator: ",")
+        Set(sources.map(\.index)).map { personOrIdentity($0) }.sorted().joined(separator: ",")
     }
 
     /// A person other than her is one identity however the record holds him: a Patient of his
@@ -79,7 +82,7 @@ struct PlanEmitter {
         let line = rec.cardLine
         // The card's English rendering only in English: in Dutch the card's own words stand alone.
         let rendered = english && wording.language == .en ? " (\(line.english))" : ""
-        return rplTerm("\(rec.ruleId) — \(text(label)): \(line.quoted)\(rendered)" + (then.map(text) ?? " — " + text(rec.reason)))
+        return rplTerm("\(rec.ruleId) — \(text(label)): \(line.quoted)\(rendered)" + (then.map { text($0) } ?? " — " + text(rec.reason)))
     }
 
     /// The note every generated resource carries: rule id, card line in Dutch and English, and
@@ -160,7 +163,7 @@ struct PlanEmitter {
     func reasons(_ rec: Recommendation, allowed: Set<String> = reasonTargets) -> (references: [Element], unnamed: [String], other: [String]) {
         var references: [Element] = [], unnamed: [String] = [], other: [String] = []
         // In the order of the identities, not of the input's entries.
-        for source in rec.sources.sorted(by: inIdentityOrder) {
+        for source in rec.sources.sorted { inIdentityOrder($0, $1) } {
             // A contained resource is referred to through its container (`outputReference`): the
             // container's type is what the reference names (a loss contained in an Encounter).
             var target = source.index

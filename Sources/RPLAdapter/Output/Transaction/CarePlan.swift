@@ -42,7 +42,7 @@ extension PlanEmitter {
     /// R4: CarePlan.addresses is Reference(Condition): the loss Conditions only (a curettage or a
     /// count Observation is evidence the plan names in its notes, not a problem it addresses).
     func addresses(_ plan: Plan) -> [Element] {
-        plan.addresses.filter { input.items[$0.index].type == "Condition" }.sorted(by: inIdentityOrder).map { reference("addresses", $0.index) }
+        plan.addresses.filter { input.items[$0.index].type == "Condition" }.sorted { inIdentityOrder($0, $1) }.map { reference("addresses", $0.index) }
     }
 
     /// After the rules' own notes: the risk factors, the plan's notes, and the input warnings

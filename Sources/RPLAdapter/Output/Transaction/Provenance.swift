@@ -7,7 +7,7 @@ extension PlanEmitter {
     /// The Provenance entry: the input resources used, the generated resources, the program. R4
     /// Provenance has no identifier: a PUT with an id made of what it covers.
     func provenance(_ plan: Plan, generated: [String], _ run: Run) -> Element {
-        let used = Set(plan.recommendations.flatMap(\.sources) + [Source(patient)]).sorted(by: inIdentityOrder)
+        let used = Set(plan.recommendations.flatMap(\.sources) + [Source(patient)]).sorted { inIdentityOrder($0, $1) }
         let provenanceId = uuid([("careplan", run.carePlanId), ("covers", generated.sorted().joined(separator: ","))])
         var provenance: [Element] = [.primitive("id", provenanceId)]
         provenance += generated.map { .complex("target", [.primitive("reference", "urn:uuid:" + $0)]) }

@@ -15,7 +15,7 @@ extension PlanEmitter {
                 .complex("code", [.primitive("text", text("Prognosis after recurrent pregnancy loss"))]),
                 subject,
                 .primitive("occurrenceDateTime", run.authored),
-            ] + rec.sources.sorted(by: inIdentityOrder).map { reference("basis", $0.index) } + [
+            ] + rec.sources.sorted { inIdentityOrder($0, $1) }.map { reference("basis", $0.index) } + [
                 .complex("prediction", [
                     .complex("outcome", [.primitive("text", text("further miscarriage"))]),
                     .primitive("probabilityDecimal", p, kind: .number),
