@@ -92,15 +92,19 @@ def main():
     open(body_file, "w").write(body)
     p = subprocess.Popen([args.binary, "serve", "--port", "0", "--as-of", "2026-11-02"], stderr=subprocess.PIPE, text=True)
     port = None
+    allocator = ""
     for _ in range(200):
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", p.stderr.readline())
+        line = p.stderr.readline()
+        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
         if m:
             port = int(m.group(1))
+            allocator = re.search(r"\((allocator: [^)]*\)?)\)", line)
+            allocator = ", " + allocator.group(1) if allocator else ""
             break
     threading.Thread(target=lambda: [None for _ in p.stderr], daemon=True).start()
     try:
         seconds = 3 if args.smoke else 10
-        print(f"patient-view, prefetch of {resources} resources ({len(body)} bytes), {os.cpu_count()} cores, binary {os.path.relpath(args.binary, HERE)}")
+        print(f"patient-view, prefetch of {resources} resources ({len(body)} bytes), {os.cpu_count()} cores, binary {os.path.relpath(args.binary, HERE)}{allocator}")
         print(f"{'in flight':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'non-2xx':>8}")
         for c in (1, 16, 64):
             r = wrk(port, body_file, c, seconds)

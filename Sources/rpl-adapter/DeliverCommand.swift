@@ -36,7 +36,8 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "The card as a decision-support service: FHIR $apply and CDS Hooks (see `rpl-adapter serve --help`).",
         discussion: """
-            Runs rpl-serve (beside this program) with the same arguments; exit 69 when it is missing.
+            Runs rpl-serve (beside this program) with the same arguments; exit 69 when it or the
+            mimalloc library it needs (libmimalloc2.0) is missing.
 
             Example:
               rpl-adapter serve --port 8080
@@ -49,6 +50,16 @@ struct ServeCommand: ParsableCommand {
     var arguments: [String] = []
 
     func run() throws {
+        // rpl-serve allocates with mimalloc, a shared library of its own (Debian: libmimalloc2.0):
+        // without it the loader refuses rpl-serve with 127 and a line of its own. Said here, as a
+        // missing rpl-serve is, with 69 (found by helper-41's review).
+        #if os(Linux)
+        guard let mimalloc = dlopen("libmimalloc.so.2", RTLD_LAZY | RTLD_LOCAL) else {
+            Terminal.error("rpl-adapter: serve: rpl-serve needs mimalloc (libmimalloc.so.2; Debian and Ubuntu: libmimalloc2.0): \(dlerror().map { String(cString: $0) } ?? "not found")")
+            throw ExitStatus.unavailable.exitCode
+        }
+        dlclose(mimalloc)
+        #endif
         try Sibling.exec("rpl-serve", arguments, as: "serve")
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
+#if canImport(CMimalloc)
 import CMimalloc
+#endif
 import ExitStatus
 import Foundation
 import Logging
@@ -119,13 +121,31 @@ final class Listening: Sendable {
     var hasStarted: Bool { state.withLock { $0 } }
 }
 
-/// The allocator serving this process: mimalloc's when it is linked ahead of the C library, as
-/// Package.swift asks (issue 20: a tenth of a request's CPU went to glibc's malloc and free under
-/// the service's threads). Said at start-up, so a build that lost it is seen, not only slower.
+/// The allocator serving this process, by the library whose `malloc` the program's calls reach:
+/// mimalloc's when it is linked ahead of the C library, as Package.swift asks on Linux (issue 20:
+/// a tenth of a request's CPU went to glibc's malloc and free under the service's threads). Said
+/// at start-up, so a build that lost it, or a library put in front of it, is seen, not only slower.
 enum Allocator {
     static var name: String {
-        let probe = malloc(64)
-        defer { free(probe) }
-        return mi_is_in_heap_region(probe) ? "allocator: mimalloc \(mi_version())" : "allocator: the C library's (mimalloc not in front of it)"
+        #if canImport(CMimalloc)
+        guard let program = dlopen(nil, RTLD_NOW), let malloc = dlsym(program, "malloc") else { return "allocator: unknown" }
+        // The mapped file that holds it (glibc's Swift module has no dladdr).
+        let address = UInt(bitPattern: malloc)
+        let maps = FileHandle(forReadingAtPath: "/proc/self/maps").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
+        var library = "unknown"
+        for line in maps.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            let range = fields.first?.split(separator: "-") ?? []
+            guard fields.count >= 6, range.count == 2, let low = UInt(range[0], radix: 16), let high = UInt(range[1], radix: 16),
+                  low <= address, address < high else { continue }
+            library = fields[5].split(separator: "/").last.map(String.init) ?? String(fields[5])
+            break
+        }
+        guard library.hasPrefix("libmimalloc") else { return "allocator: \(library)'s malloc, not mimalloc" }
+        let v = Int(mi_version())
+        return "allocator: mimalloc \(v / 100).\(v / 10 % 10).\(v % 10) (\(library))"
+        #else
+        return "allocator: the system's"
+        #endif
     }
 }

@@ -25,7 +25,7 @@ public struct Element: Sendable, Hashable {
     // builds a node in place, where one written out stored each field into a temporary and
     // returned a copy of it, each reference retained and released once more (issue 20: every
     // node the readers build; Swift 6.3). It is internal: other modules build nodes by the
-    // factories below.
+    // factories below (`Element.node` takes every field).
     public var name: String
     /// The primitive value as source text; `nil` for complex elements, resources, and primitives
     /// that carry only extensions.
@@ -35,6 +35,14 @@ public struct Element: Sendable, Hashable {
     /// The JSON input gave this element inside an array (kept for elements the table does not know).
     public var wasArray: Bool = false
     public var children: [Element] = []
+
+    /// A node with every field given, for other modules (the initialiser is internal: see above).
+    public static func node(
+        _ name: String, value: String? = nil, valueKind: ValueKind = .string,
+        isResource: Bool = false, wasArray: Bool = false, children: [Element] = []
+    ) -> Element {
+        Element(name: name, value: value, valueKind: valueKind, isResource: isResource, wasArray: wasArray, children: children)
+    }
 
     /// A resource node.
     public static func resource(_ type: String, _ children: [Element]) -> Element {

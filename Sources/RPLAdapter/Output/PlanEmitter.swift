@@ -163,7 +163,7 @@ struct PlanEmitter {
     func reasons(_ rec: Recommendation, allowed: Set<String> = reasonTargets) -> (references: [Element], unnamed: [String], other: [String]) {
         var references: [Element] = [], unnamed: [String] = [], other: [String] = []
         // In the order of the identities, not of the input's entries.
-        for source in rec.sources.sorted { inIdentityOrder($0, $1) } {
+        for source in rec.sources.sorted(by: { inIdentityOrder($0, $1) }) {
             // A contained resource is referred to through its container (`outputReference`): the
             // container's type is what the reference names (a loss contained in an Encounter).
             var target = source.index
