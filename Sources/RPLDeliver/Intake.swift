@@ -25,8 +25,7 @@ public struct Intake: Sendable {
 
     public static func read(_ bytes: [UInt8]) -> Intake {
         var intake = Intake()
-        var start = bytes.withUnsafeBufferPointer(FHIRFormat.byteOrderMarkLength)
-        while start < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start]) { start += 1 }
+        let start = bytes.withUnsafeBufferPointer(FHIRFormat.firstSignificantByte)
         if bytes[start...].starts(with: Array("MSH".utf8)) {
             intake.hl7(bytes)
         } else if start < bytes.count && bytes[start] == UInt8(ascii: "<") {

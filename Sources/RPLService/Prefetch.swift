@@ -210,12 +210,13 @@ public enum Prefetch {
             }
             pages += 1
             guard pages <= 100 else { throw Incomplete(description: "prefetch \(key): more than 100 pages") }
-            let r = try await fetch(u, key: key, source: source, http: http, deadline: deadline, read: read && pages == 1)
+            // Only the first URL can be a read.
+            let search = !(read && pages == 1)
+            let r = try await fetch(u, key: key, source: source, http: http, deadline: deadline, read: !search)
             guard r.name != "OperationOutcome" else { throw Incomplete(description: "prefetch \(key): the FHIR server answered an OperationOutcome") }
             // A search answers a searchset, a read the resource asked for: anything else (a Patient
             // for a Condition search, a batch-response) is not the answer, and not "no data"
             // (helper-39's trial: both were read as none, and a patient with three losses got no card).
-            let search = !(read && pages == 1)
             // A read answers the resource asked for, by type and id (helper-40's review: another
             // Patient was read as hers missing); its 404 stands as an empty Bundle.
             let path = u.split(separator: "/").suffix(2).map(String.init)

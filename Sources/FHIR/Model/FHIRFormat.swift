@@ -32,7 +32,7 @@ public enum FHIRFormat: String, Sendable, CaseIterable {
     }
 
     /// Where the content starts: after a UTF-8 byte order mark and white space (`count` if none).
-    static func firstSignificantByte(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    public static func firstSignificantByte(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var i = byteOrderMarkLength(bytes)
         while i < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[i]) { i += 1 }
         return i

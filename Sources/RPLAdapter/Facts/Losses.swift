@@ -22,7 +22,7 @@ enum Losses: FactSource {
     /// code, not by its words (helper-40's review: it was said to be a loss in text only).
     static func diagnosisCoded(_ c: FactContext, _ code: Element?) -> Bool {
         c.terminology.codes(of: code).contains { k in
-            k.system == "http://snomed.info/sct" || k.system.hasPrefix("http://hl7.org/fhir/sid/icd-10") || k.system.hasPrefix("http://hl7.org/fhir/sid/icpc")
+            k.system == "http://snomed.info/sct" || k.system.hasPrefix(Terminology.icd10) || k.system.hasPrefix("http://hl7.org/fhir/sid/icpc")
         }
     }
 

@@ -52,7 +52,8 @@ struct Withdrawals {
                 continue
             }
             // Hers, or her partner's (helper-40's review: his stale drafts stayed, two orders for him).
-            guard ([patient] + partners.sorted()).contains(where: { isFor($0, r, index, input: input, identities: identities) }) else { continue }
+            guard isFor(patient, r, index, input: input, identities: identities)
+                    || partners.contains(where: { isFor($0, r, index, input: input, identities: identities) }) else { continue }
             let status = r.string("status")
             let newStatus: String
             switch item.type {
