@@ -99,7 +99,12 @@ public struct InputBundle: Sendable {
         // The key, and whether it is a business identifier (kept beside it: a substring search
         // on every key cost a tenth of a CDS request).
         func ownKey(_ item: Item) -> (String, byIdentifier: Bool)? {
-            if let i = item.resource.children("identifier").compactMap(Identities.identifierKey).min() { return (item.type + "?identifier=" + i, true) }
+            // The smallest identifier key, without a list of the identifiers (asked of every entry).
+            var smallest: String?
+            for child in item.resource.children where child.name == "identifier" {
+                if let k = Identities.identifierKey(child), smallest.map({ k < $0 }) ?? true { smallest = k }
+            }
+            if let i = smallest { return (item.type + "?identifier=" + i, true) }
             // An absolute fullUrl names the resource on its server; a `urn:uuid:` only its place in
             // this Bundle (a resend makes new ones), so the id decides (found by a new user's
             // trial: one loss sent twice under two urn:uuids was read twice and changed every id).

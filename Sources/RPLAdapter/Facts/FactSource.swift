@@ -247,7 +247,11 @@ final class FactContext {
 
     /// An Observation whose result may be used (final, amended, corrected or preliminary).
     func usableObservation(_ r: Element) -> Bool {
-        ["final", "amended", "corrected", "preliminary"].contains(r.string("status") ?? "")
+        // A switch, not a list made at each call (every fact source asks it of every Observation).
+        switch r.string("status") {
+        case "final", "amended", "corrected", "preliminary": return true
+        default: return false
+        }
     }
 
     // MARK: dates
