@@ -152,6 +152,8 @@ public enum ValueSetID: String, CaseIterable, Sendable {
     case rearrangementUnspecified = "rpl-rearrangement-unspecified"
     /// Conditions saying 2 or more miscarriages
     case recurrentMiscarriage = "rpl-recurrent-miscarriage"
+    /// Vaginal route of administration
+    case routeVaginal = "rpl-route-vaginal"
     /// Loss codes that say second trimester
     case secondTrimesterLoss = "rpl-second-trimester-loss"
     /// Tobacco smoking status
@@ -248,15 +250,16 @@ public enum ValueSetID: String, CaseIterable, Sendable {
         case .prolactin: return 71
         case .rearrangementUnspecified: return 72
         case .recurrentMiscarriage: return 73
-        case .secondTrimesterLoss: return 74
-        case .smokingStatus: return 75
-        case .subclinicalHypothyroidism: return 76
-        case .substanceMisuse: return 77
-        case .termination: return 78
-        case .thrombophiliaTests: return 79
-        case .tsh: return 80
-        case .uterineAnomaly: return 81
-        case .uterineImaging: return 82
+        case .routeVaginal: return 74
+        case .secondTrimesterLoss: return 75
+        case .smokingStatus: return 76
+        case .subclinicalHypothyroidism: return 77
+        case .substanceMisuse: return 78
+        case .termination: return 79
+        case .thrombophiliaTests: return 80
+        case .tsh: return 81
+        case .uterineAnomaly: return 82
+        case .uterineImaging: return 83
         }
     }
 }

@@ -98,10 +98,21 @@ func rplAPLRepeat(_ f: Facts, settings: GuidelineSettings) -> [Recommendation] {
         let results = f.antiphospholipid[test] ?? []
         guard persistence(results, days: days) == nil, let positive = currentRunStart(results) else { return nil }
         if results.contains(where: { positive.date.days(until: $0.earliest) >= days }) { return nil }
-        let due = max(positive.date.adding(days: days), f.evaluationDate)
+        let twelveWeeks = positive.date.adding(days: days)
+        let due = max(twelveWeeks, f.evaluationDate)
+        // With 12 weeks already past, the due date is the evaluation date: said as "now", with the
+        // run's latest positive, never as if 12 weeks ran to today (found by a clinical audit,
+        // helper-42: "positive on 2026-06-01; repeat no earlier than 2026-12-06 (12 weeks)").
+        let reason: Phrase
+        if twelveWeeks >= f.evaluationDate {
+            reason = "\(test.display) positive on \(positive.date); repeat no earlier than \(due) (12 weeks)."
+        } else if let latest = runs(results).last?.positives.last, latest.date != positive.date {
+            reason = "\(test.display) positive on \(positive.date) and on \(latest.date), less than 12 weeks apart; 12 weeks have passed since the first: repeat now."
+        } else {
+            reason = "\(test.display) positive on \(positive.date); 12 weeks have passed: repeat now."
+        }
         return Recommendation.order(ruleId: .aplRepeat, activity: .aplRepeat, sources: [positive.source],
-                              reason: "\(test.display) positive on \(positive.date); repeat no earlier than \(due) (12 weeks).",
-                              item: test.rawValue, notBefore: due)
+                              reason: reason, item: test.rawValue, notBefore: due)
     }
 }
 

@@ -59,7 +59,14 @@ public struct ThyroidResult: Sendable, Hashable {
     /// The Quantity's comparator ("<", "<=", ">=", ">") when the value is a bound, else "".
     public var comparator = ""
     public var unit: String
+    /// The day it is read as: for a partial date (`2026-10`) the last day it may mean.
     public var date: CalendarDate
+    /// A partial date (`2026-10`) as recorded, and the first day it may mean; nil for a full date.
+    public var partialDate: String?
+    public var earliestDate: CalendarDate?
+    /// "on 2026-10-15", or for a partial date "in 2026-10" (never a day the record does not give:
+    /// found by a clinical audit, helper-42).
+    public var when: Phrase { partialDate.map { "in \(record: $0)" } ?? "on \(date)" }
     public var classification: LabClassification
     /// How the classification was made: "reference range", "interpretation", "default range".
     public var basis: Phrase
@@ -284,6 +291,8 @@ public struct InputRequest: Sendable, Hashable {
         public var otherIndication: Phrase?
         /// The keyword that recognised it (as Profiles lists it), when `byKeyword`.
         public var keyword: String?
+        /// Its dosage route is coded and is not vaginal (the card's progesterone is vaginal only).
+        public var notVaginal = false
         public init(ruleId: RuleID, item: String, byKeyword: Bool, otherIndication: Phrase? = nil) {
             self.ruleId = ruleId
             self.item = item
@@ -319,6 +328,9 @@ public struct Facts: Sendable {
     /// after its onset): the count is a range.
     public var undatedLossesPossiblyDated: [Source] = []
     public var ageYears: Int?
+    /// A birthDate is recorded but gives no age (not a full date, after the evaluation date, or an
+    /// age over 60: each has its input warning).
+    public var birthDateUnusable = false
     public var tsh: ThyroidResult?
     /// The newest TSH older than the lookback window (RPL-TSH's order rests on it).
     public var tshBeforeWindow: DatedFinding?
@@ -351,6 +363,8 @@ public struct Facts: Sendable {
     public var progesteroneStale: [MedicationUse] = []
     public var familyHistoryRPL: [Finding] = []
     public var partner: Partner?
+    /// How many people the record names as her partner: two or more, and none is `partner`.
+    public var partnersRecorded = 0
     /// The partner's own records could not be read (interface.md v3, serve: a CDS Hooks prefetch
     /// names only her, and no FHIR server was given to find him in): his rules give notes.
     public var partnerRecordsNotChecked = false

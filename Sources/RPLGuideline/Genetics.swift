@@ -25,7 +25,9 @@ func rplKaryotype(_ f: Facts) -> [Recommendation] {
                                      reason: "\(criteria): karyotype the patient. The partner is a woman: karyotype of the genetic father: per centre policy.")]
     }
     guard let partner = f.partner, partner.identifiable else {
-        let why: Phrase = f.partner == nil ? "no partner is recorded" : "the partner has no identifier to order under"
+        // Two or more partners recorded is not "no partner" (found by a clinical audit, helper-42).
+        let why: Phrase = f.partner != nil ? "the partner has no identifier to order under"
+            : f.partnersRecorded > 1 ? "\(f.partnersRecorded) people are recorded as her partner, so none can be identified" : "no partner is recorded"
         return [hers, Recommendation.advice(ruleId: .karyotype, activity: .partnerKaryotyping, sources: sources,
                                      reason: reason + "Arrange the partner's karyotyping: \(why).")]
     }

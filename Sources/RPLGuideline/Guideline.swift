@@ -8,7 +8,11 @@ public enum Guideline {
         }
         var notes: [Phrase] = []
         if facts.ageYears == nil {
-            notes.append("Age is missing (no Patient.birthDate): the prognosis and RPL-KARYOTYPE could not take it into account.")
+            // A birthDate that gives no usable age is not a missing one (found by a clinical audit,
+            // helper-42: an age of 61 was said to have no birthDate).
+            notes.append(facts.birthDateUnusable
+                ? "Age is not known: Patient.birthDate gives no usable age (see the input warnings): the prognosis and RPL-KARYOTYPE could not take it into account."
+                : "Age is missing (no Patient.birthDate): the prognosis and RPL-KARYOTYPE could not take it into account.")
         }
         if facts.lossCount < facts.lossCountMaximum {
             let counts: Phrase = "RPL-INDICATION counts \(facts.lossCountMaximum); the rules that need 3 losses and the prognosis count \(facts.lossCount)."

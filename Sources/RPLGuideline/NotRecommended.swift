@@ -17,9 +17,9 @@ func levothyroxineNotForEuthyroidism(_ f: Facts, request: Source) -> Phrase? {
     guard let tsh = f.tsh else {
         return "no TSH in the lookback window: euthyroid status is unknown until the TSH ordered by RPL-TSH is back"
     }
-    if tsh.classification != .normal { return "TSH \(number: tsh.valueText) \(record: tsh.unit) on \(tsh.date) is \(tsh.classification.phrase): not euthyroid" }
+    if tsh.classification != .normal { return "TSH \(number: tsh.valueText) \(record: tsh.unit) \(tsh.when) is \(tsh.classification.phrase): not euthyroid" }
     if let ft4 = f.freeT4, ft4.date >= tsh.date, ft4.classification != .normal {
-        return "free T4 \(number: ft4.valueText) \(record: ft4.unit) on \(ft4.date) is \(ft4.classification.phrase): not euthyroid"
+        return "free T4 \(number: ft4.valueText) \(record: ft4.unit) \(ft4.when) is \(ft4.classification.phrase): not euthyroid"
     }
     if !f.hypothyroidismConditions.isEmpty || !f.subclinicalHypothyroidismConditions.isEmpty {
         return "hypothyroidism is recorded"
@@ -97,8 +97,9 @@ func exception(_ match: InputRequest.Match, request: InputRequest, _ f: Facts, s
         return match.otherIndication.map { "another indication is recorded (\($0))" }
     case .nrDrugs:
         // Only vaginal progesterone (the "progesterone" item, G03DA04) when RPL-PROGESTERONE holds;
-        // dydrogesterone and the other progestogens stay flagged.
-        if match.item == "progesterone" && progesteroneEndDate(f, settings: settings) != nil { return "RPL-PROGESTERONE holds" }
+        // dydrogesterone, the other progestogens and progesterone by another route (oral: found by
+        // a clinical audit, helper-42) stay flagged.
+        if match.item == "progesterone" && !match.notVaginal && progesteroneEndDate(f, settings: settings) != nil { return "RPL-PROGESTERONE holds" }
         if match.item == "heparin" && antiphospholipidTreatmentHolds(f, settings: settings) { return aps }
         return match.otherIndication.map { "another indication is recorded (\($0))" }
     case .nrPrednisone:

@@ -48,7 +48,8 @@ enum Cards {
             // A request in the record the card does not recommend is named as `apply` flags it
             // (helper-39's trial: an open homocysteine order went unmentioned).
             let flag = rec.kind == .flag ? " — NIET AANBEVOLEN" : ""
-            detail += "- **\(rec.ruleId)**\(flag): \(t(rec.reason)) — kaart: \(rec.cardLine.quoted)\(english)\n"
+            // "card" in the plan's language, as `apply` labels it (helper-43's trial: "kaart" in English cards).
+            detail += "- **\(rec.ruleId)**\(flag): \(t(rec.reason)) — \(t("card")): \(rec.cardLine.quoted)\(english)\n"
         }
         if !plan.notes.isEmpty { detail += "\n" + plan.notes.map { "- " + t($0) }.joined(separator: "\n") + "\n" }
         if !drafted.isEmpty {

@@ -22,7 +22,7 @@ import TestSupport
     /// reason and title, the warnings) has a wording in both languages.
     @Test func everyPhraseOfEveryFixtureHasBothLanguages() throws {
         var missing: [String: Set<String>] = [:]
-        for fixture in MetamorphicTests.fixtures {
+        for fixture in MetamorphicTests.fixtures where !fixture.refused {
             let result = try Self.apply(fixture, .nl)
             var phrases = result.warningPhrases
             if let plan = result.plan {
@@ -41,7 +41,7 @@ import TestSupport
     @Test func theDutchOutputHasNoEnglishSentence() throws {
         let english: Set<String> = ["the", "and", "with", "not", "has", "which", "from", "after", "before", "this", "result", "recorded", "check", "should"]
         var found: [String] = []
-        for fixture in MetamorphicTests.fixtures {
+        for fixture in MetamorphicTests.fixtures where !fixture.refused {
             let result = try Self.apply(fixture, .nl, marksRecords: true)
             for text in Self.texts(result.output) {
                 // The record's words, the card's quotes and the card's source line are not ours.
@@ -59,7 +59,7 @@ import TestSupport
     /// The language changes only the texts: the same output with every text element blanked.
     @Test func theLanguageChangesOnlyTexts() throws {
         var differ: [String] = []
-        for fixture in MetamorphicTests.fixtures {
+        for fixture in MetamorphicTests.fixtures where !fixture.refused {
             let nl = try Self.apply(fixture, .nl), en = try Self.apply(fixture, .en)
             let a = try JSONWriter().write(Self.blanked(nl.output)), b = try JSONWriter().write(Self.blanked(en.output))
             if a != b { differ.append(fixture.name) }
@@ -139,7 +139,7 @@ import TestSupport
         ("Symptoms of a cycle disorder: {0}; {1} has no result in the lookback window.", "symptomen van cyclusstoornis"),
         ("Symptoms of a prolactin disorder: {0}; no prolactin result in the lookback window.", "symptomen van prolactineafwijkingen"),
         ("Lifestyle risk factors: {0}.", "leefstijl"),
-        ("TSH {0} {1} on {2} is {3} ({4}); no free T4 on or after it.", "TSH"),
+        ("TSH {0} {1} {2} is {3} ({4}); no free T4 on or after it.", "TSH"),
         ("The most recent loss ({0}) was recorded with {1}: genetic analysis of its tissue may be considered.", "genetische analyse miskraamweefsel"),
     ]
 

@@ -15,6 +15,8 @@ import TestSupport
         let name: String
         let bundle: Element
         let asOf: String
+        /// Its expected output is a refusal (an OperationOutcome: two women in one Bundle).
+        var refused = false
     }
 
     static let fixtures: [Fixture] = {
@@ -31,7 +33,9 @@ import TestSupport
                 guard let data = try? Data(contentsOf: dir.appendingPathComponent(file)) else { continue }
                 let bytes = [UInt8](data)
                 guard let bundle = try? bytes.withUnsafeBufferPointer({ (b) throws(FHIRFormatError) -> Element in try format.read(b, materialise: { _ in true }) }) else { continue }
-                out.append(Fixture(name: name, bundle: bundle, asOf: asOf))
+                let expected = (try? Data(contentsOf: dir.appendingPathComponent("expected.json"))).map { [UInt8]($0.prefix(64)) } ?? []
+                let refused = String(decoding: expected, as: UTF8.self).contains("\"OperationOutcome\"")
+                out.append(Fixture(name: name, bundle: bundle, asOf: asOf, refused: refused))
             }
         }
         return out

@@ -94,11 +94,11 @@ import TestSupport
             let before = await engine.hook("rpl-patient-view", body: record.request(), client: nil)
             guard before.status == 200, let card = (try Serve.json(before.body)["cards"] as? [[String: Any]])?.first,
                   let summary = card["summary"] as? String, let match = summary.firstMatch(of: /: (\d+) pregnancy loss/), let n = Int(match.1) else { continue }
-            // Three new dated losses, a year apart and years before the fixtures' own (a loss within
+            // Eight new dated losses, a year apart and years before the fixtures' own (a loss within
             // 28 days of another is that pregnancy): more than any history or count code's minimum,
             // which a single new loss may be one of (guideline.md `losses`: max, never +).
             var more = record
-            let losses = ["2014-03-01", "2015-03-01", "2016-03-01"].enumerated().map { n, date in
+            let losses = ["2009-03-01", "2010-03-01", "2011-03-01", "2012-03-01", "2013-03-01", "2014-03-01", "2015-03-01", "2016-03-01"].enumerated().map { n, date in
                 Element.resource("Condition", [
                     .primitive("id", "metamorphic-loss-\(n)"),
                     .complex("clinicalStatus", [.complex("coding", [.primitive("system", "http://terminology.hl7.org/CodeSystem/condition-clinical"), .primitive("code", "resolved")])]),

@@ -80,7 +80,14 @@ enum Antiphospholipid: FactSource {
             guard current, c.person(index) == .patient, !c.useEnded(index) else { continue }
             let medication = Requests.medicationCode(c, index)
             let since = c.useStale(index)
-            for (valueSet, taken, stale) in medications where c.terminology.matches(medication, valueSet) {
+            // By code; by its name only when it carries no recognised code (a text-only
+            // "Fraxiparine 2850 IE" already requested: found by a clinical audit, helper-42, a
+            // second heparin was proposed beside it). Progesterone by another route (oral) is not
+            // the card's vaginal progesterone.
+            let uncoded = !c.terminology.hasRecognisedCode(medication)
+            for (valueSet, taken, stale) in medications
+            where c.terminology.matches(medication, valueSet) || (uncoded && c.terminology.matchesKeyword(medication, valueSet)) {
+                if valueSet == .progesteroneVaginal && Requests.notVaginal(c, index) { continue }
                 guard let since else {
                     facts[keyPath: taken].append(Source(index))
                     continue

@@ -27,6 +27,8 @@ final class FactContext {
     /// The patient's index in `input.items`.
     let patient: Int
     let partners: Set<Int>
+    /// How many people are recorded as her partner (two or more: none is identifiable).
+    let partnersRecorded: Int
     /// Her other Patient records, joined to hers by `Patient.link` (guideline.md v3: one person).
     let linkedRecords: Set<Int>
     private(set) var warnings: [Warning] = []
@@ -136,6 +138,7 @@ final class FactContext {
             partners.formUnion(patients.filter { p in !hers.contains(p) && input.items[p].resource.children("identifier").contains { identities.identifierKey($0).map(keys.contains) == true } })
         }
         self.partners = partners
+        partnersRecorded = partnerPeople.count
         var byType: [String: [Int]] = [:]
         // This program's own earlier draft proposals are not part of the record: the evaluation
         // makes them again (the same ids) or withdraws them (interface.md v3); as "already
@@ -591,7 +594,8 @@ struct Warning: Hashable, CustomStringConvertible {
         case textOnly(what: Phrase, text: String)
         case karyotypeOfAnother(text: String)
         case reachesPastEvaluationDate(what: Phrase, text: String, date: CalendarDate)
-        case samePregnancy(other: String, days: Int)
+        /// `through`: the group's first record, when `other` (the nearest) is not it.
+        case samePregnancy(other: String, days: Int, through: String? = nil)
         case possiblyOtherPregnancy(other: String)
         case undatable(what: Phrase, text: String)
         case locatedInUterus(by: String)
@@ -655,7 +659,9 @@ struct Warning: Hashable, CustomStringConvertible {
         case .datingBeforePregnancy(let date): what = "dates the pregnancy as beginning after \(date); its gestational age is not used"
         case .reachesPastEvaluationDate(let w, let text, let date):
             what = "\(w) \(record: text) reaches past the evaluation date \(date); counted, as it may lie before it"
-        case .samePregnancy(let other, let days):
+        case .samePregnancy(let other, let days, let first?):
+            what = "counted as one loss with \(record: other) (onsets less than \(days) days apart, a partial date counted as any of its days), and so with \(record: first): one pregnancy recorded more than once"
+        case .samePregnancy(let other, let days, nil):
             what = "counted as one loss with \(record: other) (onsets less than \(days) days apart, a partial date counted as any of its days: one pregnancy recorded more than once)"
         case .locatedInUterus(let by):
             what = "a pregnancy of unknown location that \(record: by) locates in the uterus (soon after it, or a delivery within 44 weeks): an intrauterine pregnancy, not counted as a loss"

@@ -67,6 +67,7 @@ enum Genetics: FactSource {
             }
             facts.partner = Partner(source: Source(p), identifiable: identified || (r.name == "Patient" && c.input.serverId(p) != nil), female: female)
         }
+        facts.partnersRecorded = c.partnersRecorded
     }
 
     /// A record of fetal structural or ultrasound anomalies, with the days it may be dated on.

@@ -28,6 +28,7 @@ enum Losses: FactSource {
 
     static func read(_ c: FactContext, into facts: inout Facts) {
         facts.ageYears = age(c)
+        facts.birthDateUnusable = facts.ageYears == nil && c.resource(c.patient).string("birthDate") != nil
         var candidates: [Candidate] = []
         var notLosses: [(onset: DayInterval, index: Int)] = []
         for index in c.patientConditions() {
@@ -290,13 +291,21 @@ enum Losses: FactSource {
         // Ties by identity and name, never by the input's entry order (interface.md v3).
         func key(_ x: Candidate) -> (CalendarDate, CalendarDate) { (x.onset!.start, x.onset!.end) }
         let dated = kept.filter { $0.onset != nil }.sorted { key($0) != key($1) ? key($0) < key($1) : c.identities.tieBreak($0.index, $1.index) }
-        var current: (loss: PregnancyLoss, span: DayInterval, first: Int)?
+        // `nearest`: the record whose onset ends the group's span, the one a chained record is
+        // within the window of (found by a clinical audit, helper-42: a record 40 days after the
+        // first, 20 after the second, was said to be "less than 28 days apart" from the first).
+        var current: (loss: PregnancyLoss, span: DayInterval, first: Int, firstOnset: DayInterval, nearest: Int)?
         for candidate in dated {
             let onset = candidate.onset!
             if var group = current, group.span.gap(to: onset) < window {
-                c.warn(candidate.index, .samePregnancy(other: c.identities.name(group.first), days: window))
+                if group.firstOnset.gap(to: onset) < window {
+                    c.warn(candidate.index, .samePregnancy(other: c.identities.name(group.first), days: window))
+                } else {
+                    c.warn(candidate.index, .samePregnancy(other: c.identities.name(group.nearest), days: window, through: c.identities.name(group.first)))
+                }
                 group.loss.sources.append(Source(candidate.index))
                 group.loss.secondTrimester = group.loss.secondTrimester || candidate.secondTrimester
+                if onset.end > group.span.end { group.nearest = candidate.index }
                 group.span.end = max(group.span.end, onset.end)
                 group.loss.latestDate = group.span.end
                 current = group
@@ -304,7 +313,7 @@ enum Losses: FactSource {
             }
             if let done = current { losses.append(done.loss) }
             current = (PregnancyLoss(date: onset.isDay ? onset.start : nil, earliestDate: onset.start, latestDate: onset.end, secondTrimester: candidate.secondTrimester, sources: [Source(candidate.index)]),
-                       onset, candidate.index)
+                       onset, candidate.index, onset, candidate.index)
         }
         if let done = current { losses.append(done.loss) }
         for candidate in kept where candidate.onset == nil {

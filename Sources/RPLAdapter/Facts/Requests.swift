@@ -80,6 +80,20 @@ enum Requests: FactSource {
                 }
             }
         }
+        // The newest request first, ties by identity: a rule names the first that asks for its test,
+        // never by the order of the entries (found by a new user's trial, helper-43's run of the
+        // clinical audit's records: two open TSH requests named either date as the entries turned).
+        func newest(_ a: RequestedActivity, _ b: RequestedActivity) -> Bool {
+            let da = a.authoredOn.flatMap(DayInterval.init(fhir:))?.end, db = b.authoredOn.flatMap(DayInterval.init(fhir:))?.end
+            switch (da, db) {
+            case let (x?, y?) where x != y: return x > y
+            case (_?, nil): return true
+            case (nil, _?): return false
+            default: break
+            }
+            return a.source.index == b.source.index ? false : c.identities.tieBreak(a.source.index, b.source.index)
+        }
+        facts.alreadyRequested.sort(by: newest)
     }
 
     /// One way a request names a catalogue activity: the ActivityDefinition's canonical, its codes,
@@ -146,6 +160,25 @@ enum Requests: FactSource {
             add(.aplTesting, AntiphospholipidTest.lupusAnticoagulant.rawValue)
         }
         return found
+    }
+
+    /// The code systems a route is judged by: a route coded only locally says nothing here.
+    static let routeSystems: Set<String> = ["http://snomed.info/sct", "http://standardterms.edqm.eu"]
+
+    /// Whether a medication request's (or statement's) dosage gives a route, coded in SNOMED CT or
+    /// EDQM, and none of its routes is vaginal (terminology.md v2: only vaginal G03DA04 is the
+    /// card's progesterone; found by a clinical audit, helper-42: an oral one was taken for it).
+    /// No route, or only local codes: false (the product's code decides, as before).
+    static func notVaginal(_ c: FactContext, _ index: Int) -> Bool {
+        let r = c.resource(index)
+        let dosages = r.children(r.name == "MedicationRequest" ? "dosageInstruction" : "dosage")
+        var coded = false
+        for dosage in dosages {
+            guard let route = dosage.child("route") else { continue }
+            if c.terminology.matches(route, .routeVaginal) { return false }
+            if c.terminology.codes(of: route).contains(where: { routeSystems.contains($0.system) }) { coded = true }
+        }
+        return coded
     }
 
     /// A medication request's or statement's code: its CodeableConcept, or its Medication's code.
@@ -229,6 +262,9 @@ enum Requests: FactSource {
             matches.append(InputRequest.Match(ruleId: .nrTissueGenetics, item: "pregnancy tissue genetics", byKeyword: false))
         }
         guard !matches.isEmpty else { return }
+        if notVaginal(c, index) {
+            for i in matches.indices where matches[i].item == "progesterone" { matches[i].notVaginal = true }
+        }
         let reasons = reasons(c, index)
         for i in matches.indices {
             guard let item = c.profiles.notRecommended.first(where: { $0.ruleId == matches[i].ruleId && $0.item == matches[i].item && $0.appliesTo == type }),

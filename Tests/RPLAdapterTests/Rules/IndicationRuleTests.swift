@@ -131,9 +131,10 @@ import TestSupport
         #expect(try InProcess.apply(alive).resources("CarePlan").count == 1)
         let future = try InProcess.apply(S(birthDate: "2030-01-01"))
         #expect(future.stderr.contains("birthDate 2030-01-01 is after the evaluation date"))
-        #expect(future.notes.contains { $0.contains("Age is missing") })
+        // A birthDate that gives no age is not a missing one (helper-42's audit).
+        #expect(future.notes.contains { $0.contains("Age is not known: Patient.birthDate gives no usable age") })
         let old = try InProcess.apply(S(birthDate: "1950-01-01"))
-        #expect(old.stderr.contains("implausible") && old.notes.contains { $0.contains("Age is missing") })
+        #expect(old.stderr.contains("implausible") && old.notes.contains { $0.contains("Age is not known") })
         // 1993: 32 or 33 on 2026-11-02 → 32, with a warning; 1993-05: always 33.
         let year = try InProcess.apply(S(birthDate: "1993"))
         #expect(year.stderr.contains("does not settle the age: the lower age, 32, is used"))
