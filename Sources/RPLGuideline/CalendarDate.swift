@@ -12,9 +12,19 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
         self.day = day
     }
 
-    /// From the date part of a FHIR date or dateTime (`2026-03-10`, `2026-03-10T08:00:00+01:00`).
-    /// Partial dates (`2026`, `2026-03`) give nil: a rule cannot count days from them.
+    /// From a FHIR date or dateTime (`2026-03-10`, `2026-03-10T08:00:00+01:00`). A dateTime with a
+    /// time and a zone is the day its instant falls on in Dutch civil time (`dutchDay`), so one
+    /// moment written in any zone is one day (interface.md v3: "another time-zone form" changes
+    /// nothing; found by a new user's trial, helper-43: 23:30-02:00 and 01:30Z the next day were
+    /// two days). Partial dates (`2026`, `2026-03`) give nil: a rule cannot count days from them.
     public init?(fhir text: String) {
+        guard let written = CalendarDate(writtenDateOf: text) else { return nil }
+        var text = text
+        self = text.withUTF8 { CalendarDate.dutchDay(of: $0, written: written) } ?? written
+    }
+
+    /// The date part as written.
+    init?(writtenDateOf text: String) {
         // YYYY-MM-DD in ASCII, the date of nearly every FHIR date and dateTime: read from the
         // bytes (issue 20: counting characters and splitting took 7,900 instructions a date).
         // Anything else (or a tenth byte followed by a character that may join it) as before.
@@ -42,6 +52,57 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
         let parts = text.prefix(10).split(separator: "-")
         guard text.count >= 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
         self.init(year: y, month: m, day: d)
+    }
+
+    /// The day of a dateTime's instant in Dutch civil time: CET (UTC+1), and CEST (UTC+2) in summer
+    /// time, by the European rule (from the last Sunday of March to the last Sunday of October, at
+    /// 01:00 UTC, since 1996; to the last Sunday of September from 1981; from the first Sunday of
+    /// April from 1977; none before). The card is Dutch: a record of the Netherlands keeps its own
+    /// days; a record written in another zone gets the day a Dutch clinician reading it would say.
+    /// Nil when the text has no time with a zone (a date, or no zone: the written date stands).
+    static func dutchDay(of b: UnsafeBufferPointer<UInt8>, written: CalendarDate) -> CalendarDate? {
+        guard b.count >= 17, b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":") else { return nil }
+        func digits(_ from: Int, _ n: Int) -> Int? {
+            guard from + n <= b.count else { return nil }
+            var v = 0
+            for i in from..<(from + n) {
+                let d = b[i] &- 0x30
+                guard d <= 9 else { return nil }
+                v = v * 10 + Int(d)
+            }
+            return v
+        }
+        guard let hour = digits(11, 2), let minute = digits(14, 2), hour < 24, minute < 60 else { return nil }
+        // The zone: after the seconds and their fraction.
+        var z = 16
+        while z < b.count, b[z] != UInt8(ascii: "Z"), b[z] != UInt8(ascii: "+"), b[z] != UInt8(ascii: "-") { z += 1 }
+        guard z < b.count else { return nil }
+        var offset = 0  // minutes east of UTC
+        if b[z] != UInt8(ascii: "Z") {
+            guard z + 6 == b.count, b[z + 3] == UInt8(ascii: ":"), let zh = digits(z + 1, 2), let zm = digits(z + 4, 2) else { return nil }
+            offset = (b[z] == UInt8(ascii: "-") ? -1 : 1) * (zh * 60 + zm)
+        } else {
+            guard z + 1 == b.count else { return nil }
+        }
+        let utc = written.dayNumber * 1440 + hour * 60 + minute - offset
+        let local = utc + 60 + (summerTime(utc) ? 60 : 0)
+        return CalendarDate(dayNumber: Int((Double(local) / 1440).rounded(.down)))
+    }
+
+    /// Whether a UTC instant (minutes since 1970) is in Dutch summer time.
+    static func summerTime(_ utc: Int) -> Bool {
+        let year = CalendarDate(dayNumber: Int((Double(utc) / 1440).rounded(.down))).year
+        // The Sunday on or before a day (1970-01-01 was a Thursday).
+        func sundayOnOrBefore(_ d: CalendarDate) -> Int { d.dayNumber - ((d.dayNumber + 4) % 7 + 7) % 7 }
+        func lastSunday(_ month: Int) -> Int { sundayOnOrBefore(CalendarDate(year: year, month: month, day: daysIn(month: month, year: year))!) }
+        let start: Int, end: Int
+        switch year {
+        case 1996...: (start, end) = (lastSunday(3), lastSunday(10))
+        case 1981...1995: (start, end) = (lastSunday(3), lastSunday(9))
+        case 1977...1980: (start, end) = (sundayOnOrBefore(CalendarDate(year: year, month: 4, day: 7)!), lastSunday(9))
+        default: return false
+        }
+        return utc >= start * 1440 + 60 && utc < end * 1440 + 60
     }
 
     static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }

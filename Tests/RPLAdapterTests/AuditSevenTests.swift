@@ -125,6 +125,35 @@ import TestSupport
         #expect(ft4.contains("The free T4 on 2026-10-15 may be after it (the TSH's date is partial)"))
     }
 
+    /// interface.md v3: "another time-zone form" of one instant changes nothing. A dateTime is the
+    /// day its instant falls on in Dutch civil time (helper-43's trial: a TSH at 23:30-02:00 and at
+    /// 01:30Z the next day gave two dates in the free T4 order's reason).
+    @Test func oneInstantInAnyZoneIsOneDay() throws {
+        func output(_ tshTime: String) throws -> [UInt8] {
+            var s = S()
+            s.add(S.observation("tsh", S.loinc, "3016-3", date: tshTime, value: S.quantity("5.2", "mU/L")))
+            var bundle = try JSONReader.read(try JSONWriter().write(InProcess.apply(s).bundle!))
+            bundle.children.removeAll { $0.name == "identifier" }
+            return try JSONWriter().write(bundle)
+        }
+        let west = try output("2026-10-01T23:30:00-02:00"), utc = try output("2026-10-02T01:30:00Z"), dutch = try output("2026-10-02T03:30:00+02:00")
+        #expect(west == utc && utc == dutch)
+        #expect(String(decoding: utc, as: UTF8.self).contains("TSH 5.2 mU/L on 2026-10-02 is high"))
+    }
+
+    /// The evaluation date taken from `Bundle.timestamp` is its instant's Dutch day too.
+    @Test func theTimestampsInstantIsTheEvaluationDate() throws {
+        func authoredOn(_ timestamp: String) throws -> Set<String> {
+            var bundle = S().bundle()
+            bundle.children.insert(.primitive("timestamp", timestamp), at: 1)
+            let out = InProcess.apply(bytes: try JSONWriter().write(bundle), format: .json, asOf: nil)
+            return Set(out.resources("ServiceRequest").compactMap { $0.string("authoredOn") })
+        }
+        #expect(try authoredOn("2026-12-01T23:30:00-05:00") == ["2026-12-02"])
+        #expect(try authoredOn("2026-12-02T04:30:00Z") == ["2026-12-02"])
+        #expect(try authoredOn("2026-12-01T23:30:00+01:00") == ["2026-12-01"])
+    }
+
     /// A birth date that gives no usable age is not a missing one.
     @Test func anImplausibleAgeIsNotAMissingBirthDate() throws {
         let old = try InProcess.apply(S(birthDate: "1960-01-01"))

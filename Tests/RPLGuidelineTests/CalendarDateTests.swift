@@ -9,7 +9,10 @@ import Testing
     static func byCharacters(_ text: String) -> CalendarDate? {
         let parts = text.prefix(10).split(separator: "-")
         guard text.count >= 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
-        return CalendarDate(year: y, month: m, day: d)
+        guard let written = CalendarDate(year: y, month: m, day: d) else { return nil }
+        // A time with a zone: its Dutch day (tested on its own below).
+        var t = text
+        return t.withUTF8 { CalendarDate.dutchDay(of: $0, written: written) } ?? written
     }
 
     @Test func datesAndDateTimes() {
@@ -23,6 +26,39 @@ import Testing
         // A mark that joins the tenth character makes it no digit.
         #expect(CalendarDate(fhir: "2026-03-10\u{301}") == nil)
         #expect(CalendarDate(fhir: "2026-03-10\u{301}T08:00:00Z") == nil)
+    }
+
+    /// One instant is one day, in whatever zone it is written: the day in Dutch civil time (CET,
+    /// CEST in summer time), found by a new user's trial (helper-43): 23:30-02:00 and 01:30Z.
+    @Test func aDateTimeIsItsDutchDay() {
+        func day(_ t: String) -> String? { CalendarDate(fhir: t)?.description }
+        #expect(day("2026-10-01T23:30:00-02:00") == "2026-10-02")
+        #expect(day("2026-10-02T01:30:00Z") == "2026-10-02")
+        #expect(day("2026-10-01T23:30:00.000-02:00") == "2026-10-02")
+        // A Dutch record keeps its own day, just after midnight and just before.
+        #expect(day("2026-03-10T00:30:00+01:00") == "2026-03-10")
+        #expect(day("2026-07-10T00:30:00+02:00") == "2026-07-10")
+        #expect(day("2026-03-10T23:59:59+01:00") == "2026-03-10")
+        // UTC: an hour ahead in winter, two in summer.
+        #expect(day("2026-03-09T22:59:00Z") == "2026-03-09")
+        #expect(day("2026-03-09T23:00:00Z") == "2026-03-10")
+        #expect(day("2026-07-01T21:59:00Z") == "2026-07-01")
+        #expect(day("2026-07-01T22:00:00Z") == "2026-07-02")
+        // The changes of 2026: summer time from 2026-03-29 01:00 UTC to 2026-10-25 01:00 UTC.
+        #expect(day("2026-03-28T22:30:00Z") == "2026-03-28")
+        #expect(day("2026-03-29T22:30:00Z") == "2026-03-30")
+        #expect(day("2026-10-24T22:30:00Z") == "2026-10-25")
+        #expect(day("2026-10-25T22:30:00Z") == "2026-10-25")
+        // Before 1996 summer time ended in September; before 1977 there was none.
+        #expect(day("1990-10-10T22:30:00Z") == "1990-10-10")
+        #expect(day("1970-07-01T22:30:00Z") == "1970-07-01")
+        // A Synthea evening in the United States is the next morning here.
+        #expect(day("2019-01-12T21:23:45-05:00") == "2019-01-13")
+        // No zone, no time, or a zone that is no zone: the date as written.
+        #expect(day("2026-10-01T23:30:00") == "2026-10-01")
+        #expect(day("2026-10-01") == "2026-10-01")
+        #expect(day("2026-10-01T23:30:00+0200") == "2026-10-01")
+        #expect(day("2026-10-01T25:30:00Z") == "2026-10-01")
     }
 
     @Test func bytesAndCharactersAgree() {
