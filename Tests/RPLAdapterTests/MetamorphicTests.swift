@@ -65,6 +65,7 @@ import TestSupport
         ("decimals with an exponent (4.6 as 46E-1)", exponentDecimals),
         ("seconds with a zero fraction (:00 as :00.000)", zeroFractionSeconds),
         ("time-zone forms (Z as +01:00, offsets as Z)", rewriteTimeZones),
+        ("far time-zone forms (every instant at -05:00 and at +09:00)", rewriteFarZones),
         ("an extra coding from another system", addExtraCoding),
         ("identifiers in reverse order", reverseIdentifiers),
         ("entries in reverse order", reverseEntries),
@@ -514,8 +515,21 @@ import TestSupport
         }
     }
 
-    /// `2025-03-10T09:00:00Z` → `2025-03-10T10:00:00+01:00`; `…+02:00` → the same instant in `Z`.
-    static func otherZone(_ s: String) -> String? {
+    /// Every instant in a zone far from the Netherlands, alternately west and east, so that many
+    /// evening and morning times are written on another day (helper-43's trial: a TSH at
+    /// 23:30-02:00 and the same moment in Z were two days).
+    static func rewriteFarZones(_ b: Element) -> Element {
+        var n = 0
+        return map(b) { e in
+            var e = e
+            if let v = e.value, let moved = Self.otherZone(v, to: n % 2 == 0 ? -300 : 540) { e.value = moved; n += 1 }
+            return e
+        }
+    }
+
+    /// `2025-03-10T09:00:00Z` → `2025-03-10T10:00:00+01:00`; `…+02:00` → the same instant in `Z`;
+    /// with `to`, the same instant at that offset (minutes east of UTC).
+    static func otherZone(_ s: String, to fixed: Int? = nil) -> String? {
         let u = Array(s.utf8)
         guard u.count >= 20, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":") else { return nil }
         func num(_ r: Range<Int>) -> Int? { Int(String(decoding: u[r], as: UTF8.self)) }
@@ -532,13 +546,14 @@ import TestSupport
         if zone == "Z" { offset = 0 } else if zone.count == 6, let zh = Int(zone.dropFirst().prefix(2)), let zm = Int(zone.suffix(2)) {
             offset = (zone.first == "-" ? -1 : 1) * (zh * 60 + zm)
         } else { return nil }
-        let target = zone == "Z" ? 60 : 0
+        let target = fixed ?? (zone == "Z" ? 60 : 0)
         guard let start = CalendarDate(year: y, month: mo, day: d) else { return nil }
         var minutes = start.dayNumber * 1440 + h * 60 + mi - offset + target
         let day = Int((Double(minutes) / 1440).rounded(.down))
         minutes -= day * 1440
         let date = CalendarDate(dayNumber: day).description + String(format: "T%02d:%02d", minutes / 60, minutes % 60)
-        return date + seconds + (target == 0 ? "Z" : "+01:00")
+        let zoneText = target == 0 ? "Z" : (target < 0 ? "-" : "+") + String(format: "%02d:%02d", abs(target) / 60, abs(target) % 60)
+        return date + seconds + zoneText
     }
 
     /// A local code first, as hospital exports often put it (not the statuses, whose first
