@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOPosix
 
 /// FHIR delivery: each transaction (or batch) Bundle POSTed to the base URL
 /// (`application/fhir+json`; an XML Bundle was converted to JSON at intake). Delivered only when
@@ -83,10 +84,24 @@ public final class FHIRSender: Sender {
             } catch {
                 // Timeouts, refused or dropped connections: the request may or may not have arrived;
                 // the identities make a resend create nothing new.
-                return .retry("\(error)", retryAfter: nil)
+                return .retry(Self.describe(error), retryAfter: nil)
             }
         }
         return .dead("more than 3 redirects (307/308) within \(base)")
+    }
+
+    /// A connection error as an operator reads it: NIO names a refused connection "connection
+    /// reset (error set): Connection refused" (helper-43's trial); the errno decides the words.
+    static func describe(_ error: Error) -> String {
+        let io = (error as? IOError) ?? ((error as? NIOConnectionError)?.connectionErrors.lazy.compactMap { $0.error as? IOError }.first)
+        guard let io else { return "\(error)" }
+        switch io.errnoCode {
+        case ECONNREFUSED: return "connection refused (errno \(io.errnoCode))"
+        case ECONNRESET: return "connection reset by the receiver (errno \(io.errnoCode))"
+        case ETIMEDOUT: return "connection timed out (errno \(io.errnoCode))"
+        case EHOSTUNREACH, ENETUNREACH: return "host or network unreachable (errno \(io.errnoCode))"
+        default: return "\(error)"
+        }
     }
 
     /// The answer did not arrive whole within the timeout.
@@ -141,7 +156,9 @@ public final class FHIRSender: Sender {
             let note = preconditionFailed > 0 ? "; \(preconditionFailed) withdrawals left alone (412: changed since)" : ""
             return .delivered("HTTP \(status), \(statuses.count) entries \(preconditionFailed > 0 ? "2xx or 412" : "2xx")\(note)")
         }
-        return .dead("HTTP \(status), entries not 2xx: \(bad.prefix(5).joined(separator: ", "))\n\(text.prefix(2000))")
+        // An entry with no response.status is named as such, not as an empty list (helper-43's trial).
+        let named = bad.prefix(5).map { $0.isEmpty ? "no response.status" : $0 }
+        return .dead("HTTP \(status), entries not 2xx: \(named.joined(separator: ", "))\n\(text.prefix(2000))")
     }
 
     /// The diagnostics of an OperationOutcome, else the start of the text.
