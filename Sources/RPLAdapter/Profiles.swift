@@ -97,6 +97,9 @@ public final class Profiles: Sendable {
         public var excludes: Set<CodeKey> = []
         /// Normalised (lower case, no accents); whole words, or a stem when ending in `*`.
         public var keywords: [String]
+        /// Words that make a text another item though a keyword matches ("anti-D immunoglobuline
+        /// iv" is a specific immunoglobulin, not IVIg: helper-44's review).
+        public var excludeKeywords: [String] = []
         /// Other indications this item treats (guideline.md v2 §4): a recorded one lifts the flag.
         public var indications: [ValueSetID] = []
 
@@ -372,6 +375,7 @@ public final class Profiles: Sendable {
                     }
                     item.codes.formUnion(terminology.listedCodes(valueSet))
                 case "keyword": if let k = part.string("valueString") { item.keywords.append(Terminology.normalise(k)) }
+                case "excludeKeyword": if let k = part.string("valueString") { item.excludeKeywords.append(Terminology.normalise(k)) }
                 case "indication":
                     // A ValueSet id the program does not know would lift nothing: refused.
                     guard let id = part.string("valueCode"), let valueSet = ValueSetID(rawValue: id), resources["ValueSet/" + id] != nil else {

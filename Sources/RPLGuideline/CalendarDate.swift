@@ -55,9 +55,9 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
     }
 
     /// The day of a dateTime's instant in Dutch civil time: CET (UTC+1), and CEST (UTC+2) in summer
-    /// time, by the European rule (from the last Sunday of March to the last Sunday of October, at
-    /// 01:00 UTC, since 1996; to the last Sunday of September from 1981; from the first Sunday of
-    /// April from 1977; none before). The card is Dutch: a record of the Netherlands keeps its own
+    /// time, from and to 01:00 UTC: since 1996 the last Sundays of March and October; 1981–1995 the
+    /// last Sundays of March and September; 1977–1980 the first Sunday of April to the last of
+    /// September (1978: to 1 October); none before 1977. The card is Dutch: a record of the Netherlands keeps its own
     /// days; a record written in another zone gets the day a Dutch clinician reading it would say.
     /// Nil when the text has no time with a zone (a date, or no zone: the written date stands).
     static func dutchDay(of b: UnsafeBufferPointer<UInt8>, written: CalendarDate) -> CalendarDate? {
@@ -73,20 +73,29 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
             return v
         }
         guard let hour = digits(11, 2), let minute = digits(14, 2), hour < 24, minute < 60 else { return nil }
-        // The zone: after the seconds and their fraction.
+        // Seconds, if any, then their fraction; then the zone (helper-44's review: nothing else).
         var z = 16
-        while z < b.count, b[z] != UInt8(ascii: "Z"), b[z] != UInt8(ascii: "+"), b[z] != UInt8(ascii: "-") { z += 1 }
-        guard z < b.count else { return nil }
+        if z < b.count, b[z] == UInt8(ascii: ":") {
+            guard let second = digits(17, 2), second <= 60 else { return nil }
+            z = 19
+            if z < b.count, b[z] == UInt8(ascii: ".") {
+                z += 1
+                while z < b.count, b[z] &- 0x30 <= 9 { z += 1 }
+            }
+        }
+        guard z < b.count, b[z] == UInt8(ascii: "Z") || b[z] == UInt8(ascii: "+") || b[z] == UInt8(ascii: "-") else { return nil }
         var offset = 0  // minutes east of UTC
         if b[z] != UInt8(ascii: "Z") {
-            guard z + 6 == b.count, b[z + 3] == UInt8(ascii: ":"), let zh = digits(z + 1, 2), let zm = digits(z + 4, 2) else { return nil }
+            guard z + 6 == b.count, b[z + 3] == UInt8(ascii: ":"), let zh = digits(z + 1, 2), let zm = digits(z + 4, 2), zh <= 14, zm < 60 else { return nil }
             offset = (b[z] == UInt8(ascii: "-") ? -1 : 1) * (zh * 60 + zm)
         } else {
             guard z + 1 == b.count else { return nil }
         }
         let utc = written.dayNumber * 1440 + hour * 60 + minute - offset
         let local = utc + 60 + (summerTime(utc) ? 60 : 0)
-        return CalendarDate(dayNumber: Int((Double(local) / 1440).rounded(.down)))
+        let day = CalendarDate(dayNumber: Int((Double(local) / 1440).rounded(.down)))
+        // A day FHIR cannot write (past 9999-12-31): the written one.
+        return (1...9999).contains(day.year) ? day : nil
     }
 
     /// Whether a UTC instant (minutes since 1970) is in Dutch summer time.
@@ -99,6 +108,7 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
         switch year {
         case 1996...: (start, end) = (lastSunday(3), lastSunday(10))
         case 1981...1995: (start, end) = (lastSunday(3), lastSunday(9))
+        case 1978: (start, end) = (sundayOnOrBefore(CalendarDate(year: year, month: 4, day: 7)!), CalendarDate(year: 1978, month: 10, day: 1)!.dayNumber)
         case 1977...1980: (start, end) = (sundayOnOrBefore(CalendarDate(year: year, month: 4, day: 7)!), lastSunday(9))
         default: return false
         }

@@ -11,7 +11,7 @@ public enum Guideline {
             // A birthDate that gives no usable age is not a missing one (found by a clinical audit,
             // helper-42: an age of 61 was said to have no birthDate).
             notes.append(facts.birthDateUnusable
-                ? "Age is not known: Patient.birthDate gives no usable age (see the input warnings): the prognosis and RPL-KARYOTYPE could not take it into account."
+                ? "Age is not known: Patient.birthDate gives no usable age (see the input warnings); the prognosis and RPL-KARYOTYPE could not take it into account."
                 : "Age is missing (no Patient.birthDate): the prognosis and RPL-KARYOTYPE could not take it into account.")
         }
         if facts.lossCount < facts.lossCountMaximum {
@@ -51,9 +51,10 @@ public enum Guideline {
               // An open karyotyping request of the patient is hers; the partner's is judged as his.
               !rec.forPartner, let open = f.alreadyRequested.first(where: { sameTest($0, rec) })
         else { return rec }
-        // The day as the record writes it (a dateTime's own date), in the language's date form.
+        // Its day (a dateTime's instant in Dutch civil time, as every date: helper-44's review), in
+        // the language's date form; a partial date as written.
         let already: Phrase = open.authoredOn.map { text in
-            CalendarDate(fhir: String(text.prefix(10))).map { "Already requested on \($0): not ordered again." } ?? "Already requested on \(record: text): not ordered again."
+            CalendarDate(fhir: text).map { "Already requested on \($0): not ordered again." } ?? "Already requested on \(record: text): not ordered again."
         } ?? "Already requested: not ordered again."
         return Recommendation.note(ruleId: rec.ruleId, sources: rec.sources + [open.source],
                               reason: rec.reason + already, item: rec.item)

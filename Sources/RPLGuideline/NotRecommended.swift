@@ -18,7 +18,9 @@ func levothyroxineNotForEuthyroidism(_ f: Facts, request: Source) -> Phrase? {
         return "no TSH in the lookback window: euthyroid status is unknown until the TSH ordered by RPL-TSH is back"
     }
     if tsh.classification != .normal { return "TSH \(number: tsh.valueText) \(record: tsh.unit) \(tsh.when) is \(tsh.classification.phrase): not euthyroid" }
-    if let ft4 = f.freeT4, ft4.date >= tsh.date, ft4.classification != .normal {
+    // A free T4 that may be on or after a TSH of a partial date counts (a comparison a partial date
+    // cannot settle never drops a result: guideline.md v2; helper-44's review).
+    if let ft4 = f.freeT4, ft4.date >= (tsh.earliestDate ?? tsh.date), ft4.classification != .normal {
         return "free T4 \(number: ft4.valueText) \(record: ft4.unit) \(ft4.when) is \(ft4.classification.phrase): not euthyroid"
     }
     if !f.hypothyroidismConditions.isEmpty || !f.subclinicalHypothyroidismConditions.isEmpty {
@@ -36,8 +38,8 @@ func levothyroxineNotForEuthyroidism(_ f: Facts, request: Source) -> Phrase? {
     }
     if !before.isEmpty {
         return before.contains { $0.start == nil }
-            ? "levothyroxine was taken before the normal TSH of \(tsh.date) (a start date is not recorded: taken as before): treated hypothyroidism, not euthyroidism"
-            : "levothyroxine was taken before the normal TSH of \(tsh.date): treated hypothyroidism, not euthyroidism"
+            ? "levothyroxine was taken before the normal TSH \(tsh.when) (a start date is not recorded: taken as before): treated hypothyroidism, not euthyroidism"
+            : "levothyroxine was taken before the normal TSH \(tsh.when): treated hypothyroidism, not euthyroidism"
     }
     return nil
 }

@@ -14,13 +14,13 @@ func rplTSH(_ f: Facts) -> Recommendation? {
 func rplFT4(_ f: Facts) -> Recommendation? {
     guard let tsh = f.tsh, tsh.classification != .normal else { return nil }
     if let ft4 = f.freeT4, ft4.date >= tsh.date { return nil }
-    let reason: Phrase = "TSH \(number: tsh.valueText) \(record: tsh.unit) \(tsh.when) is \(tsh.classification.phrase) (\(tsh.basis)); no free T4 on or after it."
     // A TSH of a partial date read as its last day: a free T4 within it may be after it (found by a
     // clinical audit, helper-42). Ordered, as the free T4 may be the older result, and said.
     if let ft4 = f.freeT4, let earliest = tsh.earliestDate, ft4.date >= earliest {
         return Recommendation.order(ruleId: .ft4, activity: .thyroidFt4, sources: [tsh.source, ft4.source],
-                              reason: reason + "The free T4 \(ft4.when) may be after it (the TSH's date is partial): check before ordering.")
+                              reason: "TSH \(number: tsh.valueText) \(record: tsh.unit) \(tsh.when) is \(tsh.classification.phrase) (\(tsh.basis)); no free T4 known to be on or after it: the free T4 \(ft4.when) may be before or after it (the TSH's date is partial): check before ordering.")
     }
+    let reason: Phrase = "TSH \(number: tsh.valueText) \(record: tsh.unit) \(tsh.when) is \(tsh.classification.phrase) (\(tsh.basis)); no free T4 on or after it."
     return Recommendation.order(ruleId: .ft4, activity: .thyroidFt4, sources: [tsh.source], reason: reason)
 }
 

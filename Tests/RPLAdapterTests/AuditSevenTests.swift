@@ -37,6 +37,40 @@ import TestSupport
         #expect(out.notes.contains { $0.hasPrefix("RPL-APL-TREAT") && $0.contains("already taken or requested") })
         #expect(out.requests("lmwh").isEmpty)
         #expect(out.requests("aspirin-low-dose").count == 1)
+        // Text held the proposal back: said, as every fact that rests on text (helper-44's review).
+        #expect(out.stderr.contains("a heparin recorded as text only (\"Fraxiparine 2850 IE sc\"), no recognised code: check; read as already taken or requested"))
+    }
+
+    /// "Immunoglobuline iv" is IVIg; a specific immunoglobulin given iv is not (guideline.md: IvIg,
+    /// not anti-D or other specific immunoglobulins; helper-44's review).
+    @Test func aSpecificImmunoglobulinIsNotIVIg() throws {
+        for (text, flagged) in [("Immunoglobuline iv", true), ("Anti-D immunoglobuline iv", false), ("Hepatitis B immunoglobuline iv", false), ("CMV iv immunoglobulin", false)] {
+            var s = S()
+            s.add(Self.textOnly("ig", "MedicationRequest", text))
+            #expect(try InProcess.apply(s).flags == (flagged ? ["NR-DRUGS"] : []), "\(text)")
+        }
+    }
+
+    /// An open request's date is its instant's Dutch day, as every date (helper-44's review).
+    @Test func anOpenRequestsDateIsItsDutchDay() throws {
+        for authored in ["2026-10-20T23:30:00Z", "2026-10-21T08:30:00+09:00"] {
+            var s = S()
+            var tsh = S.serviceRequest("tsh-open", S.loinc, "3016-3")
+            tsh.children.append(.primitive("authoredOn", authored))
+            s.add(tsh)
+            let out = try InProcess.apply(s)
+            #expect(out.notes.contains { $0.hasPrefix("RPL-TSH") && $0.contains("Already requested on 2026-10-21") }, "\(authored)")
+        }
+    }
+
+    /// A normal TSH of a month with a low free T4 inside it: euthyroidism is not shown, so a
+    /// levothyroxine request is not flagged (helper-44's review: the free T4 was dropped).
+    @Test func aFreeT4InsideATSHsMonthCounts() throws {
+        var s = S()
+        s.add(S.tsh("2.0", date: "2026-10"))
+        s.add(S.freeT4("8", date: "2026-10-15"))
+        s.add(S.medicationRequest("levo", S.atc, "H03AA01"))
+        #expect(try InProcess.apply(s).flags.isEmpty)
     }
 
     /// The card's own words and common brands, as the audit wrote them.
@@ -122,7 +156,7 @@ import TestSupport
         let ft4 = try #require(out.requests("thyroid-ft4").first?.child("note")?.string("text"))
         #expect(ft4.contains("in 2026-10 is high"))
         #expect(!ft4.contains("2026-10-31"))
-        #expect(ft4.contains("The free T4 on 2026-10-15 may be after it (the TSH's date is partial)"))
+        #expect(ft4.contains("the free T4 on 2026-10-15 may be before or after it (the TSH's date is partial)"))
     }
 
     /// interface.md v3: "another time-zone form" of one instant changes nothing. A dateTime is the

@@ -9,10 +9,7 @@ import Testing
     static func byCharacters(_ text: String) -> CalendarDate? {
         let parts = text.prefix(10).split(separator: "-")
         guard text.count >= 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
-        guard let written = CalendarDate(year: y, month: m, day: d) else { return nil }
-        // A time with a zone: its Dutch day (tested on its own below).
-        var t = text
-        return t.withUTF8 { CalendarDate.dutchDay(of: $0, written: written) } ?? written
+        return CalendarDate(year: y, month: m, day: d)
     }
 
     @Test func datesAndDateTimes() {
@@ -54,7 +51,22 @@ import Testing
         #expect(day("1970-07-01T22:30:00Z") == "1970-07-01")
         // A Synthea evening in the United States is the next morning here.
         #expect(day("2019-01-12T21:23:45-05:00") == "2019-01-13")
-        // No zone, no time, or a zone that is no zone: the date as written.
+        // 1978 ended on 1 October, 1981–1995 in September; none before 1977.
+        #expect(day("1978-09-30T22:30:00Z") == "1978-10-01")
+        #expect(day("1978-10-01T22:30:00Z") == "1978-10-01")
+        #expect(day("1981-09-26T22:30:00Z") == "1981-09-27")
+        #expect(day("1981-09-27T22:30:00Z") == "1981-09-27")
+        #expect(day("1969-07-01T23:30:00Z") == "1969-07-02")
+        #expect(day("1969-07-01T22:30:00Z") == "1969-07-01")
+        // The widest zones.
+        #expect(day("2026-01-01T05:00:00+14:00") == "2025-12-31")
+        #expect(day("2026-01-01T20:00:00-12:00") == "2026-01-02")
+        // No zone, no time, a zone that is no zone, a day FHIR cannot write, or anything between
+        // the seconds and the zone: the date as written.
+        #expect(day("9999-12-31T23:30:00Z") == "9999-12-31")
+        #expect(day("2026-10-01T23:30:00+25:99") == "2026-10-01")
+        #expect(day("2026-10-01T23:30:00 XYZ") == "2026-10-01")
+        #expect(day("2026-10-01T23:30:00xZ") == "2026-10-01")
         #expect(day("2026-10-01T23:30:00") == "2026-10-01")
         #expect(day("2026-10-01") == "2026-10-01")
         #expect(day("2026-10-01T23:30:00+0200") == "2026-10-01")
@@ -78,8 +90,9 @@ import Testing
                 if k < chars.count { var c = chars; c.remove(at: k); texts.append(String(c)) }
             }
         }
+        // The date as written (the day of an instant is `aDateTimeIsItsDutchDay`'s).
         for text in texts {
-            let same = CalendarDate(fhir: text) == Self.byCharacters(text)
+            let same = CalendarDate(writtenDateOf: text) == Self.byCharacters(text)
             #expect(same, "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
         }
     }

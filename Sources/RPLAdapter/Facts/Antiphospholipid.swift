@@ -66,10 +66,10 @@ enum Antiphospholipid: FactSource {
         }
         // Aspirin, a heparin or progesterone the patient already takes, or that is already
         // requested for her: each with where a record taken (or requested) and a stale one go.
-        let medications: [(ValueSetID, WritableKeyPath<Facts, [Source]>, WritableKeyPath<Facts, [MedicationUse]>)] = [
-            (.aspirin, \.aspirinTakenOrRequested, \.aspirinStale),
-            (.lmwh, \.heparinTakenOrRequested, \.heparinStale),
-            (.progesteroneVaginal, \.progesteroneTakenOrRequested, \.progesteroneStale),
+        let medications: [(ValueSetID, WritableKeyPath<Facts, [Source]>, WritableKeyPath<Facts, [MedicationUse]>, Phrase)] = [
+            (.aspirin, \.aspirinTakenOrRequested, \.aspirinStale, "low-dose aspirin"),
+            (.lmwh, \.heparinTakenOrRequested, \.heparinStale, "a heparin"),
+            (.progesteroneVaginal, \.progesteroneTakenOrRequested, \.progesteroneStale, "progesterone"),
         ]
         for index in c.items(["MedicationRequest", "MedicationStatement"]) {
             let r = c.resource(index)
@@ -82,12 +82,15 @@ enum Antiphospholipid: FactSource {
             let since = c.useStale(index)
             // By code; by its name only when it carries no recognised code (a text-only
             // "Fraxiparine 2850 IE" already requested: found by a clinical audit, helper-42, a
-            // second heparin was proposed beside it). Progesterone by another route (oral) is not
-            // the card's vaginal progesterone.
+            // second heparin was proposed beside it). Text may hold a proposal back, never create one,
+            // and is said (guideline.md v2, "codes decide, text only warns"; helper-44's review).
+            // Progesterone by another route (oral) is not the card's vaginal progesterone.
             let uncoded = !c.terminology.hasRecognisedCode(medication)
-            for (valueSet, taken, stale) in medications
-            where c.terminology.matches(medication, valueSet) || (uncoded && c.terminology.matchesKeyword(medication, valueSet)) {
+            for (valueSet, taken, stale, what) in medications {
+                let byCode = c.terminology.matches(medication, valueSet)
+                guard byCode || (uncoded && c.terminology.matchesKeyword(medication, valueSet)) else { continue }
                 if valueSet == .progesteroneVaginal && Requests.notVaginal(c, index) { continue }
+                if !byCode { c.warn(index, .textOnlyHoldsBack(what: what, text: c.text(medication))) }
                 guard let since else {
                     facts[keyPath: taken].append(Source(index))
                     continue

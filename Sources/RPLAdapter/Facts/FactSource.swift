@@ -592,6 +592,8 @@ struct Warning: Hashable, CustomStringConvertible {
         case gestationalAgeBeyondPregnancy(gestationalAge: GestationalAge, date: CalendarDate)
         case datingBeforePregnancy(date: CalendarDate)
         case textOnly(what: Phrase, text: String)
+        /// A medication recognised by its name alone, read as already taken or requested.
+        case textOnlyHoldsBack(what: Phrase, text: String)
         case karyotypeOfAnother(text: String)
         case reachesPastEvaluationDate(what: Phrase, text: String, date: CalendarDate)
         /// `through`: the group's first record, when `other` (the nearest) is not it.
@@ -691,6 +693,8 @@ struct Warning: Hashable, CustomStringConvertible {
         case .ambiguousRelative(let relative):
             what = "recurrent miscarriage in \(relative): a sister- or brother-in-law may be a sibling of the partner or the spouse of her own sibling (no blood relative): not counted as family history; check"
         case .textOnly(let w, let text): what = "\(w) recorded as text only (\"\(record: text)\"), no recognised code: check; not counted"
+        case .textOnlyHoldsBack(let w, let text):
+            what = "\(w) recorded as text only (\"\(record: text)\"), no recognised code: check; read as already taken or requested, so not proposed again"
         case .karyotypeOfAnother(let text):
             what = "karyotype \(record: text) has a Y chromosome on a woman's record: possibly of pregnancy tissue (its specimen is not recognised as such) or of another person; read as hers: check"
         }

@@ -249,7 +249,8 @@ enum Requests: FactSource {
             let texts = Terminology.texts(of: code)
             for item in c.profiles.notRecommended where item.appliesTo == type {
                 // The keyword as Profiles lists it (normalised), said in the plan: the record's word.
-                if let keyword = item.keywords.first(where: { k in texts.contains { Terminology.containsWord($0, k) } }) {
+                if let keyword = item.keywords.first(where: { k in texts.contains { Terminology.containsWord($0, k) } }),
+                   !item.excludeKeywords.contains(where: { k in texts.contains { Terminology.containsWord($0, k) } }) {
                     var match = InputRequest.Match(ruleId: item.ruleId, item: item.item, byKeyword: true)
                     match.keyword = keyword
                     matches.append(match)
