@@ -18,40 +18,46 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
     /// nothing; found by a new user's trial, helper-43: 23:30-02:00 and 01:30Z the next day were
     /// two days). Partial dates (`2026`, `2026-03`) give nil: a rule cannot count days from them.
     public init?(fhir text: String) {
-        guard let written = CalendarDate(writtenDateOf: text) else { return nil }
-        var text = text
-        self = text.withUTF8 { CalendarDate.dutchDay(of: $0, written: written) } ?? written
-    }
-
-    /// The date part as written.
-    init?(writtenDateOf text: String) {
         // YYYY-MM-DD in ASCII, the date of nearly every FHIR date and dateTime: read from the
-        // bytes (issue 20: counting characters and splitting took 7,900 instructions a date).
-        // Anything else (or a tenth byte followed by a character that may join it) as before.
+        // bytes, with the time and zone in the same pass (issue 20: counting characters and
+        // splitting took 7,900 instructions a date). Anything else (or a tenth byte followed by a
+        // character that may join it) by characters, as before.
         let utf8 = text.utf8
         if utf8.count >= 10 {
-            let parsed: (Int, Int, Int)? = utf8.withContiguousStorageIfAvailable { b in
-                guard b.count == 10 || b[10] < 0x80, b[4] == 0x2D, b[7] == 0x2D else { return nil }
-                func digits(_ from: Int, _ n: Int) -> Int? {
-                    var v = 0
-                    for i in from..<(from + n) {
-                        let d = b[i] &- 0x30
-                        guard d <= 9 else { return nil }
-                        v = v * 10 + Int(d)
-                    }
-                    return v
-                }
-                guard let y = digits(0, 4), let m = digits(5, 2), let d = digits(8, 2) else { return nil }
-                return (y, m, d)
+            let parsed: CalendarDate?? = utf8.withContiguousStorageIfAvailable { b in
+                guard b.count == 10 || b[10] < 0x80, b[4] == 0x2D, b[7] == 0x2D,
+                      let y = Self.digits(b, 0, 4), let m = Self.digits(b, 5, 2), let d = Self.digits(b, 8, 2) else { return nil }
+                guard let written = CalendarDate(year: y, month: m, day: d) else { return .some(nil) }
+                return Self.dutchDay(of: b, written: written) ?? written
             } ?? nil
-            if let (y, m, d) = parsed {
-                self.init(year: y, month: m, day: d)
+            if let parsed {
+                guard let parsed else { return nil }
+                self = parsed
                 return
             }
         }
+        guard let written = CalendarDate(writtenByCharacters: text) else { return nil }
+        var text = text
+        self = text.withUTF8 { Self.dutchDay(of: $0, written: written) } ?? written
+    }
+
+    /// The date part as written, read by characters (what the byte reading falls back to).
+    init?(writtenByCharacters text: String) {
         let parts = text.prefix(10).split(separator: "-")
         guard text.count >= 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
         self.init(year: y, month: m, day: d)
+    }
+
+    /// `n` ASCII digits at `from` as a number; nil if any is no digit or the text ends first.
+    static func digits(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ n: Int) -> Int? {
+        guard from + n <= b.count else { return nil }
+        var v = 0
+        for i in from..<(from + n) {
+            let d = b[i] &- 0x30
+            guard d <= 9 else { return nil }
+            v = v * 10 + Int(d)
+        }
+        return v
     }
 
     /// The day of a dateTime's instant in Dutch civil time: CET (UTC+1), and CEST (UTC+2) in summer
@@ -62,16 +68,7 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
     /// Nil when the text has no time with a zone (a date, or no zone: the written date stands).
     static func dutchDay(of b: UnsafeBufferPointer<UInt8>, written: CalendarDate) -> CalendarDate? {
         guard b.count >= 17, b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":") else { return nil }
-        func digits(_ from: Int, _ n: Int) -> Int? {
-            guard from + n <= b.count else { return nil }
-            var v = 0
-            for i in from..<(from + n) {
-                let d = b[i] &- 0x30
-                guard d <= 9 else { return nil }
-                v = v * 10 + Int(d)
-            }
-            return v
-        }
+        func digits(_ from: Int, _ n: Int) -> Int? { Self.digits(b, from, n) }
         guard let hour = digits(11, 2), let minute = digits(14, 2), hour < 24, minute < 60 else { return nil }
         // Seconds, if any, then their fraction; then the zone (helper-44's review: nothing else).
         var z = 16
@@ -93,14 +90,17 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
         }
         let utc = written.dayNumber * 1440 + hour * 60 + minute - offset
         let local = utc + 60 + (summerTime(utc) ? 60 : 0)
-        let day = CalendarDate(dayNumber: Int((Double(local) / 1440).rounded(.down)))
+        let day = CalendarDate(dayNumber: dayOf(minutes: local))
         // A day FHIR cannot write (past 9999-12-31): the written one.
         return (1...9999).contains(day.year) ? day : nil
     }
 
+    /// The day number of a minute since 1970 (rounded down, also before 1970).
+    static func dayOf(minutes m: Int) -> Int { m >= 0 ? m / 1440 : -((-m + 1439) / 1440) }
+
     /// Whether a UTC instant (minutes since 1970) is in Dutch summer time.
     static func summerTime(_ utc: Int) -> Bool {
-        let year = CalendarDate(dayNumber: Int((Double(utc) / 1440).rounded(.down))).year
+        let year = CalendarDate(dayNumber: dayOf(minutes: utc)).year
         // The Sunday on or before a day (1970-01-01 was a Thursday).
         func sundayOnOrBefore(_ d: CalendarDate) -> Int { d.dayNumber - ((d.dayNumber + 4) % 7 + 7) % 7 }
         func lastSunday(_ month: Int) -> Int { sundayOnOrBefore(CalendarDate(year: year, month: month, day: daysIn(month: month, year: year))!) }

@@ -263,7 +263,8 @@ enum Requests: FactSource {
             matches.append(InputRequest.Match(ruleId: .nrTissueGenetics, item: "pregnancy tissue genetics", byKeyword: false))
         }
         guard !matches.isEmpty else { return }
-        if notVaginal(c, index) {
+        // The route is read only for a progesterone match (every other request is judged without it).
+        if matches.contains(where: { $0.item == "progesterone" }), notVaginal(c, index) {
             for i in matches.indices where matches[i].item == "progesterone" { matches[i].notVaginal = true }
         }
         let reasons = reasons(c, index)

@@ -159,7 +159,7 @@ enum Thyroid: FactSource {
             var t = ThyroidResult(value: value, unit: unit, date: d, classification: classification, basis: basis, source: Source(index))
             t.comparator = bound.text
             // A partial date (`2026-10`) is read as its last day, and said as recorded.
-            if let text = c.observationDateText(r), CalendarDate(fhir: text) == nil, let interval = DayInterval(fhir: text), !interval.isDay {
+            if let text = c.observationDateText(r), let interval = DayInterval(fhir: text), !interval.isDay {
                 t.partialDate = text
                 t.earliestDate = interval.start
             }
