@@ -15,7 +15,15 @@ typedef struct {
     const uint8_t *p;
     size_t n;
     int max_depth;
+    // Screening a resource (rpl_json_screen_resource); NULL: only passing over.
+    const rpl_screen *screen;
+    int resource_depth;  // the depth of the resource's own members
+    uint32_t *kept;
+    int *kept_count;
 } scan;
+
+// What a member's key makes of its string values when screening.
+enum { KIND_OTHER = 0, KIND_CODE = 1, KIND_TEXT = 2 };
 
 static inline int is_digit(uint8_t b) { return b >= '0' && b <= '9'; }
 
@@ -197,7 +205,108 @@ static inline ptrdiff_t literal(const scan *s, size_t i, const char *text, size_
     return (ptrdiff_t)(i + length);
 }
 
+// MARK: screening (ResourceScreen)
+
+#define FNV_BASIS 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+
+static inline int in_set(const uint64_t *set, size_t mask, uint64_t hash) {
+    if (hash == 0) hash = 1;
+    size_t slot = (size_t)(hash ^ (hash >> 29)) & mask;
+    for (;;) {
+        uint64_t h = set[slot];
+        if (h == hash) return 1;
+        if (h == 0) return 0;
+        slot = (slot + 1) & mask;
+    }
+}
+
+static inline uint8_t upper(uint8_t b) { return b >= 'a' && b <= 'z' ? (uint8_t)(b & ~0x20) : b; }
+static inline uint8_t lower(uint8_t b) { return b >= 'A' && b <= 'Z' ? (uint8_t)(b | 0x20) : b; }
+static inline int word_byte(uint8_t b) { return (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b >= 0x80; }
+
+// A code: its normal form (upper case, no dots, no spaces) is a code, or starts with a category,
+// or its first three bytes fall in a block.
+static int code_matters(const rpl_screen *sc, const uint8_t *p, size_t n) {
+    uint64_t hash = FNV_BASIS;
+    size_t length = 0;
+    uint32_t first3 = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = upper(p[i]);
+        if (b == '.' || b == ' ') continue;
+        hash = (hash ^ b) * FNV_PRIME;
+        length++;
+        if (length <= 3) first3 = first3 << 8 | b;
+        if (length < 64 && (sc->category_lengths >> length & 1) && in_set(sc->categories, sc->categories_mask, hash)) return 1;
+    }
+    if (length >= 3) {
+        for (size_t k = 0; k < sc->block_count; k++) {
+            if (sc->blocks[2 * k] <= first3 && first3 <= sc->blocks[2 * k + 1]) return 1;
+        }
+    }
+    return in_set(sc->codes, sc->codes_mask, hash);
+}
+
+// A text: each word (letters and digits, lower case) against the keywords' first words and stems.
+static int text_matters(const rpl_screen *sc, const uint8_t *p, size_t n) {
+    if (sc->any_text) return 1;
+    size_t i = 0;
+    while (i < n) {
+        if (!word_byte(lower(p[i]))) { i++; continue; }
+        uint64_t hash = FNV_BASIS;
+        size_t length = 0;
+        while (i < n) {
+            uint8_t b = lower(p[i]);
+            if (!word_byte(b)) break;
+            hash = (hash ^ b) * FNV_PRIME;
+            length++;
+            i++;
+            if (length < 64 && (sc->stem_lengths >> length & 1) && in_set(sc->stems, sc->stems_mask, hash)) return 1;
+        }
+        if (in_set(sc->words, sc->words_mask, hash)) return 1;
+    }
+    return 0;
+}
+
+int rpl_json_screen_string(const rpl_screen *screen, int kind, const uint8_t *bytes, size_t count) {
+    return kind == KIND_CODE ? code_matters(screen, bytes, count) : kind == KIND_TEXT ? text_matters(screen, bytes, count) : 0;
+}
+
+static inline int key_is(const uint8_t *k, uint32_t n, const char *name, uint32_t length) {
+    return n == length && memcmp(k, name, length) == 0;
+}
+
+static inline int key_kind(const uint8_t *k, uint32_t n) {
+    if (key_is(k, n, "code", 4)) return KIND_CODE;
+    if (key_is(k, n, "text", 4) || key_is(k, n, "display", 7) || key_is(k, n, "valueString", 11)) return KIND_TEXT;
+    return KIND_OTHER;
+}
+
+// The members a skeleton keeps: its `id` and `meta` (a reference reaches it, a newer version
+// replaces it).
+static inline int key_kept(const uint8_t *k, uint32_t n) {
+    return key_is(k, n, "id", 2) || key_is(k, n, "meta", 4);
+}
+
+// Members that make a resource one to build whole: resources it holds (read as any resource),
+// an id's padding (read with the id).
+static inline int key_builds(const uint8_t *k, uint32_t n) {
+    return key_is(k, n, "contained", 9) || key_is(k, n, "_contained", 10) || key_is(k, n, "_id", 3);
+}
+
+// A string value at i (already passed over up to `end`) under a key of this kind.
+static inline ptrdiff_t screen_string(const scan *s, size_t i, ptrdiff_t end, int plain, int kind) {
+    if (kind == KIND_OTHER || end < 0) return end;
+    // An escape or a byte beyond ASCII: only a reading can tell what it says.
+    if (!plain) return RPL_JSON_MATTERS;
+    const uint8_t *content = s->p + i + 1;
+    size_t n = (size_t)end - i - 2;
+    if (kind == KIND_CODE ? code_matters(s->screen, content, n) : text_matters(s->screen, content, n)) return RPL_JSON_MATTERS;
+    return end;
+}
+
 static ptrdiff_t skip_value(const scan *s, size_t i, int depth);
+static ptrdiff_t skip_array(const scan *s, size_t i, int depth, int kind);
 
 // JSONScanner.skipValue's object: not empty; members `"key": value` with plain keys, none twice
 // (ObjectKeys), no null as a value.
@@ -225,12 +334,32 @@ static ptrdiff_t skip_object(const scan *s, size_t i, int depth) {
         key_start[keys] = start;
         key_length[keys] = length;
         keys++;
+        int kind = KIND_OTHER;
+        if (s->screen) {
+            kind = key_kind(p + start, length);
+            if (depth == s->resource_depth) {
+                if (key_builds(p + start, length)) return RPL_JSON_MATTERS;
+                if (key_kept(p + start, length)) {
+                    if (*s->kept_count == RPL_JSON_MAX_KEPT) return RPL_JSON_MATTERS;
+                    s->kept[(*s->kept_count)++] = (uint32_t)i;
+                }
+            }
+        }
         i = skip_ws(s, (size_t)end);
         if (i >= n || p[i] != ':') return FAIL;
         i = skip_ws(s, i + 1);
         if (i >= n || p[i] == 'n') return FAIL;  // end of input; null outside an array
-        end = skip_value(s, i, depth);
-        if (end < 0) return FAIL;
+        if (kind != KIND_OTHER && p[i] == '"') {
+            int plain_value = 0;
+            end = skip_string(s, i, &plain_value);
+            if (end == (ptrdiff_t)(i + 2)) return FAIL;  // empty string (skip_value's rule)
+            end = screen_string(s, i, end, plain_value, kind);
+        } else if (kind != KIND_OTHER && p[i] == '[') {
+            end = skip_array(s, i, depth, kind);
+        } else {
+            end = skip_value(s, i, depth);
+        }
+        if (end < 0) return end;
         i = skip_ws(s, (size_t)end);
         if (i >= n) return FAIL;
         if (p[i] == ',') { i++; continue; }
@@ -240,7 +369,8 @@ static ptrdiff_t skip_object(const scan *s, size_t i, int depth) {
 }
 
 // JSONScanner.skipValue's array: not empty; no arrays in it; null allowed (the `_name` padding).
-static ptrdiff_t skip_array(const scan *s, size_t i, int depth) {
+// `kind`: what its member's key makes of its strings (screening).
+static ptrdiff_t skip_array(const scan *s, size_t i, int depth, int kind) {
     const uint8_t *p = s->p;
     size_t n = s->n;
     depth++;
@@ -253,8 +383,14 @@ static ptrdiff_t skip_array(const scan *s, size_t i, int depth) {
         ptrdiff_t end;
         if (p[i] == 'n') end = literal(s, i, "null", 4);
         else if (p[i] == '[') return FAIL;  // arrays of arrays
+        else if (kind != KIND_OTHER && p[i] == '"') {
+            int plain_value = 0;
+            end = skip_string(s, i, &plain_value);
+            if (end == (ptrdiff_t)(i + 2)) return FAIL;  // empty string (skip_value's rule)
+            end = screen_string(s, i, end, plain_value, kind);
+        }
         else end = skip_value(s, i, depth);
-        if (end < 0) return FAIL;
+        if (end < 0) return end;
         i = skip_ws(s, (size_t)end);
         if (i >= n) return FAIL;
         if (p[i] == ',') { i++; continue; }
@@ -272,7 +408,7 @@ static ptrdiff_t skip_value(const scan *s, size_t i, int depth) {
         return end;
     }
     case '{': return skip_object(s, i, depth);
-    case '[': return skip_array(s, i, depth);
+    case '[': return skip_array(s, i, depth, KIND_OTHER);
     case 't': return literal(s, i, "true", 4);
     case 'f': return literal(s, i, "false", 5);
     case '-': case '0': case '1': case '2': case '3': case '4':
@@ -291,6 +427,14 @@ size_t rpl_json_plain_run(const uint8_t *bytes, size_t count, size_t pos) {
 ptrdiff_t rpl_json_skip_value(const uint8_t *bytes, size_t count, size_t pos, int depth, int max_depth) {
     // Offsets of keys are kept in 32 bits.
     if (bytes == NULL || pos >= count || count > UINT32_MAX) return FAIL;
-    scan s = { bytes, count, max_depth };
+    scan s = { bytes, count, max_depth, NULL, 0, NULL, NULL };
     return skip_value(&s, pos, depth);
+}
+
+ptrdiff_t rpl_json_screen_resource(const uint8_t *bytes, size_t count, size_t pos, int depth, int max_depth,
+                                   const rpl_screen *screen, uint32_t *kept, int *kept_count) {
+    *kept_count = 0;
+    if (bytes == NULL || pos >= count || count > UINT32_MAX || bytes[pos] != '{') return FAIL;
+    scan s = { bytes, count, max_depth, screen, depth + 1, kept, kept_count };
+    return skip_object(&s, pos, depth);
 }

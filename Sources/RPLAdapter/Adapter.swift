@@ -41,10 +41,14 @@ public struct Adapter: Sendable {
     /// version's, a local type), but `apply` would read nothing of it, and a misspelt
     /// "Conditon" holding a loss would change the plan unseen (found by a new user's trial).
     /// `discarding`: the caller gives the bytes up (see `FHIRFormat.read(discarding:…)`).
-    public static func read(_ bytes: UnsafeBufferPointer<UInt8>, as format: FHIRFormat, discarding: Bool = false) throws(FHIRFormatError) -> Element {
+    /// `screen`: the Observations built whole only if they may matter (`Profiles.observationScreen`;
+    /// JSON only): the others are skeletons, their members past the skeleton checked for syntax
+    /// only, as a Claim's are.
+    public static func read(_ bytes: UnsafeBufferPointer<UInt8>, as format: FHIRFormat, discarding: Bool = false,
+                            screen: ResourceScreen? = nil) throws(FHIRFormatError) -> Element {
         let bundle = discarding
-            ? try format.read(discarding: bytes, materialise: { resourceTypesRead.contains($0) })
-            : try format.read(bytes, materialise: { resourceTypesRead.contains($0) })
+            ? try format.read(discarding: bytes, materialise: { resourceTypesRead.contains($0) }, screen: screen)
+            : try format.read(bytes, materialise: { resourceTypesRead.contains($0) }, screen: screen)
         var n = 0
         func unknown(_ type: String) -> Bool { !resourceTypesRead.contains(type) && !TypeTable.r4.isResourceType(type) }
         for entry in bundle.children where entry.name == "entry" {

@@ -45,6 +45,26 @@ public final class Profiles: Sendable {
     /// made at its first use (issue 20: made per input, it was a seventh of a Synthea run's facts
     /// once the requests their claims hold came to be read).
     let requestCatalogue = AtomicLazyReference<RequestCatalogue>()
+    /// The screen over input Observations (`observationScreen`), made at its first use.
+    let observationScreenStore = AtomicLazyReference<ScreenBox>()
+    final class ScreenBox: Sendable {
+        let screen: ResourceScreen
+        init(_ screen: ResourceScreen) { self.screen = screen }
+    }
+
+    /// Which input Observations a JSON reading builds whole (issue 20): those with a code, a
+    /// category or a keyword this program reads anywhere (every ValueSet, the site's local
+    /// codes, the order catalogue), or that only a full reading can tell. The others, most of
+    /// a real record (vital signs, laboratory panels), are kept as skeletons: no fact source
+    /// reads an Observation without first matching one of these.
+    public var observationScreen: ResourceScreen {
+        if let made = observationScreenStore.load() { return made.screen }
+        let terms = terminology.screenTerms()
+        let catalogueCodes = catalogue.items.values.flatMap { $0.compactMap { $0.code?.code } }
+        let screen = ResourceScreen(types: ["Observation"], codes: terms.codes + catalogueCodes, categories: terms.categories,
+                                    blocks: terms.blocks, keywords: terms.keywords)
+        return observationScreenStore.storeIfNil(ScreenBox(screen)).screen
+    }
     /// The wording of each language (issue 19): `CodeSystem-rpl-text`'s displays (English) and
     /// its designations in Dutch, by the English template.
     public let wordings: [Wording.Language: Wording]

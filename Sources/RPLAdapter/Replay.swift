@@ -98,7 +98,7 @@ public struct Replay {
         let actual: Element
         do {
             guard let format = FHIRFormat.sniff(inputBytes) else { return done(.broken("input is neither JSON nor XML")) }
-            let input = try inputBytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: format) }
+            let input = try inputBytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: format, screen: adapter.profiles.observationScreen) }
             actual = try adapter.apply(input, asOf: asOf).output
         } catch {
             // Bad input is a legitimate scenario: its expected output is the OperationOutcome.

@@ -189,6 +189,29 @@ public struct Terminology: Sendable {
     /// The keywords of a ValueSet (normalised).
     func keywords(_ valueSet: ValueSetID) -> [String] { keywordsByOrdinal[valueSet.ordinal] }
 
+    /// Everything a code or a text is matched against, whatever the ValueSet or system, for a
+    /// `ResourceScreen`: the codes listed (and excluded: a superset costs only a build), the
+    /// categories and blocks of the hierarchical systems, the local codes the site's ConceptMap
+    /// translates, every ValueSet's keywords.
+    func screenTerms() -> (codes: [String], categories: [String], blocks: [(first: String, last: String)], keywords: [String]) {
+        var codes: [String] = [], categories: [String] = [], blocks: [(first: String, last: String)] = []
+        for boxed in valueSets.values {
+            let m = boxed.members
+            codes += m.codes.map(\.code)
+            codes += m.excluded.map(\.code)
+            categories += m.categories.map(\.code)
+            blocks += m.blocks.map { ($0.first, $0.last) }
+            // A listed code of a hierarchical system holds its subcodes only through categories;
+            // its own code is a category too (conservative: it may be read as one).
+            categories += m.codes.filter { Terminology.isHierarchical($0.system) }.map(\.code)
+        }
+        for (source, targets) in localCodes {
+            codes.append(source.code)
+            codes += targets.map(\.code)
+        }
+        return (codes, categories, blocks, keywordsByOrdinal.flatMap { $0 })
+    }
+
     /// The codes of a CodeableConcept (or Coding list), local codes translated through the ConceptMap.
     public func codes(of concept: Element?) -> [CodeKey] {
         var out: [CodeKey] = []

@@ -272,7 +272,7 @@ public struct Engine: Sendable {
             do throws(FHIRFormatError) {
                 let bundle: Element
                 do throws(FHIRFormatError) {
-                    bundle = try Adapter.read(b, as: sniffed)
+                    bundle = try Adapter.read(b, as: sniffed, screen: adapter.profiles.observationScreen)
                     if !Adapter.namesItself(bundle) { name = Adapter.inputFallback(b) }
                 } catch {
                     name = Adapter.inputFallback(b)

@@ -80,7 +80,7 @@ struct Answering: Sendable {
                 let fallback = discarding ? Adapter.inputFallback(b) : nil
                 let ndjson = discarding ? FHIRFormat.looksLikeNDJSON(b) : nil
                 do throws(FHIRFormatError) {
-                    let bundle = try Adapter.read(b, as: sniffed, discarding: discarding)
+                    let bundle = try Adapter.read(b, as: sniffed, discarding: discarding, screen: adapter.profiles.observationScreen)
                     // A hash of the bytes names only an input that names itself nowhere (it costs a pass).
                     if Adapter.namesItself(bundle) == false { inputName = fallback ?? Adapter.inputFallback(b) }
                     return bundle
@@ -132,7 +132,7 @@ struct Answering: Sendable {
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                 throw FHIRFormatError(.structure, "blank line: expected one Bundle per line", line: number, column: 1)
             }
-            let bundle = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: .json) }
+            let bundle = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: .json, screen: adapter.profiles.observationScreen) }
             let fallback = Adapter.namesItself(bundle) ? nil : bytes.withUnsafeBufferPointer { Adapter.inputFallback($0, line: number) }
             let result = try adapter.apply(bundle, asOf: date, inputFallback: fallback)
             report(result, source: name, into: &a)

@@ -24,6 +24,8 @@ enum Fuzz {
 
     nonisolated(unsafe) static var target = Target.json
     nonisolated(unsafe) static var adapter: Adapter?
+    /// The Observation screen of the built-in Profiles (`json`: screened readings held against full ones).
+    static let screen = try! Profiles.builtIn().observationScreen
     static let asOf = CalendarDate(year: 2026, month: 11, day: 2)!
 
     static func main() {
@@ -61,7 +63,9 @@ enum Fuzz {
             // Swift pass accepts, the input taken as one value.
             if let difference = JSONReader.sharingDisagrees(bytes) ?? JSONReader.sharingDisagrees(bytes, materialise: { Adapter.resourceTypesRead.contains($0) })
                 ?? JSONReader.discardingDisagrees(bytes, materialise: { Adapter.resourceTypesRead.contains($0) })
-                ?? JSONReader.fastSkipDisagrees(bytes) ?? JSONReader.skipPassesDisagree(bytes) {
+                ?? JSONReader.fastSkipDisagrees(bytes) ?? JSONReader.skipPassesDisagree(bytes)
+                ?? JSONReader.screenDisagrees(bytes, screen: Fuzz.screen, materialise: { Adapter.resourceTypesRead.contains($0) })
+                ?? JSONReader.screenPassDisagrees(bytes, screen: Fuzz.screen) {
                 fatalError("json: \(difference)\n\(String(decoding: bytes.prefix(2000), as: UTF8.self))")
             }
             guard let r = try? JSONReader.read(bytes) else { return }

@@ -257,7 +257,9 @@ public enum InProcess {
     public static func apply(bytes: [UInt8], format: FHIRFormat, asOf: String?, profiles: Profiles? = nil, requester: String? = nil,
                              language: Wording.Language = .en) -> Outcome {
         do {
-            let input = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in try Adapter.read(b, as: format) }
+            let input = try bytes.withUnsafeBufferPointer { (b) throws(FHIRFormatError) -> Element in
+                try Adapter.read(b, as: format, screen: (profiles ?? Self.profiles).observationScreen)
+            }
             let adapter = Adapter(profiles: profiles ?? Self.profiles, requester: requester.flatMap(SiteSettings.requester), language: language)
             let result = try adapter.apply(input, asOf: asOf.flatMap(CalendarDate.init(fhir:)))
             var stderr = result.warnings.map { "warning: \($0)\n" }.joined()

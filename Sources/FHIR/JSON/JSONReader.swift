@@ -33,6 +33,12 @@ public enum JSONReader {
         try read(buffer, materialise: Optional(materialise))
     }
 
+    /// As `read(_:materialise:)`, the resources of the types `screen` names built whole only if
+    /// their bytes may matter (`ResourceScreen`), else kept as skeletons.
+    public static func read(_ buffer: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool, screen: ResourceScreen?) throws(FHIRFormatError) -> Element {
+        try read(buffer, materialise: Optional(materialise), screen: screen)
+    }
+
     /// As `read(_:materialise:)`, for a caller that gives the bytes up (issue 20, memory): the
     /// pages of a Bundle's entries already read are given back to the system as the reading goes
     /// on (`madvise(MADV_DONTNEED)`; on Linux they read as zeros afterwards), every `releaseEvery`
@@ -42,15 +48,16 @@ public enum JSONReader {
     /// being read is kept, recurring objects read before them are no longer shared, and line
     /// numbers are counted before a page goes.
     public static func read(discarding buffer: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool,
-                            releaseEvery: Int = 1 << 20) throws(FHIRFormatError) -> Element {
-        try read(buffer, materialise: materialise, releaseEvery: releaseEvery)
+                            screen: ResourceScreen? = nil, releaseEvery: Int = 1 << 20) throws(FHIRFormatError) -> Element {
+        try read(buffer, materialise: materialise, screen: screen, releaseEvery: releaseEvery)
     }
 
     /// Every reading: the scanner as asked, then the type check (told which arrays it shared).
-    static func read(_ buffer: UnsafeBufferPointer<UInt8>, materialise: ((String) -> Bool)?, sharing: Bool = true,
+    static func read(_ buffer: UnsafeBufferPointer<UInt8>, materialise: ((String) -> Bool)?, screen: ResourceScreen? = nil, sharing: Bool = true,
                      fastSkip: Bool = true, releaseEvery: Int? = nil) throws(FHIRFormatError) -> Element {
         var scanner = JSONScanner(buffer)
         scanner.materialise = materialise
+        scanner.screen = screen
         scanner.sharing = sharing
         scanner.fastSkip = fastSkip
         scanner.releaser = releaseEvery.map(InputReleaser.init(every:))
@@ -113,6 +120,37 @@ public enum JSONReader {
         return difference(reading(fast: true), reading(fast: false), labels: ("C pass", "Swift pass"))
     }
 
+    /// Reads with and without a screen (`ResourceScreen`) and says how they disagree, or nil: the
+    /// screened reading refuses nothing the full reading reads, and where both read, every
+    /// resource is the same but a screened one the screened reading keeps as a skeleton (its `id`
+    /// and `meta`, as read in full). For tests and the `json` fuzz target.
+    package static func screenDisagrees(_ buffer: UnsafeBufferPointer<UInt8>, screen: ResourceScreen, materialise: @escaping (String) -> Bool) -> String? {
+        let full = result { () throws(FHIRFormatError) in try read(buffer, materialise: materialise) }
+        let screened = result { () throws(FHIRFormatError) in try read(buffer, materialise: materialise, screen: screen) }
+        switch (full, screened) {
+        case let (.success, .failure(e)): return "screened: \(e)\nfull: read"
+        case (.failure, _): return nil  // a screened resource's FHIR types are not checked
+        case let (.success(a), .success(b)):
+            func agree(_ x: Element, _ y: Element) -> Bool {
+                if x == y { return true }
+                if x.isResource, y.isResource, x.name == y.name, screen.types.contains(x.name),
+                   y.children == x.children.filter({ $0.name == "id" || $0.name == "meta" }) { return true }
+                guard x.name == y.name, x.value == y.value, x.isResource == y.isResource, x.children.count == y.children.count else { return false }
+                return zip(x.children, y.children).allSatisfy { agree($0, $1) }
+            }
+            return agree(a, b) ? nil : "the trees differ beyond the skeletons of screened resources"
+        }
+    }
+
+    /// The C pass that screens a resource (the buffer from its start, an object at depth 0) held
+    /// against the C pass over values not built: where the first vouches for it, the second ends it
+    /// at the same byte. Says how they differ, or nil.
+    package static func screenPassDisagrees(_ buffer: UnsafeBufferPointer<UInt8>, screen: ResourceScreen) -> String? {
+        guard buffer.first == UInt8(ascii: "{"), let found = screen.skeleton(buffer, from: 0, depth: 0) else { return nil }
+        let end = fastSkipEnd(buffer)
+        return end == found.end ? nil : "the screen ended the resource at byte \(found.end), the C pass over values not built at \(end)"
+    }
+
     /// The C pass over one value (the buffer from its start, nested `depth` deep), held against the
     /// Swift pass: a value the C pass accepts must be one the Swift pass accepts, ending at the
     /// same byte. Says how they differ, or nil (also when the C pass leaves the value to Swift).
@@ -155,6 +193,8 @@ struct JSONScanner {
     var path = ByteRangePath()
     /// Which nested resources to build (nil: all).
     var materialise: ((String) -> Bool)?
+    /// Which of those to build whole only if their bytes may matter (`ResourceScreen`).
+    var screen: ResourceScreen?
     /// The children of the objects being read (issue 20): see `ElementStack`.
     let stack = ElementStack()
     /// The plain keys of the objects being read, innermost last (see `ObjectKeys`).
@@ -326,6 +366,13 @@ struct JSONScanner {
                 path.setResourceType(type)
                 if resourcePosition == .allowed, siblings.count == 0, let materialise, !materialise(type) {
                     try skipRestOfResource(&keys, keeping: siblings)
+                    depth -= 1
+                    return Element(name: type, isResource: true, children: stack.pop(from: siblings.start))
+                }
+                // A screened resource whose bytes cannot matter: its skeleton (`ResourceScreen`).
+                if resourcePosition == .allowed, siblings.count == 0, fastSkip, let screen, screen.types.contains(type),
+                   let skeleton = screen.skeleton(bytes, from: objectStart, depth: depth - 1) {
+                    try readSkeleton(skeleton, keys: &keys, into: siblings)
                     depth -= 1
                     return Element(name: type, isResource: true, children: stack.pop(from: siblings.start))
                 }
@@ -618,6 +665,27 @@ struct JSONScanner {
             try readKept(name, key: raw, into: siblings, keys: keys)
         }
         pos = end
+        let kept = stack.pop(from: siblings.start)
+        if kept.contains(where: { $0.value == nil && $0.children.isEmpty && !$0.isResource }) { try checkNulls(kept) }
+        for child in kept { siblings.append(child) }
+    }
+
+    /// After `resourceType`, the rest of a screened resource that cannot matter (`ResourceScreen`),
+    /// checked whole by the C pass that screened it: its `id` and `meta` read where that pass
+    /// found them (by which a reference reaches it and a newer version replaces it).
+    mutating func readSkeleton(_ skeleton: (end: Int, kept: [Int]), keys: inout ObjectKeys, into siblings: Siblings) throws(FHIRFormatError) {
+        for key in skeleton.kept {
+            pos = key
+            _ = try skipString()
+            let raw = (key + 1)..<(pos - 1)
+            let name = raw.count == 2 ? "id" : "meta"
+            skipWhitespace()
+            pos += 1  // :
+            skipWhitespace()
+            try readKept(name, key: raw, into: siblings, keys: keys)
+        }
+        pos = skeleton.end
+        if skeleton.kept.isEmpty { return }
         let kept = stack.pop(from: siblings.start)
         if kept.contains(where: { $0.value == nil && $0.children.isEmpty && !$0.isResource }) { try checkNulls(kept) }
         for child in kept { siblings.append(child) }

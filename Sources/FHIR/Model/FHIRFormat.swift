@@ -91,18 +91,20 @@ public enum FHIRFormat: String, Sendable, CaseIterable {
     }
 
     /// Building only the nested resources whose type `materialise` accepts (see `JSONReader`).
-    public func read(_ bytes: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool) throws(FHIRFormatError) -> Element {
+    /// `screen`: JSON builds the resources it names whole only if their bytes may matter
+    /// (`ResourceScreen`); XML builds them all.
+    public func read(_ bytes: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool, screen: ResourceScreen? = nil) throws(FHIRFormatError) -> Element {
         switch self {
-        case .json: return try JSONReader.read(bytes, materialise: materialise)
+        case .json: return try JSONReader.read(bytes, materialise: materialise, screen: screen)
         case .xml: return try XMLReader.read(bytes, materialise: materialise)
         }
     }
 
     /// As `read(_:materialise:)` for bytes the caller gives up: JSON gives back the pages of the
     /// entries read as it goes (`JSONReader.read(discarding:…)`); XML reads as before.
-    public func read(discarding bytes: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool) throws(FHIRFormatError) -> Element {
+    public func read(discarding bytes: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool, screen: ResourceScreen? = nil) throws(FHIRFormatError) -> Element {
         switch self {
-        case .json: return try JSONReader.read(discarding: bytes, materialise: materialise)
+        case .json: return try JSONReader.read(discarding: bytes, materialise: materialise, screen: screen)
         case .xml: return try XMLReader.read(bytes, materialise: materialise)
         }
     }
