@@ -43,36 +43,50 @@ public final class ResourceScreen: @unchecked Sendable {
     public init(types: Set<String>, codes: some Sequence<String>, categories: some Sequence<String>,
                 blocks: some Sequence<(first: String, last: String)>, keywords: some Sequence<String>) {
         self.types = types
-        let codeHashes = Set(codes.map { Self.fnv(Self.normalisedCode(Array($0.utf8))[...]) })
-        var categoryHashes = Set<UInt64>(), categoryLengths: UInt64 = 0
+        // Hashed from each string's own bytes (no arrays made: this runs at the first reading of a
+        // cold start).
+        let codeHashes = codes.map { Self.codeHash($0).hash }
+        var categoryHashes: [UInt64] = [], categoryLengths: UInt64 = 0
         for category in categories {
-            let normal = Self.normalisedCode(Array(category.utf8))
-            guard normal.count >= 1 && normal.count < 64 else { continue }
-            categoryHashes.insert(Self.fnv(normal[...]))
-            categoryLengths |= 1 << UInt64(normal.count)
+            let (hash, length) = Self.codeHash(category)
+            guard length >= 1 && length < 64 else { continue }
+            categoryHashes.append(hash)
+            categoryLengths |= 1 << UInt64(length)
         }
-        let pairs: [UInt32] = blocks.flatMap { b -> [UInt32] in
-            guard let f = Self.packed(Self.normalisedCode(Array(b.first.utf8))), let l = Self.packed(Self.normalisedCode(Array(b.last.utf8))) else { return [] }
-            return [f, l]
+        var pairs: [UInt32] = []
+        for b in blocks {
+            guard let f = Self.packed(b.first), let l = Self.packed(b.last) else { continue }
+            pairs += [f, l]
         }
-        var words = Set<UInt64>(), stems = Set<UInt64>(), stemLengths: UInt64 = 0, anyText = false
+        var words: [UInt64] = [], stems: [UInt64] = [], stemLengths: UInt64 = 0, anyText = false
         for keyword in keywords {
-            let k = Array(keyword.utf8).map(Self.lower)
-            var n = 0
-            while n < k.count, Self.isWordByte(k[n]) { n += 1 }
-            if n == 0 { if !k.isEmpty { anyText = true }; continue }
+            // The first word: a run of word bytes from the start, in lower case.
+            var hash = Self.fnvBasis, n = 0, ascii = true
+            var after: UInt8?
+            var rest = 0
+            for b in keyword.utf8 {
+                if after != nil { rest += 1; continue }
+                let l = Self.lower(b)
+                if Self.isWordByte(l) {
+                    hash = (hash ^ UInt64(l)) &* Self.fnvPrime
+                    n += 1
+                    if l >= 0x80 { ascii = false }
+                } else {
+                    after = l
+                }
+            }
+            if n == 0 { if after != nil { anyText = true }; continue }
             // A first word beyond ASCII only matches text beyond ASCII: always built.
-            if k[0..<n].contains(where: { $0 >= 0x80 }) { continue }
-            let hash = Self.fnv(k[0..<n])
-            if n == k.count - 1 && k[n] == UInt8(ascii: "*") {
-                if n < 64 { stems.insert(hash); stemLengths |= 1 << UInt64(n) } else { anyText = true }
+            if !ascii { continue }
+            if after == UInt8(ascii: "*") && rest == 0 {
+                if n < 64 { stems.append(hash); stemLengths |= 1 << UInt64(n) } else { anyText = true }
             } else {
-                words.insert(hash)
+                words.append(hash)
             }
         }
         // Four open-addressed tables, one allocation: each at least twice its count, a power of two.
         let sets = [codeHashes, categoryHashes, words, stems]
-        let sizes = sets.map { set -> Int in var size = 4; while size < 2 * set.count + 1 { size <<= 1 }; return size }
+        let sizes = sets.map { hashes -> Int in var size = 4; while size < 2 * hashes.count + 1 { size <<= 1 }; return size }
         hashes = .allocate(capacity: sizes.reduce(0, +))
         hashes.initialize(repeating: 0)
         var starts: [Int] = []
@@ -134,20 +148,26 @@ public final class ResourceScreen: @unchecked Sendable {
     static let fnvBasis: UInt64 = 0xcbf2_9ce4_8422_2325
     static let fnvPrime: UInt64 = 0x100_0000_01b3
 
-    static func fnv(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        var hash = fnvBasis
-        for b in bytes { hash = (hash ^ UInt64(b)) &* fnvPrime }
-        return hash
+    /// A code's hash in its normal form (upper case, without dots and blanks), and its length there.
+    static func codeHash(_ code: String) -> (hash: UInt64, length: Int) {
+        var hash = fnvBasis, length = 0
+        for b in code.utf8 {
+            if b == UInt8(ascii: ".") || b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D { continue }
+            hash = (hash ^ UInt64(upper(b))) &* fnvPrime
+            length += 1
+        }
+        return (hash, length)
     }
 
-    /// Upper case, without dots and blanks.
-    static func normalisedCode(_ bytes: [UInt8]) -> [UInt8] {
-        bytes.map(upper).filter { $0 != UInt8(ascii: ".") && $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
-    }
-
-    static func packed(_ code: [UInt8]) -> UInt32? {
-        guard code.count >= 3 else { return nil }
-        return UInt32(code[0]) << 16 | UInt32(code[1]) << 8 | UInt32(code[2])
+    /// A block's end (`Q00`): its first three bytes in the normal form, packed big-endian.
+    static func packed(_ code: String) -> UInt32? {
+        var value: UInt32 = 0, length = 0
+        for b in code.utf8 where !(b == UInt8(ascii: ".") || b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D) {
+            value = value << 8 | UInt32(upper(b))
+            length += 1
+            if length == 3 { return value }
+        }
+        return nil
     }
 
     static func upper(_ b: UInt8) -> UInt8 { b >= 0x61 && b <= 0x7A ? b & ~0x20 : b }
