@@ -243,6 +243,10 @@ static int code_matters(const rpl_screen *sc, const uint8_t *p, size_t n) {
         for (size_t k = 0; k < sc->block_count; k++) {
             if (sc->blocks[2 * k] <= first3 && first3 <= sc->blocks[2 * k + 1]) return 1;
         }
+    } else if (length > 0 && sc->block_count > 0) {
+        // A code shorter than a category is compared with a block's ends as a string (`Q4` falls
+        // in Q38-Q45: helper-46's review): built whole.
+        return 1;
     }
     return in_set(sc->codes, sc->codes_mask, hash);
 }
@@ -289,9 +293,12 @@ static inline int key_kept(const uint8_t *k, uint32_t n) {
 }
 
 // Members that make a resource one to build whole: resources it holds (read as any resource),
-// an id's padding (read with the id).
+// an id's or meta's padding (read with them), business identifiers (a lab's accession number on
+// every result of an order ties them together: copies and identities are told by it; helper-46's
+// review).
 static inline int key_builds(const uint8_t *k, uint32_t n) {
-    return key_is(k, n, "contained", 9) || key_is(k, n, "_contained", 10) || key_is(k, n, "_id", 3);
+    return key_is(k, n, "contained", 9) || key_is(k, n, "_contained", 10) || key_is(k, n, "_id", 3) ||
+           key_is(k, n, "_meta", 5) || key_is(k, n, "identifier", 10) || key_is(k, n, "_identifier", 11);
 }
 
 // A string value at i (already passed over up to `end`) under a key of this kind.

@@ -44,11 +44,19 @@ public struct Adapter: Sendable {
     /// `screen`: the Observations built whole only if they may matter (`Profiles.observationScreen`;
     /// JSON only): the others are skeletons, their members past the skeleton checked for syntax
     /// only, as a Claim's are.
+    /// A skeleton that may be a copy of another Observation (one id or one fullUrl) sends the input
+    /// to a full reading: which copy is newer, and whether copies differ, is told by their content
+    /// (helper-46's review). Bytes given up (`discarding`) cannot be read again: they are read in
+    /// full from the start.
     public static func read(_ bytes: UnsafeBufferPointer<UInt8>, as format: FHIRFormat, discarding: Bool = false,
                             screen: ResourceScreen? = nil) throws(FHIRFormatError) -> Element {
-        let bundle = discarding
-            ? try format.read(discarding: bytes, materialise: { resourceTypesRead.contains($0) }, screen: screen)
+        let screen = discarding || format != .json ? nil : screen
+        var bundle = discarding
+            ? try format.read(discarding: bytes, materialise: { resourceTypesRead.contains($0) })
             : try format.read(bytes, materialise: { resourceTypesRead.contains($0) }, screen: screen)
+        if let screen, mayHoldCopiesOfSkeletons(bundle, screen) {
+            bundle = try format.read(bytes, materialise: { resourceTypesRead.contains($0) })
+        }
         var n = 0
         func unknown(_ type: String) -> Bool { !resourceTypesRead.contains(type) && !TypeTable.r4.isResourceType(type) }
         for entry in bundle.children where entry.name == "entry" {
@@ -68,6 +76,23 @@ public struct Adapter: Sendable {
             }
         }
         return bundle
+    }
+
+    /// Whether a screened resource kept as a skeleton (only `id` and `meta`) shares its id or its
+    /// entry's fullUrl with another resource of its type: then they may be copies, which the
+    /// skeleton's content cannot tell apart.
+    static func mayHoldCopiesOfSkeletons(_ bundle: Element, _ screen: ResourceScreen) -> Bool {
+        // Each key's first holder: whether it is a skeleton.
+        var seen: [String: Bool] = [:]
+        for entry in bundle.children where entry.name == "entry" {
+            guard let r = entry.child("resource")?.resource, screen.types.contains(r.name) else { continue }
+            let skeleton = r.children.allSatisfy { $0.name == "id" || $0.name == "meta" }
+            for key in [entry.string("fullUrl"), r.string("id").map { r.name + "/" + $0 }] {
+                guard let key else { continue }
+                if let other = seen.updateValue(skeleton, forKey: key), other || skeleton { return true }
+            }
+        }
+        return false
     }
 
     public struct Result: Sendable {

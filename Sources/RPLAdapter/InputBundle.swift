@@ -139,6 +139,9 @@ public struct InputBundle: Sendable {
             if let v = e.value {
                 // XML gives no JSON kinds: any value that is a decimal is read as one.
                 if e.name == "system" { e.value = Terminology.canonicalSystem(v) }
+                // A code as read, trimmed (found by the metamorphic tests on helper-45's copies that
+                // differ: a trailing space chose the other copy).
+                else if e.name == "code" { e.value = Terminology.trimmed(v) }
                 else if Identities.decimal(v) != v { e.value = Identities.decimal(v) }
                 else if v.count > 10, v.contains("T"), CalendarDate(fhir: v) != nil { e.value = Identities.instant(v) }
             }

@@ -55,8 +55,9 @@ public final class Profiles: Sendable {
     /// Which input Observations a JSON reading builds whole (issue 20): those with a code, a
     /// category or a keyword this program reads anywhere (every ValueSet, the site's local
     /// codes, the order catalogue), or that only a full reading can tell. The others, most of
-    /// a real record (vital signs, laboratory panels), are kept as skeletons: no fact source
-    /// reads an Observation without first matching one of these.
+    /// a real record (vital signs, laboratory panels), are kept as skeletons: a fact source reads
+    /// an Observation only once its code matches one of these (or, through a reason, its code's
+    /// words a keyword), which is what the screen looks for.
     public var observationScreen: ResourceScreen {
         if let made = observationScreenStore.load() { return made.screen }
         let terms = terminology.screenTerms()

@@ -98,7 +98,7 @@ import TestSupport
     /// A skeleton: its id and meta, nothing else (a reference to it resolves, a newer version
     /// replaces it).
     @Test func anObservationThatCannotMatterIsASkeleton() throws {
-        let r = try Self.read(#""meta":{"versionId":"2"},"identifier":[{"system":"urn:x","value":"1"}],"status":"final","#
+        let r = try Self.read(#""meta":{"versionId":"2"},"status":"final","#
             + #""category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}],"#
             + #""code":{"coding":[{"system":"http://loinc.org","code":"8867-4","display":"Heart rate"}],"text":"Heart rate"},"#
             + Self.subject + #","effectiveDateTime":"2026-01-01","valueQuantity":{"value":72,"unit":"/min"}"#)
@@ -181,6 +181,69 @@ import TestSupport
         let out = try InProcess.apply(s)
         #expect(out.flags.isEmpty)
         #expect(out.notes.contains { $0.hasPrefix("NR-DRUGS") && $0.contains("Diepe veneuze trombose") })
+    }
+
+    // MARK: helper-46's review: copies and identifiers
+
+    /// A record of three losses and a high TSH (`obs4`), with more entries: (fullUrl, resource JSON).
+    static func record(_ more: [(String?, String)], tshIdentifier: String? = nil, tshFullUrl: String? = nil) -> [UInt8] {
+        let subject = #""subject":{"reference":"Patient/p1"}"#
+        var entries: [(String?, String)] = [(nil, #"{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1992-04-01"}"#)]
+        for (i, onset) in ["2024-03-10", "2025-01-22", "2026-01-22"].enumerated() {
+            entries.append((nil, #"{"resourceType":"Condition","id":"loss\#(i)","code":{"coding":[{"system":"http://snomed.info/sct","code":"17369002"}]},"onsetDateTime":"\#(onset)",\#(subject)}"#))
+        }
+        let identifier = tshIdentifier.map { #""identifier":[{"system":"urn:lab:accession","value":"\#($0)"}],"# } ?? ""
+        entries.append((tshFullUrl, #"{"resourceType":"Observation","id":"obs4",\#(identifier)"status":"final","code":{"coding":[{"system":"http://loinc.org","code":"3016-3"}]},\#(subject),"effectiveDateTime":"2026-09-01","valueQuantity":{"value":6.0,"unit":"mU/L","system":"http://unitsofmeasure.org","code":"mU/L"},"referenceRange":[{"low":{"value":0.4},"high":{"value":4.0}}]}"#))
+        entries += more
+        let body = entries.map { e in (e.0.map { #"{"fullUrl":"\#($0)","resource":"# } ?? #"{"resource":"#) + e.1 + "}" }.joined(separator: ",")
+        return Array((#"{"resourceType":"Bundle","type":"collection","entry":["# + body + "]}").utf8)
+    }
+
+    static func heartRate(id: String, value: Int, identifier: String? = nil) -> String {
+        let i = identifier.map { #""identifier":[{"system":"urn:lab:accession","value":"\#($0)"}],"# } ?? ""
+        return #"{"resourceType":"Observation","id":"\#(id)",\#(i)"status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8867-4","display":"Heart rate"}]},"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2026-09-01","valueQuantity":{"value":\#(value),"unit":"/min"}}"#
+    }
+
+    static func same(_ bytes: [UInt8]) -> Bool {
+        let asOf = CalendarDate(fhir: "2026-11-02")
+        return run(bytes, format: .json, asOf: asOf, screened: true) == run(bytes, format: .json, asOf: asOf, screened: false)
+    }
+
+    /// A heart rate sharing the TSH's accession number: the pair is warned about and the TSH's
+    /// identity names its code, screened or not (before, a skeleton dropped its identifier and the
+    /// plan's ids changed).
+    @Test func anObservationWithIdentifiersIsBuiltWhole() throws {
+        let bytes = Self.record([(nil, Self.heartRate(id: "hr1", value: 72, identifier: "A123"))], tshIdentifier: "A123")
+        #expect(Self.same(bytes))
+        // The shared identifier is said (Observation/hr1 names Observation/obs4's).
+        #expect(Self.run(bytes, format: .json, asOf: CalendarDate(fhir: "2026-11-02"), screened: true).contains("Observation/hr1: "))
+    }
+
+    /// A heart rate with the TSH's id under another urn, no meta: which copy is newer is told by
+    /// content, so the input is read in full (before, the choice flipped for some values).
+    @Test func aSkeletonCopyOfAReadObservationSendsTheInputToAFullReading() throws {
+        for value in 60...69 {
+            let bytes = Self.record([("urn:uuid:7d1c2f3e-0000-4000-8000-0000000000\(value)", Self.heartRate(id: "obs4", value: value))],
+                                    tshFullUrl: "urn:uuid:7d1c2f3e-0000-4000-8000-000000000001")
+            #expect(Self.same(bytes), "\(value)")
+        }
+    }
+
+    /// Two copies of a heart rate that differ, no meta: the warning that nothing tells which is
+    /// newer, screened or not.
+    @Test func skeletonCopiesThatDifferAreStillWarned() throws {
+        let bytes = Self.record([("urn:uuid:7d1c2f3e-0000-4000-8000-000000000072", Self.heartRate(id: "hr1", value: 72)),
+                                 ("urn:uuid:7d1c2f3e-0000-4000-8000-000000000080", Self.heartRate(id: "hr1", value: 80))])
+        #expect(Self.same(bytes))
+        #expect(Self.run(bytes, format: .json, asOf: CalendarDate(fhir: "2026-11-02"), screened: true).contains("Observation/hr1"))
+    }
+
+    /// A code shorter than a category where Profiles have blocks (`Q4` sits between Q38 and Q45 as
+    /// a string, as the terminology compares it); `_meta` (read with meta).
+    @Test func shortCodesAndMetaPaddingAreBuiltWhole() throws {
+        #expect(Self.screen.matters(code: "Q4"))
+        let r = try Self.read(#""_meta":{"extension":[{"url":"http://example.org/x","valueString":"y"}]},"status":"final","code":{"text":"Heart rate"},"# + Self.subject)
+        #expect(r.string("status") == "final")
     }
 
     /// The keywords are read as `Terminology.containsWord` reads them: whole first words, stems.

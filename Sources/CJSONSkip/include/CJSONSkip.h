@@ -48,7 +48,8 @@ typedef struct {
 /// codes (upper case, without dots and spaces, or starting with a category, or in a block) or
 /// a `text`, `display` or `valueString` string holds one of its words (lower case, a whole
 /// word; a stem starts one), or such a string has an escape or a byte beyond ASCII, or the
-/// resource holds resources (`contained`) or pads its id (`_id`). Else the offset past the object
+/// resource holds resources (`contained`), has business identifiers, or pads its id or meta. Else
+/// the offset past the object
 /// (the same as `rpl_json_skip_value`'s), with the offsets of its own keys `id` and `meta` in
 /// `kept` (their opening quotes, `*kept_count` of them); or -1 as `rpl_json_skip_value`.
 ptrdiff_t rpl_json_screen_resource(const uint8_t *bytes, size_t count, size_t pos, int depth, int max_depth,

@@ -672,7 +672,7 @@ struct JSONScanner {
 
     /// After `resourceType`, the rest of a screened resource that cannot matter (`ResourceScreen`),
     /// checked whole by the C pass that screened it: its `id` and `meta` read where that pass
-    /// found them (by which a reference reaches it and a newer version replaces it).
+    /// found them (by which a reference reaches it and a version is known).
     mutating func readSkeleton(_ skeleton: (end: Int, kept: [Int]), keys: inout ObjectKeys, into siblings: Siblings) throws(FHIRFormatError) {
         for key in skeleton.kept {
             pos = key

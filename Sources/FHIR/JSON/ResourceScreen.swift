@@ -12,15 +12,17 @@ import Darwin
 /// reads. Before building a screened resource the reader passes over it once with the C pass
 /// that checks what it does not build (`rpl_json_screen_resource`), which screens it on the way:
 /// the resource is built whole if anything in it may matter to the caller, if it holds
-/// resources (`contained`), or if the pass cannot vouch for it; else it is read as a resource of
-/// a type not read is (checked for syntax only, its FHIR types not checked), keeping its `id` and
-/// `meta`: a reference still reaches it, a newer version still replaces it.
+/// resources (`contained`) or business identifiers, or if the pass cannot vouch for it; else it is
+/// read as a resource of a type not read is (checked for syntax only, its FHIR types not checked),
+/// keeping its `id` and `meta`: a reference still reaches it. (Copies of a skeleton are the
+/// caller's to notice: `Adapter.read` reads such an input again in full.)
 ///
 /// What may matter, decided without building (never less than the caller could match, often
 /// more: a false alarm only costs a build):
 /// - a `code` string whose value, trimmed, upper case, without dots and spaces, is one of the
 ///   caller's codes, or starts with one of its categories (ICD-10 and ICPC: `F10.1` holds
-///   `F10.10`), or whose first three characters fall in one of its blocks (`Q00-Q07`);
+///   `F10.10`), or whose first three characters fall in one of its blocks (`Q00-Q07`), or
+///   shorter than three when there are blocks (compared with a block's ends as a string);
 /// - a `text`, `display` or `valueString` string holding one of the caller's keywords as whole
 ///   words (the first word of each, in lower case; a keyword ending in `*` a stem);
 /// - such a string with an escape or a byte beyond ASCII (only a reading can tell what it says),

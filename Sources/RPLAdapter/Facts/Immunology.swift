@@ -22,5 +22,14 @@ enum Immunology: FactSource {
             let r = c.resource(index)
             return c.usableObservation(r) && c.person(index) == .patient && c.terminology.matches(r.child("code"), .ana)
         }.map(Source.init)
+        // An ANA named in words alone is not a result, and is said (as a TSH's: helper-45's audit).
+        if facts.anaResult == nil {
+            for index in c.items(["Observation"]) {
+                let r = c.resource(index), code = r.child("code")
+                guard c.usableObservation(r), c.person(index) == .patient, !c.terminology.hasRecognisedCode(code),
+                      c.terminology.matchesKeyword(code, .ana) else { continue }
+                c.warn(index, .textOnly(what: "an ANA result", text: c.text(code)))
+            }
+        }
     }
 }

@@ -36,7 +36,24 @@ struct Karyotype {
     }
 
     static func read(_ text: String) -> Reading {
-        let clones = cellLines(text)
+        var clones = cellLines(text)
+        // ISCN writes a mosaic `mos` and a chimera `chi` before the first line (`mos 45,X[5]/46,XX[25]`:
+        // not read before, found by a clinical audit, helper-45).
+        for prefix in ["mos", "chi"] where clones[0].first.map({ $0.lowercased().hasPrefix(prefix) }) == true {
+            clones[0][0] = String(clones[0][0].dropFirst(prefix.count))
+        }
+        // In situ hybridisation after the karyotype (`46,XX.ish del(22)(q11.2q11.2)(TUPLE1-)`): read
+        // apart. A deletion, duplication, rearrangement or a missing or extra signal is abnormal; the
+        // karyotype before it is read as any.
+        if clones.count == 1, let at = clones[0].firstIndex(where: { $0.lowercased().contains(".ish") }) {
+            let part = Array(clones[0][at])
+            let dot = part.indices.first { i in i + 4 <= part.count && String(part[i..<(i + 4)]).lowercased() == ".ish" }!
+            let ish = (String(part[dot...]) + "," + clones[0][(at + 1)...].joined(separator: ",")).lowercased()
+            clones[0] = Array(clones[0][..<at]) + (dot == 0 ? [] : [String(part[..<dot])])
+            if ["del(", "dup(", "der(", "t(", "ins(", "inv(", "-)", "x0)", "x1)", "x3)", "x4)"].contains(where: { ish.contains($0) }) {
+                return clones[0].count >= 2 && Int(clones[0][0]) != nil ? .abnormal : .notISCN
+            }
+        }
         let parts = clones[0]
         guard parts.count >= 2, let count = Int(parts[0]), (40...100).contains(count),
               parts[1].allSatisfy({ "XYxy".contains($0) }), !parts[1].isEmpty else {

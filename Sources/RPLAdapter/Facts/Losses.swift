@@ -255,7 +255,11 @@ enum Losses: FactSource {
 
     static func secondTrimesterByGestationalAge(_ c: FactContext, _ index: Int) -> Bool {
         for detail in c.resource(index).all("evidence.detail") {
-            guard let target = c.input.resolve(detail, from: index) else { continue }
+            guard let target = c.input.resolve(detail, from: index) else {
+                // interface.md: a reference that does not resolve is said (helper-45's audit).
+                if let s = detail.string("reference") { c.warn(index, .unresolved(field: "evidence.detail", reference: s, consequence: "treated as missing")) }
+                continue
+            }
             let obs = c.resource(target)
             guard obs.name == "Observation", c.terminology.matches(obs.child("code"), .gestationalAge),
                   let ga = Pregnancy.gestationalAge(c, obs.child("valueQuantity")) else { continue }

@@ -15,6 +15,7 @@ enum Thyroid: FactSource {
         var tsh: [ThyroidResult] = []
         var ft4: [ThyroidResult] = []
         var older: DatedFinding?
+        var tshInWords: [Int] = [], ft4InWords: [Int] = []
         for index in c.items(["Observation"]) {
             let r = c.resource(index)
             guard c.usableObservation(r), c.person(index) == .patient else { continue }
@@ -31,7 +32,17 @@ enum Thyroid: FactSource {
                let t = result(c, index, table: Units.freeT4, unit: "pmol/L", range: c.defaults.freeT4Range, plausible: c.defaults.plausibleFreeT4, what: "free T4") {
                 ft4.append(t)
             }
+            // guideline.md v2, codes decide and text only warns: a TSH or free T4 named in words
+            // alone ("vrij T4", a local code's display) is not a result, and is said where no coded
+            // result of that test was read (helper-45's audit: a free T4 was ordered again without
+            // a word).
+            if !c.terminology.matches(code, .tsh), !c.terminology.matches(code, .freeT4), !c.terminology.hasRecognisedCode(code) {
+                if c.terminology.matchesKeyword(code, .freeT4) { ft4InWords.append(index) }
+                else if c.terminology.matchesKeyword(code, .tsh) { tshInWords.append(index) }
+            }
         }
+        if tsh.isEmpty { for index in tshInWords { c.warn(index, .textOnly(what: "a TSH result", text: c.text(c.resource(index).child("code")))) } }
+        if ft4.isEmpty { for index in ft4InWords { c.warn(index, .textOnly(what: "a free T4 result", text: c.text(c.resource(index).child("code")))) } }
         facts.tsh = newest(c, tsh, what: "TSH")
         facts.tshBeforeWindow = older
         facts.freeT4 = newest(c, ft4, what: "free T4")
