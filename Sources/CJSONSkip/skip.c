@@ -225,6 +225,21 @@ static inline uint8_t upper(uint8_t b) { return b >= 'a' && b <= 'z' ? (uint8_t)
 static inline uint8_t lower(uint8_t b) { return b >= 'A' && b <= 'Z' ? (uint8_t)(b | 0x20) : b; }
 static inline int word_byte(uint8_t b) { return (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b >= 0x80; }
 
+// A code of one or two bytes (`packed`, big-endian) against a block's three-byte ends, compared as
+// strings: a shorter string that is a prefix is the smaller.
+static inline int compare_short(uint32_t packed, size_t length, uint32_t end3) {
+    for (size_t i = 0; i < 3; i++) {
+        if (i == length) return -1;
+        uint8_t a = (uint8_t)(packed >> (8 * (length - 1 - i))), b = (uint8_t)(end3 >> (8 * (2 - i)));
+        if (a != b) return a < b ? -1 : 1;
+    }
+    return 0;
+}
+
+static inline int short_in_block(uint32_t packed, size_t length, uint32_t first, uint32_t last) {
+    return compare_short(packed, length, first) >= 0 && compare_short(packed, length, last) <= 0;
+}
+
 // A code: its normal form (upper case, no dots, no spaces) is a code, or starts with a category,
 // or its first three bytes fall in a block.
 static int code_matters(const rpl_screen *sc, const uint8_t *p, size_t n) {
@@ -243,10 +258,12 @@ static int code_matters(const rpl_screen *sc, const uint8_t *p, size_t n) {
         for (size_t k = 0; k < sc->block_count; k++) {
             if (sc->blocks[2 * k] <= first3 && first3 <= sc->blocks[2 * k + 1]) return 1;
         }
-    } else if (length > 0 && sc->block_count > 0) {
-        // A code shorter than a category is compared with a block's ends as a string (`Q4` falls
-        // in Q38-Q45: helper-46's review): built whole.
-        return 1;
+    } else if (length > 0) {
+        // A code shorter than a category is compared with a block's ends as a string, as the
+        // terminology compares it (`Q4` falls in Q38-Q45: helper-46's review; `kg` in none).
+        for (size_t k = 0; k < sc->block_count; k++) {
+            if (short_in_block(first3, length, sc->blocks[2 * k], sc->blocks[2 * k + 1])) return 1;
+        }
     }
     return in_set(sc->codes, sc->codes_mask, hash);
 }

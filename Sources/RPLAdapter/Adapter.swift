@@ -82,15 +82,16 @@ public struct Adapter: Sendable {
     /// entry's fullUrl with another resource of its type: then they may be copies, which the
     /// skeleton's content cannot tell apart.
     static func mayHoldCopiesOfSkeletons(_ bundle: Element, _ screen: ResourceScreen) -> Bool {
-        // Each key's first holder: whether it is a skeleton.
-        var seen: [String: Bool] = [:]
+        // Each fullUrl's and each id's first holder: its type and whether it is a skeleton (ids of
+        // two types are no copies). Asked of every screened Bundle: no key made, one hash each.
+        var fullUrls: [String: Bool] = [:], ids: [String: (type: String, skeleton: Bool)] = [:]
+        fullUrls.reserveCapacity(bundle.children.count)
+        ids.reserveCapacity(bundle.children.count)
         for entry in bundle.children where entry.name == "entry" {
             guard let r = entry.child("resource")?.resource, screen.types.contains(r.name) else { continue }
             let skeleton = r.children.allSatisfy { $0.name == "id" || $0.name == "meta" }
-            for key in [entry.string("fullUrl"), r.string("id").map { r.name + "/" + $0 }] {
-                guard let key else { continue }
-                if let other = seen.updateValue(skeleton, forKey: key), other || skeleton { return true }
-            }
+            if let url = entry.string("fullUrl"), let other = fullUrls.updateValue(skeleton, forKey: url), other || skeleton { return true }
+            if let id = r.string("id"), let other = ids.updateValue((r.name, skeleton), forKey: id), other.type == r.name, other.skeleton || skeleton { return true }
         }
         return false
     }

@@ -242,6 +242,8 @@ import TestSupport
     /// a string, as the terminology compares it); `_meta` (read with meta).
     @Test func shortCodesAndMetaPaddingAreBuiltWhole() throws {
         #expect(Self.screen.matters(code: "Q4"))
+        // Units are codes too (`valueQuantity.code`): `kg`, `cm`, `%` fall in no block.
+        for unit in ["kg", "cm", "%", "mm", "g"] { #expect(!Self.screen.matters(code: unit), "\(unit)") }
         let r = try Self.read(#""_meta":{"extension":[{"url":"http://example.org/x","valueString":"y"}]},"status":"final","code":{"text":"Heart rate"},"# + Self.subject)
         #expect(r.string("status") == "final")
     }
