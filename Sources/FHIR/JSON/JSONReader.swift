@@ -48,8 +48,10 @@ public enum JSONReader {
     /// being read is kept, recurring objects read before them are no longer shared, and line
     /// numbers are counted before a page goes.
     public static func read(discarding buffer: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool,
-                            screen: ResourceScreen? = nil, releaseEvery: Int = 1 << 20) throws(FHIRFormatError) -> Element {
-        try read(buffer, materialise: materialise, screen: screen, releaseEvery: releaseEvery)
+                            releaseEvery: Int = 1 << 20) throws(FHIRFormatError) -> Element {
+        // Not screened: a screened reading may have to be read again (`Adapter.read`), and these
+        // bytes are given up.
+        try read(buffer, materialise: materialise, releaseEvery: releaseEvery)
     }
 
     /// Every reading: the scanner as asked, then the type check (told which arrays it shared).

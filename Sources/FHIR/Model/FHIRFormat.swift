@@ -102,9 +102,9 @@ public enum FHIRFormat: String, Sendable, CaseIterable {
 
     /// As `read(_:materialise:)` for bytes the caller gives up: JSON gives back the pages of the
     /// entries read as it goes (`JSONReader.read(discarding:…)`); XML reads as before.
-    public func read(discarding bytes: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool, screen: ResourceScreen? = nil) throws(FHIRFormatError) -> Element {
+    public func read(discarding bytes: UnsafeBufferPointer<UInt8>, materialise: @escaping (String) -> Bool) throws(FHIRFormatError) -> Element {
         switch self {
-        case .json: return try JSONReader.read(discarding: bytes, materialise: materialise, screen: screen)
+        case .json: return try JSONReader.read(discarding: bytes, materialise: materialise)
         case .xml: return try XMLReader.read(bytes, materialise: materialise)
         }
     }

@@ -18,18 +18,17 @@ enum Immunology: FactSource {
             if let finding = Endocrine.finding(c, index, code, .autoimmuneDisease) { facts.autoimmuneSymptoms.append(finding) }
         }
         // Any ANA result, at any date, answers RPL-ANA's "no ANA result" (the first in input order).
-        facts.anaResult = c.items(["Observation"]).first { index in
-            let r = c.resource(index)
-            return c.usableObservation(r) && c.person(index) == .patient && c.terminology.matches(r.child("code"), .ana)
-        }.map(Source.init)
-        // An ANA named in words alone is not a result, and is said (as a TSH's: helper-45's audit).
+        // An ANA named in words alone is not a result, and is said where none is coded (as a TSH's:
+        // helper-45's audit). One pass for both.
+        var inWords: [Int] = []
+        for index in c.items(["Observation"]) {
+            let r = c.resource(index), code = r.child("code")
+            guard c.usableObservation(r), c.person(index) == .patient else { continue }
+            if c.terminology.matches(code, .ana) { facts.anaResult = Source(index); break }
+            if !c.terminology.hasRecognisedCode(code), c.terminology.matchesKeyword(code, .ana) { inWords.append(index) }
+        }
         if facts.anaResult == nil {
-            for index in c.items(["Observation"]) {
-                let r = c.resource(index), code = r.child("code")
-                guard c.usableObservation(r), c.person(index) == .patient, !c.terminology.hasRecognisedCode(code),
-                      c.terminology.matchesKeyword(code, .ana) else { continue }
-                c.warn(index, .textOnly(what: "an ANA result", text: c.text(code)))
-            }
+            for index in inWords { c.warn(index, .textOnly(what: "an ANA result", text: c.text(c.resource(index).child("code")))) }
         }
     }
 }

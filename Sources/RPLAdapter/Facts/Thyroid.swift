@@ -20,7 +20,8 @@ enum Thyroid: FactSource {
             let r = c.resource(index)
             guard c.usableObservation(r), c.person(index) == .patient else { continue }
             let code = r.child("code")
-            if c.terminology.matches(code, .tsh) {
+            let isTSH = c.terminology.matches(code, .tsh), isFreeT4 = c.terminology.matches(code, .freeT4)
+            if isTSH {
                 if let t = result(c, index, table: Units.tsh, unit: "mU/L", range: c.defaults.tshRange, plausible: c.defaults.plausibleTSH, what: "TSH") {
                     tsh.append(t)
                 } else if let d = c.observationDateText(r).flatMap(CalendarDate.init(fhir:)), d < c.lookbackStart, older.map({ d > $0.date }) ?? true {
@@ -28,7 +29,7 @@ enum Thyroid: FactSource {
                     older = DatedFinding(date: d, finding: Finding("TSH", Source(index)))
                 }
             }
-            if c.terminology.matches(code, .freeT4),
+            if isFreeT4,
                let t = result(c, index, table: Units.freeT4, unit: "pmol/L", range: c.defaults.freeT4Range, plausible: c.defaults.plausibleFreeT4, what: "free T4") {
                 ft4.append(t)
             }
@@ -36,7 +37,7 @@ enum Thyroid: FactSource {
             // alone ("vrij T4", a local code's display) is not a result, and is said where no coded
             // result of that test was read (helper-45's audit: a free T4 was ordered again without
             // a word).
-            if !c.terminology.matches(code, .tsh), !c.terminology.matches(code, .freeT4), !c.terminology.hasRecognisedCode(code) {
+            if !isTSH, !isFreeT4, !c.terminology.hasRecognisedCode(code) {
                 if c.terminology.matchesKeyword(code, .freeT4) { ft4InWords.append(index) }
                 else if c.terminology.matchesKeyword(code, .tsh) { tshInWords.append(index) }
             }
